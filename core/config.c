@@ -1,0 +1,898 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Machine files: XML -> schema check -> configuration tree (with base
+ * inheritance and overrides) -> devices, wires -> realize -> reset.
+ *
+ * Parsing is hardened: no network, no DTD, no entity expansion (a
+ * DOCTYPE is refused outright), a size cap, and libxml2's depth limit.
+ * Every error names file:line.
+ */
+#include "core.h"
+#include "tess-config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+#include <libxml/xmlerror.h>
+
+#define MAX_FILE_BYTES (1u << 20)
+#define MAX_BASE_DEPTH 8
+#define MAX_SLOT_DEPTH 4
+
+/* ---- the configuration tree ------------------------------------------- */
+
+typedef struct {
+    char *name, *value;
+    char *dir;                  /* directory relative paths resolve against */
+    char *file;
+    int line;
+} ConfAttr;
+
+typedef struct ConfNode {
+    char *element;              /* "device", "cpu", or a slot name */
+    char *type;                 /* device/cpu: class type (may be NULL) */
+    char *id;                   /* device only */
+    char *fallback;             /* cpu only */
+    GPtrArray *attrs;           /* ConfAttr * (not type/id) */
+    GPtrArray *children;        /* ConfNode * (slots) */
+    char *file;
+    int line;
+} ConfNode;
+
+typedef struct {
+    char *from, *to, *file;
+    int line;
+} ConfWire;
+
+typedef struct {
+    char *name;
+    uint64_t mem_size, below_4g;
+    bool mem_given, below_given;
+    ConfNode *cpu;
+    GPtrArray *devices;         /* ConfNode * */
+    GPtrArray *wires;           /* ConfWire * */
+    char *file, *dir;
+} Conf;
+
+static void attr_free(ConfAttr *a)
+{
+    g_free(a->name); g_free(a->value); g_free(a->dir); g_free(a->file);
+    g_free(a);
+}
+
+static void node_free(ConfNode *n)
+{
+    if (!n)
+        return;
+    g_free(n->element); g_free(n->type); g_free(n->id); g_free(n->fallback);
+    g_free(n->file);
+    g_ptr_array_unref(n->attrs);
+    g_ptr_array_unref(n->children);
+    g_free(n);
+}
+
+static ConfNode *node_new(const char *element, const char *file, int line)
+{
+    ConfNode *n = g_new0(ConfNode, 1);
+    n->element = g_strdup(element);
+    n->attrs = g_ptr_array_new_with_free_func((GDestroyNotify)attr_free);
+    n->children = g_ptr_array_new_with_free_func((GDestroyNotify)node_free);
+    n->file = g_strdup(file);
+    n->line = line;
+    return n;
+}
+
+static void wire_free(ConfWire *w)
+{
+    g_free(w->from); g_free(w->to); g_free(w->file);
+    g_free(w);
+}
+
+static void conf_free(Conf *c)
+{
+    if (!c)
+        return;
+    g_free(c->name);
+    node_free(c->cpu);
+    g_ptr_array_unref(c->devices);
+    g_ptr_array_unref(c->wires);
+    g_free(c->file);
+    g_free(c->dir);
+    g_free(c);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Conf, conf_free)
+
+static Conf *conf_new(void)
+{
+    Conf *c = g_new0(Conf, 1);
+    c->devices = g_ptr_array_new_with_free_func((GDestroyNotify)node_free);
+    c->wires = g_ptr_array_new_with_free_func((GDestroyNotify)wire_free);
+    return c;
+}
+
+static void node_set_attr(ConfNode *n, const char *name, const char *value,
+                          const char *dir, const char *file, int line)
+{
+    for (guint i = 0; i < n->attrs->len; i++) {
+        ConfAttr *a = n->attrs->pdata[i];
+        if (!strcmp(a->name, name)) {
+            g_free(a->value); g_free(a->dir); g_free(a->file);
+            a->value = g_strdup(value);
+            a->dir = g_strdup(dir);
+            a->file = g_strdup(file);
+            a->line = line;
+            return;
+        }
+    }
+    ConfAttr *a = g_new0(ConfAttr, 1);
+    a->name = g_strdup(name);
+    a->value = g_strdup(value);
+    a->dir = g_strdup(dir);
+    a->file = g_strdup(file);
+    a->line = line;
+    g_ptr_array_add(n->attrs, a);
+}
+
+static const char *node_attr(ConfNode *n, const char *name)
+{
+    for (guint i = 0; i < n->attrs->len; i++) {
+        ConfAttr *a = n->attrs->pdata[i];
+        if (!strcmp(a->name, name))
+            return a->value;
+    }
+    return NULL;
+}
+
+/* ---- reading XML safely ------------------------------------------------ */
+
+static GBytes *load_resource(const char *path)
+{
+    return g_resources_lookup_data(path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+}
+
+static void set_xml_error(GError **err, const char *file, const char *what)
+{
+    const xmlError *xe = xmlGetLastError();
+    if (xe && xe->message) {
+        g_autofree char *msg = g_strstrip(g_strdup(xe->message));
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID, "%s:%d: %s: %s",
+                    file, xe->line, what, msg);
+    } else {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID, "%s: %s", file, what);
+    }
+}
+
+static void xml_quiet(void *ctx, const char *msg, ...) {}
+
+static xmlDocPtr parse_xml(const char *data, size_t len, const char *file, GError **err)
+{
+    if (len > MAX_FILE_BYTES) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s: larger than %u bytes; not a machine file", file, MAX_FILE_BYTES);
+        return NULL;
+    }
+    xmlResetLastError();
+    xmlSetGenericErrorFunc(NULL, xml_quiet);
+    /* No NOENT (entities stay unexpanded), no DTDLOAD, no network. */
+    xmlDocPtr doc = xmlReadMemory(data, (int)len, file, NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                  XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS);
+    if (!doc) {
+        set_xml_error(err, file, "not well-formed XML");
+        return NULL;
+    }
+    if (doc->intSubset || doc->extSubset) {
+        xmlNodePtr dtd = (xmlNodePtr)(doc->intSubset ? doc->intSubset : doc->extSubset);
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s:%ld: a DOCTYPE (DTD or entities) is not allowed in a machine file",
+                    file, dtd ? xmlGetLineNo(dtd) : 1L);
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+typedef struct {
+    GString *first;
+    const char *file;
+    int line;
+    char *element;
+} RngErrors;
+
+/* libxml2's RelaxNG errors often lack file and line, and the first one
+ * (the most specific text) usually has no node: keep the first text and
+ * the first element that carries a line. */
+static void rng_structured_error(void *data, const xmlError *e)
+{
+    RngErrors *r = data;
+    if (!r->first->len) {
+        g_autofree char *msg = g_strstrip(g_strdup(e->message ? e->message : "invalid"));
+        g_string_assign(r->first, msg);
+    }
+    xmlNodePtr n = e->node;
+    int line = e->line ? e->line : n ? (int)xmlGetLineNo(n) : 0;
+    if (!r->line && line > 0) {
+        r->line = line;
+        if (n && n->type == XML_ELEMENT_NODE && n->name)
+            r->element = g_strdup((const char *)n->name);
+    }
+}
+
+static bool validate_schema(xmlDocPtr doc, const char *file, GError **err)
+{
+    static xmlRelaxNGPtr schema;
+    static GMutex lock;
+    g_mutex_lock(&lock);
+    if (!schema) {
+        g_autoptr(GBytes) rng = load_resource("/tessera/machines/machine.rng");
+        gsize n;
+        const char *d = rng ? g_bytes_get_data(rng, &n) : NULL;
+        xmlRelaxNGParserCtxtPtr pc = d ? xmlRelaxNGNewMemParserCtxt(d, (int)n) : NULL;
+        if (pc) {
+            schema = xmlRelaxNGParse(pc);
+            xmlRelaxNGFreeParserCtxt(pc);
+        }
+    }
+    g_mutex_unlock(&lock);
+    if (!schema) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_FAILED,
+                    "the built-in machine schema failed to load");
+        return false;
+    }
+    RngErrors r = { g_string_new(NULL), file };
+    xmlRelaxNGValidCtxtPtr vc = xmlRelaxNGNewValidCtxt(schema);
+    xmlRelaxNGSetValidStructuredErrors(vc, (xmlStructuredErrorFunc)rng_structured_error, &r);
+    int rc = xmlRelaxNGValidateDoc(vc, doc);
+    xmlRelaxNGFreeValidCtxt(vc);
+    if (rc != 0) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s:%d: %s%s%s%s (see machines/machine.rng)", file, r.line,
+                    r.element ? "<" : "", r.element ? r.element : "", r.element ? ">: " : "",
+                    r.first->len ? r.first->str : "does not match the machine schema");
+    }
+    g_string_free(r.first, TRUE);
+    g_free(r.element);
+    return rc == 0;
+}
+
+/* ---- XML -> Conf (one file, before inheritance) ------------------------ */
+
+static char *xml_prop(xmlNodePtr n, const char *name)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+    char *s = v ? g_strdup((const char *)v) : NULL;
+    xmlFree(v);
+    return s;
+}
+
+static bool parse_size_attr(const char *file, int line, const char *what,
+                            const char *text, uint64_t *out, GError **err)
+{
+    static const TessPropSpec spec = { .name = "size", .type = TESS_PROP_SIZE };
+    g_autoptr(GError) e = NULL;
+    if (!tess_prop_parse(&spec, text, out, &e)) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID, "%s:%d: <memory %s='%s'>: %s",
+                    file, line, what, text, e->message);
+        return false;
+    }
+    return true;
+}
+
+static ConfNode *node_from_xml(xmlNodePtr x, const char *file, const char *dir,
+                               int depth, GError **err)
+{
+    int line = (int)xmlGetLineNo(x);
+    if (depth > MAX_SLOT_DEPTH) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s:%d: elements nested more than %d deep", file, line, MAX_SLOT_DEPTH);
+        return NULL;
+    }
+    ConfNode *n = node_new((const char *)x->name, file, line);
+    bool is_dev = depth == 0;
+    for (xmlAttrPtr a = x->properties; a; a = a->next) {
+        g_autofree char *v = xml_prop(x, (const char *)a->name);
+        const char *an = (const char *)a->name;
+        if (is_dev && !strcmp(an, "type"))
+            n->type = g_strdup(v);
+        else if (is_dev && !strcmp(an, "id"))
+            n->id = g_strdup(v);
+        else if (is_dev && !strcmp(an, "fallback"))
+            n->fallback = g_strdup(v);
+        else
+            node_set_attr(n, an, v ? v : "", dir, file, line);
+    }
+    for (xmlNodePtr c = x->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        ConfNode *child = node_from_xml(c, file, dir, depth + 1, err);
+        if (!child) {
+            node_free(n);
+            return NULL;
+        }
+        g_ptr_array_add(n->children, child);
+    }
+    return n;
+}
+
+static Conf *conf_load(TessRegistry *reg, const char *data, size_t len,
+                       const char *file, const char *dir, int depth,
+                       GHashTable *seen, GError **err);
+
+/* Find the base machine NAME: next to the file that names it, in
+ * $TESSERA_MACHINE_PATH, then the machines built into Tessera. */
+static Conf *conf_load_base(TessRegistry *reg, const char *name, const char *from_dir,
+                            const char *from_file, int line, int depth,
+                            GHashTable *seen, GError **err)
+{
+    g_autofree char *fname = g_strconcat(name, ".xml", NULL);
+    g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func(g_free);
+    if (from_dir)
+        g_ptr_array_add(dirs, g_strdup(from_dir));
+    const char *env = g_getenv("TESSERA_MACHINE_PATH");
+    if (env) {
+        g_auto(GStrv) parts = g_strsplit(env, G_SEARCHPATH_SEPARATOR_S, -1);
+        for (char **p = parts; *p; p++)
+            if (**p)
+                g_ptr_array_add(dirs, g_strdup(*p));
+    }
+    for (guint i = 0; i < dirs->len; i++) {
+        g_autofree char *path = g_build_filename(dirs->pdata[i], fname, NULL);
+        if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
+            continue;
+        g_autofree char *data = NULL;
+        gsize n;
+        if (!g_file_get_contents(path, &data, &n, err))
+            return NULL;
+        return conf_load(reg, data, n, path, dirs->pdata[i], depth, seen, err);
+    }
+    g_autofree char *rpath = g_strconcat("/tessera/machines/", fname, NULL);
+    g_autoptr(GBytes) b = load_resource(rpath);
+    if (b) {
+        gsize n;
+        const char *d = g_bytes_get_data(b, &n);
+        g_autofree char *label = g_strconcat("(built-in) ", fname, NULL);
+        return conf_load(reg, d, n, label, NULL, depth, seen, err);
+    }
+    g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND,
+                "%s:%d: base machine '%s' not found (looked for %s next to the file, in "
+                "$TESSERA_MACHINE_PATH and among the built-in machines)",
+                from_file, line, name, fname);
+    return NULL;
+}
+
+static ConfNode *conf_find_device(Conf *c, const char *id, guint *index)
+{
+    for (guint i = 0; i < c->devices->len; i++) {
+        ConfNode *d = c->devices->pdata[i];
+        if (!strcmp(d->id, id)) {
+            if (index)
+                *index = i;
+            return d;
+        }
+    }
+    return NULL;
+}
+
+/* Overlay `src` (from the derived file) onto `dst` (from the base). */
+static void node_merge(ConfNode *dst, ConfNode *src)
+{
+    if (src->type) {
+        g_free(dst->type);
+        dst->type = g_strdup(src->type);
+    }
+    if (src->fallback) {
+        g_free(dst->fallback);
+        dst->fallback = g_strdup(src->fallback);
+    }
+    for (guint i = 0; i < src->attrs->len; i++) {
+        ConfAttr *a = src->attrs->pdata[i];
+        node_set_attr(dst, a->name, a->value, a->dir, a->file, a->line);
+    }
+    /* Slot children given in the derived file replace the base's children
+     * of the same element name. */
+    for (guint i = 0; i < src->children->len; i++) {
+        ConfNode *sc = src->children->pdata[i];
+        for (guint k = dst->children->len; k-- > 0;) {
+            ConfNode *dc = dst->children->pdata[k];
+            if (!strcmp(dc->element, sc->element))
+                g_ptr_array_remove_index(dst->children, k);
+        }
+    }
+    for (guint i = 0; i < src->children->len; i++)
+        g_ptr_array_add(dst->children, g_steal_pointer(&src->children->pdata[i]));
+    g_ptr_array_set_size(src->children, 0);
+}
+
+static bool wire_touches(ConfWire *w, const char *id)
+{
+    size_t n = strlen(id);
+    return (!strncmp(w->from, id, n) && w->from[n] == '.' && !strchr(w->from + n + 1, '.')) ||
+           (!strncmp(w->to, id, n) && w->to[n] == '.' && !strchr(w->to + n + 1, '.'));
+}
+
+static Conf *conf_load(TessRegistry *reg, const char *data, size_t len,
+                       const char *file, const char *dir, int depth,
+                       GHashTable *seen, GError **err)
+{
+    if (depth > MAX_BASE_DEPTH) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s: base machines nested more than %d deep", file, MAX_BASE_DEPTH);
+        return NULL;
+    }
+    if (g_hash_table_contains(seen, file)) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s: is its own base (inheritance cycle)", file);
+        return NULL;
+    }
+    g_hash_table_add(seen, g_strdup(file));
+
+    xmlDocPtr doc = parse_xml(data, len, file, err);
+    if (!doc)
+        return NULL;
+    if (!validate_schema(doc, file, err)) {
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    g_autofree char *base = xml_prop(root, "base");
+    g_autoptr(Conf) c = NULL;
+    if (base) {
+        c = conf_load_base(reg, base, dir, file, (int)xmlGetLineNo(root), depth + 1,
+                           seen, err);
+        if (!c) {
+            xmlFreeDoc(doc);
+            return NULL;
+        }
+    } else {
+        c = conf_new();
+    }
+    g_autofree char *name = xml_prop(root, "name");
+    if (name) {
+        g_free(c->name);
+        c->name = g_steal_pointer(&name);
+    }
+    g_free(c->file);
+    g_free(c->dir);
+    c->file = g_strdup(file);
+    c->dir = g_strdup(dir);
+
+    bool ok = true;
+    for (xmlNodePtr x = root->children; x && ok; x = x->next) {
+        if (x->type != XML_ELEMENT_NODE)
+            continue;
+        int line = (int)xmlGetLineNo(x);
+        const char *en = (const char *)x->name;
+        if (!strcmp(en, "memory")) {
+            g_autofree char *size = xml_prop(x, "size");
+            g_autofree char *b4 = xml_prop(x, "below-4g");
+            ok = parse_size_attr(file, line, "size", size, &c->mem_size, err);
+            c->mem_given = true;
+            if (ok && b4) {
+                ok = parse_size_attr(file, line, "below-4g", b4, &c->below_4g, err);
+                c->below_given = true;
+            }
+        } else if (!strcmp(en, "cpu") || !strcmp(en, "device")) {
+            ConfNode *n = node_from_xml(x, file, dir, 0, err);
+            if (!n) {
+                ok = false;
+                break;
+            }
+            if (!strcmp(en, "cpu")) {
+                g_free(n->id);
+                n->id = g_strdup("cpu");
+                if (c->cpu) {
+                    node_merge(c->cpu, n);
+                    node_free(n);
+                } else {
+                    c->cpu = n;
+                }
+                continue;
+            }
+            ConfNode *old = conf_find_device(c, n->id, NULL);
+            if (old && old->file && !strcmp(old->file, file)) {
+                g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_DUPLICATE,
+                            "%s:%d: device id '%s' is already used at line %d", file,
+                            line, n->id, old->line);
+                node_free(n);
+                ok = false;
+            } else if (old) {
+                node_merge(old, n);
+                node_free(n);
+            } else {
+                g_ptr_array_add(c->devices, n);
+            }
+        } else if (!strcmp(en, "wire")) {
+            ConfWire *w = g_new0(ConfWire, 1);
+            w->from = xml_prop(x, "from");
+            w->to = xml_prop(x, "to");
+            w->file = g_strdup(file);
+            w->line = line;
+            g_ptr_array_add(c->wires, w);
+        } else if (!strcmp(en, "remove")) {
+            g_autofree char *id = xml_prop(x, "id");
+            guint idx;
+            if (!conf_find_device(c, id, &idx)) {
+                g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND,
+                            "%s:%d: <remove id='%s'>: the base machine has no such device",
+                            file, line, id);
+                ok = false;
+            } else {
+                g_ptr_array_remove_index(c->devices, idx);
+                for (guint i = c->wires->len; i-- > 0;)
+                    if (wire_touches(c->wires->pdata[i], id))
+                        g_ptr_array_remove_index(c->wires, i);
+            }
+        }
+    }
+    xmlFreeDoc(doc);
+    return ok ? g_steal_pointer(&c) : NULL;
+}
+
+/* ---- overrides (--set, --bios, --serial ...) --------------------------- */
+
+void tess_override_free(TessOverride *o)
+{
+    if (!o)
+        return;
+    g_free(o->id); g_free(o->type); g_free(o->prop); g_free(o->value);
+    g_free(o);
+}
+
+TessOverride *tess_override_parse(const char *text, GError **err)
+{
+    const char *eq = strchr(text, '=');
+    const char *dot = eq ? g_strrstr_len(text, eq - text, ".") : NULL;
+    if (!eq || !dot || dot == text || dot + 1 == eq) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "--set '%s': expected ID.PROPERTY=VALUE", text);
+        return NULL;
+    }
+    TessOverride *o = g_new0(TessOverride, 1);
+    o->id = g_strndup(text, dot - text);
+    o->prop = g_strndup(dot + 1, eq - dot - 1);
+    o->value = g_strdup(eq + 1);
+    return o;
+}
+
+static bool apply_overrides(Conf *c, const TessLoadOptions *o, GError **err)
+{
+    g_autofree char *cwd = g_get_current_dir();
+    if (o && o->cpu_type) {
+        if (!c->cpu) {
+            c->cpu = node_new("cpu", "(command line)", 0);
+            c->cpu->id = g_strdup("cpu");
+        }
+        g_free(c->cpu->type);
+        c->cpu->type = g_strdup(o->cpu_type);
+    }
+    for (guint i = 0; o && o->overrides && i < o->overrides->len; i++) {
+        TessOverride *ov = o->overrides->pdata[i];
+        bool hit = false;
+        for (guint k = 0; k < c->devices->len + 1; k++) {
+            ConfNode *n = k < c->devices->len ? c->devices->pdata[k] : c->cpu;
+            if (!n)
+                continue;
+            bool match = ov->id ? !strcmp(n->id, ov->id)
+                                : (n->type && !strcmp(n->type, ov->type));
+            if (!match)
+                continue;
+            node_set_attr(n, ov->prop, ov->value, cwd, "(command line)", 0);
+            hit = true;
+            if (ov->id || ov->first_only)
+                break;
+        }
+        if (!hit && ov->id) {
+            g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND,
+                        "--set %s.%s: the machine has no device '%s'", ov->id, ov->prop,
+                        ov->id);
+            return false;
+        }
+        if (!hit)
+            g_debug("option for %s.%s ignored: the machine has no %s device", ov->type,
+                    ov->prop, ov->type);
+    }
+    return true;
+}
+
+/* ---- Conf -> devices ---------------------------------------------------- */
+
+static bool conf_error(GError **err, const char *file, int line, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
+static bool conf_error(GError **err, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID, "%s:%d: %s", file, line, msg);
+    return false;
+}
+
+static bool apply_attrs(TessDevice *dev, ConfNode *n, const char *skip, GError **err)
+{
+    for (guint i = 0; i < n->attrs->len; i++) {
+        ConfAttr *a = n->attrs->pdata[i];
+        if (skip && !strcmp(a->name, skip))
+            continue;
+        const TessPropSpec *p = tess_device_find_prop(dev, a->name);
+        g_autofree char *value = NULL;
+        if (p && p->type == TESS_PROP_PATH && *a->value && !g_path_is_absolute(a->value) &&
+            a->dir)
+            value = g_build_filename(a->dir, a->value, NULL);
+        g_autoptr(GError) e = NULL;
+        if (!tess_device_set_prop(dev, a->name, value ? value : a->value, &e))
+            return conf_error(err, a->file, a->line, "%s", e->message);
+    }
+    return true;
+}
+
+static TessDevice *instantiate(TessMachine *m, ConfNode *n, const char *type,
+                               const char *id, TessClassKind want, const char *skip,
+                               GError **err);
+
+static bool instantiate_slots(TessMachine *m, TessDevice *dev, ConfNode *n, GError **err)
+{
+    GHashTable *counts = g_hash_table_new(g_str_hash, g_str_equal);
+    bool ok = true;
+    for (guint i = 0; i < n->children->len && ok; i++) {
+        ConfNode *cn = n->children->pdata[i];
+        const TessSlotSpec *s = dev->cls->slots;
+        for (; s && s->element; s++)
+            if (!strcmp(s->element, cn->element))
+                break;
+        if (!s || !s->element) {
+            GString *known = g_string_new(NULL);
+            for (const TessSlotSpec *k = dev->cls->slots; k && k->element; k++)
+                g_string_append_printf(known, "%s<%s>", known->len ? ", " : "", k->element);
+            ok = conf_error(err, cn->file, cn->line, "a %s has no <%s> slot%s%s",
+                            dev->cls->type, cn->element, known->len ? "; it takes " : "",
+                            known->str);
+            g_string_free(known, TRUE);
+            break;
+        }
+        unsigned max = MAX(s->max, 1u);
+        unsigned idx = GPOINTER_TO_UINT(g_hash_table_lookup(counts, s->element));
+        if (idx >= max) {
+            ok = conf_error(err, cn->file, cn->line, "a %s takes at most %u <%s>",
+                            dev->cls->type, max, s->element);
+            break;
+        }
+        g_hash_table_insert(counts, (gpointer)s->element, GUINT_TO_POINTER(idx + 1));
+        const char *tattr = s->type_attr ? s->type_attr : "type";
+        const char *type = node_attr(cn, tattr);
+        if (!type)
+            type = s->default_type;
+        if (!type) {
+            ok = conf_error(err, cn->file, cn->line, "<%s> needs a %s attribute", cn->element,
+                            tattr);
+            break;
+        }
+        g_autofree char *cid = max > 1 ? g_strdup_printf("%s.%s%u", dev->id, s->element, idx)
+                                       : g_strdup_printf("%s.%s", dev->id, s->element);
+        TessDevice *child = instantiate(m, cn, type, cid, (TessClassKind)-1, tattr, err);
+        if (!child) {
+            ok = false;
+            break;
+        }
+        if (s->iface && !tess_device_interface(child, s->iface)) {
+            ok = conf_error(err, cn->file, cn->line,
+                            "<%s %s='%s'>: a %s does not provide '%s'", cn->element, tattr,
+                            type, type, s->iface);
+            break;
+        }
+        child->priv->parent = dev;
+        g_ptr_array_add(dev->priv->children, child);
+        ((TessDevice **)((char *)dev + s->offset))[idx] = child;
+    }
+    g_hash_table_unref(counts);
+    return ok;
+}
+
+static TessDevice *instantiate(TessMachine *m, ConfNode *n, const char *type,
+                               const char *id, TessClassKind want, const char *skip,
+                               GError **err)
+{
+    const TessDeviceClass *cls = tess_registry_lookup(m->reg, type);
+    if (!cls) {
+        conf_error(err, n->file, n->line, "unknown %s type '%s' (see `tessera inspect`)",
+                   want == TESS_CLASS_CPU ? "cpu" : "device", type);
+        return NULL;
+    }
+    if ((int)want >= 0 && (cls->kind == TESS_CLASS_CPU) != (want == TESS_CLASS_CPU)) {
+        conf_error(err, n->file, n->line, "'%s' is %s CPU", type,
+                   cls->kind == TESS_CLASS_CPU ? "a" : "not a");
+        return NULL;
+    }
+    if (g_hash_table_contains(m->by_id, id)) {
+        conf_error(err, n->file, n->line, "device id '%s' is used twice", id);
+        return NULL;
+    }
+    TessDevice *dev = tess_device_new(m, cls, id, err);
+    if (!dev)
+        return NULL;
+    /* Registered before its children so nothing leaks on failure: the
+     * machine frees whatever it holds. */
+    g_hash_table_insert(m->by_id, dev->priv->id, dev);
+    g_ptr_array_add(m->devices, dev);
+    /* `skip`: a slot child's class-choosing attribute is not a property. */
+    if (!apply_attrs(dev, n, skip, err) || !instantiate_slots(m, dev, n, err))
+        return NULL;
+    /* Children must come before their parent in m->devices so that
+     * realize and reset walk them first: move the parent to the end. */
+    g_ptr_array_remove(m->devices, dev);
+    g_ptr_array_add(m->devices, dev);
+    return dev;
+}
+
+static bool split_lineref(const char *ref, char **dev, char **line)
+{
+    const char *dot = strrchr(ref, '.');
+    if (!dot || dot == ref || !dot[1])
+        return false;
+    *dev = g_strndup(ref, dot - ref);
+    *line = g_strdup(dot + 1);
+    return true;
+}
+
+static bool connect_wire(TessMachine *m, ConfWire *w, GError **err)
+{
+    g_autofree char *fdev = NULL, *fline = NULL, *tdev = NULL, *tline = NULL;
+    if (!split_lineref(w->from, &fdev, &fline) || !split_lineref(w->to, &tdev, &tline))
+        return conf_error(err, w->file, w->line, "wire ends must be DEVICE.LINE");
+    TessDevice *src = g_hash_table_lookup(m->by_id, fdev);
+    TessDevice *dst = g_hash_table_lookup(m->by_id, tdev);
+    if (!src || !dst)
+        return conf_error(err, w->file, w->line, "wire %s -> %s: no device '%s'", w->from,
+                          w->to, src ? tdev : fdev);
+    TessSignal *s = tess_device_output(src, fline);
+    if (!s)
+        return conf_error(err, w->file, w->line, "wire %s -> %s: a %s has no output line '%s'",
+                          w->from, w->to, src->cls->type, fline);
+    g_autoptr(GError) e = NULL;
+    if (!tess_signal_connect(s, dst, tline, &e))
+        return conf_error(err, w->file, w->line, "wire %s -> %s: %s", w->from, w->to,
+                          e->message);
+    return true;
+}
+
+void tess_machine_reset(TessMachine *m)
+{
+    for (guint i = 0; i < m->devices->len; i++) {
+        TessDevice *d = m->devices->pdata[i];
+        if (d != m->cpu)
+            tess_device_reset(d);
+    }
+    if (m->cpu)
+        tess_device_reset(m->cpu);
+}
+
+/* The CPU is realized first: if it cannot run here (no /dev/kvm) and the
+ * file names a fallback, swap it before anything depends on it. */
+static bool realize_cpu(TessMachine *m, ConfNode *cn, GError **err)
+{
+    g_autoptr(GError) e = NULL;
+    if (tess_device_realize(m->cpu, &e))
+        return true;
+    if (!cn->fallback || !strcmp(cn->fallback, m->cpu->cls->type)) {
+        g_propagate_error(err, g_steal_pointer(&e));
+        return false;
+    }
+    g_warning("cpu '%s' unavailable (%s); using fallback '%s'", m->cpu->cls->type,
+              e->message, cn->fallback);
+    TessDevice *old = m->cpu;
+    g_hash_table_remove(m->by_id, "cpu");
+    g_ptr_array_remove(m->devices, old);
+    tess_device_free(old);
+    m->cpu = instantiate(m, cn, cn->fallback, "cpu", TESS_CLASS_CPU, NULL, err);
+    return m->cpu && tess_device_realize(m->cpu, err);
+}
+
+static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoadOptions *o,
+                                      GError **err)
+{
+    TessMachineOptions mo = o ? o->mopts : (TessMachineOptions){ 0 };
+    g_autoptr(GError) e = NULL;
+    TessMachine *m = tess_machine_new_empty(reg, c->name ? c->name : "machine", &mo);
+    m->file = g_strdup(c->file);
+    m->dir = g_strdup(c->dir);
+
+    uint64_t size = c->mem_given ? c->mem_size : 16u << 20;
+    uint64_t below = c->below_given ? c->below_4g : MIN(size, 0xE0000000ull);
+    if (size == 0 || below > size || below > 0xFFFFFFFFull - 0xFFFFF ||
+        size > (1ull << TESS_PHYS_BITS) - (4ull << 30)) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s: memory size %" G_GUINT64_FORMAT " with %" G_GUINT64_FORMAT
+                    " below 4 GiB is not possible (1 byte to %u GiB, below-4g <= size and < 4 GiB)",
+                    c->file, size, below, (1u << (TESS_PHYS_BITS - 30)) - 4);
+        goto fail;
+    }
+    if (!tess_mem_create_main_ram(m, size, below, err))
+        goto fail;
+
+    if (c->cpu) {
+        if (!c->cpu->type) {
+            conf_error(err, c->cpu->file, c->cpu->line, "<cpu> needs a type");
+            goto fail;
+        }
+        m->cpu = instantiate(m, c->cpu, c->cpu->type, "cpu", TESS_CLASS_CPU, NULL, err);
+        if (!m->cpu)
+            goto fail;
+        m->cpu_ops = tess_device_interface(m->cpu, TESS_IFACE_CPU);
+        if (!m->cpu_ops) {
+            conf_error(err, c->cpu->file, c->cpu->line, "cpu '%s' does not provide 'cpu'",
+                       c->cpu->type);
+            goto fail;
+        }
+    }
+    for (guint i = 0; i < c->devices->len; i++) {
+        ConfNode *n = c->devices->pdata[i];
+        if (!n->type) {
+            conf_error(err, n->file, n->line, "device '%s' needs a type", n->id);
+            goto fail;
+        }
+        if (!instantiate(m, n, n->type, n->id, TESS_CLASS_DEVICE, NULL, err))
+            goto fail;
+    }
+    for (guint i = 0; i < c->wires->len; i++)
+        if (!connect_wire(m, c->wires->pdata[i], err))
+            goto fail;
+    if (o && o->no_realize)
+        return m;
+
+    if (m->cpu && !realize_cpu(m, c->cpu, err))
+        goto fail;
+    if (m->cpu) {
+        m->cpu_ops = tess_device_interface(m->cpu, TESS_IFACE_CPU);
+        tess_clock_attach_cpu(m, m->cpu, m->cpu_ops);
+    }
+    for (guint i = 0; i < m->devices->len; i++)
+        if (!tess_device_realize(m->devices->pdata[i], err))
+            goto fail;
+    tess_machine_reset(m);
+    return m;
+fail:
+    tess_machine_free(m);
+    return NULL;
+}
+
+static TessMachine *load_common(TessRegistry *reg, const char *data, size_t len,
+                                const char *file, const char *dir,
+                                const TessLoadOptions *o, GError **err)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(Conf) c = conf_load(reg, data, len, file, dir, 0, seen, err);
+    if (!c || !apply_overrides(c, o, err))
+        return NULL;
+    return machine_from_conf(reg, c, o, err);
+}
+
+TessMachine *tess_machine_load(TessRegistry *reg, const char *path,
+                               const TessLoadOptions *o, GError **err)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    GStatBuf st;
+    if (g_stat(path, &st) == 0 && st.st_size > MAX_FILE_BYTES) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s: larger than %u bytes; not a machine file", path, MAX_FILE_BYTES);
+        return NULL;
+    }
+    g_autoptr(GError) e = NULL;
+    if (!g_file_get_contents(path, &data, &len, &e)) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND, "%s", e->message);
+        return NULL;
+    }
+    g_autofree char *abs = g_canonicalize_filename(path, NULL);
+    g_autofree char *dir = g_path_get_dirname(abs);
+    return load_common(reg, data, len, path, dir, o, err);
+}
+
+TessMachine *tess_machine_load_string(TessRegistry *reg, const char *xml, const char *dir,
+                                      const TessLoadOptions *o, GError **err)
+{
+    g_autofree char *d = g_strdup(dir ? dir : ".");
+    return load_common(reg, xml, strlen(xml), "(string)", d, o, err);
+}

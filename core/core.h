@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libtessera internals: shared by the files of core/ and by the unit tests.
+ * Plugins never include this; they see sdk/tessera/ only.
+ */
+#ifndef TESSERA_CORE_H
+#define TESSERA_CORE_H
+
+#include <tessera/tessera.h>
+
+G_BEGIN_DECLS
+
+/* ---- plugin registry (plugin.c) ---------------------------------------- */
+
+typedef struct TessPluginRec {
+    char *path;
+    char *name;
+    GModule *module;
+    const TessPluginDescriptor *desc;
+    GPtrArray *classes;             /* const TessDeviceClass * */
+} TessPluginRec;
+
+struct TessRegistry {
+    GPtrArray *plugins;             /* TessPluginRec *, loaded ones */
+    GHashTable *classes;            /* type -> const TessDeviceClass * */
+    GHashTable *class_plugin;       /* class -> TessPluginRec * */
+    GPtrArray *failures;            /* char *: "file: reason", one per refused plugin */
+    TessPluginRec *loading;         /* plugin whose init is running */
+    bool quiet;                     /* do not log refusals (inspect lists them) */
+};
+
+TessRegistry *tess_registry_new(void);
+void tess_registry_free(TessRegistry *reg);
+/* Load one plugin file; on failure nothing of it stays registered. */
+bool tess_registry_load(TessRegistry *reg, const char *path, GError **err);
+/* Load every *.so in dir (recursively when `recursive`); failures are
+ * recorded in reg->failures and logged, and never stop the others. */
+void tess_registry_scan_dir(TessRegistry *reg, const char *dir, bool recursive);
+/* The standard search: build tree (when run from it), installed directory,
+ * then every directory of $TESSERA_PLUGIN_PATH. */
+void tess_registry_scan_default(TessRegistry *reg);
+const TessDeviceClass *tess_registry_lookup(TessRegistry *reg, const char *type);
+/* Register classes built into the calling program (tests). */
+bool tess_registry_add_builtin(TessRegistry *reg, const TessDeviceClass *cls,
+                               GError **err);
+/* Sorted list of classes (borrowed pointers). */
+GPtrArray *tess_registry_list(TessRegistry *reg);
+TessPluginRec *tess_registry_class_plugin(TessRegistry *reg,
+                                          const TessDeviceClass *cls);
+bool tess_class_validate(const TessDeviceClass *cls, GError **err);
+
+/* ---- devices (device.c) ------------------------------------------------- */
+
+typedef struct TessInputPin TessInputPin;
+
+typedef struct TessDevicePriv {
+    char *id;
+    TessDevice *parent;             /* slot owner, or NULL */
+    GPtrArray *children;            /* TessDevice *, slot children */
+    bool realized;
+    bool realizing;                 /* dependency-cycle detection */
+    bool props_given[64];           /* which properties were set explicitly */
+    GPtrArray *outputs;             /* TessSignal * */
+    GPtrArray *inputs;              /* TessInputPin * */
+    int64_t log_window_start;       /* tess_guest_error rate limit */
+    unsigned log_count;
+    unsigned log_dropped;
+} TessDevicePriv;
+
+TessDevice *tess_device_new(TessMachine *m, const TessDeviceClass *cls,
+                            const char *id, GError **err);
+bool tess_device_realize(TessDevice *dev, GError **err);
+void tess_device_reset(TessDevice *dev);
+void tess_device_unrealize(TessDevice *dev);
+void tess_device_free(TessDevice *dev);
+const TessPropSpec *tess_device_find_prop(TessDevice *dev, const char *name);
+
+/* ---- signal lines (signal.c) ------------------------------------------- */
+
+struct TessSignal {
+    TessDevice *owner;
+    char *name;                     /* "out0" */
+    bool level;
+    GPtrArray *sinks;               /* TessInputPin * */
+};
+
+struct TessInputPin {
+    TessDevice *dev;
+    const TessLineSpec *spec;
+    unsigned index;
+    char *name;                     /* "ir3" */
+    GPtrArray *sources;             /* TessSignal * wired here */
+    unsigned high;                  /* how many sources are high */
+};
+
+/* Create the device's outputs (storing pointers into the instance) and
+ * input pins from its class's line table; destroy them (disconnecting). */
+void tess_lines_create(TessDevice *dev);
+void tess_lines_destroy(TessDevice *dev);
+TessInputPin *tess_device_input(TessDevice *dev, const char *line);
+
+/* ---- port I/O (pio.c) --------------------------------------------------- */
+
+#define TESS_PIO_PORTS 0x10000u
+
+typedef struct TessPioRange {
+    TessDevice *owner;
+    uint32_t base, len;
+    const TessIoOps *ops;
+    void *opaque;
+} TessPioRange;
+
+typedef struct TessPioMap {
+    TessPioRange *port[TESS_PIO_PORTS];   /* O(1) dispatch */
+    GPtrArray *ranges;                    /* TessPioRange *, owned */
+} TessPioMap;
+
+TessPioMap *tess_pio_map_new(void);
+void tess_pio_map_free(TessPioMap *map);
+void tess_pio_release_owner(TessMachine *m, TessDevice *owner);
+
+/* Width adaptation shared by PIO and MMIO (io.c): perform an access of
+ * `size` bytes at `offset` within a range of `len` bytes whose ops accept
+ * ops->widths. */
+uint64_t tess_io_read(const TessIoOps *ops, void *opaque, uint64_t offset,
+                      unsigned size);
+void tess_io_write(const TessIoOps *ops, void *opaque, uint64_t offset,
+                   uint64_t value, unsigned size);
+
+/* ---- memory (mem.c) ------------------------------------------------------ */
+
+typedef struct TessMemMap TessMemMap;      /* private to mem.c */
+
+TessMemMap *tess_mem_map_new(TessMachine *m);
+void tess_mem_map_free(TessMemMap *map);
+void tess_mem_release_owner(TessMachine *m, TessDevice *owner);
+/* Create and map main RAM (below_4g from 0, the rest at 4 GiB), owned by
+ * the machine's root device. */
+bool tess_mem_create_main_ram(TessMachine *m, uint64_t size, uint64_t below_4g,
+                              GError **err);
+
+/* ---- clock and timers (clock.c) ----------------------------------------- */
+
+typedef struct TessClock TessClock;        /* private to clock.c */
+
+TessClock *tess_clock_new(TessMachine *m, bool deterministic,
+                          uint32_t ns_per_insn);
+void tess_clock_free(TessClock *c);
+void tess_timer_release_owner(TessMachine *m, TessDevice *owner);
+/* Earliest armed deadline, or UINT64_MAX. */
+uint64_t tess_clock_next_deadline(TessMachine *m);
+/* Fire every timer whose deadline <= now, in order. */
+void tess_clock_run_due(TessMachine *m);
+/* Jump virtual time forward to `ns` (deterministic halt; tests without a
+ * CPU). Never moves backwards. */
+void tess_clock_advance_to(TessMachine *m, uint64_t ns);
+/* The CPU that drives deterministic time (NULL: time only moves by
+ * tess_clock_advance_to). */
+void tess_clock_attach_cpu(TessMachine *m, TessDevice *cpu, const TessCpuOps *ops);
+/* Deterministic: the icount at which virtual time reaches `ns`. */
+uint64_t tess_clock_icount_for(TessMachine *m, uint64_t ns);
+/* Realtime: stop / restart the clock while paused. */
+void tess_clock_pause(TessMachine *m);
+void tess_clock_resume(TessMachine *m);
+
+/* ---- chardev (chardev.c) ------------------------------------------------- */
+
+void tess_chardev_release_owner(TessMachine *m, TessDevice *owner);
+
+/* ---- control socket (control.c) ---------------------------------------- */
+
+typedef struct TessCommand {
+    char *name, *usage;
+    TessDevice *owner;
+    TessControlFn fn;
+} TessCommand;
+
+typedef struct TessControl TessControl;
+/* Listen on a Unix socket at `path` for line-delimited JSON requests
+ * {"cmd": NAME, "args": [...], "machine": NAME?} addressed to one of
+ * `machines` (the first when not named). Replies {"ok": true, "result": ...}
+ * or {"ok": false, "error": TEXT}. */
+TessControl *tess_control_new(const char *path, GPtrArray *machines, GError **err);
+void tess_control_free(TessControl *c);
+void tess_command_release_owner(TessMachine *m, TessDevice *owner);
+/* Run one request line against the machines; returns the reply line. */
+char *tess_control_handle_line(GPtrArray *machines, const char *line);
+
+/* ---- machine (machine.c, run.c) ----------------------------------------- */
+
+typedef enum {
+    TESS_RUN_PAUSED,
+    TESS_RUN_RUNNING,
+    TESS_RUN_STOPPED,
+} TessRunState;
+
+typedef struct TessMachineOptions {
+    bool deterministic;
+    uint32_t ns_per_insn;           /* deterministic: virtual ns per instruction */
+} TessMachineOptions;
+
+struct TessMachine {
+    char *name;
+    char *file;                     /* machine file, or NULL */
+    char *dir;                      /* its directory (for relative paths) */
+    TessRegistry *reg;
+    TessDevice *root;               /* "machine" pseudo-device: owns RAM */
+    GPtrArray *devices;             /* TessDevice *, file order, children first */
+    GHashTable *by_id;              /* id -> TessDevice * */
+    TessDevice *cpu;
+    const TessCpuOps *cpu_ops;
+
+    TessPioMap *pio;
+    TessMemMap *mem;
+    TessClock *clock;
+    GPtrArray *chardevs;            /* TessChardev * */
+
+    TessMachineOptions opts;
+
+    /* run control; `lock` serialises the machine thread and requests */
+    GMutex lock;
+    GCond cond;
+    TessCpuRun cpu_run;
+    TessRunState state;
+    bool exit_requested;
+    int exit_status;
+    bool reset_requested;
+    GAsyncQueue *requests;          /* TessRequest *, from other threads */
+    GThread *thread;
+    bool start_paused;
+    GPtrArray *commands;            /* TessCommand *, added by devices */
+    void (*on_stop)(TessMachine *m, int status, void *data);   /* machine thread */
+    void *on_stop_data;
+};
+
+/* A request run on the machine thread between instructions. */
+typedef struct TessRequest {
+    void (*fn)(TessMachine *m, void *data);
+    void *data;
+} TessRequest;
+void tess_machine_post(TessMachine *m, void (*fn)(TessMachine *, void *), void *data);
+
+/* Loading machine files (config.c). */
+typedef struct TessOverride {
+    char *id;                       /* device id, or NULL to select by type */
+    char *type;                     /* class type (with id NULL) */
+    bool first_only;                /* by type: only the first such device */
+    char *prop;
+    char *value;
+} TessOverride;
+
+typedef struct TessLoadOptions {
+    TessMachineOptions mopts;
+    GPtrArray *overrides;           /* TessOverride *, applied in order */
+    const char *cpu_type;           /* --cpu: replaces <cpu type> */
+    bool no_realize;                /* validate: build, set, wire; claim nothing */
+} TessLoadOptions;
+
+void tess_override_free(TessOverride *o);
+/* Parse "ID.PROP=VALUE" (as --set takes it). */
+TessOverride *tess_override_parse(const char *text, GError **err);
+
+/* Build (and unless no_realize, realize and reset) a machine from a file,
+ * or from XML text whose relative paths resolve against `dir`. Errors
+ * carry file:line where they have one. */
+TessMachine *tess_machine_load(TessRegistry *reg, const char *path,
+                               const TessLoadOptions *o, GError **err);
+TessMachine *tess_machine_load_string(TessRegistry *reg, const char *xml,
+                                      const char *dir, const TessLoadOptions *o,
+                                      GError **err);
+/* Reset every device (power-on and machine reset), CPU last. */
+void tess_machine_reset(TessMachine *m);
+
+/* Machine with only RAM and no devices (tests build on this). */
+TessMachine *tess_machine_new_empty(TessRegistry *reg, const char *name,
+                                    const TessMachineOptions *opts);
+void tess_machine_free(TessMachine *m);
+/* Run on the calling thread until the machine exits; returns its status. */
+int tess_machine_run(TessMachine *m);
+/* Run on a new thread; join returns the exit status. */
+void tess_machine_start(TessMachine *m);
+int tess_machine_join(TessMachine *m);
+void tess_machine_pause(TessMachine *m);
+void tess_machine_resume(TessMachine *m);
+void tess_machine_quit(TessMachine *m, int status);
+/* Run fn on the machine thread and wait for it (inline when the machine
+ * is not running). */
+void tess_machine_call(TessMachine *m, void (*fn)(TessMachine *, void *), void *data);
+/* Called by the clock when a timer is armed earlier than the CPU's limit. */
+void tess_machine_deadline_changed(TessMachine *m);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Signal lines. An output (TessSignal) drives every input pin wired to it;
+ * a pin counts its high sources, so its level is the wired OR of them, and
+ * its device hears about a change only when that OR flips.
+ */
+#include "core.h"
+
+#include <string.h>
+
+/* The pin plus the level its device was last told, so a handler that
+ * changes lines while a change propagates never gets told twice. */
+typedef struct SigPin {
+    TessInputPin pin;
+    bool told;
+} SigPin;
+
+static char *sig_member_name(const TessLineSpec *spec, unsigned i)
+{
+    return spec->count > 1 ? g_strdup_printf("%s%u", spec->name, i)
+                           : g_strdup(spec->name);
+}
+
+void tess_lines_create(TessDevice *dev)
+{
+    TessDevicePriv *pv = dev->priv;
+    if (!pv->outputs)
+        pv->outputs = g_ptr_array_new();
+    if (!pv->inputs)
+        pv->inputs = g_ptr_array_new();
+
+    for (const TessLineSpec *spec = dev->cls->lines; spec && spec->name; spec++) {
+        unsigned count = spec->count ? spec->count : 1;
+        for (unsigned i = 0; i < count; i++) {
+            if (spec->dir == TESS_LINE_OUT) {
+                TessSignal *s = g_new0(TessSignal, 1);
+                s->owner = dev;
+                s->name = sig_member_name(spec, i);
+                s->sinks = g_ptr_array_new();
+                ((TessSignal **)((char *)dev + spec->offset))[i] = s;
+                g_ptr_array_add(pv->outputs, s);
+            } else {
+                SigPin *sp = g_new0(SigPin, 1);
+                sp->pin.dev = dev;
+                sp->pin.spec = spec;
+                sp->pin.index = i;
+                sp->pin.name = sig_member_name(spec, i);
+                sp->pin.sources = g_ptr_array_new();
+                g_ptr_array_add(pv->inputs, sp);
+            }
+        }
+    }
+}
+
+/* Teardown detaches without calling handlers: the device on the other end
+ * may itself be half torn down. */
+void tess_lines_destroy(TessDevice *dev)
+{
+    TessDevicePriv *pv = dev->priv;
+
+    if (pv->outputs) {
+        for (guint i = 0; i < pv->outputs->len; i++) {
+            TessSignal *s = g_ptr_array_index(pv->outputs, i);
+            for (guint j = 0; j < s->sinks->len; j++) {
+                TessInputPin *pin = g_ptr_array_index(s->sinks, j);
+                g_ptr_array_remove(pin->sources, s);
+                if (s->level && pin->high)
+                    pin->high--;
+            }
+            for (const TessLineSpec *spec = dev->cls->lines; spec && spec->name; spec++) {
+                if (spec->dir != TESS_LINE_OUT)
+                    continue;
+                TessSignal **slot = (TessSignal **)((char *)dev + spec->offset);
+                for (unsigned k = 0; k < (spec->count ? spec->count : 1); k++)
+                    if (slot[k] == s)
+                        slot[k] = NULL;
+            }
+            g_ptr_array_unref(s->sinks);
+            g_free(s->name);
+            g_free(s);
+        }
+        g_clear_pointer(&pv->outputs, g_ptr_array_unref);
+    }
+    if (pv->inputs) {
+        for (guint i = 0; i < pv->inputs->len; i++) {
+            TessInputPin *pin = g_ptr_array_index(pv->inputs, i);
+            for (guint j = 0; j < pin->sources->len; j++) {
+                TessSignal *s = g_ptr_array_index(pin->sources, j);
+                g_ptr_array_remove(s->sinks, pin);
+            }
+            g_ptr_array_unref(pin->sources);
+            g_free(pin->name);
+            g_free(pin);
+        }
+        g_clear_pointer(&pv->inputs, g_ptr_array_unref);
+    }
+}
+
+TessInputPin *tess_device_input(TessDevice *dev, const char *line)
+{
+    GPtrArray *in = dev && dev->priv ? dev->priv->inputs : NULL;
+    for (guint i = 0; in && i < in->len; i++) {
+        TessInputPin *pin = g_ptr_array_index(in, i);
+        if (!strcmp(pin->name, line))
+            return pin;
+    }
+    return NULL;
+}
+
+TessSignal *tess_device_output(TessDevice *dev, const char *line)
+{
+    GPtrArray *out = dev && dev->priv ? dev->priv->outputs : NULL;
+    for (guint i = 0; out && i < out->len; i++) {
+        TessSignal *s = g_ptr_array_index(out, i);
+        if (!strcmp(s->name, line))
+            return s;
+    }
+    return NULL;
+}
+
+bool tess_device_input_level(TessDevice *dev, const char *line)
+{
+    TessInputPin *pin = tess_device_input(dev, line);
+    return pin && pin->high > 0;
+}
+
+/* Tell the pin's device if its ORed level differs from what it last heard. */
+static void sig_pin_update(TessInputPin *pin)
+{
+    SigPin *sp = (SigPin *)pin;
+    bool level = pin->high > 0;
+    if (level == sp->told)
+        return;
+    sp->told = level;
+    if (pin->spec->set)
+        pin->spec->set(pin->dev, pin->index, level);
+}
+
+void tess_signal_set(TessSignal *s, bool level)
+{
+    if (!s || s->level == level)
+        return;
+    s->level = level;
+    /* Count first, then tell: a handler that moves this same line again
+     * finds every pin's count already consistent. */
+    for (guint i = 0; i < s->sinks->len; i++) {
+        TessInputPin *pin = g_ptr_array_index(s->sinks, i);
+        if (level)
+            pin->high++;
+        else if (pin->high)
+            pin->high--;
+    }
+    for (guint i = 0; i < s->sinks->len; i++)
+        sig_pin_update(g_ptr_array_index(s->sinks, i));
+}
+
+void tess_signal_pulse(TessSignal *s)
+{
+    tess_signal_set(s, true);
+    tess_signal_set(s, false);
+}
+
+bool tess_signal_level(const TessSignal *s)
+{
+    return s && s->level;
+}
+
+bool tess_signal_connect(TessSignal *out, TessDevice *dst, const char *line,
+                         GError **err)
+{
+    g_return_val_if_fail(out && dst && line, false);
+    TessInputPin *pin = tess_device_input(dst, line);
+    if (!pin) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND,
+                    "device '%s' (%s) has no input line '%s'", dst->id,
+                    dst->cls->type, line);
+        return false;
+    }
+    if (g_ptr_array_find(out->sinks, pin, NULL)) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_DUPLICATE,
+                    "'%s.%s' is already wired to '%s.%s'", out->owner->id,
+                    out->name, dst->id, pin->name);
+        return false;
+    }
+    g_ptr_array_add(out->sinks, pin);
+    g_ptr_array_add(pin->sources, out);
+    if (out->level) {
+        pin->high++;
+        sig_pin_update(pin);
+    }
+    return true;
+}
+
+void tess_signal_disconnect(TessSignal *out, TessDevice *dst, const char *line)
+{
+    TessInputPin *pin = out && dst && line ? tess_device_input(dst, line) : NULL;
+    if (!pin || !g_ptr_array_remove(out->sinks, pin))
+        return;
+    g_ptr_array_remove(pin->sources, out);
+    if (out->level && pin->high) {
+        pin->high--;
+        sig_pin_update(pin);
+    }
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What a device may ask of the machine it lives in.
+ */
+#ifndef TESSERA_MACHINE_H
+#define TESSERA_MACHINE_H
+
+#include <tessera/types.h>
+
+G_BEGIN_DECLS
+
+/* End the run with this process exit status (test-exit, power-off).
+ * Takes effect at the next instruction boundary. */
+void tess_machine_request_exit(TessMachine *m, int status);
+/* Reset every device and the CPU (keyboard-controller reset, port 0x92,
+ * triple fault). */
+void tess_machine_request_reset(TessMachine *m);
+
+const char *tess_machine_name(TessMachine *m);
+/* Directory of the machine file, for resolving relative paths. */
+const char *tess_machine_dir(TessMachine *m);
+
+/* Find a data file shipped with Tessera or the system (firmware, fonts):
+ * an absolute path is checked as is; a relative one is looked up in the
+ * machine file's directory, then $TESSERA_DATA_PATH, then Tessera's data
+ * directory. Returns a newly allocated path, or NULL with an error. */
+char *tess_find_data_file(TessMachine *m, const char *name, GError **err);
+
+/* Rate-limited log of a guest programming error: at most a few lines per
+ * device per second reach the debug log, the rest are counted. */
+void tess_guest_error(TessDevice *dev, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+G_END_DECLS
+
+#endif

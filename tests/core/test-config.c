@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Machine files: schema and semantic errors with file:line, hostile input,
+ * base inheritance, overrides, slots, wires, realize rollback. */
+#include "core.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+
+/* ---- builtin test classes ---------------------------------------------- */
+
+typedef struct {
+    TessDevice dev;
+    uint64_t port;
+    char *label;
+    char *file;
+    TessSignal *out;
+    bool in_level;
+    TessDevice *net;
+} TcDev;
+
+static uint64_t tc_read(void *o, uint64_t off, unsigned size) { return 0x5A; }
+static void tc_write(void *o, uint64_t off, uint64_t v, unsigned size) {}
+static const TessIoOps tc_ops = { .read = tc_read, .write = tc_write, .widths = TESS_W8 };
+
+static bool tc_realize(TessDevice *dev, GError **err)
+{
+    TcDev *t = (TcDev *)dev;
+    return !t->port || tess_pio_map(dev, (uint32_t)t->port, 4, &tc_ops, t, err);
+}
+
+static void tc_in(TessDevice *dev, unsigned n, bool level)
+{
+    ((TcDev *)dev)->in_level = level;
+}
+
+static const TessPropSpec tc_props[] = {
+    TESS_PROP_UINT_("port", TcDev, port, "0", 0, 0xFFFF, "port base (0: none)"),
+    TESS_PROP_STRING_("label", TcDev, label, "plain", "a label"),
+    TESS_PROP_PATH_("file", TcDev, file, NULL, "a file"),
+    TESS_PROP_END,
+};
+static const TessLineSpec tc_lines[] = {
+    TESS_LINE_OUT_("out", 1, TcDev, out, "an output"),
+    TESS_LINE_IN_("in", 1, tc_in, "an input"),
+    TESS_LINE_END,
+};
+static const TessSlotSpec tc_slots[] = {
+    { .element = "net", .iface = "tc-net", .max = 1, .offset = offsetof(TcDev, net),
+      .doc = "network backend" },
+    TESS_SLOT_END,
+};
+static const TessDeviceClass tc_class = {
+    .type = "tc-dev", .kind = TESS_CLASS_DEVICE, .doc = "config test device",
+    .instance_size = sizeof(TcDev), .props = tc_props, .lines = tc_lines,
+    .slots = tc_slots, .realize = tc_realize,
+};
+
+typedef struct { TessDevice dev; int mode; bool realized; } TcNet;
+static const char *const tc_modes[] = { "shared", "switch", NULL };
+static bool tcnet_realize(TessDevice *dev, GError **err)
+{
+    ((TcNet *)dev)->realized = true;
+    return true;
+}
+static const TessPropSpec tcnet_props[] = {
+    TESS_PROP_ENUM_("mode", TcNet, mode, "shared", tc_modes, "mode"), TESS_PROP_END };
+static const TessIfaceSpec tcnet_ifaces[] = { { "tc-net", &tc_modes }, TESS_IFACE_END };
+static const TessDeviceClass tcnet_class = {
+    .type = "tc-net", .kind = TESS_CLASS_BACKEND, .doc = "config test backend",
+    .instance_size = sizeof(TcNet), .props = tcnet_props, .provides = tcnet_ifaces,
+    .realize = tcnet_realize,
+};
+
+/* Claims a port, a memory region and a timer, then fails. */
+static void tcfail_timer(void *o) {}
+static bool tcfail_realize(TessDevice *dev, GError **err)
+{
+    if (!tess_pio_map(dev, 0x100, 8, &tc_ops, dev, err))
+        return false;
+    TessMemRegion *r = tess_mem_ram_new(dev, "scratch", 4096, err);
+    if (!r || !tess_mem_map(r, 0x200000, TESS_PRIO_DEVICE, TESS_MAP_RW, err))
+        return false;
+    TessTimer *t = tess_timer_new(dev, tcfail_timer, dev);
+    tess_timer_arm(t, 1000);
+    g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_FAILED, "the widget is missing");
+    return false;
+}
+static const TessDeviceClass tcfail_class = {
+    .type = "tc-fail", .kind = TESS_CLASS_DEVICE, .doc = "fails to realize",
+    .instance_size = sizeof(TessDevice), .realize = tcfail_realize,
+};
+
+static TessRegistry *reg;
+static char *tmpdir;
+
+static char *write_file(const char *name, const char *text)
+{
+    char *path = g_build_filename(tmpdir, name, NULL);
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+    return path;
+}
+
+static TessMachine *load(const char *path, GError **err)
+{
+    TessLoadOptions lo = { .mopts = { .deterministic = true } };
+    return tess_machine_load(reg, path, &lo, err);
+}
+
+static void expect_fail(const char *name, const char *xml, const char *fragment)
+{
+    g_autofree char *path = write_file(name, xml);
+    g_autoptr(GError) err = NULL;
+    TessMachine *m = load(path, &err);
+    g_assert_null(m);
+    g_assert_nonnull(err);
+    if (!strstr(err->message, fragment))
+        g_error("error '%s' lacks '%s'", err->message, fragment);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_minimal(void)
+{
+    g_autofree char *p = write_file("min.xml",
+        "<machine name='mini'>\n"
+        "  <memory size='2M'/>\n"
+        "  <device type='tc-dev' id='a' port='0x300' label='hello'/>\n"
+        "</machine>\n");
+    g_autoptr(GError) err = NULL;
+    TessMachine *m = load(p, &err);
+    g_assert_no_error(err);
+    g_assert_cmpstr(m->name, ==, "mini");
+    g_assert_cmpuint(tess_machine_ram_size(m), ==, 2u << 20);
+    TcDev *a = (TcDev *)tess_machine_device(m, "a");
+    g_assert_cmpstr(a->label, ==, "hello");
+    g_assert_cmphex(tess_pio_read(m, 0x301, 1), ==, 0x5A);
+    g_assert_true(tess_pio_owner(m, 0x303) == &a->dev);
+    tess_machine_free(m);
+}
+
+static void test_schema_errors(void)
+{
+    /* Unknown element on line 3. */
+    expect_fail("s1.xml", "<machine>\n  <memory size='1M'/>\n  <gizmo/>\n</machine>\n",
+                "s1.xml:3:");
+    /* Bad attribute value on line 2 (size pattern). */
+    expect_fail("s2.xml", "<machine>\n<memory size='lots'/>\n</machine>\n", "s2.xml:2:");
+    /* Not well-formed. */
+    expect_fail("s3.xml", "<machine>\n<device type='tc-dev' id='a'>\n</machine>\n",
+                "not well-formed");
+    /* Wrong root. */
+    expect_fail("s4.xml", "<computer/>\n", "s4.xml:1:");
+    /* Empty file. */
+    expect_fail("s5.xml", "", "s5.xml");
+    /* Device without id. */
+    expect_fail("s6.xml", "<machine>\n\n<device type='tc-dev'/>\n</machine>", "s6.xml:3:");
+}
+
+static void test_semantic_errors(void)
+{
+    expect_fail("e1.xml", "<machine>\n<device type='no-such-thing' id='x'/>\n</machine>",
+                "e1.xml:2: unknown device type 'no-such-thing'");
+    expect_fail("e2.xml", "<machine>\n<device type='tc-dev' id='x' colour='red'/>\n</machine>",
+                "e2.xml:2: device 'x' (tc-dev) has no property 'colour'");
+    expect_fail("e3.xml", "<machine>\n<device type='tc-dev' id='x' port='0x10000'/>\n</machine>",
+                "e3.xml:2:");
+    expect_fail("e4.xml",
+                "<machine>\n<device type='tc-dev' id='x'/>\n<device type='tc-dev' id='x'/>\n</machine>",
+                "e4.xml:3: device id 'x' is already used at line 2");
+    expect_fail("e5.xml",
+                "<machine>\n<device type='tc-dev' id='x'/>\n<wire from='x.nope' to='x.in'/>\n</machine>",
+                "e5.xml:3: wire x.nope -> x.in: a tc-dev has no output line 'nope'");
+    expect_fail("e6.xml",
+                "<machine>\n<device type='tc-dev' id='x'/>\n<wire from='x.out' to='y.in'/>\n</machine>",
+                "e6.xml:3: wire x.out -> y.in: no device 'y'");
+    expect_fail("e7.xml", "<machine>\n<device type='tc-dev' id='x'><disk/></device>\n</machine>",
+                "a tc-dev has no <disk> slot; it takes <net>");
+    expect_fail("e8.xml", "<machine>\n<device type='tc-dev' id='x'><net type='tc-dev'/></device>\n</machine>",
+                "does not provide 'tc-net'");
+    expect_fail("e9.xml", "<machine>\n<cpu type='tc-dev'/>\n</machine>", "'tc-dev' is not a CPU");
+    expect_fail("e10.xml", "<machine>\n<device type='tc-dev' id='x' port='99999999999999999999999'/>\n</machine>",
+                "e10.xml:2:");
+    g_autoptr(GError) err = NULL;
+    g_assert_null(load("/nonexistent/machine.xml", &err));
+    g_assert_nonnull(strstr(err->message, "/nonexistent/machine.xml"));
+}
+
+static void test_hostile(void)
+{
+    /* External entity: must be refused before anything reads the target. */
+    g_autofree char *secret = write_file("secret.txt", "TOPSECRET");
+    g_autofree char *xxe = g_strdup_printf(
+        "<?xml version='1.0'?>\n<!DOCTYPE machine [<!ENTITY x SYSTEM 'file://%s'>]>\n"
+        "<machine name='&x;'/>\n", secret);
+    /* libxml2 itself refuses the reference (entities are never loaded);
+     * either way the secret must not appear anywhere. */
+    expect_fail("h1.xml", xxe, "h1.xml:");
+    /* Billion laughs. */
+    expect_fail("h2.xml",
+                "<?xml version='1.0'?>\n<!DOCTYPE m [<!ENTITY a 'aaaaaaaaaa'>"
+                "<!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'>"
+                "<!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;'>]>\n<machine name='&c;'/>\n",
+                "DOCTYPE");
+    /* Slot elements nested too deep. */
+    GString *deep = g_string_new("<machine>\n<device type='tc-dev' id='x'>");
+    for (int i = 0; i < 8; i++)
+        g_string_append(deep, "<net>");
+    for (int i = 0; i < 8; i++)
+        g_string_append(deep, "</net>");
+    g_string_append(deep, "</device>\n</machine>\n");
+    expect_fail("h3.xml", deep->str, "nested more than");
+    g_string_free(deep, TRUE);
+    /* Pathologically deep XML: the parser's own limit, no crash. */
+    GString *deeper = g_string_new("<machine><device type='tc-dev' id='x'>");
+    for (int i = 0; i < 5000; i++)
+        g_string_append(deeper, "<net>");
+    g_string_append(deeper, "</device></machine>");
+    expect_fail("h4.xml", deeper->str, "h4.xml");
+    g_string_free(deeper, TRUE);
+    /* Huge memory size. */
+    expect_fail("h5.xml", "<machine>\n<memory size='999999999999999999T'/>\n</machine>",
+                "h5.xml:2:");
+    expect_fail("h6.xml", "<machine>\n<memory size='1T'/>\n</machine>", "not possible");
+    /* Over-long file. */
+    char *big = g_malloc(2u << 20);
+    memset(big, ' ', 2u << 20);
+    memcpy(big, "<machine>", 9);
+    big[(2u << 20) - 1] = 0;
+    expect_fail("h7.xml", big, "larger than");
+    g_free(big);
+}
+
+static void test_port_conflict_no_half_machine(void)
+{
+    expect_fail("c1.xml",
+                "<machine>\n<device type='tc-dev' id='first' port='0x60'/>\n"
+                "<device type='tc-dev' id='second' port='0x62'/>\n</machine>",
+                "'first'");
+    expect_fail("c2.xml",
+                "<machine>\n<device type='tc-dev' id='first' port='0x60'/>\n"
+                "<device type='tc-dev' id='second' port='0x62'/>\n</machine>",
+                "'second'");
+}
+
+static void test_realize_rollback(void)
+{
+    TessMachine *m = tess_machine_new_empty(reg, "rb", &(TessMachineOptions){ .deterministic = true });
+    g_assert_true(tess_mem_create_main_ram(m, 1u << 20, 1u << 20, NULL));
+    g_autoptr(GError) err = NULL;
+    TessDevice *d = tess_device_new(m, &tcfail_class, "failer", &err);
+    g_ptr_array_add(m->devices, d);
+    g_hash_table_insert(m->by_id, d->priv->id, d);
+    g_assert_false(tess_device_realize(d, &err));
+    g_assert_nonnull(strstr(err->message, "failer"));
+    g_assert_nonnull(strstr(err->message, "widget"));
+    /* Every claim is gone: the port, the memory window, the timer. */
+    g_assert_null(tess_pio_owner(m, 0x100));
+    g_assert_cmphex(tess_pio_read(m, 0x100, 1), ==, 0xFF);
+    TessMemPage pg = tess_mem_page(m, 0x200000);
+    g_assert_null(pg.read);
+    g_assert_cmpuint(tess_clock_next_deadline(m), ==, UINT64_MAX);
+    /* And the same resources can be claimed again. */
+    TessDevice *d2 = tess_device_new(m, &tc_class, "again", NULL);
+    g_ptr_array_add(m->devices, d2);
+    g_hash_table_insert(m->by_id, d2->priv->id, d2);
+    g_assert_true(tess_device_set_prop(d2, "port", "0x100", NULL));
+    g_assert_true(tess_device_realize(d2, NULL));
+    g_assert_true(tess_pio_owner(m, 0x100) == d2);
+    tess_machine_free(m);
+}
+
+static void test_base_inheritance(void)
+{
+    g_autofree char *base = write_file("basebox.xml",
+        "<machine name='basebox'>\n"
+        "  <memory size='4M'/>\n"
+        "  <device type='tc-dev' id='a' label='from-base' port='0x300'/>\n"
+        "  <device type='tc-dev' id='b' label='doomed'/>\n"
+        "  <device type='tc-dev' id='c' label='keeps'><net mode='switch'/></device>\n"
+        "  <wire from='a.out' to='b.in'/>\n"
+        "  <wire from='a.out' to='c.in'/>\n"
+        "</machine>\n");
+    g_autofree char *child = write_file("child.xml",
+        "<machine name='child' base='basebox'>\n"
+        "  <memory size='8M'/>\n"
+        "  <device id='a' label='from-child' file='disk.img'/>\n"
+        "  <remove id='b'/>\n"
+        "  <device type='tc-dev' id='d' label='new'/>\n"
+        "  <device id='c'><net mode='shared' type='tc-net'/></device>\n"
+        "</machine>\n");
+    g_autoptr(GError) err = NULL;
+    TessMachine *m = load(child, &err);
+    g_assert_no_error(err);
+    g_assert_cmpstr(m->name, ==, "child");
+    g_assert_cmpuint(tess_machine_ram_size(m), ==, 8u << 20);
+    TcDev *a = (TcDev *)tess_machine_device(m, "a");
+    g_assert_cmpstr(a->label, ==, "from-child");
+    g_assert_cmpuint(a->port, ==, 0x300);            /* inherited */
+    g_autofree char *expect_file = g_build_filename(tmpdir, "disk.img", NULL);
+    g_assert_cmpstr(a->file, ==, expect_file);       /* relative to child.xml */
+    g_assert_null(tess_machine_device(m, "b"));
+    g_assert_nonnull(tess_machine_device(m, "d"));
+    TcDev *c = (TcDev *)tess_machine_device(m, "c");
+    g_assert_nonnull(c->net);
+    g_assert_cmpstr(c->net->id, ==, "c.net");
+    g_assert_cmpint(((TcNet *)c->net)->mode, ==, 0); /* child's slot replaced base's */
+    g_assert_true(((TcNet *)c->net)->realized);
+    /* The surviving wire works; the one to the removed device is gone. */
+    tess_signal_raise(a->out);
+    g_assert_true(c->in_level);
+    tess_machine_free(m);
+
+    expect_fail("orphan.xml", "<machine base='nowhere'/>", "base machine 'nowhere' not found");
+    expect_fail("loop.xml", "<machine base='loop'/>", "cycle");
+    expect_fail("rm.xml", "<machine base='basebox'>\n<remove id='zz'/>\n</machine>",
+                "rm.xml:2: <remove id='zz'>");
+}
+
+static void test_overrides(void)
+{
+    g_autofree char *p = write_file("ov.xml",
+        "<machine>\n<device type='tc-dev' id='a'/>\n<device type='tc-dev' id='b'/>\n</machine>");
+    g_autoptr(GPtrArray) ov = g_ptr_array_new_with_free_func((GDestroyNotify)tess_override_free);
+    g_ptr_array_add(ov, tess_override_parse("a.label=set-on-cli", NULL));
+    TessOverride *bytype = g_new0(TessOverride, 1);
+    bytype->type = g_strdup("tc-dev");
+    bytype->prop = g_strdup("port");
+    bytype->value = g_strdup("0x500");
+    bytype->first_only = true;
+    g_ptr_array_add(ov, bytype);
+    TessLoadOptions lo = { .overrides = ov };
+    g_autoptr(GError) err = NULL;
+    TessMachine *m = tess_machine_load(reg, p, &lo, &err);
+    g_assert_no_error(err);
+    g_assert_cmpstr(((TcDev *)tess_machine_device(m, "a"))->label, ==, "set-on-cli");
+    g_assert_cmpuint(((TcDev *)tess_machine_device(m, "a"))->port, ==, 0x500);
+    g_assert_cmpuint(((TcDev *)tess_machine_device(m, "b"))->port, ==, 0);
+    tess_machine_free(m);
+
+    g_ptr_array_add(ov, tess_override_parse("zz.label=x", NULL));
+    g_clear_error(&err);
+    g_assert_null(tess_machine_load(reg, p, &lo, &err));
+    g_assert_nonnull(strstr(err->message, "no device 'zz'"));
+
+    g_clear_error(&err);
+    g_assert_null(tess_override_parse("nodot=1", &err));
+    g_assert_nonnull(strstr(err->message, "ID.PROPERTY=VALUE"));
+}
+
+static void test_validate_does_not_claim(void)
+{
+    g_autofree char *p = write_file("v.xml",
+        "<machine>\n<device type='tc-dev' id='a' port='0x60'/>\n</machine>");
+    TessLoadOptions lo = { .no_realize = true };
+    TessMachine *m = tess_machine_load(reg, p, &lo, NULL);
+    g_assert_nonnull(m);
+    g_assert_null(tess_pio_owner(m, 0x60));
+    tess_machine_free(m);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    reg = tess_registry_new();
+    g_assert_true(tess_registry_add_builtin(reg, &tc_class, NULL));
+    g_assert_true(tess_registry_add_builtin(reg, &tcnet_class, NULL));
+    g_assert_true(tess_registry_add_builtin(reg, &tcfail_class, NULL));
+    tmpdir = g_dir_make_tmp("tess-config-XXXXXX", NULL);
+    g_setenv("TESSERA_MACHINE_PATH", "", TRUE);
+    g_test_add_func("/config/minimal", test_minimal);
+    g_test_add_func("/config/schema-errors", test_schema_errors);
+    g_test_add_func("/config/semantic-errors", test_semantic_errors);
+    g_test_add_func("/config/hostile", test_hostile);
+    g_test_add_func("/config/port-conflict", test_port_conflict_no_half_machine);
+    g_test_add_func("/config/realize-rollback", test_realize_rollback);
+    g_test_add_func("/config/base-inheritance", test_base_inheritance);
+    g_test_add_func("/config/overrides", test_overrides);
+    g_test_add_func("/config/validate-does-not-claim", test_validate_does_not_claim);
+    int rc = g_test_run();
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
+    (void)!system(cmd);
+    return rc;
+}

@@ -1,0 +1,554 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Memory map: priorities, aliases, split read/write routing, sub-page
+ * MMIO, listeners, and the slow paths. */
+#include "core.h"
+
+#include <string.h>
+
+typedef struct {
+    TessDevice dev;
+} Owner;
+
+static bool owner_realize(TessDevice *dev, GError **err)
+{
+    return true;
+}
+
+static const TessDeviceClass owner_class = {
+    .type = "test-owner", .kind = TESS_CLASS_DEVICE, .doc = "claims things",
+    .instance_size = sizeof(Owner), .realize = owner_realize,
+};
+
+static TessMachine *new_machine(uint64_t ram)
+{
+    TessMachineOptions o = { .deterministic = true, .ns_per_insn = 1 };
+    TessMachine *m = tess_machine_new_empty(NULL, "test", &o);
+    if (ram) {
+        GError *err = NULL;
+        g_assert_true(tess_mem_create_main_ram(m, ram, ram, &err));
+        g_assert_no_error(err);
+    }
+    return m;
+}
+
+static TessDevice *new_dev(TessMachine *m, const char *id)
+{
+    GError *err = NULL;
+    TessDevice *d = tess_device_new(m, &owner_class, id, &err);
+    g_assert_no_error(err);
+    g_assert_true(tess_device_realize(d, &err));
+    g_ptr_array_add(m->devices, d);
+    g_hash_table_insert(m->by_id, (char *)d->id, d);
+    return d;
+}
+
+static TessMemRegion *ram_new(TessDevice *d, const char *name, uint64_t size, uint8_t fill)
+{
+    GError *err = NULL;
+    TessMemRegion *r = tess_mem_ram_new(d, name, size, &err);
+    g_assert_no_error(err);
+    memset(tess_mem_region_host(r), fill, tess_mem_region_size(r));
+    return r;
+}
+
+static void map(TessMemRegion *r, uint64_t addr, int prio, unsigned access)
+{
+    GError *err = NULL;
+    g_assert_true(tess_mem_map(r, addr, prio, access, &err));
+    g_assert_no_error(err);
+}
+
+/* MMIO that records accesses and answers with its offset pattern. */
+typedef struct {
+    GArray *log;        /* Access */
+} Mmio;
+
+typedef struct {
+    char op;
+    uint64_t offset;
+    unsigned size;
+    uint64_t value;
+} Access;
+
+static uint64_t mmio_read(void *opaque, uint64_t offset, unsigned size)
+{
+    Mmio *mm = opaque;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint64_t)(0xa0 + ((offset + i) & 0x1f)) << (8 * i);
+    Access a = { 'r', offset, size, v };
+    g_array_append_val(mm->log, a);
+    return v;
+}
+
+static void mmio_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
+{
+    Mmio *mm = opaque;
+    Access a = { 'w', offset, size, value };
+    g_array_append_val(mm->log, a);
+}
+
+static const TessIoOps mmio32 = { mmio_read, mmio_write, TESS_W32 };
+static const TessIoOps mmio_any = { mmio_read, mmio_write,
+                                    TESS_W8 | TESS_W16 | TESS_W32 | TESS_W64 };
+
+static Access *nth(Mmio *mm, unsigned i)
+{
+    g_assert_cmpuint(i, <, mm->log->len);
+    return &g_array_index(mm->log, Access, i);
+}
+
+static void test_main_ram(void)
+{
+    TessMachine *m = new_machine(1 << 20);
+    TessMemRegion *ram = tess_machine_ram(m);
+    g_assert_nonnull(ram);
+    g_assert_cmpuint(tess_machine_ram_size(m), ==, 1 << 20);
+    g_assert_cmpuint(tess_machine_ram_below_4g(m), ==, 1 << 20);
+    uint8_t *host = tess_mem_region_host(ram);
+
+    TessMemPage p = tess_mem_page(m, 0x12345);
+    g_assert_true(p.read == host + 0x12000);
+    g_assert_true(p.write == host + 0x12000);
+    g_assert_true(p.ram);
+    tess_mem_write(m, 0x1000, 0x0807060504030201ull, 8);
+    g_assert_cmpuint(host[0x1000], ==, 1);
+    g_assert_cmpuint(host[0x1007], ==, 8);
+    g_assert_cmphex(tess_mem_read(m, 0x1001, 2), ==, 0x0302);
+
+    /* Past the end of RAM: nothing. */
+    p = tess_mem_page(m, 1 << 20);
+    g_assert_null(p.read);
+    g_assert_null(p.write);
+    g_assert_cmphex(tess_mem_read(m, 1 << 20, 4), ==, 0xffffffff);
+    g_assert_cmphex(tess_mem_read(m, UINT64_C(0x800000000), 8), ==, UINT64_MAX);
+    g_assert_cmphex(tess_mem_read(m, UINT64_C(1) << 40, 2), ==, 0xffff);
+    tess_mem_write(m, UINT64_C(1) << 40, 0, 8);
+    p = tess_mem_page(m, UINT64_MAX);
+    g_assert_null(p.read);
+    tess_machine_free(m);
+}
+
+static void test_ram_above_4g(void)
+{
+    TessMachineOptions o = { .deterministic = true, .ns_per_insn = 1 };
+    TessMachine *m = tess_machine_new_empty(NULL, "test", &o);
+    GError *err = NULL;
+    /* 64 KiB below 4 GiB, 64 KiB above: small, but the same split. */
+    g_assert_true(tess_mem_create_main_ram(m, 0x20000, 0x10000, &err));
+    g_assert_no_error(err);
+    uint8_t *host = tess_mem_region_host(tess_machine_ram(m));
+    g_assert_cmpuint(tess_machine_ram_below_4g(m), ==, 0x10000);
+    g_assert_true(tess_mem_page(m, 0xf000).read == host + 0xf000);
+    g_assert_null(tess_mem_page(m, 0x10000).read);
+    g_assert_true(tess_mem_page(m, UINT64_C(0x100000000)).read == host + 0x10000);
+    g_assert_true(tess_mem_page(m, UINT64_C(0x10000f000)).write == host + 0x1f000);
+    g_assert_null(tess_mem_page(m, UINT64_C(0x100010000)).read);
+    tess_machine_free(m);
+
+    /* More than 64 GiB of address space cannot be had. */
+    m = tess_machine_new_empty(NULL, "test", &o);
+    g_assert_false(tess_mem_create_main_ram(m, UINT64_C(1) << 37, 0x10000, &err));
+    g_assert_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID);
+    g_clear_error(&err);
+    g_assert_null(tess_machine_ram(m));
+    tess_machine_free(m);
+}
+
+static void test_priorities(void)
+{
+    TessMachine *m = new_machine(1 << 20);
+    TessDevice *d = new_dev(m, "d");
+    uint8_t *low = tess_mem_region_host(tess_machine_ram(m));
+    memset(low + 0x40000, 0x11, 0x4000);
+    TessMemRegion *b = ram_new(d, "b", 0x2000, 0x22);
+    TessMemRegion *c = ram_new(d, "c", 0x1000, 0x33);
+    TessMemRegion *e = ram_new(d, "e", 0x1000, 0x44);
+
+    map(b, 0x41000, TESS_PRIO_ROM, TESS_MAP_RW);
+    g_assert_cmphex(tess_mem_read(m, 0x40000, 1), ==, 0x11);
+    g_assert_cmphex(tess_mem_read(m, 0x41000, 1), ==, 0x22);
+    g_assert_cmphex(tess_mem_read(m, 0x42fff, 1), ==, 0x22);
+    g_assert_cmphex(tess_mem_read(m, 0x43000, 1), ==, 0x11);
+    g_assert_true(tess_mem_page(m, 0x42000).read == tess_mem_region_host(b) + 0x1000);
+
+    /* Equal priority: the later mapping wins... */
+    map(c, 0x42000, TESS_PRIO_ROM, TESS_MAP_RW);
+    g_assert_cmphex(tess_mem_read(m, 0x42000, 1), ==, 0x33);
+    g_assert_cmphex(tess_mem_read(m, 0x41fff, 1), ==, 0x22);
+    /* ...but not a lower one mapped later still. */
+    map(e, 0x42000, TESS_PRIO_RAM, TESS_MAP_RW);
+    g_assert_cmphex(tess_mem_read(m, 0x42000, 1), ==, 0x33);
+    /* Re-mapping b (a move to the same place) makes it the newest. */
+    map(b, 0x41000, TESS_PRIO_ROM, TESS_MAP_RW);
+    g_assert_cmphex(tess_mem_read(m, 0x42000, 1), ==, 0x22);
+    map(c, 0x42000, TESS_PRIO_ROM, TESS_MAP_RW);
+    g_assert_cmphex(tess_mem_read(m, 0x42000, 1), ==, 0x33);
+
+    /* Unmapping reveals what lies beneath, level by level. */
+    tess_mem_unmap(c);
+    g_assert_false(tess_mem_is_mapped(c));
+    g_assert_cmphex(tess_mem_read(m, 0x42000, 1), ==, 0x22);
+    tess_mem_unmap(b);
+    /* e (RAM priority, mapped after main RAM) beats main RAM. */
+    g_assert_cmphex(tess_mem_read(m, 0x42000, 1), ==, 0x44);
+    g_assert_cmphex(tess_mem_read(m, 0x41000, 1), ==, 0x11);
+    tess_mem_unmap(e);
+    g_assert_cmphex(tess_mem_read(m, 0x42000, 1), ==, 0x11);
+    g_assert_true(tess_mem_page(m, 0x42000).read == low + 0x42000);
+
+    /* Writes follow the winner too. */
+    map(c, 0x42000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    tess_mem_write(m, 0x42010, 0x5a, 1);
+    g_assert_cmphex(tess_mem_region_host(c)[0x10], ==, 0x5a);
+    g_assert_cmphex(low[0x42010], ==, 0x11);
+    tess_machine_free(m);
+}
+
+static void test_aliases(void)
+{
+    TessMachine *m = new_machine(1 << 20);
+    TessDevice *d = new_dev(m, "d");
+    GError *err = NULL;
+    TessMemRegion *t = ram_new(d, "target", 0x4000, 0);
+    uint8_t *th = tess_mem_region_host(t);
+    for (unsigned i = 0; i < 0x4000; i++)
+        th[i] = (uint8_t)(i * 7);
+
+    TessMemRegion *a = tess_mem_alias_new(d, "a", t, 0x1000, 0x2000, &err);
+    g_assert_no_error(err);
+    map(a, 0x80000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    g_assert_cmphex(tess_mem_read(m, 0x80000, 1), ==, (uint8_t)(0x1000 * 7));
+    g_assert_cmphex(tess_mem_read(m, 0x81ffe, 2), ==,
+                    (uint8_t)(0x2ffe * 7) | (uint8_t)(0x2fff * 7) << 8);
+    g_assert_true(tess_mem_page(m, 0x81000).read == th + 0x2000);
+    g_assert_true(tess_mem_page(m, 0x81000).write == th + 0x2000);
+    tess_mem_write(m, 0x80010, 0xdeadbeef, 4);
+    g_assert_cmphex(th[0x1010], ==, 0xef);
+    g_assert_cmphex(th[0x1013], ==, 0xde);
+
+    /* An alias of an alias: offsets add up. */
+    TessMemRegion *aa = tess_mem_alias_new(d, "aa", a, 0x1000, 0x1000, &err);
+    g_assert_no_error(err);
+    map(aa, 0x90000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    g_assert_cmphex(tess_mem_read(m, 0x90004, 1), ==, (uint8_t)(0x2004 * 7));
+    tess_mem_write(m, 0x90008, 0x77, 1);
+    g_assert_cmphex(th[0x2008], ==, 0x77);
+
+    /* An alias must fit inside its target. */
+    g_assert_null(tess_mem_alias_new(d, "bad", t, 0x3000, 0x2000, &err));
+    g_assert_error(err, TESS_BUS_ERROR, TESS_ERROR_INVALID);
+    g_clear_error(&err);
+    g_assert_null(tess_mem_alias_new(d, "bad", a, 0, 0x2001, &err));
+    g_assert_error(err, TESS_BUS_ERROR, TESS_ERROR_INVALID);
+    g_clear_error(&err);
+
+    /* An alias of MMIO dispatches to the MMIO, offset adjusted. */
+    Mmio mm = { g_array_new(FALSE, TRUE, sizeof(Access)) };
+    TessMemRegion *io = tess_mem_mmio_new(d, "io", 0x1000, &mmio_any, &mm);
+    TessMemRegion *ia = tess_mem_alias_new(d, "io-alias", io, 0x100, 0x100, &err);
+    g_assert_no_error(err);
+    map(ia, 0xa0000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    g_assert_null(tess_mem_page(m, 0xa0000).read);
+    g_assert_cmphex(tess_mem_read(m, 0xa0004, 2), ==, 0xa5a4);
+    g_assert_cmpuint(nth(&mm, 0)->offset, ==, 0x104);
+    tess_mem_write(m, 0xa0010, 0x99, 1);
+    g_assert_cmpint(nth(&mm, 1)->op, ==, 'w');
+    g_assert_cmpuint(nth(&mm, 1)->offset, ==, 0x110);
+    g_assert_cmpuint(nth(&mm, 1)->size, ==, 1);
+
+    /* Freeing the target leaves the alias decoding nothing. */
+    tess_mem_region_free(t);
+    g_assert_null(tess_mem_page(m, 0x80000).read);
+    g_assert_cmphex(tess_mem_read(m, 0x80000, 4), ==, 0xffffffff);
+    g_assert_cmphex(tess_mem_read(m, 0x90000, 1), ==, 0xff);
+    tess_mem_write(m, 0x80000, 0, 4);
+    g_array_unref(mm.log);
+    tess_machine_free(m);
+}
+
+static void test_read_write_split(void)
+{
+    TessMachine *m = new_machine(1 << 20);
+    TessDevice *d = new_dev(m, "chipset");
+    GError *err = NULL;
+    uint8_t *low = tess_mem_region_host(tess_machine_ram(m));
+    memset(low + 0xe0000, 0x00, 0x20000);
+
+    TessMemRegion *rom = tess_mem_rom_new(d, "bios", 0x10000, &err);
+    g_assert_no_error(err);
+    uint8_t *rh = tess_mem_region_host(rom);
+    memset(rh, 0xea, 0x10000);
+    map(rom, 0xf0000, TESS_PRIO_ROM, TESS_MAP_RW);
+
+    /* ROM swallows writes. */
+    TessMemPage p = tess_mem_page(m, 0xf0000);
+    g_assert_true(p.read == rh);
+    g_assert_null(p.write);
+    g_assert_false(p.ram);
+    tess_mem_write(m, 0xf0000, 0x12345678, 4);
+    g_assert_cmphex(tess_mem_read(m, 0xf0000, 4), ==, 0xeaeaeaea);
+    g_assert_cmphex(low[0xf0000], ==, 0);
+
+    /* PAM "write enable": reads from ROM, writes to shadow RAM. */
+    TessMemRegion *shadow = tess_mem_alias_new(d, "shadow", tess_machine_ram(m),
+                                               0xf0000, 0x10000, &err);
+    g_assert_no_error(err);
+    map(rom, 0xf0000, TESS_PRIO_CHIPSET, TESS_MAP_READ);
+    map(shadow, 0xf0000, TESS_PRIO_CHIPSET, TESS_MAP_WRITE);
+    p = tess_mem_page(m, 0xf3000);
+    g_assert_true(p.read == rh + 0x3000);
+    g_assert_true(p.write == low + 0xf3000);
+    g_assert_true(p.ram);
+    tess_mem_write(m, 0xf3000, 0x12345678, 4);
+    g_assert_cmphex(tess_mem_read(m, 0xf3000, 4), ==, 0xeaeaeaea);
+    g_assert_cmphex(low[0xf3000], ==, 0x78);
+    g_assert_cmphex(rh[0x3000], ==, 0xea);
+
+    /* PAM "read enable" too: the shadow copy is now visible. */
+    map(shadow, 0xf0000, TESS_PRIO_CHIPSET, TESS_MAP_RW);
+    g_assert_cmphex(tess_mem_read(m, 0xf3000, 4), ==, 0x12345678);
+    g_assert_true(tess_mem_page(m, 0xf3000).read == low + 0xf3000);
+
+    /* Read-only shadow: writes fall through to the ROM below (ignored). */
+    map(shadow, 0xf0000, TESS_PRIO_CHIPSET, TESS_MAP_READ);
+    map(rom, 0xf0000, TESS_PRIO_ROM, TESS_MAP_RW);
+    tess_mem_write(m, 0xf3000, 0xffffffff, 4);
+    g_assert_cmphex(tess_mem_read(m, 0xf3000, 4), ==, 0x12345678);
+    g_assert_null(tess_mem_page(m, 0xf3000).write);
+
+    /* Bad access masks and addresses are refused. */
+    g_assert_false(tess_mem_map(rom, 0xf0000, 0, 0, &err));
+    g_assert_error(err, TESS_BUS_ERROR, TESS_ERROR_INVALID);
+    g_clear_error(&err);
+    g_assert_false(tess_mem_map(rom, (UINT64_C(1) << 36) - 0x1000, 0, TESS_MAP_RW, &err));
+    g_assert_error(err, TESS_BUS_ERROR, TESS_ERROR_INVALID);
+    g_clear_error(&err);
+    /* A failed move leaves the old mapping alone. */
+    g_assert_true(tess_mem_is_mapped(rom));
+    g_assert_true(tess_mem_page(m, 0xf0000).read == low + 0xf0000);
+    tess_machine_free(m);
+}
+
+static void test_subpage_mmio(void)
+{
+    TessMachine *m = new_machine(1 << 20);
+    TessDevice *d = new_dev(m, "nic");
+    uint8_t *low = tess_mem_region_host(tess_machine_ram(m));
+    for (unsigned i = 0; i < 0x1000; i++)
+        low[0x50000 + i] = (uint8_t)i;
+    Mmio mm = { g_array_new(FALSE, TRUE, sizeof(Access)) };
+    TessMemRegion *bar = tess_mem_mmio_new(d, "csr", 0x10, &mmio32, &mm);
+    map(bar, 0x50010, TESS_PRIO_DEVICE, TESS_MAP_RW);
+
+    /* The page has two owners, so no host pointers... */
+    TessMemPage p = tess_mem_page(m, 0x50800);
+    g_assert_null(p.read);
+    g_assert_null(p.write);
+    /* ...but its neighbours keep theirs. */
+    g_assert_true(tess_mem_page(m, 0x51000).read == low + 0x51000);
+    g_assert_true(tess_mem_page(m, 0x4f000).read == low + 0x4f000);
+
+    g_assert_cmphex(tess_mem_read(m, 0x50004, 4), ==, 0x07060504);
+    g_assert_cmphex(tess_mem_read(m, 0x50800, 1), ==, 0x00);
+    g_assert_cmphex(tess_mem_read(m, 0x50014, 4), ==, 0xa7a6a5a4);
+    g_assert_cmpuint(mm.log->len, ==, 1);
+    g_assert_cmpuint(nth(&mm, 0)->offset, ==, 4);
+    g_assert_cmpuint(nth(&mm, 0)->size, ==, 4);
+
+    /* Straddling RAM and the BAR: each byte from its owner. */
+    g_array_set_size(mm.log, 0);
+    g_assert_cmphex(tess_mem_read(m, 0x5000c, 8), ==, 0xa3a2a1a00f0e0d0cull);
+    g_assert_cmpuint(mm.log->len, ==, 1);
+    g_assert_cmpuint(nth(&mm, 0)->offset, ==, 0);
+    g_assert_cmpuint(nth(&mm, 0)->size, ==, 4);
+    /* BAR end into RAM: a narrow (2-byte) piece becomes an aligned dword. */
+    g_array_set_size(mm.log, 0);
+    g_assert_cmphex(tess_mem_read(m, 0x5001e, 4), ==, 0x2120afaeu);
+    g_assert_cmpuint(mm.log->len, ==, 1);
+    g_assert_cmpuint(nth(&mm, 0)->offset, ==, 0xc);
+
+    /* Writes: RAM bytes land in RAM, the BAR gets its part. */
+    g_array_set_size(mm.log, 0);
+    tess_mem_write(m, 0x5000e, 0x44332211, 4);
+    g_assert_cmphex(low[0x5000e], ==, 0x11);
+    g_assert_cmphex(low[0x5000f], ==, 0x22);
+    g_assert_cmpuint(low[0x50010], ==, 0x10);
+    g_assert_cmpuint(mm.log->len, ==, 1);
+    g_assert_cmpint(nth(&mm, 0)->op, ==, 'w');
+    g_assert_cmpuint(nth(&mm, 0)->offset, ==, 0);
+    g_assert_cmphex(nth(&mm, 0)->value, ==, 0x4433);
+
+    /* Two BARs in one page, and the page leaves sub-page mode when the BAR
+     * moves to a page of its own (a page of nothing else). */
+    Mmio mm2 = { g_array_new(FALSE, TRUE, sizeof(Access)) };
+    TessMemRegion *bar2 = tess_mem_mmio_new(d, "csr2", 0x20, &mmio_any, &mm2);
+    map(bar2, 0x50100, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    g_array_set_size(mm.log, 0);
+    g_assert_cmphex(tess_mem_read(m, 0x50104, 1), ==, 0xa4);
+    g_assert_cmpuint(mm2.log->len, ==, 1);
+    g_assert_cmpuint(mm.log->len, ==, 0);
+    map(bar, 0xfebf0000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    tess_mem_unmap(bar2);
+    p = tess_mem_page(m, 0x50000);
+    g_assert_true(p.read == low + 0x50000);
+    g_assert_cmphex(tess_mem_read(m, 0x50010, 1), ==, 0x10);
+    g_array_set_size(mm.log, 0);
+    g_assert_cmphex(tess_mem_read(m, 0xfebf0008, 4), ==, 0xabaaa9a8);
+    g_assert_cmpuint(mm.log->len, ==, 1);
+    /* The rest of that page is nobody's. */
+    g_assert_cmphex(tess_mem_read(m, 0xfebf0010, 4), ==, 0xffffffff);
+    g_assert_cmphex(tess_mem_read(m, 0xfebf000e, 4), ==, 0xffffafae);
+
+    g_array_unref(mm.log);
+    g_array_unref(mm2.log);
+    tess_machine_free(m);
+}
+
+static void test_cross_page(void)
+{
+    TessMachine *m = new_machine(0x10000);
+    TessDevice *d = new_dev(m, "d");
+    GError *err = NULL;
+    uint8_t *low = tess_mem_region_host(tess_machine_ram(m));
+    TessMemRegion *rom = tess_mem_rom_new(d, "rom", 0x1000, &err);
+    memset(tess_mem_region_host(rom), 0xcc, 0x1000);
+    map(rom, 0x10000, TESS_PRIO_ROM, TESS_MAP_RW);
+
+    /* RAM page then ROM page. */
+    tess_mem_write(m, 0xfffc, 0x8877665544332211ull, 8);
+    g_assert_cmphex(low[0xfffc], ==, 0x11);
+    g_assert_cmphex(low[0xffff], ==, 0x44);
+    g_assert_cmphex(tess_mem_read(m, 0xfffe, 4), ==, 0xcccc4433);
+    g_assert_cmphex(tess_mem_read(m, 0xfff9, 8), ==, 0xcc44332211000000ull);
+    /* ROM page then a hole. */
+    g_assert_cmphex(tess_mem_read(m, 0x10ffe, 4), ==, 0xffffcccc);
+    /* Hole then RAM, at the bottom of 4 GiB wrapping nowhere. */
+    g_assert_cmphex(tess_mem_read(m, 0xfffffffe, 4), ==, 0xffffffff);
+    tess_machine_free(m);
+}
+
+/* ---- listeners ------------------------------------------------------------ */
+
+typedef struct {
+    GArray *changed;    /* pairs start, len */
+    GArray *written;
+} Heard;
+
+static void heard_changed(void *opaque, uint64_t start, uint64_t len)
+{
+    Heard *h = opaque;
+    uint64_t v[2] = { start, len };
+    g_array_append_vals(h->changed, v, 2);
+}
+
+static void heard_written(void *opaque, uint64_t start, uint64_t len)
+{
+    Heard *h = opaque;
+    uint64_t v[2] = { start, len };
+    g_array_append_vals(h->written, v, 2);
+}
+
+static const TessMemListener heard_listener = { heard_changed, heard_written };
+
+static void expect_changes(Heard *h, const uint64_t *want, unsigned pairs)
+{
+    g_assert_cmpuint(h->changed->len, ==, pairs * 2);
+    for (unsigned i = 0; i < pairs * 2; i++)
+        g_assert_cmphex(g_array_index(h->changed, uint64_t, i), ==, want[i]);
+    g_array_set_size(h->changed, 0);
+}
+
+static void test_listener(void)
+{
+    TessMachine *m = new_machine(1 << 20);
+    TessDevice *d = new_dev(m, "d");
+    Heard h = { g_array_new(FALSE, FALSE, 8), g_array_new(FALSE, FALSE, 8) };
+    tess_mem_add_listener(m, &heard_listener, &h);
+
+    TessMemRegion *r = ram_new(d, "r", 0x3000, 0);
+    map(r, 0x200000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    expect_changes(&h, (const uint64_t[]) { 0x200000, 0x3000 }, 1);
+
+    /* A move: the old place and the new one. */
+    map(r, 0x300000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    expect_changes(&h, (const uint64_t[]) { 0x200000, 0x3000, 0x300000, 0x3000 }, 2);
+    /* Overlapping move: one merged range. */
+    map(r, 0x301000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    expect_changes(&h, (const uint64_t[]) { 0x300000, 0x4000 }, 1);
+
+    tess_mem_unmap(r);
+    expect_changes(&h, (const uint64_t[]) { 0x301000, 0x3000 }, 1);
+    tess_mem_unmap(r);      /* not mapped: nothing changes */
+    expect_changes(&h, NULL, 0);
+
+    /* Sub-page regions invalidate the whole page they sit in. */
+    Mmio mm = { g_array_new(FALSE, TRUE, sizeof(Access)) };
+    TessMemRegion *bar = tess_mem_mmio_new(d, "bar", 0x10, &mmio32, &mm);
+    map(bar, 0x80ff8, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    expect_changes(&h, (const uint64_t[]) { 0x80000, 0x2000 }, 1);
+
+    /* Batches: silence until commit, then sorted, merged ranges. */
+    tess_mem_begin(m);
+    map(r, 0x500000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    tess_mem_begin(m);
+    map(bar, 0x400000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    tess_mem_commit(m);
+    expect_changes(&h, NULL, 0);
+    g_assert_true(tess_mem_page(m, 0x500000).read == tess_mem_region_host(r));
+    tess_mem_unmap(r);
+    tess_mem_commit(m);
+    expect_changes(&h, (const uint64_t[]) {
+        0x80000, 0x2000, 0x400000, 0x1000, 0x500000, 0x3000,
+    }, 3);
+
+    /* Freeing a device's regions is a change too. */
+    tess_device_unrealize(d);
+    expect_changes(&h, (const uint64_t[]) { 0x400000, 0x1000 }, 1);
+    g_assert_cmphex(tess_mem_read(m, 0x400000, 4), ==, 0xffffffff);
+
+    tess_mem_remove_listener(m, &heard_listener, &h);
+    TessDevice *d2 = new_dev(m, "d2");
+    map(ram_new(d2, "x", 0x1000, 0), 0x600000, 0, TESS_MAP_RW);
+    expect_changes(&h, NULL, 0);
+    g_assert_cmpuint(h.written->len, ==, 0);
+
+    g_array_unref(h.changed);
+    g_array_unref(h.written);
+    g_array_unref(mm.log);
+    tess_machine_free(m);
+}
+
+static void test_high_and_sparse(void)
+{
+    TessMachine *m = new_machine(0x1000);
+    TessDevice *d = new_dev(m, "d");
+    TessMemRegion *r = ram_new(d, "top", 0x2000, 0x5e);
+    /* The top of the 36-bit space. */
+    map(r, (UINT64_C(1) << 36) - 0x2000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    g_assert_cmphex(tess_mem_read(m, (UINT64_C(1) << 36) - 4, 4), ==, 0x5e5e5e5e);
+    g_assert_cmphex(tess_mem_read(m, (UINT64_C(1) << 36) - 2, 4), ==, 0xffff5e5e);
+    tess_mem_write(m, (UINT64_C(1) << 36) - 1, 0xaabb, 2);
+    g_assert_cmphex(tess_mem_region_host(r)[0x1fff], ==, 0xbb);
+    /* Leaves are 16 MiB apart from each other: crossing one. */
+    TessMemRegion *s = ram_new(d, "span", 0x2000, 0x6f);
+    map(s, 0x1fff000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    g_assert_cmphex(tess_mem_read(m, 0x1ffffff, 2), ==, 0x6f6f);
+    g_assert_true(tess_mem_page(m, 0x2000000).read == tess_mem_region_host(s) + 0x1000);
+    tess_machine_free(m);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/mem/main-ram", test_main_ram);
+    g_test_add_func("/mem/ram-above-4g", test_ram_above_4g);
+    g_test_add_func("/mem/priorities", test_priorities);
+    g_test_add_func("/mem/aliases", test_aliases);
+    g_test_add_func("/mem/read-write-split", test_read_write_split);
+    g_test_add_func("/mem/subpage-mmio", test_subpage_mmio);
+    g_test_add_func("/mem/cross-page", test_cross_page);
+    g_test_add_func("/mem/listener", test_listener);
+    g_test_add_func("/mem/high-and-sparse", test_high_and_sparse);
+    return g_test_run();
+}
