@@ -560,6 +560,16 @@ TessOverride *tess_override_parse(const char *text, GError **err)
 static bool apply_overrides(Conf *c, const TessLoadOptions *o, GError **err)
 {
     g_autofree char *cwd = g_get_current_dir();
+    for (const char *const *e = o ? o->extra_devices : NULL; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        g_autofree char *type = eq ? g_strndup(*e, eq - *e) : g_strdup(*e);
+        if (conf_find_device(c, eq ? eq + 1 : type, NULL))
+            continue;      /* the machine file already has it */
+        ConfNode *n = node_new("device", "(command line)", 0);
+        n->type = g_steal_pointer(&type);
+        n->id = g_strdup(eq ? eq + 1 : n->type);
+        g_ptr_array_add(c->devices, n);
+    }
     if (o && o->cpu_type) {
         if (!c->cpu) {
             c->cpu = node_new("cpu", "(command line)", 0);

@@ -254,6 +254,8 @@ typedef struct TessLoadOptions {
     GPtrArray *overrides;           /* TessOverride *, applied in order */
     const char *cpu_type;           /* --cpu: replaces <cpu type> */
     bool no_realize;                /* validate: build, set, wire; claim nothing */
+    const char *const *extra_devices; /* "type=id" pairs added after the file's
+                                       * devices (--display adds its ui device) */
 } TessLoadOptions;
 
 void tess_override_free(TessOverride *o);

@@ -75,7 +75,7 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
     gboolean deterministic = FALSE, paused = FALSE;
     gint ns_per_insn = 1;
     GOptionEntry entries[] = {
-        { "display", 0, 0, G_OPTION_ARG_STRING, &display, "Host display: none (sdl arrives with the ui plugins)", "sdl|none" },
+        { "display", 0, 0, G_OPTION_ARG_STRING, &display, "Host display (adds the ui-NAME device)", "sdl|none" },
         { "serial", 0, 0, G_OPTION_ARG_STRING, &serial, "First serial port's host side", "stdio|file:PATH|pty|tcp:127.0.0.1:PORT|null" },
         { "debugcon", 0, 0, G_OPTION_ARG_STRING, &debugcon, "Debug console output (ports 0xE9/0x402)", "stdio|file:PATH|null" },
         { "bios", 0, 0, G_OPTION_ARG_FILENAME, &bios, "Firmware image (sets bios.file)", "FILE" },
@@ -96,11 +96,21 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
         fprintf(stderr, "tessera run: %s\n", err->message);
         return 2;
     }
-    if (display && strcmp(display, "none")) {
-        fprintf(stderr, "tessera run: --display %s: no such display in this build (use none)\n",
-                display);
+    /* --display X adds the ui device of class "ui-X" (id "display"). With
+     * none and no headless ui plugin, the machine simply has no display. */
+    g_autofree char *ui_type = g_strdup_printf("ui-%s", display ? display : "none");
+    if (!strcmp(ui_type, "ui-none") && tess_registry_lookup(reg, "ui-headless")) {
+        g_free(ui_type);
+        ui_type = g_strdup("ui-headless");
+    }
+    g_autofree char *ui_dev = NULL;
+    if (tess_registry_lookup(reg, ui_type)) {
+        ui_dev = g_strdup_printf("%s=display", ui_type);
+    } else if (strcmp(ui_type, "ui-none")) {
+        fprintf(stderr, "tessera run: --display %s: no such display in this build\n", display);
         return 2;
     }
+    const char *extra[] = { ui_dev, NULL };
     if (restore) {
         fprintf(stderr, "tessera run: --restore: snapshots are not supported by this build yet\n");
         return 2;
@@ -111,7 +121,7 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
     }
     TessLoadOptions lo = { .mopts = { .deterministic = deterministic,
                                       .ns_per_insn = (uint32_t)ns_per_insn },
-                           .cpu_type = cpu };
+                           .cpu_type = cpu, .extra_devices = extra };
     lo.overrides = overrides_from_options(sets, serial, debugcon, bios, &err);
     if (!lo.overrides) {
         fprintf(stderr, "tessera: %s\n", err->message);
