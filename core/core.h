@@ -139,6 +139,14 @@ void tess_mem_release_owner(TessMachine *m, TessDevice *owner);
 bool tess_mem_create_main_ram(TessMachine *m, uint64_t size, uint64_t below_4g,
                               GError **err);
 
+/* For dma.c: the host bytes behind [paddr, paddr+len) for `access` if it
+ * is RAM (or ROM, for reads); returns how many bytes from paddr that run
+ * covers (never past a page), or 0 when paddr is not plain memory. */
+uint64_t tess_mem_host_run(TessMachine *m, uint64_t paddr, uint64_t len,
+                           unsigned access, uint8_t **host);
+/* Tell listeners that something other than the CPU wrote RAM. */
+void tess_mem_notify_ram_written(TessMachine *m, uint64_t start, uint64_t len);
+
 /* ---- clock and timers (clock.c) ----------------------------------------- */
 
 typedef struct TessClock TessClock;        /* private to clock.c */

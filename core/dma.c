@@ -9,11 +9,6 @@
 
 #include <string.h>
 
-/* mem.c */
-uint64_t tess_mem_host_run(TessMachine *m, uint64_t paddr, uint64_t len,
-                           unsigned access, uint8_t **host);
-void tess_mem_notify_ram_written(TessMachine *m, uint64_t start, uint64_t len);
-
 #define DMA_SPACE (UINT64_C(1) << TESS_PHYS_BITS)
 
 static bool dma_check(TessMachine *m, uint64_t paddr, size_t len, unsigned access,

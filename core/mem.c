@@ -274,7 +274,6 @@ void tess_mem_remove_listener(TessMachine *m, const TessMemListener *l, void *op
 }
 
 /* Called by dma.c after it wrote guest RAM. */
-void tess_mem_notify_ram_written(TessMachine *m, uint64_t start, uint64_t len);
 void tess_mem_notify_ram_written(TessMachine *m, uint64_t start, uint64_t len)
 {
     GArray *ls = m->mem->listeners;
@@ -733,8 +732,6 @@ void tess_mem_write(TessMachine *m, uint64_t paddr, uint64_t value, unsigned siz
  * from paddr that run covers (never past a page), or 0 when paddr itself
  * is not plain memory.
  */
-uint64_t tess_mem_host_run(TessMachine *m, uint64_t paddr, uint64_t len,
-                           unsigned access, uint8_t **host);
 uint64_t tess_mem_host_run(TessMachine *m, uint64_t paddr, uint64_t len,
                            unsigned access, uint8_t **host)
 {
