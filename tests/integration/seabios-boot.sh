@@ -1,0 +1,51 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SeaBIOS (Debian's seabios package) boots on machines/pc.xml to its boot
+# attempt: check the debug console for its banner, the RAM it found and
+# the boot attempt; then quit through the control socket (exit status 0).
+set -u
+tessera=$1
+machine=$2
+cpu=${3:-x86}
+tmp=$(mktemp -d /tmp/tess-seabios-XXXXXX)
+trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+
+bios=/usr/share/seabios/bios-256k.bin
+[ -f "$bios" ] || { echo "SKIP: $bios not installed"; exit 77; }
+
+"$tessera" run "$machine" --cpu "$cpu" --display none --serial "file:$tmp/serial" \
+    --debugcon "file:$tmp/debug" --control "$tmp/ctl" >"$tmp/out" 2>&1 &
+pid=$!
+
+# Wait (bounded) for the boot attempt to appear in the log.
+i=0
+until grep -q "No bootable device" "$tmp/debug" 2>/dev/null; do
+    i=$((i + 1))
+    if [ $i -gt 600 ] || ! kill -0 $pid 2>/dev/null; then
+        echo "FAIL: no boot attempt within $((i / 5)) s"; cat "$tmp/out"; tail -30 "$tmp/debug"; exit 1
+    fi
+    sleep 0.2
+done
+
+"$tessera" ctl "$tmp/ctl" status | grep -q '"running"' || { echo "FAIL: status"; exit 1; }
+"$tessera" ctl "$tmp/ctl" quit >/dev/null || { echo "FAIL: quit"; exit 1; }
+wait $pid
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: exit status $rc after quit"; cat "$tmp/out"; exit 1; }
+
+fail=0
+check() {
+    grep -q -- "$2" "$tmp/$1" || { echo "FAIL: $1 lacks '$2'"; fail=1; }
+}
+check debug "SeaBIOS (version"
+check debug "Found QEMU fw_cfg"
+# 128 MiB of RAM from fw-cfg's e820 table, and from CMOS.
+check debug "e820: addr 0x0000000000000000 len 0x0000000008000000 \[RAM\]"
+check debug "Found 3 PCI devices"
+check debug "Using pmtimer"
+check debug "Booting from Hard Disk"
+# The BIOS screen mirrored to COM1 (sercon).
+check serial "1.16.2"
+check serial "disk"
+[ $fail -eq 0 ] && echo "seabios ($cpu): boots to its boot attempt"
+exit $fail
