@@ -21,5 +21,6 @@
 #include <tessera/chardev.h>
 #include <tessera/machine.h>
 #include <tessera/control.h>
+#include <tessera/input.h>
 
 #endif
