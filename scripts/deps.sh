@@ -5,7 +5,8 @@
 set -eu
 pkgs="build-essential meson ninja-build pkg-config
       libglib2.0-dev libxml2-dev libjson-glib-dev libxml2-utils
-      nasm seabios"
+      nasm seabios qemu-utils
+      libpng-dev libsdl2-dev xvfb xdotool"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -26,6 +26,12 @@ const char *tess_machine_dir(TessMachine *m);
  * directory. Returns a newly allocated path, or NULL with an error. */
 char *tess_find_data_file(TessMachine *m, const char *name, GError **err);
 
+/* Run fn(m, data) on the machine's thread, between instructions, soon.
+ * Thread-safe: this is how host threads (a UI's main loop, a socket
+ * reader) hand work to a machine. Requests run in the order posted; one
+ * posted after the machine has stopped never runs (data is not freed). */
+void tess_machine_post(TessMachine *m, void (*fn)(TessMachine *m, void *data), void *data);
+
 /* Rate-limited log of a guest programming error: at most a few lines per
  * device per second reach the debug log, the rest are counted. */
 void tess_guest_error(TessDevice *dev, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

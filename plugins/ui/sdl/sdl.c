@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ui-sdl: an SDL2 window showing the machine's display, with its keyboard
+ * and a relative mouse. `tessera run --display sdl` adds it (id "display").
+ *
+ * Threads: SDL lives on the process main thread, which runs the GLib main
+ * loop; a timeout there polls SDL events and presents the picture. The
+ * picture is drawn on the machine thread, at each vertical retrace of the
+ * display source (the listener's frame callback), into a surface shared
+ * under `lock`; the main thread uploads only the changed rectangle.
+ * Input goes the other way through tess_machine_post().
+ *
+ * Keys: Ctrl+Alt+G grabs / releases the mouse (clicking the window grabs
+ * it too), Ctrl+Alt+F toggles fullscreen; the title bar says so.
+ */
+#define G_LOG_DOMAIN "ui-sdl"
+#include "ui-common.h"
+
+#include <string.h>
+#include <SDL.h>
+#include <linux/input-event-codes.h>
+
+typedef struct UiSdl {
+    TessDevice dev;
+    UiCommon ui;
+    /* properties */
+    bool start_fullscreen;
+    uint64_t poll_ms;
+
+    /* machine thread */
+    TessDisplayView *view;
+    bool listening;
+
+    /* shared, under lock */
+    GMutex lock;
+    uint32_t *fb;
+    unsigned fb_w, fb_h;
+    unsigned aspect_w, aspect_h;
+    bool fb_new;                        /* size changed: new texture */
+    bool dirty;
+    unsigned dx0, dy0, dx1, dy1;        /* dirty bounds, exclusive end */
+    uint32_t frames;
+
+    /* main thread */
+    SDL_Window *win;
+    SDL_Renderer *ren;
+    SDL_Texture *tex;
+    unsigned tex_w, tex_h;
+    unsigned shown_w, shown_h;          /* logical size last set */
+    guint source;
+    bool grabbed, fullscreen, user_sized;
+    bool expose;                        /* the window needs repainting */
+    int req_w, req_h;                   /* window size we asked for */
+    unsigned buttons;
+    uint8_t keys_down[KEY_MAX / 8 + 1];
+    bool ctrl, alt;
+} UiSdl;
+
+/* ---- SDL scancode -> Linux KEY code ---------------------------------------- */
+
+static const struct { uint16_t sdl, linux_code; } sdl_keymap[] = {
+    { SDL_SCANCODE_A, KEY_A }, { SDL_SCANCODE_B, KEY_B }, { SDL_SCANCODE_C, KEY_C },
+    { SDL_SCANCODE_D, KEY_D }, { SDL_SCANCODE_E, KEY_E }, { SDL_SCANCODE_F, KEY_F },
+    { SDL_SCANCODE_G, KEY_G }, { SDL_SCANCODE_H, KEY_H }, { SDL_SCANCODE_I, KEY_I },
+    { SDL_SCANCODE_J, KEY_J }, { SDL_SCANCODE_K, KEY_K }, { SDL_SCANCODE_L, KEY_L },
+    { SDL_SCANCODE_M, KEY_M }, { SDL_SCANCODE_N, KEY_N }, { SDL_SCANCODE_O, KEY_O },
+    { SDL_SCANCODE_P, KEY_P }, { SDL_SCANCODE_Q, KEY_Q }, { SDL_SCANCODE_R, KEY_R },
+    { SDL_SCANCODE_S, KEY_S }, { SDL_SCANCODE_T, KEY_T }, { SDL_SCANCODE_U, KEY_U },
+    { SDL_SCANCODE_V, KEY_V }, { SDL_SCANCODE_W, KEY_W }, { SDL_SCANCODE_X, KEY_X },
+    { SDL_SCANCODE_Y, KEY_Y }, { SDL_SCANCODE_Z, KEY_Z },
+    { SDL_SCANCODE_1, KEY_1 }, { SDL_SCANCODE_2, KEY_2 }, { SDL_SCANCODE_3, KEY_3 },
+    { SDL_SCANCODE_4, KEY_4 }, { SDL_SCANCODE_5, KEY_5 }, { SDL_SCANCODE_6, KEY_6 },
+    { SDL_SCANCODE_7, KEY_7 }, { SDL_SCANCODE_8, KEY_8 }, { SDL_SCANCODE_9, KEY_9 },
+    { SDL_SCANCODE_0, KEY_0 },
+    { SDL_SCANCODE_RETURN, KEY_ENTER }, { SDL_SCANCODE_ESCAPE, KEY_ESC },
+    { SDL_SCANCODE_BACKSPACE, KEY_BACKSPACE }, { SDL_SCANCODE_TAB, KEY_TAB },
+    { SDL_SCANCODE_SPACE, KEY_SPACE }, { SDL_SCANCODE_MINUS, KEY_MINUS },
+    { SDL_SCANCODE_EQUALS, KEY_EQUAL }, { SDL_SCANCODE_LEFTBRACKET, KEY_LEFTBRACE },
+    { SDL_SCANCODE_RIGHTBRACKET, KEY_RIGHTBRACE }, { SDL_SCANCODE_BACKSLASH, KEY_BACKSLASH },
+    { SDL_SCANCODE_NONUSHASH, KEY_BACKSLASH }, { SDL_SCANCODE_SEMICOLON, KEY_SEMICOLON },
+    { SDL_SCANCODE_APOSTROPHE, KEY_APOSTROPHE }, { SDL_SCANCODE_GRAVE, KEY_GRAVE },
+    { SDL_SCANCODE_COMMA, KEY_COMMA }, { SDL_SCANCODE_PERIOD, KEY_DOT },
+    { SDL_SCANCODE_SLASH, KEY_SLASH }, { SDL_SCANCODE_CAPSLOCK, KEY_CAPSLOCK },
+    { SDL_SCANCODE_F1, KEY_F1 }, { SDL_SCANCODE_F2, KEY_F2 }, { SDL_SCANCODE_F3, KEY_F3 },
+    { SDL_SCANCODE_F4, KEY_F4 }, { SDL_SCANCODE_F5, KEY_F5 }, { SDL_SCANCODE_F6, KEY_F6 },
+    { SDL_SCANCODE_F7, KEY_F7 }, { SDL_SCANCODE_F8, KEY_F8 }, { SDL_SCANCODE_F9, KEY_F9 },
+    { SDL_SCANCODE_F10, KEY_F10 }, { SDL_SCANCODE_F11, KEY_F11 }, { SDL_SCANCODE_F12, KEY_F12 },
+    { SDL_SCANCODE_PRINTSCREEN, KEY_SYSRQ }, { SDL_SCANCODE_SCROLLLOCK, KEY_SCROLLLOCK },
+    { SDL_SCANCODE_PAUSE, KEY_PAUSE }, { SDL_SCANCODE_INSERT, KEY_INSERT },
+    { SDL_SCANCODE_HOME, KEY_HOME }, { SDL_SCANCODE_PAGEUP, KEY_PAGEUP },
+    { SDL_SCANCODE_DELETE, KEY_DELETE }, { SDL_SCANCODE_END, KEY_END },
+    { SDL_SCANCODE_PAGEDOWN, KEY_PAGEDOWN }, { SDL_SCANCODE_RIGHT, KEY_RIGHT },
+    { SDL_SCANCODE_LEFT, KEY_LEFT }, { SDL_SCANCODE_DOWN, KEY_DOWN }, { SDL_SCANCODE_UP, KEY_UP },
+    { SDL_SCANCODE_NUMLOCKCLEAR, KEY_NUMLOCK }, { SDL_SCANCODE_KP_DIVIDE, KEY_KPSLASH },
+    { SDL_SCANCODE_KP_MULTIPLY, KEY_KPASTERISK }, { SDL_SCANCODE_KP_MINUS, KEY_KPMINUS },
+    { SDL_SCANCODE_KP_PLUS, KEY_KPPLUS }, { SDL_SCANCODE_KP_ENTER, KEY_KPENTER },
+    { SDL_SCANCODE_KP_1, KEY_KP1 }, { SDL_SCANCODE_KP_2, KEY_KP2 }, { SDL_SCANCODE_KP_3, KEY_KP3 },
+    { SDL_SCANCODE_KP_4, KEY_KP4 }, { SDL_SCANCODE_KP_5, KEY_KP5 }, { SDL_SCANCODE_KP_6, KEY_KP6 },
+    { SDL_SCANCODE_KP_7, KEY_KP7 }, { SDL_SCANCODE_KP_8, KEY_KP8 }, { SDL_SCANCODE_KP_9, KEY_KP9 },
+    { SDL_SCANCODE_KP_0, KEY_KP0 }, { SDL_SCANCODE_KP_PERIOD, KEY_KPDOT },
+    { SDL_SCANCODE_NONUSBACKSLASH, KEY_102ND }, { SDL_SCANCODE_APPLICATION, KEY_COMPOSE },
+    { SDL_SCANCODE_KP_EQUALS, KEY_KPEQUAL }, { SDL_SCANCODE_SYSREQ, KEY_SYSRQ },
+    { SDL_SCANCODE_INTERNATIONAL1, KEY_RO }, { SDL_SCANCODE_INTERNATIONAL3, KEY_YEN },
+    { SDL_SCANCODE_LCTRL, KEY_LEFTCTRL }, { SDL_SCANCODE_LSHIFT, KEY_LEFTSHIFT },
+    { SDL_SCANCODE_LALT, KEY_LEFTALT }, { SDL_SCANCODE_LGUI, KEY_LEFTMETA },
+    { SDL_SCANCODE_RCTRL, KEY_RIGHTCTRL }, { SDL_SCANCODE_RSHIFT, KEY_RIGHTSHIFT },
+    { SDL_SCANCODE_RALT, KEY_RIGHTALT }, { SDL_SCANCODE_RGUI, KEY_RIGHTMETA },
+};
+
+static unsigned sdl_to_linux(SDL_Scancode sc)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(sdl_keymap); i++)
+        if (sdl_keymap[i].sdl == sc)
+            return sdl_keymap[i].linux_code;
+    return 0;
+}
+
+/* ---- machine thread ------------------------------------------------------ */
+
+static void sdl_frame(void *opaque, TessDevice *src)
+{
+    UiSdl *s = opaque;
+    TessDisplayMode md;
+    s->ui.dops->get_mode(src, &md);
+    g_mutex_lock(&s->lock);
+    unsigned w = md.width ? md.width : (s->fb_w ? s->fb_w : 640);
+    unsigned h = md.height ? md.height : (s->fb_h ? s->fb_h : 480);
+    if (w != s->fb_w || h != s->fb_h || !s->fb) {
+        g_free(s->fb);
+        s->fb = g_new0(uint32_t, (size_t)w * h);
+        s->fb_w = w;
+        s->fb_h = h;
+        s->fb_new = true;
+    }
+    s->aspect_w = md.aspect_w ? md.aspect_w : 4;
+    s->aspect_h = md.aspect_h ? md.aspect_h : 3;
+    TessDisplaySurface surf = { s->fb, w, h, (size_t)w * 4 };
+    TessDisplayUpdate upd;
+    s->ui.dops->render(src, s->view, &surf, &upd);
+    for (unsigned i = 0; i < upd.nrects; i++) {
+        const TessDisplayRect *r = &upd.rects[i];
+        if (!s->dirty) {
+            s->dx0 = r->x;
+            s->dy0 = r->y;
+            s->dx1 = r->x + r->w;
+            s->dy1 = r->y + r->h;
+            s->dirty = true;
+        } else {
+            s->dx0 = MIN(s->dx0, r->x);
+            s->dy0 = MIN(s->dy0, r->y);
+            s->dx1 = MAX(s->dx1, r->x + r->w);
+            s->dy1 = MAX(s->dy1, r->y + r->h);
+        }
+    }
+    s->frames++;
+    g_mutex_unlock(&s->lock);
+}
+
+static const TessDisplayListener sdl_listener = { .frame = sdl_frame };
+
+typedef struct SdlInput {
+    UiSdl *s;
+    bool key;
+    uint16_t code;
+    bool down;
+    int dx, dy, dz;
+    unsigned buttons;
+} SdlInput;
+
+static void sdl_deliver(TessMachine *m, void *data)
+{
+    SdlInput *e = data;
+    UiCommon *u = &e->s->ui;
+    if (e->key)
+        ui_send_key(u, e->code, e->down);
+    else if (u->iops && u->iops->mouse_event)
+        u->iops->mouse_event(u->input, e->dx, e->dy, e->dz, e->buttons);
+    g_free(e);
+}
+
+static void sdl_quit_request(TessMachine *m, void *data)
+{
+    tess_machine_request_exit(m, 0);
+}
+
+/* ---- main thread ----------------------------------------------------------- */
+
+static void sdl_post_key(UiSdl *s, unsigned code, bool down)
+{
+    if (!code || code > KEY_MAX)
+        return;
+    uint8_t bit = (uint8_t)(1u << (code & 7));
+    if (down)
+        s->keys_down[code >> 3] |= bit;
+    else
+        s->keys_down[code >> 3] &= (uint8_t)~bit;
+    if (!s->ui.input)
+        return;
+    SdlInput *e = g_new0(SdlInput, 1);
+    e->s = s;
+    e->key = true;
+    e->code = (uint16_t)code;
+    e->down = down;
+    tess_machine_post(s->dev.machine, sdl_deliver, e);
+}
+
+static void sdl_release_all_keys(UiSdl *s)
+{
+    for (unsigned code = 1; code <= KEY_MAX; code++)
+        if (s->keys_down[code >> 3] & (1u << (code & 7)))
+            sdl_post_key(s, code, false);
+}
+
+static void sdl_post_mouse(UiSdl *s, int dx, int dy, int dz)
+{
+    if (!s->ui.input)
+        return;
+    SdlInput *e = g_new0(SdlInput, 1);
+    e->s = s;
+    e->dx = dx;
+    e->dy = dy;
+    e->dz = dz;
+    e->buttons = s->buttons;
+    tess_machine_post(s->dev.machine, sdl_deliver, e);
+}
+
+static void sdl_update_title(UiSdl *s)
+{
+    g_autofree char *t = g_strdup_printf(
+        "Tessera - %s - %s", tess_machine_name(s->dev.machine),
+        s->grabbed ? "Ctrl+Alt+G releases the mouse" : "Ctrl+Alt+G grabs the mouse");
+    SDL_SetWindowTitle(s->win, t);
+}
+
+static void sdl_set_grab(UiSdl *s, bool grab)
+{
+    s->grabbed = grab;
+    SDL_SetRelativeMouseMode(grab ? SDL_TRUE : SDL_FALSE);
+    SDL_SetWindowGrab(s->win, grab ? SDL_TRUE : SDL_FALSE);
+    sdl_update_title(s);
+}
+
+static unsigned sdl_button_bit(uint8_t b)
+{
+    switch (b) {
+    case SDL_BUTTON_LEFT: return TESS_INPUT_BUTTON_LEFT;
+    case SDL_BUTTON_RIGHT: return TESS_INPUT_BUTTON_RIGHT;
+    case SDL_BUTTON_MIDDLE: return TESS_INPUT_BUTTON_MIDDLE;
+    case SDL_BUTTON_X1: return TESS_INPUT_BUTTON_SIDE;
+    case SDL_BUTTON_X2: return TESS_INPUT_BUTTON_EXTRA;
+    default: return 0;
+    }
+}
+
+static void sdl_handle_key(UiSdl *s, const SDL_KeyboardEvent *k)
+{
+    bool down = k->type == SDL_KEYDOWN;
+    SDL_Scancode sc = k->keysym.scancode;
+    if (sc == SDL_SCANCODE_LCTRL || sc == SDL_SCANCODE_RCTRL)
+        s->ctrl = down;
+    if (sc == SDL_SCANCODE_LALT || sc == SDL_SCANCODE_RALT)
+        s->alt = down;
+    /* The host chords never reach the guest. */
+    if (down && s->ctrl && s->alt && (sc == SDL_SCANCODE_G || sc == SDL_SCANCODE_F)) {
+        if (sc == SDL_SCANCODE_G) {
+            sdl_set_grab(s, !s->grabbed);
+        } else {
+            s->fullscreen = !s->fullscreen;
+            SDL_SetWindowFullscreen(s->win, s->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
+        }
+        return;
+    }
+    if (down && k->repeat)
+        return;                         /* the guest keyboard repeats itself */
+    sdl_post_key(s, sdl_to_linux(sc), down);
+}
+
+static void sdl_handle_event(UiSdl *s, const SDL_Event *ev)
+{
+    switch (ev->type) {
+    case SDL_QUIT:
+        tess_machine_post(s->dev.machine, sdl_quit_request, NULL);
+        break;
+    case SDL_KEYDOWN:
+    case SDL_KEYUP:
+        sdl_handle_key(s, &ev->key);
+        break;
+    case SDL_MOUSEMOTION:
+        if (s->grabbed)
+            sdl_post_mouse(s, ev->motion.xrel, ev->motion.yrel, 0);
+        break;
+    case SDL_MOUSEBUTTONDOWN:
+    case SDL_MOUSEBUTTONUP:
+        if (!s->grabbed) {
+            if (ev->type == SDL_MOUSEBUTTONDOWN && ev->button.button == SDL_BUTTON_LEFT &&
+                s->ui.input)
+                sdl_set_grab(s, true);
+            break;
+        }
+        if (ev->type == SDL_MOUSEBUTTONDOWN)
+            s->buttons |= sdl_button_bit(ev->button.button);
+        else
+            s->buttons &= ~sdl_button_bit(ev->button.button);
+        sdl_post_mouse(s, 0, 0, 0);
+        break;
+    case SDL_MOUSEWHEEL:
+        if (s->grabbed)
+            sdl_post_mouse(s, 0, 0, ev->wheel.y);
+        break;
+    case SDL_WINDOWEVENT:
+        if (ev->window.event == SDL_WINDOWEVENT_FOCUS_LOST) {
+            /* Keys released while we could not see them must not stick. */
+            sdl_release_all_keys(s);
+            s->ctrl = s->alt = false;
+        } else if (ev->window.event == SDL_WINDOWEVENT_RESIZED && !s->fullscreen &&
+                   (ev->window.data1 != s->req_w || ev->window.data2 != s->req_h)) {
+            s->user_sized = true;       /* the user's size wins from now on */
+        }
+        s->expose = true;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Copy what changed to the texture and present. */
+static void sdl_present(UiSdl *s)
+{
+    bool redraw = false;
+    g_mutex_lock(&s->lock);
+    if (s->fb && (s->fb_new || !s->tex)) {
+        if (s->tex)
+            SDL_DestroyTexture(s->tex);
+        s->tex = SDL_CreateTexture(s->ren, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_STREAMING,
+                                   (int)s->fb_w, (int)s->fb_h);
+        s->tex_w = s->fb_w;
+        s->tex_h = s->fb_h;
+        s->fb_new = false;
+        s->dirty = true;
+        s->dx0 = s->dy0 = 0;
+        s->dx1 = s->fb_w;
+        s->dy1 = s->fb_h;
+    }
+    if (s->tex && s->dirty) {
+        SDL_Rect r = { (int)s->dx0, (int)s->dy0, (int)(s->dx1 - s->dx0), (int)(s->dy1 - s->dy0) };
+        SDL_UpdateTexture(s->tex, &r, s->fb + (size_t)s->dy0 * s->fb_w + s->dx0,
+                          (int)(s->fb_w * 4));
+        s->dirty = false;
+        redraw = true;
+    }
+    unsigned aw = s->aspect_w ? s->aspect_w : 4, ah = s->aspect_h ? s->aspect_h : 3;
+    g_mutex_unlock(&s->lock);
+    if (!s->tex)
+        return;
+    /* The picture at its aspect: stretch the shorter side. */
+    unsigned lw = s->tex_w, lh = (unsigned)((uint64_t)s->tex_w * ah / aw);
+    if (lh < s->tex_h) {
+        lh = s->tex_h;
+        lw = (unsigned)((uint64_t)s->tex_h * aw / ah);
+    }
+    if (lw != s->shown_w || lh != s->shown_h) {
+        s->shown_w = lw;
+        s->shown_h = lh;
+        SDL_RenderSetLogicalSize(s->ren, (int)lw, (int)lh);
+        if (!s->user_sized && !s->fullscreen) {
+            unsigned scale = lw < 640 ? 2 : 1;
+            s->req_w = (int)(lw * scale);
+            s->req_h = (int)(lh * scale);
+            SDL_SetWindowSize(s->win, s->req_w, s->req_h);
+        }
+        redraw = true;
+    }
+    if (!redraw && !s->expose)
+        return;                         /* nothing new: keep the host idle */
+    s->expose = false;
+    SDL_RenderClear(s->ren);
+    SDL_RenderCopy(s->ren, s->tex, NULL, NULL);
+    SDL_RenderPresent(s->ren);
+}
+
+static gboolean sdl_tick(gpointer data)
+{
+    UiSdl *s = data;
+    SDL_Event ev;
+    while (SDL_PollEvent(&ev))
+        sdl_handle_event(s, &ev);
+    sdl_present(s);
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+static bool sdl_realize(TessDevice *dev, GError **err)
+{
+    UiSdl *s = (UiSdl *)dev;
+    g_mutex_init(&s->lock);
+    if (!ui_common_init(&s->ui, dev, err))
+        return false;
+    /* tessera handles SIGINT/SIGTERM on its main loop. */
+    SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
+    SDL_SetHint(SDL_HINT_VIDEO_X11_NET_WM_BYPASS_COMPOSITOR, "0");
+    if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
+        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_IO,
+                    "%s: cannot open a window: %s", dev->id, SDL_GetError());
+        ui_common_fini(&s->ui);
+        return false;
+    }
+    s->win = SDL_CreateWindow("Tessera", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,
+                              640, 480, SDL_WINDOW_RESIZABLE |
+                              (s->start_fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0));
+    if (s->win)
+        s->ren = SDL_CreateRenderer(s->win, -1, 0);
+    if (!s->win || !s->ren) {
+        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_IO,
+                    "%s: cannot create the window: %s", dev->id, SDL_GetError());
+        if (s->win)
+            SDL_DestroyWindow(s->win);
+        s->win = NULL;
+        SDL_QuitSubSystem(SDL_INIT_VIDEO);
+        ui_common_fini(&s->ui);
+        return false;
+    }
+    s->fullscreen = s->start_fullscreen;
+    s->req_w = 640;
+    s->req_h = 480;
+    SDL_SetRenderDrawColor(s->ren, 0, 0, 0, 255);
+    SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
+    sdl_update_title(s);
+    if (s->ui.src) {
+        s->view = s->ui.dops->view_new(s->ui.src);
+        s->ui.dops->add_listener(s->ui.src, &sdl_listener, s);
+        s->listening = true;
+    }
+    s->source = g_timeout_add((guint)s->poll_ms, sdl_tick, s);
+    return true;
+}
+
+static void sdl_unrealize(TessDevice *dev)
+{
+    UiSdl *s = (UiSdl *)dev;
+    if (s->source)
+        g_source_remove(s->source);
+    s->source = 0;
+    if (s->listening)
+        s->ui.dops->remove_listener(s->ui.src, &sdl_listener, s);
+    if (s->view)
+        s->ui.dops->view_free(s->ui.src, s->view);
+    s->view = NULL;
+    if (s->tex)
+        SDL_DestroyTexture(s->tex);
+    if (s->ren)
+        SDL_DestroyRenderer(s->ren);
+    if (s->win) {
+        SDL_DestroyWindow(s->win);
+        SDL_QuitSubSystem(SDL_INIT_VIDEO);
+    }
+    s->tex = NULL;
+    s->ren = NULL;
+    s->win = NULL;
+    g_free(s->fb);
+    s->fb = NULL;
+    ui_common_fini(&s->ui);
+    g_mutex_clear(&s->lock);
+}
+
+static const TessPropSpec sdl_props[] = {
+    TESS_PROP_BOOL_("fullscreen", UiSdl, start_fullscreen, "off", "start in fullscreen"),
+    TESS_PROP_UINT_("poll-ms", UiSdl, poll_ms, "10", 1, 100,
+                    "how often the window polls events and presents, in ms"),
+    TESS_PROP_END,
+};
+
+static const char *const sdl_needs[] = {
+    TESS_IFACE_DISPLAY_SOURCE, TESS_IFACE_INPUT, NULL,
+};
+
+static const TessDeviceClass sdl_class = {
+    .type = "ui-sdl",
+    .kind = TESS_CLASS_BACKEND,
+    .doc = "SDL2 window: display, keyboard, mouse (Ctrl+Alt+G grab, Ctrl+Alt+F fullscreen)",
+    .instance_size = sizeof(UiSdl),
+    .props = sdl_props,
+    .needs = sdl_needs,
+    .realize = sdl_realize,
+    .unrealize = sdl_unrealize,
+};
+
+static bool sdl_plugin_init(TessRegistry *reg, GError **err)
+{
+    return tess_register_class(reg, &sdl_class, err);
+}
+
+TESS_PLUGIN_DEFINE("ui-sdl", "1.0", "LGPL-2.1-or-later",
+                   "SDL2 window front end with keyboard and mouse", sdl_plugin_init);

@@ -1,0 +1,59 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SeaBIOS with SeaVGABIOS (Debian's vgabios-stdvga.bin, handed over through
+# fw_cfg) on machines/pc.xml plus a VGA: the BIOS screen comes back through
+# `screentext` and `screenshot`, and SeaVGABIOS found the DISPI interface.
+set -u
+tessera=$1
+# $2: machines/pc.xml, which the VM file extends as base="pc"
+tmp=$(mktemp -d /tmp/tess-seavga-XXXXXX)
+trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+
+bios=/usr/share/seabios/bios-256k.bin
+vgabios=/usr/share/seabios/vgabios-stdvga.bin
+for f in "$bios" "$vgabios"; do
+    [ -f "$f" ] || { echo "SKIP: $f not installed"; exit 77; }
+done
+cat >"$tmp/vm.xml" <<XML
+<machine name="seavga" base="pc">
+  <device type="vga" id="vga"/>
+</machine>
+XML
+
+"$tessera" run "$tmp/vm.xml" --display none --serial null --debugcon "file:$tmp/debug" \
+    --set "fwcfg.vgarom=$vgabios" --control "$tmp/ctl" >"$tmp/out" 2>&1 &
+pid=$!
+
+# Wait (bounded) for the boot attempt in the debug log.
+i=0
+until grep -q "No bootable device" "$tmp/debug" 2>/dev/null; do
+    i=$((i + 1))
+    if [ $i -gt 1200 ] || ! kill -0 $pid 2>/dev/null; then
+        echo "FAIL: no boot attempt within $((i / 5)) s"; cat "$tmp/out"; tail -30 "$tmp/debug"; exit 1
+    fi
+    sleep 0.2
+done
+
+fail=0
+"$tessera" ctl "$tmp/ctl" screentext >"$tmp/screen" 2>&1 || { echo "FAIL: screentext"; fail=1; }
+"$tessera" ctl "$tmp/ctl" screenshot "$tmp/shot.png" >"$tmp/shot" 2>&1 || { echo "FAIL: screenshot"; fail=1; }
+"$tessera" ctl "$tmp/ctl" quit >/dev/null
+wait $pid
+
+check() {
+    grep -q -- "$2" "$tmp/$1" || { echo "FAIL: $1 lacks '$2'"; cat "$tmp/$1"; fail=1; }
+}
+check debug "Start SeaVGABIOS"
+check debug "VBE DISPI: lfb_addr=e0000000, size 16 MB"
+check debug "set VGA mode 3"
+check screen "SeaBIOS (version"
+check screen "No bootable device"
+check shot "720x400"
+# PNG signature and IHDR: 720 x 400.
+sig=$(od -An -tx1 -N24 "$tmp/shot.png" | tr -d ' \n')
+case $sig in
+    89504e470d0a1a0a0000000d49484452000002d000000190) ;;
+    *) echo "FAIL: screenshot is not a 720x400 PNG ($sig)"; fail=1 ;;
+esac
+[ $fail -eq 0 ] && echo "seabios + seavgabios: text screen via screentext and screenshot"
+exit $fail
