@@ -19,6 +19,9 @@ struct TessControl {
     GSocketService *service;
     GPtrArray *machines;
     char *path;
+    GMutex lock;
+    GCond idle;
+    unsigned active;        /* connections being served */
 };
 
 /* ---- commands ------------------------------------------------------------ */
@@ -211,6 +214,9 @@ static gboolean on_connection(GThreadedSocketService *svc, GSocketConnection *co
                               GObject *source, gpointer data)
 {
     TessControl *c = data;
+    g_mutex_lock(&c->lock);
+    c->active++;
+    g_mutex_unlock(&c->lock);
     GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
     GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
     g_autoptr(GDataInputStream) din = g_data_input_stream_new(in);
@@ -228,6 +234,10 @@ static gboolean on_connection(GThreadedSocketService *svc, GSocketConnection *co
             !g_output_stream_write_all(out, "\n", 1, NULL, NULL, NULL))
             break;
     }
+    g_mutex_lock(&c->lock);
+    c->active--;
+    g_cond_broadcast(&c->idle);
+    g_mutex_unlock(&c->lock);
     return TRUE;
 }
 
@@ -236,6 +246,8 @@ TessControl *tess_control_new(const char *path, GPtrArray *machines, GError **er
     TessControl *c = g_new0(TessControl, 1);
     c->machines = g_ptr_array_ref(machines);
     c->path = g_strdup(path);
+    g_mutex_init(&c->lock);
+    g_cond_init(&c->idle);
     c->service = g_threaded_socket_service_new(4);
     /* A stale socket from an earlier run would make bind fail. */
     if (g_file_test(path, G_FILE_TEST_EXISTS) && !g_file_test(path, G_FILE_TEST_IS_REGULAR))
@@ -261,9 +273,26 @@ void tess_control_free(TessControl *c)
         return;
     g_socket_service_stop(c->service);
     g_socket_listener_close(G_SOCKET_LISTENER(c->service));
-    g_object_unref(c->service);
     g_unlink(c->path);
+    /* Let connections finish what they are saying (the reply to "quit"
+     * is written after the machine has stopped); a client that keeps an
+     * idle connection open gets two seconds. */
+    gint64 until = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+    g_mutex_lock(&c->lock);
+    while (c->active && g_cond_wait_until(&c->idle, &c->lock, until))
+        ;
+    bool busy = c->active > 0;
+    g_mutex_unlock(&c->lock);
+    if (busy) {
+        /* A connection thread still holds c: leave it to the process's
+         * exit rather than free it under that thread. */
+        g_debug("control socket %s: a client is still connected", c->path);
+        return;
+    }
+    g_object_unref(c->service);
     g_ptr_array_unref(c->machines);
     g_free(c->path);
+    g_mutex_clear(&c->lock);
+    g_cond_clear(&c->idle);
     g_free(c);
 }
