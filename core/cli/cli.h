@@ -9,5 +9,6 @@ int cli_run(TessRegistry *reg, int argc, char **argv);
 int cli_validate(TessRegistry *reg, int argc, char **argv);
 int cli_inspect(TessRegistry *reg, int argc, char **argv);
 int cli_ctl(int argc, char **argv);
+int cli_img(TessRegistry *reg, int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static void usage(FILE *f)
           "  inspect [TYPE]            list plugins and classes, or one class in detail\n"
           "  validate FILE.xml ...     check machine files without running them\n"
           "  ctl SOCKET COMMAND [ARGS] talk to a running machine (status, pause, resume, quit, help)\n"
+          "  img COMMAND [ARGS]        disk images: create, info, check, convert, commit, compact\n"
           "Run 'tessera run --help' for run options.\n",
           f);
 }
@@ -68,7 +69,8 @@ int main(int argc, char **argv)
     /* A refused plugin is a warning for run and validate, and a line of
      * the listing for inspect. */
     int rc;
-    if (!strcmp(cmd, "run") || !strcmp(cmd, "validate") || !strcmp(cmd, "inspect")) {
+    if (!strcmp(cmd, "run") || !strcmp(cmd, "validate") || !strcmp(cmd, "inspect") ||
+        !strcmp(cmd, "img")) {
         g_autofree char *debug = NULL;
         for (int i = 2; i < argc - 1; i++)
             if (!strcmp(argv[i], "--debug"))
@@ -79,6 +81,8 @@ int main(int argc, char **argv)
             rc = cli_run(reg, argc - 1, argv + 1);
         else if (!strcmp(cmd, "validate"))
             rc = cli_validate(reg, argc - 1, argv + 1);
+        else if (!strcmp(cmd, "img"))
+            rc = cli_img(reg, argc - 1, argv + 1);
         else
             rc = cli_inspect(reg, argc - 1, argv + 1);
         tess_registry_free(reg);

@@ -22,5 +22,8 @@
 #include <tessera/machine.h>
 #include <tessera/control.h>
 #include <tessera/input.h>
+#include <tessera/block.h>
+#include <tessera/display.h>
+#include <tessera/fwcfg.h>
 
 #endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Block backend "raw": an image file that holds the disk's bytes as they
+ * are (a dd copy of a disk, an ISO). Sparse files stay sparse.
+ */
+#include "store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+static StoreLayer *raw_open(const char *path, unsigned flags, GError **err)
+{
+    return store_raw_open(path, flags & STORE_OPEN_RW, err);
+}
+
+static bool raw_realize(TessDevice *dev, GError **err)
+{
+    return store_disk_realize(dev, raw_open, err);
+}
+
+static int raw_probe(const char *file)
+{
+    /* Anything is a raw image; every other format knows better. */
+    return access(file, R_OK) == 0 ? 1 : 0;
+}
+
+static bool raw_create(const TessBlockCreate *o, GError **err)
+{
+    if (o->type || o->parent || o->block_size)
+        return store_error(err, TESS_ERROR_INVALID,
+                           "%s: raw images take no type, parent or block size", o->file);
+    return store_raw_create(o->file, o->size, err);
+}
+
+static bool raw_check(const char *file, bool repair, TessBlockCheck *res, GError **err)
+{
+    int fd = store_open_file(file, false, err);
+    if (fd < 0)
+        return false;
+    close(fd);
+    if (res->report)
+        g_string_append(res->report, "note: a raw image has no metadata to check\n");
+    return true;
+}
+
+static const TessBlockOps raw_block_ops = {
+    .size = store_disk_size,
+    .sector_size = store_disk_sector_size,
+    .read_only = store_disk_read_only,
+    .geometry = store_disk_geometry,
+    .read = store_disk_read,
+    .write = store_disk_write,
+    .flush = store_disk_flush,
+    .block_status = store_disk_block_status,
+    .info = store_disk_info,
+    .commit = store_disk_commit,
+    .discard = store_disk_discard,
+    .probe = raw_probe,
+    .create = raw_create,
+    .check = raw_check,
+};
+
+static const TessIfaceSpec raw_provides[] = {
+    { TESS_IFACE_BLOCK, &raw_block_ops },
+    TESS_IFACE_END,
+};
+
+static const TessPropSpec raw_props[] = {
+    STORE_DISK_PROPS,
+    TESS_PROP_END,
+};
+
+static const TessDeviceClass raw_class = {
+    .type = "raw",
+    .kind = TESS_CLASS_BACKEND,
+    .doc = "raw disk image (a plain copy of the disk's bytes, e.g. an ISO)",
+    .instance_size = sizeof(StoreDisk),
+    .props = raw_props,
+    .provides = raw_provides,
+    .realize = raw_realize,
+    .unrealize = store_disk_unrealize,
+};
+
+static bool raw_init(TessRegistry *reg, GError **err)
+{
+    return tess_register_class(reg, &raw_class, err);
+}
+
+TESS_PLUGIN_DEFINE("raw", "0.1.0", "LGPL-2.1-or-later", "raw disk images", raw_init);
