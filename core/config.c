@@ -621,13 +621,21 @@ static bool conf_error(GError **err, const char *file, int line, const char *fmt
     return false;
 }
 
-static bool apply_attrs(TessDevice *dev, ConfNode *n, const char *skip, GError **err)
+/* `lenient`: skip attributes the class has no property for (a fallback
+ * CPU gets the <cpu> element written for the preferred class). */
+static bool apply_attrs(TessDevice *dev, ConfNode *n, const char *skip, bool lenient,
+                        GError **err)
 {
     for (guint i = 0; i < n->attrs->len; i++) {
         ConfAttr *a = n->attrs->pdata[i];
         if (skip && !strcmp(a->name, skip))
             continue;
         const TessPropSpec *p = tess_device_find_prop(dev, a->name);
+        if (!p && lenient) {
+            g_debug("%s: '%s' has no property '%s'; ignored for the fallback", a->file,
+                    dev->cls->type, a->name);
+            continue;
+        }
         g_autofree char *value = NULL;
         if (p && p->type == TESS_PROP_PATH && *a->value && !g_path_is_absolute(a->value) &&
             a->dir)
@@ -641,7 +649,7 @@ static bool apply_attrs(TessDevice *dev, ConfNode *n, const char *skip, GError *
 
 static TessDevice *instantiate(TessMachine *m, ConfNode *n, const char *type,
                                const char *id, TessClassKind want, const char *skip,
-                               GError **err);
+                               bool lenient, GError **err);
 
 static bool instantiate_slots(TessMachine *m, TessDevice *dev, ConfNode *n, GError **err)
 {
@@ -682,7 +690,7 @@ static bool instantiate_slots(TessMachine *m, TessDevice *dev, ConfNode *n, GErr
         }
         g_autofree char *cid = max > 1 ? g_strdup_printf("%s.%s%u", dev->id, s->element, idx)
                                        : g_strdup_printf("%s.%s", dev->id, s->element);
-        TessDevice *child = instantiate(m, cn, type, cid, (TessClassKind)-1, tattr, err);
+        TessDevice *child = instantiate(m, cn, type, cid, (TessClassKind)-1, tattr, false, err);
         if (!child) {
             ok = false;
             break;
@@ -703,7 +711,7 @@ static bool instantiate_slots(TessMachine *m, TessDevice *dev, ConfNode *n, GErr
 
 static TessDevice *instantiate(TessMachine *m, ConfNode *n, const char *type,
                                const char *id, TessClassKind want, const char *skip,
-                               GError **err)
+                               bool lenient, GError **err)
 {
     const TessDeviceClass *cls = tess_registry_lookup(m->reg, type);
     if (!cls) {
@@ -728,7 +736,7 @@ static TessDevice *instantiate(TessMachine *m, ConfNode *n, const char *type,
     g_hash_table_insert(m->by_id, dev->priv->id, dev);
     g_ptr_array_add(m->devices, dev);
     /* `skip`: a slot child's class-choosing attribute is not a property. */
-    if (!apply_attrs(dev, n, skip, err) || !instantiate_slots(m, dev, n, err))
+    if (!apply_attrs(dev, n, skip, lenient, err) || !instantiate_slots(m, dev, n, err))
         return NULL;
     /* Children must come before their parent in m->devices so that
      * realize and reset walk them first: move the parent to the end. */
@@ -780,7 +788,7 @@ void tess_machine_reset(TessMachine *m)
 }
 
 /* The CPU is realized first: if it cannot run here (no /dev/kvm) and the
- * file names a fallback, swap it before anything depends on it. */
+ * file names a fallback, swap it before anything is wired to it. */
 static bool realize_cpu(TessMachine *m, ConfNode *cn, GError **err)
 {
     g_autoptr(GError) e = NULL;
@@ -796,7 +804,7 @@ static bool realize_cpu(TessMachine *m, ConfNode *cn, GError **err)
     g_hash_table_remove(m->by_id, "cpu");
     g_ptr_array_remove(m->devices, old);
     tess_device_free(old);
-    m->cpu = instantiate(m, cn, cn->fallback, "cpu", TESS_CLASS_CPU, NULL, err);
+    m->cpu = instantiate(m, cn, cn->fallback, "cpu", TESS_CLASS_CPU, NULL, true, err);
     return m->cpu && tess_device_realize(m->cpu, err);
 }
 
@@ -827,7 +835,7 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
             conf_error(err, c->cpu->file, c->cpu->line, "<cpu> needs a type");
             goto fail;
         }
-        m->cpu = instantiate(m, c->cpu, c->cpu->type, "cpu", TESS_CLASS_CPU, NULL, err);
+        m->cpu = instantiate(m, c->cpu, c->cpu->type, "cpu", TESS_CLASS_CPU, NULL, false, err);
         if (!m->cpu)
             goto fail;
         m->cpu_ops = tess_device_interface(m->cpu, TESS_IFACE_CPU);
@@ -843,17 +851,19 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
             conf_error(err, n->file, n->line, "device '%s' needs a type", n->id);
             goto fail;
         }
-        if (!instantiate(m, n, n->type, n->id, TESS_CLASS_DEVICE, NULL, err))
+        if (!instantiate(m, n, n->type, n->id, TESS_CLASS_DEVICE, NULL, false, err))
             goto fail;
     }
+    /* The CPU is realized before anything is wired to it, so a fallback
+     * CPU swapped in here gets the machine's wires like any device. */
+    if (m->cpu && !(o && o->no_realize) && !realize_cpu(m, c->cpu, err))
+        goto fail;
     for (guint i = 0; i < c->wires->len; i++)
         if (!connect_wire(m, c->wires->pdata[i], err))
             goto fail;
     if (o && o->no_realize)
         return m;
 
-    if (m->cpu && !realize_cpu(m, c->cpu, err))
-        goto fail;
     if (m->cpu) {
         m->cpu_ops = tess_device_interface(m->cpu, TESS_IFACE_CPU);
         tess_clock_attach_cpu(m, m->cpu, m->cpu_ops);

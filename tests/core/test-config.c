@@ -90,6 +90,31 @@ static const TessDeviceClass tcfail_class = {
     .instance_size = sizeof(TessDevice), .realize = tcfail_realize,
 };
 
+/* Two CPU classes for the fallback test: one that cannot run here, one
+ * that records its "intr" input. */
+typedef struct { TessDevice dev; bool intr; char *where; } TcCpu;
+static TessCpuExit tccpu_run(TessDevice *d, TessCpuRun *r) { return TESS_CPU_EXIT_HALTED; }
+static uint64_t tccpu_icount(TessDevice *d) { return 0; }
+static const TessCpuOps tccpu_ops = { .run = tccpu_run, .icount = tccpu_icount };
+static const TessIfaceSpec tccpu_ifaces[] = { { TESS_IFACE_CPU, &tccpu_ops }, TESS_IFACE_END };
+static void tccpu_intr(TessDevice *d, unsigned n, bool level) { ((TcCpu *)d)->intr = level; }
+static const TessLineSpec tccpu_lines[] = { TESS_LINE_IN_("intr", 1, tccpu_intr, "INTR"),
+                                            TESS_LINE_END };
+static bool tccpu_ok(TessDevice *d, GError **e) { return true; }
+static bool tccpu_broken(TessDevice *d, GError **e)
+{
+    g_set_error(e, TESS_DEVICE_ERROR, TESS_ERROR_UNSUPPORTED, "no such accelerator here");
+    return false;
+}
+static const TessPropSpec tchw_props[] = {
+    TESS_PROP_STRING_("where", TcCpu, where, "/dev/accel", "accelerator device"), TESS_PROP_END };
+static const TessDeviceClass tchw_class = {
+    .type = "tc-hwcpu", .kind = TESS_CLASS_CPU, .instance_size = sizeof(TcCpu),
+    .props = tchw_props, .lines = tccpu_lines, .provides = tccpu_ifaces, .realize = tccpu_broken };
+static const TessDeviceClass tcsw_class = {
+    .type = "tc-swcpu", .kind = TESS_CLASS_CPU, .instance_size = sizeof(TcCpu),
+    .lines = tccpu_lines, .provides = tccpu_ifaces, .realize = tccpu_ok };
+
 static TessRegistry *reg;
 static char *tmpdir;
 
@@ -347,6 +372,28 @@ static void test_overrides(void)
     g_assert_nonnull(strstr(err->message, "ID.PROPERTY=VALUE"));
 }
 
+static void test_cpu_fallback(void)
+{
+    /* The preferred CPU fails; the fallback takes over with the wires to
+     * "cpu" intact, and ignores attributes only the preferred class has. */
+    g_autofree char *p = write_file("fb.xml",
+        "<machine>\n<cpu type='tc-hwcpu' fallback='tc-swcpu' where='/dev/null'/>\n"
+        "<device type='tc-dev' id='src'/>\n<wire from='src.out' to='cpu.intr'/>\n</machine>");
+    g_autoptr(GError) err = NULL;
+    GLogLevelFlags old = g_log_set_always_fatal(G_LOG_FATAL_MASK);   /* the swap warns */
+    TessMachine *m = load(p, &err);
+    g_log_set_always_fatal(old);
+    g_assert_no_error(err);
+    g_assert_cmpstr(m->cpu->cls->type, ==, "tc-swcpu");
+    g_assert_true(tess_machine_device(m, "cpu") == m->cpu);
+    tess_signal_raise(((TcDev *)tess_machine_device(m, "src"))->out);
+    g_assert_true(((TcCpu *)m->cpu)->intr);
+    tess_machine_free(m);
+    /* Without a fallback the failure is the machine's error. */
+    expect_fail("nofb.xml", "<machine>\n<cpu type='tc-hwcpu'/>\n</machine>",
+                "no such accelerator here");
+}
+
 static void test_validate_does_not_claim(void)
 {
     g_autofree char *p = write_file("v.xml",
@@ -365,6 +412,8 @@ int main(int argc, char **argv)
     g_assert_true(tess_registry_add_builtin(reg, &tc_class, NULL));
     g_assert_true(tess_registry_add_builtin(reg, &tcnet_class, NULL));
     g_assert_true(tess_registry_add_builtin(reg, &tcfail_class, NULL));
+    g_assert_true(tess_registry_add_builtin(reg, &tchw_class, NULL));
+    g_assert_true(tess_registry_add_builtin(reg, &tcsw_class, NULL));
     tmpdir = g_dir_make_tmp("tess-config-XXXXXX", NULL);
     g_setenv("TESSERA_MACHINE_PATH", "", TRUE);
     g_test_add_func("/config/minimal", test_minimal);
@@ -375,6 +424,7 @@ int main(int argc, char **argv)
     g_test_add_func("/config/realize-rollback", test_realize_rollback);
     g_test_add_func("/config/base-inheritance", test_base_inheritance);
     g_test_add_func("/config/overrides", test_overrides);
+    g_test_add_func("/config/cpu-fallback", test_cpu_fallback);
     g_test_add_func("/config/validate-does-not-claim", test_validate_does_not_claim);
     int rc = g_test_run();
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
