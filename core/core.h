@@ -236,6 +236,7 @@ struct TessMachine {
     GAsyncQueue *requests;          /* TessRequest *, from other threads */
     GThread *thread;
     bool start_paused;
+    double rt_ipns;                 /* realtime: measured instructions per ns */
     GPtrArray *commands;            /* TessCommand *, added by devices */
     void (*on_stop)(TessMachine *m, int status, void *data);   /* machine thread */
     void *on_stop_data;

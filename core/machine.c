@@ -41,6 +41,7 @@ TessMachine *tess_machine_new_empty(TessRegistry *reg, const char *name,
     g_cond_init(&m->cond);
     m->requests = g_async_queue_new();
     m->state = TESS_RUN_PAUSED;
+    m->rt_ipns = 0.05;              /* realtime slices: 50 MIPS until measured */
     m->root = tess_device_new(m, &root_class, "machine", NULL);
     m->root->priv->realized = true;
     return m;

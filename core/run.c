@@ -8,8 +8,10 @@
  */
 #include "core.h"
 
-/* Instructions per slice in realtime mode: short enough that timers are
- * late by well under a millisecond on any usable interpreter. */
+/* Realtime mode: at most this many instructions per slice, and fewer when
+ * the next timer is due sooner - estimated from the CPU's measured speed,
+ * so a timer fires within a few microseconds of its deadline whatever the
+ * CPU (a 2 kHz tone on port 0x61 must look like one). */
 #define REALTIME_SLICE 20000u
 /* With nothing armed, still come back now and then. */
 #define IDLE_SLICE 1000000u
@@ -40,8 +42,15 @@ static void wait_for_event(TessMachine *m, gint64 until_us)
 static uint64_t icount_limit_for(TessMachine *m, uint64_t deadline)
 {
     uint64_t now_ic = m->cpu_ops->icount(m->cpu);
-    if (!m->opts.deterministic)
-        return now_ic + REALTIME_SLICE;
+    if (!m->opts.deterministic) {
+        uint64_t now = tess_clock_ns(m);
+        if (deadline == UINT64_MAX)
+            return now_ic + REALTIME_SLICE;
+        if (deadline <= now)
+            return now_ic + 1;
+        double n = (double)(deadline - now) * m->rt_ipns;
+        return now_ic + (n < 1 ? 1 : n > REALTIME_SLICE ? REALTIME_SLICE : (uint64_t)n);
+    }
     if (deadline == UINT64_MAX)
         return now_ic + IDLE_SLICE;
     uint64_t lim = tess_clock_icount_for(m, deadline);
@@ -50,11 +59,26 @@ static uint64_t icount_limit_for(TessMachine *m, uint64_t deadline)
 
 void tess_machine_deadline_changed(TessMachine *m)
 {
-    if (!m->cpu || !m->opts.deterministic || m->state != TESS_RUN_RUNNING)
+    if (!m->cpu || m->state != TESS_RUN_RUNNING)
         return;
-    uint64_t lim = tess_clock_icount_for(m, tess_clock_next_deadline(m));
+    uint64_t lim = m->opts.deterministic
+                       ? tess_clock_icount_for(m, tess_clock_next_deadline(m))
+                       : icount_limit_for(m, tess_clock_next_deadline(m));
     if (lim < m->cpu_run.icount_limit)
         m->cpu_run.icount_limit = lim;
+}
+
+/* Realtime: learn the CPU's speed from a slice it ran (not halted). */
+static void measure_speed(TessMachine *m, uint64_t ic0, uint64_t ns0)
+{
+    uint64_t ic = m->cpu_ops->icount(m->cpu) - ic0;
+    uint64_t ns = tess_clock_ns(m) - ns0;
+    if (ns < 2000 || ic < 64)
+        return;                         /* too short to say anything */
+    double sample = (double)ic / (double)ns;
+    m->rt_ipns = 0.75 * m->rt_ipns + 0.25 * sample;
+    if (m->rt_ipns < 1e-4)
+        m->rt_ipns = 1e-4;
 }
 
 /* Halted, or no CPU: let time pass to the next deadline. */
@@ -107,8 +131,12 @@ int tess_machine_run(TessMachine *m)
         /* A request posted between drain and here set stop; keep it. */
         if (g_async_queue_length(m->requests) > 0)
             continue;
+        uint64_t ic0 = m->opts.deterministic ? 0 : m->cpu_ops->icount(m->cpu);
+        uint64_t ns0 = m->opts.deterministic ? 0 : tess_clock_ns(m);
         switch (m->cpu_ops->run(m->cpu, &m->cpu_run)) {
         case TESS_CPU_EXIT_LIMIT:
+            if (!m->opts.deterministic)
+                measure_speed(m, ic0, ns0);
             break;
         case TESS_CPU_EXIT_HALTED:
             if (!m->exit_requested && !m->reset_requested)

@@ -121,7 +121,14 @@ TessSignal *tess_device_output(TessDevice *dev, const char *line)
 bool tess_device_input_level(TessDevice *dev, const char *line)
 {
     TessInputPin *pin = tess_device_input(dev, line);
-    return pin && pin->high > 0;
+    if (!pin)
+        return false;
+    for (guint i = 0; i < pin->sources->len; i++) {
+        TessDevice *src = ((TessSignal *)pin->sources->pdata[i])->owner;
+        if (src && src->cls->sync_outputs)
+            src->cls->sync_outputs(src);
+    }
+    return pin->high > 0;
 }
 
 /* Tell the pin's device if its ORed level differs from what it last heard. */

@@ -98,7 +98,13 @@ struct TessDeviceClass {
     void (*unrealize)(TessDevice *dev);       /* may be NULL */
     /* A runtime property (TESS_PROP_F_RUNTIME) changed after realize. */
     void (*prop_changed)(TessDevice *dev, const TessPropSpec *prop);
-    void *reserved[8];            /* zero: room for minor-version additions */
+    /* Bring outputs this device computes lazily from virtual time (a
+     * timer's OUT pin) up to date now. tess_device_input_level() calls it
+     * on every device driving the sampled input, so a model that reads a
+     * line when the guest reads a port sees the level as of this
+     * instruction, not as of the source's last timer callback. May be NULL. */
+    void (*sync_outputs)(TessDevice *dev);
+    void *reserved[7];            /* zero: room for minor-version additions */
 };
 
 /* The head of every instance. Plugins read the fields; only the core

@@ -32,7 +32,8 @@ void tess_signal_disconnect(TessSignal *out, TessDevice *dst, const char *line);
 /* Look up a device's output by line name ("out0"). */
 TessSignal *tess_device_output(TessDevice *dev, const char *line);
 
-/* An input's current (ORed) level. */
+/* An input's current (ORed) level, after asking every device driving it
+ * to bring lazily computed outputs up to date (TessDeviceClass.sync_outputs). */
 bool tess_device_input_level(TessDevice *dev, const char *line);
 
 G_END_DECLS

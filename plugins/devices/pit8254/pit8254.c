@@ -478,6 +478,17 @@ static void pit_sync_all(Pit *p, uint64_t t)
         pit_sync(&p->ch[i], t);
 }
 
+/* Someone samples an OUT line (port 61h bit 5): show it as of now. */
+static void pit_sync_outputs(TessDevice *dev)
+{
+    Pit *p = (Pit *)dev;
+    uint64_t t = pit_now(p);
+    for (unsigned i = 0; i < 3; i++) {
+        pit_sync(&p->ch[i], t);
+        pit_arm(&p->ch[i], 0);
+    }
+}
+
 static void pit_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
     Pit *p = opaque;
@@ -724,6 +735,7 @@ static const TessDeviceClass pit_class = {
     .state = &pit_state,
     .realize = pit_realize,
     .reset = pit_reset,
+    .sync_outputs = pit_sync_outputs,
 };
 
 static bool pit_plugin_init(TessRegistry *reg, GError **err)

@@ -54,6 +54,9 @@ static uint64_t spk_read(void *opaque, uint64_t off, unsigned size)
 {
     Speaker *s = opaque;
     uint64_t now = tess_clock_ns(s->dev.machine);
+    /* OUT2 as of this read, not as of the PIT's last timer callback: the
+     * CPU-speed calibration loops of BIOSes and games poll this bit. */
+    s->out2 = tess_device_input_level(&s->dev, "out2");
     uint64_t refresh = (uint64_t)((unsigned __int128)now * 3579545u / (3000000000ull * 18));
     return (s->ctl & P61_RW_MASK) | ((refresh & 1) ? P61_REF_TOGGLE : 0) |
            (s->out2 ? P61_OUT2 : 0);

@@ -53,6 +53,26 @@ static void test_square_wave(void)
     th_machine_free(m);
 }
 
+/* With no timer behind OUT2 (timed-outputs = OUT0 only) port 0x61 must
+ * still show OUT2 as of the read: the read asks the PIT to sync its
+ * outputs (TessDeviceClass.sync_outputs). */
+static void test_out2_fresh_without_timer(void)
+{
+    TessMachine *m = th_machine("<device type='pit8254' id='pit0' timed-outputs='0x1'/>"
+                                "<device type='pc-speaker' id='spk'/>"
+                                "<wire from='spk.gate2' to='pit0.gate2'/>"
+                                "<wire from='pit0.out2' to='spk.out2'/>");
+    th_outb(m, 0x61, 0x01);                     /* gate on */
+    th_outb(m, 0x43, 0xB0);                     /* counter 2, mode 0 */
+    th_outb(m, 0x42, 1193 & 0xFF);
+    th_outb(m, 0x42, 1193 >> 8);
+    th_advance(m, 999000);
+    g_assert_false(th_inb(m, 0x61) & 0x20);
+    th_advance(m, 2000);
+    g_assert_true(th_inb(m, 0x61) & 0x20);      /* terminal count, seen at once */
+    th_machine_free(m);
+}
+
 static void test_refresh_toggle(void)
 {
     TessMachine *m = th_machine(xml);
@@ -80,5 +100,6 @@ int main(int argc, char **argv)
     g_test_add_func("/speaker/gate-out2", test_gate_and_out2);
     g_test_add_func("/speaker/square-wave", test_square_wave);
     g_test_add_func("/speaker/refresh-toggle", test_refresh_toggle);
+    g_test_add_func("/speaker/out2-fresh-without-timer", test_out2_fresh_without_timer);
     return g_test_run();
 }
