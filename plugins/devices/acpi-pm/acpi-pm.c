@@ -153,7 +153,8 @@ static void pm_sleep(AcpiPm *s, unsigned typ)
     s->pmsts |= PM_WAK_STS;
 }
 
-static uint8_t pm_read_byte(AcpiPm *s, unsigned off)
+/* pmtmr: the PM timer value this access reads. */
+static uint8_t pm_read_byte(AcpiPm *s, unsigned off, uint32_t pmtmr)
 {
     unsigned sh = 8 * (off & 1);
     switch (off) {
@@ -162,7 +163,7 @@ static uint8_t pm_read_byte(AcpiPm *s, unsigned off)
     case 0x04: case 0x05:
         return (uint8_t)((s->pmcntrl & ~(PMCNTRL_GBL_RLS | PMCNTRL_SUS_EN)) >> sh);
     case 0x08: case 0x09: case 0x0A: case 0x0B:
-        return (uint8_t)((pm_ticks(s) & 0xFFFFFF) >> (8 * (off - 8)));
+        return (uint8_t)(pmtmr >> (8 * (off - 8)));
     case 0x0C: case 0x0D: return (uint8_t)(s->gpsts >> sh);
     case 0x0E: case 0x0F: return (uint8_t)(s->gpen >> sh);
     case 0x10: case 0x11: case 0x12: case 0x13: return (uint8_t)(s->pcntrl >> (8 * (off & 3)));
@@ -254,9 +255,15 @@ static void pm_write_byte(AcpiPm *s, unsigned off, uint8_t v)
 static uint64_t pm_io_read(void *opaque, uint64_t off, unsigned size)
 {
     AcpiPm *s = opaque;
+    /* PMTMR is read in one bus cycle on the PIIX4 (datasheet 7.2): one
+     * clock sample serves the whole access, so a 16- or 32-bit read never
+     * mixes bytes from both sides of a carry. */
+    uint32_t pmtmr = 0;
+    if (off < 0x0C && off + size > 0x08)
+        pmtmr = (uint32_t)(pm_ticks(s) & 0xFFFFFF);
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++)
-        v |= (uint64_t)pm_read_byte(s, (unsigned)off + i) << (8 * i);
+        v |= (uint64_t)pm_read_byte(s, (unsigned)off + i, pmtmr) << (8 * i);
     return v;
 }
 

@@ -133,6 +133,40 @@ static void test_timer_rate(void)
     th_machine_free(m);
 }
 
+/* A clock that moves every time it is looked at, as in realtime runs: a
+ * stand-in CPU whose instruction count grows at each query. */
+typedef struct Ticker { TessDevice dev; uint64_t icount; } Ticker;
+static uint64_t ticker_icount(TessDevice *cpu)
+{
+    return ((Ticker *)cpu)->icount += 97;
+}
+static const TessCpuOps ticker_ops = { .icount = ticker_icount };
+
+/* A 32-bit PMTMR read is one sample of the counter (hardware reads it
+ * atomically), so it never mixes bytes from either side of a carry. */
+static void test_timer_atomic(void)
+{
+    static Ticker t;
+    TessMachine *m = th_machine(MACHINE);
+    setup_pm(m, 0x600);
+    tess_clock_attach_cpu(m, &t.dev, &ticker_ops);
+    for (unsigned i = 0; i < 5000; i++) {
+        uint64_t before = tess_clock_ns(m);
+        uint32_t v = th_inl(m, 0x608);
+        uint64_t after = tess_clock_ns(m);
+        g_assert_cmpuint(after, <, 4000000000u);       /* short of the 24-bit wrap (4.69 s) */
+        g_assert_cmphex(v, >=, pm_ticks_at(before));
+        g_assert_cmphex(v, <=, pm_ticks_at(after));
+        before = tess_clock_ns(m);
+        uint16_t w = th_inw(m, 0x608);
+        after = tess_clock_ns(m);
+        g_assert_cmphex(w, >=, pm_ticks_at(before) & 0xFFFF);
+        g_assert_cmphex(w, <=, pm_ticks_at(after) & 0xFFFF);
+    }
+    tess_clock_attach_cpu(m, NULL, NULL);
+    th_machine_free(m);
+}
+
 static void test_tmrof_sci(void)
 {
     TessMachine *m = th_machine(MACHINE);
@@ -303,6 +337,7 @@ int main(int argc, char **argv)
     g_test_add_func("/acpi-pm/header", test_header);
     g_test_add_func("/acpi-pm/decoders", test_decoders);
     g_test_add_func("/acpi-pm/timer-rate", test_timer_rate);
+    g_test_add_func("/acpi-pm/timer-atomic", test_timer_atomic);
     g_test_add_func("/acpi-pm/tmrof-sci", test_tmrof_sci);
     g_test_add_func("/acpi-pm/soft-off", test_soft_off);
     g_test_add_func("/acpi-pm/apm-and-buttons", test_apm_and_buttons);

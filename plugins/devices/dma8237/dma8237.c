@@ -174,12 +174,19 @@ static bool dma_may_run(Dma *d, unsigned n)
 {
     DmaCtl *c = &d->c[n >> 2];
     DmaChan *ch = dma_chan(d, n);
-    if ((c->command & CMD_COND) || (c->mask & (1u << (n & 3))))
+    unsigned bit = 1u << (n & 3);
+    if (c->command & CMD_COND)
         return false;
     if ((ch->mode & MODE_MODE) == MODE_CASCADE)
         return false;
     /* DMA1 reaches the bus through DMA2 channel 4. */
     if (n < 4 && ((d->c[1].command & CMD_COND) || (d->c[1].mask & 1)))
+        return false;
+    /* Request Register: software requests "are non-maskable"; the mask
+     * bit gates DREQ only. */
+    if (c->request & bit)
+        return true;
+    if (c->mask & bit)
         return false;
     return dma_requesting(d, n);
 }

@@ -336,6 +336,36 @@ static void test_software_request(void)
     th_machine_free(m);
 }
 
+/* 8237A, Request Register: software requests "are non-maskable and
+ * subject to prioritization by the Priority Encoder network". */
+static void test_software_request_masked(void)
+{
+    static Dev d;
+    TessMachine *m = machine(&d, 2);
+    for (unsigned i = 0; i < 9; i++)
+        tess_mem_write(m, 0x3000 + i, 0x11, 1);
+    program(m, 3, 0x84, 0x3000, 7, 0x00);       /* block, write, no device */
+    th_outb(m, 0x0A, 0x07);                     /* mask channel 3 */
+    g_assert_cmphex(th_inb(m, 0x0F) & 0x08, ==, 0x08);
+    th_outb(m, 0x09, 0x07);                     /* request channel 3 */
+    for (unsigned i = 0; i < 8; i++)
+        g_assert_cmphex(mem(m, 0x3000 + i), ==, 0xFF);
+    g_assert_cmphex(mem(m, 0x3008), ==, 0x11);
+    g_assert_cmphex(th_inb(m, 0x08), ==, 0x08);    /* TC 3, request gone */
+    g_assert_cmphex(read_reg16(m, 0x06, 0x0C), ==, 0x3008);
+    g_assert_cmphex(read_reg16(m, 0x07, 0x0C), ==, 0xFFFF);
+    g_assert_cmphex(th_inb(m, 0x0F) & 0x08, ==, 0x08);
+
+    /* The mask still holds a hardware DREQ back. */
+    d.to_memory = true;
+    program(m, 2, 0x44, 0x4000, 15, 0x00);
+    th_outb(m, 0x0A, 0x06);
+    d.ops->set_drq(d.dma, 2, true);
+    g_assert_cmpuint(d.calls, ==, 0);
+    g_assert_cmphex(th_inb(m, 0x08), ==, 0x40);
+    th_machine_free(m);
+}
+
 static void test_register_errors(void)
 {
     static Dev d;
@@ -366,6 +396,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dma8237/mask-cascade", test_mask_and_cascade);
     g_test_add_func("/dma8237/outside-ram", test_outside_ram);
     g_test_add_func("/dma8237/software-request", test_software_request);
+    g_test_add_func("/dma8237/software-request-masked", test_software_request_masked);
     g_test_add_func("/dma8237/register-errors", test_register_errors);
     return g_test_run();
 }

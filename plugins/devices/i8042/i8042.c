@@ -15,6 +15,11 @@
  * write keyboard/auxiliary output buffer, D4 write to the auxiliary
  * device, E0 read test inputs and F0-FF pulse output port.
  *
+ * The status register's bit 2, the system flag (SYS), is a latch of its
+ * own (PC/AT Technical Reference, keyboard controller status register):
+ * 0 at power-on, set by a successful self-test (AA), and loaded from bit
+ * 2 of each command byte written with 60h.
+ *
  * Keyboard bytes pass the translation table when XLAT is set (set 2 ->
  * set 1; an F0 prefix is absorbed and sets bit 7 of the next code).
  * The controller's own replies come first, then keyboard bytes, then
@@ -66,6 +71,7 @@ typedef struct Kbc {
     uint8_t obuf_full;
     uint8_t obuf_aux;
     uint8_t a2;
+    uint8_t sys;                    /* status register system flag */
     uint8_t pending;                /* command waiting for a data byte */
     uint8_t xlat_f0;
     uint16_t cq[KBC_CQ];            /* controller output: byte | KBC_AUX */
@@ -207,6 +213,7 @@ static void kbc_command(Kbc *s, uint8_t c)
         break;
     case 0xAA:                      /* self-test */
         kbc_cq_push(s, 0x55);
+        s->sys = 1;
         break;
     case 0xAB:                      /* keyboard interface test */
         kbc_cq_push(s, 0x00);
@@ -253,6 +260,8 @@ static void kbc_data(Kbc *s, uint8_t v)
     s->pending = 0;
     if (c >= 0x60 && c <= 0x7F) {
         s->ram[c & 0x1F] = v;
+        if (c == 0x60)
+            s->sys = !!(v & CB_SYS);
         return;
     }
     switch (c) {
@@ -291,7 +300,7 @@ static uint64_t kbc_data_read(void *opaque, uint64_t off, unsigned size)
 static uint64_t kbc_status_read(void *opaque, uint64_t off, unsigned size)
 {
     Kbc *s = opaque;
-    return (s->obuf_full ? ST_OBF : 0) | (s->ram[0] & CB_SYS ? ST_SYS : 0) |
+    return (s->obuf_full ? ST_OBF : 0) | (s->sys ? ST_SYS : 0) |
            (s->a2 ? ST_A2 : 0) | ST_INH |
            (s->obuf_full && s->obuf_aux ? ST_AUX_OBF : 0);
 }
@@ -364,6 +373,7 @@ static void kbc_reset(TessDevice *dev)
     s->obuf_full = 0;
     s->obuf_aux = 0;
     s->a2 = 0;
+    s->sys = 0;
     s->pending = 0;
     s->xlat_f0 = 0;
     s->cq_head = s->cq_count = 0;
@@ -380,6 +390,8 @@ static void kbc_reset(TessDevice *dev)
 static bool kbc_post_load(TessDevice *dev, uint32_t version, GError **err)
 {
     Kbc *s = (Kbc *)dev;
+    if (version < 2)                /* SYS followed the command byte */
+        s->sys = !!(s->ram[0] & CB_SYS);
     tess_signal_set(s->a20[0], s->outport & OP_A20);
     s->timer_key = 0;
     kbc_repeat_sync(s);
@@ -409,6 +421,8 @@ static const TessStateField kbc_state_fields[] = {
     TESS_STATE_U8(Kbc, obuf_full),
     TESS_STATE_U8(Kbc, obuf_aux),
     TESS_STATE_U8(Kbc, a2),
+    { .name = "sys", .type = TESS_STATE_T_U8, .offset = offsetof(Kbc, sys), .size = 1,
+      .since = 2 },
     TESS_STATE_U8(Kbc, pending),
     TESS_STATE_U8(Kbc, xlat_f0),
     TESS_STATE_ARRAY(TESS_STATE_T_U16, Kbc, cq, KBC_CQ),
@@ -445,7 +459,7 @@ static const TessStateField kbc_state_fields[] = {
 };
 
 static const TessStateDesc kbc_state = {
-    .version = 1,
+    .version = 2,
     .fields = kbc_state_fields,
     .post_load = kbc_post_load,
 };

@@ -121,6 +121,30 @@ static void test_controller(void)
     th_machine_free(m);
 }
 
+/* IBM PC/AT Technical Reference, status register bit 2 (system flag):
+ * 0 after power-on, 1 after a successful self-test, and whatever is
+ * written to the command byte's system flag bit. */
+static void test_system_flag(void)
+{
+    TessMachine *m = th_machine(xml);
+    g_assert_cmphex(status(m) & 0x04, ==, 0);
+    cmd(m, 0xAA);
+    EXPECT(m, 0x55);
+    g_assert_cmphex(status(m) & 0x04, ==, 0x04);
+    cmd(m, 0xAB);                               /* other commands leave it */
+    EXPECT(m, 0x00);
+    g_assert_cmphex(status(m) & 0x04, ==, 0x04);
+    set_cb(m, 0x01);
+    g_assert_cmphex(status(m) & 0x04, ==, 0);
+    set_cb(m, 0x05);
+    g_assert_cmphex(status(m) & 0x04, ==, 0x04);
+    set_cb(m, 0x01);
+    cmd(m, 0xAA);
+    EXPECT(m, 0x55);
+    g_assert_cmphex(status(m) & 0x04, ==, 0x04);
+    th_machine_free(m);
+}
+
 static void test_output_port(void)
 {
     TessMachine *m = th_machine(xml);
@@ -415,6 +439,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/i8042/controller", test_controller);
+    g_test_add_func("/i8042/system-flag", test_system_flag);
     g_test_add_func("/i8042/output-port", test_output_port);
     g_test_add_func("/i8042/keyboard-commands", test_keyboard_commands);
     g_test_add_func("/i8042/scancodes", test_scancodes);

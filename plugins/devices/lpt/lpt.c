@@ -12,6 +12,13 @@
  * The printer: with a `chardev` it is online and ready; strobing a byte
  * sends it to the chardev, then the printer is busy for 5 us and
  * acknowledges with a 5 us ACK# pulse (Centronics timing, virtual time).
+ * Like Centronics printers that drop BUSY within the ACK# pulse, BUSY
+ * goes low as ACK# falls, and from then on the printer takes the next
+ * byte: a driver that waits for BUSY low before each STROBE never loses
+ * one, and a BIOS that waits for ACK# sees the printer ready. A byte
+ * strobed during the pulse makes the printer busy again while that
+ * pulse runs to its end, so every byte gets its own ACK# pulse and
+ * interrupt.
  * With no chardev nothing is connected and the inputs float high.
  */
 #define G_LOG_DOMAIN "lpt"
@@ -48,7 +55,8 @@ typedef struct Lpt {
     /* state */
     uint8_t data, control;
     uint8_t phase;
-    uint64_t deadline;
+    uint64_t deadline;              /* end of the phase */
+    uint64_t ack_end;               /* PR_BUSY: the previous byte's ACK# low until then (0: none) */
 } Lpt;
 
 static uint8_t lpt_status(const Lpt *s)
@@ -58,39 +66,66 @@ static uint8_t lpt_status(const Lpt *s)
     uint8_t st = ST_SLCT | ST_ERROR_N | ST_UNUSED;
     if (s->phase != PR_BUSY)
         st |= ST_BUSY_N;
-    if (s->phase != PR_ACK)
+    if (s->phase != PR_ACK && !s->ack_end)
         st |= ST_ACK_N;
     return st;
+}
+
+static void lpt_arm(Lpt *s)
+{
+    uint64_t next = s->phase != PR_IDLE ? s->deadline : 0;
+    if (s->ack_end && (!next || s->ack_end < next))
+        next = s->ack_end;
+    if (next)
+        tess_timer_arm(s->timer, next);
+    else
+        tess_timer_cancel(s->timer);
+}
+
+/* ACK# low -> high: the adapter's interrupt edge. */
+static void lpt_ack_done(Lpt *s)
+{
+    if (s->control & CT_IRQ_EN)
+        tess_signal_pulse(s->irq[0]);
 }
 
 static void lpt_timer_fire(void *opaque)
 {
     Lpt *s = opaque;
-    s->deadline = 0;
-    if (s->phase == PR_BUSY) {
-        s->phase = PR_ACK;
-        s->deadline = tess_clock_ns(s->dev.machine) + LPT_ACK_NS;
-        tess_timer_arm(s->timer, s->deadline);
-    } else if (s->phase == PR_ACK) {
-        s->phase = PR_IDLE;
-        /* ACK# low -> high: the adapter's interrupt edge. */
-        if (s->control & CT_IRQ_EN)
-            tess_signal_pulse(s->irq[0]);
+    uint64_t now = tess_clock_ns(s->dev.machine);
+    /* The earlier byte's pulse ends first: it began before this busy
+     * period, and a busy period is no shorter than a pulse. */
+    if (s->ack_end && s->ack_end <= now) {
+        s->ack_end = 0;
+        lpt_ack_done(s);
     }
+    if (s->phase != PR_IDLE && s->deadline <= now) {
+        if (s->phase == PR_BUSY) {
+            s->phase = PR_ACK;
+            s->deadline = now + LPT_ACK_NS;
+        } else {
+            s->phase = PR_IDLE;
+            s->deadline = 0;
+            lpt_ack_done(s);
+        }
+    }
+    lpt_arm(s);
 }
 
 static void lpt_strobe(Lpt *s)
 {
     if (!s->chr)
         return;
-    if (s->phase != PR_IDLE) {
+    if (s->phase == PR_BUSY) {
         tess_guest_error(&s->dev, "byte 0x%02x strobed while the printer is busy", s->data);
         return;
     }
     tess_chardev_write(s->chr, &s->data, 1);
+    if (s->phase == PR_ACK)
+        s->ack_end = s->deadline;
     s->phase = PR_BUSY;
     s->deadline = tess_clock_ns(s->dev.machine) + LPT_BUSY_NS;
-    tess_timer_arm(s->timer, s->deadline);
+    lpt_arm(s);
 }
 
 static uint64_t lpt_read(void *opaque, uint64_t off, unsigned size)
@@ -124,10 +159,11 @@ static void lpt_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
         if (!(old & CT_STROBE) && (s->control & CT_STROBE))
             lpt_strobe(s);
         /* INIT# low resets the printer; it comes back idle. */
-        if (!(s->control & CT_INIT_N) && s->phase != PR_IDLE) {
+        if (!(s->control & CT_INIT_N) && (s->phase != PR_IDLE || s->ack_end)) {
             tess_timer_cancel(s->timer);
             s->phase = PR_IDLE;
             s->deadline = 0;
+            s->ack_end = 0;
         }
         break;
     }
@@ -143,6 +179,7 @@ static void lpt_reset(TessDevice *dev)
     s->control = 0;
     s->phase = PR_IDLE;
     s->deadline = 0;
+    s->ack_end = 0;
     tess_timer_cancel(s->timer);
     tess_signal_lower(s->irq[0]);
 }
@@ -164,11 +201,11 @@ static bool lpt_realize(TessDevice *dev, GError **err)
 static bool lpt_post_load(TessDevice *dev, uint32_t version, GError **err)
 {
     Lpt *s = (Lpt *)dev;
-    tess_timer_cancel(s->timer);
     if (s->phase > PR_ACK)
         s->phase = PR_IDLE;
-    if (s->phase != PR_IDLE)
-        tess_timer_arm(s->timer, s->deadline);
+    if (s->phase != PR_BUSY)
+        s->ack_end = 0;
+    lpt_arm(s);
     return true;
 }
 
@@ -187,11 +224,13 @@ static const TessLineSpec lpt_lines[] = {
 static const TessStateField lpt_state_fields[] = {
     TESS_STATE_U8(Lpt, data), TESS_STATE_U8(Lpt, control), TESS_STATE_U8(Lpt, phase),
     TESS_STATE_U64(Lpt, deadline),
+    { .name = "ack_end", .type = TESS_STATE_T_U64, .offset = offsetof(Lpt, ack_end), .size = 1,
+      .since = 2 },
     TESS_STATE_END
 };
 
 static const TessStateDesc lpt_state = {
-    .version = 1, .fields = lpt_state_fields, .post_load = lpt_post_load,
+    .version = 2, .fields = lpt_state_fields, .post_load = lpt_post_load,
 };
 
 static const TessDeviceClass lpt_class = {

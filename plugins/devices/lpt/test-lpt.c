@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Parallel port tests: data latch, status with and without a printer,
- * strobe -> chardev, BUSY/ACK timing, IRQ on the end of ACK#.
+ * strobe -> chardev, BUSY/ACK timing, IRQ on the end of ACK#, a driver
+ * that waits for not-busy before each strobe.
  */
 #include "harness.h"
 
@@ -72,7 +73,7 @@ static void test_print_and_irq(void)
     th_advance(m, 4999);
     g_assert_cmphex(th_inb(m, STAT), ==, 0x5F);
     th_advance(m, 1);
-    g_assert_cmphex(th_inb(m, STAT), ==, 0x9F);        /* ACK# low */
+    g_assert_cmphex(th_inb(m, STAT), ==, 0x9F);        /* ACK# low, BUSY low */
     th_advance(m, 5000);
     g_assert_cmphex(th_inb(m, STAT), ==, 0xDF);
     g_assert_cmpuint(th_probe_edges(m, "probe", 0), ==, 0);   /* IRQ EN off */
@@ -114,6 +115,43 @@ static void test_print_and_irq(void)
     g_free(dir);
 }
 
+/* A driver that waits for BUSY low (status bit 7 set) before every
+ * STROBE, the IBM BIOS way, never loses a byte, even one strobed during
+ * the previous byte's ACK# pulse: each is taken, acknowledged and
+ * interrupts. */
+static void test_busy_handshake(void)
+{
+    char *dir;
+    g_autofree char *path = tmp_out(&dir);
+    TessMachine *m = printer_machine(path);
+    static const char text[] = "ABCD";
+
+    th_outb(m, CTRL, 0x1C);                            /* IRQ EN, SLCT IN, INIT# */
+    for (unsigned i = 0; i < 4; i++) {
+        unsigned polls = 0;
+        while (!(th_inb(m, STAT) & 0x80)) {
+            g_assert_cmpuint(++polls, <, 1000);
+            th_advance(m, 100);
+        }
+        th_outb(m, DATA, (uint8_t)text[i]);
+        strobe(m, 0x1C);
+        /* Taken: BUSY; the previous byte's ACK# pulse runs on. */
+        g_assert_cmphex(th_inb(m, STAT), ==, i ? 0x1F : 0x5F);
+    }
+    th_advance(m, 10000);
+    g_assert_cmphex(th_inb(m, STAT), ==, 0xDF);
+    g_assert_cmpuint(th_probe_edges(m, "probe", 0), ==, 4);
+
+    g_autofree char *got = NULL;
+    gsize len;
+    g_assert_true(g_file_get_contents(path, &got, &len, NULL));
+    g_assert_cmpmem(got, len, text, 4);
+    th_machine_free(m);
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(dir);
+}
+
 static void test_fuzz(void)
 {
     char *dir;
@@ -149,6 +187,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/lpt/registers", test_registers);
     g_test_add_func("/lpt/print-and-irq", test_print_and_irq);
+    g_test_add_func("/lpt/busy-handshake", test_busy_handshake);
     g_test_add_func("/lpt/fuzz", test_fuzz);
     return g_test_run();
 }
