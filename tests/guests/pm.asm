@@ -2,7 +2,8 @@
 ; 32-bit protected mode: segment checks and their error codes, IDT
 ; exceptions, privilege levels through IRET and a call gate, paging with
 ; 4 KiB and 4 MiB pages and #PF error codes, a hardware task switch and
-; virtual-8086 mode.
+; virtual-8086 mode. The 4 MiB page part runs where CPUID reports PSE
+; (not on the 486, which has no CR4).
     org 0
 %include "lib.inc"
 
@@ -15,6 +16,7 @@
 %define STK0   0x9F000           ; ring 0 stack top
 %define STK3   0x8F000           ; ring 3 stack top
 %define V86SEG 0x0700            ; V86 code at 0x7000
+%define HAVEPSE 0x520           ; CPUID.1:EDX (bit 3: PSE)
 
 ; selectors
 %define KCODE  0x08
@@ -359,12 +361,18 @@ after_ring3:
 
     ; ---- paging: 4 KiB identity map of 0-4M, a 4 MiB page at 4M,
     ; linear 0x800000 -> physical 0x200000, 0x801000 not present
+    mov eax, 1
+    cpuid
+    mov [HAVEPSE], edx
     mov edi, PD
     mov ecx, 1024*2
     xor eax, eax
     rep stosd
     mov dword [PD], PT0 | 7
+    test dword [HAVEPSE], 8
+    jz .nopse1
     mov dword [PD + 4], 0x400000 | 0x87        ; PSE page, user, rw
+.nopse1:
     mov dword [PD + 8], (PT0 + 0x1000) | 7
     mov edi, PT0
     mov eax, 7                  ; user, rw, present
@@ -376,9 +384,12 @@ after_ring3:
     mov dword [PT0 + 0x1004], 0                 ; 0x801000: not present
     mov dword [PT0 + 0x1008], 0x202000 | 5      ; 0x802000: user, read-only
     ; the ROM at 0xF0000 is inside the identity map; so are stacks
+    test dword [HAVEPSE], 8
+    jz .nopse2
     mov eax, cr4
     or eax, 0x10                ; PSE
     mov cr4, eax
+.nopse2:
     mov eax, PD
     mov cr3, eax
     mov eax, cr0
@@ -396,12 +407,15 @@ after_ring3:
     mov dword [0x800004], 1
     test dword [PT0 + 0x1000], 0x40
     OKIF32 nz, "dirty after write"
+    test dword [HAVEPSE], 8
+    jz .nopse3
     mov dword [0x400000], 0x4444
     mov eax, [0x400000]
     cmp eax, 0x4444
     OKIF32 e, "4M page"
     test dword [PD + 4], 0x40
     OKIF32 nz, "4M page dirty"
+.nopse3:
     EXPECT32 .p1
     mov eax, [0x801234]
 .p1:

@@ -328,6 +328,36 @@ start:
     rdtsc
     cmp eax, ebx
     OKIF a, "rdtsc advances"
+    ; In deterministic mode time is the retired-instruction count, exact
+    ; in the middle of a decoded block too: 1000 and 2000 instructions
+    ; between two reads give TSC deltas in the ratio 1:2 exactly.
+    rdtsc
+    mov ebx, eax
+    times 998 nop
+    rdtsc
+    sub eax, ebx
+    mov esi, eax
+    rdtsc
+    mov ebx, eax
+    times 1998 nop
+    rdtsc
+    sub eax, ebx
+    shl esi, 1
+    cmp eax, esi
+    OKIF e, "tsc counts each instruction"
+    test esi, esi
+    OKIF nz, "tsc delta nonzero"
+    ; the count so far, for run-guest.sh's run-to-run comparison
+    mov si, str_tsc
+    call puts_cs
+    rdtsc
+    push eax
+    mov eax, edx
+    call puthex16
+    pop eax
+    call puthex16
+    mov al, 10
+    out 0xE9, al
 .no_tsc:
 
     ; ---- FPU-less escape opcodes: FNSTSW stores nothing
@@ -396,6 +426,8 @@ start:
     OKIF e, "unreal mode"
     mov ax, [FAILS]
     jmp finish16
+
+str_tsc: db "TSC ", 0
 
 gdtr: dw 15
       dd gdt + ROMBASE

@@ -22,7 +22,7 @@ i=0
 # The serial port sends at its baud rate in virtual time, so wait for its
 # copy of the banner too.
 until grep -q "No bootable device" "$tmp/debug" 2>/dev/null &&
-      grep -q "1.16.2" "$tmp/serial" 2>/dev/null; do
+      grep -q "disk" "$tmp/serial" 2>/dev/null; do
     i=$((i + 1))
     if [ $i -gt 600 ] || ! kill -0 $pid 2>/dev/null; then
         echo "FAIL: no boot attempt within $((i / 5)) s"; cat "$tmp/out"; tail -30 "$tmp/debug"; exit 1

@@ -10,13 +10,20 @@
  *
  * Design for speed:
  *  - code is decoded once into blocks of X86Insn (handler pointer plus
- *    pre-decoded operands), cached by physical address and CS.D, and
- *    invalidated by per-page generations when a code page is written;
- *  - arithmetic flags are lazy (cc_op + operands + result);
+ *    pre-decoded operands), kept in an arena and found by physical
+ *    address and CS.D, or first through a jump cache keyed by linear
+ *    address; blocks die with per-page generations when a code page is
+ *    written (a TLB write entry is never installed for a page holding
+ *    decoded code, so the first store to one takes the slow path);
+ *  - the decoder picks specialised handlers for the frequent operation,
+ *    size and operand forms (x86-exec-fast.c);
+ *  - arithmetic flags are lazy: the last result and a carry vector;
  *  - a software TLB (one for CPL<3, one for CPL 3) holds host pointers of
- *    RAM pages; a TLB write entry is never installed for a page holding
- *    decoded code, so the first store to such a page takes the slow path
- *    and invalidates it.
+ *    RAM pages;
+ *  - nothing is counted per instruction: a block adds its length to the
+ *    instruction count when it ends, and the instruction running (cur)
+ *    gives the exact count and EIP whenever a device or a fault needs
+ *    them.
  * Faults unwind with siglongjmp to the run loop, which delivers them.
  */
 #ifndef TESSERA_X86_CPU_H
@@ -126,7 +133,9 @@ typedef struct X86Cpu X86Cpu;
 typedef struct X86Insn X86Insn;
 typedef void (*X86Handler)(X86Cpu *c, const X86Insn *i);
 
-#define EA_NONE 0xFF
+/* An absent base or index register of an effective address: r[8], which
+ * is always zero, so address arithmetic needs no tests. */
+#define EA_NONE 8
 
 struct X86Insn {
     X86Handler fn;
@@ -134,6 +143,7 @@ struct X86Insn {
     uint32_t imm;
     uint16_t imm2;          /* far pointer selector, ENTER level */
     uint16_t op;            /* opcode: 0x000-0x0FF, 0x100-0x1FF for 0F xx */
+    uint16_t end;           /* offset of the next instruction from the block start */
     uint8_t len;
     uint8_t mod;            /* 3: register operand */
     uint8_t reg, rm;        /* ModRM fields */
@@ -143,27 +153,51 @@ struct X86Insn {
     uint8_t o32, a32;       /* operand / address size is 32 bits */
     uint8_t rep;            /* 0, 1 = F3 (REP/REPE), 2 = F2 (REPNE) */
     uint8_t lock;
+    uint8_t ends;           /* control transfer or REP string: last of its block */
+    uint32_t amask;         /* effective address mask: 0xFFFF or 0xFFFFFFFF */
 };
 
 #define TLB_BITS 8
 #define TLB_SIZE (1u << TLB_BITS)
 typedef struct X86Tlb {
     uint32_t rtag, wtag;    /* linear page, or 1: no entry */
-    uintptr_t radd, wadd;   /* host = linear + add */
+    uint32_t rwtag;         /* linear page when reads and writes share one host page */
     uint32_t pphys;         /* physical page (for the code cache) */
+    uintptr_t radd, wadd;   /* host = linear + add */
 } X86Tlb;
 
+/* Decoded code: blocks of up to BLK_MAX instructions that end at a control
+ * transfer or the end of a page, allocated from an arena and found by
+ * physical address (the hash) or, first, by linear address (the jump
+ * cache). A block is valid while its page generation and the global
+ * generation are those it was decoded under. */
 #define BLK_MAX 32
-#define BLK_CACHE_BITS 12
-typedef struct X86Block {
+#define BLK_HASH_BITS 14
+#define BLK_ARENA (16u << 20)
+typedef struct X86Block X86Block;
+struct X86Block {
+    X86Block *hnext;        /* hash chain */
     uint32_t phys;          /* physical address of the first byte */
     uint32_t gen;           /* page generation when decoded */
     uint32_t ggen;          /* global generation when decoded */
     uint8_t code32;
     uint8_t n;
     uint16_t bytes;
-    X86Insn ins[BLK_MAX];
-} X86Block;
+    X86Insn ins[];
+};
+
+/* Jump cache: linear address -> block, valid while the tag matches
+ * (jc_epoch, user/supervisor, CS.D). The epoch moves whenever any block
+ * may have become stale, the linear -> physical map changed or the
+ * highest EIP a block may reach (CS limit) changed. */
+#define JC_BITS 12
+#define JC_SIZE (1u << JC_BITS)
+typedef struct X86Jc {
+    uint32_t lin;
+    uint32_t eip;           /* the EIP the CS limit was checked for */
+    uint32_t tag;
+    X86Block *b;
+} X86Jc;
 
 #define CODE_PAGES (1u << 20)   /* physical pages below 4 GiB */
 
@@ -179,15 +213,21 @@ typedef struct X86Block {
 #define MSR_MTRR_DEF     0x2FF
 
 struct X86Cpu {
-    /* architectural state */
-    uint32_t r[8];
+    /* architectural state; r[8] is a constant zero (EA_NONE) */
+    uint32_t r[9];
     uint32_t eip, next_eip;
-    uint32_t eflags;        /* arithmetic bits valid only when cc_op == CC_EAGER */
-    uint32_t cc_op, cc_res, cc_a, cc_b;
+    uint32_t eflags;        /* arithmetic bits live in lf_res / lf_aux */
+    uint32_t lf_res, lf_aux;
     X86Seg seg[8];
     uint32_t gdt_base, gdt_limit, idt_base, idt_limit;
     uint32_t cr0, cr2, cr3, cr4;
     uint32_t dr[8];
+    /* DR7 decoded (x86_dr_update): enabled breakpoints by kind, bit n =
+     * DRn; db_trap: a data or I/O breakpoint matched, #DB after the
+     * instruction (SDM vol. 3, 17.2) */
+    uint8_t dbp_insn, dbp_data, dbp_io;
+    bool db_trap;
+    bool rf_loaded;         /* the instruction set RF (IRET): keep it */
     uint64_t tsc_offset;    /* TSC = virtual ticks + offset */
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t mtrr[0x30];    /* MTRR storage: fixed, variable, default */
@@ -208,11 +248,20 @@ struct X86Cpu {
     uint32_t a20_mask;
 
     /* run control */
-    volatile int brk;       /* leave the current block */
-    uint64_t icount;
+    volatile int brk;       /* leave the current block, re-check events */
+    uint64_t icount;        /* retired instructions before the current block */
     const volatile uint64_t *limitp;
     volatile int *stop;
     bool shutdown;
+    /* While a block runs, eip is the EIP of its first instruction, cur the
+     * instruction executing and blk_first the block's first one: the
+     * current EIP and retired count follow from them (x86_cur_eip,
+     * x86_icount), so nothing is counted per instruction. */
+    const X86Insn *cur, *blk_first;
+    const X86Insn *stop_at;     /* the block run ends after this one */
+    uint32_t jc_tag;            /* jump cache tag for the current mode */
+    uint32_t exec_lim;          /* last EIP a block may cover (CS limit, 16-bit wrap) */
+    bool redirect;              /* next_eip was set mid-block (reset) */
 
     /* fault delivery */
     sigjmp_buf jb;
@@ -220,18 +269,22 @@ struct X86Cpu {
     uint32_t exc_err;
     bool exc_has_err;
     int delivering;         /* vector being delivered, or -1 */
-    bool rep_active;        /* an iteration of REP left, resume it */
 
     /* TLBs: [0] CPL<3, [1] CPL 3 */
     X86Tlb tlb[2][TLB_SIZE];
     X86Tlb *tlbc;
+    uint8_t *fill_host;     /* host page of the last TLB fill, or NULL */
 
     /* RMW scratch */
     uint8_t *rmw_ptr;
     uint32_t rmw_lin;
 
     /* code cache */
-    X86Block *blocks;
+    X86Block **bhash;
+    uint8_t *arena;
+    size_t arena_used;
+    X86Jc *jc;
+    uint32_t jc_epoch;
     uint8_t *code_page;     /* per physical page: decoded code lives here */
     uint32_t *page_gen;
     uint32_t ggen;
@@ -240,74 +293,150 @@ struct X86Cpu {
     void *owner;            /* plugin instance */
 };
 
-/* ---- lazy flags (x86-flags.c) --------------------------------------- */
-enum {
-    CC_EAGER = 0,
-    CC_ADD = 1, CC_ADC = 4, CC_SUB = 7, CC_SBB = 10, CC_LOGIC = 13,
-    CC_INC = 16, CC_DEC = 19,
-};
-#define CC_SZ(bytes) ((bytes) == 1 ? 0 : (bytes) == 2 ? 1 : 2)
-uint32_t x86_flags_arith(const X86Cpu *c);
-bool x86_cond(const X86Cpu *c, unsigned cc);
-static inline uint32_t x86_get_eflags(const X86Cpu *c)
+#define X86_INLINE static inline __attribute__((always_inline))
+
+/* Leave the running block after the current instruction and re-check
+ * events (interrupts, the limit, mode changes, code writes). */
+X86_INLINE void x86_break(X86Cpu *c)
 {
-    if (c->cc_op == CC_EAGER)
-        return c->eflags;
-    return (c->eflags & ~F_ARITH) | x86_flags_arith(c);
+    c->brk = 1;
+    c->stop_at = c->cur;
 }
-static inline void x86_flags_sync(X86Cpu *c)
+
+/* ---- lazy flags ---------------------------------------------------------
+ * The six arithmetic flags are kept as two words, so that setting them is
+ * cheap and any subset can be replaced on its own (rotates, INC/DEC, BT):
+ *   lf_res: the last result, sign-extended from its operand size;
+ *   lf_aux: LF_CF = carry (borrow) out of the top bit, LF_PO = carry out of
+ *           the bit below it (OF = CF ^ PO), LF_AF = carry out of bit 3,
+ *           and two deltas that let SF and PF differ from the result's.
+ *   ZF = lf_res == 0       SF = lf_res bit 31 ^ LF_SD
+ *   PF = even parity of (lf_res ^ PDB) bits 0-7, PDB = lf_aux bits 8-15
+ * (SDM vol. 1, 3.4.3.1; the carry-vector formulation is the textbook
+ * full-adder identity cout = a&b | (a|b)&~r.)
+ */
+#define LF_SD  0x00000001u
+#define LF_AF  0x00000008u
+#define LF_PDB 0x0000FF00u
+#define LF_PO  0x40000000u
+#define LF_CF  0x80000000u
+
+X86_INLINE uint32_t x86_sext(uint32_t r, unsigned size)
 {
-    if (c->cc_op != CC_EAGER) {
-        c->eflags = (c->eflags & ~F_ARITH) | x86_flags_arith(c);
-        c->cc_op = CC_EAGER;
-    }
+    return size == 1 ? (uint32_t)(int32_t)(int8_t)r
+         : size == 2 ? (uint32_t)(int32_t)(int16_t)r : r;
 }
-static inline void x86_setcc(X86Cpu *c, unsigned op, uint32_t a, uint32_t b,
-                             uint32_t res)
+/* Place the carry vector cv of a size-byte operation into lf_aux form. */
+X86_INLINE uint32_t lf_carries(uint32_t cv, unsigned size)
 {
-    c->cc_op = op; c->cc_a = a; c->cc_b = b; c->cc_res = res;
+    return ((cv << (32 - 8 * size)) & (LF_CF | LF_PO)) | (cv & LF_AF);
 }
-static inline unsigned x86_parity(uint32_t v)
+X86_INLINE void lf_add(X86Cpu *c, uint32_t a, uint32_t b, uint32_t r, unsigned size)
+{
+    c->lf_res = x86_sext(r, size);
+    c->lf_aux = lf_carries((a & b) | ((a | b) & ~r), size);
+}
+X86_INLINE void lf_sub(X86Cpu *c, uint32_t a, uint32_t b, uint32_t r, unsigned size)
+{
+    c->lf_res = x86_sext(r, size);
+    c->lf_aux = lf_carries((~a & b) | (~(a ^ b) & r), size);
+}
+X86_INLINE void lf_logic(X86Cpu *c, uint32_t r, unsigned size)
+{
+    c->lf_res = x86_sext(r, size);
+    c->lf_aux = 0;
+}
+/* INC/DEC: CF unchanged; OF when the result crosses the signed limit,
+ * AF when the low nibble wraps. */
+X86_INLINE void lf_incdec(X86Cpu *c, uint32_t r, unsigned size, uint32_t of_at, uint32_t af_at)
+{
+    uint32_t cf = c->lf_aux & LF_CF;
+    uint32_t m = size == 1 ? 0xFF : size == 2 ? 0xFFFF : 0xFFFFFFFFu;
+    uint32_t of = (r & m) == of_at;
+    c->lf_res = x86_sext(r, size);
+    c->lf_aux = cf | ((cf >> 1) ^ (of << 30)) | (((r & 0xF) == af_at) << 3);
+}
+X86_INLINE void lf_inc(X86Cpu *c, uint32_t a, uint32_t r, unsigned size)
+{
+    (void)a;
+    lf_incdec(c, r, size, 1u << (8 * size - 1), 0);
+}
+X86_INLINE void lf_dec(X86Cpu *c, uint32_t a, uint32_t r, unsigned size)
+{
+    (void)a;
+    lf_incdec(c, r, size, (1u << (8 * size - 1)) - 1, 0xF);
+}
+/* Result flags plus an explicit CF and OF (shifts, multiplies). */
+X86_INLINE void lf_res_cf_of(X86Cpu *c, uint32_t r, unsigned size, uint32_t cf, uint32_t of)
+{
+    c->lf_res = x86_sext(r, size);
+    c->lf_aux = (cf << 31) | ((cf ^ of) << 30);
+}
+/* Replace CF and OF only (rotates). */
+X86_INLINE void lf_set_cf_of(X86Cpu *c, uint32_t cf, uint32_t of)
+{
+    c->lf_aux = (c->lf_aux & ~(LF_CF | LF_PO)) | (cf << 31) | ((cf ^ of) << 30);
+}
+X86_INLINE uint32_t x86_parity_even(uint32_t v)
 {
     return !__builtin_parity(v & 0xFF);
 }
-/* Set the arithmetic flags from a full OSZAPC value. */
-static inline void x86_set_arith(X86Cpu *c, uint32_t f)
+X86_INLINE uint32_t x86_get_cf(const X86Cpu *c) { return c->lf_aux >> 31; }
+X86_INLINE uint32_t x86_get_of(const X86Cpu *c) { return ((c->lf_aux >> 31) ^ (c->lf_aux >> 30)) & 1; }
+X86_INLINE uint32_t x86_get_zf(const X86Cpu *c) { return c->lf_res == 0; }
+X86_INLINE uint32_t x86_get_sf(const X86Cpu *c) { return ((c->lf_res >> 31) ^ c->lf_aux) & 1; }
+X86_INLINE uint32_t x86_get_pf(const X86Cpu *c)
 {
-    x86_flags_sync(c);
-    c->eflags = (c->eflags & ~F_ARITH) | (f & F_ARITH);
+    return x86_parity_even(c->lf_res ^ (c->lf_aux >> 8));
 }
-/* Replace all six arithmetic flags (no need to compute the old ones). */
-static inline void x86_set_arith_all(X86Cpu *c, uint32_t f)
+/* OSZAPC as EFLAGS bits. */
+X86_INLINE uint32_t x86_flags_arith(const X86Cpu *c)
 {
-    c->eflags = (c->eflags & ~F_ARITH) | (f & F_ARITH);
-    c->cc_op = CC_EAGER;
+    return x86_get_cf(c) | (x86_get_pf(c) << 2) | ((c->lf_aux & LF_AF) << 1)
+         | (x86_get_zf(c) << 6) | (x86_get_sf(c) << 7) | (x86_get_of(c) << 11);
 }
-/* CF alone, cheaply (INC/DEC, ADC/SBB need only it). */
-static inline uint32_t x86_get_cf(const X86Cpu *c)
+/* Set all six arithmetic flags from EFLAGS bits. */
+X86_INLINE void x86_set_arith(X86Cpu *c, uint32_t f)
 {
-    unsigned op = c->cc_op;
-    if (op == CC_EAGER)
-        return c->eflags & F_CF;
-    if (op >= CC_LOGIC && op < CC_LOGIC + 3)
-        return 0;
-    if (op >= CC_INC)
-        return c->cc_b & F_CF;
-    if (op >= CC_SUB && op < CC_SUB + 3) {
-        uint32_t m = op == CC_SUB ? 0xFF : op == CC_SUB + 1 ? 0xFFFF : 0xFFFFFFFFu;
-        return (c->cc_a & m) < (c->cc_b & m);
+    uint32_t sf = (f >> 7) & 1, zf = (f >> 6) & 1, cf = f & 1, of = (f >> 11) & 1;
+    c->lf_res = zf ? 0 : sf ? 0x80000000u : 0x100u;
+    c->lf_aux = (cf << 31) | ((cf ^ of) << 30) | ((f & F_AF) >> 1)
+              | ((f & F_PF) ? 0 : 0x100u) | (zf & sf);
+}
+X86_INLINE uint32_t x86_get_eflags(const X86Cpu *c)
+{
+    return (c->eflags & ~F_ARITH) | x86_flags_arith(c);
+}
+/* Make c->eflags hold the arithmetic flags too (state save). */
+X86_INLINE void x86_flags_sync(X86Cpu *c)
+{
+    c->eflags = x86_get_eflags(c);
+}
+/* Condition cc (the low nibble of Jcc/SETcc/CMOVcc). */
+X86_INLINE bool x86_cond(const X86Cpu *c, unsigned cc)
+{
+    uint32_t res = c->lf_res, aux = c->lf_aux;
+    uint32_t v;
+    switch (cc >> 1) {
+    case 0: v = ((aux >> 31) ^ (aux >> 30)) & 1; break;                 /* O */
+    case 1: v = aux >> 31; break;                                       /* B */
+    case 2: v = res == 0; break;                                        /* Z */
+    case 3: v = (aux >> 31) | (res == 0); break;                        /* BE */
+    case 4: v = ((res >> 31) ^ aux) & 1; break;                         /* S */
+    case 5: v = x86_parity_even(res ^ (aux >> 8)); break;               /* P */
+    case 6: v = ((res >> 31) ^ aux ^ (aux >> 31) ^ (aux >> 30)) & 1; break;  /* L */
+    default: v = (((res >> 31) ^ aux ^ (aux >> 31) ^ (aux >> 30)) & 1) | (res == 0); break;
     }
-    return x86_flags_arith(c) & F_CF;
+    return v ^ (cc & 1);
 }
 /* Write EFLAGS honoring what `mask` lets change. */
 void x86_write_eflags(X86Cpu *c, uint32_t val, uint32_t mask);
 
-/* ---- faults (x86-except.c) ------------------------------------------- */
+/* ---- faults (x86-run.c, delivery in x86-seg.c) ------------------------ */
 G_NORETURN void x86_raise(X86Cpu *c, int vec, uint32_t err);
 G_NORETURN void x86_raise_noerr(X86Cpu *c, int vec);
 #define x86_gp(c, e) x86_raise((c), X86_GP, (e))
 #define x86_ud(c) x86_raise_noerr((c), X86_UD)
-void x86_deliver_pending(X86Cpu *c);
 /* Deliver an interrupt: soft = INT n/INT3/INTO (privilege check against
  * the gate DPL, V86 IOPL rules); ret_eip = the EIP to push. */
 enum { INT_HW, INT_SOFT, INT_EXC };
@@ -323,23 +452,25 @@ uint64_t x86_translate(X86Cpu *c, uint32_t lin, int acc, bool user);
 uint64_t x86_tlb_fill(X86Cpu *c, uint32_t lin, int acc, bool user);
 uint32_t x86_lin_read_slow(X86Cpu *c, uint32_t lin, unsigned size, bool user);
 void x86_lin_write_slow(X86Cpu *c, uint32_t lin, uint32_t v, unsigned size, bool user);
-void x86_seg_fault(X86Cpu *c, int seg);
+G_NORETURN void x86_seg_fault(X86Cpu *c, int seg);
 uint32_t x86_rmw_slow(X86Cpu *c, uint32_t lin, unsigned size);
+uint32_t x86_fetch_slow(X86Cpu *c, uint32_t lin);
 void x86_code_invalidate(X86Cpu *c, uint64_t start, uint64_t len);
 void x86_code_flush_all(X86Cpu *c);
+void x86_jc_invalidate(X86Cpu *c);
 uint64_t x86_phys_read(X86Cpu *c, uint64_t pa, unsigned size);
 void x86_phys_write(X86Cpu *c, uint64_t pa, uint64_t v, unsigned size);
 /* Supervisor ("system") accesses: descriptor tables, TSS. */
 uint32_t x86_sys_read(X86Cpu *c, uint32_t lin, unsigned size);
 void x86_sys_write(X86Cpu *c, uint32_t lin, uint32_t v, unsigned size);
 
-static inline bool x86_seg_ok(const X86Seg *s, uint32_t off, unsigned size)
+X86_INLINE bool x86_seg_ok(const X86Seg *s, uint32_t off, unsigned size)
 {
     return X86_LIKELY(off >= s->lo && (uint64_t)off + size - 1 <= s->hi);
 }
 
-static inline uint32_t x86_lin(X86Cpu *c, int seg, uint32_t off, unsigned size,
-                               bool write)
+X86_INLINE uint32_t x86_lin(X86Cpu *c, int seg, uint32_t off, unsigned size,
+                            bool write)
 {
     X86Seg *s = &c->seg[seg];
     if (X86_UNLIKELY(!x86_seg_ok(s, off, size) || !(write ? s->wr : s->rd)))
@@ -347,88 +478,97 @@ static inline uint32_t x86_lin(X86Cpu *c, int seg, uint32_t off, unsigned size,
     return s->base + off;
 }
 
-static inline uint32_t x86_ld_lin(X86Cpu *c, uint32_t lin, unsigned size)
+X86_INLINE uint32_t x86_host_ld(const uint8_t *p, unsigned size)
 {
-    X86Tlb *e = &c->tlbc[(lin >> 12) & (TLB_SIZE - 1)];
-    if (X86_LIKELY(e->rtag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - size)) {
-        const uint8_t *p = (const uint8_t *)(e->radd + lin);
-        switch (size) {
-        case 1: return *p;
-        case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-        default: { uint32_t v; memcpy(&v, p, 4); return v; }
-        }
+    switch (size) {
+    case 1: return *p;
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    default: { uint32_t v; memcpy(&v, p, 4); return v; }
     }
+}
+X86_INLINE void x86_host_st(uint8_t *p, uint32_t v, unsigned size)
+{
+    switch (size) {
+    case 1: *p = (uint8_t)v; return;
+    case 2: { uint16_t w = (uint16_t)v; memcpy(p, &w, 2); return; }
+    default: memcpy(p, &v, 4); return;
+    }
+}
+
+X86_INLINE X86Tlb *x86_tlb_entry(X86Cpu *c, uint32_t lin)
+{
+    return &c->tlbc[(lin >> 12) & (TLB_SIZE - 1)];
+}
+
+X86_INLINE uint32_t x86_ld_lin(X86Cpu *c, uint32_t lin, unsigned size)
+{
+    X86Tlb *e = x86_tlb_entry(c, lin);
+    if (X86_LIKELY(e->rtag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - size))
+        return x86_host_ld((const uint8_t *)(e->radd + lin), size);
     return x86_lin_read_slow(c, lin, size, c->cpl == 3);
 }
 
-static inline void x86_st_lin(X86Cpu *c, uint32_t lin, uint32_t v, unsigned size)
+X86_INLINE void x86_st_lin(X86Cpu *c, uint32_t lin, uint32_t v, unsigned size)
 {
-    X86Tlb *e = &c->tlbc[(lin >> 12) & (TLB_SIZE - 1)];
+    X86Tlb *e = x86_tlb_entry(c, lin);
     if (X86_LIKELY(e->wtag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - size)) {
-        uint8_t *p = (uint8_t *)(e->wadd + lin);
-        switch (size) {
-        case 1: *p = (uint8_t)v; return;
-        case 2: { uint16_t w = (uint16_t)v; memcpy(p, &w, 2); return; }
-        default: memcpy(p, &v, 4); return;
-        }
+        x86_host_st((uint8_t *)(e->wadd + lin), v, size);
+        return;
     }
     x86_lin_write_slow(c, lin, v, size, c->cpl == 3);
 }
 
-static inline uint32_t x86_ld(X86Cpu *c, int seg, uint32_t off, unsigned size)
+X86_INLINE uint32_t x86_ld(X86Cpu *c, int seg, uint32_t off, unsigned size)
 {
     return x86_ld_lin(c, x86_lin(c, seg, off, size, false), size);
 }
-static inline void x86_st(X86Cpu *c, int seg, uint32_t off, uint32_t v, unsigned size)
+X86_INLINE void x86_st(X86Cpu *c, int seg, uint32_t off, uint32_t v, unsigned size)
 {
     x86_st_lin(c, x86_lin(c, seg, off, size, true), v, size);
 }
+/* Host pointer for a read-modify-write of lin, or NULL (slow path). */
+X86_INLINE uint8_t *x86_rmw_host(X86Cpu *c, uint32_t lin, unsigned size)
+{
+    X86Tlb *e = x86_tlb_entry(c, lin);
+    if (X86_LIKELY(e->rwtag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - size))
+        return (uint8_t *)(e->wadd + lin);
+    return NULL;
+}
 /* Read for read-modify-write: checks write permission now, so the store
  * (x86_rmw_st) cannot fault. */
-static inline uint32_t x86_rmw_ld(X86Cpu *c, int seg, uint32_t off, unsigned size)
+X86_INLINE uint32_t x86_rmw_ld(X86Cpu *c, int seg, uint32_t off, unsigned size)
 {
     uint32_t lin = x86_lin(c, seg, off, size, true);
-    X86Tlb *e = &c->tlbc[(lin >> 12) & (TLB_SIZE - 1)];
+    uint8_t *p = x86_rmw_host(c, lin, size);
     c->rmw_lin = lin;
-    if (X86_LIKELY(e->wtag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - size
-                   && e->rtag == e->wtag && e->radd == e->wadd)) {
-        uint8_t *p = (uint8_t *)(e->wadd + lin);
-        c->rmw_ptr = p;
-        switch (size) {
-        case 1: return *p;
-        case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-        default: { uint32_t v; memcpy(&v, p, 4); return v; }
-        }
-    }
-    c->rmw_ptr = NULL;
+    c->rmw_ptr = p;
+    if (X86_LIKELY(p != NULL))
+        return x86_host_ld(p, size);
     return x86_rmw_slow(c, lin, size);
 }
-static inline void x86_rmw_st(X86Cpu *c, uint32_t v, unsigned size)
+X86_INLINE void x86_rmw_st(X86Cpu *c, uint32_t v, unsigned size)
 {
     uint8_t *p = c->rmw_ptr;
     if (X86_LIKELY(p != NULL)) {
-        switch (size) {
-        case 1: *p = (uint8_t)v; return;
-        case 2: { uint16_t w = (uint16_t)v; memcpy(p, &w, 2); return; }
-        default: memcpy(p, &v, 4); return;
-        }
+        x86_host_st(p, v, size);
+        return;
     }
     x86_lin_write_slow(c, c->rmw_lin, v, size, c->cpl == 3);
 }
 
 /* ---- registers and operands ------------------------------------------ */
-static inline uint32_t x86_reg8(const X86Cpu *c, unsigned r)
+X86_INLINE uint32_t x86_reg8(const X86Cpu *c, unsigned r)
 {
     return r < 4 ? (c->r[r] & 0xFF) : ((c->r[r - 4] >> 8) & 0xFF);
 }
-static inline void x86_set_reg8(X86Cpu *c, unsigned r, uint32_t v)
+X86_INLINE void x86_set_reg8(X86Cpu *c, unsigned r, uint32_t v)
 {
     if (r < 4)
         c->r[r] = (c->r[r] & ~0xFFu) | (v & 0xFF);
     else
         c->r[r - 4] = (c->r[r - 4] & ~0xFF00u) | ((v & 0xFF) << 8);
 }
-static inline uint32_t x86_getreg(const X86Cpu *c, unsigned r, unsigned size)
+X86_INLINE uint32_t x86_getreg(const X86Cpu *c, unsigned r, unsigned size)
 {
     switch (size) {
     case 1: return x86_reg8(c, r);
@@ -436,7 +576,7 @@ static inline uint32_t x86_getreg(const X86Cpu *c, unsigned r, unsigned size)
     default: return c->r[r];
     }
 }
-static inline void x86_setreg(X86Cpu *c, unsigned r, uint32_t v, unsigned size)
+X86_INLINE void x86_setreg(X86Cpu *c, unsigned r, uint32_t v, unsigned size)
 {
     switch (size) {
     case 1: x86_set_reg8(c, r, v); break;
@@ -445,25 +585,20 @@ static inline void x86_setreg(X86Cpu *c, unsigned r, uint32_t v, unsigned size)
     }
 }
 
-static inline uint32_t x86_ea(const X86Cpu *c, const X86Insn *i)
+X86_INLINE uint32_t x86_ea(const X86Cpu *c, const X86Insn *i)
 {
-    uint32_t ea = i->disp;
-    if (i->base != EA_NONE)
-        ea += c->r[i->base];
-    if (i->index != EA_NONE)
-        ea += c->r[i->index] << i->scale;
-    return i->a32 ? ea : (ea & 0xFFFF);
+    return (i->disp + c->r[i->base] + (c->r[i->index] << i->scale)) & i->amask;
 }
 
-static inline unsigned x86_osize(const X86Insn *i) { return i->o32 ? 4 : 2; }
+X86_INLINE unsigned x86_osize(const X86Insn *i) { return i->o32 ? 4 : 2; }
 
-static inline uint32_t x86_rm_read(X86Cpu *c, const X86Insn *i, unsigned size)
+X86_INLINE uint32_t x86_rm_read(X86Cpu *c, const X86Insn *i, unsigned size)
 {
     if (i->mod == 3)
         return x86_getreg(c, i->rm, size);
     return x86_ld(c, i->seg, x86_ea(c, i), size);
 }
-static inline void x86_rm_write(X86Cpu *c, const X86Insn *i, uint32_t v, unsigned size)
+X86_INLINE void x86_rm_write(X86Cpu *c, const X86Insn *i, uint32_t v, unsigned size)
 {
     if (i->mod == 3)
         x86_setreg(c, i->rm, v, size);
@@ -471,13 +606,13 @@ static inline void x86_rm_write(X86Cpu *c, const X86Insn *i, uint32_t v, unsigne
         x86_st(c, i->seg, x86_ea(c, i), v, size);
 }
 /* RMW pair on the r/m operand. */
-static inline uint32_t x86_rm_rmw_ld(X86Cpu *c, const X86Insn *i, unsigned size)
+X86_INLINE uint32_t x86_rm_rmw_ld(X86Cpu *c, const X86Insn *i, unsigned size)
 {
     if (i->mod == 3)
         return x86_getreg(c, i->rm, size);
     return x86_rmw_ld(c, i->seg, x86_ea(c, i), size);
 }
-static inline void x86_rm_rmw_st(X86Cpu *c, const X86Insn *i, uint32_t v, unsigned size)
+X86_INLINE void x86_rm_rmw_st(X86Cpu *c, const X86Insn *i, uint32_t v, unsigned size)
 {
     if (i->mod == 3)
         x86_setreg(c, i->rm, v, size);
@@ -486,18 +621,18 @@ static inline void x86_rm_rmw_st(X86Cpu *c, const X86Insn *i, uint32_t v, unsign
 }
 
 /* ---- stack ------------------------------------------------------------ */
-static inline uint32_t x86_sp(const X86Cpu *c)
+X86_INLINE uint32_t x86_sp(const X86Cpu *c)
 {
     return c->ss32 ? c->r[R_ESP] : (c->r[R_ESP] & 0xFFFF);
 }
-static inline void x86_set_sp(X86Cpu *c, uint32_t v)
+X86_INLINE void x86_set_sp(X86Cpu *c, uint32_t v)
 {
     if (c->ss32)
         c->r[R_ESP] = v;
     else
         c->r[R_ESP] = (c->r[R_ESP] & 0xFFFF0000u) | (v & 0xFFFF);
 }
-static inline void x86_push(X86Cpu *c, uint32_t v, unsigned size)
+X86_INLINE void x86_push(X86Cpu *c, uint32_t v, unsigned size)
 {
     uint32_t sp = x86_sp(c) - size;
     if (!c->ss32)
@@ -505,7 +640,7 @@ static inline void x86_push(X86Cpu *c, uint32_t v, unsigned size)
     x86_st(c, S_SS, sp, v, size);
     x86_set_sp(c, sp);
 }
-static inline uint32_t x86_pop(X86Cpu *c, unsigned size)
+X86_INLINE uint32_t x86_pop(X86Cpu *c, unsigned size)
 {
     uint32_t sp = x86_sp(c);
     uint32_t v = x86_ld(c, S_SS, sp, size);
@@ -514,7 +649,7 @@ static inline uint32_t x86_pop(X86Cpu *c, unsigned size)
 }
 
 /* ---- control transfer helpers ----------------------------------------- */
-static inline void x86_jump_near(X86Cpu *c, uint32_t target, bool o32)
+X86_INLINE void x86_jump_near(X86Cpu *c, uint32_t target, bool o32)
 {
     if (!o32)
         target &= 0xFFFF;
@@ -541,7 +676,7 @@ void x86_lldt(X86Cpu *c, uint16_t sel);
 void x86_ltr(X86Cpu *c, uint16_t sel);
 bool x86_io_allowed(X86Cpu *c, uint32_t port, unsigned size);
 
-/* ---- system (x86-system.c) --------------------------------------------- */
+/* ---- system (x86-exec-sys.c) -------------------------------------------- */
 void x86_write_cr0(X86Cpu *c, uint32_t v);
 void x86_write_cr3(X86Cpu *c, uint32_t v);
 void x86_write_cr4(X86Cpu *c, uint32_t v);
@@ -549,6 +684,14 @@ void x86_cpuid(X86Cpu *c);
 bool x86_has_cpuid(const X86Cpu *c);
 uint64_t x86_tsc(X86Cpu *c);
 void x86_set_a20(X86Cpu *c, bool on);
+/* Debug registers (x86-mem.c): re-read DR7 after DR0-3, DR7 or CR4.DE
+ * changed; check a data or I/O access against the breakpoints. */
+#define DR6_BD 0x2000u
+#define DR6_BS 0x4000u
+#define DR6_BT 0x8000u
+#define DR7_GD 0x2000u
+void x86_dr_update(X86Cpu *c);
+void x86_dbp_io(X86Cpu *c, uint32_t port, unsigned size);
 
 /* ---- decode / run (x86-decode.c, x86-run.c) ---------------------------- */
 /* Decode one instruction from buf (avail bytes valid). Returns its length,
@@ -561,8 +704,29 @@ void x86_fini(X86Cpu *c);
 void x86_reset(X86Cpu *c);
 enum { X86_EXIT_LIMIT, X86_EXIT_HALTED, X86_EXIT_SHUTDOWN };
 int x86_run(X86Cpu *c, const volatile uint64_t *icount_limit, volatile int *stop);
-/* Execute exactly one instruction at CS:EIP (tests). */
-int x86_step(X86Cpu *c);
+
+/* EIP of instruction i of the running block (REP resumes there). */
+X86_INLINE uint32_t x86_insn_eip(const X86Cpu *c, const X86Insn *i)
+{
+    return c->eip + i->end - i->len;
+}
+/* From now on a fault reports eip as the faulting EIP (a task switch
+ * past its commit point: faults belong to the new task). */
+X86_INLINE void x86_set_fault_eip(X86Cpu *c, uint32_t eip)
+{
+    if (c->cur) {
+        c->icount += (uint64_t)(c->cur - c->blk_first);
+        c->blk_first = c->cur;
+        c->eip = eip - (c->cur->end - c->cur->len);
+    } else {
+        c->eip = eip;
+    }
+}
+/* Retired instructions, exact at any device access. */
+X86_INLINE uint64_t x86_icount(const X86Cpu *c)
+{
+    return c->icount + (uint64_t)(c->cur ? c->cur - c->blk_first : 0);
+}
 
 /* I/O with the bus; exact icount is kept by the caller. */
 uint32_t x86_io_in(X86Cpu *c, uint32_t port, unsigned size);

@@ -5,6 +5,7 @@
  * whose handler is chosen once, at decode time.
  */
 #include "x86-ops.h"
+#include "x86-fast.h"
 
 enum {
     I_NONE, I_B, I_BS, I_Z, I_W, I_WB, I_AP, I_MO, I_RELB, I_RELZ, I_GRP3,
@@ -127,6 +128,119 @@ static bool lockable(const X86Insn *i)
     }
 }
 
+/* Instructions after which the next EIP is not the next byte: they end
+ * a block (REP string instructions too, which resume themselves). */
+static bool ends_block(const X86Insn *i)
+{
+    unsigned op = i->op;
+    if (!i->fn || i->fn == h_ud || i->fn == h_gp0)
+        return true;
+    if ((op >= 0x70 && op <= 0x7F) || (op >= 0x180 && op <= 0x18F))
+        return true;
+    switch (op) {
+    case 0x9A: case 0xC2: case 0xC3: case 0xCA: case 0xCB: case 0xCC: case 0xCD:
+    case 0xCE: case 0xCF: case 0xE0: case 0xE1: case 0xE2: case 0xE3: case 0xE8:
+    case 0xE9: case 0xEA: case 0xEB: case 0xF1: case 0xF4: case 0x134: case 0x135:
+    case 0x1AA:
+        return true;
+    case 0xFF:
+        return i->reg >= 2 && i->reg <= 5;
+    case 0x6C: case 0x6D: case 0x6E: case 0x6F: case 0xA4: case 0xA5: case 0xA6:
+    case 0xA7: case 0xAA: case 0xAB: case 0xAC: case 0xAD: case 0xAE: case 0xAF:
+        return i->rep != 0;
+    default:
+        return false;
+    }
+}
+
+/* Replace the generic handler by the specialised form for this operation,
+ * size and operand kind, when there is one (x86-exec-fast.c). Two-register
+ * forms are normalised to destination in rm, source in reg. */
+static void specialise(X86Insn *i)
+{
+    unsigned op = i->op;
+    unsigned wsz = (op & 1) ? (i->o32 ? 2 : 1) : 0;   /* byte/word/dword by the w bit */
+    unsigned osz = i->o32 ? 2 : 1;
+    bool mem = i->mod != 3;
+    X86Handler h = NULL;
+    if (op < 0x40 && (op & 7) < 6) {
+        const X86Handler *row = x86_fast_alu[(op >> 3) & 7][wsz];
+        switch (op & 6) {
+        case 0:                 /* Eb,Gb / Ev,Gv */
+            h = row[mem ? FF_MR : FF_RR];
+            break;
+        case 2:                 /* Gb,Eb / Gv,Ev */
+            if (mem) {
+                h = row[FF_RM];
+            } else {
+                uint8_t t = i->reg;
+                i->reg = i->rm;
+                i->rm = t;
+                h = row[FF_RR];
+            }
+            break;
+        default:                /* AL,Ib / eAX,Iz */
+            i->rm = R_EAX;
+            h = row[FF_RI];
+            break;
+        }
+    } else if (op >= 0x80 && op <= 0x83) {
+        h = x86_fast_alu[i->reg][op == 0x80 || op == 0x82 ? 0 : osz][mem ? FF_MI : FF_RI];
+    } else if (op == 0x84 || op == 0x85) {
+        h = x86_fast_test[wsz][mem ? FF_MR : FF_RR];
+    } else if (op == 0xA8 || op == 0xA9) {
+        i->rm = R_EAX;
+        h = x86_fast_test[wsz][FF_RI];
+    } else if ((op == 0xF6 || op == 0xF7) && i->reg < 2) {
+        h = x86_fast_test[wsz][mem ? FF_MI : FF_RI];
+    } else if (op == 0x88 || op == 0x89) {
+        h = x86_fast_mov[wsz][mem ? FF_MR : FF_RR];
+    } else if (op == 0x8A || op == 0x8B) {
+        if (mem) {
+            h = x86_fast_mov[wsz][FF_RM];
+        } else {
+            uint8_t t = i->reg;
+            i->reg = i->rm;
+            i->rm = t;
+            h = x86_fast_mov[wsz][FF_RR];
+        }
+    } else if (op >= 0xB0 && op <= 0xBF) {
+        i->rm = op & 7;
+        h = x86_fast_mov[op >= 0xB8 ? osz : 0][FF_RI];
+    } else if ((op == 0xC6 || op == 0xC7) && i->reg == 0) {
+        h = x86_fast_mov[wsz][mem ? FF_MI : FF_RI];
+    } else if (op == 0x1B6 || op == 0x1B7 || op == 0x1BE || op == 0x1BF) {
+        h = x86_fast_movx[op >= 0x1BE][i->o32][op & 1][mem];
+    } else if (op == 0x8D && mem) {
+        h = i->o32 ? h_lea32 : h_lea16;
+    } else if (op >= 0x40 && op <= 0x47) {
+        h = i->o32 ? h_inc32_r : h_inc16_r;
+    } else if (op >= 0x48 && op <= 0x4F) {
+        h = i->o32 ? h_dec32_r : h_dec16_r;
+    } else if (op >= 0x50 && op <= 0x57) {
+        h = i->o32 ? h_push32_r : h_push16_r;
+    } else if (op >= 0x58 && op <= 0x5F) {
+        h = i->o32 ? h_pop32_r : h_pop16_r;
+    } else if (op == 0xC0 || op == 0xC1 || (op >= 0xD0 && op <= 0xD3)) {
+        i->imm &= 0x1F;
+        h = x86_fast_shift[i->reg][wsz][mem ? 2 : op >= 0xD2 ? 1 : 0];
+    } else if ((op == 0x69 || op == 0x6B) && i->o32) {
+        h = mem ? h_imul32_GEI_m : h_imul32_GEI_r;
+    } else if (op == 0x1AF && i->o32) {
+        h = mem ? h_imul32_GE_m : h_imul32_GE_r;
+    } else if ((op >= 0x70 && op <= 0x7F) || (op >= 0x180 && op <= 0x18F)) {
+        h = x86_fast_jcc[op & 0xF];
+    } else if (op == 0xE8) {
+        h = i->o32 ? h_call32_rel : h_call16_rel;
+    } else if (op == 0xC3) {
+        h = i->o32 ? h_ret32 : h_ret16;
+    } else if (op == 0xE2) {
+        h = i->a32 ? h_loop32 : h_loop16;
+    }
+    if (h)
+        i->fn = h;
+}
+
 #define NEED(n) do { if (p + (n) > avail) goto need; } while (0)
 
 static inline uint32_t rd16(const uint8_t *b) { return b[0] | (b[1] << 8); }
@@ -167,6 +281,7 @@ unsigned x86_decode(const uint8_t *buf, unsigned avail, bool code32, X86Insn *i)
 opcode:
     i->o32 = code32 ^ osz;
     i->a32 = code32 ^ asz;
+    i->amask = i->a32 ? 0xFFFFFFFFu : 0xFFFF;
     unsigned flags;
     uint16_t op = buf[p++];
     if (op == 0x0F) {
@@ -326,40 +441,29 @@ opcode:
     case 0x1A8: case 0x1A9: i->reg = S_GS; break;
     default: break;
     }
+    if (op >= 0xD0 && op <= 0xD1)
+        i->imm = 1;
+    i->end = (uint16_t)p;
+    i->ends = ends_block(i);
     if (!i->fn)
         i->fn = h_ud;
     if (i->lock && !lockable(i)) {
         i->fn = h_lock_ud;
+        i->ends = 1;
         return p;
     }
-    /* specialised fast forms */
-    if (i->o32 && !i->lock) {
-        if (op < 0x40 && (op & 7) == 1 && i->mod == 3)
-            i->fn = h_alu32_EG_r;
-        else if (op < 0x40 && (op & 7) == 3)
-            i->fn = i->mod == 3 ? h_alu32_GE_r : h_alu32_GE_m;
-        else if ((op == 0x81 || op == 0x83) && i->mod == 3)
-            i->fn = h_alu32_EI_r;
-        else if (op == 0x8B)
-            i->fn = i->mod == 3 ? h_mov32_rr : h_mov32_GE_m;
-        else if (op == 0x89) {
-            if (i->mod == 3) {
-                uint8_t t = i->reg;
-                i->reg = i->rm;
-                i->rm = t;
-                i->fn = h_mov32_rr;
-            } else {
-                i->fn = h_mov32_EG_m;
-            }
-        }
-    }
+    if (!i->lock)
+        specialise(i);
     return p;
 need:
     /* more than 15 bytes: #GP(0); else the caller must supply more */
     if (avail == 15) {
         memset(i, 0, sizeof(*i));
+        i->base = i->index = EA_NONE;
         i->fn = h_gp0;
         i->len = 15;
+        i->end = 15;
+        i->ends = 1;
         return 15;
     }
     return 0;

@@ -10,25 +10,16 @@ static const uint32_t szmask[5] = { 0, 0xFF, 0xFFFF, 0, 0xFFFFFFFFu };
 /* op: 0 ADD 1 OR 2 ADC 3 SBB 4 AND 5 SUB 6 XOR 7 CMP */
 static inline uint32_t alu(X86Cpu *c, unsigned op, uint32_t a, uint32_t b, unsigned size)
 {
-    unsigned s = CC_SZ(size);
-    uint32_t r, cf;
+    uint32_t r;
     switch (op) {
-    case 0: r = a + b; x86_setcc(c, CC_ADD + s, a, b, r); break;
-    case 1: r = a | b; x86_setcc(c, CC_LOGIC + s, 0, 0, r); break;
-    case 2:
-        cf = x86_get_cf(c);
-        r = a + b + cf;
-        x86_setcc(c, CC_ADC + s, a, b, r);
-        break;
-    case 3:
-        cf = x86_get_cf(c);
-        r = a - b - cf;
-        x86_setcc(c, CC_SBB + s, a, b, r);
-        break;
-    case 4: r = a & b; x86_setcc(c, CC_LOGIC + s, 0, 0, r); break;
-    case 5: r = a - b; x86_setcc(c, CC_SUB + s, a, b, r); break;
-    case 6: r = a ^ b; x86_setcc(c, CC_LOGIC + s, 0, 0, r); break;
-    default: r = a - b; x86_setcc(c, CC_SUB + s, a, b, r); break;
+    case 0: r = a + b; lf_add(c, a, b, r, size); break;
+    case 1: r = a | b; lf_logic(c, r, size); break;
+    case 2: r = a + b + x86_get_cf(c); lf_add(c, a, b, r, size); break;
+    case 3: r = a - b - x86_get_cf(c); lf_sub(c, a, b, r, size); break;
+    case 4: r = a & b; lf_logic(c, r, size); break;
+    case 5: r = a - b; lf_sub(c, a, b, r, size); break;
+    case 6: r = a ^ b; lf_logic(c, r, size); break;
+    default: r = a - b; lf_sub(c, a, b, r, size); break;
     }
     return r & szmask[size];
 }
@@ -65,39 +56,6 @@ X86_H(h_alu_AI)
         x86_setreg(c, R_EAX, r, size);
 }
 
-/* Specialised 32-bit forms (the common case in protected-mode code). */
-X86_H(h_alu32_EG_r)
-{
-    unsigned op = (i->op >> 3) & 7;
-    uint32_t r = alu(c, op, c->r[i->rm], c->r[i->reg], 4);
-    if (op != 7)
-        c->r[i->rm] = r;
-}
-
-X86_H(h_alu32_GE_r)
-{
-    unsigned op = (i->op >> 3) & 7;
-    uint32_t r = alu(c, op, c->r[i->reg], c->r[i->rm], 4);
-    if (op != 7)
-        c->r[i->reg] = r;
-}
-
-X86_H(h_alu32_GE_m)
-{
-    unsigned op = (i->op >> 3) & 7;
-    uint32_t b = x86_ld(c, i->seg, x86_ea(c, i), 4);
-    uint32_t r = alu(c, op, c->r[i->reg], b, 4);
-    if (op != 7)
-        c->r[i->reg] = r;
-}
-
-X86_H(h_alu32_EI_r)
-{
-    uint32_t r = alu(c, i->reg, c->r[i->rm], i->imm, 4);
-    if (i->reg != 7)
-        c->r[i->rm] = r;
-}
-
 X86_H(h_grp1)
 {
     unsigned size = (i->op & 1) ? x86_osize(i) : 1;
@@ -114,21 +72,26 @@ X86_H(h_test_EG)
 {
     unsigned size = (i->op & 1) ? x86_osize(i) : 1;
     uint32_t r = x86_rm_read(c, i, size) & x86_getreg(c, i->reg, size);
-    x86_setcc(c, CC_LOGIC + CC_SZ(size), 0, 0, r);
+    lf_logic(c, r, size);
 }
 
 X86_H(h_test_AI)
 {
     unsigned size = (i->op & 1) ? x86_osize(i) : 1;
     uint32_t r = x86_getreg(c, R_EAX, size) & i->imm;
-    x86_setcc(c, CC_LOGIC + CC_SZ(size), 0, 0, r);
+    lf_logic(c, r, size);
 }
 
 static inline uint32_t inc_dec(X86Cpu *c, uint32_t a, bool dec, unsigned size)
 {
-    uint32_t cf = x86_get_cf(c);
-    uint32_t r = dec ? a - 1 : a + 1;
-    x86_setcc(c, (dec ? CC_DEC : CC_INC) + CC_SZ(size), a, cf, r);
+    uint32_t r;
+    if (dec) {
+        r = a - 1;
+        lf_dec(c, a, r, size);
+    } else {
+        r = a + 1;
+        lf_inc(c, a, r, size);
+    }
     return r & szmask[size];
 }
 
@@ -162,12 +125,11 @@ static void raise_de(X86Cpu *c)
 X86_H(h_grp3)
 {
     unsigned size = (i->op & 1) ? x86_osize(i) : 1;
-    unsigned s = CC_SZ(size);
     uint32_t m = szmask[size];
     switch (i->reg) {
     case 0: case 1: {
         uint32_t r = x86_rm_read(c, i, size) & i->imm;
-        x86_setcc(c, CC_LOGIC + s, 0, 0, r);
+        lf_logic(c, r, size);
         return;
     }
     case 2: {
@@ -178,7 +140,7 @@ X86_H(h_grp3)
     case 3: {
         uint32_t a = x86_rm_rmw_ld(c, i, size);
         uint32_t r = (0 - a) & m;
-        x86_setcc(c, CC_SUB + s, 0, a, r);
+        lf_sub(c, 0, a, r, size);
         x86_rm_rmw_st(c, i, r, size);
         return;
     }
@@ -226,9 +188,7 @@ X86_H(h_grp3)
             c->r[R_EDX] = (uint32_t)(r >> 32);
             lo = (uint32_t)r;
         }
-        uint32_t f = (ovf ? (F_CF | F_OF) : 0) | (x86_parity(lo) ? F_PF : 0)
-                   | ((lo & m) == 0 ? F_ZF : 0) | ((lo & (m ^ (m >> 1))) ? F_SF : 0);
-        x86_set_arith_all(c, f);
+        lf_res_cf_of(c, lo, size, ovf, ovf);
         return;
     }
     case 6: {
@@ -298,100 +258,98 @@ static inline uint32_t szf(uint32_t r, unsigned size)
 {
     uint32_t m = szmask[size];
     r &= m;
-    return (r == 0 ? F_ZF : 0) | ((r & (m ^ (m >> 1))) ? F_SF : 0) | (x86_parity(r) ? F_PF : 0);
+    return (r == 0 ? F_ZF : 0) | ((r & (m ^ (m >> 1))) ? F_SF : 0) | (x86_parity_even(r) ? F_PF : 0);
+}
+
+/* Shift or rotate a (size bytes) by cnt (already masked to 5 bits, not 0):
+ * returns the result and sets the flags. Rotates change only CF and OF;
+ * OF is architecturally defined for a count of 1 only, the formulas below
+ * are what the parts give for larger counts. */
+uint32_t x86_shift_op(X86Cpu *c, unsigned op, uint32_t a, unsigned cnt, unsigned size)
+{
+    unsigned bits = size * 8;
+    uint32_t m = szmask[size], sb = m ^ (m >> 1);
+    uint32_t r, cf;
+    a &= m;
+    switch (op) {
+    case 0: {  /* ROL */
+        unsigned k = cnt & (bits - 1);
+        r = k ? ((a << k) | (a >> (bits - k))) & m : a;
+        cf = r & 1;
+        lf_set_cf_of(c, cf, !!(r & sb) ^ cf);
+        return r;
+    }
+    case 1: {  /* ROR */
+        unsigned k = cnt & (bits - 1);
+        r = k ? ((a >> k) | (a << (bits - k))) & m : a;
+        cf = !!(r & sb);
+        lf_set_cf_of(c, cf, cf ^ !!(r & (sb >> 1)));
+        return r;
+    }
+    case 2: {  /* RCL */
+        unsigned k = size == 4 ? cnt : cnt % (bits + 1);
+        if (k == 0)
+            return a;
+        uint64_t v = ((uint64_t)x86_get_cf(c) << bits) | a;   /* bits+1 wide */
+        uint64_t wm = (2ull << bits) - 1;
+        v = ((v << k) | (v >> (bits + 1 - k))) & wm;
+        r = (uint32_t)v & m;
+        cf = (v >> bits) & 1;
+        lf_set_cf_of(c, cf, !!(r & sb) ^ cf);
+        return r;
+    }
+    case 3: {  /* RCR */
+        unsigned k = size == 4 ? cnt : cnt % (bits + 1);
+        if (k == 0)
+            return a;
+        uint32_t ocf = x86_get_cf(c);
+        uint32_t of = !!(a & sb) ^ ocf;
+        uint64_t v = ((uint64_t)ocf << bits) | a;
+        uint64_t wm = (2ull << bits) - 1;
+        v = ((v >> k) | (v << (bits + 1 - k))) & wm;
+        r = (uint32_t)v & m;
+        cf = (v >> bits) & 1;
+        lf_set_cf_of(c, cf, of);
+        return r;
+    }
+    case 4: case 6: {  /* SHL/SAL */
+        uint64_t v = (uint64_t)a << cnt;
+        r = (uint32_t)v & m;
+        cf = cnt <= bits ? (uint32_t)((v >> bits) & 1) : 0;
+        lf_res_cf_of(c, r, size, cf, !!(r & sb) ^ cf);
+        return r;
+    }
+    case 5: {  /* SHR */
+        r = cnt < bits ? (a >> cnt) : 0;
+        cf = cnt <= bits ? (a >> (cnt - 1)) & 1 : 0;
+        lf_res_cf_of(c, r, size, cf, !!(a & sb));
+        return r;
+    }
+    default: {  /* SAR */
+        int32_t sa = (int32_t)x86_sext(a, size);
+        unsigned k = cnt < bits ? cnt : bits - 1;
+        r = (uint32_t)(sa >> k) & m;
+        cf = cnt < bits ? ((uint32_t)(sa >> (cnt - 1)) & 1) : (sa < 0);
+        lf_res_cf_of(c, r, size, cf, 0);
+        return r;
+    }
+    }
 }
 
 /* C0/C1 (imm), D0/D1 (1), D2/D3 (CL) */
 X86_H(h_shift)
 {
     unsigned size = (i->op & 1) ? x86_osize(i) : 1;
-    unsigned bits = size * 8;
-    uint32_t m = szmask[size], sb = m ^ (m >> 1);
     unsigned cnt;
-    if (i->op <= 0xC1)
-        cnt = i->imm;
-    else if (i->op <= 0xD1)
-        cnt = 1;
+    if (i->op <= 0xD1)
+        cnt = i->imm;       /* C0/C1; for D0/D1 the decoder makes imm 1 */
     else
         cnt = c->r[R_ECX] & 0xFF;
     cnt &= 0x1F;
     uint32_t a = x86_rm_rmw_ld(c, i, size);
-    if (cnt == 0) {
-        x86_rm_rmw_st(c, i, a, size);
-        return;
-    }
-    uint32_t f = 0, r, cf;
-    if (i->reg < 4)
-        f = x86_get_eflags(c) & F_ARITH;   /* rotates keep SF ZF AF PF */
-    switch (i->reg) {
-    case 0: {  /* ROL */
-        unsigned k = cnt % bits;
-        r = k ? ((a << k) | (a >> (bits - k))) & m : a;
-        cf = r & 1;
-        f = (f & ~(F_CF | F_OF)) | (cf ? F_CF : 0) | ((!!(r & sb) ^ cf) ? F_OF : 0);
-        break;
-    }
-    case 1: {  /* ROR */
-        unsigned k = cnt % bits;
-        r = k ? ((a >> k) | (a << (bits - k))) & m : a;
-        cf = !!(r & sb);
-        f = (f & ~(F_CF | F_OF)) | (cf ? F_CF : 0)
-          | ((!!(r & sb) ^ !!(r & (sb >> 1))) ? F_OF : 0);
-        break;
-    }
-    case 2: {  /* RCL */
-        unsigned k = size == 4 ? cnt : cnt % (bits + 1);
-        if (k == 0) {
-            x86_rm_rmw_st(c, i, a, size);
-            return;
-        }
-        uint64_t v = ((uint64_t)(f & F_CF) << bits) | a;   /* bits+1 wide */
-        uint64_t wm = (2ull << bits) - 1;
-        v = ((v << k) | (v >> (bits + 1 - k))) & wm;
-        r = (uint32_t)v & m;
-        cf = (v >> bits) & 1;
-        f = (f & ~(F_CF | F_OF)) | (cf ? F_CF : 0) | ((!!(r & sb) ^ cf) ? F_OF : 0);
-        break;
-    }
-    case 3: {  /* RCR */
-        unsigned k = size == 4 ? cnt : cnt % (bits + 1);
-        if (k == 0) {
-            x86_rm_rmw_st(c, i, a, size);
-            return;
-        }
-        uint32_t of = (!!(a & sb)) ^ (f & F_CF);
-        uint64_t v = ((uint64_t)(f & F_CF) << bits) | a;
-        uint64_t wm = (2ull << bits) - 1;
-        v = ((v >> k) | (v << (bits + 1 - k))) & wm;
-        r = (uint32_t)v & m;
-        cf = (v >> bits) & 1;
-        f = (f & ~(F_CF | F_OF)) | (cf ? F_CF : 0) | (of ? F_OF : 0);
-        break;
-    }
-    case 4: case 6: {  /* SHL/SAL */
-        uint64_t v = (uint64_t)a << cnt;
-        r = (uint32_t)v & m;
-        cf = cnt <= bits ? (uint32_t)((v >> bits) & 1) : 0;
-        f = szf(r, size) | (cf ? F_CF : 0) | ((!!(r & sb) ^ cf) ? F_OF : 0);
-        break;
-    }
-    case 5: {  /* SHR */
-        r = cnt < bits ? (a >> cnt) : 0;
-        cf = cnt <= bits ? (a >> (cnt - 1)) & 1 : 0;
-        f = szf(r, size) | (cf ? F_CF : 0) | ((a & sb) ? F_OF : 0);
-        break;
-    }
-    default: {  /* SAR */
-        int32_t sa = size == 1 ? (int8_t)a : size == 2 ? (int16_t)a : (int32_t)a;
-        unsigned k = cnt < bits ? cnt : bits - 1;
-        r = (uint32_t)(sa >> k) & m;
-        cf = cnt < bits ? ((uint32_t)(sa >> (cnt - 1)) & 1) : (sa < 0);
-        f = szf(r, size) | (cf ? F_CF : 0);
-        break;
-    }
-    }
-    x86_set_arith_all(c, f);
-    x86_rm_rmw_st(c, i, r, size);
+    if (cnt != 0)
+        a = x86_shift_op(c, i->reg, a, cnt, size);
+    x86_rm_rmw_st(c, i, a, size);
 }
 
 /* 0F A4/A5 SHLD, 0F AC/AD SHRD */
@@ -431,8 +389,7 @@ static void shxd(X86Cpu *c, const X86Insn *i, bool left)
         }
     }
     (void)bits;
-    uint32_t f = szf(r, size) | (cf ? F_CF : 0) | (((a ^ r) & sb) ? F_OF : 0);
-    x86_set_arith(c, f);
+    lf_res_cf_of(c, r, size, cf, !!((a ^ r) & sb));
     x86_rm_rmw_st(c, i, r, size);
 }
 
@@ -455,7 +412,7 @@ static void imul_set(X86Cpu *c, const X86Insn *i, uint32_t a, uint32_t b)
         r = (uint32_t)p;
         ovf = p != (int32_t)p;
     }
-    x86_set_arith_all(c, szf(r, size) | (ovf ? (F_CF | F_OF) : 0));
+    lf_res_cf_of(c, r, size, ovf, ovf);
     x86_setreg(c, i->reg, r, size);
 }
 
@@ -672,7 +629,7 @@ X86_H(h_cmpxchg)
     unsigned size = (i->op & 1) ? x86_osize(i) : 1;
     uint32_t d = x86_rm_rmw_ld(c, i, size);
     uint32_t acc = x86_getreg(c, R_EAX, size);
-    x86_setcc(c, CC_SUB + CC_SZ(size), acc, d, acc - d);
+    lf_sub(c, acc, d, acc - d, size);
     if (acc == d) {
         x86_rm_rmw_st(c, i, x86_getreg(c, i->reg, size), size);
     } else {

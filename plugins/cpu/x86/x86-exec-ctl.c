@@ -73,9 +73,14 @@ X86_H(h_iret) { x86_iret(c, i->o32); }
 
 static inline uint32_t inc_dec(X86Cpu *c, uint32_t a, bool dec, unsigned size)
 {
-    uint32_t cf = x86_get_cf(c);
-    uint32_t r = dec ? a - 1 : a + 1;
-    x86_setcc(c, (dec ? CC_DEC : CC_INC) + CC_SZ(size), a, cf, r);
+    uint32_t r;
+    if (dec) {
+        r = a - 1;
+        lf_dec(c, a, r, size);
+    } else {
+        r = a + 1;
+        lf_inc(c, a, r, size);
+    }
     return size == 2 ? (r & 0xFFFF) : r;
 }
 
@@ -165,7 +170,7 @@ X86_H(h_hlt)
     if ((c->cr0 & CR0_PE) && c->cpl != 0)
         x86_gp(c, 0);
     c->halted = true;
-    c->brk = 1;
+    x86_break(c);
 }
 
 static bool iopl_ok(X86Cpu *c)
@@ -193,7 +198,7 @@ X86_H(h_flagop)
         if (!(c->eflags & F_IF)) {
             c->eflags |= F_IF;
             c->inhibit = true;
-            c->brk = 1;
+            x86_break(c);
         }
         break;
     case 0xFC: c->eflags &= ~F_DF; break;

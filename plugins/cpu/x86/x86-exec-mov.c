@@ -17,9 +17,6 @@ X86_H(h_mov_GE)
     x86_setreg(c, i->reg, x86_rm_read(c, i, size), size);
 }
 
-X86_H(h_mov32_rr) { c->r[i->reg] = c->r[i->rm]; }
-X86_H(h_mov32_GE_m) { c->r[i->reg] = x86_ld(c, i->seg, x86_ea(c, i), 4); }
-X86_H(h_mov32_EG_m) { x86_st(c, i->seg, x86_ea(c, i), c->r[i->reg], 4); }
 
 X86_H(h_mov_EI)
 {
@@ -327,9 +324,57 @@ static inline uint32_t rep_begin(X86Cpu *c, const X86Insn *i)
 static inline void rep_end(X86Cpu *c, const X86Insn *i, uint32_t left)
 {
     if (i->rep && left) {
-        c->next_eip = c->eip;       /* resume later */
-        c->brk = 1;
+        c->next_eip = x86_insn_eip(c, i);   /* resume later */
+        x86_break(c);
     }
+}
+
+/* REP MOVS / STOS in bulk: as many elements as fit, from the current
+ * position, in both pages and both segment limits, when the TLB holds host
+ * pointers for them (RAM that holds no code) and the direction is up.
+ * Returns the count done, 0 when the element-wise loop must take the next
+ * one (which also brings the pages into the TLB). */
+static uint32_t rep_chunk(X86Cpu *c, const X86Insn *i, unsigned size, uint32_t n,
+                          int sseg, uint8_t **dst, const uint8_t **src)
+{
+    if (c->eflags & F_DF)
+        return 0;
+    uint32_t m = amask(i);
+    uint32_t di = c->r[R_EDI] & m;
+    X86Seg *ds = &c->seg[S_ES];
+    uint32_t dlin = ds->base + di;
+    uint32_t k = (0x1000 - (dlin & 0xFFF)) / size;
+    if (k > n)
+        k = n;
+    if (k > (m - di) / size)        /* no wrap of a 16-bit index */
+        k = (m - di) / size;
+    if (k == 0 || !ds->wr || !x86_seg_ok(ds, di, k * size))
+        return 0;
+    X86Tlb *e = x86_tlb_entry(c, dlin);
+    if (e->wtag != (dlin & ~0xFFFu))
+        return 0;
+    *dst = (uint8_t *)(e->wadd + dlin);
+    if (sseg < 0)
+        return k;
+    uint32_t si = c->r[R_ESI] & m;
+    X86Seg *ss = &c->seg[sseg];
+    uint32_t slin = ss->base + si;
+    uint32_t ks = (0x1000 - (slin & 0xFFF)) / size;
+    if (ks > (m - si) / size)
+        ks = (m - si) / size;
+    if (ks < k)
+        k = ks;
+    if (k == 0 || !ss->rd || !x86_seg_ok(ss, si, k * size))
+        return 0;
+    e = x86_tlb_entry(c, slin);
+    if (e->rtag != (slin & ~0xFFFu))
+        return 0;
+    *src = (const uint8_t *)(e->radd + slin);
+    /* element by element, a destination just above the source repeats
+     * the source's first bytes: keep that case to the plain loop */
+    if (*dst > *src && *dst < *src + k * size)
+        return 0;
+    return k;
 }
 
 X86_H(h_movs)
@@ -338,11 +383,24 @@ X86_H(h_movs)
     int32_t d = (c->eflags & F_DF) ? -(int32_t)size : (int32_t)size;
     uint32_t n = rep_begin(c, i), m = amask(i);
     uint32_t k = 0;
-    for (; n && k < REP_CHUNK; k++) {
+    while (n && k < REP_CHUNK) {
+        uint8_t *dst;
+        const uint8_t *src;
+        uint32_t b = i->rep ? rep_chunk(c, i, size, MIN(n, REP_CHUNK - k), i->seg, &dst, &src) : 0;
+        if (b) {
+            memmove(dst, src, b * size);
+            addidx(c, i, R_ESI, (int32_t)(b * size));
+            addidx(c, i, R_EDI, (int32_t)(b * size));
+            n -= b;
+            k += b;
+            setcnt(c, i, n);
+            continue;
+        }
         uint32_t v = x86_ld(c, i->seg, c->r[R_ESI] & m, size);
         x86_st(c, S_ES, c->r[R_EDI] & m, v, size);
         addidx(c, i, R_ESI, d);
         addidx(c, i, R_EDI, d);
+        k++;
         if (i->rep) {
             n--;
             setcnt(c, i, n);
@@ -362,9 +420,25 @@ X86_H(h_stos)
     uint32_t n = rep_begin(c, i), m = amask(i);
     uint32_t v = x86_getreg(c, R_EAX, size);
     uint32_t k = 0;
-    for (; n && k < REP_CHUNK; k++) {
+    while (n && k < REP_CHUNK) {
+        uint8_t *dst;
+        uint32_t b = i->rep ? rep_chunk(c, i, size, MIN(n, REP_CHUNK - k), -1, &dst, NULL) : 0;
+        if (b) {
+            if (size == 1) {
+                memset(dst, (int)v, b);
+            } else {
+                for (uint32_t e = 0; e < b; e++)
+                    x86_host_st(dst + e * size, v, size);
+            }
+            addidx(c, i, R_EDI, (int32_t)(b * size));
+            n -= b;
+            k += b;
+            setcnt(c, i, n);
+            continue;
+        }
         x86_st(c, S_ES, c->r[R_EDI] & m, v, size);
         addidx(c, i, R_EDI, d);
+        k++;
         if (i->rep) {
             n--;
             setcnt(c, i, n);
@@ -393,13 +467,15 @@ X86_H(h_lods)
         } else {
             n = 0;
         }
+        if (c->brk && n)
+            break;      /* a data breakpoint: trap after this iteration */
     }
     rep_end(c, i, n);
 }
 
 static void cmp_set(X86Cpu *c, uint32_t a, uint32_t b, unsigned size)
 {
-    x86_setcc(c, CC_SUB + CC_SZ(size), a, b, a - b);
+    lf_sub(c, a, b, a - b, size);
 }
 
 X86_H(h_cmps)
@@ -423,6 +499,8 @@ X86_H(h_cmps)
         } else {
             n = 0;
         }
+        if (c->brk && n)
+            break;      /* a data breakpoint: trap after this iteration */
     }
     rep_end(c, i, n);
 }
@@ -447,6 +525,8 @@ X86_H(h_scas)
         } else {
             n = 0;
         }
+        if (c->brk && n)
+            break;      /* a data breakpoint: trap after this iteration */
     }
     rep_end(c, i, n);
 }

@@ -221,7 +221,7 @@ void x86_write_cr0(X86Cpu *c, uint32_t v)
         x86_tlb_flush(c);
     if ((old ^ v) & CR0_PE)
         x86_update_mode(c);
-    c->brk = 1;
+    x86_break(c);
 }
 
 void x86_write_cr3(X86Cpu *c, uint32_t v)
@@ -247,6 +247,8 @@ void x86_write_cr4(X86Cpu *c, uint32_t v)
     c->cr4 = v;
     if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE))
         x86_tlb_flush(c);
+    if ((old ^ v) & CR4_DE)
+        x86_dr_update(c);
 }
 
 /* 0F 20 */
@@ -286,7 +288,7 @@ X86_H(h_mov_cr_r)
     default:
         x86_ud(c);
     }
-    c->brk = 1;
+    x86_break(c);
 }
 
 static int dr_index(X86Cpu *c, unsigned r)
@@ -294,7 +296,14 @@ static int dr_index(X86Cpu *c, unsigned r)
     if (r == 4 || r == 5) {
         if (c->cr4 & CR4_DE)
             x86_ud(c);
-        return r + 2;
+        r += 2;
+    }
+    /* general detect: a fault before any debug register access, with GD
+     * cleared so the handler may use them (SDM vol. 3, 17.2.4) */
+    if (c->dr[7] & DR7_GD) {
+        c->dr[7] &= ~DR7_GD;
+        c->dr[6] |= DR6_BD;
+        x86_raise_noerr(c, X86_DB);
     }
     return r;
 }
@@ -318,7 +327,9 @@ X86_H(h_mov_dr_r)
     need_cpl0(c);
     int r = dr_index(c, i->reg);
     c->dr[r] = c->r[i->rm];
-    c->brk = 1;
+    if (r != 6)
+        x86_dr_update(c);
+    x86_break(c);
 }
 
 /* ---- CPUID, MSRs, TSC -------------------------------------------------- */
@@ -377,7 +388,7 @@ void x86_cpuid(X86Cpu *c)
 
 uint64_t x86_tsc(X86Cpu *c)
 {
-    uint64_t ns = c->bus.clock_ns ? c->bus.clock_ns(c->bus.opaque) : c->icount;
+    uint64_t ns = c->bus.clock_ns ? c->bus.clock_ns(c->bus.opaque) : x86_icount(c);
     return ns * c->mhz / 1000 + c->tsc_offset;
 }
 

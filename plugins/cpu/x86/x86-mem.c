@@ -19,6 +19,8 @@ uint64_t x86_phys_read(X86Cpu *c, uint64_t pa, unsigned size)
             return v;
         }
     }
+    /* MMIO: the device may have moved a deadline (as after port I/O) */
+    x86_break(c);
     return c->bus.mem_read(c->bus.opaque, pa, size);
 }
 
@@ -29,7 +31,8 @@ static void code_page_written(X86Cpu *c, uint64_t pa)
         if (c->code_page[pp]) {
             c->code_page[pp] = 0;
             c->page_gen[pp]++;
-            c->brk = 1;
+            x86_jc_invalidate(c);
+            x86_break(c);
         }
     }
 }
@@ -47,6 +50,7 @@ void x86_phys_write(X86Cpu *c, uint64_t pa, uint64_t v, unsigned size)
     } else {
         code_page_written(c, pa + size - 1);
     }
+    x86_break(c);
     c->bus.mem_write(c->bus.opaque, pa, v, size);
 }
 
@@ -63,7 +67,8 @@ void x86_code_invalidate(X86Cpu *c, uint64_t start, uint64_t len)
         if (c->code_page[p]) {
             c->code_page[p] = 0;
             c->page_gen[p]++;
-            c->brk = 1;
+            x86_jc_invalidate(c);
+            x86_break(c);
         }
     }
 }
@@ -71,8 +76,16 @@ void x86_code_invalidate(X86Cpu *c, uint64_t start, uint64_t len)
 void x86_code_flush_all(X86Cpu *c)
 {
     c->ggen++;
-    c->brk = 1;
+    x86_break(c);
     x86_tlb_flush(c);
+}
+
+/* Paging or the TLB changed: decoded blocks found by linear address
+ * may now be the wrong ones. */
+static void tlb_changed(X86Cpu *c)
+{
+    x86_jc_invalidate(c);
+    x86_break(c);
 }
 
 /* ---- TLB -------------------------------------------------------------------- */
@@ -83,7 +96,9 @@ void x86_tlb_flush(X86Cpu *c)
         for (unsigned k = 0; k < TLB_SIZE; k++) {
             c->tlb[u][k].rtag = 1;
             c->tlb[u][k].wtag = 1;
+            c->tlb[u][k].rwtag = 1;
         }
+    tlb_changed(c);
 }
 
 void x86_tlb_flush_page(X86Cpu *c, uint32_t lin)
@@ -92,7 +107,9 @@ void x86_tlb_flush_page(X86Cpu *c, uint32_t lin)
     for (int u = 0; u < 2; u++) {
         c->tlb[u][k].rtag = 1;
         c->tlb[u][k].wtag = 1;
+        c->tlb[u][k].rwtag = 1;
     }
+    tlb_changed(c);
 }
 
 /* ---- paging -------------------------------------------------------------- */
@@ -156,6 +173,88 @@ uint64_t x86_translate(X86Cpu *c, uint32_t lin, int acc, bool user)
 }
 
 /* Translate and install a TLB entry for the page of lin. */
+/* ---- debug registers (SDM vol. 3, 17.2) ----------------------------------- */
+
+static unsigned dr_len(uint32_t dr7, int n)
+{
+    static const uint8_t len[4] = { 1, 2, 8, 4 };     /* LEN 10: 8 bytes (later parts) */
+    return len[(dr7 >> (18 + 4 * n)) & 3];
+}
+
+void x86_dr_update(X86Cpu *c)
+{
+    uint32_t dr7 = c->dr[7];
+    uint8_t insn = 0, data = 0, io = 0;
+    for (int n = 0; n < 4; n++) {
+        if (!(dr7 & (3u << (2 * n))))
+            continue;
+        switch ((dr7 >> (16 + 4 * n)) & 3) {
+        case 0: insn |= 1u << n; break;
+        case 2: if (c->cr4 & CR4_DE) io |= 1u << n; break;
+        default: data |= 1u << n; break;
+        }
+    }
+    if (data != c->dbp_data || data) {
+        c->dbp_data = data;
+        x86_tlb_flush(c);   /* watched pages leave the TLB (see x86_tlb_fill) */
+    }
+    c->dbp_insn = insn;
+    c->dbp_io = io;
+    x86_break(c);
+}
+
+/* Breakpoint n's range, its address aligned down to its length. */
+static bool dr_hit(X86Cpu *c, int n, uint64_t a, unsigned size)
+{
+    unsigned len = dr_len(c->dr[7], n);
+    uint64_t b = c->dr[n] & ~(uint32_t)(len - 1);
+    return a < b + len && b < a + size;
+}
+
+static void dbp_data(X86Cpu *c, uint32_t lin, unsigned size, bool write)
+{
+    bool hit = false;
+    for (int n = 0; n < 4; n++) {
+        if (!(c->dbp_data & (1u << n)))
+            continue;
+        if (!write && ((c->dr[7] >> (16 + 4 * n)) & 3) == 1)
+            continue;       /* RW 01: writes only */
+        if (dr_hit(c, n, lin, size)) {
+            c->dr[6] |= 1u << n;
+            hit = true;
+        }
+    }
+    if (hit) {
+        c->db_trap = true;
+        x86_break(c);
+    }
+}
+
+void x86_dbp_io(X86Cpu *c, uint32_t port, unsigned size)
+{
+    bool hit = false;
+    for (int n = 0; n < 4; n++)
+        if ((c->dbp_io & (1u << n)) && dr_hit(c, n, port, size)) {
+            c->dr[6] |= 1u << n;
+            hit = true;
+        }
+    if (hit) {
+        c->db_trap = true;
+        x86_break(c);
+    }
+}
+
+/* Does a data breakpoint watch part of the page at lpage? Such pages get
+ * no TLB entries, so every access to them comes through the slow paths,
+ * which check. */
+static bool page_watched(X86Cpu *c, uint32_t lpage)
+{
+    for (int n = 0; n < 4; n++)
+        if ((c->dbp_data & (1u << n)) && dr_hit(c, n, lpage, 0x1000))
+            return true;
+    return false;
+}
+
 uint64_t x86_tlb_fill(X86Cpu *c, uint32_t lin, int acc, bool user)
 {
     bool writable = true;
@@ -175,6 +274,12 @@ uint64_t x86_tlb_fill(X86Cpu *c, uint32_t lin, int acc, bool user)
         e->rtag = 1;
         e->wtag = 1;
     }
+    e->rwtag = 1;
+    c->fill_host = ppage < 0x100000000ull ? rd : NULL;
+    if (X86_UNLIKELY(c->dbp_data) && page_watched(c, lpage)) {
+        e->rtag = e->wtag = 1;
+        return pa;
+    }
     if (rd && ppage < 0x100000000ull) {
         e->rtag = lpage;
         e->radd = (uintptr_t)rd - lpage;
@@ -186,10 +291,12 @@ uint64_t x86_tlb_fill(X86Cpu *c, uint32_t lin, int acc, bool user)
         e->wadd = (uintptr_t)wr - lpage;
         e->pphys = (uint32_t)ppage;
     }
+    if (e->rtag == lpage && e->wtag == lpage && e->radd == e->wadd)
+        e->rwtag = lpage;
     return pa;
 }
 
-uint32_t x86_lin_read_slow(X86Cpu *c, uint32_t lin, unsigned size, bool user)
+static uint32_t lin_read(X86Cpu *c, uint32_t lin, unsigned size, bool user)
 {
     if ((lin & 0xFFF) + size > 0x1000) {
         /* crosses a page: check both pages before reading */
@@ -198,7 +305,7 @@ uint32_t x86_lin_read_slow(X86Cpu *c, uint32_t lin, unsigned size, bool user)
         x86_tlb_fill(c, hi_lin, 0, user);
         uint32_t v = 0;
         for (unsigned k = 0; k < size; k++)
-            v |= x86_lin_read_slow(c, lin + k, 1, user) << (8 * k);
+            v |= lin_read(c, lin + k, 1, user) << (8 * k);
         return v;
     }
     uint64_t pa = x86_tlb_fill(c, lin, 0, user);
@@ -209,17 +316,18 @@ uint32_t x86_lin_read_slow(X86Cpu *c, uint32_t lin, unsigned size, bool user)
         memcpy(&v, p, size);
         return v;
     }
+    x86_break(c);
     return (uint32_t)c->bus.mem_read(c->bus.opaque, pa, size);
 }
 
-void x86_lin_write_slow(X86Cpu *c, uint32_t lin, uint32_t v, unsigned size, bool user)
+static void lin_write(X86Cpu *c, uint32_t lin, uint32_t v, unsigned size, bool user)
 {
     if ((lin & 0xFFF) + size > 0x1000) {
         uint32_t hi_lin = (lin | 0xFFF) + 1;
         x86_tlb_fill(c, lin, 1, user);
         x86_tlb_fill(c, hi_lin, 1, user);
         for (unsigned k = 0; k < size; k++)
-            x86_lin_write_slow(c, lin + k, (v >> (8 * k)) & 0xFF, 1, user);
+            lin_write(c, lin + k, (v >> (8 * k)) & 0xFF, 1, user);
         return;
     }
     uint64_t pa = x86_tlb_fill(c, lin, 1, user);
@@ -229,6 +337,28 @@ void x86_lin_write_slow(X86Cpu *c, uint32_t lin, uint32_t v, unsigned size, bool
         return;
     }
     x86_phys_write(c, pa, v, size);
+}
+
+/* Instruction data accesses: these are what data breakpoints watch. */
+uint32_t x86_lin_read_slow(X86Cpu *c, uint32_t lin, unsigned size, bool user)
+{
+    uint32_t v = lin_read(c, lin, size, user);
+    if (X86_UNLIKELY(c->dbp_data))
+        dbp_data(c, lin, size, false);
+    return v;
+}
+
+void x86_lin_write_slow(X86Cpu *c, uint32_t lin, uint32_t v, unsigned size, bool user)
+{
+    lin_write(c, lin, v, size, user);
+    if (X86_UNLIKELY(c->dbp_data))
+        dbp_data(c, lin, size, true);
+}
+
+/* Instruction fetch: never a data breakpoint. */
+uint32_t x86_fetch_slow(X86Cpu *c, uint32_t lin)
+{
+    return lin_read(c, lin, 1, c->cpl == 3);
 }
 
 uint32_t x86_rmw_slow(X86Cpu *c, uint32_t lin, unsigned size)
@@ -242,12 +372,12 @@ uint32_t x86_rmw_slow(X86Cpu *c, uint32_t lin, unsigned size)
 
 uint32_t x86_sys_read(X86Cpu *c, uint32_t lin, unsigned size)
 {
-    return x86_lin_read_slow(c, lin, size, false);
+    return lin_read(c, lin, size, false);
 }
 
 void x86_sys_write(X86Cpu *c, uint32_t lin, uint32_t v, unsigned size)
 {
-    x86_lin_write_slow(c, lin, v, size, false);
+    lin_write(c, lin, v, size, false);
 }
 
 void x86_seg_fault(X86Cpu *c, int seg)
@@ -265,6 +395,6 @@ void x86_set_a20(X86Cpu *c, bool on)
         c->a20_mask = m;
         x86_tlb_flush(c);
         c->ggen++;
-        c->brk = 1;
+        x86_break(c);
     }
 }

@@ -9,7 +9,6 @@
 
 /* x86-exec-alu.c */
 X86_H(h_alu_EG); X86_H(h_alu_GE); X86_H(h_alu_AI); X86_H(h_grp1);
-X86_H(h_alu32_EG_r); X86_H(h_alu32_GE_r); X86_H(h_alu32_GE_m); X86_H(h_alu32_EI_r);
 X86_H(h_test_EG); X86_H(h_test_AI);
 X86_H(h_inc_r); X86_H(h_dec_r); X86_H(h_grp4); X86_H(h_grp3);
 X86_H(h_shift); X86_H(h_shld); X86_H(h_shrd);
@@ -20,9 +19,10 @@ X86_H(h_bt_EG); X86_H(h_bt_EI); X86_H(h_bsf); X86_H(h_bsr);
 X86_H(h_setcc); X86_H(h_cmov);
 X86_H(h_cmpxchg); X86_H(h_xadd); X86_H(h_cmpxchg8b); X86_H(h_bswap);
 X86_H(h_cbw); X86_H(h_cwd);
+uint32_t x86_shift_op(X86Cpu *c, unsigned op, uint32_t a, unsigned cnt, unsigned size);
 
 /* x86-exec-mov.c */
-X86_H(h_mov_EG); X86_H(h_mov_GE); X86_H(h_mov32_rr); X86_H(h_mov32_GE_m); X86_H(h_mov32_EG_m);
+X86_H(h_mov_EG); X86_H(h_mov_GE);
 X86_H(h_mov_EI); X86_H(h_mov_r_imm); X86_H(h_mov_r8_imm);
 X86_H(h_mov_moffs); X86_H(h_mov_ES); X86_H(h_mov_SE); X86_H(h_lea);
 X86_H(h_movzx); X86_H(h_movsx); X86_H(h_xchg_EG); X86_H(h_xchg_ar); X86_H(h_nop);

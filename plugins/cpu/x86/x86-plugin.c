@@ -112,7 +112,7 @@ static void line_intr(TessDevice *dev, unsigned n, bool level)
     X86Dev *d = (X86Dev *)dev;
     d->cpu.intr = level;
     if (level)
-        d->cpu.brk = 1;
+        x86_break(&d->cpu);
 }
 
 static void line_nmi(TessDevice *dev, unsigned n, bool level)
@@ -120,7 +120,7 @@ static void line_nmi(TessDevice *dev, unsigned n, bool level)
     X86Dev *d = (X86Dev *)dev;
     if (level && !d->nmi_level) {
         d->cpu.nmi_pending = true;
-        d->cpu.brk = 1;
+        x86_break(&d->cpu);
     }
     d->nmi_level = level;
 }
@@ -130,7 +130,7 @@ static void line_reset(TessDevice *dev, unsigned n, bool level)
     X86Dev *d = (X86Dev *)dev;
     if (level && !d->reset_level) {
         x86_reset(&d->cpu);
-        d->cpu.brk = 1;
+        x86_break(&d->cpu);
     }
     d->reset_level = level;
 }
@@ -164,7 +164,7 @@ static TessCpuExit x86p_run(TessDevice *dev, TessCpuRun *run)
 
 static uint64_t x86p_icount(TessDevice *dev)
 {
-    return ((X86Dev *)dev)->cpu.icount;
+    return x86_icount(&((X86Dev *)dev)->cpu);
 }
 
 static const TessCpuOps x86_cpu_ops = {
@@ -221,10 +221,11 @@ static bool x86p_post_load(TessDevice *dev, uint32_t version, GError **err)
 {
     X86Dev *d = (X86Dev *)dev;
     X86Cpu *c = &d->cpu;
-    c->cc_op = CC_EAGER;
+    x86_set_arith(c, c->eflags);
     c->a20_mask = c->a20 ? 0xFFFFFFFFu : 0xFFEFFFFFu;
     x86_set_cpl(c, c->cpl);
     x86_update_mode(c);
+    x86_dr_update(c);
     x86_code_flush_all(c);
     c->delivering = -1;
     return true;

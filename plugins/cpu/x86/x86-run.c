@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The run loop: block cache, instruction fetch, interrupt acceptance,
- * single-step and breakpoint traps, fault delivery with double and triple
- * fault (SDM vol. 3, 6.15 "Exception and interrupt reference", table 6-5),
- * and the reset state (vol. 3, 9.1.1, table 9-1).
+ * The run loop: block cache and jump cache, instruction fetch, interrupt
+ * acceptance, single-step and debug traps, fault delivery with double and
+ * triple fault (SDM vol. 3, 6.15 "Exception and interrupt reference",
+ * table 6-5), and the reset state (vol. 3, 9.1.1, table 9-1).
  */
 #include "x86-ops.h"
 
@@ -53,9 +53,6 @@ static void deliver_fault(X86Cpu *c)
     }
     c->delivering = vec;
     c->halted = false;
-    if (vec == X86_DB || vec == X86_NMI) {
-        /* trap-like #DB from ICEBP etc. handled by their callers */
-    }
     x86_interrupt(c, vec, INT_EXC, has_err && (c->cr0 & CR0_PE), err, c->eip);
     c->delivering = -1;
 }
@@ -63,26 +60,21 @@ static void deliver_fault(X86Cpu *c)
 uint32_t x86_io_in(X86Cpu *c, uint32_t port, unsigned size)
 {
     uint32_t v = c->bus.io_read(c->bus.opaque, port, size);
-    c->brk = 1;
+    x86_break(c);
+    if (X86_UNLIKELY(c->dbp_io))
+        x86_dbp_io(c, port, size);
     return v;
 }
 
 void x86_io_out(X86Cpu *c, uint32_t port, uint32_t v, unsigned size)
 {
     c->bus.io_write(c->bus.opaque, port, v, size);
-    c->brk = 1;
+    x86_break(c);
+    if (X86_UNLIKELY(c->dbp_io))
+        x86_dbp_io(c, port, size);
 }
 
-/* ---- block cache --------------------------------------------------------- */
-
-static bool ends_block(X86Handler fn)
-{
-    return fn == h_jcc || fn == h_jmp_rel || fn == h_call_rel || fn == h_ret
-        || fn == h_loop || fn == h_jmp_far || fn == h_call_far || fn == h_retf
-        || fn == h_iret || fn == h_grp5 || fn == h_int || fn == h_int3
-        || fn == h_into || fn == h_int1 || fn == h_hlt || fn == h_sysenter
-        || fn == h_sysexit || fn == h_ud || fn == h_gp0 || fn == h_lock_ud;
-}
+/* ---- code cache ------------------------------------------------------------ */
 
 static void mark_code_page(X86Cpu *c, uint32_t pp)
 {
@@ -91,61 +83,162 @@ static void mark_code_page(X86Cpu *c, uint32_t pp)
     c->code_page[pp] = 1;
     for (int u = 0; u < 2; u++)
         for (unsigned k = 0; k < TLB_SIZE; k++)
-            if (c->tlb[u][k].wtag != 1 && (c->tlb[u][k].pphys >> 12) == pp)
+            if (c->tlb[u][k].wtag != 1 && (c->tlb[u][k].pphys >> 12) == pp) {
                 c->tlb[u][k].wtag = 1;
+                c->tlb[u][k].rwtag = 1;
+            }
 }
 
 static inline unsigned blk_hash(uint32_t phys)
 {
-    return (phys ^ (phys >> BLK_CACHE_BITS) ^ (phys >> 20)) & ((1u << BLK_CACHE_BITS) - 1);
+    return (phys ^ (phys >> BLK_HASH_BITS) ^ (phys >> 22)) & ((1u << BLK_HASH_BITS) - 1);
 }
 
-/* The block at CS:EIP, or NULL when the code must run uncached (MMIO,
- * an instruction crossing a page, near the CS limit). */
-static X86Block *get_block(X86Cpu *c)
+static void arena_reset(X86Cpu *c)
 {
-    uint32_t lin = c->seg[S_CS].base + c->eip;
-    X86Tlb *e = &c->tlbc[(lin >> 12) & (TLB_SIZE - 1)];
-    if (e->rtag != (lin & ~0xFFFu)) {
-        if (c->eip > c->seg[S_CS].limit)
-            return NULL;
-        x86_tlb_fill(c, lin, 2, c->cpl == 3);
-        if (e->rtag != (lin & ~0xFFFu))
-            return NULL;
-    }
-    uint32_t phys = e->pphys | (lin & 0xFFF);
+    memset(c->bhash, 0, sizeof(X86Block *) << BLK_HASH_BITS);
+    c->arena_used = 0;
+    x86_jc_invalidate(c);
+}
+
+/* Room for a block of BLK_MAX instructions; blk_build takes what it
+ * uses. A full arena is emptied (every block decoded anew on demand). */
+static X86Block *blk_alloc(X86Cpu *c)
+{
+    size_t need = sizeof(X86Block) + BLK_MAX * sizeof(X86Insn);
+    if (c->arena_used + need > BLK_ARENA)
+        arena_reset(c);
+    return (X86Block *)(c->arena + c->arena_used);
+}
+
+/* Decode the block at physical address phys (host page `page`, offset
+ * off) into fresh arena space and enter it in the hash. */
+static X86Block *blk_build(X86Cpu *c, uint32_t phys, const uint8_t *page, unsigned off)
+{
     uint32_t pp = phys >> 12;
-    X86Block *b = &c->blocks[blk_hash(phys)];
-    if (!(b->phys == phys && b->ggen == c->ggen && b->code32 == c->code32
-          && b->gen == c->page_gen[pp])) {
-        const uint8_t *page = (const uint8_t *)(e->radd + (lin & ~0xFFFu));
-        unsigned off = lin & 0xFFF, n = 0, bytes = 0;
-        mark_code_page(c, pp);
-        while (n < BLK_MAX && off < 0x1000) {
-            X86Insn *ins = &b->ins[n];
-            unsigned len = x86_decode(page + off, 0x1000 - off, c->code32, ins);
-            if (len == 0)
-                break;
-            n++;
-            off += len;
-            bytes += len;
-            if (ends_block(ins->fn))
-                break;
-        }
-        if (n == 0) {
-            b->ggen = 0;
-            return NULL;
-        }
-        b->phys = phys;
-        b->ggen = c->ggen;
-        b->gen = c->page_gen[pp];
-        b->code32 = c->code32;
-        b->n = (uint8_t)n;
-        b->bytes = (uint16_t)bytes;
+    mark_code_page(c, pp);
+    X86Block *b = blk_alloc(c);
+    unsigned n = 0, bytes = 0;
+    while (n < BLK_MAX && off < 0x1000) {
+        X86Insn *ins = &b->ins[n];
+        unsigned len = x86_decode(page + off, 0x1000 - off, c->code32, ins);
+        if (len == 0)
+            break;
+        n++;
+        off += len;
+        bytes += len;
+        ins->end = (uint16_t)bytes;
+        if (ins->ends)
+            break;
     }
-    if ((uint64_t)c->eip + b->bytes - 1 > c->seg[S_CS].limit)
+    if (n == 0)
         return NULL;
+    b->phys = phys;
+    b->gen = c->page_gen[pp];
+    b->ggen = c->ggen;
+    b->code32 = c->code32;
+    b->n = (uint8_t)n;
+    b->bytes = (uint16_t)bytes;
+    c->arena_used += (sizeof(X86Block) + n * sizeof(X86Insn) + 15) & ~(size_t)15;
+    X86Block **head = &c->bhash[blk_hash(phys)];
+    b->hnext = *head;
+    *head = b;
     return b;
+}
+
+static inline unsigned jc_hash(uint32_t lin)
+{
+    return (lin ^ (lin >> JC_BITS)) & (JC_SIZE - 1);
+}
+
+void x86_jc_invalidate(X86Cpu *c)
+{
+    if (++c->jc_epoch >= (1u << 30)) {
+        c->jc_epoch = 1;
+        memset(c->jc, 0, sizeof(X86Jc) * JC_SIZE);
+    }
+    x86_break(c);
+}
+
+/* Recompute what block lookup depends on. Everything that changes it
+ * (CS, CPL, the jump cache epoch) sets brk, which brings the run loop
+ * here before the next lookup. */
+static void mode_refresh(X86Cpu *c)
+{
+    uint32_t lim = c->seg[S_CS].limit;
+    /* sequential 16-bit code wraps at 64 KiB: decode_slow does that */
+    if (!c->code32 && lim > 0xFFFE)
+        lim = 0xFFFE;
+    if (lim != c->exec_lim) {
+        c->exec_lim = lim;
+        if (++c->jc_epoch >= (1u << 30)) {
+            c->jc_epoch = 1;
+            memset(c->jc, 0, sizeof(X86Jc) * JC_SIZE);
+        }
+    }
+    c->jc_tag = (c->jc_epoch << 2) | ((c->cpl == 3) << 1) | c->code32;
+}
+
+/* The block at CS:EIP through the TLB and the physical hash, or NULL when
+ * the code must run uncached (MMIO, an instruction crossing a page). */
+static X86Block *get_block_slow(X86Cpu *c, uint32_t lin)
+{
+    X86Tlb *e = x86_tlb_entry(c, lin);
+    uint32_t phys;
+    const uint8_t *page;
+    if (e->rtag == (lin & ~0xFFFu)) {
+        phys = e->pphys | (lin & 0xFFF);
+        page = (const uint8_t *)(e->radd + (lin & ~0xFFFu));
+    } else {
+        /* (a page a data breakpoint watches has no TLB entry, yet its
+         * code runs from the block cache: fill_host) */
+        uint64_t pa = x86_tlb_fill(c, lin, 2, c->cpl == 3);
+        if (!c->fill_host)
+            return NULL;
+        phys = (uint32_t)pa;
+        page = c->fill_host;
+    }
+    uint32_t gen = c->page_gen[phys >> 12];
+    X86Block **pb = &c->bhash[blk_hash(phys)];
+    for (X86Block *b; (b = *pb) != NULL; pb = &b->hnext) {
+        if (b->phys != phys || b->code32 != c->code32)
+            continue;
+        if (b->gen == gen && b->ggen == c->ggen)
+            return b;
+        *pb = b->hnext;     /* stale: unlink, decode anew */
+        break;
+    }
+    return blk_build(c, phys, page, lin & 0xFFF);
+}
+
+/* A jump cache miss for CS:EIP (lin): the block through the TLB and the
+ * physical hash, entered in the cache, or NULL when the code must run
+ * uncached. A cache entry also vouches for the CS limit check: it was
+ * made for this EIP, and a change of exec_lim moves the epoch
+ * (mode_refresh). */
+static X86Block *get_block_miss(X86Cpu *c, X86Jc *j, uint32_t eip, uint32_t lin)
+{
+    if (eip > c->exec_lim)
+        return NULL;
+    X86Block *b = get_block_slow(c, lin);
+    if (!b || (uint64_t)eip + b->bytes - 1 > c->exec_lim)
+        return NULL;
+    j->lin = lin;
+    j->eip = eip;
+    j->tag = c->jc_tag;
+    j->b = b;
+    return b;
+}
+
+/* The block at CS:EIP, or NULL: run one instruction through decode_slow. */
+static inline X86Block *get_block(X86Cpu *c)
+{
+    uint32_t eip = c->eip;
+    uint32_t lin = c->seg[S_CS].base + eip;
+    X86Jc *j = &c->jc[jc_hash(lin)];
+    if (X86_LIKELY(j->lin == lin && j->tag == c->jc_tag && j->eip == eip))
+        return j->b;
+    return get_block_miss(c, j, eip, lin);
 }
 
 /* Fetch and decode one instruction byte by byte, so limit and page
@@ -160,35 +253,70 @@ static void decode_slow(X86Cpu *c, X86Insn *ins)
             off &= 0xFFFF;
         if (off > lim)
             x86_gp(c, 0);
-        buf[avail++] = (uint8_t)x86_lin_read_slow(c, c->seg[S_CS].base + off, 1, c->cpl == 3);
+        buf[avail++] = (uint8_t)x86_fetch_slow(c, c->seg[S_CS].base + off);
         if (x86_decode(buf, avail, c->code32, ins))
-            return;
+            goto done;
     }
     x86_decode(buf, 15, c->code32, ins);
+done:
+    ins->end = ins->len;
 }
 
-static inline void exec_one(X86Cpu *c, const X86Insn *ins)
+/* Run n instructions (n >= 1) starting at ins, the first at c->eip; next
+ * is the EIP after the n-th. The last one may branch (it sets next_eip,
+ * preset to its fall-through); an instruction that calls x86_break ends
+ * the run after itself. Nothing is counted per instruction: c->cur says
+ * where we are if a fault or a device needs to know. */
+static inline void exec_insns(X86Cpu *c, const X86Insn *ins, unsigned n, uint32_t next)
 {
-    c->next_eip = c->eip + ins->len;
-    if (!c->code32)
-        c->next_eip &= 0xFFFF;
-    ins->fn(c, ins);
-    c->eip = c->next_eip;
-    c->icount++;
+    const X86Insn *last = ins + n - 1;
+    c->next_eip = next;
+    c->blk_first = ins;
+    c->stop_at = last;
+    for (;;) {
+        c->cur = ins;
+        ins->fn(c, ins);
+        if (ins == c->stop_at)
+            break;
+        ins++;
+    }
+    c->cur = NULL;
+    if (X86_LIKELY(ins == last)) {
+        c->icount += n;
+        c->eip = c->next_eip;
+        return;
+    }
+    c->icount += (uint64_t)(ins - c->blk_first) + 1;
+    if (c->redirect) {
+        c->eip = c->next_eip;
+        c->redirect = false;
+    } else {
+        c->eip += ins->end;
+        if (!c->code32)
+            c->eip &= 0xFFFF;
+    }
 }
 
+/* One instruction fetched byte by byte (see decode_slow). */
+static void exec_slow(X86Cpu *c)
+{
+    X86Insn tmp;
+    decode_slow(c, &tmp);
+    uint32_t next = c->eip + tmp.len;
+    if (!c->code32)
+        next &= 0xFFFF;
+    exec_insns(c, &tmp, 1, next);
+}
+
+/* Instruction breakpoints: faults before the instruction, unless RF. */
 static bool breakpoint_hit(X86Cpu *c)
 {
-    uint32_t dr7 = c->dr[7];
-    if (!(dr7 & 0xFF) || (c->eflags & F_RF))
+    if (!c->dbp_insn || (c->eflags & F_RF))
         return false;
     uint32_t lin = c->seg[S_CS].base + c->eip;
     bool hit = false;
     for (int n = 0; n < 4; n++) {
-        if (!(dr7 & (3u << (2 * n))))
-            continue;
-        unsigned rw = (dr7 >> (16 + 4 * n)) & 3;
-        if (rw == 0 && c->dr[n] == lin) {
+        if ((c->dbp_insn & (1u << n)) && c->dr[n] == lin) {
             c->dr[6] |= 1u << n;
             hit = true;
         }
@@ -202,19 +330,20 @@ static void step_one(X86Cpu *c)
     if (breakpoint_hit(c))
         x86_raise_noerr(c, X86_DB);
     bool tf = c->eflags & F_TF;
+    c->rf_loaded = false;
     X86Block *b = get_block(c);
-    X86Insn tmp;
-    const X86Insn *ins;
-    if (b) {
-        ins = &b->ins[0];
-    } else {
-        decode_slow(c, &tmp);
-        ins = &tmp;
-    }
-    exec_one(c, ins);
-    c->eflags &= ~F_RF;
-    if (tf && !c->halted) {
-        c->dr[6] |= 0x4000;   /* BS */
+    if (b)
+        exec_insns(c, b->ins, 1, c->eip + b->ins[0].end);
+    else
+        exec_slow(c);
+    /* RF lasts one instruction, unless that one (IRET) loaded it */
+    if (!c->rf_loaded)
+        c->eflags &= ~F_RF;
+    c->rf_loaded = false;
+    if ((tf && !c->halted) || c->db_trap) {
+        if (tf)
+            c->dr[6] |= DR6_BS;
+        c->db_trap = false;
         x86_interrupt(c, X86_DB, INT_EXC, false, 0, c->eip);
     }
 }
@@ -245,14 +374,117 @@ static bool take_interrupt(X86Cpu *c)
     return false;
 }
 
+/* Everything that is not "run the next block": interrupts, HLT, the
+ * limit, single-step. Entered whenever brk is set; returns an exit code,
+ * or -1 to go on (with brk set again when the check must repeat). */
+static int run_events(X86Cpu *c)
+{
+    c->brk = 0;
+    mode_refresh(c);
+    if (c->db_trap) {
+        /* a data or I/O breakpoint matched during the last instruction */
+        c->db_trap = false;
+        c->brk = 1;
+        x86_interrupt(c, X86_DB, INT_EXC, false, 0, c->eip);
+        return -1;
+    }
+    if (c->icount >= *c->limitp || *c->stop) {
+        c->brk = 1;
+        return X86_EXIT_LIMIT;
+    }
+    if (X86_UNLIKELY(irq_pending(c)) && take_interrupt(c)) {
+        c->brk = 1;
+        return -1;
+    }
+    if (c->halted) {
+        c->brk = 1;
+        return X86_EXIT_HALTED;
+    }
+    /* (RF set by IRET: one instruction, then it clears) */
+    if (c->inhibit || (c->eflags & (F_TF | F_RF)) || c->dbp_insn) {
+        bool inh = c->inhibit;
+        step_one(c);
+        if (inh)
+            c->inhibit = false;
+        c->brk = 1;
+    }
+    return -1;
+}
+
+/* The run loop proper, apart from x86_run so that sigsetjmp there does
+ * not make the compiler keep c and the loop variables in memory. */
+static __attribute__((noinline)) int run_loop(X86Cpu *c)
+{
+    /* The limit only moves in device callbacks, which come from port or
+     * MMIO accesses (they set brk) or between runs: read it with brk. */
+    uint64_t lim = 0;
+    for (;;) {
+        if (X86_UNLIKELY(c->brk)) {
+            int r = run_events(c);
+            if (r >= 0)
+                return r;
+            lim = *c->limitp;
+            if (c->brk)
+                continue;
+        }
+        uint32_t eip = c->eip;
+        uint32_t lin = c->seg[S_CS].base + eip;
+        X86Jc *j = &c->jc[jc_hash(lin)];
+        X86Block *b;
+        if (X86_LIKELY(j->lin == lin && j->tag == c->jc_tag && j->eip == eip)) {
+            b = j->b;
+        } else {
+            b = get_block_miss(c, j, eip, lin);
+            if (X86_UNLIKELY(!b || c->brk)) {
+                /* a lookup that flushed the code cache (brk) re-checks first */
+                if (c->brk)
+                    continue;
+                if (c->icount >= lim || *c->stop) {
+                    c->brk = 1;
+                    return X86_EXIT_LIMIT;
+                }
+                exec_slow(c);
+                continue;
+            }
+        }
+        unsigned n = b->n;
+        if (X86_UNLIKELY(c->icount + n > lim || *c->stop)) {
+            /* the block would cross the limit: run what fits, then stop */
+            if (c->icount >= lim || *c->stop) {
+                c->brk = 1;
+                return X86_EXIT_LIMIT;
+            }
+            n = (unsigned)(lim - c->icount);
+            exec_insns(c, b->ins, n, c->eip + b->ins[n - 1].end);
+            continue;
+        }
+        exec_insns(c, b->ins, n, c->eip + b->bytes);
+    }
+}
+
 int x86_run(X86Cpu *c, const volatile uint64_t *icount_limit, volatile int *stop)
 {
+    static volatile int no_stop;
     c->limitp = icount_limit;
-    c->stop = stop;
+    c->stop = stop ? stop : &no_stop;
+    c->cur = NULL;
+    c->brk = 1;
     if (sigsetjmp(c->jb, 0)) {
-        /* A delivery counts as an instruction: time passes, and a guest
-         * whose handlers fault again and again still reaches the limit. */
+        /* The faulting instruction did not retire; those before it in its
+         * block did. A delivery counts as an instruction: time passes, and
+         * a guest whose handlers fault again and again still reaches the
+         * limit. */
+        if (c->cur) {
+            c->icount += (uint64_t)(c->cur - c->blk_first);
+            c->eip += c->cur->end - c->cur->len;
+            if (!c->code32)
+                c->eip &= 0xFFFF;
+            c->cur = NULL;
+        }
+        c->redirect = false;
+        c->db_trap = false;     /* the instruction did not complete */
         c->icount++;
+        c->brk = 1;
         deliver_fault(c);
         if (c->shutdown) {
             c->delivering = -1;
@@ -261,48 +493,7 @@ int x86_run(X86Cpu *c, const volatile uint64_t *icount_limit, volatile int *stop
     }
     if (c->shutdown)
         return X86_EXIT_SHUTDOWN;
-    for (;;) {
-        if (c->icount >= *c->limitp || (c->stop && *c->stop))
-            return X86_EXIT_LIMIT;
-        c->brk = 0;
-        if (X86_UNLIKELY(irq_pending(c)) && take_interrupt(c))
-            continue;
-        if (c->halted)
-            return X86_EXIT_HALTED;
-        if (X86_UNLIKELY(c->inhibit || (c->eflags & F_TF) || (c->dr[7] & 0xFF))) {
-            bool inh = c->inhibit;
-            step_one(c);
-            if (inh)
-                c->inhibit = false;
-            continue;
-        }
-        X86Block *b = get_block(c);
-        if (X86_UNLIKELY(!b)) {
-            X86Insn tmp;
-            decode_slow(c, &tmp);
-            exec_one(c, &tmp);
-            continue;
-        }
-        uint64_t budget = *c->limitp - c->icount;
-        unsigned n = b->n;
-        if (budget < n)
-            n = (unsigned)budget;
-        const X86Insn *ins = b->ins;
-        for (unsigned k = 0; k < n; k++, ins++) {
-            c->next_eip = c->eip + ins->len;
-            ins->fn(c, ins);
-            c->eip = c->next_eip;
-            c->icount++;
-            if (X86_UNLIKELY(c->brk))
-                break;
-        }
-    }
-}
-
-int x86_step(X86Cpu *c)
-{
-    uint64_t lim = c->icount + 1;
-    return x86_run(c, &lim, NULL);
+    return run_loop(c);
 }
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -313,7 +504,10 @@ void x86_init(X86Cpu *c, X86Model model, const X86Bus *bus)
     c->model = model;
     c->bus = *bus;
     c->mhz = model == X86_MODEL_486 ? 66 : model == X86_MODEL_PENTIUM ? 100 : 200;
-    c->blocks = g_new0(X86Block, 1u << BLK_CACHE_BITS);
+    c->bhash = g_new0(X86Block *, 1u << BLK_HASH_BITS);
+    c->arena = g_malloc(BLK_ARENA);
+    c->jc = g_new0(X86Jc, JC_SIZE);
+    c->jc_epoch = 1;
     c->code_page = g_malloc0(CODE_PAGES);
     c->page_gen = g_new0(uint32_t, CODE_PAGES);
     c->ggen = 1;
@@ -324,10 +518,14 @@ void x86_init(X86Cpu *c, X86Model model, const X86Bus *bus)
 
 void x86_fini(X86Cpu *c)
 {
-    g_free(c->blocks);
+    g_free(c->bhash);
+    g_free(c->arena);
+    g_free(c->jc);
     g_free(c->code_page);
     g_free(c->page_gen);
-    c->blocks = NULL;
+    c->bhash = NULL;
+    c->arena = NULL;
+    c->jc = NULL;
     c->code_page = NULL;
     c->page_gen = NULL;
 }
@@ -346,7 +544,7 @@ void x86_reset(X86Cpu *c)
     c->r[R_EDX] = c->model == X86_MODEL_486 ? 0x0422 : c->model == X86_MODEL_PENTIUM ? 0x052C : 0x0619;
     c->eip = c->next_eip = 0xFFF0;
     c->eflags = 2;
-    c->cc_op = CC_EAGER;
+    x86_set_arith(c, 0);
     c->cr0 = 0x60000010u;
     c->cr2 = c->cr3 = c->cr4 = 0;
     memset(c->dr, 0, sizeof(c->dr));
@@ -372,8 +570,12 @@ void x86_reset(X86Cpu *c)
     c->tsc_offset = 0;
     c->tsc_offset = (uint64_t)0 - x86_tsc(c);
     c->cpl = 0;
+    c->db_trap = false;
     x86_update_mode(c);
+    x86_dr_update(c);
     x86_tlb_flush(c);
     c->ggen++;
-    c->brk = 1;
+    x86_jc_invalidate(c);
+    /* a reset from a device access mid-block: continue at FFF0 */
+    c->redirect = c->cur != NULL;
 }

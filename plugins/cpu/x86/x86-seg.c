@@ -73,7 +73,7 @@ void x86_update_mode(X86Cpu *c)
         x86_seg_derive(c, s);
     c->code32 = !(c->eflags & F_VM) && (c->seg[S_CS].attr & D_DB);
     c->ss32 = !(c->eflags & F_VM) && (c->seg[S_SS].attr & D_DB);
-    c->brk = 1;
+    x86_break(c);
 }
 
 void x86_seg_set_real(X86Cpu *c, int seg, uint16_t sel)
@@ -162,8 +162,10 @@ void x86_load_seg(X86Cpu *c, int seg, uint16_t sel)
 {
     if (!pmode(c)) {
         x86_seg_set_real(c, seg, sel);
-        if (seg == S_SS)
-            c->inhibit = true, c->brk = 1;
+        if (seg == S_SS) {
+            c->inhibit = true;
+            x86_break(c);
+        }
         return;
     }
     uint32_t lo, hi;
@@ -182,7 +184,7 @@ void x86_load_seg(X86Cpu *c, int seg, uint16_t sel)
         set_accessed(c, sel, &hi);
         load_seg_desc(c, seg, sel, lo, hi);
         c->inhibit = true;
-        c->brk = 1;
+        x86_break(c);
         return;
     }
     if (esel == 0) {
@@ -224,7 +226,7 @@ static void set_cs(X86Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, int cpl)
     set_accessed(c, sel, &hi);
     load_seg_desc(c, S_CS, (sel & 0xFFFC) | cpl, lo, hi);
     x86_set_cpl(c, cpl);
-    c->brk = 1;
+    x86_break(c);
 }
 
 static uint32_t seg_limit_of(uint32_t lo, uint32_t hi)
@@ -328,7 +330,7 @@ void x86_far_jump(X86Cpu *c, uint16_t sel, uint32_t off, bool o32)
             x86_gp(c, 0);
         x86_seg_set_real(c, S_CS, sel);
         c->next_eip = off;
-        c->brk = 1;
+        x86_break(c);
         return;
     }
     uint32_t lo, hi;
@@ -419,7 +421,7 @@ void x86_far_call(X86Cpu *c, uint16_t sel, uint32_t off, bool o32)
         sc_commit(c, &k);
         x86_seg_set_real(c, S_CS, sel);
         c->next_eip = off;
-        c->brk = 1;
+        x86_break(c);
         return;
     }
     uint32_t lo, hi;
@@ -593,7 +595,7 @@ void x86_far_ret(X86Cpu *c, bool o32, uint16_t imm)
         x86_seg_set_real(c, S_CS, sel);
         x86_set_sp(c, sp + 2 * sz + imm);
         c->next_eip = off;
-        c->brk = 1;
+        x86_break(c);
         return;
     }
     uint32_t lo, hi;
@@ -658,7 +660,7 @@ void x86_iret(X86Cpu *c, bool o32)
             m |= F_RF | F_AC | F_ID;
         x86_write_eflags(c, fl, m);
         c->next_eip = off;
-        c->brk = 1;
+        x86_break(c);
         return;
     }
     if (c->eflags & F_VM) {
@@ -678,7 +680,7 @@ void x86_iret(X86Cpu *c, bool o32)
             m |= F_RF | F_AC | F_ID;
         x86_write_eflags(c, fl, m);
         c->next_eip = off;
-        c->brk = 1;
+        x86_break(c);
         return;
     }
     if (c->eflags & F_NT) {
@@ -706,8 +708,8 @@ void x86_iret(X86Cpu *c, bool o32)
         uint16_t ds = (uint16_t)x86_ld(c, S_SS, (b + 12) & spm, 2);
         uint16_t fs = (uint16_t)x86_ld(c, S_SS, (b + 16) & spm, 2);
         uint16_t gs = (uint16_t)x86_ld(c, S_SS, (b + 20) & spm, 2);
-        x86_flags_sync(c);
         c->eflags = (fl & ~0xFFC08028u) | 2;
+        x86_set_arith(c, c->eflags);
         x86_update_mode(c);
         x86_seg_set_real(c, S_CS, sel);
         x86_seg_set_real(c, S_SS, nss);
@@ -717,7 +719,7 @@ void x86_iret(X86Cpu *c, bool o32)
         x86_seg_set_real(c, S_GS, gs);
         c->r[R_ESP] = nesp;
         c->next_eip = off & 0xFFFF;
-        c->brk = 1;
+        x86_break(c);
         return;
     }
     uint32_t lo, hi;
@@ -772,7 +774,7 @@ void x86_interrupt(X86Cpu *c, int vec, int kind, bool has_err, uint32_t err,
         x86_write_eflags(c, 0, F_IF | F_TF | F_AC | F_RF);
         x86_seg_set_real(c, S_CS, cs);
         c->eip = c->next_eip = ip;
-        c->brk = 1;
+        x86_break(c);
         return;
     }
     if (kind == INT_SOFT && (c->eflags & F_VM) && (c->eflags & F_IOPL) != F_IOPL)

@@ -104,15 +104,21 @@ void x86_task_switch(X86Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi,
     /* switch: from here on faults belong to the new task */
     x86_desc_to_seg(&c->seg[S_TR], sel, lo, hi);
     c->cr0 |= CR0_TS;
+    if (c->dr[7] & 0x155) {
+        /* local breakpoint enables belong to the old task (SDM vol. 3, 17.2.4) */
+        c->dr[7] &= ~0x155u;
+        x86_dr_update(c);
+    }
     if (n32 && (c->cr0 & CR0_PG)) {
         c->cr3 = ncr3;
         x86_tlb_flush(c);
     }
     for (int r = 0; r < 8; r++)
         c->r[r] = regs[r];
-    c->cc_op = CC_EAGER;
     c->eflags = (nfl & ~0xFFC08028u) | 2;
+    x86_set_arith(c, c->eflags);
     c->next_eip = neip;
+    x86_set_fault_eip(c, neip);
     /* load selectors raw first, then check them */
     for (int s = 0; s < 6; s++) {
         c->seg[s].sel = segs[s];
@@ -185,7 +191,7 @@ void x86_task_switch(X86Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi,
     }
     if (c->next_eip > c->seg[S_CS].limit)
         x86_gp(c, 0);
-    c->brk = 1;
+    x86_break(c);
 }
 
 void x86_lldt(X86Cpu *c, uint16_t sel)

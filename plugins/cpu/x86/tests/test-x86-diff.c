@@ -140,7 +140,9 @@ static void flat(X86Seg *s, uint16_t sel, bool code)
     s->attr = D_P | D_S | D_DPL | D_G | D_DB | D_ACC | D_RW | (code ? D_CODE : 0);
 }
 
-static void run_interp(const State *in, unsigned at, State *out)
+/* Runs the interpreter from the case's first instruction until EIP
+ * reaches `end` (the epilogue), a fault, or a few instructions. */
+static void run_interp(const State *in, unsigned at, unsigned end, State *out)
 {
     X86Cpu *c = &cpu;
     memcpy(low + O_DATA, pattern, DATA_SIZE);
@@ -151,20 +153,23 @@ static void run_interp(const State *in, unsigned at, State *out)
         if (s != S_CS)
             flat(&c->seg[s], 0x2B, false);
     c->eflags = 0;
-    c->cc_op = CC_EAGER;
+    x86_set_arith(c, 0);
     x86_set_cpl(c, 3);
     x86_update_mode(c);
     memcpy(c->r, in->r, 32);
     c->r[R_ESP] = lowa + O_STACK;
     c->eflags = (in->flags & ~0xFFC08028u) | 0x202;
+    x86_set_arith(c, c->eflags);
     c->eip = lowa + O_CODE + at;
     c->delivering = -1;
     c->idt_limit = 0;       /* any exception becomes a (recorded) fault */
     c->exc_vec = -1;
     c->shutdown = false;
     c->halted = false;
-    uint64_t lim = c->icount + 1;
-    x86_run(c, &lim, NULL);
+    for (int n = 0; n < 8 && c->exc_vec < 0 && c->eip != lowa + O_CODE + end; n++) {
+        uint64_t lim = c->icount + 1;
+        x86_run(c, &lim, NULL);
+    }
     out->fault = c->exc_vec >= 0;
     memcpy(out->r, c->r, 32);
     out->flags = x86_get_eflags(c);
@@ -253,7 +258,12 @@ static void gen_alu(Case *k, State *s)
         emit(k, 0xF6 | w);
         emit(k, modrm_rr(2 + (rnd() & 1), size == 1 ? rm8() : pick_reg()));
         break;
-    case 4:                              /* INC/DEC r/m */
+    case 4:                              /* INC/DEC r/m, INC/DEC r */
+        if (size != 1 && (rnd() & 1)) {
+            size_prefix(k, size);
+            emit(k, 0x40 | ((rnd() & 1) << 3) | pick_reg());
+            break;
+        }
         w = size_prefix(k, size);
         emit(k, 0xFE | w);
         emit(k, modrm_rr(rnd() & 1, size == 1 ? rm8() : pick_reg()));
@@ -528,11 +538,145 @@ static void gen_mem(Case *k, State *s)
     k->mem = true;
 }
 
+/* The specialised memory forms (x86-exec-fast.c): MOV, TEST, ALU with
+ * an immediate, shifts by an immediate or CL, MOVZX/MOVSX, IMUL, on
+ * [ebx+disp8]. (16-bit addressing needs the data below 64 KiB of a
+ * segment, which a Linux process cannot have: the guest ROMs cover it.) */
+static void gen_mem2(Case *k, State *s)
+{
+    unsigned size = rnd_size(), w;
+    unsigned reg = size == 1 ? rm8() : pick_reg();
+    if (reg == R_EBX || (size == 1 && reg == 7))     /* EBX, BL, BH hold the address */
+        reg = R_ESI;
+    unsigned form = rnd() % 9;
+    bool imm8 = false, immz = false;
+    int shcnt = -1;
+    switch (form) {
+    case 0: w = size_prefix(k, size); emit(k, 0x88 | (rnd() & 2) | w); break;
+    case 1: w = size_prefix(k, size); emit(k, 0xC6 | w); reg = 0; immz = true; break;
+    case 2: w = size_prefix(k, size); emit(k, 0x84 | w); k->undef = F_AF; break;
+    case 3: w = size_prefix(k, size); emit(k, 0xF6 | w); reg = 0; immz = true; k->undef = F_AF; break;
+    case 4: {
+        w = size_prefix(k, size);
+        unsigned op = rnd() & 7;
+        if (size != 1 && (rnd() & 1)) {
+            emit(k, 0x83);
+            imm8 = true;
+        } else {
+            emit(k, 0x80 | w);
+            immz = true;
+        }
+        reg = op;
+        if (op == 1 || op == 4 || op == 6)
+            k->undef = F_AF;
+        break;
+    }
+    case 5: {
+        w = size_prefix(k, size);
+        unsigned op = rnd() & 7;
+        if (op == 6)
+            op = 4;
+        bool cl = rnd() & 1;
+        emit(k, (cl ? 0xD2 : 0xC0) | w);
+        reg = op;
+        unsigned cnt = rnd() % 32;
+        if (cl)
+            s->r[R_ECX] = (s->r[R_ECX] & ~0xFFu) | cnt;
+        else
+            shcnt = (int)cnt;
+        /* flags as in gen_shift: compare only what is defined */
+        if (cnt != 0)
+            k->undef = F_AF | (cnt != 1 ? F_OF : 0) | ((op >= 4 && cnt > size * 8) ? F_CF : 0);
+        break;
+    }
+    case 6:
+        size_prefix(k, size == 1 ? 4 : size);
+        emit(k, 0x0F);
+        emit(k, 0xB6 | (rnd() & 1) | ((rnd() & 1) << 3));
+        reg = pick_reg();
+        if (reg == R_EBX)
+            reg = R_ESI;
+        break;
+    case 7:
+        size_prefix(k, size == 1 ? 4 : size);
+        if (rnd() & 1) {
+            emit(k, 0x0F);
+            emit(k, 0xAF);
+        } else {
+            bool b = rnd() & 1;
+            emit(k, b ? 0x6B : 0x69);
+            if (b)
+                imm8 = true;
+            else
+                immz = true;
+            if (size == 1)
+                size = 4;
+        }
+        reg = pick_reg();
+        if (reg == R_EBX)
+            reg = R_ESI;
+        k->undef = F_SF | F_ZF | F_AF | F_PF;
+        break;
+    default: {
+        /* ALU op r/m, r and r, r/m */
+        w = size_prefix(k, size);
+        unsigned op = rnd() & 7;
+        emit(k, (op << 3) | ((rnd() & 1) << 1) | w);
+        if (op == 1 || op == 4 || op == 6)
+            k->undef = F_AF;
+        break;
+    }
+    }
+    emit(k, 0x43 | (reg << 3));
+    emit(k, rnd() & 0x7F);
+    s->r[R_EBX] = lowa + O_DATA + 0x100;
+    if (shcnt >= 0)
+        emit(k, (uint8_t)shcnt);
+    if (imm8)
+        emit(k, rnd() & 0xFF);
+    if (immz) {
+        uint32_t imm = rnd_operand();
+        unsigned n = size == 1 ? 1 : size == 2 ? 2 : 4;
+        for (unsigned b = 0; b < n; b++)
+            emit(k, (imm >> (8 * b)) & 0xFF);
+    }
+    k->mem = true;
+}
+
+/* Jcc (short and near), LOOPcc and JCXZ over a MOV: the taken or not
+ * taken path shows in CL (DL); every condition against random flags. */
+static void gen_jcc(Case *k, State *s)
+{
+    unsigned cc = rnd() & 15;
+    if (rnd() % 4 == 0) {
+        /* LOOPNE/LOOPE/LOOP/JCXZ, ECX or (67) CX, over MOV DL */
+        if (rnd() & 1)
+            emit(k, 0x67);
+        emit(k, 0xE0 + (rnd() & 3));
+        emit(k, 2);
+        emit(k, 0xB2);
+        emit(k, 0x5A);
+        if (rnd() & 1)
+            s->r[R_ECX] = (s->r[R_ECX] & ~0xFFFFu) | (rnd() % 3);
+        return;
+    }
+    if (rnd() & 1) {
+        emit(k, 0x70 | cc);
+        emit(k, 2);
+    } else {
+        emit(k, 0x0F);
+        emit(k, 0x80 | cc);
+        emit(k, 2); emit(k, 0); emit(k, 0); emit(k, 0);
+    }
+    emit(k, 0xB1);                  /* mov cl, 0x5A */
+    emit(k, 0x5A);
+}
+
 typedef void (*GenFn)(Case *, State *);
 static const struct { const char *name; GenFn fn; } classes[] = {
     { "alu", gen_alu }, { "shift", gen_shift }, { "muldiv", gen_muldiv },
     { "bit", gen_bit }, { "bcd", gen_bcd }, { "string", gen_string },
-    { "misc", gen_misc }, { "mem", gen_mem },
+    { "misc", gen_misc }, { "mem", gen_mem }, { "mem2", gen_mem2 }, { "jcc", gen_jcc },
 };
 
 static void dump(const char *what, const State *st)
@@ -561,7 +705,7 @@ static void run_class(gconstpointer data)
         classes[idx].fn(&k, &in);
         unsigned at = emit_case(&in, k.b, k.len);
         run_native(&nat);
-        run_interp(&in, at, &emu);
+        run_interp(&in, at, at + k.len, &emu);
         bool bad = nat.fault != emu.fault;
         if (!nat.fault && !bad) {
             for (int r = 0; r < 8; r++)

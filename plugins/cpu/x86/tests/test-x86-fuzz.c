@@ -4,6 +4,11 @@
  * and in 32-bit protected mode, against a plain RAM buffer. Every case
  * must end - in an exception handler's HLT, a shutdown, or the
  * instruction bound - without a host crash (run under ASan/UBSan).
+ *
+ * Slicing test: the same random programs on two CPUs, one run in one go
+ * and one cut into slices of a few instructions (as timer deadlines cut
+ * runs), must end in the very same state: registers, flags, EIP, the
+ * instruction count and memory.
  */
 #include "x86-cpu.h"
 
@@ -13,8 +18,9 @@ static X86Cpu cpu;
 
 static void bpage(void *o, uint64_t pa, uint8_t **rd, uint8_t **wr)
 {
+    uint8_t *base = o ? o : ram;
     if (pa < RAM_SIZE)
-        *rd = *wr = ram + pa;
+        *rd = *wr = base + pa;
     else
         *rd = *wr = NULL;
 }
@@ -31,7 +37,7 @@ static uint64_t clk(void *o) { return cpu.icount; }
 #define IDT 0x1000u
 #define CASE_LIMIT 256
 
-static void setup_tables(void)
+static void setup_tables_in(uint8_t *ram)
 {
     memset(ram, 0, 0x20000);
     ram[HLT_AT] = 0xF4;     /* hlt */
@@ -50,34 +56,44 @@ static void setup_tables(void)
     }
 }
 
-static void enter_mode(bool pm)
+static void setup_tables(void)
 {
-    x86_reset(&cpu);
-    x86_code_flush_all(&cpu);
+    setup_tables_in(ram);
+}
+
+static void enter_mode_cpu(X86Cpu *c, bool pm)
+{
+    x86_reset(c);
+    x86_code_flush_all(c);
     if (!pm) {
-        x86_seg_set_real(&cpu, S_CS, CODE >> 4);
-        cpu.eip = 0;
-        x86_seg_set_real(&cpu, S_SS, 0x7000);
-        cpu.r[R_ESP] = 0xFFFE;
-        cpu.idt_base = 0;
-        cpu.idt_limit = 0x3FF;
+        x86_seg_set_real(c, S_CS, CODE >> 4);
+        c->eip = 0;
+        x86_seg_set_real(c, S_SS, 0x7000);
+        c->r[R_ESP] = 0xFFFE;
+        c->idt_base = 0;
+        c->idt_limit = 0x3FF;
         return;
     }
-    cpu.cr0 |= CR0_PE;
-    cpu.gdt_base = GDT;
-    cpu.gdt_limit = 23;
-    cpu.idt_base = IDT;
-    cpu.idt_limit = 0x7FF;
+    c->cr0 |= CR0_PE;
+    c->gdt_base = GDT;
+    c->gdt_limit = 23;
+    c->idt_base = IDT;
+    c->idt_limit = 0x7FF;
     uint32_t lo, hi;
-    x86_read_desc(&cpu, 0x08, &lo, &hi);
-    x86_desc_to_seg(&cpu.seg[S_CS], 0x08, lo, hi);
-    x86_read_desc(&cpu, 0x10, &lo, &hi);
+    x86_read_desc(c, 0x08, &lo, &hi);
+    x86_desc_to_seg(&c->seg[S_CS], 0x08, lo, hi);
+    x86_read_desc(c, 0x10, &lo, &hi);
     for (int s = 0; s < 6; s++)
         if (s != S_CS)
-            x86_desc_to_seg(&cpu.seg[s], 0x10, lo, hi);
-    x86_update_mode(&cpu);
-    cpu.eip = CODE;
-    cpu.r[R_ESP] = 0x80000;
+            x86_desc_to_seg(&c->seg[s], 0x10, lo, hi);
+    x86_update_mode(c);
+    c->eip = CODE;
+    c->r[R_ESP] = 0x80000;
+}
+
+static void enter_mode(bool pm)
+{
+    enter_mode_cpu(&cpu, pm);
 }
 
 static void test_fuzz(void)
@@ -117,9 +133,75 @@ static void test_fuzz(void)
     g_free(ram);
 }
 
+/* Run c until `total` more instructions retired or it stops, in slices of
+ * 1 to `slice` instructions (0: in one go). */
+static int run_sliced(X86Cpu *c, uint64_t total, unsigned slice, GRand *rng)
+{
+    uint64_t end = c->icount + total;
+    int ret = X86_EXIT_LIMIT;
+    while (c->icount < end && ret == X86_EXIT_LIMIT) {
+        uint64_t lim = slice ? c->icount + 1 + g_rand_int_range(rng, 0, (gint32)slice) : end;
+        if (lim > end)
+            lim = end;
+        ret = x86_run(c, &lim, NULL);
+    }
+    return ret;
+}
+
+static void test_slices(void)
+{
+    static X86Cpu a, b;
+    X86Bus bus = { NULL, bpage, bread, bwrite, ioread, iowrite, intack, NULL };
+    uint8_t *ram_a = g_malloc0(RAM_SIZE), *ram_b = g_malloc0(RAM_SIZE);
+    bus.opaque = ram_a;
+    x86_init(&a, X86_MODEL_PPRO, &bus);
+    bus.opaque = ram_b;
+    x86_init(&b, X86_MODEL_PPRO, &bus);
+    GRand *rng = g_rand_new_with_seed(0x511CE5);
+    unsigned cases = g_test_slow() ? 20000 : 2000;
+    for (unsigned n = 0; n < cases; n++) {
+        memset(ram_a, 0, RAM_SIZE);
+        setup_tables_in(ram_a);
+        /* mostly plain ALU, moves, stack and short jumps, so that runs
+         * go on for a while rather than fault at once */
+        static const uint8_t pool[] = {
+            0x01, 0x03, 0x29, 0x31, 0x21, 0x09, 0x39, 0x85, 0x89, 0x8B, 0x40, 0x48,
+            0x50, 0x58, 0x05, 0x2D, 0x74, 0x75, 0xEB, 0xD1, 0xC1, 0x0F, 0xF7, 0x90,
+        };
+        uint8_t *code = ram_a + CODE;
+        for (unsigned k = 0; k < 256; k++)
+            code[k] = (k % 3 == 0) ? pool[g_rand_int_range(rng, 0, G_N_ELEMENTS(pool))]
+                                   : (uint8_t)g_rand_int(rng);
+        memcpy(ram_b, ram_a, RAM_SIZE);
+        bool pm = n & 1;
+        enter_mode_cpu(&a, pm);
+        enter_mode_cpu(&b, pm);
+        for (int r = 0; r < 8; r++)
+            if (r != R_ESP)
+                a.r[r] = b.r[r] = g_rand_int(rng) & 0x3FFF;
+        int ra = run_sliced(&a, 400, 0, rng);
+        int rb = run_sliced(&b, 400, 9, rng);
+        g_assert_cmpint(ra, ==, rb);
+        g_assert_cmpuint(a.icount, ==, b.icount);
+        g_assert_cmphex(a.eip, ==, b.eip);
+        g_assert_cmphex(x86_get_eflags(&a), ==, x86_get_eflags(&b));
+        for (int r = 0; r < 8; r++)
+            g_assert_cmphex(a.r[r], ==, b.r[r]);
+        for (int s = 0; s < 6; s++)
+            g_assert_cmphex(a.seg[s].sel, ==, b.seg[s].sel);
+        g_assert_true(memcmp(ram_a, ram_b, RAM_SIZE) == 0);
+    }
+    g_rand_free(rng);
+    x86_fini(&a);
+    x86_fini(&b);
+    g_free(ram_a);
+    g_free(ram_b);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/x86/fuzz/decoder", test_fuzz);
+    g_test_add_func("/x86/fuzz/slices", test_slices);
     return g_test_run();
 }
