@@ -15,6 +15,7 @@
 
 #include <tessera/types.h>
 #include <tessera/io.h>
+#include <tessera/device.h>
 
 G_BEGIN_DECLS
 
@@ -80,6 +81,21 @@ typedef struct TessPciIrqRouterOps {
     /* pirq 0..3 = PIRQA#..PIRQD#; level true = asserted. */
     void (*set_pirq)(TessDevice *router, unsigned pirq, bool level);
 } TessPciIrqRouterOps;
+
+/* Attach `dev` as a function of the PCI bus `bus_id` (NULL: the machine's
+ * pci-bus provider), realizing the bus first if needed. On success *bus
+ * and *ops are set for later calls (set_irq, config, detach). */
+static inline TessPciFunction *tess_pci_attach(TessDevice *dev, const char *bus_id, int devfn,
+                                               const TessPciFunctionInfo *info,
+                                               TessDevice **bus, const TessPciBusOps **ops,
+                                               GError **err)
+{
+    *bus = tess_device_find_provider(dev, TESS_IFACE_PCI_BUS, bus_id, err);
+    if (!*bus)
+        return NULL;
+    *ops = (const TessPciBusOps *)tess_device_interface(*bus, TESS_IFACE_PCI_BUS);
+    return (*ops)->attach(*bus, dev, devfn, info, err);
+}
 
 G_END_DECLS
 

@@ -200,11 +200,7 @@ static bool piix3_realize(TessDevice *dev, GError **err)
         .config_write = piix3_config_write,
     };
 
-    s->bus = tess_device_find_provider(dev, TESS_IFACE_PCI_BUS, bus_id, err);
-    if (!s->bus)
-        return false;
-    s->bus_ops = tess_device_interface(s->bus, TESS_IFACE_PCI_BUS);
-    s->fn = s->bus_ops->attach(s->bus, dev, (int)s->devfn, &info, err);
+    s->fn = tess_pci_attach(dev, bus_id, (int)s->devfn, &info, &s->bus, &s->bus_ops, err);
     if (!s->fn)
         return false;
     s->cfg = s->bus_ops->config(s->fn);
