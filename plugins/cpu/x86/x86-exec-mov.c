@@ -321,6 +321,19 @@ static inline uint32_t rep_begin(X86Cpu *c, const X86Insn *i)
     return n;
 }
 
+/* CMPS/SCAS: count one iteration and apply REPE (rep 1: stop unless
+ * equal) or REPNE (rep 2: stop when equal); the iterations left. */
+static inline uint32_t rep_next_cond(X86Cpu *c, const X86Insn *i, uint32_t n, bool equal)
+{
+    if (!i->rep)
+        return 0;
+    n--;
+    setcnt(c, i, n);
+    if ((i->rep == 1 && !equal) || (i->rep == 2 && equal))
+        return 0;
+    return n;
+}
+
 static inline void rep_end(X86Cpu *c, const X86Insn *i, uint32_t left)
 {
     if (i->rep && left) {
@@ -490,15 +503,7 @@ X86_H(h_cmps)
         cmp_set(c, a, b, size);
         addidx(c, i, R_ESI, d);
         addidx(c, i, R_EDI, d);
-        if (i->rep) {
-            n--;
-            setcnt(c, i, n);
-            bool z = a == b;
-            if ((i->rep == 1 && !z) || (i->rep == 2 && z))
-                n = 0;
-        } else {
-            n = 0;
-        }
+        n = rep_next_cond(c, i, n, a == b);
         if (c->brk && n)
             break;      /* a data breakpoint: trap after this iteration */
     }
@@ -516,15 +521,7 @@ X86_H(h_scas)
         uint32_t b = x86_ld(c, S_ES, c->r[R_EDI] & m, size);
         cmp_set(c, a, b, size);
         addidx(c, i, R_EDI, d);
-        if (i->rep) {
-            n--;
-            setcnt(c, i, n);
-            bool z = a == b;
-            if ((i->rep == 1 && !z) || (i->rep == 2 && z))
-                n = 0;
-        } else {
-            n = 0;
-        }
+        n = rep_next_cond(c, i, n, a == b);
         if (c->brk && n)
             break;      /* a data breakpoint: trap after this iteration */
     }
