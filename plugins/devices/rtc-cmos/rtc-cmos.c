@@ -574,7 +574,7 @@ static void rtc_config_bytes(Rtc *r)
     uint64_t above = tess_machine_ram_size(m) > below ? tess_machine_ram_size(m) - below : 0;
     uint8_t *c = r->cmos;
 
-    c[0x14] = 0x06;                 /* equipment: FPU, PS/2 mouse, EGA/VGA, no floppies */
+    c[0x14] = 0x04;                 /* equipment: PS/2 mouse, EGA/VGA, no floppies, no FPU (the CPUs have none yet) */
     c[0x15] = 640 & 0xFF;           /* base memory in KiB */
     c[0x16] = 640 >> 8;
     uint64_t ext = below > 0x100000 ? (below - 0x100000) / 1024 : 0;
