@@ -116,26 +116,7 @@ gdt_end:
 
 [bits 32]
 ; ---- exception stubs: record vector, error code, EIP, CS; resume at RESUME
-%macro STUB 1
-stub_%1:
-%if %1 != 8 && (%1 < 10 || %1 > 14) && %1 != 17
-    push 0
-%endif
-    push %1
-    jmp stub_common
-%endmacro
-%assign v 0
-%rep 32
-STUB v
-%assign v v+1
-%endrep
-
-stubs:
-%assign v 0
-%rep 32
-    dd stub_ %+ v + ROMBASE
-%assign v v+1
-%endrep
+EXCEPTION_STUBS
 
 stub_common:
     push eax
