@@ -212,6 +212,63 @@ typedef struct X86Jc {
 #define MSR_MTRRCAP      0x0FE
 #define MSR_MTRR_DEF     0x2FF
 
+/* CPUID.1 feature bits (SDM vol. 2A, CPUID, table 3-11). A model's
+ * X86Cpu.feat_edx / feat_ecx hold exactly what the interpreter
+ * implements for it; instruction handlers test these, never the model. */
+#define CPUID_FPU   (1u << 0)
+#define CPUID_VME   (1u << 1)
+#define CPUID_DE    (1u << 2)
+#define CPUID_PSE   (1u << 3)
+#define CPUID_TSC   (1u << 4)
+#define CPUID_MSR   (1u << 5)
+#define CPUID_PAE   (1u << 6)
+#define CPUID_MCE   (1u << 7)
+#define CPUID_CX8   (1u << 8)
+#define CPUID_APIC  (1u << 9)
+#define CPUID_SEP   (1u << 11)
+#define CPUID_MTRR  (1u << 12)
+#define CPUID_PGE   (1u << 13)
+#define CPUID_MCA   (1u << 14)
+#define CPUID_CMOV  (1u << 15)
+#define CPUID_PAT   (1u << 16)
+#define CPUID_PSE36 (1u << 17)
+#define CPUID_CLFSH (1u << 19)
+#define CPUID_MMX   (1u << 23)
+#define CPUID_FXSR  (1u << 24)
+#define CPUID_SSE   (1u << 25)
+#define CPUID_SSE2  (1u << 26)
+#define CPUID_SS    (1u << 27)
+/* CPUID.80000001h EDX */
+#define CPUID_EXT_NX (1u << 20)
+
+/* x87 register file (SDM vol. 1, 8.1). Physical registers R0-R7 in the
+ * 80-bit extended format; ST(i) is r[(top + i) & 7]. MMX register MMi is
+ * r[i].mant (SDM vol. 1, 9.5: an MMX write sets r[i].se to 0xFFFF, TOP to
+ * 0 and the tag to valid). tw is the full two-bit tag word as FSTENV
+ * stores it (00 valid, 01 zero, 10 special, 11 empty); sw holds every
+ * status-word bit but TOP, which lives in top. */
+typedef struct X86F80 {
+    uint64_t mant;          /* explicit integer bit 63 */
+    uint16_t se;            /* sign << 15 | biased exponent */
+} X86F80;
+
+typedef struct X86Fpu {
+    X86F80 r[8];
+    uint16_t cw, sw, tw;
+    uint8_t top;
+    uint16_t fop;           /* last non-control opcode, 11 bits */
+    uint16_t fcs, fds;      /* last instruction / operand selectors */
+    uint32_t fip, fdp;      /* last instruction / operand offsets */
+} X86Fpu;
+
+/* SSE registers (SDM vol. 1, 10.2). */
+typedef union X86Xmm {
+    uint8_t b[16];
+    uint16_t w[8];
+    uint32_t d[4];
+    uint64_t q[2];
+} X86Xmm;
+
 struct X86Cpu {
     /* architectural state; r[8] is a constant zero (EA_NONE) */
     uint32_t r[9];
@@ -239,6 +296,14 @@ struct X86Cpu {
 
     X86Model model;
     uint32_t mhz;
+    uint32_t feat_edx, feat_ecx;    /* CPUID.1 EDX/ECX of the model */
+    uint32_t feat_ext_edx;          /* CPUID.80000001h EDX */
+
+    /* x87 / MMX / SSE state */
+    X86Fpu fpu;
+    X86Xmm xmm[8];
+    uint32_t mxcsr;
+    uint64_t efer;                  /* IA32_EFER (NXE) where the model has NX */
 
     /* inputs */
     bool intr, nmi_pending, nmi_blocked;

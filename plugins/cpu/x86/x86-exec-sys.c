@@ -362,18 +362,16 @@ void x86_cpuid(X86Cpu *c)
             switch (c->model) {
             case X86_MODEL_486:
                 a = 0x0422;   /* family 4 model 2 (486SX) */
-                d = 0;
                 break;
             case X86_MODEL_PENTIUM:
                 a = 0x052C;   /* family 5 model 2 (P54C) */
-                d = (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8);
                 break;
             default:
                 a = 0x0619;   /* family 6 model 1 stepping 9 */
-                d = (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8)
-                  | (1u << 11) | (1u << 12) | (1u << 13) | (1u << 15);
                 break;
             }
+            d = c->feat_edx;
+            cc = c->feat_ecx;
         }
         if (leaf == 2) {
             a = 0x03020101;

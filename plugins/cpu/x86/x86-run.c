@@ -504,6 +504,19 @@ void x86_init(X86Cpu *c, X86Model model, const X86Bus *bus)
     c->model = model;
     c->bus = *bus;
     c->mhz = model == X86_MODEL_486 ? 66 : model == X86_MODEL_PENTIUM ? 100 : 200;
+    /* What each model implements today; the CPUID leaf 1 EDX reports these. */
+    switch (model) {
+    case X86_MODEL_486:
+        c->feat_edx = 0;
+        break;
+    case X86_MODEL_PENTIUM:
+        c->feat_edx = CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8;
+        break;
+    default:
+        c->feat_edx = CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8
+                    | CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_CMOV;
+        break;
+    }
     c->bhash = g_new0(X86Block *, 1u << BLK_HASH_BITS);
     c->arena = g_malloc(BLK_ARENA);
     c->jc = g_new0(X86Jc, JC_SIZE);
