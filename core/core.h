@@ -191,6 +191,9 @@ typedef struct TessControl TessControl;
 TessControl *tess_control_new(const char *path, GPtrArray *machines, GError **err);
 void tess_control_free(TessControl *c);
 void tess_command_release_owner(TessMachine *m, TessDevice *owner);
+
+/* ---- network ports (net.c) ---------------------------------------------- */
+void tess_net_release_owner(TessMachine *m, TessDevice *owner);
 /* Run one request line against the machines; returns the reply line. */
 char *tess_control_handle_line(GPtrArray *machines, const char *line);
 
@@ -238,6 +241,7 @@ struct TessMachine {
     bool start_paused;
     double rt_ipns;                 /* realtime: measured instructions per ns */
     GPtrArray *commands;            /* TessCommand *, added by devices */
+    GPtrArray *net_ports;           /* TessNetPort *, opened by NICs (net.c) */
     void (*on_stop)(TessMachine *m, int status, void *data);   /* machine thread */
     void *on_stop_data;
 };

@@ -34,6 +34,7 @@ TessMachine *tess_machine_new_empty(TessRegistry *reg, const char *name,
     m->devices = g_ptr_array_new();
     m->by_id = g_hash_table_new(g_str_hash, g_str_equal);
     m->chardevs = g_ptr_array_new();
+    m->net_ports = g_ptr_array_new();
     m->pio = tess_pio_map_new();
     m->mem = tess_mem_map_new(m);
     m->clock = tess_clock_new(m, m->opts.deterministic, m->opts.ns_per_insn);
@@ -66,6 +67,7 @@ void tess_machine_free(TessMachine *m)
     g_async_queue_unref(m->requests);
     g_ptr_array_unref(m->devices);
     g_ptr_array_unref(m->chardevs);
+    g_ptr_array_unref(m->net_ports);
     if (m->commands)
         g_ptr_array_unref(m->commands);
     g_hash_table_unref(m->by_id);

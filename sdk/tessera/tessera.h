@@ -25,5 +25,6 @@
 #include <tessera/block.h>
 #include <tessera/display.h>
 #include <tessera/fwcfg.h>
+#include <tessera/net.h>
 
 #endif
