@@ -274,6 +274,7 @@ static void check_new_ss(X86Cpu *c, uint16_t ss, int dpl, uint32_t *lo, uint32_t
 typedef struct {
     X86Seg s;
     uint32_t sp;
+    uint32_t esp_hi;        /* ESP bits 31-16 a 16-bit stack keeps */
     bool s32;
     bool user;
 } StackCtx;
@@ -294,6 +295,7 @@ static void sc_init_cur(X86Cpu *c, StackCtx *k)
     k->s = c->seg[S_SS];
     k->s32 = c->ss32;
     k->sp = x86_sp(c);
+    k->esp_hi = c->r[R_ESP] & 0xFFFF0000u;
     k->user = c->cpl == 3;
 }
 
@@ -302,7 +304,7 @@ static void sc_commit(X86Cpu *c, StackCtx *k)
     if (k->s32)
         c->r[R_ESP] = k->sp;
     else
-        c->r[R_ESP] = (c->r[R_ESP] & 0xFFFF0000u) | (k->sp & 0xFFFF);
+        c->r[R_ESP] = k->esp_hi | (k->sp & 0xFFFF);
 }
 
 static void make_stackctx(X86Cpu *c, StackCtx *k, uint16_t ss, uint32_t lo,
@@ -316,6 +318,8 @@ static void make_stackctx(X86Cpu *c, StackCtx *k, uint16_t ss, uint32_t lo,
     c->seg[S_SS] = save;
     k->s32 = hi & D_DB;
     k->sp = k->s32 ? esp : (esp & 0xFFFF);
+    /* SS:ESP come whole from the TSS; a 16-bit stack then moves SP only */
+    k->esp_hi = esp & 0xFFFF0000u;
     k->user = dpl == 3;
 }
 
@@ -630,7 +634,7 @@ static uint32_t iret_flag_mask(X86Cpu *c, bool o32)
 {
     uint32_t m = F_ARITH | F_TF | F_DF | F_NT;
     if (o32)
-        m |= F_RF | F_AC | (c->model != X86_MODEL_486 || x86_has_cpuid(c) ? F_ID : 0);
+        m |= F_RF | F_AC | (x86_has_cpuid(c) ? F_ID : 0);
     if (c->cpl <= (int)((c->eflags & F_IOPL) >> 12))
         m |= F_IF;
     if (c->cpl == 0) {
