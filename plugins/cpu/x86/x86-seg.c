@@ -274,7 +274,6 @@ static void check_new_ss(X86Cpu *c, uint16_t ss, int dpl, uint32_t *lo, uint32_t
 typedef struct {
     X86Seg s;
     uint32_t sp;
-    uint32_t esp_hi;        /* ESP bits 31-16 a 16-bit stack keeps */
     bool s32;
     bool user;
 } StackCtx;
@@ -295,7 +294,6 @@ static void sc_init_cur(X86Cpu *c, StackCtx *k)
     k->s = c->seg[S_SS];
     k->s32 = c->ss32;
     k->sp = x86_sp(c);
-    k->esp_hi = c->r[R_ESP] & 0xFFFF0000u;
     k->user = c->cpl == 3;
 }
 
@@ -304,7 +302,7 @@ static void sc_commit(X86Cpu *c, StackCtx *k)
     if (k->s32)
         c->r[R_ESP] = k->sp;
     else
-        c->r[R_ESP] = k->esp_hi | (k->sp & 0xFFFF);
+        c->r[R_ESP] = (c->r[R_ESP] & 0xFFFF0000u) | (k->sp & 0xFFFF);
 }
 
 static void make_stackctx(X86Cpu *c, StackCtx *k, uint16_t ss, uint32_t lo,
@@ -318,8 +316,6 @@ static void make_stackctx(X86Cpu *c, StackCtx *k, uint16_t ss, uint32_t lo,
     c->seg[S_SS] = save;
     k->s32 = hi & D_DB;
     k->sp = k->s32 ? esp : (esp & 0xFFFF);
-    /* SS:ESP come whole from the TSS; a 16-bit stack then moves SP only */
-    k->esp_hi = esp & 0xFFFF0000u;
     k->user = dpl == 3;
 }
 
