@@ -188,8 +188,9 @@ bool x86_load_pdptes(X86Cpu *c, uint32_t cr3)
         if ((p[k] & PTE_P) && (p[k] & PDPTE_RSVD))
             return false;
     }
+    /* (the callers flush the TLB as the instruction does: MOV CR3 keeps
+     * global pages) */
     memcpy(c->pdpte, p, sizeof(p));
-    x86_tlb_flush(c);
     return true;
 }
 
