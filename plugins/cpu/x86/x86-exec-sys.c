@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * System instructions: descriptor-table and task registers, control and
- * debug registers, LAR/LSL/VERR/VERW/ARPL, CPUID, MSRs, TSC,
- * SYSENTER/SYSEXIT (SDM vol. 2 and vol. 3 chapters 2, 17 and 18;
- * CPUID values per model from the Intel processor identification note,
- * AP-485).
+ * debug registers, LAR/LSL/VERR/VERW/ARPL, MSRs, TSC, SYSENTER/SYSEXIT
+ * (SDM vol. 2 and vol. 3 chapters 2, 17 and 18; MSRs per family from
+ * vol. 4). CPUID and the models are x86-model.c's.
  */
 #include "x86-ops.h"
 
