@@ -3,7 +3,7 @@
 ; reached by JMP, CALL and IRET; task gates in the IDT, for INT n and for
 ; an exception whose error code lands on the new task's stack; conforming
 ; code segments (direct far CALL/JMP, as data, through an interrupt gate);
-; SYSENTER/SYSEXIT on the Pentium Pro and #UD for them on earlier parts.
+; SYSENTER/SYSEXIT where CPUID reports SEP and #UD for them elsewhere.
 ; Layouts and rules: SDM vol. 3, 5.8 (conforming), 7.2-7.7 (tasks, figure
 ; 7-11 for the 16-bit TSS), vol. 2 SYSENTER/SYSEXIT.
     org 0
@@ -418,14 +418,12 @@ ring3_after_jmp:
     mov dword [SE_NEXT], sysenter_part + ROMBASE
     call CGATE:0
 
-    ; ---- SYSENTER / SYSEXIT: Pentium Pro only
+    ; ---- SYSENTER / SYSEXIT where CPUID reports SEP (the P6 and later)
 sysenter_part:
     mov eax, 1
     cpuid
-    shr eax, 8
-    and eax, 0x0F
-    cmp eax, 6
-    je .ppro
+    test edx, 1 << 11
+    jnz .ppro
     EXPECT32 .u1
     sysenter
 .u1:

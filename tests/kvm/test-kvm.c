@@ -421,6 +421,8 @@ static void test_models(void)
         return;
     static const struct { const char *model; uint32_t sig; bool p6_msrs; } cases[] = {
         { "486", 0x0422, false }, { "pentium", 0x052C, false }, { "pentium-pro", 0x0619, true },
+        { "pentium-mmx", 0x0543, false }, { "pentium2", 0x0652, true },
+        { "pentium3", 0x0683, true }, { "pentium4", 0x0F41, true },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autoptr(GError) err = NULL;

@@ -23,7 +23,11 @@
 
 #define KVM_MAX_MSRS        TESS_CPU_STATE_MSRS
 
-typedef enum { KVM_MODEL_486, KVM_MODEL_PENTIUM, KVM_MODEL_PPRO } KvmModel;
+/* In the order of the x86 interpreter's models, whose names they take. */
+typedef enum {
+    KVM_MODEL_486, KVM_MODEL_PENTIUM, KVM_MODEL_PPRO, KVM_MODEL_PMMX, KVM_MODEL_P2,
+    KVM_MODEL_P3, KVM_MODEL_P4, KVM_MODEL_COUNT
+} KvmModel;
 typedef enum { KVM_VENDOR_MODEL, KVM_VENDOR_HOST } KvmVendor;
 
 typedef struct KvmSlot {

@@ -48,7 +48,10 @@
 #define sigev_notify_thread_id _sigev_un._tid
 #endif
 
-static const char *const kvm_models[] = { "486", "pentium", "pentium-pro", NULL };
+static const char *const kvm_models[] = {
+    "486", "pentium", "pentium-pro", "pentium-mmx", "pentium2", "pentium3", "pentium4", NULL
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(kvm_models) == KVM_MODEL_COUNT + 1);
 static const char *const kvm_vendors[] = { "model", "host", NULL };
 
 static int64_t host_ns(void)

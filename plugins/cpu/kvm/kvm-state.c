@@ -25,33 +25,48 @@
 #define CPUID_PSE   (1u << 3)
 #define CPUID_TSC   (1u << 4)
 #define CPUID_MSR   (1u << 5)
+#define CPUID_PAE   (1u << 6)
+#define CPUID_MCE   (1u << 7)
 #define CPUID_CX8   (1u << 8)
 #define CPUID_SEP   (1u << 11)
 #define CPUID_MTRR  (1u << 12)
 #define CPUID_PGE   (1u << 13)
 #define CPUID_CMOV  (1u << 15)
+#define CPUID_PAT   (1u << 16)
+#define CPUID_PSE36 (1u << 17)
 
 typedef struct {
+    const char *name;
     uint32_t signature;     /* CPUID.1:EAX: family, model, stepping */
     uint32_t edx;           /* CPUID.1:EDX */
     uint32_t max_leaf;
     uint32_t leaf2_eax, leaf2_edx;      /* cache descriptors (max_leaf 2) */
 } ModelInfo;
 
-static const ModelInfo models[] = {
-    [KVM_MODEL_486] = { 0x0422, 0, 1, 0, 0 },
-    [KVM_MODEL_PENTIUM] = { 0x052C, CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8,
-                            1, 0, 0 },
-    [KVM_MODEL_PPRO] = { 0x0619, CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8 |
-                         CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_CMOV,
-                         2, 0x03020101, 0x0C040880 },
+#define P5_FEATURES (CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_MCE | CPUID_CX8)
+#define P6_FEATURES (P5_FEATURES | CPUID_PAE | CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_CMOV)
+/* (the interpreter's pentium4 also has the extended leaves: NX and its
+ * brand string; these leaves are not set here) */
+static const ModelInfo models[KVM_MODEL_COUNT] = {
+    [KVM_MODEL_486] = { "486", 0x0422, 0, 1, 0, 0 },
+    [KVM_MODEL_PENTIUM] = { "pentium", 0x052C, P5_FEATURES, 1, 0, 0 },
+    [KVM_MODEL_PPRO] = { "pentium-pro", 0x0619, P6_FEATURES, 2, 0x03020101, 0x06040A42 },
+    [KVM_MODEL_PMMX] = { "pentium-mmx", 0x0543, P5_FEATURES, 1, 0, 0 },
+    [KVM_MODEL_P2] = { "pentium2", 0x0652, P6_FEATURES | CPUID_PAT | CPUID_PSE36,
+                       2, 0x03020101, 0x0C040843 },
+    [KVM_MODEL_P3] = { "pentium3", 0x0683, P6_FEATURES | CPUID_PAT | CPUID_PSE36,
+                       2, 0x03020101, 0x0C040882 },
+    [KVM_MODEL_P4] = { "pentium4", 0x0F41, P6_FEATURES | CPUID_PAT | CPUID_PSE36,
+                       2, 0x605B5001, 0x007C7040 },
 };
 
 /* MSRs carried in TessCpuState and reset with the vCPU, with the models
  * that have them (bit per KvmModel). The TSC is listed for every model
  * because KVM's guest always has one and save/restore needs it. */
-#define M_ALL  0x7u
-#define M_P6   (1u << KVM_MODEL_PPRO)
+#define M_ALL  ((1u << KVM_MODEL_COUNT) - 1)
+#define M_P6   ((1u << KVM_MODEL_PPRO) | (1u << KVM_MODEL_P2) | (1u << KVM_MODEL_P3) \
+                | (1u << KVM_MODEL_P4))
+#define M_PAT  ((1u << KVM_MODEL_P2) | (1u << KVM_MODEL_P3) | (1u << KVM_MODEL_P4))
 static const struct { uint32_t index; unsigned models; } msr_list[] = {
     { 0x010, M_ALL },                                   /* IA32_TIME_STAMP_COUNTER */
     { 0x174, M_P6 }, { 0x175, M_P6 }, { 0x176, M_P6 },  /* IA32_SYSENTER_CS/ESP/EIP */
@@ -63,6 +78,7 @@ static const struct { uint32_t index; unsigned models; } msr_list[] = {
     { 0x250, M_P6 }, { 0x258, M_P6 }, { 0x259, M_P6 },                    /* fixed ranges */
     { 0x268, M_P6 }, { 0x269, M_P6 }, { 0x26A, M_P6 }, { 0x26B, M_P6 },
     { 0x26C, M_P6 }, { 0x26D, M_P6 }, { 0x26E, M_P6 }, { 0x26F, M_P6 },
+    { 0x277, M_PAT },                                   /* IA32_PAT */
 };
 #define MSR_TSC 0x10u
 
@@ -140,9 +156,7 @@ bool kvm_setup_cpuid(KvmCpu *d, GError **err)
     }
     if (mi->edx & ~e[1].edx)
         g_message("%s: this host's KVM lacks CPUID.1:EDX features 0x%x of model %s",
-                  d->dev.id, mi->edx & ~e[1].edx,
-                  d->model == KVM_MODEL_486 ? "486" :
-                  d->model == KVM_MODEL_PENTIUM ? "pentium" : "pentium-pro");
+                  d->dev.id, mi->edx & ~e[1].edx, mi->name);
     d->signature = mi->signature;
     if (!vcpu_ioctl(d, KVM_SET_CPUID2, c, "KVM_SET_CPUID2", err))
         return false;

@@ -82,6 +82,11 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_LDTR, S_TR, S_NONE = 15 };
 #define CR4_MCE 0x040u
 #define CR4_PGE 0x080u
 #define CR4_PCE 0x100u
+#define CR4_OSFXSR     0x200u
+#define CR4_OSXMMEXCPT 0x400u
+
+/* IA32_EFER (SDM vol. 4, table 2-2) */
+#define EFER_NXE 0x800u
 
 /* Exception vectors */
 enum {
@@ -105,7 +110,45 @@ enum {
 #define D_RW     0x00000200u    /* code: readable, data: writable */
 #define D_ACC    0x00000100u
 
-typedef enum { X86_MODEL_486, X86_MODEL_PENTIUM, X86_MODEL_PPRO } X86Model;
+/* Processor models, in the order of the plugin's model property. */
+typedef enum {
+    X86_MODEL_486, X86_MODEL_PENTIUM, X86_MODEL_PPRO, X86_MODEL_PMMX,
+    X86_MODEL_P2, X86_MODEL_P3, X86_MODEL_P4, X86_MODEL_COUNT
+} X86Model;
+
+/* What a model is (x86-model.c): the real part's identification and
+ * feature bits; X86Cpu.feat_* keep those the interpreter implements. */
+#define X86_HAS_CR4   0x01u     /* CR4 exists (Pentium and later) */
+#define X86_HAS_RDPMC 0x02u     /* RDPMC (Pentium MMX, P6, Pentium 4) */
+#define X86_HAS_NOPL  0x04u     /* 0F 1F multi-byte NOP (P6 and later) */
+typedef struct X86ModelInfo {
+    const char *name;           /* the plugin's model property value */
+    const char *part;           /* the real part it is, for humans */
+    uint32_t signature;         /* CPUID.1 EAX, and EDX after reset */
+    uint32_t brand_index;       /* CPUID.1 EBX bits 7-0 */
+    uint32_t mhz;               /* TSC rate */
+    uint32_t edx, ecx;          /* CPUID.1 features of the real part */
+    uint32_t ext_edx;           /* CPUID.80000001h EDX of the real part */
+    uint32_t max_leaf;          /* CPUID.0 EAX */
+    uint32_t max_ext;           /* CPUID.80000000h EAX, 0: no extended leaves */
+    uint32_t leaf2[4];          /* cache and TLB descriptors (EAX-EDX) */
+    uint32_t l2_ext;            /* CPUID.80000006h ECX */
+    uint32_t addr_sizes;        /* CPUID.80000008h EAX */
+    const char *brand;          /* brand string (80000002h-80000004h) or NULL */
+    uint32_t platform_id;       /* IA32_PLATFORM_ID bits 52-50 */
+    uint32_t flags;             /* X86_HAS_* */
+} X86ModelInfo;
+extern const X86ModelInfo x86_model_info[X86_MODEL_COUNT];
+
+/* CPUID feature bits the interpreter implements: a model reports the
+ * bits of its real part that are in these (the FPU, MMX, FXSR, SSE and
+ * SSE2 join when their execution units do; VME, APIC, MCA, CLFSH, the
+ * thermal and hyper-threading bits are not modelled). */
+#define X86_IMPL_EDX (CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE      \
+                      | CPUID_MCE | CPUID_CX8 | CPUID_SEP | CPUID_MTRR | CPUID_PGE  \
+                      | CPUID_CMOV | CPUID_PAT | CPUID_PSE36)
+#define X86_IMPL_ECX 0u
+#define X86_IMPL_EXT_EDX CPUID_EXT_NX
 
 typedef struct X86Seg {
     uint32_t base, limit;
@@ -162,9 +205,15 @@ struct X86Insn {
 typedef struct X86Tlb {
     uint32_t rtag, wtag;    /* linear page, or 1: no entry */
     uint32_t rwtag;         /* linear page when reads and writes share one host page */
-    uint32_t pphys;         /* physical page (for the code cache) */
+    uint32_t pphys;         /* physical page (for the code cache) | TLBF_* */
     uintptr_t radd, wadd;   /* host = linear + add */
 } X86Tlb;
+/* Flags of an entry, in the low bits of pphys: a global page (kept by
+ * MOV CR3 with CR4.PGE), part of a large page (INVLPG drops all of its
+ * entries), not executable (fetches walk, and fault). */
+#define TLBF_G  0x1u
+#define TLBF_L  0x2u
+#define TLBF_NX 0x4u
 
 /* Decoded code: blocks of up to BLK_MAX instructions that end at a control
  * transfer or the end of a page, allocated from an arena and found by
@@ -211,6 +260,13 @@ typedef struct X86Jc {
 #define MSR_SYSENTER_EIP 0x176
 #define MSR_MTRRCAP      0x0FE
 #define MSR_MTRR_DEF     0x2FF
+#define MSR_PLATFORM_ID  0x017
+#define MSR_BIOS_SIGN_ID 0x08B
+#define MSR_MISC_ENABLE  0x1A0
+#define MSR_PAT          0x277
+#define MSR_EFER         0xC0000080u
+#define MISC_ENABLE_XD_DISABLE (1ull << 34)
+#define PAT_DEFAULT      0x0007040600070406ull
 
 /* CPUID.1 feature bits (SDM vol. 2A, CPUID, table 3-11). A model's
  * X86Cpu.feat_edx / feat_ecx hold exactly what the interpreter
@@ -280,8 +336,8 @@ struct X86Cpu {
     uint32_t cr0, cr2, cr3, cr4;
     uint32_t dr[8];
     /* DR7 decoded (x86_dr_update): enabled breakpoints by kind, bit n =
-     * DRn; db_trap: a data or I/O breakpoint matched, #DB after the
-     * instruction (SDM vol. 3, 17.2) */
+     * DRn; db_trap: a single-step, data or I/O breakpoint trap is due,
+     * #DB after the instruction (SDM vol. 3, 17.2) */
     uint8_t dbp_insn, dbp_data, dbp_io;
     bool db_trap;
     bool rf_loaded;         /* the instruction set RF (IRET): keep it */
@@ -304,6 +360,10 @@ struct X86Cpu {
     X86Xmm xmm[8];
     uint32_t mxcsr;
     uint64_t efer;                  /* IA32_EFER (NXE) where the model has NX */
+    const X86ModelInfo *mi;
+    uint64_t pdpte[4];              /* PAE PDPTE registers (SDM vol. 3, 4.4.1) */
+    uint64_t pat;                   /* IA32_PAT: reads back, no effect */
+    uint64_t misc_enable;           /* IA32_MISC_ENABLE (Pentium 4) */
 
     /* inputs */
     bool intr, nmi_pending, nmi_blocked;
@@ -511,6 +571,14 @@ void x86_interrupt(X86Cpu *c, int vec, int kind, bool has_err, uint32_t err,
 /* ---- memory (x86-mem.c) ---------------------------------------------- */
 void x86_tlb_flush(X86Cpu *c);
 void x86_tlb_flush_page(X86Cpu *c, uint32_t lin);
+void x86_tlb_flush_nonglobal(X86Cpu *c);   /* MOV CR3 */
+/* Load the PAE PDPTE registers from CR3 = cr3; false (nothing loaded)
+ * when a present one has reserved bits set: the caller raises #GP. */
+bool x86_load_pdptes(X86Cpu *c, uint32_t cr3);
+X86_INLINE bool x86_pae_paging(uint32_t cr0, uint32_t cr4)
+{
+    return (cr0 & CR0_PG) && (cr4 & CR4_PAE);
+}
 void x86_update_mode(X86Cpu *c);    /* after CR0/EFLAGS.VM/CS changes */
 /* Translate a linear address; raises #PF. acc: 0 read, 1 write, 2 fetch. */
 uint64_t x86_translate(X86Cpu *c, uint32_t lin, int acc, bool user);
@@ -765,6 +833,13 @@ void x86_dbp_io(X86Cpu *c, uint32_t port, unsigned size);
 unsigned x86_decode(const uint8_t *buf, unsigned avail, bool code32, X86Insn *i);
 
 void x86_init(X86Cpu *c, X86Model model, const X86Bus *bus);
+/* Become model: identification, features, MSR set (x86-model.c). */
+void x86_set_model(X86Cpu *c, X86Model model);
+/* CPUID family: 4, 5, 6 (P6) or 15 (Pentium 4). */
+X86_INLINE unsigned x86_family(const X86Cpu *c)
+{
+    return (c->mi->signature >> 8) & 0xF;
+}
 void x86_fini(X86Cpu *c);
 void x86_reset(X86Cpu *c);
 enum { X86_EXIT_LIMIT, X86_EXIT_HALTED, X86_EXIT_SHUTDOWN };

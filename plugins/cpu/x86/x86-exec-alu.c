@@ -616,7 +616,7 @@ X86_H(h_setcc)
 
 X86_H(h_cmov)
 {
-    if (c->model != X86_MODEL_PPRO)
+    if (!(c->feat_edx & CPUID_CMOV))
         x86_ud(c);
     unsigned size = x86_osize(i);
     uint32_t v = x86_rm_read(c, i, size);
@@ -650,7 +650,7 @@ X86_H(h_xadd)
 
 X86_H(h_cmpxchg8b)
 {
-    if (c->model == X86_MODEL_486 || i->mod == 3 || i->reg != 1)
+    if (!(c->feat_edx & CPUID_CX8) || i->mod == 3 || i->reg != 1)
         x86_ud(c);
     uint32_t ea = x86_ea(c, i);
     uint32_t ea2 = i->a32 ? ea + 4 : ((ea + 4) & 0xFFFF);

@@ -192,9 +192,11 @@ X86_H(h_pop_sreg)
 {
     unsigned size = x86_osize(i);
     uint32_t sp = x86_sp(c);
+    bool s32 = c->ss32;     /* POP SS: the increment uses the old stack's size */
     uint16_t v = (uint16_t)x86_ld(c, S_SS, sp, 2);
     x86_load_seg(c, i->reg, v);
-    x86_set_sp(c, sp + size);
+    sp += size;
+    c->r[R_ESP] = s32 ? sp : (c->r[R_ESP] & 0xFFFF0000u) | (sp & 0xFFFF);
 }
 
 X86_H(h_pusha)
@@ -266,7 +268,9 @@ X86_H(h_enter)
     uint32_t bp = c->ss32 ? c->r[R_EBP] : (c->r[R_EBP] & 0xFFFF);
     sp = (sp - size) & m;
     x86_st(c, S_SS, sp, x86_getreg(c, R_EBP, size), size);
-    uint32_t frame = sp;
+    /* FrameTemp is ESP after the push: on a 16-bit stack its upper half
+     * is that of ESP, which a 32-bit ENTER copies into EBP */
+    uint32_t frame = c->ss32 ? sp : (c->r[R_ESP] & 0xFFFF0000u) | sp;
     if (level > 0) {
         for (unsigned k = 1; k < level; k++) {
             bp = (bp - size) & m;

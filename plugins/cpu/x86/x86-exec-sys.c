@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * System instructions: descriptor-table and task registers, control and
- * debug registers, LAR/LSL/VERR/VERW/ARPL, CPUID, MSRs, TSC,
- * SYSENTER/SYSEXIT (SDM vol. 2 and vol. 3 chapters 2, 17 and 18;
- * CPUID values per model from the Intel processor identification note,
- * AP-485).
+ * debug registers, LAR/LSL/VERR/VERW/ARPL, MSRs, TSC, SYSENTER/SYSEXIT
+ * (SDM vol. 2 and vol. 3 chapters 2, 17 and 18; MSRs per family from
+ * vol. 4). CPUID and the models are x86-model.c's.
  */
 #include "x86-ops.h"
 
@@ -216,6 +215,11 @@ void x86_write_cr0(X86Cpu *c, uint32_t v)
     if ((v & CR0_NW) && !(v & CR0_CD))
         x86_gp(c, 0);
     uint32_t old = c->cr0;
+    /* PAE paging from now on, and PG, CD or NW changes: the PDPTEs load
+     * (SDM vol. 3, 4.4.1) */
+    if (x86_pae_paging(v, c->cr4) && ((old ^ v) & (CR0_PG | CR0_CD | CR0_NW))
+        && !x86_load_pdptes(c, c->cr3))
+        x86_gp(c, 0);
     c->cr0 = v;
     if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE))
         x86_tlb_flush(c);
@@ -226,17 +230,35 @@ void x86_write_cr0(X86Cpu *c, uint32_t v)
 
 void x86_write_cr3(X86Cpu *c, uint32_t v)
 {
-    c->cr3 = v & 0xFFFFF018u;
-    x86_tlb_flush(c);
+    /* (bits 11:5 are the PAE PDPT address, the others ignored: CR3 keeps
+     * them all) */
+    if (x86_pae_paging(c->cr0, c->cr4) && !x86_load_pdptes(c, v))
+        x86_gp(c, 0);
+    c->cr3 = v;
+    if (c->cr4 & CR4_PGE)
+        x86_tlb_flush_nonglobal(c);
+    else
+        x86_tlb_flush(c);
 }
 
+/* The CR4 bits the model has: each comes with a CPUID feature (SDM vol. 3,
+ * 2.5); a bit the model lacks is reserved (#GP). */
 static uint32_t cr4_valid(const X86Cpu *c)
 {
-    switch (c->model) {
-    case X86_MODEL_486: return 0;
-    case X86_MODEL_PENTIUM: return CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE;
-    default: return CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE;
-    }
+    uint32_t f = c->feat_edx, v = 0;
+    if (!(c->mi->flags & X86_HAS_CR4))
+        return 0;
+    if (f & CPUID_VME) v |= CR4_VME | CR4_PVI;
+    if (f & CPUID_TSC) v |= CR4_TSD;
+    if (f & CPUID_DE)  v |= CR4_DE;
+    if (f & CPUID_PSE) v |= CR4_PSE;
+    if (f & CPUID_PAE) v |= CR4_PAE;
+    if (f & CPUID_MCE) v |= CR4_MCE;
+    if (f & CPUID_PGE) v |= CR4_PGE;
+    if (c->mi->flags & X86_HAS_RDPMC) v |= CR4_PCE;
+    if (f & CPUID_FXSR) v |= CR4_OSFXSR;
+    if (f & CPUID_SSE) v |= CR4_OSXMMEXCPT;
+    return v;
 }
 
 void x86_write_cr4(X86Cpu *c, uint32_t v)
@@ -244,6 +266,9 @@ void x86_write_cr4(X86Cpu *c, uint32_t v)
     if (v & ~cr4_valid(c))
         x86_gp(c, 0);
     uint32_t old = c->cr4;
+    if (x86_pae_paging(c->cr0, v) && ((old ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE))
+        && !x86_load_pdptes(c, c->cr3))
+        x86_gp(c, 0);
     c->cr4 = v;
     if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE))
         x86_tlb_flush(c);
@@ -261,7 +286,7 @@ X86_H(h_mov_r_cr)
     case 2: v = c->cr2; break;
     case 3: v = c->cr3; break;
     case 4:
-        if (c->model == X86_MODEL_486)
+        if (!(c->mi->flags & X86_HAS_CR4))
             x86_ud(c);
         v = c->cr4;
         break;
@@ -281,7 +306,7 @@ X86_H(h_mov_cr_r)
     case 2: c->cr2 = v; break;
     case 3: x86_write_cr3(c, v); break;
     case 4:
-        if (c->model == X86_MODEL_486)
+        if (!(c->mi->flags & X86_HAS_CR4))
             x86_ud(c);
         x86_write_cr4(c, v);
         break;
@@ -345,45 +370,6 @@ X86_H(h_cpuid)
     x86_cpuid(c);
 }
 
-void x86_cpuid(X86Cpu *c)
-{
-    uint32_t leaf = c->r[R_EAX];
-    uint32_t a = 0, b = 0, cc = 0, d = 0;
-    uint32_t max = c->model == X86_MODEL_PPRO ? 2 : 1;
-    if (leaf == 0) {
-        a = max;
-        b = 0x756E6547;   /* "Genu" */
-        d = 0x49656E69;   /* "ineI" */
-        cc = 0x6C65746E;  /* "ntel" */
-    } else if (leaf == 1 || leaf > max) {
-        /* leaves past the maximum return the highest basic leaf (Intel) */
-        leaf = leaf > max ? max : leaf;
-        if (leaf == 1) {
-            switch (c->model) {
-            case X86_MODEL_486:
-                a = 0x0422;   /* family 4 model 2 (486SX) */
-                break;
-            case X86_MODEL_PENTIUM:
-                a = 0x052C;   /* family 5 model 2 (P54C) */
-                break;
-            default:
-                a = 0x0619;   /* family 6 model 1 stepping 9 */
-                break;
-            }
-            d = c->feat_edx;
-            cc = c->feat_ecx;
-        }
-        if (leaf == 2) {
-            a = 0x03020101;
-            d = 0x0C040880;
-        }
-    }
-    c->r[R_EAX] = a;
-    c->r[R_EBX] = b;
-    c->r[R_ECX] = cc;
-    c->r[R_EDX] = d;
-}
-
 uint64_t x86_tsc(X86Cpu *c)
 {
     uint64_t ns = c->bus.clock_ns ? c->bus.clock_ns(c->bus.opaque) : x86_icount(c);
@@ -392,7 +378,7 @@ uint64_t x86_tsc(X86Cpu *c)
 
 X86_H(h_rdtsc)
 {
-    if (c->model == X86_MODEL_486)
+    if (!(c->feat_edx & CPUID_TSC))
         x86_ud(c);
     if ((c->cr4 & CR4_TSD) && c->cpl != 0 && (c->cr0 & CR0_PE))
         x86_gp(c, 0);
@@ -403,9 +389,11 @@ X86_H(h_rdtsc)
 
 X86_H(h_rdpmc)
 {
-    if (c->model != X86_MODEL_PPRO)
+    if (!(c->mi->flags & X86_HAS_RDPMC))
         x86_ud(c);
-    if (((c->cr0 & CR0_PE) && c->cpl != 0 && !(c->cr4 & CR4_PCE)) || c->r[R_ECX] > 1)
+    /* two counters before the Pentium 4, eighteen on it */
+    uint32_t last = x86_family(c) == 15 ? 17 : 1;
+    if (((c->cr0 & CR0_PE) && c->cpl != 0 && !(c->cr4 & CR4_PCE)) || c->r[R_ECX] > last)
         x86_gp(c, 0);
     c->r[R_EAX] = 0;
     c->r[R_EDX] = 0;
@@ -427,44 +415,42 @@ static int mtrr_index(uint32_t msr)
     }
 }
 
-/* Returns false for an MSR this model does not have (#GP). */
-static bool msr_access(X86Cpu *c, uint32_t msr, uint64_t *val, bool write)
+/* A PAT entry of a reserved memory type (2, 3, 8 and up) is #GP (SDM
+ * vol. 3, 11.12.2). */
+static bool pat_valid(uint64_t v)
 {
-    if (msr == MSR_TSC) {
-        if (write)
-            c->tsc_offset = *val - (x86_tsc(c) - c->tsc_offset);
-        else
-            *val = x86_tsc(c);
-        return true;
-    }
-    if (c->model == X86_MODEL_PENTIUM) {
-        switch (msr) {
-        case MSR_P5_MC_ADDR: if (!write) *val = c->mc_addr; return true;
-        case MSR_P5_MC_TYPE: if (!write) *val = c->mc_type; return true;
-        case 0x11: case 0x12: case 0x13:   /* CESR, CTR0, CTR1 */
-            if (!write) *val = 0;
-            return true;
-        default:
+    for (int k = 0; k < 8; k++) {
+        unsigned t = (v >> (8 * k)) & 0xFF;
+        if (t == 2 || t == 3 || t > 7)
             return false;
-        }
     }
-    /* Pentium Pro */
+    return true;
+}
+
+/* MSRs every P6 and Pentium 4 part has (SDM vol. 4, tables 2-2, 2-54 and
+ * 2-61): false when msr is not one. */
+static bool msr_p6_p4(X86Cpu *c, uint32_t msr, uint64_t *val, bool write)
+{
     switch (msr) {
     case MSR_P5_MC_ADDR: if (!write) *val = c->mc_addr; return true;
     case MSR_P5_MC_TYPE: if (!write) *val = c->mc_type; return true;
-    case 0x17:          /* IA32_PLATFORM_ID */
-    case 0x2A:          /* EBL_CR_POWERON */
-    case 0x8B:          /* BIOS_SIGN_ID */
+    case MSR_PLATFORM_ID:
+        if (write)
+            return false;
+        *val = (uint64_t)c->mi->platform_id << 50;
+        return true;
+    case 0x2A:          /* EBL_CR_POWERON (P4: EBC_HARD_POWERON) */
+    case MSR_BIOS_SIGN_ID:      /* no microcode update loaded */
     case 0x79:          /* BIOS_UPDT_TRIG */
-    case 0x179:         /* MCG_CAP */
+    case 0x179:         /* MCG_CAP: no banks */
     case 0x17A:         /* MCG_STATUS */
-    case 0x186: case 0x187: case 0xC1: case 0xC2: case 0x1D9:
+    case 0x1D9:         /* DEBUGCTL */
         if (!write) *val = 0;
         return true;
     case MSR_MTRRCAP:
         if (write)
             return false;
-        *val = 0x508;   /* 8 variable ranges, fixed ranges, no WC */
+        *val = 0x508;   /* 8 variable ranges, fixed ranges, write-combining */
         return true;
     case MSR_SYSENTER_CS:
         if (write) c->sysenter_cs = (uint32_t)*val; else *val = c->sysenter_cs;
@@ -474,6 +460,17 @@ static bool msr_access(X86Cpu *c, uint32_t msr, uint64_t *val, bool write)
         return true;
     case MSR_SYSENTER_EIP:
         if (write) c->sysenter_eip = (uint32_t)*val; else *val = c->sysenter_eip;
+        return true;
+    case MSR_PAT:
+        if (!(c->feat_edx & CPUID_PAT))
+            return false;
+        if (write) {
+            if (!pat_valid(*val))
+                return false;
+            c->pat = *val;
+        } else {
+            *val = c->pat;
+        }
         return true;
     default: {
         int k = mtrr_index(msr);
@@ -488,9 +485,80 @@ static bool msr_access(X86Cpu *c, uint32_t msr, uint64_t *val, bool write)
     }
 }
 
+/* IA32_MISC_ENABLE (Pentium 4): bits 0 (fast strings), 22 (limit CPUID
+ * maxval, which the maximum leaf already honours) and 34 (XD disable)
+ * are the writable ones; bit 7 clear says no performance monitoring, bits
+ * 11 and 12 that there is no BTS or PEBS. */
+#define MISC_ENABLE_RW (1ull | (1ull << 22) | MISC_ENABLE_XD_DISABLE)
+
+/* Returns false for an MSR this model does not have (#GP). */
+static bool msr_access(X86Cpu *c, uint32_t msr, uint64_t *val, bool write)
+{
+    if (msr == MSR_TSC) {
+        if (write)
+            c->tsc_offset = *val - (x86_tsc(c) - c->tsc_offset);
+        else
+            *val = x86_tsc(c);
+        return true;
+    }
+    if (x86_family(c) == 5) {
+        switch (msr) {
+        case MSR_P5_MC_ADDR: if (!write) *val = c->mc_addr; return true;
+        case MSR_P5_MC_TYPE: if (!write) *val = c->mc_type; return true;
+        case 0x11: case 0x12: case 0x13:   /* CESR, CTR0, CTR1 */
+            if (!write) *val = 0;
+            return true;
+        default:
+            return false;
+        }
+    }
+    if (x86_family(c) == 6) {
+        switch (msr) {
+        case 0x186: case 0x187: case 0xC1: case 0xC2:  /* PerfEvtSel0-1, PerfCtr0-1 */
+            if (!write) *val = 0;
+            return true;
+        default:
+            return msr_p6_p4(c, msr, val, write);
+        }
+    }
+    /* Pentium 4 */
+    switch (msr) {
+    case MSR_MISC_ENABLE:
+        if (write) {
+            if ((*val ^ c->misc_enable) & ~MISC_ENABLE_RW)
+                return false;
+            if ((*val & MISC_ENABLE_XD_DISABLE) && (c->efer & EFER_NXE))
+                return false;
+            c->misc_enable = *val;
+        } else {
+            *val = c->misc_enable;
+        }
+        return true;
+    case MSR_EFER:
+        if (!(c->mi->ext_edx & CPUID_EXT_NX))
+            return false;
+        if (write) {
+            /* NXE is the only bit of a part without long mode, and only
+             * while XD is not disabled */
+            uint64_t ok = (c->feat_ext_edx & CPUID_EXT_NX)
+                          && !(c->misc_enable & MISC_ENABLE_XD_DISABLE) ? EFER_NXE : 0;
+            if (*val & ~ok)
+                return false;
+            if ((*val ^ c->efer) & EFER_NXE)
+                x86_tlb_flush(c);
+            c->efer = *val;
+        } else {
+            *val = c->efer;
+        }
+        return true;
+    default:
+        return msr_p6_p4(c, msr, val, write);
+    }
+}
+
 X86_H(h_rdmsr)
 {
-    if (c->model == X86_MODEL_486)
+    if (!(c->feat_edx & CPUID_MSR))
         x86_ud(c);
     need_cpl0(c);
     uint64_t v = 0;
@@ -502,7 +570,7 @@ X86_H(h_rdmsr)
 
 X86_H(h_wrmsr)
 {
-    if (c->model == X86_MODEL_486)
+    if (!(c->feat_edx & CPUID_MSR))
         x86_ud(c);
     need_cpl0(c);
     uint64_t v = ((uint64_t)c->r[R_EDX] << 32) | c->r[R_EAX];
@@ -521,7 +589,7 @@ static void flat_seg(X86Seg *s, uint16_t sel, bool code, int dpl)
 
 X86_H(h_sysenter)
 {
-    if (c->model != X86_MODEL_PPRO)
+    if (!(c->feat_edx & CPUID_SEP))
         x86_ud(c);
     if (!(c->cr0 & CR0_PE) || (c->sysenter_cs & 0xFFFC) == 0)
         x86_gp(c, 0);
@@ -537,7 +605,7 @@ X86_H(h_sysenter)
 
 X86_H(h_sysexit)
 {
-    if (c->model != X86_MODEL_PPRO)
+    if (!(c->feat_edx & CPUID_SEP))
         x86_ud(c);
     if (!(c->cr0 & CR0_PE) || (c->eflags & F_VM) || c->cpl != 0
         || (c->sysenter_cs & 0xFFFC) == 0)
@@ -554,7 +622,7 @@ X86_H(h_sysexit)
 /* 0F 1F /0: the P6 multi-byte NOP */
 X86_H(h_nop_ev)
 {
-    if (c->model != X86_MODEL_PPRO)
+    if (!(c->mi->flags & X86_HAS_NOPL))
         x86_ud(c);
 }
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Linear and physical memory: two-level paging with 4 KiB and 4 MiB (PSE)
- * pages, accessed/dirty bits, page faults (SDM vol. 3, 4.3 and 4.7), the
- * A20 gate, the software TLB and code-page write tracking.
+ * Linear and physical memory: 32-bit paging with 4 KiB and 4 MiB (PSE,
+ * PSE-36) pages, PAE paging with 4 KiB and 2 MiB pages and the NX bit,
+ * global pages, accessed/dirty bits, page faults (SDM vol. 3, 4.3, 4.4,
+ * 4.7, 4.10.2), the A20 gate, the software TLB and code-page write
+ * tracking.
  */
 #include "x86-cpu.h"
 
@@ -90,29 +92,77 @@ static void tlb_changed(X86Cpu *c)
 
 /* ---- TLB -------------------------------------------------------------------- */
 
+static void tlb_kill(X86Tlb *e)
+{
+    e->rtag = 1;
+    e->wtag = 1;
+    e->rwtag = 1;
+}
+
 void x86_tlb_flush(X86Cpu *c)
 {
     for (int u = 0; u < 2; u++)
-        for (unsigned k = 0; k < TLB_SIZE; k++) {
-            c->tlb[u][k].rtag = 1;
-            c->tlb[u][k].wtag = 1;
-            c->tlb[u][k].rwtag = 1;
+        for (unsigned k = 0; k < TLB_SIZE; k++)
+            tlb_kill(&c->tlb[u][k]);
+    tlb_changed(c);
+}
+
+/* MOV CR3 with CR4.PGE: global pages stay (SDM vol. 3, 4.10.4.1). */
+void x86_tlb_flush_nonglobal(X86Cpu *c)
+{
+    for (int u = 0; u < 2; u++)
+        for (unsigned k = 0; k < TLB_SIZE; k++)
+            if (!(c->tlb[u][k].pphys & TLBF_G))
+                tlb_kill(&c->tlb[u][k]);
+    tlb_changed(c);
+}
+
+/* INVLPG: the page of lin, global or not, and the whole large page lin
+ * may lie in (this TLB holds a large page as 4 KiB pieces: drop every
+ * piece of any large page in the 4 MiB around lin). */
+void x86_tlb_flush_page(X86Cpu *c, uint32_t lin)
+{
+    unsigned k = (lin >> 12) & (TLB_SIZE - 1);
+    for (int u = 0; u < 2; u++)
+        tlb_kill(&c->tlb[u][k]);
+    for (int u = 0; u < 2; u++)
+        for (unsigned n = 0; n < TLB_SIZE; n++) {
+            X86Tlb *e = &c->tlb[u][n];
+            uint32_t tag = e->rtag != 1 ? e->rtag : e->wtag;
+            if ((e->pphys & TLBF_L) && tag != 1 && ((tag ^ lin) & 0xFFC00000u) == 0)
+                tlb_kill(e);
         }
     tlb_changed(c);
 }
 
-void x86_tlb_flush_page(X86Cpu *c, uint32_t lin)
-{
-    unsigned k = (lin >> 12) & (TLB_SIZE - 1);
-    for (int u = 0; u < 2; u++) {
-        c->tlb[u][k].rtag = 1;
-        c->tlb[u][k].wtag = 1;
-        c->tlb[u][k].rwtag = 1;
-    }
-    tlb_changed(c);
-}
-
 /* ---- paging -------------------------------------------------------------- */
+
+/* Page-fault error code (SDM vol. 3, 4.7) */
+#define PF_P    0x01u
+#define PF_W    0x02u
+#define PF_U    0x04u
+#define PF_RSVD 0x08u
+#define PF_ID   0x10u
+
+/* Paging-structure entry bits */
+#define PTE_P   0x001u
+#define PTE_W   0x002u
+#define PTE_U   0x004u
+#define PTE_A   0x020u
+#define PTE_D   0x040u
+#define PTE_PS  0x080u
+#define PTE_G   0x100u
+#define PTE_NX  (1ull << 63)
+
+/* Reserved bits with a 36-bit MAXPHYADDR (all our PAE parts): PAE entries
+ * 62:36 (63 too without EFER.NXE), the 2 MiB PDE 20:13; a PDPTE 63:36,
+ * 8:5 and 2:1; a 4 MiB PDE 21:17 with PSE-36, 21:13 without. */
+#define PAE_RSVD       0x7FFFFFF000000000ull
+#define PAE_RSVD_2M    0x00000000001FE000ull
+#define PDPTE_RSVD     0xFFFFFFF0000001E6ull
+#define PAE_ADDR       0x0000000FFFFFF000ull
+#define PSE36_RSVD     0x003E0000u
+#define PSE_RSVD       0x003FE000u
 
 G_NORETURN static void page_fault(X86Cpu *c, uint32_t lin, uint32_t err)
 {
@@ -120,48 +170,131 @@ G_NORETURN static void page_fault(X86Cpu *c, uint32_t lin, uint32_t err)
     x86_raise(c, X86_PF, err);
 }
 
-/* Returns the physical address; *writable says whether a write would be
- * allowed (so the TLB may hold a write entry). */
-static uint64_t walk(X86Cpu *c, uint32_t lin, int acc, bool user, bool *writable)
+static inline uint64_t a20(const X86Cpu *c, uint64_t pa)
 {
-    bool write = acc == 1;
-    uint32_t ferr = (write ? 2 : 0) | (user ? 4 : 0);
-    uint64_t pde_pa = ((c->cr3 & ~0xFFFu) | ((lin >> 20) & 0xFFC)) & c->a20_mask;
-    uint32_t pde = (uint32_t)x86_phys_read(c, pde_pa, 4);
-    if (!(pde & 1))
+    return pa & (0xFFFFFFFF00000000ull | c->a20_mask);
+}
+
+static uint64_t read_pte64(X86Cpu *c, uint64_t pa)
+{
+    return x86_phys_read(c, pa, 4) | (x86_phys_read(c, pa + 4, 4) << 32);
+}
+
+bool x86_load_pdptes(X86Cpu *c, uint32_t cr3)
+{
+    uint64_t p[4];
+    for (int k = 0; k < 4; k++) {
+        p[k] = read_pte64(c, a20(c, (cr3 & ~0x1Fu) + 8u * k));
+        if ((p[k] & PTE_P) && (p[k] & PDPTE_RSVD))
+            return false;
+    }
+    /* (the callers flush the TLB as the instruction does: MOV CR3 keeps
+     * global pages) */
+    memcpy(c->pdpte, p, sizeof(p));
+    return true;
+}
+
+/* The access rights of a translation: faults unless acc is allowed;
+ * returns whether a write would be (the TLB may hold a write entry). */
+static bool check_rights(X86Cpu *c, uint32_t lin, uint32_t ferr, int acc, bool user,
+                         bool u_ok, bool w_ok, bool nx)
+{
+    bool can_write = user ? w_ok : (w_ok || !(c->cr0 & CR0_WP));
+    if ((user && !u_ok) || (acc == 1 && !can_write) || (acc == 2 && nx))
+        page_fault(c, lin, ferr | PF_P);
+    return can_write;
+}
+
+/* Returns the physical address; *writable says whether a write would be
+ * allowed, *tf the TLBF_* flags of the translation. Accessed and dirty
+ * bits are set once the access is known to be allowed, as P6 and later
+ * processors do. */
+static uint64_t walk_pae(X86Cpu *c, uint32_t lin, int acc, bool user, bool *writable,
+                         uint32_t *tf)
+{
+    bool nxe = c->efer & EFER_NXE;
+    uint32_t ferr = (acc == 1 ? PF_W : 0) | (user ? PF_U : 0) | (acc == 2 && nxe ? PF_ID : 0);
+    uint64_t rsvd = PAE_RSVD | (nxe ? 0 : PTE_NX);
+    uint64_t pdpte = c->pdpte[lin >> 30];
+    if (!(pdpte & PTE_P))
         page_fault(c, lin, ferr);
-    bool wp = c->cr0 & CR0_WP;
-    if ((pde & 0x80) && (c->cr4 & CR4_PSE)) {
-        bool u_ok = pde & 4, w_ok = pde & 2;
-        if (user && !u_ok)
-            page_fault(c, lin, ferr | 1);
-        bool can_write = user ? w_ok : (w_ok || !wp);
-        if (write && !can_write)
-            page_fault(c, lin, ferr | 1);
-        uint32_t npde = pde | 0x20 | (write ? 0x40 : 0);
+    uint64_t pde_pa = a20(c, (pdpte & PAE_ADDR) | ((lin >> 18) & 0xFF8));
+    uint64_t pde = read_pte64(c, pde_pa);
+    if (!(pde & PTE_P))
+        page_fault(c, lin, ferr);
+    bool g = c->cr4 & CR4_PGE;
+    if (pde & PTE_PS) {
+        if (pde & (rsvd | PAE_RSVD_2M))
+            page_fault(c, lin, ferr | PF_P | PF_RSVD);
+        bool can_write = check_rights(c, lin, ferr, acc, user, pde & PTE_U, pde & PTE_W,
+                                      nxe && (pde & PTE_NX));
+        uint32_t lo = (uint32_t)pde, nlo = lo | PTE_A | (acc == 1 ? PTE_D : 0);
+        if (nlo != lo)
+            x86_phys_write(c, pde_pa, nlo, 4);
+        *writable = can_write && (nlo & PTE_D);
+        *tf = TLBF_L | (g && (pde & PTE_G) ? TLBF_G : 0) | (nxe && (pde & PTE_NX) ? TLBF_NX : 0);
+        return a20(c, (pde & PAE_ADDR & ~0x1FFFFFull) | (lin & 0x1FFFFF));
+    }
+    if (pde & rsvd)
+        page_fault(c, lin, ferr | PF_P | PF_RSVD);
+    uint64_t pte_pa = a20(c, (pde & PAE_ADDR) | ((lin >> 9) & 0xFF8));
+    uint64_t pte = read_pte64(c, pte_pa);
+    if (!(pte & PTE_P))
+        page_fault(c, lin, ferr);
+    if (pte & rsvd)
+        page_fault(c, lin, ferr | PF_P | PF_RSVD);
+    bool nx = nxe && ((pde | pte) & PTE_NX);
+    bool can_write = check_rights(c, lin, ferr, acc, user, pde & pte & PTE_U,
+                                  pde & pte & PTE_W, nx);
+    if (!(pde & PTE_A))
+        x86_phys_write(c, pde_pa, (uint32_t)pde | PTE_A, 4);
+    uint32_t lo = (uint32_t)pte, nlo = lo | PTE_A | (acc == 1 ? PTE_D : 0);
+    if (nlo != lo)
+        x86_phys_write(c, pte_pa, nlo, 4);
+    *writable = can_write && (nlo & PTE_D);
+    *tf = (g && (pte & PTE_G) ? TLBF_G : 0) | (nx ? TLBF_NX : 0);
+    return a20(c, (pte & PAE_ADDR) | (lin & 0xFFF));
+}
+
+static uint64_t walk(X86Cpu *c, uint32_t lin, int acc, bool user, bool *writable,
+                     uint32_t *tf)
+{
+    if (c->cr4 & CR4_PAE)
+        return walk_pae(c, lin, acc, user, writable, tf);
+    uint32_t ferr = (acc == 1 ? PF_W : 0) | (user ? PF_U : 0);
+    uint64_t pde_pa = a20(c, (c->cr3 & ~0xFFFu) | ((lin >> 20) & 0xFFC));
+    uint32_t pde = (uint32_t)x86_phys_read(c, pde_pa, 4);
+    if (!(pde & PTE_P))
+        page_fault(c, lin, ferr);
+    bool g = c->cr4 & CR4_PGE;
+    if ((pde & PTE_PS) && (c->cr4 & CR4_PSE)) {
+        bool pse36 = c->feat_edx & CPUID_PSE36;
+        if (pde & (pse36 ? PSE36_RSVD : PSE_RSVD))
+            page_fault(c, lin, ferr | PF_P | PF_RSVD);
+        bool can_write = check_rights(c, lin, ferr, acc, user, pde & PTE_U, pde & PTE_W, false);
+        uint32_t npde = pde | PTE_A | (acc == 1 ? PTE_D : 0);
         if (npde != pde)
             x86_phys_write(c, pde_pa, npde, 4);
-        *writable = can_write && (npde & 0x40);
-        return ((pde & 0xFFC00000u) | (lin & 0x3FFFFF)) & c->a20_mask;
+        *writable = can_write && (npde & PTE_D);
+        *tf = TLBF_L | (g && (pde & PTE_G) ? TLBF_G : 0);
+        /* PSE-36: bits 16:13 are physical address bits 35:32 */
+        uint64_t hi = pse36 ? (uint64_t)((pde >> 13) & 0xF) << 32 : 0;
+        return a20(c, hi | (pde & 0xFFC00000u) | (lin & 0x3FFFFF));
     }
-    uint64_t pte_pa = ((pde & ~0xFFFu) | ((lin >> 10) & 0xFFC)) & c->a20_mask;
+    uint64_t pte_pa = a20(c, (pde & ~0xFFFu) | ((lin >> 10) & 0xFFC));
     uint32_t pte = (uint32_t)x86_phys_read(c, pte_pa, 4);
-    if (!(pte & 1))
+    if (!(pte & PTE_P))
         page_fault(c, lin, ferr);
-    bool u_ok = (pde & 4) && (pte & 4);
-    bool w_ok = (pde & 2) && (pte & 2);
-    if (user && !u_ok)
-        page_fault(c, lin, ferr | 1);
-    bool can_write = user ? w_ok : (w_ok || !wp);
-    if (write && !can_write)
-        page_fault(c, lin, ferr | 1);
-    if (!(pde & 0x20))
-        x86_phys_write(c, pde_pa, pde | 0x20, 4);
-    uint32_t npte = pte | 0x20 | (write ? 0x40 : 0);
+    bool can_write = check_rights(c, lin, ferr, acc, user, pde & pte & PTE_U,
+                                  pde & pte & PTE_W, false);
+    if (!(pde & PTE_A))
+        x86_phys_write(c, pde_pa, pde | PTE_A, 4);
+    uint32_t npte = pte | PTE_A | (acc == 1 ? PTE_D : 0);
     if (npte != pte)
         x86_phys_write(c, pte_pa, npte, 4);
-    *writable = can_write && (npte & 0x40);
-    return ((pte & ~0xFFFu) | (lin & 0xFFF)) & c->a20_mask;
+    *writable = can_write && (npte & PTE_D);
+    *tf = g && (pte & PTE_G) ? TLBF_G : 0;
+    return a20(c, (pte & ~0xFFFu) | (lin & 0xFFF));
 }
 
 uint64_t x86_translate(X86Cpu *c, uint32_t lin, int acc, bool user)
@@ -169,7 +302,8 @@ uint64_t x86_translate(X86Cpu *c, uint32_t lin, int acc, bool user)
     if (!(c->cr0 & CR0_PG))
         return lin & c->a20_mask;
     bool w;
-    return walk(c, lin, acc, user, &w);
+    uint32_t tf;
+    return walk(c, lin, acc, user, &w, &tf);
 }
 
 /* Translate and install a TLB entry for the page of lin. */
@@ -258,9 +392,10 @@ static bool page_watched(X86Cpu *c, uint32_t lpage)
 uint64_t x86_tlb_fill(X86Cpu *c, uint32_t lin, int acc, bool user)
 {
     bool writable = true;
+    uint32_t tf = 0;
     uint64_t pa;
     if (c->cr0 & CR0_PG)
-        pa = walk(c, lin, acc, user, &writable);
+        pa = walk(c, lin, acc, user, &writable, &tf);
     else
         pa = lin & c->a20_mask;
     if (acc == 1)
@@ -283,32 +418,33 @@ uint64_t x86_tlb_fill(X86Cpu *c, uint32_t lin, int acc, bool user)
     if (rd && ppage < 0x100000000ull) {
         e->rtag = lpage;
         e->radd = (uintptr_t)rd - lpage;
-        e->pphys = (uint32_t)ppage;
+        e->pphys = (uint32_t)ppage | tf;
     }
     if (wr && writable && (acc == 1 || !(c->cr0 & CR0_PG)) && ppage < 0x100000000ull
         && !c->code_page[ppage >> 12]) {
         e->wtag = lpage;
         e->wadd = (uintptr_t)wr - lpage;
-        e->pphys = (uint32_t)ppage;
+        e->pphys = (uint32_t)ppage | tf;
     }
     if (e->rtag == lpage && e->wtag == lpage && e->radd == e->wadd)
         e->rwtag = lpage;
     return pa;
 }
 
-static uint32_t lin_read(X86Cpu *c, uint32_t lin, unsigned size, bool user)
+/* acc: 0 data read, 2 instruction fetch */
+static uint32_t lin_read(X86Cpu *c, uint32_t lin, unsigned size, bool user, int acc)
 {
     if ((lin & 0xFFF) + size > 0x1000) {
         /* crosses a page: check both pages before reading */
         uint32_t hi_lin = (lin | 0xFFF) + 1;
-        x86_tlb_fill(c, lin, 0, user);
-        x86_tlb_fill(c, hi_lin, 0, user);
+        x86_tlb_fill(c, lin, acc, user);
+        x86_tlb_fill(c, hi_lin, acc, user);
         uint32_t v = 0;
         for (unsigned k = 0; k < size; k++)
-            v |= lin_read(c, lin + k, 1, user) << (8 * k);
+            v |= lin_read(c, lin + k, 1, user, acc) << (8 * k);
         return v;
     }
-    uint64_t pa = x86_tlb_fill(c, lin, 0, user);
+    uint64_t pa = x86_tlb_fill(c, lin, acc, user);
     X86Tlb *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
     if (e->rtag == (lin & ~0xFFFu)) {
         const uint8_t *p = (const uint8_t *)(e->radd + lin);
@@ -342,7 +478,7 @@ static void lin_write(X86Cpu *c, uint32_t lin, uint32_t v, unsigned size, bool u
 /* Instruction data accesses: these are what data breakpoints watch. */
 uint32_t x86_lin_read_slow(X86Cpu *c, uint32_t lin, unsigned size, bool user)
 {
-    uint32_t v = lin_read(c, lin, size, user);
+    uint32_t v = lin_read(c, lin, size, user, 0);
     if (X86_UNLIKELY(c->dbp_data))
         dbp_data(c, lin, size, false);
     return v;
@@ -358,7 +494,7 @@ void x86_lin_write_slow(X86Cpu *c, uint32_t lin, uint32_t v, unsigned size, bool
 /* Instruction fetch: never a data breakpoint. */
 uint32_t x86_fetch_slow(X86Cpu *c, uint32_t lin)
 {
-    return lin_read(c, lin, 1, c->cpl == 3);
+    return lin_read(c, lin, 1, c->cpl == 3, 2);
 }
 
 uint32_t x86_rmw_slow(X86Cpu *c, uint32_t lin, unsigned size)
@@ -372,7 +508,7 @@ uint32_t x86_rmw_slow(X86Cpu *c, uint32_t lin, unsigned size)
 
 uint32_t x86_sys_read(X86Cpu *c, uint32_t lin, unsigned size)
 {
-    return lin_read(c, lin, size, false);
+    return lin_read(c, lin, size, false, 0);
 }
 
 void x86_sys_write(X86Cpu *c, uint32_t lin, uint32_t v, unsigned size)

@@ -23,7 +23,11 @@ typedef struct X86Dev {
     X86Cpu cpu;
 } X86Dev;
 
-static const char *const x86_models[] = { "486", "pentium", "pentium-pro", NULL };
+/* In X86Model order; the names are x86_model_info's. */
+static const char *const x86_models[] = {
+    "486", "pentium", "pentium-pro", "pentium-mmx", "pentium2", "pentium3", "pentium4", NULL
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(x86_models) == X86_MODEL_COUNT + 1);
 
 /* ---- bus ----------------------------------------------------------------- */
 
@@ -258,11 +262,21 @@ static const TessStateField x86_state_fields[] = {
     TESS_STATE_U8(X86Dev, cpu.a20),
     TESS_STATE_U8(X86Dev, a20_driven),
     TESS_STATE_U64(X86Dev, cpu.icount),
+    { .name = "cpu.efer", .type = TESS_STATE_T_U64, .offset = offsetof(X86Dev, cpu.efer),
+      .size = 1, .since = 2 },
+    { .name = "cpu.pat", .type = TESS_STATE_T_U64, .offset = offsetof(X86Dev, cpu.pat),
+      .size = 1, .since = 2 },
+    { .name = "cpu.misc_enable", .type = TESS_STATE_T_U64,
+      .offset = offsetof(X86Dev, cpu.misc_enable), .size = 1, .since = 2 },
+    { .name = "cpu.pdpte", .type = TESS_STATE_T_U64, .offset = offsetof(X86Dev, cpu.pdpte),
+      .size = 4, .since = 2 },
+    { .name = "cpu.db_trap", .type = TESS_STATE_T_U8, .offset = offsetof(X86Dev, cpu.db_trap),
+      .size = 1, .since = 2 },
     TESS_STATE_END,
 };
 
 static const TessStateDesc x86_state = {
-    .version = 1,
+    .version = 2,
     .fields = x86_state_fields,
     .pre_save = x86p_pre_save,
     .post_load = x86p_post_load,

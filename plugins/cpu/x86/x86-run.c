@@ -186,12 +186,13 @@ static X86Block *get_block_slow(X86Cpu *c, uint32_t lin)
     X86Tlb *e = x86_tlb_entry(c, lin);
     uint32_t phys;
     const uint8_t *page;
-    if (e->rtag == (lin & ~0xFFFu)) {
-        phys = e->pphys | (lin & 0xFFF);
+    if (e->rtag == (lin & ~0xFFFu) && !(e->pphys & TLBF_NX)) {
+        phys = (e->pphys & ~0xFFFu) | (lin & 0xFFF);
         page = (const uint8_t *)(e->radd + (lin & ~0xFFFu));
     } else {
         /* (a page a data breakpoint watches has no TLB entry, yet its
-         * code runs from the block cache: fill_host) */
+         * code runs from the block cache: fill_host; a page read as data
+         * but not executable walks again, to fault) */
         uint64_t pa = x86_tlb_fill(c, lin, 2, c->cpl == 3);
         if (!c->fill_host)
             return NULL;
@@ -340,11 +341,11 @@ static void step_one(X86Cpu *c)
     if (!c->rf_loaded)
         c->eflags &= ~F_RF;
     c->rf_loaded = false;
-    if ((tf && !c->halted) || c->db_trap) {
-        if (tf)
-            c->dr[6] |= DR6_BS;
-        c->db_trap = false;
-        x86_interrupt(c, X86_DB, INT_EXC, false, 0, c->eip);
+    /* the trap is delivered by run_events, after the limit check: its
+     * delivery may fault, and that fault's delivery counts */
+    if (tf && !c->halted) {
+        c->dr[6] |= DR6_BS;
+        c->db_trap = true;
     }
 }
 
@@ -381,16 +382,19 @@ static int run_events(X86Cpu *c)
 {
     c->brk = 0;
     mode_refresh(c);
+    /* The limit first: nothing past it may retire or count, and a
+     * delivery that faults counts (see x86_run). */
+    if (c->icount >= *c->limitp || *c->stop) {
+        c->brk = 1;
+        return X86_EXIT_LIMIT;
+    }
     if (c->db_trap) {
-        /* a data or I/O breakpoint matched during the last instruction */
+        /* single-step, or a data or I/O breakpoint matched during the
+         * last instruction */
         c->db_trap = false;
         c->brk = 1;
         x86_interrupt(c, X86_DB, INT_EXC, false, 0, c->eip);
         return -1;
-    }
-    if (c->icount >= *c->limitp || *c->stop) {
-        c->brk = 1;
-        return X86_EXIT_LIMIT;
     }
     if (X86_UNLIKELY(irq_pending(c)) && take_interrupt(c)) {
         c->brk = 1;
@@ -473,7 +477,9 @@ int x86_run(X86Cpu *c, const volatile uint64_t *icount_limit, volatile int *stop
         /* The faulting instruction did not retire; those before it in its
          * block did. A delivery counts as an instruction: time passes, and
          * a guest whose handlers fault again and again still reaches the
-         * limit. */
+         * limit. It counts once per event: a fault raised while delivering
+         * another (the way to #DF and to shutdown) is part of the same
+         * delivery, or a triple fault at the limit would overshoot it. */
         if (c->cur) {
             c->icount += (uint64_t)(c->cur - c->blk_first);
             c->eip += c->cur->end - c->cur->len;
@@ -483,7 +489,8 @@ int x86_run(X86Cpu *c, const volatile uint64_t *icount_limit, volatile int *stop
         }
         c->redirect = false;
         c->db_trap = false;     /* the instruction did not complete */
-        c->icount++;
+        if (c->delivering < 0)
+            c->icount++;
         c->brk = 1;
         deliver_fault(c);
         if (c->shutdown) {
@@ -501,22 +508,8 @@ int x86_run(X86Cpu *c, const volatile uint64_t *icount_limit, volatile int *stop
 void x86_init(X86Cpu *c, X86Model model, const X86Bus *bus)
 {
     memset(c, 0, sizeof(*c));
-    c->model = model;
     c->bus = *bus;
-    c->mhz = model == X86_MODEL_486 ? 66 : model == X86_MODEL_PENTIUM ? 100 : 200;
-    /* What each model implements today; the CPUID leaf 1 EDX reports these. */
-    switch (model) {
-    case X86_MODEL_486:
-        c->feat_edx = 0;
-        break;
-    case X86_MODEL_PENTIUM:
-        c->feat_edx = CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8;
-        break;
-    default:
-        c->feat_edx = CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8
-                    | CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_CMOV;
-        break;
-    }
+    x86_set_model(c, model);
     c->bhash = g_new0(X86Block *, 1u << BLK_HASH_BITS);
     c->arena = g_malloc(BLK_ARENA);
     c->jc = g_new0(X86Jc, JC_SIZE);
@@ -554,7 +547,7 @@ static void seg_reset(X86Cpu *c, int s, uint16_t sel, uint32_t base, uint32_t at
 void x86_reset(X86Cpu *c)
 {
     memset(c->r, 0, sizeof(c->r));
-    c->r[R_EDX] = c->model == X86_MODEL_486 ? 0x0422 : c->model == X86_MODEL_PENTIUM ? 0x052C : 0x0619;
+    c->r[R_EDX] = c->mi->signature;
     c->eip = c->next_eip = 0xFFF0;
     c->eflags = 2;
     x86_set_arith(c, 0);
@@ -574,6 +567,10 @@ void x86_reset(X86Cpu *c)
     c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
     memset(c->mtrr, 0, sizeof(c->mtrr));
     c->mc_addr = c->mc_type = 0;
+    c->efer = 0;
+    c->pat = PAT_DEFAULT;
+    c->misc_enable = x86_family(c) == 15 ? 0x1801 : 0;
+    memset(c->pdpte, 0, sizeof(c->pdpte));
     c->halted = false;
     c->inhibit = false;
     c->nmi_pending = false;

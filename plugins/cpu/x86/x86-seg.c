@@ -630,7 +630,7 @@ static uint32_t iret_flag_mask(X86Cpu *c, bool o32)
 {
     uint32_t m = F_ARITH | F_TF | F_DF | F_NT;
     if (o32)
-        m |= F_RF | F_AC | (c->model != X86_MODEL_486 || x86_has_cpuid(c) ? F_ID : 0);
+        m |= F_RF | F_AC | (x86_has_cpuid(c) ? F_ID : 0);
     if (c->cpl <= (int)((c->eflags & F_IOPL) >> 12))
         m |= F_IF;
     if (c->cpl == 0) {

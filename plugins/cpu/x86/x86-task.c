@@ -110,8 +110,14 @@ void x86_task_switch(X86Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi,
         x86_dr_update(c);
     }
     if (n32 && (c->cr0 & CR0_PG)) {
+        /* as MOV CR3: PAE PDPTEs load, global pages stay */
+        if (x86_pae_paging(c->cr0, c->cr4) && !x86_load_pdptes(c, ncr3))
+            x86_gp(c, 0);
         c->cr3 = ncr3;
-        x86_tlb_flush(c);
+        if (c->cr4 & CR4_PGE)
+            x86_tlb_flush_nonglobal(c);
+        else
+            x86_tlb_flush(c);
     }
     for (int r = 0; r < 8; r++)
         c->r[r] = regs[r];
