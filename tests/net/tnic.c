@@ -188,7 +188,7 @@ TnBackend *tn_backend(TessMachine *m, const char *id)
 GBytes *tn_frame(const uint8_t dst[6], const uint8_t src[6], uint32_t seq, size_t len)
 {
     g_assert_cmpuint(len, >=, 18);
-    uint8_t *f = g_malloc0(len);
+    uint8_t *f = g_malloc0(MAX(len, 18));
     memcpy(f, dst, 6);
     memcpy(f + 6, src, 6);
     f[12] = 0x88;
