@@ -184,12 +184,13 @@ static void sh_publish(Shared *s)
     g_array_set_size(s->scratch, 0);
     slirp_pollfds_fill(s->slirp, &timeout, sh_add_poll, s->scratch);
     g_mutex_lock(&s->lock);
+    size_t bytes = s->scratch->len * sizeof(struct pollfd);
     bool same = s->published->len == s->scratch->len && s->timeout_ms == (int)timeout &&
-                !memcmp(s->published->data, s->scratch->data,
-                        s->scratch->len * sizeof(struct pollfd));
+                (!bytes || !memcmp(s->published->data, s->scratch->data, bytes));
     if (!same) {
         g_array_set_size(s->published, s->scratch->len);
-        memcpy(s->published->data, s->scratch->data, s->scratch->len * sizeof(struct pollfd));
+        if (bytes)
+            memcpy(s->published->data, s->scratch->data, bytes);
         s->timeout_ms = timeout > INT32_MAX ? -1 : (int)timeout;
     }
     bool wake = !same || s->waiting;
