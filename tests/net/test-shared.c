@@ -440,6 +440,39 @@ static void test_two_instances(void)
     th_machine_free(m2);
 }
 
+/* A hostile guest: random frames, half of them with a well-formed
+ * Ethernet + IPv4 header towards the gateway and random transport bytes,
+ * into libslirp. The NAT must survive and still answer DHCP. */
+static void test_fuzz(void)
+{
+    TessMachine *m = th_machine("<device type='tn-nic' id='nic0' mac='52:54:00:12:34:56'>"
+                                "<net type='shared' restrict='on'/></device>");
+    GRand *r = g_rand_new_with_seed(0xf022);
+    static const uint8_t protos[] = { 1, 6, 17, 0x3A, 2 };
+    uint8_t f[1600];
+    for (unsigned i = 0; i < 5000; i++) {
+        size_t len = g_rand_int_range(r, 14, sizeof(f));
+        for (size_t k = 0; k < len; k++)
+            f[k] = (uint8_t)g_rand_int(r);
+        if (g_rand_boolean(r) && len >= 34) {
+            const uint8_t gw_mac[6] = { 0x52, 0x55, 10, 0, 2, 2 };
+            ip_frame(f, g_rand_boolean(r) ? bcast : gw_mac, ip_guest,
+                     g_rand_boolean(r) ? ip_gw : (const uint8_t[4]){ 10, 0, 2, 3 },
+                     protos[g_rand_int_range(r, 0, G_N_ELEMENTS(protos))], len - 34);
+        } else if (g_rand_boolean(r)) {
+            f[12] = 0x08;
+            f[13] = g_rand_boolean(r) ? 0x06 : 0x00;
+        }
+        send_raw(m, f, len);
+        if (i % 100 == 0)
+            tn_pump_once(m, 0);
+    }
+    g_rand_free(r);
+    g_ptr_array_set_size(tn_nic(m, "nic0")->rx, 0);
+    test_dhcp(m);
+    th_machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -452,5 +485,6 @@ int main(int argc, char **argv)
     g_test_add_func("/shared/bad-rules", test_bad_rules);
     g_test_add_func("/shared/swap", test_swap_to_shared);
     g_test_add_func("/shared/two-instances", test_two_instances);
+    g_test_add_func("/shared/fuzz", test_fuzz);
     return g_test_run();
 }

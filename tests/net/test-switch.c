@@ -302,6 +302,62 @@ static void test_capture(void)
     g_rmdir(dir);
 }
 
+/* Hostile guests: random frames (any length, any addresses) from random
+ * NICs, with backends swapped, links pulled and receivers refusing in
+ * between. Nothing may crash, leak into another switch, or arrive out
+ * of shape; ASan and UBSan watch the memory. */
+static void test_fuzz(void)
+{
+    TessMachine *m = th_machine(NIC("a", "52:54:00:00:00:0a", "fz", "")
+                                NIC("b", "52:54:00:00:00:0b", "fz", "")
+                                NIC("c", "52:54:00:00:00:0c", "fz", "host='off'")
+                                NIC("d", "52:54:00:00:00:0d", "fz-iso", ""));
+    GRand *r = g_rand_new_with_seed(0x5eed);
+    const char *nics[] = { "a", "b", "c", "d" };
+    static uint8_t buf[TESS_NET_FRAME_MAX + 64];
+    for (unsigned i = 0; i < 20000; i++) {
+        const char *id = nics[g_rand_int_range(r, 0, 4)];
+        TnNic *n = tn_nic(m, id);
+        unsigned op = g_rand_int_range(r, 0, 100);
+        if (op < 90) {
+            size_t len = g_rand_int_range(r, 0, 4) == 0 ? g_rand_int_range(r, 0, sizeof(buf))
+                                                         : g_rand_int_range(r, 0, 1600);
+            for (size_t k = 0; k < MIN(len, 64u); k++)
+                buf[k] = (uint8_t)g_rand_int(r);
+            if (g_rand_boolean(r))          /* a known or broadcast destination */
+                memcpy(buf, g_rand_boolean(r) ? bcast : mac_a, 6);
+            TessNetTx t = tess_net_port_send(n->port, buf, len);
+            g_assert_true(t == TESS_NET_OK || t == TESS_NET_DROPPED);
+            g_assert_true(t == TESS_NET_DROPPED ||
+                          (len >= TESS_NET_FRAME_MIN && len <= TESS_NET_FRAME_MAX));
+        } else if (op < 93) {
+            n->refuse = !n->refuse;
+            if (!n->refuse)
+                tess_net_port_rx_ready(n->port);
+        } else if (op < 96) {
+            g_autoptr(GError) err = NULL;
+            const char *sw = g_rand_boolean(r) ? "name=fz" : "name=fz-iso";
+            const char *props[] = { sw, NULL };
+            const char *type = g_rand_int_range(r, 0, 3) ? "switch" : "none";
+            g_assert_true(tess_device_replace_child(&n->dev, "net", 0, type,
+                                                    strcmp(type, "none") ? props : NULL, &err));
+        } else {
+            tess_net_poll(m);
+        }
+    }
+    tess_net_poll(m);
+    for (int k = 0; k < 4; k++) {
+        TnNic *n = tn_nic(m, nics[k]);
+        for (guint i = 0; i < n->rx->len; i++) {
+            gsize len = g_bytes_get_size(n->rx->pdata[i]);
+            g_assert_cmpuint(len, >=, TESS_NET_FRAME_MIN);
+            g_assert_cmpuint(len, <=, TESS_NET_FRAME_MAX);
+        }
+    }
+    g_rand_free(r);
+    th_machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -312,5 +368,6 @@ int main(int argc, char **argv)
     g_test_add_func("/switch/two-machines", test_two_machines);
     g_test_add_func("/switch/threads", test_threads);
     g_test_add_func("/switch/capture", test_capture);
+    g_test_add_func("/switch/fuzz", test_fuzz);
     return g_test_run();
 }
