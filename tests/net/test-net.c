@@ -294,6 +294,27 @@ static void test_instance_commands(void)
     th_machine_free(m);
 }
 
+/* Two machines behind one control socket: the request names one. */
+static void test_machine_addressing(void)
+{
+    TessMachine *a = th_machine(one_nic), *b = th_machine(one_nic);
+    g_free(b->name);
+    b->name = g_strdup("b");
+    g_autoptr(GPtrArray) ms = g_ptr_array_new();
+    g_ptr_array_add(ms, a);
+    g_ptr_array_add(ms, b);
+    g_autofree char *r1 = tess_control_handle_line(
+        ms, "{\"cmd\":\"net\",\"machine\":\"b\",\"args\":[\"nic0\",\"none\"]}");
+    g_assert_nonnull(strstr(r1, "\"ok\":true"));
+    g_assert_cmpstr(tn_nic(b, "nic0")->links->str, ==, "d");
+    g_assert_cmpstr(tn_nic(a, "nic0")->links->str, ==, "");
+    g_autofree char *r2 = tess_control_handle_line(
+        ms, "{\"cmd\":\"net\",\"machine\":\"zz\",\"args\":[\"nic0\",\"none\"]}");
+    g_assert_nonnull(strstr(r2, "no such machine"));
+    th_machine_free(a);
+    th_machine_free(b);
+}
+
 static void test_set_runtime_prop(void)
 {
     TessMachine *m = th_machine(one_nic);
@@ -325,5 +346,6 @@ int main(int argc, char **argv)
     g_test_add_func("/net/swap", test_swap);
     g_test_add_func("/net/commands/per-instance", test_instance_commands);
     g_test_add_func("/net/commands/set", test_set_runtime_prop);
+    g_test_add_func("/net/commands/machine", test_machine_addressing);
     return g_test_run();
 }
