@@ -23,6 +23,10 @@
  *    release order once the NIC took the frame. Frames the NIC refuses
  *    stay in the ring: the ring is the queue, and rx_ready drains it.
  *
+ * A capture records frames as the NIC sends them (when the backend takes
+ * them) and as the NIC takes them, so a refused frame offered again is
+ * written once.
+ *
  * Waking the machine: a producer that finds m->net_kick clear sets it,
  * asks the CPU to end its slice and signals the idle wait (one lock per
  * burst, not per frame); tess_net_poll() on the machine thread clears
@@ -63,6 +67,7 @@ struct TessNetPort {
     pcap_dumper_t *cap;
     char *cap_file;
     bool cap_from_prop;             /* opened from the backend's capture= */
+    bool draining;                  /* port_flush is running (re-entry guard) */
 };
 
 static size_t align8(size_t n)
@@ -321,44 +326,52 @@ bool tess_net_port_link_up(TessNetPort *p)
     return p->link;
 }
 
-/* Offer ring frames to the NIC until it refuses one or the ring is empty. */
-static void ring_drain(TessNetPort *p)
+/* Offer the NIC what waits for it - frames it refused earlier first,
+ * then the ring - until it refuses one or nothing is left. A NIC may
+ * send from its receive callback, and a backend may deliver from that
+ * send: the nested call only queues (`draining`), and this loop picks
+ * the queued frame up. */
+static void port_flush(TessNetPort *p)
 {
-    size_t tail = atomic_load_explicit(&p->tail, memory_order_relaxed);
-    size_t head = atomic_load_explicit(&p->head, memory_order_acquire);
-    while (tail != head && g_queue_is_empty(&p->pending)) {
+    if (p->draining)
+        return;
+    p->draining = true;
+    for (;;) {
+        GBytes *b = g_queue_peek_head(&p->pending);
+        if (b) {
+            gsize n;
+            const uint8_t *d = g_bytes_get_data(b, &n);
+            if (!p->ops->receive(p->opaque, d, n))
+                break;
+            capture_frame(p, d, n);
+            g_bytes_unref(g_queue_pop_head(&p->pending));
+            continue;
+        }
+        size_t tail = atomic_load_explicit(&p->tail, memory_order_relaxed);
+        size_t head = atomic_load_explicit(&p->head, memory_order_acquire);
+        if (tail == head)
+            break;
         size_t pos = tail % RING_SIZE;
         uint32_t len;
         memcpy(&len, p->ring + pos, 4);
         if (len == RING_WRAP) {
-            tail += RING_SIZE - pos;
+            atomic_store_explicit(&p->tail, tail + (RING_SIZE - pos), memory_order_release);
             continue;
         }
         if (p->link) {
             const uint8_t *frame = p->ring + pos + RING_HDR;
-            capture_frame(p, frame, len);
             if (!p->ops->receive(p->opaque, frame, len))
-                break;              /* stays in the ring: rx_ready will offer it again */
+                break;              /* stays in the ring: rx_ready offers it again */
+            capture_frame(p, frame, len);
         }
-        tail += align8(RING_HDR + len);
-        atomic_store_explicit(&p->tail, tail, memory_order_release);
-        if (tail == head)
-            head = atomic_load_explicit(&p->head, memory_order_acquire);
+        atomic_store_explicit(&p->tail, tail + align8(RING_HDR + len), memory_order_release);
     }
-    atomic_store_explicit(&p->tail, tail, memory_order_release);
+    p->draining = false;
 }
 
 void tess_net_port_rx_ready(TessNetPort *p)
 {
-    GBytes *b;
-    while ((b = g_queue_peek_head(&p->pending))) {
-        gsize n;
-        const uint8_t *d = g_bytes_get_data(b, &n);
-        if (!p->ops->receive(p->opaque, d, n))
-            return;
-        g_bytes_unref(g_queue_pop_head(&p->pending));
-    }
-    ring_drain(p);
+    port_flush(p);
 }
 
 void tess_net_port_set_mac(TessNetPort *p, const uint8_t mac[6])
@@ -377,13 +390,15 @@ bool tess_net_port_deliver(TessNetPort *p, const void *frame, size_t len)
 {
     if (len < TESS_NET_FRAME_MIN || len > TESS_NET_FRAME_MAX || !p->link)
         return false;
-    capture_frame(p, frame, len);
-    /* Frames already waiting in the ring came first. */
-    ring_drain(p);
+    /* Frames already waiting (queued, or in the ring) came first. */
+    port_flush(p);
     bool ring_empty = atomic_load_explicit(&p->tail, memory_order_relaxed) ==
                       atomic_load_explicit(&p->head, memory_order_acquire);
-    if (ring_empty && g_queue_is_empty(&p->pending) && p->ops->receive(p->opaque, frame, len))
+    if (!p->draining && ring_empty && g_queue_is_empty(&p->pending) &&
+        p->ops->receive(p->opaque, frame, len)) {
+        capture_frame(p, frame, len);
         return true;
+    }
     if (p->pending.length >= PORT_QUEUE_MAX)
         return false;
     g_queue_push_tail(&p->pending, g_bytes_new(frame, len));
@@ -474,7 +489,7 @@ void tess_net_poll(TessMachine *m)
     atomic_store_explicit(&m->net_kick, 0, memory_order_relaxed);
     atomic_thread_fence(memory_order_seq_cst);
     for (guint i = 0; i < m->net_ports->len; i++)
-        ring_drain(m->net_ports->pdata[i]);
+        port_flush(m->net_ports->pdata[i]);
 }
 
 bool tess_net_pending(TessMachine *m)

@@ -155,6 +155,28 @@ static void test_sync_deliver_queue(void)
     th_machine_free(m);
 }
 
+/* A NIC that sends from its receive callback, into a backend that
+ * delivers from its send: nothing is lost, duplicated or reordered. */
+static void test_reentry(void)
+{
+    TessMachine *m = th_machine("<device type='tn-nic' id='nic0' reply='on'>"
+                                "<net type='tn-backend' echo='on'/></device>");
+    TnNic *n = tn_nic(m, "nic0");
+    /* Straight: receive -> send -> deliver -> receive. */
+    g_assert_cmpint(tn_send(m, "nic0", bcast, 200, 60), ==, TESS_NET_OK);
+    g_assert_cmpuint(n->rx->len, ==, 1);
+    /* From the ring: 0, 1, 2 arrive; each answer (100, 101, 102) is
+     * delivered while the ring is being drained. */
+    for (uint32_t i = 0; i < 3; i++)
+        deliver_async_seq(n, i, 60, true);
+    tess_net_poll(m);
+    g_assert_cmpuint(n->rx->len, ==, 7);
+    static const uint32_t want[] = { 200, 0, 100, 1, 101, 2, 102 };
+    for (guint i = 0; i < 7; i++)
+        g_assert_cmpuint(tn_seq(n->rx->pdata[i]), ==, want[i]);
+    th_machine_free(m);
+}
+
 static void test_send_link_busy(void)
 {
     TessMachine *m = th_machine(one_nic);
@@ -342,6 +364,7 @@ int main(int argc, char **argv)
     g_test_add_func("/net/ring/concurrent", test_ring_concurrent);
     g_test_add_func("/net/port/sync-queue", test_sync_deliver_queue);
     g_test_add_func("/net/port/link-busy", test_send_link_busy);
+    g_test_add_func("/net/port/reentry", test_reentry);
     g_test_add_func("/net/none", test_none);
     g_test_add_func("/net/swap", test_swap);
     g_test_add_func("/net/commands/per-instance", test_instance_commands);

@@ -9,7 +9,16 @@ static bool tn_nic_receive(void *opaque, const uint8_t *frame, size_t len)
     TnNic *n = opaque;
     if (n->refuse)
         return false;
-    g_ptr_array_add(n->rx, g_bytes_new(frame, len));
+    GBytes *b = g_bytes_new(frame, len);
+    g_ptr_array_add(n->rx, b);
+    uint32_t seq = 0;
+    if (n->reply && len >= 18)
+        memcpy(&seq, frame + 14, 4);
+    if (n->reply && len >= 18 && seq < 100) {
+        /* As a NIC whose receive path kicks its transmit path. */
+        g_autoptr(GBytes) f = tn_frame(frame + 6, n->mac.a, seq + 100, len);
+        tess_net_port_send(n->port, g_bytes_get_data(f, NULL), len);
+    }
     return true;
 }
 
@@ -63,6 +72,7 @@ static const TessPropSpec tn_nic_props[] = {
     TESS_PROP_MAC_("mac", TnNic, mac, "52:54:00:12:34:56", "station address"),
     { .name = "refuse", .type = TESS_PROP_BOOL, .offset = offsetof(TnNic, refuse), .def = "off",
       .flags = TESS_PROP_F_RUNTIME, .doc = "refuse received frames (ring full)" },
+    TESS_PROP_BOOL_("reply", TnNic, reply, "off", "answer frames from receive"),
     TESS_PROP_END,
 };
 
@@ -96,6 +106,8 @@ static TessNetTx tn_be_send(TessDevice *dev, const uint8_t *frame, size_t len)
     if (b->busy)
         return TESS_NET_BUSY;
     g_ptr_array_add(b->tx, g_bytes_new(frame, len));
+    if (b->echo)
+        tess_net_port_deliver(b->port, frame, len);
     return TESS_NET_OK;
 }
 
@@ -141,6 +153,7 @@ static const TessPropSpec tn_be_props[] = {
       .flags = TESS_PROP_F_RUNTIME, .doc = "link state" },
     { .name = "busy", .type = TESS_PROP_BOOL, .offset = offsetof(TnBackend, busy), .def = "off",
       .flags = TESS_PROP_F_RUNTIME, .doc = "refuse frames with TESS_NET_BUSY" },
+    TESS_PROP_BOOL_("echo", TnBackend, echo, "off", "deliver every frame sent back to the NIC"),
     TESS_NET_PROP_CAPTURE(TnBackend, capture),
     TESS_PROP_END,
 };

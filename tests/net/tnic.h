@@ -21,6 +21,7 @@ typedef struct {
     TessDevice *net[1];
     TessMac mac;
     bool refuse;
+    bool reply;                     /* answer each frame with seq < 100 by seq + 100 */
     TessNetPort *port;
     GPtrArray *rx;                  /* GBytes * received */
     GString *links;                 /* "d" / "u" per link change */
@@ -30,6 +31,7 @@ typedef struct {
 typedef struct {
     TessDevice dev;
     bool fail, link, busy;
+    bool echo;                      /* hand every frame sent straight back (deliver) */
     char *capture;
     TessNetPort *port;
     GPtrArray *tx;                  /* GBytes * sent by the NIC */
