@@ -79,7 +79,9 @@ const TessPropSpec *tess_device_find_prop(TessDevice *dev, const char *name);
  * given "key=value" properties (NULL-terminated, may be NULL). The new
  * child is created, set and realized while the old one still exists; if
  * any step fails, the old child stays in place, untouched but for its
- * network ports being re-bound, and the error is returned. */
+ * network ports being re-bound, and the error is returned. For now only
+ * slots whose interface is TESS_IFACE_NET: the port layer re-binds those;
+ * other parents would need a class hook to learn of their new child. */
 bool tess_device_replace_child(TessDevice *parent, const char *slot, unsigned idx,
                                const char *type, const char *const *props, GError **err);
 

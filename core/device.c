@@ -279,6 +279,15 @@ bool tess_device_replace_child(TessDevice *parent, const char *slot, unsigned id
                     "a %s ('%s') has no <%s> slot %u", parent->cls->type, parent->id, slot, idx);
         return false;
     }
+    /* A parent keeps what it took from its children at realize (a drive's
+     * block backend, say) and has no way yet to be told of a new one; the
+     * port layer re-binds network backends itself. */
+    if (!s->iface || strcmp(s->iface, TESS_IFACE_NET)) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "the <%s> of '%s' cannot be replaced while the machine runs", slot,
+                    parent->id);
+        return false;
+    }
     const TessDeviceClass *cls = tess_registry_lookup(m->reg, type);
     if (!cls || cls->kind == TESS_CLASS_CPU) {
         g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND,

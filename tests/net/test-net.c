@@ -261,6 +261,9 @@ static void test_swap(void)
     g_clear_error(&err);
     g_assert_false(tess_device_replace_child(&n->dev, "net", 0, "th-probe", NULL, &err));
     g_clear_error(&err);
+    g_assert_false(tess_device_replace_child(&n->dev, "disk", 0, "none", NULL, &err));
+    g_assert_nonnull(strstr(err->message, "no <disk> slot"));
+    g_clear_error(&err);
     g_assert_true(tess_machine_device(m, "nic0.net") == &b->dev);
     g_assert_cmpstr(n->links->str, ==, "du");
 
