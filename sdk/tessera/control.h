@@ -4,8 +4,8 @@
  *
  * A device or backend may add commands during realize; they are removed
  * when it goes. Built in: status, pause, resume, quit, help, and
- * `set ID.PROP VALUE` (a runtime property, TESS_PROP_F_RUNTIME). The handler runs on the machine thread between
- * instructions, gets the command's arguments as strings, and returns a
+ * `set ID.PROP VALUE` (a runtime property, TESS_PROP_F_RUNTIME). The
+ * handler runs on the machine thread between instructions, gets the command's arguments as strings, and returns a
  * reply text (g_malloc'd, may be NULL for "ok") or sets an error.
  */
 #ifndef TESSERA_CONTROL_H

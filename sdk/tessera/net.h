@@ -144,8 +144,8 @@ bool tess_net_port_deliver(TessNetPort *port, const void *frame, size_t len);
  * machine thread, in order, without a lock or an allocation per frame.
  * Returns false when the ring is full (frame dropped; a backend that
  * would rather wait checks tess_net_port_async_room() first). The ring
- * holds at least TESS_NET_RING_BYTES of frames (about 170 full-size
- * Ethernet frames). See "The async path" above for the rules. */
+ * has TESS_NET_RING_BYTES, 8 bytes of header per frame included (about
+ * 170 full-size Ethernet frames). See "The async path" above for the rules. */
 bool tess_net_port_deliver_async(TessNetPort *port, const void *frame, size_t len);
 #define TESS_NET_RING_BYTES (256u * 1024u)
 /* Producer side: would a frame of len bytes fit in the ring now? */
