@@ -26,16 +26,23 @@ struct TessControl {
 
 /* ---- commands ------------------------------------------------------------ */
 
-bool tess_control_add_command(TessDevice *dev, const char *name, TessControlFn fn,
-                              const char *usage, GError **err)
+static const char *const builtin_commands[] = {
+    "status", "pause", "resume", "quit", "help", "set", NULL,
+};
+
+static bool add_command(TessDevice *dev, const char *name, TessControlFn fn,
+                        const char *usage, bool per_instance, GError **err)
 {
     TessMachine *m = dev->machine;
     if (!m->commands)
         m->commands = g_ptr_array_new();
-    static const char *const builtin[] = { "status", "pause", "resume", "quit", "help", NULL };
-    bool taken = g_strv_contains(builtin, name);
-    for (guint i = 0; i < m->commands->len && !taken; i++)
-        taken = !strcmp(((TessCommand *)m->commands->pdata[i])->name, name);
+    bool taken = g_strv_contains(builtin_commands, name);
+    for (guint i = 0; i < m->commands->len && !taken; i++) {
+        TessCommand *c = m->commands->pdata[i];
+        /* Per-instance commands share a name, one per device. */
+        taken = !strcmp(c->name, name) &&
+                (!per_instance || !c->per_instance || c->owner == dev);
+    }
     if (taken) {
         g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_DUPLICATE,
                     "control command '%s' already exists", name);
@@ -46,8 +53,84 @@ bool tess_control_add_command(TessDevice *dev, const char *name, TessControlFn f
     c->usage = g_strdup(usage ? usage : "");
     c->owner = dev;
     c->fn = fn;
+    c->per_instance = per_instance;
     g_ptr_array_add(m->commands, c);
     return true;
+}
+
+bool tess_control_add_command(TessDevice *dev, const char *name, TessControlFn fn,
+                              const char *usage, GError **err)
+{
+    return add_command(dev, name, fn, usage, false, err);
+}
+
+bool tess_control_add_instance_command(TessDevice *dev, const char *name, TessControlFn fn,
+                                       const char *usage, GError **err)
+{
+    return add_command(dev, name, fn, usage, true, err);
+}
+
+/* The command `name` for a call with these arguments: a machine-wide one,
+ * or the per-instance one of the device argv[0] names or its nearest
+ * ancestor. NULL with an error when there is none. */
+static TessCommand *find_command(TessMachine *m, const char *name, int argc, char **argv,
+                                 GError **err)
+{
+    bool any_instance = false;
+    for (guint i = 0; m->commands && i < m->commands->len; i++) {
+        TessCommand *c = m->commands->pdata[i];
+        if (strcmp(c->name, name))
+            continue;
+        if (!c->per_instance)
+            return c;
+        any_instance = true;
+    }
+    if (!any_instance) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND,
+                    "unknown command '%s' (try 'help')", name);
+        return NULL;
+    }
+    TessDevice *d = argc > 0 ? tess_machine_device(m, argv[0]) : NULL;
+    for (; d; d = d->priv->parent) {
+        for (guint i = 0; i < m->commands->len; i++) {
+            TessCommand *c = m->commands->pdata[i];
+            if (c->per_instance && c->owner == d && !strcmp(c->name, name))
+                return c;
+        }
+    }
+    GString *ids = g_string_new(NULL);
+    for (guint i = 0; i < m->commands->len; i++) {
+        TessCommand *c = m->commands->pdata[i];
+        if (c->per_instance && !strcmp(c->name, name))
+            g_string_append_printf(ids, "%s%s", ids->len ? ", " : "", c->owner->id);
+    }
+    g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND,
+                "%s: %s%s%s has no such command; usage: %s ID ... with ID one of: %s", name,
+                argc > 0 ? "'" : "no device given", argc > 0 ? argv[0] : "",
+                argc > 0 ? "'" : "", name, ids->str);
+    g_string_free(ids, TRUE);
+    return NULL;
+}
+
+/* set ID.PROP VALUE: a runtime property. */
+static char *cmd_set(TessMachine *m, int argc, char **argv, GError **err)
+{
+    const char *dot = argc == 2 ? strrchr(argv[0], '.') : NULL;
+    if (!dot || dot == argv[0] || !dot[1]) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID, "usage: set ID.PROP VALUE");
+        return NULL;
+    }
+    g_autofree char *id = g_strndup(argv[0], dot - argv[0]);
+    TessDevice *d = tess_machine_device(m, id);
+    if (!d) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND, "set: no device '%s'", id);
+        return NULL;
+    }
+    if (!tess_device_set_prop(d, dot + 1, argv[1], err))
+        return NULL;
+    const TessPropSpec *p = tess_device_find_prop(d, dot + 1);
+    g_autofree char *v = tess_prop_format(p, (char *)d + p->offset);
+    return g_strdup_printf("%s.%s = %s", id, p->name, v);
 }
 
 void tess_command_release_owner(TessMachine *m, TessDevice *owner)
@@ -124,24 +207,27 @@ static void run_command(TessMachine *m, void *data)
         a->result = str_node("quitting");
         return;
     } else if (!strcmp(a->cmd, "help")) {
-        GString *s = g_string_new("status  pause  resume  quit  help");
+        GString *s = g_string_new("status  pause  resume  quit  help\n"
+                                  "set ID.PROP VALUE  change a runtime property");
         for (guint i = 0; m->commands && i < m->commands->len; i++) {
             TessCommand *c = m->commands->pdata[i];
-            g_string_append_printf(s, "\n%s %s", c->name, c->usage);
+            if (c->per_instance)
+                g_string_append_printf(s, "\n%s %s  [%s]", c->name, c->usage, c->owner->id);
+            else
+                g_string_append_printf(s, "\n%s %s", c->name, c->usage);
         }
         a->result = str_node(s->str);
         g_string_free(s, TRUE);
         return;
+    } else if (!strcmp(a->cmd, "set")) {
+        g_autofree char *reply = cmd_set(m, a->argc, a->argv, &a->error);
+        if (!a->error)
+            a->result = str_node(reply);
+        return;
     } else {
-        TessCommand *c = NULL;
-        for (guint i = 0; m->commands && i < m->commands->len && !c; i++)
-            if (!strcmp(((TessCommand *)m->commands->pdata[i])->name, a->cmd))
-                c = m->commands->pdata[i];
-        if (!c) {
-            g_set_error(&a->error, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND,
-                        "unknown command '%s' (try 'help')", a->cmd);
+        TessCommand *c = find_command(m, a->cmd, a->argc, a->argv, &a->error);
+        if (!c)
             return;
-        }
         g_autofree char *reply = c->fn(c->owner, a->argc, a->argv, &a->error);
         if (a->error)
             return;

@@ -74,6 +74,16 @@ void tess_device_reset(TessDevice *dev);
 void tess_device_unrealize(TessDevice *dev);
 void tess_device_free(TessDevice *dev);
 const TessPropSpec *tess_device_find_prop(TessDevice *dev, const char *name);
+/* Run-time reconfiguration (machine thread): replace the child in slot
+ * `slot` (index idx) of `parent` by a new instance of `type` with the
+ * given "key=value" properties (NULL-terminated, may be NULL). The new
+ * child is created, set and realized while the old one still exists; if
+ * any step fails, the old child stays in place, untouched but for its
+ * network ports being re-bound, and the error is returned. For now only
+ * slots whose interface is TESS_IFACE_NET: the port layer re-binds those;
+ * other parents would need a class hook to learn of their new child. */
+bool tess_device_replace_child(TessDevice *parent, const char *slot, unsigned idx,
+                               const char *type, const char *const *props, GError **err);
 
 /* ---- signal lines (signal.c) ------------------------------------------- */
 
@@ -181,6 +191,7 @@ typedef struct TessCommand {
     char *name, *usage;
     TessDevice *owner;
     TessControlFn fn;
+    bool per_instance;              /* `NAME ID ARGS`: resolved by ID (control.h) */
 } TessCommand;
 
 typedef struct TessControl TessControl;
@@ -194,6 +205,17 @@ void tess_command_release_owner(TessMachine *m, TessDevice *owner);
 
 /* ---- network ports (net.c) ---------------------------------------------- */
 void tess_net_release_owner(TessMachine *m, TessDevice *owner);
+/* Machine thread: deliver what backends' host threads put in the ports'
+ * rings (cheap when nothing came: one atomic load). */
+void tess_net_poll(TessMachine *m);
+/* Has a host thread delivered frames not yet polled? (any thread) */
+bool tess_net_pending(TessMachine *m);
+/* Frames deliver_async dropped on this port because its ring was full. */
+unsigned long tess_net_port_async_dropped(TessNetPort *p);
+/* Run-time swap of a NIC's backend: detach `child` from parent's ports
+ * (link down); then bind them to whatever the slots hold (link up). */
+void tess_net_child_unbind(TessDevice *parent, TessDevice *child);
+bool tess_net_child_rebind(TessDevice *parent, GError **err);
 /* Run one request line against the machines; returns the reply line. */
 char *tess_control_handle_line(GPtrArray *machines, const char *line);
 
@@ -242,6 +264,7 @@ struct TessMachine {
     double rt_ipns;                 /* realtime: measured instructions per ns */
     GPtrArray *commands;            /* TessCommand *, added by devices */
     GPtrArray *net_ports;           /* TessNetPort *, opened by NICs (net.c) */
+    _Atomic int net_kick;           /* a host thread filled a port ring (net.c) */
     void (*on_stop)(TessMachine *m, int status, void *data);   /* machine thread */
     void *on_stop_data;
 };

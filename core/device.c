@@ -249,3 +249,120 @@ void tess_guest_error(TessDevice *dev, const char *fmt, ...)
     va_end(ap);
     g_log(dev->cls->type, G_LOG_LEVEL_DEBUG, "%s: guest error: %s", dev->id, msg);
 }
+
+/* ---- run-time reconfiguration ------------------------------------------------ */
+
+static void swap_child(TessDevice *parent, TessDevice **field, TessDevice *from,
+                       TessDevice *to)
+{
+    TessMachine *m = parent->machine;
+    *field = to;
+    guint i;
+    if (g_ptr_array_find(parent->priv->children, from, &i))
+        parent->priv->children->pdata[i] = to;
+    if (g_ptr_array_find(m->devices, from, &i))
+        m->devices->pdata[i] = to;
+    /* replace, not insert: the key string belongs to the device. */
+    g_hash_table_replace(m->by_id, to->priv->id, to);
+}
+
+bool tess_device_replace_child(TessDevice *parent, const char *slot, unsigned idx,
+                               const char *type, const char *const *props, GError **err)
+{
+    TessMachine *m = parent->machine;
+    const TessSlotSpec *s = parent->cls->slots;
+    for (; s && s->element; s++)
+        if (!strcmp(s->element, slot))
+            break;
+    if (!s || !s->element || idx >= MAX(s->max, 1u)) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND,
+                    "a %s ('%s') has no <%s> slot %u", parent->cls->type, parent->id, slot, idx);
+        return false;
+    }
+    /* A parent keeps what it took from its children at realize (a drive's
+     * block backend, say) and has no way yet to be told of a new one; the
+     * port layer re-binds network backends itself. */
+    if (!s->iface || strcmp(s->iface, TESS_IFACE_NET)) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "the <%s> of '%s' cannot be replaced while the machine runs", slot,
+                    parent->id);
+        return false;
+    }
+    const TessDeviceClass *cls = tess_registry_lookup(m->reg, type);
+    if (!cls || cls->kind == TESS_CLASS_CPU) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND,
+                    "unknown %s type '%s' (see `tessera inspect`)", slot, type);
+        return false;
+    }
+    TessDevice **field = (TessDevice **)((char *)parent + s->offset) + idx;
+    TessDevice *old = *field;
+    g_autofree char *id = old ? g_strdup(old->id)
+                              : MAX(s->max, 1u) > 1
+                                    ? g_strdup_printf("%s.%s%u", parent->id, slot, idx)
+                                    : g_strdup_printf("%s.%s", parent->id, slot);
+    TessDevice *dev = tess_device_new(m, cls, id, err);
+    if (!dev)
+        return false;
+    if (s->iface && !tess_device_interface(dev, s->iface)) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "<%s type='%s'>: a %s does not provide '%s'", slot, type, type, s->iface);
+        tess_device_free(dev);
+        return false;
+    }
+    for (const char *const *kv = props; kv && *kv; kv++) {
+        const char *eq = strchr(*kv, '=');
+        g_autofree char *key = eq ? g_strndup(*kv, eq - *kv) : NULL;
+        if (!key || !*key ||
+            (strcmp(key, s->type_attr ? s->type_attr : "type") &&
+             !tess_device_set_prop(dev, key, eq + 1, err))) {
+            if (!key || !*key)
+                g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                            "'%s': expected key=value", *kv);
+            tess_device_free(dev);
+            return false;
+        }
+    }
+    dev->priv->parent = parent;
+    /* Pull the cable from the old child first: the new one may want what
+     * it holds (a switch port, a VDE connection). */
+    if (old)
+        tess_net_child_unbind(parent, old);
+    g_autoptr(GError) e = NULL;
+    if (!tess_device_realize(dev, &e))
+        goto rollback;
+    tess_device_reset(dev);
+    if (old) {
+        swap_child(parent, field, old, dev);
+    } else {
+        *field = dev;
+        g_ptr_array_add(parent->priv->children, dev);
+        guint pi = 0;
+        g_ptr_array_find(m->devices, parent, &pi);
+        g_ptr_array_insert(m->devices, (gint)pi, dev);   /* children before parents */
+        g_hash_table_insert(m->by_id, dev->priv->id, dev);
+    }
+    if (!tess_net_child_rebind(parent, &e)) {
+        /* The new child is realized but would not take the port. */
+        tess_net_child_unbind(parent, dev);
+        if (old) {
+            swap_child(parent, field, dev, old);
+        } else {
+            *field = NULL;
+            g_ptr_array_remove(parent->priv->children, dev);
+            g_ptr_array_remove(m->devices, dev);
+            g_hash_table_remove(m->by_id, dev->priv->id);
+        }
+        goto rollback;
+    }
+    tess_device_free(old);
+    return true;
+rollback:
+    tess_device_free(dev);
+    g_autoptr(GError) e2 = NULL;
+    if (!tess_net_child_rebind(parent, &e2))
+        g_warning("%s: the old %s could not take its port back: %s", parent->id, slot,
+                  e2->message);
+    g_propagate_prefixed_error(err, g_steal_pointer(&e), "%s: %s stays %s: ", parent->id, slot,
+                               old ? old->cls->type : "empty");
+    return false;
+}

@@ -5,12 +5,46 @@
  *
  * The port is the NIC's claim; the backend behind it is looked up in the
  * slot whenever it is (re)bound, so replacing the slot child is all a
- * run-time swap needs. A small FIFO keeps frames the NIC could not take
- * yet, in order.
+ * run-time swap needs (device.c's tess_device_replace_child calls
+ * tess_net_child_unbind / tess_net_child_rebind around it).
+ *
+ * Two ways in:
+ *  - tess_net_port_deliver (machine thread): straight to the NIC, or into
+ *    a small FIFO of frames it refused, in order;
+ *  - tess_net_port_deliver_async (a backend's host thread): into a
+ *    preallocated byte ring, single producer / single consumer. Records
+ *    are [u32 length, u32 0][frame, padded to 8]; a record never wraps:
+ *    where one would not fit before the end, a WRAP marker sends the
+ *    consumer back to offset 0. head and tail count bytes since the
+ *    start and only grow, so used = head - tail with no full/empty
+ *    ambiguity. The producer publishes head with release order after
+ *    writing the record; the consumer reads it with acquire order, hands
+ *    the NIC a pointer into the ring (no copy) and publishes tail with
+ *    release order once the NIC took the frame. Frames the NIC refuses
+ *    stay in the ring: the ring is the queue, and rx_ready drains it.
+ *
+ * A capture records frames as the NIC sends them (when the backend takes
+ * them) and as the NIC takes them, so a refused frame offered again is
+ * written once.
+ *
+ * Waking the machine: a producer that finds m->net_kick clear sets it,
+ * asks the CPU to end its slice and signals the idle wait (one lock per
+ * burst, not per frame); tess_net_poll() on the machine thread clears
+ * the flag before draining, so a frame pushed meanwhile kicks again.
  */
 #include "core.h"
 
+#include <stdatomic.h>
+#include <string.h>
+#include <pcap/pcap.h>
+
 #define PORT_QUEUE_MAX 64u
+#define RING_SIZE TESS_NET_RING_BYTES
+#define RING_HDR 8u
+#define RING_WRAP UINT32_MAX
+
+G_STATIC_ASSERT(RING_SIZE % 8 == 0);
+G_STATIC_ASSERT(RING_HDR + TESS_NET_FRAME_MAX <= RING_SIZE / 4);
 
 struct TessNetPort {
     TessDevice *nic;
@@ -21,7 +55,86 @@ struct TessNetPort {
     TessDevice *backend;            /* attached backend, or NULL */
     bool link;                      /* last link state told to the NIC */
     GQueue pending;                 /* GBytes *: frames the NIC refused */
+
+    /* async ring (see the top of the file) */
+    uint8_t *ring;
+    _Atomic size_t head;            /* written by the producer only */
+    _Atomic size_t tail;            /* written by the consumer only */
+    _Atomic unsigned long dropped;  /* ring full */
+
+    /* capture (machine thread) */
+    pcap_t *cap_dead;
+    pcap_dumper_t *cap;
+    char *cap_file;
+    bool cap_from_prop;             /* opened from the backend's capture= */
+    bool draining;                  /* port_flush is running (re-entry guard) */
 };
+
+static size_t align8(size_t n)
+{
+    return (n + 7u) & ~(size_t)7u;
+}
+
+/* ---- capture ----------------------------------------------------------- */
+
+static void capture_stop(TessNetPort *p)
+{
+    if (p->cap) {
+        pcap_dump_flush(p->cap);
+        pcap_dump_close(p->cap);
+        p->cap = NULL;
+    }
+    g_clear_pointer(&p->cap_dead, pcap_close);
+    g_clear_pointer(&p->cap_file, g_free);
+    p->cap_from_prop = false;
+}
+
+static bool capture_start(TessNetPort *p, const char *file, GError **err)
+{
+    capture_stop(p);
+    p->cap_dead = pcap_open_dead(DLT_EN10MB, TESS_NET_FRAME_MAX);
+    if (!p->cap_dead) {
+        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_FAILED, "libpcap: cannot open a capture");
+        return false;
+    }
+    p->cap = pcap_dump_open(p->cap_dead, file);
+    if (!p->cap) {
+        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_IO, "capture %s: %s", file,
+                    pcap_geterr(p->cap_dead));
+        g_clear_pointer(&p->cap_dead, pcap_close);
+        return false;
+    }
+    p->cap_file = g_strdup(file);
+    return true;
+}
+
+static void capture_frame(TessNetPort *p, const void *frame, size_t len)
+{
+    if (!p->cap)
+        return;
+    int64_t ns = tess_clock_wall_ns(p->nic->machine);
+    struct pcap_pkthdr h = {
+        .ts = { .tv_sec = ns / 1000000000, .tv_usec = (ns % 1000000000) / 1000 },
+        .caplen = (bpf_u_int32)len,
+        .len = (bpf_u_int32)len,
+    };
+    pcap_dump((u_char *)p->cap, &h, frame);
+    /* A capture is for reading while the machine runs (tail -f | tcpdump):
+     * keep the file whole at every frame. */
+    pcap_dump_flush(p->cap);
+}
+
+/* The backend's capture= property, if it has one and it is set. */
+static const char *backend_capture(TessDevice *be)
+{
+    const TessPropSpec *ps = tess_device_find_prop(be, "capture");
+    if (!ps || ps->type != TESS_PROP_PATH)
+        return NULL;
+    const char *f = *(char **)((char *)be + ps->offset);
+    return f && *f ? f : NULL;
+}
+
+/* ---- binding ------------------------------------------------------------ */
 
 /* The backend currently in the NIC's slot, or NULL. */
 static TessDevice *slot_backend(TessNetPort *p)
@@ -60,13 +173,20 @@ static bool port_bind(TessNetPort *p, GError **err)
     if (!be)
         return true;
     const TessNetBackendOps *ops = tess_net_backend_ops(be);
-    if (!ops) {
+    if (!ops || !ops->send) {
         g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_INVALID,
                     "'%s' does not provide the %s interface", be->id, TESS_IFACE_NET);
         return false;
     }
-    if (ops->attach && !ops->attach(be, p, err))
+    const char *cap = backend_capture(be);
+    if (cap && !capture_start(p, cap, err))
         return false;
+    p->cap_from_prop = cap != NULL;
+    if (ops->attach && !ops->attach(be, p, err)) {
+        if (p->cap_from_prop)
+            capture_stop(p);
+        return false;
+    }
     p->backend = be;
     return true;
 }
@@ -79,7 +199,82 @@ static void port_unbind(TessNetPort *p)
     if (ops->detach)
         ops->detach(p->backend, p);
     p->backend = NULL;
+    /* The producer has stopped (detach's promise): whatever it left in
+     * the ring was on the cable that was just pulled. */
+    atomic_store_explicit(&p->tail, atomic_load_explicit(&p->head, memory_order_acquire),
+                          memory_order_release);
+    g_queue_clear_full(&p->pending, (GDestroyNotify)g_bytes_unref);
+    if (p->cap_from_prop)
+        capture_stop(p);
 }
+
+/* ---- per-NIC control commands ---------------------------------------------- */
+
+static TessNetPort *nic_port(TessDevice *nic)
+{
+    GPtrArray *ports = nic->machine->net_ports;
+    for (guint i = 0; i < ports->len; i++)
+        if (((TessNetPort *)ports->pdata[i])->nic == nic)
+            return ports->pdata[i];
+    return NULL;
+}
+
+/* net NIC TYPE [key=value ...] */
+static char *cmd_net(TessDevice *nic, int argc, char **argv, GError **err)
+{
+    TessNetPort *p = nic_port(nic);
+    if (argc < 2 || !p) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "usage: net NIC TYPE [key=value ...] (e.g. net nic0 switch name=lab)");
+        return NULL;
+    }
+    if (!tess_device_replace_child(nic, p->slot, 0, argv[1], (const char *const *)argv + 2,
+                                   err))
+        return NULL;
+    return g_strdup_printf("%s: %s, link %s", nic->id, argv[1], p->link ? "up" : "down");
+}
+
+/* capture NIC start FILE | stop */
+static char *cmd_capture(TessDevice *nic, int argc, char **argv, GError **err)
+{
+    TessNetPort *p = nic_port(nic);
+    if (p && argc == 3 && !strcmp(argv[1], "start")) {
+        if (!capture_start(p, argv[2], err))
+            return NULL;
+        return g_strdup_printf("%s: capturing to %s", nic->id, argv[2]);
+    }
+    if (p && argc == 2 && !strcmp(argv[1], "stop")) {
+        if (!p->cap) {
+            g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_INVALID, "%s: no capture running",
+                        nic->id);
+            return NULL;
+        }
+        g_autofree char *f = g_strdup(p->cap_file);
+        capture_stop(p);
+        return g_strdup_printf("%s: capture %s closed", nic->id, f);
+    }
+    g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                "usage: capture NIC start FILE.pcap | capture NIC stop");
+    return NULL;
+}
+
+static bool add_nic_commands(TessDevice *nic, GError **err)
+{
+    TessMachine *m = nic->machine;
+    for (guint i = 0; m->commands && i < m->commands->len; i++) {
+        TessCommand *c = m->commands->pdata[i];
+        if (c->owner == nic && !strcmp(c->name, "net"))
+            return true;            /* a second port of the same NIC */
+    }
+    return tess_control_add_instance_command(nic, "net", cmd_net,
+                                             "NIC TYPE [key=value ...]  change the NIC's network backend",
+                                             err) &&
+           tess_control_add_instance_command(nic, "capture", cmd_capture,
+                                             "NIC start FILE.pcap | stop  capture the NIC's frames",
+                                             err);
+}
+
+/* ---- the NIC side ------------------------------------------------------- */
 
 TessNetPort *tess_net_port_new(TessDevice *nic, const char *slot, const uint8_t mac[6],
                                const TessNetNicOps *ops, void *opaque, GError **err)
@@ -92,7 +287,10 @@ TessNetPort *tess_net_port_new(TessDevice *nic, const char *slot, const uint8_t 
     p->ops = ops;
     p->opaque = opaque;
     g_queue_init(&p->pending);
-    if (!port_bind(p, err)) {
+    p->ring = g_malloc(RING_SIZE);
+    if (!add_nic_commands(nic, err) || !port_bind(p, err)) {
+        capture_stop(p);
+        g_free(p->ring);
         g_free(p->slot);
         g_free(p);
         return NULL;
@@ -105,7 +303,9 @@ TessNetPort *tess_net_port_new(TessDevice *nic, const char *slot, const uint8_t 
 static void port_free(TessNetPort *p)
 {
     port_unbind(p);
+    capture_stop(p);
     g_queue_clear_full(&p->pending, (GDestroyNotify)g_bytes_unref);
+    g_free(p->ring);
     g_free(p->slot);
     g_free(p);
 }
@@ -115,7 +315,10 @@ TessNetTx tess_net_port_send(TessNetPort *p, const void *frame, size_t len)
     if (len < TESS_NET_FRAME_MIN || len > TESS_NET_FRAME_MAX || !p->backend || !p->link)
         return TESS_NET_DROPPED;
     const TessNetBackendOps *ops = tess_net_backend_ops(p->backend);
-    return ops->send(p->backend, frame, len);
+    TessNetTx r = ops->send(p->backend, frame, len);
+    if (r == TESS_NET_OK)
+        capture_frame(p, frame, len);
+    return r;
 }
 
 bool tess_net_port_link_up(TessNetPort *p)
@@ -123,16 +326,52 @@ bool tess_net_port_link_up(TessNetPort *p)
     return p->link;
 }
 
+/* Offer the NIC what waits for it - frames it refused earlier first,
+ * then the ring - until it refuses one or nothing is left. A NIC may
+ * send from its receive callback, and a backend may deliver from that
+ * send: the nested call only queues (`draining`), and this loop picks
+ * the queued frame up. */
+static void port_flush(TessNetPort *p)
+{
+    if (p->draining)
+        return;
+    p->draining = true;
+    for (;;) {
+        GBytes *b = g_queue_peek_head(&p->pending);
+        if (b) {
+            gsize n;
+            const uint8_t *d = g_bytes_get_data(b, &n);
+            if (!p->ops->receive(p->opaque, d, n))
+                break;
+            capture_frame(p, d, n);
+            g_bytes_unref(g_queue_pop_head(&p->pending));
+            continue;
+        }
+        size_t tail = atomic_load_explicit(&p->tail, memory_order_relaxed);
+        size_t head = atomic_load_explicit(&p->head, memory_order_acquire);
+        if (tail == head)
+            break;
+        size_t pos = tail % RING_SIZE;
+        uint32_t len;
+        memcpy(&len, p->ring + pos, 4);
+        if (len == RING_WRAP) {
+            atomic_store_explicit(&p->tail, tail + (RING_SIZE - pos), memory_order_release);
+            continue;
+        }
+        if (p->link) {
+            const uint8_t *frame = p->ring + pos + RING_HDR;
+            if (!p->ops->receive(p->opaque, frame, len))
+                break;              /* stays in the ring: rx_ready offers it again */
+            capture_frame(p, frame, len);
+        }
+        atomic_store_explicit(&p->tail, tail + align8(RING_HDR + len), memory_order_release);
+    }
+    p->draining = false;
+}
+
 void tess_net_port_rx_ready(TessNetPort *p)
 {
-    GBytes *b;
-    while ((b = g_queue_peek_head(&p->pending))) {
-        gsize n;
-        const uint8_t *d = g_bytes_get_data(b, &n);
-        if (!p->ops->receive(p->opaque, d, n))
-            return;
-        g_bytes_unref(g_queue_pop_head(&p->pending));
-    }
+    port_flush(p);
 }
 
 void tess_net_port_set_mac(TessNetPort *p, const uint8_t mac[6])
@@ -145,12 +384,21 @@ const uint8_t *tess_net_port_mac(TessNetPort *p)
     return p->mac;
 }
 
+/* ---- the backend side ------------------------------------------------------ */
+
 bool tess_net_port_deliver(TessNetPort *p, const void *frame, size_t len)
 {
     if (len < TESS_NET_FRAME_MIN || len > TESS_NET_FRAME_MAX || !p->link)
         return false;
-    if (g_queue_is_empty(&p->pending) && p->ops->receive(p->opaque, frame, len))
+    /* Frames already waiting (queued, or in the ring) came first. */
+    port_flush(p);
+    bool ring_empty = atomic_load_explicit(&p->tail, memory_order_relaxed) ==
+                      atomic_load_explicit(&p->head, memory_order_acquire);
+    if (!p->draining && ring_empty && g_queue_is_empty(&p->pending) &&
+        p->ops->receive(p->opaque, frame, len)) {
+        capture_frame(p, frame, len);
         return true;
+    }
     if (p->pending.length >= PORT_QUEUE_MAX)
         return false;
     g_queue_push_tail(&p->pending, g_bytes_new(frame, len));
@@ -168,32 +416,112 @@ void tess_net_port_tx_ready(TessNetPort *p)
         p->ops->tx_ready(p->opaque);
 }
 
-/* Host thread -> machine thread. FIXME(net): this first version copies
- * each frame into a posted request; net.h promises a lock-free ring
- * without per-frame allocation. */
-typedef struct {
-    TessNetPort *port;
-    size_t len;
-    uint8_t data[];
-} AsyncFrame;
-
-static void async_deliver(TessMachine *m, void *data)
+/* Room for a record of len bytes at head, given tail; returns the bytes
+ * the record takes from head (with a skipped end), or 0 when full. */
+static size_t ring_need(size_t head, size_t tail, size_t len)
 {
-    AsyncFrame *f = data;
-    if (g_ptr_array_find(m->net_ports, f->port, NULL))
-        tess_net_port_deliver(f->port, f->data, f->len);
-    g_free(f);
+    size_t need = align8(RING_HDR + len);
+    size_t pos = head % RING_SIZE;
+    if (pos + need > RING_SIZE)
+        need += RING_SIZE - pos;
+    return head - tail + need <= RING_SIZE ? need : 0;
+}
+
+bool tess_net_port_async_room(TessNetPort *p, size_t len)
+{
+    size_t head = atomic_load_explicit(&p->head, memory_order_relaxed);
+    size_t tail = atomic_load_explicit(&p->tail, memory_order_acquire);
+    return ring_need(head, tail, len) != 0;
+}
+
+static void kick_machine(TessMachine *m)
+{
+    /* Pairs with the fence in tess_net_poll: either the consumer sees our
+     * head, or we see its cleared flag (store-load ordering). */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&m->net_kick, memory_order_relaxed) ||
+        atomic_exchange_explicit(&m->net_kick, 1, memory_order_acq_rel))
+        return;
+    /* End the CPU's slice so the frame is not held for a whole slice,
+     * and wake an idle loop. */
+    g_atomic_int_set(&m->cpu_run.stop, 1);
+    g_mutex_lock(&m->lock);
+    g_cond_broadcast(&m->cond);
+    g_mutex_unlock(&m->lock);
 }
 
 bool tess_net_port_deliver_async(TessNetPort *p, const void *frame, size_t len)
 {
     if (len < TESS_NET_FRAME_MIN || len > TESS_NET_FRAME_MAX)
         return false;
-    AsyncFrame *f = g_malloc(sizeof(*f) + len);
-    f->port = p;
-    f->len = len;
-    memcpy(f->data, frame, len);
-    tess_machine_post(p->nic->machine, async_deliver, f);
+    size_t head = atomic_load_explicit(&p->head, memory_order_relaxed);
+    size_t tail = atomic_load_explicit(&p->tail, memory_order_acquire);
+    size_t need = ring_need(head, tail, len);
+    if (!need) {
+        atomic_fetch_add_explicit(&p->dropped, 1, memory_order_relaxed);
+        return false;
+    }
+    size_t pos = head % RING_SIZE;
+    if (pos + align8(RING_HDR + len) > RING_SIZE) {
+        uint32_t wrap = RING_WRAP;
+        memcpy(p->ring + pos, &wrap, 4);
+        head += RING_SIZE - pos;
+        pos = 0;
+    }
+    uint32_t hdr[2] = { (uint32_t)len, 0 };
+    memcpy(p->ring + pos, hdr, RING_HDR);
+    memcpy(p->ring + pos + RING_HDR, frame, len);
+    head += align8(RING_HDR + len);
+    atomic_store_explicit(&p->head, head, memory_order_release);
+    kick_machine(p->nic->machine);
+    return true;
+}
+
+unsigned long tess_net_port_async_dropped(TessNetPort *p)
+{
+    return atomic_load_explicit(&p->dropped, memory_order_relaxed);
+}
+
+void tess_net_poll(TessMachine *m)
+{
+    if (!atomic_load_explicit(&m->net_kick, memory_order_acquire))
+        return;
+    atomic_store_explicit(&m->net_kick, 0, memory_order_relaxed);
+    atomic_thread_fence(memory_order_seq_cst);
+    for (guint i = 0; i < m->net_ports->len; i++)
+        port_flush(m->net_ports->pdata[i]);
+}
+
+bool tess_net_pending(TessMachine *m)
+{
+    return atomic_load_explicit(&m->net_kick, memory_order_acquire) != 0;
+}
+
+/* ---- run-time swap (device.c) ---------------------------------------------- */
+
+void tess_net_child_unbind(TessDevice *parent, TessDevice *child)
+{
+    GPtrArray *ports = parent->machine->net_ports;
+    for (guint i = 0; i < ports->len; i++) {
+        TessNetPort *p = ports->pdata[i];
+        if (p->nic == parent && p->backend == child) {
+            port_unbind(p);
+            tell_link(p);           /* the cable is pulled */
+        }
+    }
+}
+
+bool tess_net_child_rebind(TessDevice *parent, GError **err)
+{
+    GPtrArray *ports = parent->machine->net_ports;
+    for (guint i = 0; i < ports->len; i++) {
+        TessNetPort *p = ports->pdata[i];
+        if (p->nic != parent || p->backend)
+            continue;
+        if (!port_bind(p, err))
+            return false;
+        tell_link(p);               /* and plugged back */
+    }
     return true;
 }
 

@@ -18,6 +18,9 @@
 
 static void drain_requests(TessMachine *m)
 {
+    /* Frames host threads put in the ports' rings (one atomic load when
+     * none came). */
+    tess_net_poll(m);
     TessRequest *r;
     while ((r = g_async_queue_try_pop(m->requests))) {
         r->fn(m, r->data);
@@ -30,7 +33,8 @@ static void drain_requests(TessMachine *m)
 static void wait_for_event(TessMachine *m, gint64 until_us)
 {
     g_mutex_lock(&m->lock);
-    while (g_async_queue_length(m->requests) <= 0 && !m->exit_requested) {
+    while (g_async_queue_length(m->requests) <= 0 && !m->exit_requested &&
+           !tess_net_pending(m)) {
         if (until_us < 0)
             g_cond_wait(&m->cond, &m->lock);
         else if (!g_cond_wait_until(&m->cond, &m->lock, until_us))
@@ -129,7 +133,7 @@ int tess_machine_run(TessMachine *m)
         m->cpu_run.icount_limit = icount_limit_for(m, tess_clock_next_deadline(m));
         g_atomic_int_set(&m->cpu_run.stop, 0);
         /* A request posted between drain and here set stop; keep it. */
-        if (g_async_queue_length(m->requests) > 0)
+        if (g_async_queue_length(m->requests) > 0 || tess_net_pending(m))
             continue;
         uint64_t ic0 = m->opts.deterministic ? 0 : m->cpu_ops->icount(m->cpu);
         uint64_t ns0 = m->opts.deterministic ? 0 : tess_clock_ns(m);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* tessera ctl SOCKET COMMAND [ARGS]: one request, print the reply. */
+/* tessera ctl SOCKET [@MACHINE] COMMAND [ARGS]: one request, print the
+ * reply. @MACHINE picks one of several machines run by one process
+ * (tessera run a.xml b.xml); without it the first one answers. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -10,12 +12,22 @@
 
 int cli_ctl(int argc, char **argv)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: tessera ctl SOCKET COMMAND [ARGS...]\n");
+    const char *machine = argc > 2 && argv[2][0] == '@' ? argv[2] + 1 : NULL;
+    if (machine) {
+        argv[2] = argv[1];
+        argv++;
+        argc--;
+    }
+    if (argc < 3 || (machine && !*machine)) {
+        fprintf(stderr, "usage: tessera ctl SOCKET [@MACHINE] COMMAND [ARGS...]\n");
         return 2;
     }
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
+    if (machine) {
+        json_builder_set_member_name(b, "machine");
+        json_builder_add_string_value(b, machine);
+    }
     json_builder_set_member_name(b, "cmd");
     json_builder_add_string_value(b, argv[2]);
     json_builder_set_member_name(b, "args");

@@ -20,7 +20,7 @@ static void usage(FILE *f)
           "  run [FILE.xml ...]        build and run machines (default: the pc machine)\n"
           "  inspect [TYPE]            list plugins and classes, or one class in detail\n"
           "  validate FILE.xml ...     check machine files without running them\n"
-          "  ctl SOCKET COMMAND [ARGS] talk to a running machine (status, pause, resume, quit, help)\n"
+          "  ctl SOCKET [@MACHINE] COMMAND [ARGS] talk to a running machine (status, pause, resume, quit, help, set, net, capture)\n"
           "  img COMMAND [ARGS]        disk images: create, info, check, convert, commit, compact\n"
           "Run 'tessera run --help' for run options.\n",
           f);

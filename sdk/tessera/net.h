@@ -29,6 +29,26 @@
  * thread, except tess_net_port_deliver_async() which a backend calls from
  * its host thread (the GLib main loop that polls its socket / tap / pcap).
  *
+ * The async path and who owns what: each port has one preallocated
+ * single-producer/single-consumer ring. The producer side belongs to the
+ * backend attached to the port: it may call deliver_async from any thread
+ * but never from two at once (a backend fed by several threads - a switch
+ * shared by several machines - serialises them, e.g. under its own
+ * lock), and it makes sure no call for a port is running or can start
+ * once its detach() has returned (stop and join the I/O thread, or take
+ * the lock the producers hold). The consumer side is the port's machine
+ * thread, which drains the ring at its next safe point (between CPU
+ * slices, or at once when idle); the first frame of a burst wakes it,
+ * later frames of the burst cost no lock, allocation or wake-up. On a
+ * detach, frames still in the ring are dropped (the cable was pulled).
+ *
+ * Capture: a backend class that lists TESS_NET_PROP_CAPTURE(...) among
+ * its properties gets `capture="FILE.pcap"` on its <net> element for
+ * free: the port writes every frame it passes, both ways, to that file
+ * (libpcap format, Ethernet link type, timestamps from the machine's
+ * clock). `tessera ctl SOCK capture NIC start FILE | stop` does the same
+ * at run time.
+ *
  * Frames are Ethernet frames from the destination MAC to the end of the
  * payload, without preamble and FCS: 14..TESS_NET_FRAME_MAX bytes. The
  * NIC pads short frames and filters by destination address itself, as
@@ -106,6 +126,11 @@ typedef struct TessNetBackendOps {
     void *reserved[4];
 } TessNetBackendOps;
 
+/* The capture property every backend should list (a char * PATH field). */
+#define TESS_NET_PROP_CAPTURE(S, f) \
+    TESS_PROP_PATH_("capture", S, f, NULL, \
+                    "write every frame through this port to FILE.pcap (tcpdump -r reads it)")
+
 static inline const TessNetBackendOps *tess_net_backend_ops(TessDevice *dev)
 {
     return (const TessNetBackendOps *)tess_device_interface(dev, TESS_IFACE_NET);
@@ -117,8 +142,14 @@ bool tess_net_port_deliver(TessNetPort *port, const void *frame, size_t len);
 /* Backend -> NIC from one host thread (the backend's I/O thread): the
  * frame is copied into a bounded lock-free ring and delivered on the
  * machine thread, in order, without a lock or an allocation per frame.
- * Returns false when the ring is full (frame dropped). */
+ * Returns false when the ring is full (frame dropped; a backend that
+ * would rather wait checks tess_net_port_async_room() first). The ring
+ * has TESS_NET_RING_BYTES, 8 bytes of header per frame included (about
+ * 170 full-size Ethernet frames). See "The async path" above for the rules. */
 bool tess_net_port_deliver_async(TessNetPort *port, const void *frame, size_t len);
+#define TESS_NET_RING_BYTES (256u * 1024u)
+/* Producer side: would a frame of len bytes fit in the ring now? */
+bool tess_net_port_async_room(TessNetPort *port, size_t len);
 /* The backend's own link changed (machine thread). */
 void tess_net_port_link_changed(TessNetPort *port);
 /* The backend can take frames again after returning TESS_NET_BUSY. */
