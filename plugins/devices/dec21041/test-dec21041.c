@@ -1015,8 +1015,15 @@ static void test_tap(void)
     nt_frame(f, other, 64, 1);
     tx_queue(m, 1, 4, f, 64, FS | LS);
     g_assert_cmpuint(be->sent->len, ==, 0);
+    csr_w(m, 5, 0xFFFFFFFF);
     th_advance(m, 250000);
     g_assert_cmpuint(be->sent->len, ==, 1);
+    /* TU once the list is empty again, and not at every automatic poll */
+    g_assert_cmphex(csr_r(m, 5) & C5_TU, ==, C5_TU);
+    csr_w(m, 5, C5_TU);
+    th_advance(m, 2000000);
+    g_assert_cmphex(csr_r(m, 5) & C5_TU, ==, 0);
+    g_assert_cmpuint(C5_TS(csr_r(m, 5)), ==, 6);
     th_machine_free(m);
 }
 
