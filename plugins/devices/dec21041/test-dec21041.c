@@ -229,8 +229,7 @@ static void test_srom_read(void)
 static void test_srom_write(void)
 {
     TessMachine *m = nt_machine_net("<net type='th-net'/>", "media='tp-fd'");
-    unsigned leaf = nt_srom_read(m, 13, 6) & 0xFF;     /* byte 27 is the high byte of word 13 */
-    leaf = (nt_srom_read(m, 13, 6) >> 8) & 0xFF;
+    unsigned leaf = (nt_srom_read(m, 13, 6) >> 8) & 0xFF;   /* byte 27: word 13's high byte */
     g_assert_cmpuint(leaf, ==, 30);
     g_assert_cmphex(nt_srom_read(m, 15, 6) & 0xFFFF, ==, 0x0204);      /* media='tp-fd' */
 
@@ -1027,6 +1026,42 @@ static void test_tap(void)
     th_machine_free(m);
 }
 
+static void test_skip_length(void)
+{
+    /* CSR0 DSL: ring descriptors 16 + 4 * DSL bytes apart */
+    TessMachine *m = started(4, 4);
+    ThNet *be = nt_backend(m);
+    csr_w(m, 6, 0);
+    csr_w(m, 0, 3u << 2);
+    uint8_t f[64];
+    nt_frame(f, other, 64, 1);
+    mem_wr(m, TXB, f, 64);
+    desc_set(m, 0x70000, OWN, FS | LS | 64, TXB, 0);
+    desc_set(m, 0x70010, OWN, FS | LS | 64, TXB, 0);          /* skipped over */
+    desc_set(m, 0x7001C, OWN, FS | LS | ER | 64, TXB, 0);
+    csr_w(m, 4, 0x70000);
+    csr_w(m, 6, C6_ST);
+    g_assert_cmpuint(be->sent->len, ==, 2);
+    g_assert_cmphex(mem_r32(m, 0x70010), ==, OWN);
+    g_assert_cmphex(mem_r32(m, 0x7001C), ==, 0);
+    th_machine_free(m);
+}
+
+static void test_station_address(void)
+{
+    /* the port learns the station address the guest filters for */
+    TessMachine *m = started(4, 4);
+    ThNet *be = nt_backend(m);
+    g_assert_cmpmem(tess_net_port_mac(be->port), 6, nt_mac, 6);
+    uint8_t sf[192];
+    const uint8_t mine[2][6] = { { 0x01, 0x00, 0x5E, 0x00, 0x00, 0x01 },
+                                 { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 } };
+    setup_perfect(sf, mine, 2);
+    send_setup(m, 1, 4, sf, 0);
+    g_assert_cmpmem(tess_net_port_mac(be->port), 6, mine[1], 6);
+    th_machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1055,5 +1090,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dec21041/loopback", test_loopback);
     g_test_add_func("/dec21041/big-endian", test_big_endian);
     g_test_add_func("/dec21041/bus-error", test_bus_error);
+    g_test_add_func("/dec21041/skip-length", test_skip_length);
+    g_test_add_func("/dec21041/station-address", test_station_address);
     return g_test_run();
 }
