@@ -19,7 +19,14 @@
  *    offering 10BASE-T half and full duplex; the 21041 is 10 Mb/s only;
  *  - no boot ROM is fitted: boot ROM reads (CSR9 BR|RD) return 0xFF;
  *  - PCI config 0x40 (CFDD sleep/snooze) is plain storage: the model does
- *    not power down.
+ *    not power down;
+ *  - CSR0 PBL, CAL and BAR (burst length, cache alignment, arbitration)
+ *    are kept and read back but change nothing: the model moves whole
+ *    buffers at once. DBO (big-endian descriptors) and BLE (big-endian
+ *    buffers) are honoured;
+ *  - frames from the network are whole: short ones arrive padded to 60
+ *    bytes as their sender put them on the wire, so RDES0 RF (runt), CE
+ *    and collisions never occur, and transmission never underflows.
  */
 #define G_LOG_DOMAIN "dec21041"
 #include "dec21041.h"
