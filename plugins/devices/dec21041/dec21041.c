@@ -153,7 +153,8 @@ static void sia_link_pass(void *opaque)
     s->sia_ans = (s->csr[14] & CSR14_ANE) && sia_tp(s) ? ANS_COMPLETE : ANS_DISABLED;
     if (sia_tp(s))
         dec_raise(s, CSR5_LNP);
-    if (s->tx_busy == 0 && s->ts == TS_SUSPENDED)
+    /* a frame held back while the cable was out goes now */
+    if (s->ts != TS_STOPPED)
         dec_tx_poll(s);
 }
 
@@ -576,7 +577,12 @@ static bool dec_net_receive(void *opaque, const uint8_t *frame, size_t len)
 
 static void dec_net_link_changed(void *opaque, bool up)
 {
-    sia_update(opaque, false);
+    Dec21041 *s = opaque;
+    /* The backend that answered BUSY may be gone (a run-time swap is a
+     * cable pulled and plugged back) and never call tx_ready: retry the
+     * held frame when the link passes again. */
+    s->tx_busy = 0;
+    sia_update(s, false);
 }
 
 static void dec_net_tx_ready(void *opaque)

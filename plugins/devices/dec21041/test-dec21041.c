@@ -550,6 +550,21 @@ static void test_tx_busy(void)
     g_assert_cmpuint(be->sent->len, ==, 2);
     g_assert_cmphex(mem_r32(m, TXR + 16) & OWN, ==, 0);
     g_assert_cmphex(mem_r32(m, TXR + 32) & OWN, ==, 0);
+
+    /* a backend swapped out while it held us off never says tx_ready:
+     * the frame goes when the new link passes */
+    be->busy = 1;
+    tx_queue(m, 3, 4, f, 100, FS | LS);
+    csr_w(m, 1, 1);
+    g_assert_cmpuint(be->sent->len, ==, 2);
+    be->link = false;
+    tess_net_port_link_changed(be->port);
+    be->link = true;
+    tess_net_port_link_changed(be->port);
+    g_assert_cmpuint(be->sent->len, ==, 2);
+    th_advance(m, 2000000);
+    g_assert_cmpuint(be->sent->len, ==, 3);
+    g_assert_cmphex(mem_r32(m, TXR + 48), ==, 0);
     th_machine_free(m);
 }
 
