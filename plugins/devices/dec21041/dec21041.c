@@ -682,8 +682,9 @@ static const TessPropSpec dec_props[] = {
 };
 
 static const TessSlotSpec dec_slots[] = {
-    { .element = "net", .iface = TESS_IFACE_NET, .max = 1, .offset = offsetof(Dec21041, net),
-      .doc = "network backend: <net type=\"...\"/> (none: cable unplugged)" },
+    { .element = "net", .default_type = "none", .iface = TESS_IFACE_NET, .max = 1,
+      .offset = offsetof(Dec21041, net),
+      .doc = "network backend: <net type=\"shared|switch|vde|none\"/> (no <net>: cable unplugged)" },
     TESS_SLOT_END
 };
 
