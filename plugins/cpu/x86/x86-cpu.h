@@ -127,6 +127,8 @@ typedef struct X86Bus {
     void (*io_write)(void *opaque, uint32_t port, uint32_t val, unsigned size);
     uint8_t (*intack)(void *opaque);
     uint64_t (*clock_ns)(void *opaque);   /* virtual time, for the TSC */
+    /* The FERR# output (x87 error with CR0.NE=0), or NULL */
+    void (*ferr)(void *opaque, bool level);
 } X86Bus;
 
 typedef struct X86Cpu X86Cpu;
@@ -301,6 +303,7 @@ struct X86Cpu {
 
     /* x87 / MMX / SSE state */
     X86Fpu fpu;
+    bool fpu_ferr, fpu_ignne;       /* FERR# output, IGNNE# input (x86-fpu.c) */
     X86Xmm xmm[8];
     uint32_t mxcsr;
     uint64_t efer;                  /* IA32_EFER (NXE) where the model has NX */

@@ -6,6 +6,7 @@
  * table 6-5), and the reset state (vol. 3, 9.1.1, table 9-1).
  */
 #include "x86-ops.h"
+#include "x86-fpu.h"
 
 static bool exc_has_err(int vec)
 {
@@ -507,13 +508,13 @@ void x86_init(X86Cpu *c, X86Model model, const X86Bus *bus)
     /* What each model implements today; the CPUID leaf 1 EDX reports these. */
     switch (model) {
     case X86_MODEL_486:
-        c->feat_edx = 0;
+        c->feat_edx = 0;        /* a 486SX: no FPU */
         break;
     case X86_MODEL_PENTIUM:
-        c->feat_edx = CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8;
+        c->feat_edx = CPUID_FPU | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8;
         break;
     default:
-        c->feat_edx = CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8
+        c->feat_edx = CPUID_FPU | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8
                     | CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_CMOV;
         break;
     }
@@ -584,6 +585,7 @@ void x86_reset(X86Cpu *c)
     c->tsc_offset = (uint64_t)0 - x86_tsc(c);
     c->cpl = 0;
     c->db_trap = false;
+    x86_fpu_reset(c, false);
     x86_update_mode(c);
     x86_dr_update(c);
     x86_tlb_flush(c);
