@@ -223,6 +223,12 @@ static void norm(Unp *u)
     u->e -= s;
 }
 
+/* a, a pseudo-denormal made normal */
+static X86F80 pd_norm(X86F80 a)
+{
+    return (a.mant >> 63) && !(a.se & 0x7FFF) ? mk(f80_sign(a), 1, a.mant) : a;
+}
+
 static X86F80 quiet(X86F80 a)
 {
     a.mant |= 1ull << 62;
@@ -525,6 +531,8 @@ X86F80 f80_scale(X86FEnv *e, X86F80 a, X86F80 b)
     }
     if (ka == FC_ZERO || ka == FC_INF)
         return a;
+    if (kb == FC_ZERO)
+        return pd_norm(a);
     /* trunc(b), clamped: anything beyond 2^17 over- or underflows anyway */
     int32_t n = 0;
     if (kb != FC_ZERO) {
@@ -581,8 +589,8 @@ X86F80 f80_rem(X86FEnv *e, X86F80 a, X86F80 b, bool ieee, uint16_t *cc)
     *cc = 0;
     if (ka == FC_ZERO)
         return a;
-    if (kb == FC_INF)           /* a, a pseudo-denormal made normal */
-        return (a.mant >> 63) && !(a.se & 0x7FFF) ? mk(f80_sign(a), 1, a.mant) : a;
+    if (kb == FC_INF)
+        return pd_norm(a);
     Unp x = unpack(a), y = unpack(b);
     norm(&x);
     norm(&y);
