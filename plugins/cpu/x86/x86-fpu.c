@@ -98,6 +98,7 @@ static bool pending(X86Cpu *c, const X86Insn *i)
     /* FERR# is asserted; the CPU stalls at this instruction until the
      * IRQ13 handler runs: re-execute it after the next event check */
     c->next_eip = x86_insn_eip(c, i);
+    c->redirect = true;
     x86_break(c);
     return false;
 }

@@ -10,6 +10,7 @@
 #define G_LOG_DOMAIN "x86"
 #include <tessera/tessera.h>
 #include "x86-cpu.h"
+#include "x86-fpu.h"
 
 typedef struct X86Dev {
     TessDevice dev;
@@ -20,6 +21,7 @@ typedef struct X86Dev {
     TessDevice *intc;
     const TessIntcOps *intc_ops;
     bool intc_missing;
+    TessSignal *ferr;       /* FERR# (x87 error, CR0.NE=0), the PC's IRQ13 */
     X86Cpu cpu;
 } X86Dev;
 
@@ -46,6 +48,30 @@ static void bus_mem_write(void *opaque, uint64_t paddr, uint64_t v, unsigned siz
     X86Dev *d = opaque;
     tess_mem_write(d->dev.machine, paddr, v, size);
 }
+
+static void bus_ferr(void *opaque, bool level)
+{
+    X86Dev *d = opaque;
+    tess_signal_set(d->ferr, level);
+}
+
+/* Port 0xF0 (PC/AT): a write clears the FERR# latch and asserts IGNNE#
+ * until the handler clears the error (FNCLEX/FNINIT drop FERR#). On the
+ * AT this is board logic next to the 287/387 socket; it lives here with
+ * the CPU so that IGNNE# stays an internal path and any machine gets it
+ * with one wire. Only a CPU with an FPU claims the port. */
+static uint64_t f0_read(void *opaque, uint64_t offset, unsigned size)
+{
+    return 0xFF;
+}
+
+static void f0_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
+{
+    X86Dev *d = opaque;
+    x86_fpu_ignne(&d->cpu);
+}
+
+static const TessIoOps f0_ops = { .read = f0_read, .write = f0_write, .widths = TESS_W8 };
 
 static uint32_t bus_io_read(void *opaque, uint32_t port, unsigned size)
 {
@@ -147,6 +173,7 @@ static const TessLineSpec x86_lines[] = {
     TESS_LINE_IN_("nmi", 1, line_nmi, "non-maskable interrupt (rising edge)"),
     TESS_LINE_IN_("reset", 1, line_reset, "rising edge resets the CPU only"),
     TESS_LINE_IN_("a20", 1, line_a20, "A20 gate (high = enabled; enabled until first driven)"),
+    TESS_LINE_OUT_("ferr", 1, X86Dev, ferr, "FERR#: x87 error with CR0.NE=0 (PC: IRQ13); port 0xF0 clears it"),
     TESS_LINE_END,
 };
 
@@ -186,9 +213,12 @@ static bool x86p_realize(TessDevice *dev, GError **err)
         .io_write = bus_io_write,
         .intack = bus_intack,
         .clock_ns = bus_clock,
+        .ferr = bus_ferr,
     };
     x86_init(&d->cpu, (X86Model)d->model, &bus);
     d->cpu.owner = d;
+    if ((d->cpu.feat_edx & CPUID_FPU) && !tess_pio_map(dev, 0xF0, 1, &f0_ops, d, err))
+        return false;
     tess_mem_add_listener(dev->machine, &x86_listener, d);
     return true;
 }
@@ -258,6 +288,9 @@ static const TessStateField x86_state_fields[] = {
     TESS_STATE_U8(X86Dev, cpu.a20),
     TESS_STATE_U8(X86Dev, a20_driven),
     TESS_STATE_U64(X86Dev, cpu.icount),
+    TESS_STATE_BUF(X86Dev, cpu.fpu),
+    TESS_STATE_U8(X86Dev, cpu.fpu_ferr),
+    TESS_STATE_U8(X86Dev, cpu.fpu_ignne),
     TESS_STATE_END,
 };
 
@@ -284,7 +317,7 @@ static const char *const x86_needs[] = { TESS_IFACE_INTC, NULL };
 static const TessDeviceClass x86_class = {
     .type = "x86",
     .kind = TESS_CLASS_CPU,
-    .doc = "x86 interpreter (486, Pentium, Pentium Pro integer core, no FPU yet)",
+    .doc = "x86 interpreter (486SX without an FPU; Pentium and Pentium Pro with the x87)",
     .instance_size = sizeof(X86Dev),
     .props = x86_props,
     .lines = x86_lines,
