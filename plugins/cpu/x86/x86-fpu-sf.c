@@ -28,22 +28,6 @@ static X86F80 mk(bool s, unsigned exp, uint64_t m)
     return r;
 }
 
-int f80_class(X86F80 a)
-{
-    unsigned exp = a.se & 0x7FFF;
-    bool j = a.mant >> 63;
-    if (exp == 0)
-        return a.mant == 0 ? FC_ZERO : FC_DENORM;
-    if (exp == 0x7FFF) {
-        if (!j)
-            return FC_UNSUP;
-        if ((a.mant << 1) == 0)
-            return FC_INF;
-        return (a.mant >> 62) & 1 ? FC_QNAN : FC_SNAN;
-    }
-    return j ? FC_NORMAL : FC_UNSUP;
-}
-
 /* ---- 128-bit helpers ------------------------------------------------------ */
 
 static void mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
@@ -109,6 +93,10 @@ static X86F80 round_pack(X86FEnv *e, int fmt, int prec, bool sign, int32_t exp,
 {
     const Fmt *f = &fmts[fmt];
     e->up = false;
+    /* exact, normal and in range: nothing to round */
+    if (X86_LIKELY((sig >> 63) && ext == 0 && exp >= f->emin && exp <= f->emax
+                   && (prec == 64 || (sig << prec) == 0)))
+        return mk(sign, (unsigned)exp, sig);
     if (sig == 0 && ext == 0)
         return mk(sign, 0, 0);
     if (sig == 0) {
@@ -284,8 +272,11 @@ X86F80 f80_add(X86FEnv *e, X86F80 a, X86F80 b, bool sub)
     X86F80 r;
     int ka, kb;
     e->up = false;
-    if (check2(e, a, b, &r, &ka, &kb))
+    if (X86_LIKELY(f80_class(a) == FC_NORMAL && f80_class(b) == FC_NORMAL)) {
+        ka = kb = FC_NORMAL;        /* the common case: no operand checks */
+    } else if (check2(e, a, b, &r, &ka, &kb)) {
         return r;
+    }
     if (sub)
         b.se ^= 0x8000;
     bool sa = f80_sign(a), sb = f80_sign(b);
@@ -333,7 +324,9 @@ X86F80 f80_mul(X86FEnv *e, X86F80 a, X86F80 b)
     X86F80 r;
     int ka, kb;
     e->up = false;
-    if (check2(e, a, b, &r, &ka, &kb))
+    if (X86_LIKELY(f80_class(a) == FC_NORMAL && f80_class(b) == FC_NORMAL))
+        ka = kb = FC_NORMAL;
+    else if (check2(e, a, b, &r, &ka, &kb))
         return r;
     bool s = f80_sign(a) ^ f80_sign(b);
     if (ka == FC_INF || kb == FC_INF) {
@@ -385,6 +378,26 @@ X86F80 f80_div(X86FEnv *e, X86F80 a, X86F80 b)
         carry = rem >> 63;
         rem <<= 1;
     }
+#ifdef __SIZEOF_INT128__
+    /* the same quotient and remainder as the loop below, in one step */
+    {
+        unsigned __int128 n = ((unsigned __int128)carry << 127) | ((unsigned __int128)rem << 63);
+        unsigned __int128 qq = n / d;
+        uint64_t rm = (uint64_t)(n - qq * d);
+        q = (uint64_t)qq;
+        /* guard bit: 2r >= d; sticky: anything left */
+        uint64_t ext = 0;
+        if (rm >= d - rm) {
+            ext = TOP1;
+            rm = rm - (d - rm);
+        } else {
+            rm <<= 1;
+        }
+        if (rm)
+            ext |= 1;
+        return round_pack(e, FMT_F80, e->prec, s, exp, q, ext);
+    }
+#endif
     for (int k = 0; k < 64; k++) {
         q <<= 1;
         if (carry || rem >= d) {

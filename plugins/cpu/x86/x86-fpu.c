@@ -148,6 +148,12 @@ static uint32_t ea(X86Cpu *c, const X86Insn *i) { return x86_ea(c, i); }
 static uint64_t ld64(X86Cpu *c, const X86Insn *i, uint32_t off)
 {
     uint32_t lin = x86_lin(c, i->seg, off, 8, false);
+    X86Tlb *t = x86_tlb_entry(c, lin);
+    if (X86_LIKELY(t->rtag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - 8)) {
+        uint64_t v;
+        memcpy(&v, (const uint8_t *)(t->radd + lin), 8);
+        return v;
+    }
     uint64_t lo = x86_ld_lin(c, lin, 4);
     return lo | ((uint64_t)x86_ld_lin(c, lin + 4, 4) << 32);
 }
@@ -170,7 +176,13 @@ static uint32_t st_lin(X86Cpu *c, const X86Insn *i, uint32_t off, unsigned size)
 }
 static void st64(X86Cpu *c, const X86Insn *i, uint32_t off, uint64_t v)
 {
-    uint32_t lin = st_lin(c, i, off, 8);
+    uint32_t lin = x86_lin(c, i->seg, off, 8, true);
+    X86Tlb *t = x86_tlb_entry(c, lin);
+    if (X86_LIKELY(t->wtag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - 8)) {
+        memcpy((uint8_t *)(t->wadd + lin), &v, 8);
+        return;
+    }
+    lin = st_lin(c, i, off, 8);
     x86_st_lin(c, lin, (uint32_t)v, 4);
     x86_st_lin(c, lin + 4, (uint32_t)(v >> 32), 4);
 }
@@ -1176,7 +1188,7 @@ X86_H(h_fpu)
         x86_raise_noerr(c, X86_NM);
     if (!(c->feat_edx & CPUID_FPU))
         return;     /* 486SX: no coprocessor fitted, the escape is ignored */
-    if (!no_wait(i) && !pending(c, i))
+    if (X86_UNLIKELY(c->fpu.sw & FSW_ES) && !no_wait(i) && !pending(c, i))
         return;
     if (!is_control(i)) {
         X86Fpu *f = FPU;

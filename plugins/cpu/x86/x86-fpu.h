@@ -52,7 +52,20 @@ enum { FMT_F80, FMT_F64, FMT_F32 };
 
 /* Classification of a register value */
 enum { FC_ZERO, FC_DENORM, FC_NORMAL, FC_INF, FC_QNAN, FC_SNAN, FC_UNSUP };
-int f80_class(X86F80 a);
+static inline int f80_class(X86F80 a)
+{
+    unsigned exp = a.se & 0x7FFF;
+    bool j = a.mant >> 63;
+    if (X86_LIKELY(exp - 1 < 0x7FFE))
+        return j ? FC_NORMAL : FC_UNSUP;
+    if (exp == 0)
+        return a.mant == 0 ? FC_ZERO : FC_DENORM;
+    if (!j)
+        return FC_UNSUP;
+    if ((a.mant << 1) == 0)
+        return FC_INF;
+    return (a.mant >> 62) & 1 ? FC_QNAN : FC_SNAN;
+}
 static inline bool f80_sign(X86F80 a) { return a.se >> 15; }
 static inline bool f80_is_nan(X86F80 a)
 {

@@ -301,6 +301,57 @@ static void gen_env(Case *k)
     }
 }
 
+/* Transcendentals: ST0 (and ST1) finite and in range. TOP, C2 and the
+ * tags must agree exactly, the values within 2^11 units in the last place
+ * (11 of 64 bits): the interpreter goes through the host's long double
+ * functions, and the host x87's own FSIN/FCOS/FPTAN reduce their argument
+ * with a 66-bit pi, so near multiples of pi/2 the oracle itself is off by
+ * more than Intel's one ulp. */
+static void gen_trans(Case *k)
+{
+    static const uint8_t ops[] = { 0xFE, 0xFF, 0xF2, 0xF3, 0xF0, 0xF1, 0xF9, 0xFB };
+    emit(k, 0xD9);
+    emit(k, ops[rnd() % sizeof(ops)]);
+}
+
+static void trans_operands(uint8_t *img, uint8_t op)
+{
+    uint16_t sw, tw = 0xFFFF;
+    memcpy(&sw, img + 4, 2);
+    unsigned top = (sw >> 11) & 7;
+    for (unsigned k = 0; k < 2; k++) {
+        /* |x| in [2^-20, 8), an x in (0, 8) for the logarithms, [-1, 1]
+         * for F2XM1, |x| < 1 - 2^-1/2 for FYL2XP1 */
+        unsigned e = 16383 - (rnd() % 21);
+        if (k == 0 && op != 0xF0 && op != 0xF9)
+            e = 16383 + 2 - (rnd() % 23);
+        if (k == 0 && (op == 0xF9 || op == 0xF0))
+            e = 16383 - 2 - (rnd() % 20);
+        uint16_t se = (uint16_t)(e | ((rnd() & 1) && !(k == 0 && op == 0xF1) ? 0x8000 : 0));
+        uint64_t m = (1ull << 63) | rnd64();
+        memcpy(img + 28 + 10 * k, &m, 8);
+        memcpy(img + 36 + 10 * k, &se, 2);
+        tw &= ~(3u << (2 * ((top + k) & 7)));
+    }
+    /* ST7 empty for the pushes of FPTAN / FSINCOS */
+    memcpy(img + 8, &tw, 2);
+}
+
+/* Distance in units of the last place between two extended values of the
+ * same sign (their bit patterns order like the integers) */
+static bool near_f80(const uint8_t *a, const uint8_t *b, unsigned ulps)
+{
+    uint64_t ma, mb;
+    uint16_t sa, sb;
+    memcpy(&ma, a, 8); memcpy(&sa, a + 8, 2);
+    memcpy(&mb, b, 8); memcpy(&sb, b + 8, 2);
+    if ((sa ^ sb) & 0x8000)
+        return ma == 0 && mb == 0;
+    unsigned __int128 x = ((unsigned __int128)(sa & 0x7FFF) << 63) | (ma & ~(1ull << 63));
+    unsigned __int128 y = ((unsigned __int128)(sb & 0x7FFF) << 63) | (mb & ~(1ull << 63));
+    return (x > y ? x - y : y - x) <= ulps;
+}
+
 /* ---- running ------------------------------------------------------------------- */
 
 static unsigned build(const Case *k, uint32_t flags, uint32_t eax)
@@ -395,6 +446,7 @@ static const Class classes[] = {
     { "modes", gen_modes, true, 0x87A00005u },
     { "const", gen_const, true, 0x87A00006u },
     { "env", gen_env, false, 0x87A00007u },
+    { "trans", gen_trans, false, 0x87A00008u },
 };
 
 static void dump_img(const char *who, const uint8_t *img, const uint8_t *mem)
@@ -428,6 +480,12 @@ static void run_class(gconstpointer data)
         Case k = { .len = 0 };
         rnd_state(img, cl->force_modes);
         cl->gen(&k);
+        bool trans = cl->gen == gen_trans;
+        if (trans) {
+            uint16_t cw = 0x037F;       /* masked, nearest, 64 bits */
+            memcpy(img, &cw, 2);
+            trans_operands(img, k.b[1]);
+        }
         rnd_mem(mem, k.memkind);
         if (k.len >= 2 && k.b[k.len - 2] == 0xD9 && k.b[k.len - 1] == 0x2E) {
             /* FLDCW: a control word that leaves no exception pending */
@@ -452,7 +510,17 @@ static void run_class(gconstpointer data)
         memcpy(emu, low + O_STATE, IMG + 8);
         bool bad = vec >= 0;
         /* cw, sw, tw; registers; eax; flags */
-        if (memcmp(nat, emu, 2) || memcmp(nat + 4, emu + 4, 2) || memcmp(nat + 8, emu + 8, 2)
+        if (trans) {
+            /* TOP, C2 and the tags exact; the values within 2^11 ulps */
+            uint16_t ns, es;
+            memcpy(&ns, nat + 4, 2);
+            memcpy(&es, emu + 4, 2);
+            if (((ns ^ es) & 0x3C00) || memcmp(nat + 8, emu + 8, 2))
+                bad = true;
+            for (unsigned r = 0; r < 8; r++)
+                if (!near_f80(nat + 28 + 10 * r, emu + 28 + 10 * r, 2048))
+                    bad = true;
+        } else if (memcmp(nat, emu, 2) || memcmp(nat + 4, emu + 4, 2) || memcmp(nat + 8, emu + 8, 2)
             || memcmp(nat + 28, emu + 28, 80) || memcmp(nat + IMG, emu + IMG, 7))
             bad = true;
         /* the memory operand; FNSTENV/FNSAVE images without FIP/FOP/FDP */
