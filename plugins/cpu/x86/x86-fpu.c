@@ -55,9 +55,11 @@ static void fpush(X86Cpu *c, X86F80 v)
 
 /* ---- errors -------------------------------------------------------------- */
 
+/* FERR# is the MS-DOS compatible reporting: asserted while an unmasked
+ * error is pending and CR0.NE is clear (with NE set the error is #MF's). */
 static void ferr_update(X86Cpu *c)
 {
-    bool level = (c->fpu.sw & FSW_ES) != 0;
+    bool level = (c->fpu.sw & FSW_ES) && !(c->cr0 & CR0_NE);
     if (level == c->fpu_ferr)
         return;
     c->fpu_ferr = level;
