@@ -328,9 +328,12 @@ static void do_fist(X86Cpu *c, const X86Insn *i, unsigned size, bool pop)
     X86FEnv e = fenv(c);
     int64_t v;
     uint32_t off = ea(c, i);
-    if (empty(c, 0)) {
-        if (!stack_fault(c, false))
+    bool underflow = empty(c, 0);
+    if (underflow) {
+        if (!(c->fpu.cw & FSW_IE)) {
+            stack_fault(c, false);
             return;
+        }
         v = (int64_t)(~0ull << (8 * size - 1));
     } else {
         v = f80_to_int(&e, *st(c, 0), 8 * size, false);
@@ -343,7 +346,10 @@ static void do_fist(X86Cpu *c, const X86Insn *i, unsigned size, bool pop)
         st64(c, i, off, (uint64_t)v);
     else
         x86_st(c, i->seg, off, (uint32_t)v, size);
-    if (!empty(c, 0) || (c->fpu.sw & FSW_SF) == 0)
+    /* the flags once the store went through (a #PF leaves them alone) */
+    if (underflow)
+        stack_fault(c, false);
+    else
         commit(c, &e);
     if (pop)
         fpop(c);
@@ -480,7 +486,7 @@ static uint16_t get_sw(const X86Cpu *c)
 static unsigned stenv(X86Cpu *c, const X86Insn *i, uint32_t off)
 {
     bool pm = (c->cr0 & CR0_PE) && !(c->eflags & F_VM);
-    unsigned n = i->o32 ? 28 : 14, w = i->o32 ? 4 : 2;
+    unsigned n = i->o32 ? 28 : 14;
     uint32_t lin = st_lin(c, i, off, n);
     X86Fpu *f = FPU;
     uint32_t v[7];
@@ -514,7 +520,6 @@ static unsigned stenv(X86Cpu *c, const X86Insn *i, uint32_t off)
         else
             x86_st_lin(c, lin + 2 * k, v[k], 2);
     }
-    (void)w;
     return n;
 }
 
@@ -1130,8 +1135,6 @@ static void esc_mem(X86Cpu *c, const X86Insn *i)
             X86F80 r[8];
             for (unsigned k = 0; k < 8; k++)
                 r[k] = ld80(c, i, off + n + 10 * k);
-            for (unsigned k = 0; k < 8; k++)
-                c->fpu.r[k] = r[k];    /* physical order follows TOP below */
             ldenv(c, i, off);
             for (unsigned k = 0; k < 8; k++)
                 c->fpu.r[phys(c, k)] = r[k];

@@ -258,6 +258,8 @@ static bool x86p_post_load(TessDevice *dev, uint32_t version, GError **err)
     x86_dr_update(c);
     x86_code_flush_all(c);
     c->delivering = -1;
+    /* FERR# is low while port 0xF0 holds IGNNE# asserted */
+    tess_signal_set(d->ferr, c->fpu_ferr && !c->fpu_ignne);
     return true;
 }
 
