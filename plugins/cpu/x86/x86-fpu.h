@@ -92,8 +92,8 @@ int f80_cmp(X86FEnv *e, X86F80 a, X86F80 b, bool quiet);
 X86F80 f80_from_i64(int64_t v);
 X86F80 f80_from_f32(X86FEnv *e, uint32_t v);
 X86F80 f80_from_f64(X86FEnv *e, uint64_t v);
-/* Stores round per e->rc into the format; *ok false: an unmasked exception
- * leaves the destination unwritten. */
+/* Stores round per e->rc into the format (the caller leaves the
+ * destination alone on an unmasked exception). */
 uint32_t f80_to_f32(X86FEnv *e, X86F80 a);
 uint64_t f80_to_f64(X86FEnv *e, X86F80 a);
 /* To a bits-wide integer (16, 32, 64); trunc: FISTTP-style chop. Out of
@@ -107,10 +107,9 @@ long double f80_to_ld(X86F80 a);
 X86F80 f80_from_ld(X86FEnv *e, long double v);
 
 /* ---- x86-fpu.c -------------------------------------------------------- */
-/* FERR# changed (CR0.NE=0 error reporting); the plugin routes it to the
- * PC's IRQ13. */
+/* FNINIT (init) or the power-on state; FERR# follows through bus.ferr. */
 void x86_fpu_reset(X86Cpu *c, bool init);
-/* Port 0xF0 write (IGNNE# / FERR# clear) */
+/* A port 0xF0 write: FERR# drops and IGNNE# holds until the error clears. */
 void x86_fpu_ignne(X86Cpu *c);
 
 #endif
