@@ -638,24 +638,14 @@ X86F80 f80_rem(X86FEnv *e, X86F80 a, X86F80 b, bool ieee, uint16_t *cc)
         }
     }
     bool half_lost = d < 0 && (x.m & 1);
+    bool up = false;
+    uint64_t other = y.m - rem;         /* distance to the next multiple */
     if (ieee) {
         /* round the quotient to nearest even: compare rem with y/2 */
-        uint64_t other = y.m - rem;     /* distance to the next multiple */
-        bool up = rem > other || (rem == other && !half_lost && (q & 1))
-                  || (rem == other && half_lost);
-        if (d < 0 && rem == other && half_lost)
-            up = true;
+        up = rem > other || (rem == other && (half_lost || (q & 1)));
         if (up) {
             q++;
-            rem = other;
             sign = !sign;
-            if (half_lost) {
-                /* exact remainder is other - 1/2 ulp: keep it exact */
-                return round_pack(e, FMT_F80, 64, sign, rexp - 1,
-                                  (other << 1) - 1, 0);
-            }
-        } else if (half_lost) {
-            return round_pack(e, FMT_F80, 64, sign, rexp - 1, (rem << 1) | 1, 0);
         }
     }
     if (!(*cc & FSW_C2)) {
@@ -663,6 +653,14 @@ X86F80 f80_rem(X86FEnv *e, X86F80 a, X86F80 b, bool ieee, uint16_t *cc)
         if (q & 2) *cc |= FSW_C3;
         if (q & 4) *cc |= FSW_C0;
     }
+    if (half_lost) {
+        /* |a| < |b| with one bit below the remainder's unit: exact at
+         * half the unit (the remainder is a - b or a itself) */
+        return up ? round_pack(e, FMT_F80, 64, sign, rexp - 1, (other << 1) - 1, 0)
+                  : round_pack(e, FMT_F80, 64, sign, rexp - 1, (rem << 1) | 1, 0);
+    }
+    if (up)
+        rem = other;
     if (rem == 0)
         return mk(x.s, 0, 0);
     return round_pack(e, FMT_F80, 64, sign, rexp, rem, 0);
