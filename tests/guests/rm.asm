@@ -312,10 +312,17 @@ start:
     cpuid
     cmp ebx, 0x756E6547
     OKIF e, "cpuid vendor"
+    ; the 486 model is a 486SX (no FPU); the Pentium and later have one
     mov eax, 1
     cpuid
-    test edx, 1
-    OKIF z, "cpuid no fpu"
+    and edx, 1
+    mov [0x904], dx
+    shr eax, 8
+    and al, 0x0F
+    cmp al, 5
+    setae al
+    cmp al, dl
+    OKIF e, "cpuid fpu bit per model"
     mov eax, 1
     cpuid
     and ah, 0x0F
@@ -360,12 +367,20 @@ start:
     out 0xE9, al
 .no_tsc:
 
-    ; ---- FPU-less escape opcodes: FNSTSW stores nothing
+    ; ---- the FNINIT / FNSTSW probe: FPU-less escapes store nothing, an
+    ; FPU stores a clear status word
     mov word [0x900], 0x5A5A
     fninit
     fnstsw [0x900]
+    cmp word [0x904], 0
+    je .no_fpu
+    cmp word [0x900], 0
+    OKIF e, "fpu probe"
+    jmp .probe_done
+.no_fpu:
     cmp word [0x900], 0x5A5A
     OKIF e, "no fpu probe"
+.probe_done:
 
     ; ---- A20 through port 0x92
     mov al, 2

@@ -63,6 +63,7 @@ typedef struct KvmCpu {
     bool nmi_level, nmi_pending;
     bool reset_level, reset_pending;
     bool a20_driven, a20;
+    TessSignal *ferr;       /* FERR#: never driven (the host processor reports x87 errors) */
 
     /* interrupt controller, found at the first INTR */
     TessDevice *intc;

@@ -473,6 +473,9 @@ static const TessLineSpec kvm_lines[] = {
     TESS_LINE_IN_("reset", 1, line_reset, "rising edge resets the CPU only"),
     TESS_LINE_IN_("a20", 1, line_a20,
                   "A20 gate (high = enabled; enabled until first driven; off wraps the 2nd MiB only)"),
+    /* the pc machine wires the x86 CPU's FERR# to IRQ13: the line exists
+     * here so the same machine file takes either CPU */
+    TESS_LINE_OUT_("ferr", 1, KvmCpu, ferr, "FERR# (not driven: under KVM the host processor reports x87 errors)"),
     TESS_LINE_END,
 };
 

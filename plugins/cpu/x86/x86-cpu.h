@@ -144,7 +144,7 @@ extern const X86ModelInfo x86_model_info[X86_MODEL_COUNT];
  * bits of its real part that are in these (the FPU, MMX, FXSR, SSE and
  * SSE2 join when their execution units do; VME, APIC, MCA, CLFSH, the
  * thermal and hyper-threading bits are not modelled). */
-#define X86_IMPL_EDX (CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE      \
+#define X86_IMPL_EDX (CPUID_FPU | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE      \
                       | CPUID_MCE | CPUID_CX8 | CPUID_SEP | CPUID_MTRR | CPUID_PGE  \
                       | CPUID_CMOV | CPUID_PAT | CPUID_PSE36)
 #define X86_IMPL_ECX 0u
@@ -170,6 +170,8 @@ typedef struct X86Bus {
     void (*io_write)(void *opaque, uint32_t port, uint32_t val, unsigned size);
     uint8_t (*intack)(void *opaque);
     uint64_t (*clock_ns)(void *opaque);   /* virtual time, for the TSC */
+    /* The FERR# output (x87 error with CR0.NE=0), or NULL */
+    void (*ferr)(void *opaque, bool level);
 } X86Bus;
 
 typedef struct X86Cpu X86Cpu;
@@ -357,6 +359,7 @@ struct X86Cpu {
 
     /* x87 / MMX / SSE state */
     X86Fpu fpu;
+    bool fpu_ferr, fpu_ignne;       /* FERR# output, IGNNE# input (x86-fpu.c) */
     X86Xmm xmm[8];
     uint32_t mxcsr;
     uint64_t efer;                  /* IA32_EFER (NXE) where the model has NX */

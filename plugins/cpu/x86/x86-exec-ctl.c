@@ -244,22 +244,6 @@ X86_H(h_out_dx)
     x86_io_out(c, port, x86_getreg(c, R_EAX, size), size);
 }
 
-/* D8-DF without a coprocessor (SDM vol. 3, 9.2 / table 2-2): EM or TS set
- * gives #NM; otherwise the part behaves like a 486SX with no 487 fitted:
- * the escape is ignored and stores write nothing, so the usual FNINIT /
- * FNSTSW probe finds no FPU. */
-X86_H(h_esc)
-{
-    if (c->cr0 & (CR0_EM | CR0_TS))
-        x86_raise_noerr(c, X86_NM);
-}
-
-X86_H(h_wait)
-{
-    if ((c->cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
-        x86_raise_noerr(c, X86_NM);
-}
-
 X86_H(h_ud) { x86_ud(c); }
 X86_H(h_gp0) { x86_gp(c, 0); }
 X86_H(h_lock_ud) { x86_ud(c); }

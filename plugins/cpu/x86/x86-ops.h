@@ -39,7 +39,8 @@ X86_H(h_jmp_far); X86_H(h_call_far); X86_H(h_retf); X86_H(h_iret);
 X86_H(h_grp5); X86_H(h_int); X86_H(h_int3); X86_H(h_into); X86_H(h_int1);
 X86_H(h_bound); X86_H(h_hlt); X86_H(h_flagop);
 X86_H(h_in_imm); X86_H(h_out_imm); X86_H(h_in_dx); X86_H(h_out_dx);
-X86_H(h_esc); X86_H(h_wait);
+/* x86-fpu.c */
+X86_H(h_fpu); X86_H(h_fwait);
 X86_H(h_ud); X86_H(h_gp0); X86_H(h_lock_ud);
 
 /* x86-exec-sys.c */

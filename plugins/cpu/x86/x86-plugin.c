@@ -10,6 +10,7 @@
 #define G_LOG_DOMAIN "x86"
 #include <tessera/tessera.h>
 #include "x86-cpu.h"
+#include "x86-fpu.h"
 
 typedef struct X86Dev {
     TessDevice dev;
@@ -20,6 +21,7 @@ typedef struct X86Dev {
     TessDevice *intc;
     const TessIntcOps *intc_ops;
     bool intc_missing;
+    TessSignal *ferr;       /* FERR# (x87 error, CR0.NE=0), the PC's IRQ13 */
     X86Cpu cpu;
 } X86Dev;
 
@@ -50,6 +52,30 @@ static void bus_mem_write(void *opaque, uint64_t paddr, uint64_t v, unsigned siz
     X86Dev *d = opaque;
     tess_mem_write(d->dev.machine, paddr, v, size);
 }
+
+static void bus_ferr(void *opaque, bool level)
+{
+    X86Dev *d = opaque;
+    tess_signal_set(d->ferr, level);
+}
+
+/* Port 0xF0 (PC/AT): a write clears the FERR# latch and asserts IGNNE#
+ * until the handler clears the error (FNCLEX/FNINIT drop FERR#). On the
+ * AT this is board logic next to the 287/387 socket; it lives here with
+ * the CPU so that IGNNE# stays an internal path and any machine gets it
+ * with one wire. Only a CPU with an FPU claims the port. */
+static uint64_t f0_read(void *opaque, uint64_t offset, unsigned size)
+{
+    return 0xFF;
+}
+
+static void f0_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
+{
+    X86Dev *d = opaque;
+    x86_fpu_ignne(&d->cpu);
+}
+
+static const TessIoOps f0_ops = { .read = f0_read, .write = f0_write, .widths = TESS_W8 };
 
 static uint32_t bus_io_read(void *opaque, uint32_t port, unsigned size)
 {
@@ -151,6 +177,7 @@ static const TessLineSpec x86_lines[] = {
     TESS_LINE_IN_("nmi", 1, line_nmi, "non-maskable interrupt (rising edge)"),
     TESS_LINE_IN_("reset", 1, line_reset, "rising edge resets the CPU only"),
     TESS_LINE_IN_("a20", 1, line_a20, "A20 gate (high = enabled; enabled until first driven)"),
+    TESS_LINE_OUT_("ferr", 1, X86Dev, ferr, "FERR#: x87 error with CR0.NE=0 (PC: IRQ13); port 0xF0 clears it"),
     TESS_LINE_END,
 };
 
@@ -190,9 +217,12 @@ static bool x86p_realize(TessDevice *dev, GError **err)
         .io_write = bus_io_write,
         .intack = bus_intack,
         .clock_ns = bus_clock,
+        .ferr = bus_ferr,
     };
     x86_init(&d->cpu, (X86Model)d->model, &bus);
     d->cpu.owner = d;
+    if ((d->cpu.feat_edx & CPUID_FPU) && !tess_pio_map(dev, 0xF0, 1, &f0_ops, d, err))
+        return false;
     tess_mem_add_listener(dev->machine, &x86_listener, d);
     return true;
 }
@@ -232,6 +262,8 @@ static bool x86p_post_load(TessDevice *dev, uint32_t version, GError **err)
     x86_dr_update(c);
     x86_code_flush_all(c);
     c->delivering = -1;
+    /* FERR# is low while port 0xF0 holds IGNNE# asserted */
+    tess_signal_set(d->ferr, c->fpu_ferr && !c->fpu_ignne);
     return true;
 }
 
@@ -272,6 +304,12 @@ static const TessStateField x86_state_fields[] = {
       .size = 4, .since = 2 },
     { .name = "cpu.db_trap", .type = TESS_STATE_T_U8, .offset = offsetof(X86Dev, cpu.db_trap),
       .size = 1, .since = 2 },
+    { .name = "cpu.fpu", .type = TESS_STATE_T_BUF, .offset = offsetof(X86Dev, cpu.fpu),
+      .size = sizeof(X86Fpu), .since = 2 },
+    { .name = "cpu.fpu_ferr", .type = TESS_STATE_T_U8, .offset = offsetof(X86Dev, cpu.fpu_ferr),
+      .size = 1, .since = 2 },
+    { .name = "cpu.fpu_ignne", .type = TESS_STATE_T_U8, .offset = offsetof(X86Dev, cpu.fpu_ignne),
+      .size = 1, .since = 2 },
     TESS_STATE_END,
 };
 
@@ -298,7 +336,7 @@ static const char *const x86_needs[] = { TESS_IFACE_INTC, NULL };
 static const TessDeviceClass x86_class = {
     .type = "x86",
     .kind = TESS_CLASS_CPU,
-    .doc = "x86 interpreter (486, Pentium, Pentium Pro integer core, no FPU yet)",
+    .doc = "x86 interpreter (486SX without an FPU; Pentium and Pentium Pro with the x87)",
     .instance_size = sizeof(X86Dev),
     .props = x86_props,
     .lines = x86_lines,

@@ -6,6 +6,7 @@
  * table 6-5), and the reset state (vol. 3, 9.1.1, table 9-1).
  */
 #include "x86-ops.h"
+#include "x86-fpu.h"
 
 static bool exc_has_err(int vec)
 {
@@ -581,6 +582,7 @@ void x86_reset(X86Cpu *c)
     c->tsc_offset = (uint64_t)0 - x86_tsc(c);
     c->cpl = 0;
     c->db_trap = false;
+    x86_fpu_reset(c, false);
     x86_update_mode(c);
     x86_dr_update(c);
     x86_tlb_flush(c);

@@ -80,6 +80,7 @@ typedef struct Rtc {
     char *file;
     char *boot_order;
     int base;
+    bool fpu;
     TessSignal *irq[1];
 
     uint8_t cmos[128];
@@ -574,7 +575,7 @@ static void rtc_config_bytes(Rtc *r)
     uint64_t above = tess_machine_ram_size(m) > below ? tess_machine_ram_size(m) - below : 0;
     uint8_t *c = r->cmos;
 
-    c[0x14] = 0x04;                 /* equipment: PS/2 mouse, EGA/VGA, no floppies, no FPU (the CPUs have none yet) */
+    c[0x14] = r->fpu ? 0x06 : 0x04; /* equipment: PS/2 mouse, EGA/VGA, no floppies, FPU (bit 1) */
     c[0x15] = 640 & 0xFF;           /* base memory in KiB */
     c[0x16] = 640 >> 8;
     uint64_t ext = below > 0x100000 ? (below - 0x100000) / 1024 : 0;
@@ -695,6 +696,8 @@ static const TessPropSpec rtc_props[] = {
                     "NVRAM backing file (128 bytes): loaded at power-on, saved at power-off"),
     TESS_PROP_STRING_("boot-order", Rtc, boot_order, "cdn",
                       "boot devices for SeaBIOS, up to three of a (floppy), c (disk), d (CD), n (network)"),
+    TESS_PROP_BOOL_("fpu", Rtc, fpu, "true",
+                    "equipment byte: a math coprocessor is fitted (false with the 486SX model)"),
     TESS_PROP_ENUM_("base", Rtc, base, "utc", rtc_bases,
                     "clock base: utc or the host's localtime (deterministic runs always use utc)"),
     TESS_PROP_END,

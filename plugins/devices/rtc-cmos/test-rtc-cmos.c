@@ -267,9 +267,13 @@ static void test_cmos_layout(void)
     TessMachine *m = th_machine("<memory size='64M'/>"
                                 "<device type='rtc-cmos' id='rtc' boot-order='cda'/>");
     g_assert_cmphex(cmos_read(m, 0x15), ==, 0x80);  /* 640 KiB base memory */
-    /* Equipment: no floppies (bits 7-6, 0), no coprocessor (bit 1: the
-     * CPU plugins have no FPU yet), EGA/VGA (bits 5-4 = 0). */
-    g_assert_cmphex(cmos_read(m, 0x14) & 0xF3, ==, 0x00);
+    /* Equipment: no floppies (bits 7-6, 0), a coprocessor (bit 1, the
+     * default "fpu" property), EGA/VGA (bits 5-4 = 0). */
+    g_assert_cmphex(cmos_read(m, 0x14) & 0xF3, ==, 0x02);
+    TessMachine *sx = th_machine("<memory size='64M'/>"
+                                 "<device type='rtc-cmos' id='rtc' fpu='false'/>");
+    g_assert_cmphex(cmos_read(sx, 0x14) & 0x02, ==, 0x00);   /* a 486SX board */
+    th_machine_free(sx);
     g_assert_cmphex(cmos_read(m, 0x16), ==, 0x02);
     /* (64 MiB - 1 MiB) / 1 KiB = 64512 */
     g_assert_cmphex(cmos_read(m, 0x17), ==, 0x00);
