@@ -161,6 +161,21 @@ void tess_signal_set(TessSignal *s, bool level)
         sig_pin_update(g_ptr_array_index(s->sinks, i));
 }
 
+void tess_signal_restore_level(TessSignal *s, bool level)
+{
+    if (!s || s->level == level)
+        return;
+    s->level = level;
+    for (guint i = 0; i < s->sinks->len; i++) {
+        TessInputPin *pin = g_ptr_array_index(s->sinks, i);
+        if (level)
+            pin->high++;
+        else if (pin->high)
+            pin->high--;
+        ((SigPin *)pin)->told = pin->high > 0;
+    }
+}
+
 void tess_signal_pulse(TessSignal *s)
 {
     tess_signal_set(s, true);

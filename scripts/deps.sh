@@ -5,7 +5,7 @@
 set -eu
 pkgs="build-essential meson ninja-build pkg-config
       libglib2.0-dev libxml2-dev libjson-glib-dev libxml2-utils
-      nasm seabios qemu-utils xorriso
+      nasm seabios qemu-utils xorriso libzstd-dev
       libpng-dev libsdl2-dev xvfb xdotool"
 missing=""
 for p in $pkgs; do
