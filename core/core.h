@@ -261,6 +261,9 @@ struct TessMachine {
      * retired this many instructions (UINT64_MAX: never). */
     uint64_t suspend_at;
     char *suspend_path;
+    /* Loading a snapshot: tess_signal_set records levels without telling
+     * sinks (their state comes from the snapshot too). */
+    bool restoring;
 };
 
 /* A request run on the machine thread between instructions. */
@@ -333,8 +336,9 @@ bool tess_snapshot_save(TessMachine *m, const char *path, GError **err);
  * host paths given again) and extra devices (the display). */
 TessMachine *tess_snapshot_restore(TessRegistry *reg, const char *path,
                                    const TessLoadOptions *o, GError **err);
-/* Describe a snapshot file (header and sections). */
-bool tess_snapshot_describe(const char *path, GString *out, GError **err);
+/* Describe a snapshot file (header and sections; with `fields`, every
+ * device field too). */
+bool tess_snapshot_describe(const char *path, bool fields, GString *out, GError **err);
 /* Fuzzing entry: parse and apply `data` as a snapshot into a fresh
  * machine built from it, with every error handled; returns 0. */
 int tess_snapshot_fuzz_one(TessRegistry *reg, const uint8_t *data, size_t len);

@@ -179,6 +179,8 @@ int tess_machine_run(TessMachine *m)
             break;
         }
     }
+    g_debug("%s: stopped after %" G_GUINT64_FORMAT " instructions, %" G_GUINT64_FORMAT
+            " ns of virtual time", m->name, m->cpu_ops->icount(m->cpu), tess_clock_ns(m));
     g_mutex_lock(&m->lock);
     m->state = TESS_RUN_STOPPED;
     g_mutex_unlock(&m->lock);

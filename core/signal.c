@@ -145,6 +145,10 @@ static void sig_pin_update(TessInputPin *pin)
 
 void tess_signal_set(TessSignal *s, bool level)
 {
+    if (s && s->owner && s->owner->machine && s->owner->machine->restoring) {
+        tess_signal_restore_level(s, level);
+        return;
+    }
     if (!s || s->level == level)
         return;
     s->level = level;

@@ -561,8 +561,10 @@ static const TessStateField *find_field(const TessStateDesc *sd, const char *nam
     return NULL;
 }
 
-/* Load one device's section. Everything is checked before the instance
- * is touched, so a refused section leaves the device as it was. */
+/* Load one device's fields (post_load comes once every device has its
+ * fields: a host bridge that maps BARs reads the config space its
+ * functions keep). Everything is checked before the instance is touched,
+ * so a refused section leaves the device as it was. */
 static bool dev_state_load(TessDevice *dev, const Section *s, GError **err)
 {
     const TessStateDesc *sd = dev->cls->state;
@@ -644,10 +646,6 @@ static bool dev_state_load(TessDevice *dev, const Section *s, GError **err)
                 for (unsigned j = 0; j < w; j++)
                     dst[k + j] = pd->p[k + w - 1 - j];
         }
-    }
-    if (sd->post_load && !sd->post_load(dev, s->version, err)) {
-        g_prefix_error(err, "device '%s' (%s): ", dev->id, dev->cls->type);
-        return false;
     }
     return true;
 }
@@ -1137,6 +1135,16 @@ bool tess_snapshot_save(TessMachine *m, const char *path, GError **err)
 
 /* ---- restore -------------------------------------------------------------------- */
 
+static uint32_t section_version_of(GPtrArray *secs, TessDevice *d)
+{
+    for (guint i = 0; i < secs->len; i++) {
+        Section *s = secs->pdata[i];
+        if (s->kind == K_DEV && !g_strcmp0(s->id, d->id))
+            return s->version;
+    }
+    return d->cls->state->version;
+}
+
 /* Load every section into `m`, built from the same header. */
 static bool snap_apply(TessMachine *m, GPtrArray *secs, const Hdr *h, GError **err)
 {
@@ -1168,7 +1176,8 @@ static bool snap_apply(TessMachine *m, GPtrArray *secs, const Hdr *h, GError **e
             return snap_fail(err, TESS_ERROR_INVALID, "device '%s' (%s) has state but the "
                              "snapshot has none for it", d->id, d->cls->type);
     }
-    bool seen_ram = false, seen_clk = false, seen_sig = false, seen_disk = false;
+    bool seen_ram = false, seen_disk = false;
+    const Section *sig_sec = NULL, *clk_sec = NULL;
     GHashTable *done = g_hash_table_new(g_str_hash, g_str_equal);
     bool ok = true;
     for (guint i = 1; i < secs->len && ok; i++) {
@@ -1191,16 +1200,16 @@ static bool snap_apply(TessMachine *m, GPtrArray *secs, const Hdr *h, GError **e
             break;
         }
         case K_SIG:
-            ok = !seen_sig && sig_load(m, s, err);
-            seen_sig = true;
+            ok = !sig_sec;
+            sig_sec = s;
             break;
         case K_RAM:
             ok = !seen_ram && ram_load(m, s, err);
             seen_ram = true;
             break;
         case K_CLK:
-            ok = !seen_clk && clk_load(m, s, err);
-            seen_clk = true;
+            ok = !clk_sec && clk_load(m, s, err);
+            clk_sec = s;
             break;
         case K_END:
             break;
@@ -1214,11 +1223,28 @@ static bool snap_apply(TessMachine *m, GPtrArray *secs, const Hdr *h, GError **e
     }
     guint ndone = g_hash_table_size(done);
     g_hash_table_unref(done);
+    /* Every device's fields are in; now each fixes up what derives from
+     * them, in machine order. Lines they drive are recorded, not
+     * propagated (m->restoring): every sink's state is already loaded,
+     * and the SIG section has the levels. */
+    for (guint i = 0; i < m->devices->len && ok; i++) {
+        TessDevice *d = m->devices->pdata[i];
+        const TessStateDesc *sd = d->cls->state;
+        if (!sd || !sd->post_load)
+            continue;
+        if (!sd->post_load(d, section_version_of(secs, d), err)) {
+            g_prefix_error(err, "device '%s' (%s): ", d->id, d->cls->type);
+            ok = false;
+        }
+    }
     if (!ok)
         return false;
-    if (!seen_ram || !seen_clk || !seen_sig || !seen_disk || ndone != h->devs->len)
+    if (!seen_ram || !clk_sec || !sig_sec || !seen_disk || ndone != h->devs->len)
         return snap_fail(err, TESS_ERROR_INVALID, "incomplete snapshot: a section is missing");
-    return true;
+    /* The recorded line levels and timers have the last word over what
+     * post_load re-derived (same values, but timers armed again in their
+     * saved order keep their ties). */
+    return sig_load(m, sig_sec, err) && clk_load(m, clk_sec, err);
 }
 
 static TessMachine *snap_restore_data(TessRegistry *reg, const uint8_t *data, size_t len,
@@ -1259,7 +1285,10 @@ static TessMachine *snap_restore_data(TessRegistry *reg, const uint8_t *data, si
         g_free(m->file);
         m->file = g_strdup(h->file);
     }
-    if (!snap_apply(m, secs, h, err)) {
+    m->restoring = true;
+    bool applied = snap_apply(m, secs, h, err);
+    m->restoring = false;
+    if (!applied) {
         tess_machine_free(m);
         return NULL;
     }
@@ -1296,7 +1325,39 @@ int tess_snapshot_fuzz_one(TessRegistry *reg, const uint8_t *data, size_t len)
 
 /* ---- describe -------------------------------------------------------------------- */
 
-bool tess_snapshot_describe(const char *path, GString *out, GError **err)
+/* One line per field of a device section: scalars by value, buffers
+ * by size and CRC (for comparing two snapshots). */
+static void describe_fields(const Section *s, GString *out)
+{
+    Rd r = { .p = s->data, .len = s->len };
+    uint32_t count = get_u32(&r);
+    for (uint32_t i = 0; i < count && !r.bad; i++) {
+        g_autofree char *name = get_str(&r);
+        uint8_t type = get_u8(&r);
+        uint64_t n = get_u64(&r);
+        uint8_t enc = get_u8(&r);
+        uint64_t zn = enc == 1 ? get_u64(&r) : n;
+        const uint8_t *p = get_bytes(&r, zn > r.len ? r.len + 1 : (size_t)zn);
+        if (r.bad || !name)
+            break;
+        g_string_append_printf(out, "       %s.%s =", s->id, name);
+        unsigned w = field_width((TessStateType)type);
+        if (w && enc == 0 && n <= 64) {
+            for (uint64_t k = 0; k + w <= n; k += w) {
+                uint64_t v = 0;
+                for (unsigned j = 0; j < w; j++)
+                    v |= (uint64_t)p[k + j] << (8 * j);
+                g_string_append_printf(out, " 0x%" G_GINT64_MODIFIER "x", v);
+            }
+            g_string_append_c(out, '\n');
+        } else {
+            g_string_append_printf(out, " %" G_GUINT64_FORMAT " bytes%s, crc %08x\n", n,
+                                   enc ? " (zstd)" : "", snap_crc32(p, (size_t)zn));
+        }
+    }
+}
+
+bool tess_snapshot_describe(const char *path, bool fields, GString *out, GError **err)
 {
     GError *e = NULL;
     g_autoptr(GMappedFile) mf = g_mapped_file_new(path, FALSE, &e);
@@ -1347,6 +1408,8 @@ bool tess_snapshot_describe(const char *path, GString *out, GError **err)
                                *plugin ? " " : "", *plugin ? pver : "");
         if (*plugin)
             g_string_truncate(out, out->len - 1), g_string_append(out, ")\n");
+        if (fields && s->kind == K_DEV)
+            describe_fields(s, out);
     }
     return true;
 }

@@ -231,13 +231,14 @@ int cli_validate(TessRegistry *reg, int argc, char **argv)
 
 int cli_snapshot(TessRegistry *reg, int argc, char **argv)
 {
-    if (argc != 3 || strcmp(argv[1], "info")) {
-        fprintf(stderr, "usage: tessera snapshot info FILE\n");
+    bool fields = argc == 4 && !strcmp(argv[2], "--fields");
+    if ((argc != 3 && !fields) || strcmp(argv[1], "info")) {
+        fprintf(stderr, "usage: tessera snapshot info [--fields] FILE\n");
         return 2;
     }
     g_autoptr(GError) err = NULL;
     g_autoptr(GString) out = g_string_new(NULL);
-    if (!tess_snapshot_describe(argv[2], out, &err)) {
+    if (!tess_snapshot_describe(argv[argc - 1], fields, out, &err)) {
         fprintf(stderr, "tessera: %s\n", err->message);
         return 2;
     }
