@@ -784,9 +784,6 @@ static bool ram_load(TessMachine *m, const Section *s, GError **err)
     const uint8_t *z = get_bytes(&r, zlen > r.len ? r.len + 1 : (size_t)zlen);
     if (r.bad || r.pos != r.len)
         return snap_fail(err, TESS_ERROR_INVALID, "corrupt RAM section");
-    uint64_t used = 0;
-    for (uint64_t pg = 0; pg < npages; pg++)
-        used += (bm[pg / 8] >> (pg % 8)) & 1;
     /* Decompress page by page straight into RAM; on a bad frame the RAM
      * is garbage, and the caller throws the machine away. */
     ZSTD_DCtx *dc = ZSTD_createDCtx();
@@ -812,8 +809,8 @@ static bool ram_load(TessMachine *m, const Section *s, GError **err)
             }
         }
     }
-    if (ok && used) {
-        /* the frame must end exactly here */
+    if (ok) {
+        /* the frame must end exactly here (an empty one too) */
         uint8_t extra;
         ZSTD_outBuffer out = { &extra, 1, 0 };
         while (ret != 0) {

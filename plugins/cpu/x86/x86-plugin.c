@@ -230,6 +230,8 @@ static void x86p_derive(X86Dev *d)
     c->r[EA_NONE] = 0;
     c->fpu.top &= 7;
     c->cpl &= 3;
+    for (int i = 0; i < 8; i++)
+        x86_seg_derive(c, i);
     x86_set_arith(c, c->eflags);
     c->a20_mask = c->a20 ? 0xFFFFFFFFu : 0xFFEFFFFFu;
     x86_set_cpl(c, c->cpl);
@@ -248,6 +250,14 @@ static bool x86p_post_load(TessDevice *dev, uint32_t version, GError **err)
     return true;
 }
 
+/* A segment register by its architectural parts (the derived bounds and
+ * rights come back from x86_seg_derive; padding is never saved). */
+#define X86_SEG(i)                                                     \
+    TESS_STATE_U32(X86Dev, cpu.seg[i].base),                           \
+    TESS_STATE_U32(X86Dev, cpu.seg[i].limit),                          \
+    TESS_STATE_U32(X86Dev, cpu.seg[i].attr),                           \
+    TESS_STATE_U16(X86Dev, cpu.seg[i].sel)
+
 #define X86_F80(i)                                                     \
     TESS_STATE_U64(X86Dev, cpu.fpu.r[i].mant),                         \
     TESS_STATE_U16(X86Dev, cpu.fpu.r[i].se)
@@ -258,7 +268,8 @@ static const TessStateField x86_state_fields[] = {
     TESS_STATE_ARRAY(TESS_STATE_T_U32, X86Dev, cpu.r, 9),
     TESS_STATE_U32(X86Dev, cpu.eip),
     TESS_STATE_U32(X86Dev, cpu.eflags),
-    TESS_STATE_BUF(X86Dev, cpu.seg),
+    X86_SEG(0), X86_SEG(1), X86_SEG(2), X86_SEG(3),
+    X86_SEG(4), X86_SEG(5), X86_SEG(6), X86_SEG(7),
     TESS_STATE_U32(X86Dev, cpu.gdt_base),
     TESS_STATE_U32(X86Dev, cpu.gdt_limit),
     TESS_STATE_U32(X86Dev, cpu.idt_base),
