@@ -1096,6 +1096,7 @@ static GByteArray *snap_build(TessMachine *m, GError **err)
 
 bool tess_snapshot_save(TessMachine *m, const char *path, GError **err)
 {
+    gint64 t0 = g_get_monotonic_time();
     g_autoptr(GByteArray) data = snap_build(m, err);
     if (!data)
         return false;
@@ -1108,6 +1109,8 @@ bool tess_snapshot_save(TessMachine *m, const char *path, GError **err)
     if (fd < 0)
         return snap_fail(err, TESS_ERROR_IO, "%s: cannot create a temporary file: %s",
                          path, g_strerror(errno));
+    /* mkstemp's mode 0600 stays: the file holds guest memory (keys,
+     * passwords), readable by its owner only, like a core dump. */
     bool ok = write_all(fd, data->data, data->len) && fsync(fd) == 0;
     int saved = errno;
     if (close(fd) != 0 && ok) {
@@ -1127,6 +1130,8 @@ bool tess_snapshot_save(TessMachine *m, const char *path, GError **err)
         fsync(dfd);
         close(dfd);
     }
+    g_debug("%s: saved %s: %u bytes in %.3f s", m->name, path, data->len,
+            (double)(g_get_monotonic_time() - t0) / 1e6);
     return true;
 }
 
@@ -1303,12 +1308,15 @@ TessMachine *tess_snapshot_restore(TessRegistry *reg, const char *path,
         g_error_free(e);
         return NULL;
     }
+    gint64 t0 = g_get_monotonic_time();
     TessMachine *m = snap_restore_data(reg, (const uint8_t *)g_mapped_file_get_contents(mf),
                                        g_mapped_file_get_length(mf), o, &e);
     if (!m) {
         g_propagate_prefixed_error(err, e, "%s: ", path);
         return NULL;
     }
+    g_debug("%s: restored %s in %.3f s", m->name, path,
+            (double)(g_get_monotonic_time() - t0) / 1e6);
     return m;
 }
 
