@@ -15,6 +15,7 @@
 # usage: snapshot-guests.sh TESSERA rom MACHINE.xml ROM...
 #        snapshot-guests.sh TESSERA platform MACHINES_DIR IMAGE
 #        snapshot-guests.sh TESSERA ctl MACHINE.xml ROM
+#        snapshot-guests.sh TESSERA machine MACHINE.xml N1 N2 [PATTERN]
 set -u
 tessera=$1 mode=$2
 shift 2
@@ -168,7 +169,36 @@ EOF
     [ $rc -eq 2 ] && grep -q 'changed since' "$tmp/chg.out" ||
         { bad "a changed disk image: exit status $rc"; cat "$tmp/chg.out"; }
     refusals "$tmp/s2.snap"
+    # an undo disk cannot be suspended yet: refused, naming the disk
+    mk u
+    sed -i 's|<disk format="raw" |<disk format="raw" undo="discard" |' "$tmp/u.xml"
+    run u --suspend-at 1000000 --suspend-file "$tmp/u.snap" --debugcon null >"$tmp/u.out" 2>&1
+    rc=$?
+    [ $rc -eq 1 ] && [ ! -e "$tmp/u.snap" ] && grep -q "ide0.drive0.disk.*undo overlay" "$tmp/u.out" ||
+        { bad "suspending with an undo disk: exit status $rc"; cat "$tmp/u.out"; }
     echo "platform: $total instructions; suspended in SeaBIOS ($n1) and in the program ($n2)"
+    ;;
+
+machine)
+    # Any machine file (a Linux guest of tests/guests, say): suspended at
+    # N1 and resumed in a new process up to N2, the serial output and the
+    # state at N2 are those of a straight run; PATTERN, when given, must
+    # appear in the serial output printed after the resume.
+    machine=$1 n1=$2 n2=$3 pattern=${4:-}
+    run() { "$tessera" run "$machine" --deterministic --display none --debugcon null "$@"; }
+    run --serial "file:$tmp/ref.ser" --suspend-at "$n2" --suspend-file "$tmp/ref.snap"
+    run --serial "file:$tmp/a.ser" --suspend-at "$n1" --suspend-file "$tmp/s.snap" ||
+        bad "suspend at $n1 failed"
+    "$tessera" run --restore "$tmp/s.snap" --display none --serial "file:$tmp/b.ser" \
+        --suspend-at "$n1" --suspend-file "$tmp/r.snap"
+    same_state "$tmp/s.snap" "$tmp/r.snap" "round trip at $n1"
+    "$tessera" run --restore "$tmp/s.snap" --display none --serial "file:$tmp/b.ser" \
+        --suspend-at "$n2" --suspend-file "$tmp/e.snap"
+    same_state "$tmp/ref.snap" "$tmp/e.snap" "resumed at $n1 vs straight at $n2"
+    cat "$tmp/a.ser" "$tmp/b.ser" | cmp -s - "$tmp/ref.ser" || bad "the serial output differs"
+    [ -z "$pattern" ] || grep -q -- "$pattern" "$tmp/b.ser" ||
+        bad "'$pattern' not printed after the resume"
+    echo "machine: suspended at $n1, resumed and compared at $n2"
     ;;
 
 ctl)
