@@ -365,6 +365,63 @@ static void test_fuzz(void)
     g_assert_cmpuint(refused, >, iters / 2);
 }
 
+/* The pc machine (SeaBIOS mid-boot): random values in device fields,
+ * CRCs fixed up; a snapshot that loads must also run - the devices get
+ * whatever the file says and must cope as they would with a guest
+ * programming them wrongly. */
+static void test_fuzz_pc(void)
+{
+    if (!g_file_test("/usr/share/seabios/bios-256k.bin", G_FILE_TEST_EXISTS)) {
+        g_test_skip("seabios not installed");
+        return;
+    }
+    g_autoptr(GError) err = NULL;
+    TessLoadOptions lo = { .mopts = { .deterministic = true } };
+    TessMachine *m = tess_machine_load_string(reg, "<machine base=\"pc\"><memory size=\"8M\"/>"
+                                              "</machine>", ".", &lo, &err);
+    g_assert_no_error(err);
+    g_autofree char *path = g_build_filename(g_get_tmp_dir(), "tess-snap-pc.snap", NULL);
+    g_autofree char *path2 = g_build_filename(g_get_tmp_dir(), "tess-snap-pc2.snap", NULL);
+    m->suspend_at = 3000000;
+    m->suspend_path = g_strdup(path);
+    g_assert_cmpint(tess_machine_run(m), ==, 0);
+    tess_machine_free(m);
+    char *data;
+    gsize len;
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    g_autoptr(GBytes) snap = g_bytes_new_take(data, len);
+    const uint8_t *orig = g_bytes_get_data(snap, &len);
+    g_autoptr(GArray) secs = sections_of(orig, len);
+    GRand *rnd = g_rand_new_with_seed(42);
+    unsigned loaded = 0, iters = g_test_slow() ? 2000 : 120;
+    for (unsigned it = 0; it < iters; it++) {
+        g_autofree uint8_t *d = g_memdup2(orig, len);
+        SecPos *s;
+        do
+            s = &g_array_index(secs, SecPos, g_rand_int_range(rnd, 0, secs->len));
+        while (s->kind != ('D' | 'E' << 8 | 'V' << 16 | ' ' << 24) || !s->len);
+        int n = g_rand_int_range(rnd, 1, 4);
+        for (int k = 0; k < n; k++)
+            d[s->data_at + g_rand_int_range(rnd, 0, (gint32)s->len)] =
+                (uint8_t)g_rand_int_range(rnd, 0, 256);
+        fix_crc(d, s);
+        g_assert_true(g_file_set_contents(path, (const char *)d, (gssize)len, NULL));
+        g_clear_error(&err);
+        m = tess_snapshot_restore(reg, path, NULL, &err);
+        if (!m)
+            continue;
+        loaded++;
+        m->suspend_at = m->cpu_ops->icount(m->cpu) + 20000;
+        m->suspend_path = g_strdup(path2);
+        tess_machine_run(m);
+        tess_machine_free(m);
+    }
+    g_rand_free(rnd);
+    g_unlink(path);
+    g_unlink(path2);
+    g_test_message("%u of %u damaged pc snapshots loaded and ran", loaded, iters);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -375,6 +432,7 @@ int main(int argc, char **argv)
     g_test_add_func("/snapshot/x86-state", test_x86_state);
     g_test_add_func("/snapshot/refusals", test_refusals);
     g_test_add_func("/snapshot/fuzz", test_fuzz);
+    g_test_add_func("/snapshot/fuzz-pc", test_fuzz_pc);
     int rc = g_test_run();
     tess_registry_free(reg);
     return rc;
