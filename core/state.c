@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
@@ -729,6 +730,12 @@ static bool ram_put(TessMachine *m, GByteArray *b, GError **err)
     guint zlen_at = b->len;
     put_u64(b, 0);
 
+    /* A page the guest never touched is not resident, and zero: asking
+     * the kernel costs a byte per page, reading it a page fault. */
+    g_autofree unsigned char *resident = npages ? g_malloc(npages) : NULL;
+    if (resident && mincore((void *)host, (size_t)size, resident) != 0)
+        memset(resident, 1, npages);
+
     ZSTD_CCtx *cc = ZSTD_createCCtx();
     ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, SNAP_ZSTD_LEVEL);
     size_t chunk = ZSTD_CStreamOutSize();
@@ -736,7 +743,7 @@ static bool ram_put(TessMachine *m, GByteArray *b, GError **err)
     bool ok = true;
     for (uint64_t pg = 0; pg <= npages && ok; pg++) {
         bool last = pg == npages;
-        if (!last && page_is_zero(host + pg * SNAP_PAGE))
+        if (!last && (!(resident[pg] & 1) || page_is_zero(host + pg * SNAP_PAGE)))
             continue;
         if (!last)
             b->data[bm_at + pg / 8] |= (uint8_t)(1u << (pg % 8));
@@ -784,6 +791,10 @@ static bool ram_load(TessMachine *m, const Section *s, GError **err)
     const uint8_t *z = get_bytes(&r, zlen > r.len ? r.len + 1 : (size_t)zlen);
     if (r.bad || r.pos != r.len)
         return snap_fail(err, TESS_ERROR_INVALID, "corrupt RAM section");
+    /* Main RAM is private anonymous memory: dropping it makes every page
+     * read as zero again without touching it, so only the saved pages
+     * cost anything. Where that fails, zero pages are cleared one by one. */
+    bool dropped = size && madvise(host, (size_t)size, MADV_DONTNEED) == 0;
     /* Decompress page by page straight into RAM; on a bad frame the RAM
      * is garbage, and the caller throws the machine away. */
     ZSTD_DCtx *dc = ZSTD_createDCtx();
@@ -793,9 +804,9 @@ static bool ram_load(TessMachine *m, const Section *s, GError **err)
     for (uint64_t pg = 0; pg < npages && ok; pg++) {
         uint8_t *dst = host + pg * SNAP_PAGE;
         if (!((bm[pg / 8] >> (pg % 8)) & 1)) {
-            /* Pages of a fresh machine are mostly untouched zero pages:
-             * reading them costs nothing, writing would commit them. */
-            if (!page_is_zero(dst))
+            /* reading an untouched page costs nothing, writing would
+             * commit it */
+            if (!dropped && !page_is_zero(dst))
                 memset(dst, 0, SNAP_PAGE);
             continue;
         }
