@@ -879,6 +879,18 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
         m->cpu_ops = tess_device_interface(m->cpu, TESS_IFACE_CPU);
         tess_clock_attach_cpu(m, m->cpu, m->cpu_ops);
     }
+    for (guint i = 0; o && o->device_overrides && i < o->device_overrides->len; i++) {
+        TessOverride *ov = o->device_overrides->pdata[i];
+        TessDevice *d = ov->id ? g_hash_table_lookup(m->by_id, ov->id) : NULL;
+        if (!d) {
+            g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND,
+                        "%s.%s: the machine has no device '%s'", ov->id ? ov->id : "?",
+                        ov->prop, ov->id ? ov->id : "?");
+            goto fail;
+        }
+        if (!tess_device_set_prop(d, ov->prop, ov->value, err))
+            goto fail;
+    }
     for (guint i = 0; i < m->devices->len; i++)
         if (!tess_device_realize(m->devices->pdata[i], err))
             goto fail;

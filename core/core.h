@@ -289,6 +289,9 @@ typedef struct TessLoadOptions {
     bool no_realize;                /* validate: build, set, wire; claim nothing */
     const char *const *extra_devices; /* "type=id" pairs added after the file's
                                        * devices (--display adds its ui device) */
+    GPtrArray *device_overrides;    /* TessOverride * by device id, slot children
+                                     * included ("ide0.drive0.disk"), set after
+                                     * everything else, before realize */
 } TessLoadOptions;
 
 void tess_override_free(TessOverride *o);
@@ -331,6 +334,9 @@ void tess_machine_deadline_changed(TessMachine *m);
  * then renamed). Machine thread, between instructions, or a stopped
  * machine. */
 bool tess_snapshot_save(TessMachine *m, const char *path, GError **err);
+/* Save, keep undo overlays as they are for the resume, and ask the
+ * machine to exit with status 0. */
+bool tess_snapshot_suspend(TessMachine *m, const char *path, GError **err);
 /* Build a machine from a snapshot and load its state. `o` adds to what
  * the snapshot recorded: overrides (applied after the recorded ones:
  * host paths given again) and extra devices (the display). */

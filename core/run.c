@@ -55,9 +55,7 @@ static bool suspend_due(TessMachine *m)
     if (!m->suspend_path || m->cpu_ops->icount(m->cpu) < m->suspend_at)
         return false;
     g_autoptr(GError) err = NULL;
-    if (tess_snapshot_save(m, m->suspend_path, &err)) {
-        tess_machine_request_exit(m, 0);
-    } else {
+    if (!tess_snapshot_suspend(m, m->suspend_path, &err)) {
         g_printerr("tessera: suspend: %s\n", err->message);
         tess_machine_request_exit(m, 1);
     }

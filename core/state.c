@@ -902,9 +902,20 @@ static bool clk_load(TessMachine *m, const Section *s, GError **err)
  * overlay in use. */
 typedef struct DiskId {
     char *path, *uuid, *overlay;
-    uint64_t host_size, vsize;
-    int64_t mtime_ns;
+    uint64_t host_size, vsize, ov_size;
+    int64_t mtime_ns, ov_mtime_ns;
 } DiskId;
+
+/* size and modification time of a host file; false if it has none */
+static bool file_stamp(const char *path, uint64_t *size, int64_t *mtime_ns)
+{
+    GStatBuf st;
+    if (!path || g_stat(path, &st) != 0)
+        return false;
+    *size = (uint64_t)st.st_size;
+    *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    return true;
+}
 
 static void diskid_clear(DiskId *d)
 {
@@ -933,11 +944,8 @@ static bool disk_identity(TessDevice *dev, DiskId *id, GError **err)
         id->overlay = g_strdup(info.overlay);
     }
     tess_block_info_clear(&info);
-    GStatBuf st;
-    if (id->path && g_stat(id->path, &st) == 0) {
-        id->host_size = (uint64_t)st.st_size;
-        id->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-    }
+    file_stamp(id->path, &id->host_size, &id->mtime_ns);
+    file_stamp(id->overlay, &id->ov_size, &id->ov_mtime_ns);
     return true;
 }
 
@@ -960,16 +968,6 @@ static bool disks_put(TessMachine *m, GByteArray *b, GError **err)
             }
             continue;
         }
-        if (id.overlay) {
-            /* The overlay holds the guest's writes and is merged or dropped
-             * at power-off, which the exit after a suspend is: a resumed
-             * guest would find them gone. */
-            snap_fail(err, TESS_ERROR_UNSUPPORTED, "disk '%s' writes to an undo overlay (%s): "
-                      "suspending a machine with an undo disk is not supported yet",
-                      d->id, id.overlay);
-            diskid_clear(&id);
-            return false;
-        }
         put_str(b, d->id);
         put_str(b, id.path);
         put_str(b, id.uuid);
@@ -977,6 +975,8 @@ static bool disks_put(TessMachine *m, GByteArray *b, GError **err)
         put_u64(b, id.vsize);
         put_u64(b, id.host_size);
         put_u64(b, (uint64_t)id.mtime_ns);
+        put_u64(b, id.ov_size);
+        put_u64(b, (uint64_t)id.ov_mtime_ns);
         diskid_clear(&id);
         n++;
     }
@@ -1001,6 +1001,8 @@ static bool disks_check(TessMachine *m, const Section *s, GError **err)
         want.vsize = get_u64(&r);
         want.host_size = get_u64(&r);
         want.mtime_ns = (int64_t)get_u64(&r);
+        want.ov_size = get_u64(&r);
+        want.ov_mtime_ns = (int64_t)get_u64(&r);
         TessDevice *d = !r.bad && devid ? g_hash_table_lookup(m->by_id, devid) : NULL;
         DiskId have = { 0 };
         bool ok = true;
@@ -1011,7 +1013,12 @@ static bool disks_check(TessMachine *m, const Section *s, GError **err)
             ok = false;
         } else if (!r.bad) {
             bool same_path = !g_strcmp0(want.path, have.path);
-            if (have.vsize != want.vsize ||
+            if (g_strcmp0(want.overlay, have.overlay))
+                ok = snap_fail(err, TESS_ERROR_CONFLICT, "disk '%s' was saved writing to undo "
+                               "overlay %s; it now uses %s", devid,
+                               want.overlay ? want.overlay : "(none)",
+                               have.overlay ? have.overlay : "(none)");
+            else if (have.vsize != want.vsize ||
                 (want.uuid && have.uuid && strcmp(want.uuid, have.uuid)) ||
                 (same_path && (have.host_size != want.host_size ||
                                have.mtime_ns != want.mtime_ns)))
@@ -1027,6 +1034,71 @@ static bool disks_check(TessMachine *m, const Section *s, GError **err)
     }
     if (r.bad || r.pos != r.len)
         return snap_fail(err, TESS_ERROR_INVALID, "corrupt disk section");
+    return true;
+}
+
+/* Before the machine is built: a disk that wrote to an undo overlay
+ * resumes on that overlay (kept by the suspend), if it is unchanged. */
+static bool disks_adopt_overlays(GPtrArray *secs, GPtrArray *ov, GError **err)
+{
+    const Section *s = NULL;
+    for (guint i = 0; i < secs->len && !s; i++)
+        if (((Section *)secs->pdata[i])->kind == K_DISK)
+            s = secs->pdata[i];
+    if (!s || s->version != DISK_VERSION)
+        return true;            /* snap_apply reports it */
+    Rd r = { .p = s->data, .len = s->len };
+    uint32_t n = get_u32(&r);
+    for (uint32_t i = 0; i < n && !r.bad; i++) {
+        g_autofree char *devid = get_str(&r);
+        g_autofree char *path = get_str(&r);
+        g_autofree char *uuid = get_str(&r);
+        g_autofree char *overlay = get_str(&r);
+        get_u64(&r);
+        get_u64(&r);
+        get_u64(&r);
+        uint64_t ov_size = get_u64(&r);
+        int64_t ov_mtime = (int64_t)get_u64(&r);
+        if (r.bad || !devid || !overlay)
+            continue;
+        uint64_t size;
+        int64_t mtime;
+        if (!file_stamp(overlay, &size, &mtime))
+            return snap_fail(err, TESS_ERROR_NOT_FOUND, "disk '%s': its undo overlay %s is "
+                             "gone (a `save`d machine's overlay goes at power-off; a "
+                             "`suspend`ed one's stays)", devid, overlay);
+        if (size != ov_size || mtime != ov_mtime)
+            return snap_fail(err, TESS_ERROR_CONFLICT, "disk '%s': undo overlay %s changed "
+                             "since the snapshot was taken", devid, overlay);
+        TessOverride *o = g_new0(TessOverride, 1);
+        o->id = g_strdup(devid);
+        o->prop = g_strdup(TESS_BLOCK_PROP_UNDO_OVERLAY);
+        o->value = g_strdup(overlay);
+        g_ptr_array_add(ov, o);
+    }
+    return true;
+}
+
+/* After a suspend's save: undo overlays stay as they are at power-off. */
+static void disks_keep_overlays(TessMachine *m)
+{
+    for (guint i = 0; i < m->devices->len; i++) {
+        TessDevice *d = m->devices->pdata[i];
+        if (!tess_device_interface(d, TESS_IFACE_BLOCK) ||
+            !tess_device_find_prop(d, TESS_BLOCK_PROP_UNDO_KEEP))
+            continue;
+        g_autoptr(GError) e = NULL;
+        if (!tess_device_set_prop(d, TESS_BLOCK_PROP_UNDO_KEEP, "on", &e))
+            g_warning("%s: %s", d->id, e->message);
+    }
+}
+
+bool tess_snapshot_suspend(TessMachine *m, const char *path, GError **err)
+{
+    if (!tess_snapshot_save(m, path, err))
+        return false;
+    disks_keep_overlays(m);
+    tess_machine_request_exit(m, 0);
     return true;
 }
 
@@ -1278,11 +1350,16 @@ static TessMachine *snap_restore_data(TessRegistry *reg, const uint8_t *data, si
         g_ptr_array_add(ov, tess_override_copy(h->overrides->pdata[i]));
     for (guint i = 0; o && o->overrides && i < o->overrides->len; i++)
         g_ptr_array_add(ov, tess_override_copy(o->overrides->pdata[i]));
+    g_autoptr(GPtrArray) adopt =
+        g_ptr_array_new_with_free_func((GDestroyNotify)tess_override_free);
+    if (!disks_adopt_overlays(secs, adopt, err))
+        return NULL;
     TessLoadOptions lo = {
         .mopts = { .deterministic = h->deterministic, .ns_per_insn = h->ns_per_insn },
         .overrides = ov,
         .cpu_type = h->cpu_type,
         .extra_devices = o ? o->extra_devices : NULL,
+        .device_overrides = adopt,
     };
     GError *e = NULL;
     TessMachine *m = tess_machine_load_string(reg, h->xml, h->dir, &lo, &e);
@@ -1449,9 +1526,8 @@ static char *cmd_suspend(TessDevice *dev, int argc, char **argv, GError **err)
         g_set_error(err, TESS_STATE_ERROR, TESS_ERROR_INVALID, "usage: suspend FILE");
         return NULL;
     }
-    if (!tess_snapshot_save(dev->machine, argv[0], err))
+    if (!tess_snapshot_suspend(dev->machine, argv[0], err))
         return NULL;
-    tess_machine_request_exit(dev->machine, 0);
     return g_strdup_printf("suspended to %s", argv[0]);
 }
 

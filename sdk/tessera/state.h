@@ -7,6 +7,16 @@
  * version of a device can read an earlier section (fields it does not find
  * keep their reset values; `post_load` can fix them up). A section whose
  * version is newer than the class's is refused with a clear error.
+ *
+ * Restore builds the machine afresh (realize, reset), loads every
+ * device's fields, then calls each post_load in machine order: a device
+ * may read another's restored state there (a host bridge mapping BARs
+ * from its functions' config spaces). While restoring, a line a post_load
+ * drives only records its level - every sink's state is restored too -
+ * and the timers are re-armed from the snapshot afterwards (a timer is
+ * known by its owner and the order the owner created its timers in, so
+ * create them in realize, in a fixed order). post_load gets untrusted
+ * values: clamp or refuse what the model indexes with.
  */
 #ifndef TESSERA_STATE_H
 #define TESSERA_STATE_H
@@ -20,7 +30,7 @@ typedef enum {
     TESS_STATE_T_BUF,     /* `size` bytes inline in the instance */
     TESS_STATE_T_PTRBUF,  /* pointer at offset to `size` bytes (e.g. VRAM) */
     /* Added without changing TessStateField (tables built before stay
-     * valid; the core of an older minor version refuses these types): */
+     * valid; a plugin using these needs a core of this minor version): */
     TESS_STATE_T_BOOL,    /* a C `bool` (one byte, 0 or 1) */
     TESS_STATE_T_VARBUF,  /* pointer at offset to a buffer whose byte count is
                            * the uint32_t at instance offset `size`; the count
