@@ -27,6 +27,7 @@ struct TessTimer {
     uint64_t seq;
     gint heap_idx;              /* -1: not pending */
     guint list_idx;             /* slot in clock->timers */
+    uint32_t owner_idx;         /* creation order among its owner's timers */
 };
 
 struct TessClock {
@@ -49,6 +50,7 @@ struct TessClock {
     guint heap_len, heap_cap;
     uint64_t seq;
     GPtrArray *timers;          /* every TessTimer, for release by owner */
+    GHashTable *created;        /* owner -> timers it created so far */
 };
 
 static int64_t clock_host_mono_ns(void)
@@ -67,6 +69,7 @@ TessClock *tess_clock_new(TessMachine *m, bool deterministic, uint32_t ns_per_in
     c->rt_origin = clock_host_mono_ns();
     c->wall_origin = g_get_real_time() * 1000;
     c->timers = g_ptr_array_new();
+    c->created = g_hash_table_new(g_direct_hash, g_direct_equal);
     return c;
 }
 
@@ -77,6 +80,7 @@ void tess_clock_free(TessClock *c)
     for (guint i = 0; i < c->timers->len; i++)
         g_free(g_ptr_array_index(c->timers, i));
     g_ptr_array_unref(c->timers);
+    g_hash_table_unref(c->created);
     g_free(c->heap);
     g_free(c);
 }
@@ -261,6 +265,9 @@ TessTimer *tess_timer_new(TessDevice *owner, TessTimerFn fn, void *opaque)
     t->heap_idx = -1;
     t->list_idx = c->timers->len;
     g_ptr_array_add(c->timers, t);
+    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(c->created, owner));
+    t->owner_idx = n;
+    g_hash_table_insert(c->created, owner, GUINT_TO_POINTER(n + 1));
     return t;
 }
 
@@ -325,6 +332,7 @@ void tess_timer_release_owner(TessMachine *m, TessDevice *owner)
         if (t->owner == owner)
             tess_timer_free(t);
     }
+    g_hash_table_remove(c->created, owner);
 }
 
 uint64_t tess_clock_next_deadline(TessMachine *m)
@@ -345,4 +353,59 @@ void tess_clock_run_due(TessMachine *m)
         heap_remove(c, t);
         t->fn(t->opaque);       /* may re-arm or free t or any other timer */
     }
+}
+
+/* ---- snapshots -------------------------------------------------------------- */
+
+void tess_timer_identity(const TessTimer *t, TessDevice **owner, uint32_t *index)
+{
+    *owner = t->owner;
+    *index = t->owner_idx;
+}
+
+TessTimer *tess_timer_find(TessMachine *m, TessDevice *owner, uint32_t index)
+{
+    TessClock *c = m->clock;
+    for (guint i = 0; i < c->timers->len; i++) {
+        TessTimer *t = g_ptr_array_index(c->timers, i);
+        if (t->owner == owner && t->owner_idx == index)
+            return t;
+    }
+    return NULL;
+}
+
+static gint timer_cmp(gconstpointer a, gconstpointer b)
+{
+    const TessTimer *x = *(TessTimer *const *)a, *y = *(TessTimer *const *)b;
+    return timer_before(x, y) ? -1 : timer_before(y, x) ? 1 : 0;
+}
+
+GPtrArray *tess_clock_armed_timers(TessMachine *m)
+{
+    TessClock *c = m->clock;
+    GPtrArray *a = g_ptr_array_sized_new(c->heap_len);
+    for (guint i = 0; i < c->heap_len; i++)
+        g_ptr_array_add(a, c->heap[i]);
+    g_ptr_array_sort(a, timer_cmp);
+    return a;
+}
+
+void tess_clock_cancel_all(TessMachine *m)
+{
+    TessClock *c = m->clock;
+    while (c->heap_len)
+        heap_remove(c, c->heap[0]);
+}
+
+void tess_clock_set_now(TessMachine *m, uint64_t ns)
+{
+    TessClock *c = m->clock;
+    if (c->deterministic) {
+        c->base_ns = ns;
+        c->base_icount = c->cpu ? c->cpu_ops->icount(c->cpu) : 0;
+        return;
+    }
+    int64_t host = c->rt_paused ? c->rt_pause_start : clock_host_mono_ns();
+    c->rt_origin = host - c->rt_paused_total - (int64_t)ns;
+    c->rt_last = ns;
 }

@@ -541,6 +541,17 @@ void tess_override_free(TessOverride *o)
     g_free(o);
 }
 
+TessOverride *tess_override_copy(const TessOverride *o)
+{
+    TessOverride *c = g_new0(TessOverride, 1);
+    c->id = g_strdup(o->id);
+    c->type = g_strdup(o->type);
+    c->first_only = o->first_only;
+    c->prop = g_strdup(o->prop);
+    c->value = g_strdup(o->value);
+    return c;
+}
+
 TessOverride *tess_override_parse(const char *text, GError **err)
 {
     const char *eq = strchr(text, '=');
@@ -868,6 +879,18 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
         m->cpu_ops = tess_device_interface(m->cpu, TESS_IFACE_CPU);
         tess_clock_attach_cpu(m, m->cpu, m->cpu_ops);
     }
+    for (guint i = 0; o && o->device_overrides && i < o->device_overrides->len; i++) {
+        TessOverride *ov = o->device_overrides->pdata[i];
+        TessDevice *d = ov->id ? g_hash_table_lookup(m->by_id, ov->id) : NULL;
+        if (!d) {
+            g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND,
+                        "%s.%s: the machine has no device '%s'", ov->id ? ov->id : "?",
+                        ov->prop, ov->id ? ov->id : "?");
+            goto fail;
+        }
+        if (!tess_device_set_prop(d, ov->prop, ov->value, err))
+            goto fail;
+    }
     for (guint i = 0; i < m->devices->len; i++)
         if (!tess_device_realize(m->devices->pdata[i], err))
             goto fail;
@@ -886,7 +909,16 @@ static TessMachine *load_common(TessRegistry *reg, const char *data, size_t len,
     g_autoptr(Conf) c = conf_load(reg, data, len, file, dir, 0, seen, err);
     if (!c || !apply_overrides(c, o, err))
         return NULL;
-    return machine_from_conf(reg, c, o, err);
+    TessMachine *m = machine_from_conf(reg, c, o, err);
+    if (m) {
+        /* What a snapshot needs to build the same machine again. */
+        m->cfg_xml = g_strndup(data, len);
+        m->cfg_dir = g_strdup(dir);
+        m->cfg_overrides = g_ptr_array_new_with_free_func((GDestroyNotify)tess_override_free);
+        for (guint i = 0; o && o->overrides && i < o->overrides->len; i++)
+            g_ptr_array_add(m->cfg_overrides, tess_override_copy(o->overrides->pdata[i]));
+    }
+    return m;
 }
 
 TessMachine *tess_machine_load(TessRegistry *reg, const char *path,

@@ -108,6 +108,9 @@ struct TessInputPin {
 void tess_lines_create(TessDevice *dev);
 void tess_lines_destroy(TessDevice *dev);
 TessInputPin *tess_device_input(TessDevice *dev, const char *line);
+/* Snapshot restore: set an output's level and its sinks' counts without
+ * telling the sinks (their own restored state already reflects it). */
+void tess_signal_restore_level(TessSignal *s, bool level);
 
 /* ---- port I/O (pio.c) --------------------------------------------------- */
 
@@ -177,6 +180,15 @@ void tess_clock_advance_to(TessMachine *m, uint64_t ns);
 void tess_clock_attach_cpu(TessMachine *m, TessDevice *cpu, const TessCpuOps *ops);
 /* Deterministic: the icount at which virtual time reaches `ns`. */
 uint64_t tess_clock_icount_for(TessMachine *m, uint64_t ns);
+/* Snapshots: a timer's stable identity is its owner and the order in
+ * which that owner created it (0, 1, ...). */
+void tess_timer_identity(const TessTimer *t, TessDevice **owner, uint32_t *index);
+TessTimer *tess_timer_find(TessMachine *m, TessDevice *owner, uint32_t index);
+/* Every armed timer, in firing order (deadline, then arming order). */
+GPtrArray *tess_clock_armed_timers(TessMachine *m);
+void tess_clock_cancel_all(TessMachine *m);
+/* Set virtual time to `ns` (restore: it may move backwards). */
+void tess_clock_set_now(TessMachine *m, uint64_t ns);
 /* Realtime: stop / restart the clock while paused. */
 void tess_clock_pause(TessMachine *m);
 void tess_clock_resume(TessMachine *m);
@@ -267,6 +279,18 @@ struct TessMachine {
     _Atomic int net_kick;           /* a host thread filled a port ring (net.c) */
     void (*on_stop)(TessMachine *m, int status, void *data);   /* machine thread */
     void *on_stop_data;
+
+    /* How the machine was built, for snapshots (config.c fills it). */
+    char *cfg_xml;                  /* the machine file's text */
+    char *cfg_dir;                  /* its directory */
+    GPtrArray *cfg_overrides;       /* TessOverride *, as given */
+    /* --suspend-at: save to suspend_path and exit 0 when the CPU has
+     * retired this many instructions (UINT64_MAX: never). */
+    uint64_t suspend_at;
+    char *suspend_path;
+    /* Loading a snapshot: tess_signal_set records levels without telling
+     * sinks (their state comes from the snapshot too). */
+    bool restoring;
 };
 
 /* A request run on the machine thread between instructions. */
@@ -292,9 +316,13 @@ typedef struct TessLoadOptions {
     bool no_realize;                /* validate: build, set, wire; claim nothing */
     const char *const *extra_devices; /* "type=id" pairs added after the file's
                                        * devices (--display adds its ui device) */
+    GPtrArray *device_overrides;    /* TessOverride * by device id, slot children
+                                     * included ("ide0.drive0.disk"), set after
+                                     * everything else, before realize */
 } TessLoadOptions;
 
 void tess_override_free(TessOverride *o);
+TessOverride *tess_override_copy(const TessOverride *o);
 /* Parse "ID.PROP=VALUE" (as --set takes it). */
 TessOverride *tess_override_parse(const char *text, GError **err);
 
@@ -326,6 +354,29 @@ void tess_machine_quit(TessMachine *m, int status);
 void tess_machine_call(TessMachine *m, void (*fn)(TessMachine *, void *), void *data);
 /* Called by the clock when a timer is armed earlier than the CPU's limit. */
 void tess_machine_deadline_changed(TessMachine *m);
+
+/* ---- snapshots (state.c) ----------------------------------------------- */
+
+/* Save the machine's whole state to `path` (a temporary file, fsynced,
+ * then renamed). Machine thread, between instructions, or a stopped
+ * machine. */
+bool tess_snapshot_save(TessMachine *m, const char *path, GError **err);
+/* Save, keep undo overlays as they are for the resume, and ask the
+ * machine to exit with status 0. */
+bool tess_snapshot_suspend(TessMachine *m, const char *path, GError **err);
+/* Build a machine from a snapshot and load its state. `o` adds to what
+ * the snapshot recorded: overrides (applied after the recorded ones:
+ * host paths given again) and extra devices (the display). */
+TessMachine *tess_snapshot_restore(TessRegistry *reg, const char *path,
+                                   const TessLoadOptions *o, GError **err);
+/* Describe a snapshot file (header and sections; with `fields`, every
+ * device field too). */
+bool tess_snapshot_describe(const char *path, bool fields, GString *out, GError **err);
+/* Fuzzing entry: parse and apply `data` as a snapshot into a fresh
+ * machine built from it, with every error handled; returns 0. */
+int tess_snapshot_fuzz_one(TessRegistry *reg, const uint8_t *data, size_t len);
+/* Add the `save` and `suspend` control commands to a machine. */
+void tess_snapshot_add_commands(TessMachine *m);
 
 G_END_DECLS
 

@@ -42,6 +42,7 @@ TessMachine *tess_machine_new_empty(TessRegistry *reg, const char *name,
     g_cond_init(&m->cond);
     m->requests = g_async_queue_new();
     m->state = TESS_RUN_PAUSED;
+    m->suspend_at = UINT64_MAX;
     m->rt_ipns = 0.05;              /* realtime slices: 50 MIPS until measured */
     m->root = tess_device_new(m, &root_class, "machine", NULL);
     m->root->priv->realized = true;
@@ -76,6 +77,11 @@ void tess_machine_free(TessMachine *m)
     g_free(m->name);
     g_free(m->file);
     g_free(m->dir);
+    g_free(m->cfg_xml);
+    g_free(m->cfg_dir);
+    if (m->cfg_overrides)
+        g_ptr_array_unref(m->cfg_overrides);
+    g_free(m->suspend_path);
     g_free(m);
 }
 

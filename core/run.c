@@ -43,7 +43,31 @@ static void wait_for_event(TessMachine *m, gint64 until_us)
     g_mutex_unlock(&m->lock);
 }
 
+static uint64_t icount_limit_raw(TessMachine *m, uint64_t deadline);
+
+/* --suspend-at: the CPU stops exactly at the requested count. */
 static uint64_t icount_limit_for(TessMachine *m, uint64_t deadline)
+{
+    uint64_t lim = icount_limit_raw(m, deadline);
+    return m->suspend_path && m->suspend_at < lim ? m->suspend_at : lim;
+}
+
+/* --suspend-at reached: save and stop with 0, or with 1 when the save
+ * fails (the machine is left as it was). */
+static bool suspend_due(TessMachine *m)
+{
+    if (!m->suspend_path || m->cpu_ops->icount(m->cpu) < m->suspend_at)
+        return false;
+    g_autoptr(GError) err = NULL;
+    if (!tess_snapshot_suspend(m, m->suspend_path, &err)) {
+        g_printerr("tessera: suspend: %s\n", err->message);
+        tess_machine_request_exit(m, 1);
+    }
+    g_clear_pointer(&m->suspend_path, g_free);
+    return true;
+}
+
+static uint64_t icount_limit_raw(TessMachine *m, uint64_t deadline)
 {
     uint64_t now_ic = m->cpu_ops->icount(m->cpu);
     if (!m->opts.deterministic) {
@@ -67,7 +91,7 @@ void tess_machine_deadline_changed(TessMachine *m)
         return;
     uint64_t lim = m->opts.deterministic
                        ? tess_clock_icount_for(m, tess_clock_next_deadline(m))
-                       : icount_limit_for(m, tess_clock_next_deadline(m));
+                       : icount_limit_raw(m, tess_clock_next_deadline(m));
     if (lim < m->cpu_run.icount_limit)
         m->cpu_run.icount_limit = lim;
 }
@@ -130,6 +154,8 @@ int tess_machine_run(TessMachine *m)
         tess_clock_run_due(m);
         if (m->exit_requested || m->reset_requested)
             continue;
+        if (suspend_due(m))
+            continue;
         m->cpu_run.icount_limit = icount_limit_for(m, tess_clock_next_deadline(m));
         g_atomic_int_set(&m->cpu_run.stop, 0);
         /* A request posted between drain and here set stop; keep it. */
@@ -155,6 +181,8 @@ int tess_machine_run(TessMachine *m)
             break;
         }
     }
+    g_debug("%s: stopped after %" G_GUINT64_FORMAT " instructions, %" G_GUINT64_FORMAT
+            " ns of virtual time", m->name, m->cpu_ops->icount(m->cpu), tess_clock_ns(m));
     g_mutex_lock(&m->lock);
     m->state = TESS_RUN_STOPPED;
     g_mutex_unlock(&m->lock);

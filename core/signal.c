@@ -145,6 +145,10 @@ static void sig_pin_update(TessInputPin *pin)
 
 void tess_signal_set(TessSignal *s, bool level)
 {
+    if (s && s->owner && s->owner->machine && s->owner->machine->restoring) {
+        tess_signal_restore_level(s, level);
+        return;
+    }
     if (!s || s->level == level)
         return;
     s->level = level;
@@ -159,6 +163,21 @@ void tess_signal_set(TessSignal *s, bool level)
     }
     for (guint i = 0; i < s->sinks->len; i++)
         sig_pin_update(g_ptr_array_index(s->sinks, i));
+}
+
+void tess_signal_restore_level(TessSignal *s, bool level)
+{
+    if (!s || s->level == level)
+        return;
+    s->level = level;
+    for (guint i = 0; i < s->sinks->len; i++) {
+        TessInputPin *pin = g_ptr_array_index(s->sinks, i);
+        if (level)
+            pin->high++;
+        else if (pin->high)
+            pin->high--;
+        ((SigPin *)pin)->told = pin->high > 0;
+    }
 }
 
 void tess_signal_pulse(TessSignal *s)

@@ -5,7 +5,7 @@
 set -eu
 pkgs="build-essential meson ninja-build pkg-config
       libglib2.0-dev libxml2-dev libjson-glib-dev libxml2-utils
-      nasm seabios qemu-utils xorriso
+      nasm seabios qemu-utils xorriso libzstd-dev
       libpng-dev libsdl2-dev xvfb xdotool
       libpcap-dev libslirp-dev libvdeplug-dev vde2 tcpdump iproute2"
 missing=""

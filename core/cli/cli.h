@@ -10,5 +10,6 @@ int cli_validate(TessRegistry *reg, int argc, char **argv);
 int cli_inspect(TessRegistry *reg, int argc, char **argv);
 int cli_ctl(int argc, char **argv);
 int cli_img(TessRegistry *reg, int argc, char **argv);
+int cli_snapshot(TessRegistry *reg, int argc, char **argv);
 
 #endif

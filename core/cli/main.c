@@ -22,6 +22,7 @@ static void usage(FILE *f)
           "  validate FILE.xml ...     check machine files without running them\n"
           "  ctl SOCKET [@MACHINE] COMMAND [ARGS] talk to a running machine (status, pause, resume, quit, help, set, net, capture)\n"
           "  img COMMAND [ARGS]        disk images: create, info, check, convert, commit, compact\n"
+          "  snapshot info FILE        describe a snapshot (ctl SOCKET save|suspend FILE makes one)\n"
           "Run 'tessera run --help' for run options.\n",
           f);
 }
@@ -65,6 +66,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "ctl"))
         return cli_ctl(argc - 1, argv + 1);
+    if (!strcmp(cmd, "snapshot"))
+        return cli_snapshot(NULL, argc - 1, argv + 1);
 
     /* A refused plugin is a warning for run and validate, and a line of
      * the listing for inspect. */

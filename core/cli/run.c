@@ -72,8 +72,10 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
     g_auto(GStrv) sets = NULL;
     g_autofree char *serial = NULL, *debugcon = NULL, *bios = NULL, *cpu = NULL;
     g_autofree char *display = NULL, *control = NULL, *restore = NULL, *debug = NULL;
+    g_autofree char *suspend_file = NULL;
     gboolean deterministic = FALSE, paused = FALSE;
     gint ns_per_insn = 1;
+    gint64 suspend_at = -1;
     GOptionEntry entries[] = {
         { "display", 0, 0, G_OPTION_ARG_STRING, &display, "Host display (adds the ui-NAME device)", "sdl|none" },
         { "serial", 0, 0, G_OPTION_ARG_STRING, &serial, "First serial port's host side", "stdio|file:PATH|pty|tcp:127.0.0.1:PORT|null" },
@@ -85,7 +87,9 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
         { "ns-per-insn", 0, 0, G_OPTION_ARG_INT, &ns_per_insn, "Deterministic mode: virtual ns per instruction (default 1)", "N" },
         { "paused", 0, 0, G_OPTION_ARG_NONE, &paused, "Start paused (resume with tessera ctl)", NULL },
         { "control", 0, 0, G_OPTION_ARG_FILENAME, &control, "Control socket path", "PATH" },
-        { "restore", 0, 0, G_OPTION_ARG_FILENAME, &restore, "Resume from a snapshot", "SNAPSHOT" },
+        { "restore", 0, 0, G_OPTION_ARG_FILENAME, &restore, "Resume from a snapshot (give --serial, --control, disk paths again as needed)", "SNAPSHOT" },
+        { "suspend-at", 0, 0, G_OPTION_ARG_INT64, &suspend_at, "Suspend to --suspend-file when the CPU has retired N instructions (exact; for tests)", "N" },
+        { "suspend-file", 0, 0, G_OPTION_ARG_FILENAME, &suspend_file, "Snapshot file for --suspend-at", "FILE" },
         { "debug", 0, 0, G_OPTION_ARG_STRING, &debug, "Debug log domains", "pic,ide,..." },
         { NULL },
     };
@@ -111,8 +115,13 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
         return 2;
     }
     const char *extra[] = { ui_dev, NULL };
-    if (restore) {
-        fprintf(stderr, "tessera run: --restore: snapshots are not supported by this build yet\n");
+    if ((suspend_at >= 0) != (suspend_file != NULL)) {
+        fprintf(stderr, "tessera run: --suspend-at and --suspend-file go together\n");
+        return 2;
+    }
+    if (restore && (argc > 1 || deterministic || cpu || ns_per_insn != 1)) {
+        fprintf(stderr, "tessera run: --restore takes the machine, its CPU and its time mode "
+                "from the snapshot: give no machine file, --cpu, --deterministic or --ns-per-insn\n");
         return 2;
     }
     if (ns_per_insn < 1 || ns_per_insn > 1000000) {
@@ -133,7 +142,8 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
     int rc = 0;
     int nfiles = argc - 1;
     for (int i = 0; i < MAX(nfiles, 1) && rc == 0; i++) {
-        TessMachine *m = nfiles > 0
+        TessMachine *m = restore ? tess_snapshot_restore(reg, restore, &lo, &err)
+            : nfiles > 0
             ? tess_machine_load(reg, argv[i + 1], &lo, &err)
             : tess_machine_load_string(reg, "<machine base=\"pc\"/>", NULL, &lo, &err);
         if (!m) {
@@ -154,6 +164,11 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
             }
         }
         m->start_paused = paused;
+        tess_snapshot_add_commands(m);
+        if (suspend_file) {
+            m->suspend_at = (uint64_t)suspend_at;
+            m->suspend_path = g_strdup(suspend_file);
+        }
         m->on_stop = on_machine_stop;
         m->on_stop_data = &r;
         g_ptr_array_add(r.machines, m);
@@ -212,4 +227,21 @@ int cli_validate(TessRegistry *reg, int argc, char **argv)
         tess_machine_free(m);
     }
     return rc;
+}
+
+int cli_snapshot(TessRegistry *reg, int argc, char **argv)
+{
+    bool fields = argc == 4 && !strcmp(argv[2], "--fields");
+    if ((argc != 3 && !fields) || strcmp(argv[1], "info")) {
+        fprintf(stderr, "usage: tessera snapshot info [--fields] FILE\n");
+        return 2;
+    }
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GString) out = g_string_new(NULL);
+    if (!tess_snapshot_describe(argv[argc - 1], fields, out, &err)) {
+        fprintf(stderr, "tessera: %s\n", err->message);
+        return 2;
+    }
+    fputs(out->str, stdout);
+    return 0;
 }

@@ -40,6 +40,12 @@
  * to apply or drop it. Each command is added by the first undo disk of a
  * machine and serves all of them.
  *
+ * Suspend and resume (snapshots) use two more properties of every backend
+ * with undo: "undo-keep" (bool, runtime: set on suspend, the overlay is
+ * kept as it is at power-off, whatever undo says) and "undo-overlay"
+ * (path: adopt this existing overlay, kept by a suspended machine, instead
+ * of creating one; its parent must be the image, unchanged).
+ *
  * Children are realized before their parent, so a model's realize finds
  * its backends open and calls through the table:
  *
@@ -90,6 +96,8 @@ G_BEGIN_DECLS
 
 #define TESS_IFACE_BLOCK "block"
 #define TESS_BLOCK_SECTOR 512u
+#define TESS_BLOCK_PROP_UNDO_KEEP    "undo-keep"
+#define TESS_BLOCK_PROP_UNDO_OVERLAY "undo-overlay"
 
 /* Values of the `undo` property (TESS_PROP_ENUM, names as below). */
 typedef enum {

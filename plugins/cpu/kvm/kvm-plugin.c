@@ -658,7 +658,9 @@ static bool kvmp_post_load(TessDevice *dev, uint32_t version, GError **err)
 
 static const TessStateField kvm_state_fields[] = {
     TESS_STATE_BUF(KvmCpu, saved),
-    TESS_STATE_U8(KvmCpu, a20_driven),
+    TESS_STATE_BOOL(KvmCpu, a20_driven),
+    TESS_STATE_BOOL(KvmCpu, nmi_level),
+    TESS_STATE_BOOL(KvmCpu, reset_level),
     TESS_STATE_U64(KvmCpu, icount),
     TESS_STATE_END,
 };

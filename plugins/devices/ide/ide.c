@@ -896,6 +896,9 @@ static const char *const ide_needs[] = { TESS_IFACE_PCI_BUS, TESS_IFACE_BLOCK, N
 static const TessStateField ide_state_fields[] = {
     CHAN_STATE(0), CHAN_STATE(1),
     UNIT_STATE(0, 0), UNIT_STATE(0, 1), UNIT_STATE(1, 0), UNIT_STATE(1, 1),
+    /* IDETIM (legacy decode), command register, BMIBA: kept in the
+     * function's config space, which the bus owns but does not save */
+    TESS_STATE_PTRBUF(Ide, cfg, 256),
     TESS_STATE_END
 };
 

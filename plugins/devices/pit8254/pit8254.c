@@ -77,12 +77,14 @@ typedef struct PitChan {
     uint64_t null_clear;    /* tick at which CR reaches CE */
     uint64_t sig_tick;      /* OUT line exact up to this tick */
 
+    /* timer pacing: saved, as it decides when the next callback comes */
+    uint64_t last_fire;
+    bool prev_short;
+
     /* not state */
     Pit *pit;
     unsigned idx;
     TessTimer *timer;
-    uint64_t last_fire;
-    bool prev_short;
 } PitChan;
 
 struct Pit {
@@ -710,7 +712,8 @@ static const TessLineSpec pit_lines[] = {
     TESS_STATE_U64(Pit, ch[i].base), TESS_STATE_U64(Pit, ch[i].pause_tick), \
     TESS_STATE_U64(Pit, ch[i].pend_tick),                              \
     TESS_STATE_U64(Pit, ch[i].null_clear),                             \
-    TESS_STATE_U64(Pit, ch[i].sig_tick)
+    TESS_STATE_U64(Pit, ch[i].sig_tick),                               \
+    TESS_STATE_U64(Pit, ch[i].last_fire), TESS_STATE_BOOL(Pit, ch[i].prev_short)
 
 static const TessStateField pit_state_fields[] = {
     PIT_CHAN_STATE(0),

@@ -250,6 +250,7 @@ static bool vga_realize(TessDevice *dev, GError **err)
     if (!v->vram_region)
         return false;
     v->vram = tess_mem_region_host(v->vram_region);
+    v->vram_bytes = (uint32_t)v->vram_size;
     if (v->lfb_addr &&
         !tess_mem_map(v->vram_region, v->lfb_addr, TESS_PRIO_DEVICE, TESS_MAP_RW, err))
         return false;
@@ -348,9 +349,8 @@ static const TessStateField vga_state_fields[] = {
     TESS_STATE_U16(Vga, dispi_index),
     TESS_STATE_ARRAY(TESS_STATE_T_U16, Vga, dispi, DISPI_NUM_REGS),
     TESS_STATE_U8(Vga, dispi_getcaps),
-    /* The four planes; VBE framebuffer memory past them is not saved
-     * (the state table cannot size a buffer by a property yet). */
-    TESS_STATE_PTRBUF(Vga, vram, VGA_PLANES_SIZE),
+    /* all of it: the four planes and the VBE framebuffer past them */
+    TESS_STATE_VARBUF(Vga, vram, vram_bytes),
     TESS_STATE_END,
 };
 

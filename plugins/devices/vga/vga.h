@@ -109,6 +109,7 @@ typedef struct Vga {
     /* memory */
     TessMemRegion *vram_region;      /* RAM: the video memory, also the LFB */
     uint8_t *vram;
+    uint32_t vram_bytes;             /* vram_size, as the state table sizes vram */
     TessMemRegion *legacy;           /* MMIO 0xA0000-0xBFFFF */
     TessMemRegion *alias;            /* fast path over the legacy window, or NULL */
     uint64_t alias_off, alias_addr, alias_size;

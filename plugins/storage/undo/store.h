@@ -95,6 +95,10 @@ bool vhd_create(const TessBlockCreate *o, GError **err);
  * `temporary` sets the footer's Temporary feature bit. */
 StoreLayer *vhd_create_overlay(const char *path, StoreLayer *parent, bool temporary,
                                GError **err);
+/* Open the existing differencing VHD `path` read-write on top of the open
+ * layer `parent` (which stays owned by the caller), checking that it is
+ * that parent's child and the parent has not changed since. */
+StoreLayer *vhd_open_overlay(const char *path, StoreLayer *parent, GError **err);
 /* Merge the differencing image `child` into its parent layer (which must
  * be writable), flush the parent, then empty the child and re-stamp it as
  * the child of the updated parent. */
@@ -124,6 +128,8 @@ typedef struct StoreDisk {
     StoreLayer *top;                  /* where I/O goes: overlay or base */
     StoreLayer *overlay;              /* undo != off */
     char *overlay_path;
+    bool undo_keep;                   /* suspended: keep the overlay as it is */
+    char *undo_overlay;               /* resumed: adopt this overlay */
 } StoreDisk;
 
 extern const char *const store_undo_names[];
@@ -133,7 +139,12 @@ extern const char *const store_undo_names[];
       .flags = TESS_PROP_F_REQUIRED, .doc = "the image file" },                        \
     TESS_PROP_BOOL_("readonly", StoreDisk, readonly, "off", "open the image read-only"), \
     TESS_PROP_ENUM_("undo", StoreDisk, undo, "off", store_undo_names,                 \
-                    "overlay taking every write: commit, discard or ask at power-off")
+                    "overlay taking every write: commit, discard or ask at power-off"), \
+    { .name = TESS_BLOCK_PROP_UNDO_KEEP, .type = TESS_PROP_BOOL,                        \
+      .offset = offsetof(StoreDisk, undo_keep), .def = "off", .flags = TESS_PROP_F_RUNTIME, \
+      .doc = "keep the undo overlay as it is at power-off (set by suspend)" },           \
+    TESS_PROP_PATH_(TESS_BLOCK_PROP_UNDO_OVERLAY, StoreDisk, undo_overlay, NULL,          \
+                    "adopt this existing undo overlay (resuming a suspended machine)")
 
 typedef StoreLayer *(*StoreOpenFn)(const char *path, unsigned flags, GError **err);
 

@@ -215,7 +215,17 @@ bool store_disk_realize(TessDevice *dev, StoreOpenFn open, GError **err)
     }
     d->top = d->base;
     if (d->undo != TESS_BLOCK_UNDO_OFF) {
-        d->overlay = overlay_create(d, err);
+        if (d->undo_overlay && *d->undo_overlay) {
+            /* resuming: the suspended machine's writes are in there */
+            d->overlay = vhd_open_overlay(d->undo_overlay, d->base, err);
+            if (!d->overlay) {
+                g_prefix_error(err, "resuming with undo overlay %s: ", d->undo_overlay);
+                goto fail_base;
+            }
+            d->overlay_path = g_strdup(d->undo_overlay);
+        } else {
+            d->overlay = overlay_create(d, err);
+        }
         if (!d->overlay)
             goto fail;
         d->top = d->overlay;
@@ -228,8 +238,17 @@ bool store_disk_realize(TessDevice *dev, StoreOpenFn open, GError **err)
     }
     return true;
 fail:
-    if (d->overlay)
-        overlay_drop(d);
+    if (d->overlay) {
+        if (d->undo_overlay && *d->undo_overlay) {
+            /* not ours to delete: the suspended machine's writes */
+            store_close(d->overlay);
+            d->overlay = NULL;
+            g_clear_pointer(&d->overlay_path, g_free);
+        } else {
+            overlay_drop(d);
+        }
+    }
+fail_base:
     store_close(d->base);
     d->base = d->top = NULL;
     return false;
@@ -239,7 +258,18 @@ void store_disk_unrealize(TessDevice *dev)
 {
     StoreDisk *d = disk(dev);
     g_autoptr(GError) err = NULL;
-    if (d->overlay) {
+    if (d->overlay && d->undo_keep) {
+        /* Suspended: the snapshot refers to the overlay as it is. */
+        if (!d->overlay->ops->flush(d->overlay, &err))
+            g_warning("%s: flushing the undo overlay %s: %s", dev->id, d->overlay_path,
+                      err->message);
+        g_printerr("%s: suspended; the changes to %s stay in %s for the resume\n",
+                   dev->id, d->file, d->overlay_path);
+        store_close(d->overlay);
+        d->overlay = NULL;
+        g_clear_pointer(&d->overlay_path, g_free);
+        d->top = d->base;
+    } else if (d->overlay) {
         switch (d->undo) {
         case TESS_BLOCK_UNDO_COMMIT:
             if (!vhd_commit(d->overlay, NULL, NULL, &err)) {

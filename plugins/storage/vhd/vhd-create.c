@@ -241,6 +241,28 @@ StoreLayer *vhd_create_overlay(const char *path, StoreLayer *parent, bool tempor
     return &img->l;
 }
 
+StoreLayer *vhd_open_overlay(const char *path, StoreLayer *parent, GError **err)
+{
+    uint8_t head[VHD_FOOTER_SIZE];
+    bool head_ok;
+    VhdImage *img = vhd_load(path, STORE_OPEN_RW, err, head, &head_ok);
+    if (!img)
+        return NULL;
+    if (img->type != VHD_TYPE_DIFF || img->l.size != parent->size) {
+        store_error(err, TESS_ERROR_INVALID, "%s: not an undo overlay of %s", path,
+                    parent->path);
+        vhd_free(img);
+        return NULL;
+    }
+    img->parent = parent;
+    img->own_parent = false;
+    if (!vhd_parent_matches(img, parent, err)) {
+        vhd_free(img);
+        return NULL;
+    }
+    return &img->l;
+}
+
 /* ---- commit -------------------------------------------------------------------- */
 
 bool vhd_empty(StoreLayer *l, GError **err)

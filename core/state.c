@@ -1,0 +1,1542 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Snapshots: a running machine's whole state in one file, and back.
+ *
+ * File layout (little-endian throughout):
+ *
+ *   "TESSSNAP" u32 format-version u32 0
+ *   section*   u32 kind  str id  str type  u32 version  u64 length  u32 crc32
+ *              then `length` bytes of payload (CRC-32/IEEE of the payload)
+ *
+ * Kinds, in file order: HDR (what to build: the machine file's text, its
+ * directory, the --set overrides, the CPU class, deterministic mode, and
+ * the plugin set: every saved device's type, plugin and plugin version),
+ * DISK (each disk's image identity), DEV (one per device with a state
+ * table, machine-file order, children first), SIG (every output line's
+ * level), RAM (main RAM: a bitmap of non-zero pages and one zstd frame of
+ * those pages), CLK (virtual time and every armed timer, by its owner and
+ * creation index, in firing order), END.
+ *
+ * A str is a u32 length (0xFFFFFFFF: none) and the bytes. A device
+ * section is its fields by name (str name, u8 type, u64 bytes, u8
+ * encoding: 0 raw, 1 zstd with a u64 stored length, then the bytes), so a
+ * newer class reads an older section field by field; what it does not
+ * find keeps its reset value and post_load fixes it up.
+ *
+ * The encoding depends only on the state, so saving a restored machine
+ * gives the same DEV, SIG, RAM and CLK sections byte for byte (the round
+ * trip tests compare exactly that).
+ */
+#include "core.h"
+#include "tess-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <zstd.h>
+
+#define SNAP_MAGIC "TESSSNAP"
+#define SNAP_FORMAT 1
+#define SNAP_PAGE 4096u
+#define SNAP_ZSTD_LEVEL 1
+#define SNAP_ZSTD_MIN 4096u             /* fields this large are compressed */
+#define SNAP_STR_NONE 0xFFFFFFFFu
+#define SNAP_STR_MAX (16u << 20)
+
+#define FOURCC(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+#define K_HDR  FOURCC('H', 'D', 'R', ' ')
+#define K_DISK FOURCC('D', 'I', 'S', 'K')
+#define K_DEV  FOURCC('D', 'E', 'V', ' ')
+#define K_SIG  FOURCC('S', 'I', 'G', ' ')
+#define K_RAM  FOURCC('R', 'A', 'M', ' ')
+#define K_CLK  FOURCC('C', 'L', 'K', ' ')
+#define K_END  FOURCC('E', 'N', 'D', ' ')
+
+#define HDR_VERSION 1
+#define DISK_VERSION 1
+#define SIG_VERSION 1
+#define RAM_VERSION 1
+#define CLK_VERSION 1
+
+/* ---- CRC-32 (IEEE 802.3, reflected, as zlib and PNG) ------------------------ */
+
+static uint32_t crc_table[256];
+
+static gpointer crc_init(gpointer unused)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[i] = c;
+    }
+    return NULL;
+}
+
+static uint32_t snap_crc32(const uint8_t *p, size_t n)
+{
+    static GOnce once = G_ONCE_INIT;
+    g_once(&once, crc_init, NULL);
+    uint32_t c = 0xFFFFFFFFu;
+    while (n--)
+        c = crc_table[(c ^ *p++) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
+
+/* ---- writing -------------------------------------------------------------- */
+
+static void put_bytes(GByteArray *b, const void *p, size_t n)
+{
+    g_byte_array_append(b, p, (guint)n);
+}
+
+static void put_u8(GByteArray *b, uint8_t v) { put_bytes(b, &v, 1); }
+
+static void put_u32(GByteArray *b, uint32_t v)
+{
+    uint8_t x[4] = { v, v >> 8, v >> 16, v >> 24 };
+    put_bytes(b, x, 4);
+}
+
+static void put_u64(GByteArray *b, uint64_t v)
+{
+    put_u32(b, (uint32_t)v);
+    put_u32(b, (uint32_t)(v >> 32));
+}
+
+static void put_str(GByteArray *b, const char *s)
+{
+    if (!s) {
+        put_u32(b, SNAP_STR_NONE);
+        return;
+    }
+    size_t n = strlen(s);
+    put_u32(b, (uint32_t)n);
+    put_bytes(b, s, n);
+}
+
+/* Append a section (header + payload) to `out`. */
+static void put_section(GByteArray *out, uint32_t kind, const char *id, const char *type,
+                        uint32_t version, const GByteArray *payload)
+{
+    put_u32(out, kind);
+    put_str(out, id);
+    put_str(out, type);
+    put_u32(out, version);
+    put_u64(out, payload->len);
+    put_u32(out, snap_crc32(payload->data, payload->len));
+    put_bytes(out, payload->data, payload->len);
+}
+
+/* ---- reading -------------------------------------------------------------- */
+
+typedef struct Rd {
+    const uint8_t *p;
+    size_t len, pos;
+    bool bad;
+} Rd;
+
+static const uint8_t *get_bytes(Rd *r, size_t n)
+{
+    if (r->bad || n > r->len - r->pos) {
+        r->bad = true;
+        return NULL;
+    }
+    const uint8_t *p = r->p + r->pos;
+    r->pos += n;
+    return p;
+}
+
+static uint8_t get_u8(Rd *r)
+{
+    const uint8_t *p = get_bytes(r, 1);
+    return p ? p[0] : 0;
+}
+
+static uint32_t get_u32(Rd *r)
+{
+    const uint8_t *p = get_bytes(r, 4);
+    return p ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24 : 0;
+}
+
+static uint64_t get_u64(Rd *r)
+{
+    uint64_t lo = get_u32(r);
+    return lo | (uint64_t)get_u32(r) << 32;
+}
+
+/* A g_malloc'd string, or NULL (absent, or malformed: r->bad). */
+static char *get_str(Rd *r)
+{
+    uint32_t n = get_u32(r);
+    if (r->bad || n == SNAP_STR_NONE)
+        return NULL;
+    if (n > SNAP_STR_MAX) {
+        r->bad = true;
+        return NULL;
+    }
+    const uint8_t *p = get_bytes(r, n);
+    if (!p)
+        return NULL;
+    if (memchr(p, 0, n)) {
+        r->bad = true;
+        return NULL;
+    }
+    return g_strndup((const char *)p, n);
+}
+
+typedef struct Section {
+    uint32_t kind;
+    char *id, *type;
+    uint32_t version;
+    const uint8_t *data;
+    size_t len;
+    uint32_t crc;
+} Section;
+
+static void section_free(gpointer p)
+{
+    Section *s = p;
+    g_free(s->id);
+    g_free(s->type);
+    g_free(s);
+}
+
+static const char *kind_name(uint32_t kind)
+{
+    switch (kind) {
+    case K_HDR: return "HDR";
+    case K_DISK: return "DISK";
+    case K_DEV: return "DEV";
+    case K_SIG: return "SIG";
+    case K_RAM: return "RAM";
+    case K_CLK: return "CLK";
+    case K_END: return "END";
+    default: return "?";
+    }
+}
+
+static bool snap_fail(GError **err, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static bool snap_fail(GError **err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error_literal(err, TESS_STATE_ERROR, code, msg);
+    return false;
+}
+
+/* Split a snapshot into its sections, checking the container: magic,
+ * format, every length and CRC, an END last and nothing after it. */
+static GPtrArray *snap_parse(const uint8_t *data, size_t len, GError **err)
+{
+    Rd r = { .p = data, .len = len };
+    const uint8_t *magic = get_bytes(&r, 8);
+    if (!magic || memcmp(magic, SNAP_MAGIC, 8)) {
+        snap_fail(err, TESS_ERROR_INVALID, "not a Tessera snapshot (bad magic)");
+        return NULL;
+    }
+    uint32_t format = get_u32(&r);
+    get_u32(&r);
+    if (r.bad) {
+        snap_fail(err, TESS_ERROR_INVALID, "truncated snapshot header");
+        return NULL;
+    }
+    if (format != SNAP_FORMAT) {
+        snap_fail(err, TESS_ERROR_UNSUPPORTED,
+                  "snapshot format %u; this Tessera (%s) reads format %u", format,
+                  TESS_VERSION, SNAP_FORMAT);
+        return NULL;
+    }
+    g_autoptr(GPtrArray) secs = g_ptr_array_new_with_free_func(section_free);
+    bool end = false;
+    while (!end) {
+        if (r.pos == r.len) {
+            snap_fail(err, TESS_ERROR_INVALID, "truncated snapshot: no END section");
+            return NULL;
+        }
+        Section *s = g_new0(Section, 1);
+        g_ptr_array_add(secs, s);
+        s->kind = get_u32(&r);
+        s->id = get_str(&r);
+        s->type = get_str(&r);
+        s->version = get_u32(&r);
+        uint64_t n = get_u64(&r);
+        s->crc = get_u32(&r);
+        if (r.bad) {
+            snap_fail(err, TESS_ERROR_INVALID, "truncated snapshot: section %u header",
+                      secs->len);
+            return NULL;
+        }
+        if (n > r.len - r.pos) {
+            snap_fail(err, TESS_ERROR_INVALID,
+                      "truncated snapshot: section %s '%s' claims %" G_GUINT64_FORMAT
+                      " bytes, %zu left", kind_name(s->kind), s->id ? s->id : "",
+                      n, r.len - r.pos);
+            return NULL;
+        }
+        s->data = get_bytes(&r, (size_t)n);
+        s->len = (size_t)n;
+        if (snap_crc32(s->data, s->len) != s->crc) {
+            snap_fail(err, TESS_ERROR_INVALID, "corrupt snapshot: section %s '%s' fails its CRC",
+                      kind_name(s->kind), s->id ? s->id : "");
+            return NULL;
+        }
+        end = s->kind == K_END;
+    }
+    if (r.pos != r.len) {
+        snap_fail(err, TESS_ERROR_INVALID, "corrupt snapshot: %zu bytes after the END section",
+                  r.len - r.pos);
+        return NULL;
+    }
+    Section *first = secs->pdata[0];
+    if (first->kind != K_HDR) {
+        snap_fail(err, TESS_ERROR_INVALID, "corrupt snapshot: it does not start with a header");
+        return NULL;
+    }
+    return g_steal_pointer(&secs);
+}
+
+/* ---- the header ----------------------------------------------------------- */
+
+typedef struct HdrDev {
+    char *id, *type, *plugin, *plugin_version;
+    uint32_t version;
+} HdrDev;
+
+typedef struct Hdr {
+    char *tessera_version, *name, *file, *dir, *xml, *cpu_type;
+    bool deterministic;
+    uint32_t ns_per_insn;
+    uint64_t ram_size, icount, clock_ns;
+    GPtrArray *overrides;               /* TessOverride * */
+    GPtrArray *devs;                    /* HdrDev * */
+} Hdr;
+
+static void hdrdev_free(gpointer p)
+{
+    HdrDev *d = p;
+    g_free(d->id);
+    g_free(d->type);
+    g_free(d->plugin);
+    g_free(d->plugin_version);
+    g_free(d);
+}
+
+static void hdr_free(Hdr *h)
+{
+    if (!h)
+        return;
+    g_free(h->tessera_version);
+    g_free(h->name);
+    g_free(h->file);
+    g_free(h->dir);
+    g_free(h->xml);
+    g_free(h->cpu_type);
+    if (h->overrides)
+        g_ptr_array_unref(h->overrides);
+    if (h->devs)
+        g_ptr_array_unref(h->devs);
+    g_free(h);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Hdr, hdr_free)
+
+static Hdr *hdr_parse(const Section *s, GError **err)
+{
+    if (s->version != HDR_VERSION) {
+        snap_fail(err, TESS_ERROR_UNSUPPORTED, "snapshot header version %u; this Tessera reads %u",
+                  s->version, HDR_VERSION);
+        return NULL;
+    }
+    Rd r = { .p = s->data, .len = s->len };
+    g_autoptr(Hdr) h = g_new0(Hdr, 1);
+    h->overrides = g_ptr_array_new_with_free_func((GDestroyNotify)tess_override_free);
+    h->devs = g_ptr_array_new_with_free_func(hdrdev_free);
+    h->tessera_version = get_str(&r);
+    h->name = get_str(&r);
+    h->file = get_str(&r);
+    h->dir = get_str(&r);
+    h->xml = get_str(&r);
+    h->cpu_type = get_str(&r);
+    h->deterministic = get_u8(&r);
+    h->ns_per_insn = get_u32(&r);
+    h->ram_size = get_u64(&r);
+    h->icount = get_u64(&r);
+    h->clock_ns = get_u64(&r);
+    uint32_t nov = get_u32(&r);
+    for (uint32_t i = 0; i < nov && !r.bad; i++) {
+        TessOverride *o = g_new0(TessOverride, 1);
+        g_ptr_array_add(h->overrides, o);
+        o->id = get_str(&r);
+        o->type = get_str(&r);
+        o->first_only = get_u8(&r);
+        o->prop = get_str(&r);
+        o->value = get_str(&r);
+        if (!r.bad && (!o->prop || !o->value || (!o->id && !o->type)))
+            r.bad = true;
+    }
+    uint32_t ndev = get_u32(&r);
+    for (uint32_t i = 0; i < ndev && !r.bad; i++) {
+        HdrDev *d = g_new0(HdrDev, 1);
+        g_ptr_array_add(h->devs, d);
+        d->id = get_str(&r);
+        d->type = get_str(&r);
+        d->plugin = get_str(&r);
+        d->plugin_version = get_str(&r);
+        d->version = get_u32(&r);
+        if (!r.bad && (!d->id || !d->type))
+            r.bad = true;
+    }
+    if (r.bad || r.pos != r.len || !h->xml || !h->dir || !h->cpu_type) {
+        snap_fail(err, TESS_ERROR_INVALID, "corrupt snapshot header");
+        return NULL;
+    }
+    return g_steal_pointer(&h);
+}
+
+static const char *plugin_name_of(TessRegistry *reg, const TessDeviceClass *cls)
+{
+    TessPluginRec *p = tess_registry_class_plugin(reg, cls);
+    return p ? p->desc->name : "(built in)";
+}
+
+static const char *plugin_version_of(TessRegistry *reg, const TessDeviceClass *cls)
+{
+    TessPluginRec *p = tess_registry_class_plugin(reg, cls);
+    return p ? p->desc->version : TESS_VERSION;
+}
+
+static void hdr_put(TessMachine *m, GByteArray *b)
+{
+    put_str(b, TESS_VERSION);
+    put_str(b, m->name);
+    put_str(b, m->file);
+    put_str(b, m->cfg_dir ? m->cfg_dir : ".");
+    put_str(b, m->cfg_xml ? m->cfg_xml : "<machine base=\"pc\"/>");
+    put_str(b, m->cpu->cls->type);
+    put_u8(b, m->opts.deterministic);
+    put_u32(b, m->opts.ns_per_insn);
+    put_u64(b, tess_machine_ram_size(m));
+    put_u64(b, m->cpu_ops->icount(m->cpu));
+    put_u64(b, tess_clock_ns(m));
+    GPtrArray *ov = m->cfg_overrides;
+    put_u32(b, ov ? ov->len : 0);
+    for (guint i = 0; ov && i < ov->len; i++) {
+        TessOverride *o = ov->pdata[i];
+        put_str(b, o->id);
+        put_str(b, o->type);
+        put_u8(b, o->first_only);
+        put_str(b, o->prop);
+        put_str(b, o->value);
+    }
+    guint n = 0;
+    for (guint i = 0; i < m->devices->len; i++)
+        n += ((TessDevice *)m->devices->pdata[i])->cls->state != NULL;
+    put_u32(b, n);
+    for (guint i = 0; i < m->devices->len; i++) {
+        TessDevice *d = m->devices->pdata[i];
+        if (!d->cls->state)
+            continue;
+        put_str(b, d->id);
+        put_str(b, d->cls->type);
+        put_str(b, plugin_name_of(m->reg, d->cls));
+        put_str(b, plugin_version_of(m->reg, d->cls));
+        put_u32(b, d->cls->state->version);
+    }
+}
+
+/* ---- device state ----------------------------------------------------------- */
+
+static unsigned field_width(TessStateType t)
+{
+    switch (t) {
+    case TESS_STATE_T_U8: case TESS_STATE_T_BOOL: return 1;
+    case TESS_STATE_T_U16: return 2;
+    case TESS_STATE_T_U32: return 4;
+    case TESS_STATE_T_U64: return 8;
+    default: return 0;
+    }
+}
+
+/* Where a field's bytes live in the instance and how many there are;
+ * NULL with *n 0 for a pointer field that is not set. */
+static uint8_t *field_bytes(TessDevice *dev, const TessStateField *f, size_t *n)
+{
+    uint8_t *base = (uint8_t *)dev;
+    switch (f->type) {
+    case TESS_STATE_T_U8: case TESS_STATE_T_U16: case TESS_STATE_T_U32:
+    case TESS_STATE_T_U64: case TESS_STATE_T_BOOL:
+        *n = field_width(f->type) * (f->size ? f->size : 1);
+        return base + f->offset;
+    case TESS_STATE_T_BUF:
+        *n = f->size;
+        return base + f->offset;
+    case TESS_STATE_T_PTRBUF: {
+        uint8_t *p;
+        memcpy(&p, base + f->offset, sizeof(p));
+        *n = p ? f->size : 0;
+        return p;
+    }
+    case TESS_STATE_T_VARBUF: {
+        uint8_t *p;
+        uint32_t sz;
+        memcpy(&p, base + f->offset, sizeof(p));
+        memcpy(&sz, base + f->size, sizeof(sz));
+        *n = p ? sz : 0;
+        return p;
+    }
+    default:
+        *n = 0;
+        return NULL;
+    }
+}
+
+static bool is_scalar(TessStateType t)
+{
+    return field_width(t) != 0;
+}
+
+/* Scalars are stored little-endian element by element. */
+static void put_field_data(GByteArray *b, const TessStateField *f, const uint8_t *p, size_t n)
+{
+    unsigned w = field_width(f->type);
+    if (w <= 1 || G_BYTE_ORDER == G_LITTLE_ENDIAN || !is_scalar(f->type)) {
+        if (n >= SNAP_ZSTD_MIN) {
+            size_t cap = ZSTD_compressBound(n);
+            guint at = b->len;
+            put_u8(b, 1);
+            put_u64(b, 0);
+            g_byte_array_set_size(b, at + 9 + (guint)cap);
+            size_t z = ZSTD_compress(b->data + at + 9, cap, p, n, SNAP_ZSTD_LEVEL);
+            if (!ZSTD_isError(z)) {
+                g_byte_array_set_size(b, at + 9 + (guint)z);
+                for (int i = 0; i < 8; i++)
+                    b->data[at + 1 + i] = (uint8_t)((uint64_t)z >> (8 * i));
+                return;
+            }
+            g_byte_array_set_size(b, at);
+        }
+        put_u8(b, 0);
+        put_bytes(b, p, n);
+        return;
+    }
+    put_u8(b, 0);
+    for (size_t i = 0; i < n; i += w)
+        for (unsigned k = w; k-- > 0;)
+            put_u8(b, p[i + k]);
+}
+
+static bool dev_state_put(TessDevice *dev, GByteArray *b, GError **err)
+{
+    const TessStateDesc *sd = dev->cls->state;
+    guint count_at = b->len;
+    uint32_t count = 0;
+    put_u32(b, 0);
+    for (const TessStateField *f = sd->fields; f && f->name; f++) {
+        if (f->type == TESS_STATE_T_UNSAVABLE)
+            return snap_fail(err, TESS_ERROR_UNSUPPORTED, "device '%s' (%s) cannot be saved: %s",
+                             dev->id, dev->cls->type, f->name);
+        size_t n;
+        const uint8_t *p = field_bytes(dev, f, &n);
+        put_str(b, f->name);
+        put_u8(b, (uint8_t)f->type);
+        put_u64(b, n);
+        put_field_data(b, f, p, n);
+        count++;
+    }
+    for (int i = 0; i < 4; i++)
+        b->data[count_at + i] = (uint8_t)(count >> (8 * i));
+    return true;
+}
+
+static const TessStateField *find_field(const TessStateDesc *sd, const char *name)
+{
+    for (const TessStateField *f = sd->fields; f && f->name; f++)
+        if (f->type != TESS_STATE_T_UNSAVABLE && !strcmp(f->name, name))
+            return f;
+    return NULL;
+}
+
+/* Load one device's fields (post_load comes once every device has its
+ * fields: a host bridge that maps BARs reads the config space its
+ * functions keep). Everything is checked before the instance is touched,
+ * so a refused section leaves the device as it was. */
+static bool dev_state_load(TessDevice *dev, const Section *s, GError **err)
+{
+    const TessStateDesc *sd = dev->cls->state;
+    if (s->version > sd->version || s->version == 0)
+        return snap_fail(err, TESS_ERROR_UNSUPPORTED,
+                         "device '%s' (%s): section version %u, this build reads up to %u",
+                         dev->id, dev->cls->type, s->version, sd->version);
+    typedef struct { const TessStateField *f; const uint8_t *p; size_t n; bool z; size_t zn; } Pend;
+    g_autoptr(GArray) pend = g_array_new(FALSE, FALSE, sizeof(Pend));
+    Rd r = { .p = s->data, .len = s->len };
+    uint32_t count = get_u32(&r);
+    for (uint32_t i = 0; i < count && !r.bad; i++) {
+        g_autofree char *name = get_str(&r);
+        uint8_t type = get_u8(&r);
+        uint64_t n = get_u64(&r);
+        uint8_t enc = get_u8(&r);
+        uint64_t zn = enc == 1 ? get_u64(&r) : n;
+        const uint8_t *p = get_bytes(&r, zn > r.len ? r.len + 1 : (size_t)zn);
+        if (r.bad || !name || enc > 1)
+            break;
+        const TessStateField *f = find_field(sd, name);
+        if (!f)
+            continue;           /* a field this version dropped */
+        if (f->type != type)
+            return snap_fail(err, TESS_ERROR_INVALID,
+                             "device '%s' (%s): field %s has type %u in the snapshot, %u here",
+                             dev->id, dev->cls->type, name, type, f->type);
+        size_t want;
+        uint8_t *dst = field_bytes(dev, f, &want);
+        if (n != want || (!dst && want))
+            return snap_fail(err, TESS_ERROR_INVALID,
+                             "device '%s' (%s): field %s holds %" G_GUINT64_FORMAT
+                             " bytes in the snapshot, %zu here", dev->id, dev->cls->type,
+                             name, n, want);
+        if (f->type == TESS_STATE_T_BOOL)
+            for (uint64_t k = 0; k < n && enc == 0; k++)
+                if (p[k] > 1)
+                    return snap_fail(err, TESS_ERROR_INVALID,
+                                     "device '%s' (%s): field %s is not a boolean",
+                                     dev->id, dev->cls->type, name);
+        Pend pd = { f, p, (size_t)n, enc == 1, (size_t)zn };
+        g_array_append_val(pend, pd);
+    }
+    if (r.bad || r.pos != r.len)
+        return snap_fail(err, TESS_ERROR_INVALID, "device '%s' (%s): corrupt section",
+                         dev->id, dev->cls->type);
+    /* Decompress into scratch first: a bad frame must not leave half a
+     * buffer written. */
+    g_autoptr(GPtrArray) scratch = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < pend->len; i++) {
+        Pend *pd = &g_array_index(pend, Pend, i);
+        if (!pd->z)
+            continue;
+        uint8_t *buf = g_malloc(pd->n ? pd->n : 1);
+        g_ptr_array_add(scratch, buf);
+        size_t got = ZSTD_decompress(buf, pd->n, pd->p, pd->zn);
+        if (ZSTD_isError(got) || got != pd->n)
+            return snap_fail(err, TESS_ERROR_INVALID, "device '%s' (%s): field %s does not "
+                             "decompress", dev->id, dev->cls->type, pd->f->name);
+        if (pd->f->type == TESS_STATE_T_BOOL)
+            for (size_t k = 0; k < pd->n; k++)
+                if (buf[k] > 1)
+                    return snap_fail(err, TESS_ERROR_INVALID,
+                                     "device '%s' (%s): field %s is not a boolean",
+                                     dev->id, dev->cls->type, pd->f->name);
+        pd->p = buf;
+        pd->z = false;
+    }
+    for (guint i = 0; i < pend->len; i++) {
+        Pend *pd = &g_array_index(pend, Pend, i);
+        size_t n;
+        uint8_t *dst = field_bytes(dev, pd->f, &n);
+        unsigned w = field_width(pd->f->type);
+        if (w <= 1 || G_BYTE_ORDER == G_LITTLE_ENDIAN) {
+            if (n)
+                memcpy(dst, pd->p, n);
+        } else {
+            for (size_t k = 0; k < n; k += w)
+                for (unsigned j = 0; j < w; j++)
+                    dst[k + j] = pd->p[k + w - 1 - j];
+        }
+    }
+    return true;
+}
+
+/* ---- signal lines ------------------------------------------------------------ */
+
+static void sig_put(TessMachine *m, GByteArray *b)
+{
+    guint at = b->len;
+    uint32_t n = 0;
+    put_u32(b, 0);
+    for (guint i = 0; i < m->devices->len; i++) {
+        TessDevice *d = m->devices->pdata[i];
+        GPtrArray *outs = d->priv->outputs;
+        for (guint k = 0; outs && k < outs->len; k++) {
+            TessSignal *s = outs->pdata[k];
+            put_str(b, d->id);
+            put_str(b, s->name);
+            put_u8(b, s->level);
+            n++;
+        }
+    }
+    for (int i = 0; i < 4; i++)
+        b->data[at + i] = (uint8_t)(n >> (8 * i));
+}
+
+static bool sig_load(TessMachine *m, const Section *s, GError **err)
+{
+    if (s->version != SIG_VERSION)
+        return snap_fail(err, TESS_ERROR_UNSUPPORTED, "signal section version %u unknown",
+                         s->version);
+    Rd r = { .p = s->data, .len = s->len };
+    uint32_t n = get_u32(&r);
+    g_autoptr(GPtrArray) sigs = g_ptr_array_new();
+    g_autoptr(GArray) levels = g_array_new(FALSE, FALSE, sizeof(bool));
+    for (uint32_t i = 0; i < n && !r.bad; i++) {
+        g_autofree char *id = get_str(&r);
+        g_autofree char *name = get_str(&r);
+        uint8_t level = get_u8(&r);
+        if (r.bad || !id || !name || level > 1)
+            break;
+        TessDevice *d = g_hash_table_lookup(m->by_id, id);
+        TessSignal *sg = d ? tess_device_output(d, name) : NULL;
+        if (!sg)
+            return snap_fail(err, TESS_ERROR_INVALID,
+                             "the snapshot has line %s.%s, which this machine lacks", id, name);
+        bool lv = level;
+        g_ptr_array_add(sigs, sg);
+        g_array_append_val(levels, lv);
+    }
+    if (r.bad || r.pos != r.len || sigs->len != n)
+        return snap_fail(err, TESS_ERROR_INVALID, "corrupt signal section");
+    for (guint i = 0; i < sigs->len; i++)
+        tess_signal_restore_level(sigs->pdata[i], g_array_index(levels, bool, i));
+    return true;
+}
+
+/* ---- RAM ----------------------------------------------------------------------- */
+
+static bool page_is_zero(const uint8_t *p)
+{
+    const uint64_t *q = (const uint64_t *)p;
+    for (unsigned i = 0; i < SNAP_PAGE / 8; i += 4)
+        if (q[i] | q[i + 1] | q[i + 2] | q[i + 3])
+            return false;
+    return true;
+}
+
+static bool ram_put(TessMachine *m, GByteArray *b, GError **err)
+{
+    TessMemRegion *ram = tess_machine_ram(m);
+    uint64_t size = ram ? tess_mem_region_size(ram) : 0;
+    const uint8_t *host = ram ? tess_mem_region_host(ram) : NULL;
+    uint64_t npages = size / SNAP_PAGE;
+    put_u64(b, size);
+    put_u32(b, SNAP_PAGE);
+    guint bm_at = b->len;
+    size_t bm_len = (size_t)((npages + 7) / 8);
+    g_byte_array_set_size(b, b->len + (guint)bm_len);
+    memset(b->data + bm_at, 0, bm_len);
+    guint zlen_at = b->len;
+    put_u64(b, 0);
+
+    /* A page the guest never touched is not resident, and zero: asking
+     * the kernel costs a byte per page, reading it a page fault. */
+    g_autofree unsigned char *resident = npages ? g_malloc(npages) : NULL;
+    if (resident && mincore((void *)host, (size_t)size, resident) != 0)
+        memset(resident, 1, npages);
+
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, SNAP_ZSTD_LEVEL);
+    size_t chunk = ZSTD_CStreamOutSize();
+    uint64_t zlen = 0;
+    bool ok = true;
+    for (uint64_t pg = 0; pg <= npages && ok; pg++) {
+        bool last = pg == npages;
+        if (!last && (!(resident[pg] & 1) || page_is_zero(host + pg * SNAP_PAGE)))
+            continue;
+        if (!last)
+            b->data[bm_at + pg / 8] |= (uint8_t)(1u << (pg % 8));
+        ZSTD_inBuffer in = { last ? NULL : host + pg * SNAP_PAGE, last ? 0 : SNAP_PAGE, 0 };
+        ZSTD_EndDirective mode = last ? ZSTD_e_end : ZSTD_e_continue;
+        for (;;) {
+            guint at = b->len;
+            g_byte_array_set_size(b, at + (guint)chunk);
+            ZSTD_outBuffer out = { b->data + at, chunk, 0 };
+            size_t left = ZSTD_compressStream2(cc, &out, &in, mode);
+            g_byte_array_set_size(b, at + (guint)out.pos);
+            zlen += out.pos;
+            if (ZSTD_isError(left)) {
+                ok = snap_fail(err, TESS_ERROR_FAILED, "compressing RAM: %s",
+                               ZSTD_getErrorName(left));
+                break;
+            }
+            if (last ? left == 0 : in.pos == in.size)
+                break;
+        }
+    }
+    ZSTD_freeCCtx(cc);
+    for (int i = 0; i < 8; i++)
+        b->data[zlen_at + i] = (uint8_t)(zlen >> (8 * i));
+    return ok;
+}
+
+static bool ram_load(TessMachine *m, const Section *s, GError **err)
+{
+    if (s->version != RAM_VERSION)
+        return snap_fail(err, TESS_ERROR_UNSUPPORTED, "RAM section version %u unknown", s->version);
+    TessMemRegion *ram = tess_machine_ram(m);
+    uint64_t have = ram ? tess_mem_region_size(ram) : 0;
+    uint8_t *host = ram ? tess_mem_region_host(ram) : NULL;
+    Rd r = { .p = s->data, .len = s->len };
+    uint64_t size = get_u64(&r);
+    uint32_t page = get_u32(&r);
+    if (r.bad || size != have || page != SNAP_PAGE)
+        return snap_fail(err, TESS_ERROR_INVALID,
+                         "the snapshot's RAM is %" G_GUINT64_FORMAT " bytes in %u-byte pages; "
+                         "this machine has %" G_GUINT64_FORMAT, size, page, have);
+    uint64_t npages = size / SNAP_PAGE;
+    const uint8_t *bm = get_bytes(&r, (size_t)((npages + 7) / 8));
+    uint64_t zlen = get_u64(&r);
+    const uint8_t *z = get_bytes(&r, zlen > r.len ? r.len + 1 : (size_t)zlen);
+    if (r.bad || r.pos != r.len)
+        return snap_fail(err, TESS_ERROR_INVALID, "corrupt RAM section");
+    /* Main RAM is private anonymous memory: dropping it makes every page
+     * read as zero again without touching it, so only the saved pages
+     * cost anything. Where that fails, zero pages are cleared one by one. */
+    bool dropped = size && madvise(host, (size_t)size, MADV_DONTNEED) == 0;
+    /* Decompress page by page straight into RAM; on a bad frame the RAM
+     * is garbage, and the caller throws the machine away. */
+    ZSTD_DCtx *dc = ZSTD_createDCtx();
+    ZSTD_inBuffer in = { z, (size_t)zlen, 0 };
+    bool ok = true;
+    size_t ret = 1;
+    for (uint64_t pg = 0; pg < npages && ok; pg++) {
+        uint8_t *dst = host + pg * SNAP_PAGE;
+        if (!((bm[pg / 8] >> (pg % 8)) & 1)) {
+            /* reading an untouched page costs nothing, writing would
+             * commit it */
+            if (!dropped && !page_is_zero(dst))
+                memset(dst, 0, SNAP_PAGE);
+            continue;
+        }
+        ZSTD_outBuffer out = { dst, SNAP_PAGE, 0 };
+        while (out.pos < out.size) {
+            size_t prev_in = in.pos, prev_out = out.pos;
+            ret = ZSTD_decompressStream(dc, &out, &in);
+            if (ZSTD_isError(ret) || (in.pos == prev_in && out.pos == prev_out)) {
+                ok = false;
+                break;
+            }
+        }
+    }
+    if (ok) {
+        /* the frame must end exactly here (an empty one too) */
+        uint8_t extra;
+        ZSTD_outBuffer out = { &extra, 1, 0 };
+        while (ret != 0) {
+            size_t prev_in = in.pos;
+            ret = ZSTD_decompressStream(dc, &out, &in);
+            if (ZSTD_isError(ret) || out.pos || (in.pos == prev_in && ret != 0)) {
+                ok = false;
+                break;
+            }
+        }
+    }
+    ZSTD_freeDCtx(dc);
+    if (!ok || in.pos != in.size)
+        return snap_fail(err, TESS_ERROR_INVALID, "corrupt RAM section: the pages do not "
+                         "decompress to what its bitmap says");
+    tess_mem_notify_ram_written(m, 0, size);
+    return true;
+}
+
+/* ---- the clock ----------------------------------------------------------------- */
+
+static void clk_put(TessMachine *m, GByteArray *b)
+{
+    put_u64(b, tess_clock_ns(m));
+    g_autoptr(GPtrArray) armed = tess_clock_armed_timers(m);
+    put_u32(b, armed->len);
+    for (guint i = 0; i < armed->len; i++) {
+        TessTimer *t = armed->pdata[i];
+        TessDevice *owner;
+        uint32_t idx;
+        tess_timer_identity(t, &owner, &idx);
+        put_str(b, owner->id);
+        put_u32(b, idx);
+        put_u64(b, tess_timer_deadline(t));
+    }
+}
+
+static bool clk_load(TessMachine *m, const Section *s, GError **err)
+{
+    if (s->version != CLK_VERSION)
+        return snap_fail(err, TESS_ERROR_UNSUPPORTED, "clock section version %u unknown",
+                         s->version);
+    Rd r = { .p = s->data, .len = s->len };
+    uint64_t now = get_u64(&r);
+    uint32_t n = get_u32(&r);
+    g_autoptr(GPtrArray) timers = g_ptr_array_new();
+    g_autoptr(GArray) deadlines = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    for (uint32_t i = 0; i < n && !r.bad; i++) {
+        g_autofree char *id = get_str(&r);
+        uint32_t idx = get_u32(&r);
+        uint64_t deadline = get_u64(&r);
+        if (r.bad || !id)
+            break;
+        TessDevice *d = !strcmp(id, "machine") ? m->root : g_hash_table_lookup(m->by_id, id);
+        TessTimer *t = d ? tess_timer_find(m, d, idx) : NULL;
+        if (!t)
+            return snap_fail(err, TESS_ERROR_INVALID,
+                             "the snapshot has timer %u of '%s' armed; this machine has no "
+                             "such timer", idx, id);
+        g_ptr_array_add(timers, t);
+        g_array_append_val(deadlines, deadline);
+    }
+    if (r.bad || r.pos != r.len || timers->len != n)
+        return snap_fail(err, TESS_ERROR_INVALID, "corrupt clock section");
+    tess_clock_set_now(m, now);
+    tess_clock_cancel_all(m);
+    /* Arming in the saved firing order keeps ties in their order. */
+    for (guint i = 0; i < timers->len; i++)
+        tess_timer_arm(timers->pdata[i], g_array_index(deadlines, uint64_t, i));
+    return true;
+}
+
+/* ---- disks --------------------------------------------------------------------- */
+
+/* A disk is a device providing "block" whose "file" property names its
+ * image. Identity: path, the host file's size and modification time
+ * (after a flush), the image's UUID and virtual size, and the undo
+ * overlay in use. */
+typedef struct DiskId {
+    char *path, *uuid, *overlay;
+    uint64_t host_size, vsize, ov_size;
+    int64_t mtime_ns, ov_mtime_ns;
+} DiskId;
+
+/* size and modification time of a host file; false if it has none */
+static bool file_stamp(const char *path, uint64_t *size, int64_t *mtime_ns)
+{
+    GStatBuf st;
+    if (!path || g_stat(path, &st) != 0)
+        return false;
+    *size = (uint64_t)st.st_size;
+    *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    return true;
+}
+
+static void diskid_clear(DiskId *d)
+{
+    g_free(d->path);
+    g_free(d->uuid);
+    g_free(d->overlay);
+    memset(d, 0, sizeof(*d));
+}
+
+static bool disk_identity(TessDevice *dev, DiskId *id, GError **err)
+{
+    const TessBlockOps *ops = tess_block_ops(dev);
+    const TessPropSpec *fp = tess_device_find_prop(dev, "file");
+    if (!ops || !fp)
+        return false;
+    id->path = tess_prop_format(fp, (uint8_t *)dev + fp->offset);
+    if (ops->flush && !ops->flush(dev, err)) {
+        g_prefix_error(err, "disk '%s': flushing before the snapshot: ", dev->id);
+        return false;
+    }
+    id->vsize = ops->size ? ops->size(dev) : 0;
+    TessBlockInfo info = { 0 };
+    g_autoptr(GError) e = NULL;
+    if (ops->info && ops->info(dev, &info, &e)) {
+        id->uuid = g_strdup(info.uuid);
+        id->overlay = g_strdup(info.overlay);
+    }
+    tess_block_info_clear(&info);
+    file_stamp(id->path, &id->host_size, &id->mtime_ns);
+    file_stamp(id->overlay, &id->ov_size, &id->ov_mtime_ns);
+    return true;
+}
+
+static bool disks_put(TessMachine *m, GByteArray *b, GError **err)
+{
+    guint at = b->len;
+    uint32_t n = 0;
+    put_u32(b, 0);
+    for (guint i = 0; i < m->devices->len; i++) {
+        TessDevice *d = m->devices->pdata[i];
+        if (!tess_device_interface(d, TESS_IFACE_BLOCK))
+            continue;
+        DiskId id = { 0 };
+        g_autoptr(GError) e = NULL;
+        if (!disk_identity(d, &id, &e)) {
+            diskid_clear(&id);
+            if (e) {
+                g_propagate_error(err, g_steal_pointer(&e));
+                return false;
+            }
+            continue;
+        }
+        put_str(b, d->id);
+        put_str(b, id.path);
+        put_str(b, id.uuid);
+        put_str(b, id.overlay);
+        put_u64(b, id.vsize);
+        put_u64(b, id.host_size);
+        put_u64(b, (uint64_t)id.mtime_ns);
+        put_u64(b, id.ov_size);
+        put_u64(b, (uint64_t)id.ov_mtime_ns);
+        diskid_clear(&id);
+        n++;
+    }
+    for (int i = 0; i < 4; i++)
+        b->data[at + i] = (uint8_t)(n >> (8 * i));
+    return true;
+}
+
+static bool disks_check(TessMachine *m, const Section *s, GError **err)
+{
+    if (s->version != DISK_VERSION)
+        return snap_fail(err, TESS_ERROR_UNSUPPORTED, "disk section version %u unknown",
+                         s->version);
+    Rd r = { .p = s->data, .len = s->len };
+    uint32_t n = get_u32(&r);
+    for (uint32_t i = 0; i < n && !r.bad; i++) {
+        g_autofree char *devid = get_str(&r);
+        DiskId want = { 0 };
+        want.path = get_str(&r);
+        want.uuid = get_str(&r);
+        want.overlay = get_str(&r);
+        want.vsize = get_u64(&r);
+        want.host_size = get_u64(&r);
+        want.mtime_ns = (int64_t)get_u64(&r);
+        want.ov_size = get_u64(&r);
+        want.ov_mtime_ns = (int64_t)get_u64(&r);
+        TessDevice *d = !r.bad && devid ? g_hash_table_lookup(m->by_id, devid) : NULL;
+        DiskId have = { 0 };
+        bool ok = true;
+        if (!r.bad && (!d || !disk_identity(d, &have, err))) {
+            if (err && !*err)
+                snap_fail(err, TESS_ERROR_INVALID, "the snapshot has disk '%s', which this "
+                          "machine lacks", devid ? devid : "?");
+            ok = false;
+        } else if (!r.bad) {
+            bool same_path = !g_strcmp0(want.path, have.path);
+            if (g_strcmp0(want.overlay, have.overlay))
+                ok = snap_fail(err, TESS_ERROR_CONFLICT, "disk '%s' was saved writing to undo "
+                               "overlay %s; it now uses %s", devid,
+                               want.overlay ? want.overlay : "(none)",
+                               have.overlay ? have.overlay : "(none)");
+            else if (have.vsize != want.vsize ||
+                (want.uuid && have.uuid && strcmp(want.uuid, have.uuid)) ||
+                (same_path && (have.host_size != want.host_size ||
+                               have.mtime_ns != want.mtime_ns)))
+                ok = snap_fail(err, TESS_ERROR_CONFLICT,
+                               "disk '%s': image %s changed since the snapshot was taken "
+                               "(size, modification time or UUID differ); resuming would "
+                               "corrupt it", devid, have.path ? have.path : "?");
+        }
+        diskid_clear(&want);
+        diskid_clear(&have);
+        if (!ok)
+            return false;
+    }
+    if (r.bad || r.pos != r.len)
+        return snap_fail(err, TESS_ERROR_INVALID, "corrupt disk section");
+    return true;
+}
+
+/* Before the machine is built: a disk that wrote to an undo overlay
+ * resumes on that overlay (kept by the suspend), if it is unchanged. */
+static bool disks_adopt_overlays(GPtrArray *secs, GPtrArray *ov, GError **err)
+{
+    const Section *s = NULL;
+    for (guint i = 0; i < secs->len && !s; i++)
+        if (((Section *)secs->pdata[i])->kind == K_DISK)
+            s = secs->pdata[i];
+    if (!s || s->version != DISK_VERSION)
+        return true;            /* snap_apply reports it */
+    Rd r = { .p = s->data, .len = s->len };
+    uint32_t n = get_u32(&r);
+    for (uint32_t i = 0; i < n && !r.bad; i++) {
+        g_autofree char *devid = get_str(&r);
+        g_autofree char *path = get_str(&r);
+        g_autofree char *uuid = get_str(&r);
+        g_autofree char *overlay = get_str(&r);
+        get_u64(&r);
+        get_u64(&r);
+        get_u64(&r);
+        uint64_t ov_size = get_u64(&r);
+        int64_t ov_mtime = (int64_t)get_u64(&r);
+        if (r.bad || !devid || !overlay)
+            continue;
+        uint64_t size;
+        int64_t mtime;
+        if (!file_stamp(overlay, &size, &mtime))
+            return snap_fail(err, TESS_ERROR_NOT_FOUND, "disk '%s': its undo overlay %s is "
+                             "gone (a `save`d machine's overlay goes at power-off; a "
+                             "`suspend`ed one's stays)", devid, overlay);
+        if (size != ov_size || mtime != ov_mtime)
+            return snap_fail(err, TESS_ERROR_CONFLICT, "disk '%s': undo overlay %s changed "
+                             "since the snapshot was taken", devid, overlay);
+        TessOverride *o = g_new0(TessOverride, 1);
+        o->id = g_strdup(devid);
+        o->prop = g_strdup(TESS_BLOCK_PROP_UNDO_OVERLAY);
+        o->value = g_strdup(overlay);
+        g_ptr_array_add(ov, o);
+    }
+    return true;
+}
+
+/* After a suspend's save: undo overlays stay as they are at power-off. */
+static void disks_keep_overlays(TessMachine *m)
+{
+    for (guint i = 0; i < m->devices->len; i++) {
+        TessDevice *d = m->devices->pdata[i];
+        if (!tess_device_interface(d, TESS_IFACE_BLOCK) ||
+            !tess_device_find_prop(d, TESS_BLOCK_PROP_UNDO_KEEP))
+            continue;
+        g_autoptr(GError) e = NULL;
+        if (!tess_device_set_prop(d, TESS_BLOCK_PROP_UNDO_KEEP, "on", &e))
+            g_warning("%s: %s", d->id, e->message);
+    }
+}
+
+bool tess_snapshot_suspend(TessMachine *m, const char *path, GError **err)
+{
+    if (!tess_snapshot_save(m, path, err))
+        return false;
+    disks_keep_overlays(m);
+    tess_machine_request_exit(m, 0);
+    return true;
+}
+
+/* ---- save ---------------------------------------------------------------------- */
+
+static bool write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* The whole snapshot in memory: sections are small but for RAM, which
+ * is compressed. */
+static GByteArray *snap_build(TessMachine *m, GError **err)
+{
+    if (!m->cpu || !m->cpu_ops) {
+        snap_fail(err, TESS_ERROR_UNSUPPORTED, "machine '%s' has no CPU to save", m->name);
+        return NULL;
+    }
+    for (guint i = 0; i < m->devices->len; i++) {
+        TessDevice *d = m->devices->pdata[i];
+        const TessStateDesc *sd = d->cls->state;
+        if (!sd)
+            continue;
+        for (const TessStateField *f = sd->fields; f && f->name; f++)
+            if (f->type == TESS_STATE_T_UNSAVABLE) {
+                snap_fail(err, TESS_ERROR_UNSUPPORTED, "device '%s' (%s) cannot be saved: %s",
+                          d->id, d->cls->type, f->name);
+                return NULL;
+            }
+        if (sd->pre_save && !sd->pre_save(d, err)) {
+            g_prefix_error(err, "device '%s' (%s) cannot be saved now: ", d->id, d->cls->type);
+            return NULL;
+        }
+    }
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    put_bytes(out, SNAP_MAGIC, 8);
+    put_u32(out, SNAP_FORMAT);
+    put_u32(out, 0);
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    hdr_put(m, b);
+    put_section(out, K_HDR, "machine", "header", HDR_VERSION, b);
+    g_byte_array_set_size(b, 0);
+    if (!disks_put(m, b, err))
+        return NULL;
+    put_section(out, K_DISK, "disks", "disks", DISK_VERSION, b);
+    for (guint i = 0; i < m->devices->len; i++) {
+        TessDevice *d = m->devices->pdata[i];
+        if (!d->cls->state)
+            continue;
+        g_byte_array_set_size(b, 0);
+        if (!dev_state_put(d, b, err))
+            return NULL;
+        put_section(out, K_DEV, d->id, d->cls->type, d->cls->state->version, b);
+    }
+    g_byte_array_set_size(b, 0);
+    sig_put(m, b);
+    put_section(out, K_SIG, "lines", "lines", SIG_VERSION, b);
+    g_byte_array_set_size(b, 0);
+    if (!ram_put(m, b, err))
+        return NULL;
+    put_section(out, K_RAM, "machine", "ram", RAM_VERSION, b);
+    g_byte_array_set_size(b, 0);
+    clk_put(m, b);
+    put_section(out, K_CLK, "clock", "clock", CLK_VERSION, b);
+    g_byte_array_set_size(b, 0);
+    put_section(out, K_END, "", "", 1, b);
+    return g_steal_pointer(&out);
+}
+
+bool tess_snapshot_save(TessMachine *m, const char *path, GError **err)
+{
+    gint64 t0 = g_get_monotonic_time();
+    g_autoptr(GByteArray) data = snap_build(m, err);
+    if (!data)
+        return false;
+    /* Never a half-written snapshot under the target name: write a
+     * temporary file next to it, fsync, rename, fsync the directory. */
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    g_autofree char *tmpl = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
+    int fd = g_mkstemp(tmpl);
+    if (fd < 0)
+        return snap_fail(err, TESS_ERROR_IO, "%s: cannot create a temporary file: %s",
+                         path, g_strerror(errno));
+    /* mkstemp's mode 0600 stays: the file holds guest memory (keys,
+     * passwords), readable by its owner only, like a core dump. */
+    bool ok = write_all(fd, data->data, data->len) && fsync(fd) == 0;
+    int saved = errno;
+    if (close(fd) != 0 && ok) {
+        ok = false;
+        saved = errno;
+    }
+    if (ok && g_rename(tmpl, path) != 0) {
+        ok = false;
+        saved = errno;
+    }
+    if (!ok) {
+        g_unlink(tmpl);
+        return snap_fail(err, TESS_ERROR_IO, "%s: %s", path, g_strerror(saved));
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    g_debug("%s: saved %s: %u bytes in %.3f s", m->name, path, data->len,
+            (double)(g_get_monotonic_time() - t0) / 1e6);
+    return true;
+}
+
+/* ---- restore -------------------------------------------------------------------- */
+
+static uint32_t section_version_of(GPtrArray *secs, TessDevice *d)
+{
+    for (guint i = 0; i < secs->len; i++) {
+        Section *s = secs->pdata[i];
+        if (s->kind == K_DEV && !g_strcmp0(s->id, d->id))
+            return s->version;
+    }
+    return d->cls->state->version;
+}
+
+/* Load every section into `m`, built from the same header. */
+static bool snap_apply(TessMachine *m, GPtrArray *secs, const Hdr *h, GError **err)
+{
+    /* The plugin set: every saved device exists here with the same class,
+     * from the same plugin at the same version. */
+    for (guint i = 0; i < h->devs->len; i++) {
+        HdrDev *hd = h->devs->pdata[i];
+        TessDevice *d = g_hash_table_lookup(m->by_id, hd->id);
+        if (!d || strcmp(d->cls->type, hd->type))
+            return snap_fail(err, TESS_ERROR_INVALID, "the snapshot has device '%s' (%s); "
+                             "this machine %s", hd->id, hd->type,
+                             d ? "gives that id another type" : "has no such device");
+        const char *pn = plugin_name_of(m->reg, d->cls);
+        const char *pv = plugin_version_of(m->reg, d->cls);
+        if (g_strcmp0(pn, hd->plugin) || g_strcmp0(pv, hd->plugin_version))
+            return snap_fail(err, TESS_ERROR_INVALID, "device '%s' (%s) was saved by plugin "
+                             "%s %s; this build has %s %s", hd->id, hd->type,
+                             hd->plugin ? hd->plugin : "?",
+                             hd->plugin_version ? hd->plugin_version : "?", pn, pv);
+    }
+    for (guint i = 0; i < m->devices->len; i++) {
+        TessDevice *d = m->devices->pdata[i];
+        if (!d->cls->state)
+            continue;
+        bool found = false;
+        for (guint k = 0; k < h->devs->len && !found; k++)
+            found = !strcmp(((HdrDev *)h->devs->pdata[k])->id, d->id);
+        if (!found)
+            return snap_fail(err, TESS_ERROR_INVALID, "device '%s' (%s) has state but the "
+                             "snapshot has none for it", d->id, d->cls->type);
+    }
+    bool seen_ram = false, seen_disk = false;
+    const Section *sig_sec = NULL, *clk_sec = NULL;
+    GHashTable *done = g_hash_table_new(g_str_hash, g_str_equal);
+    bool ok = true;
+    for (guint i = 1; i < secs->len && ok; i++) {
+        Section *s = secs->pdata[i];
+        switch (s->kind) {
+        case K_DISK:
+            ok = !seen_disk && disks_check(m, s, err);
+            seen_disk = true;
+            break;
+        case K_DEV: {
+            TessDevice *d = s->id ? g_hash_table_lookup(m->by_id, s->id) : NULL;
+            if (!d || !d->cls->state || g_strcmp0(s->type, d->cls->type) ||
+                g_hash_table_contains(done, d->id)) {
+                ok = snap_fail(err, TESS_ERROR_INVALID, "unexpected state section for "
+                               "device '%s' (%s)", s->id ? s->id : "?", s->type ? s->type : "?");
+                break;
+            }
+            g_hash_table_add(done, (gpointer)d->id);
+            ok = dev_state_load(d, s, err);
+            break;
+        }
+        case K_SIG:
+            ok = !sig_sec;
+            sig_sec = s;
+            break;
+        case K_RAM:
+            ok = !seen_ram && ram_load(m, s, err);
+            seen_ram = true;
+            break;
+        case K_CLK:
+            ok = !clk_sec && clk_load(m, s, err);
+            clk_sec = s;
+            break;
+        case K_END:
+            break;
+        default:
+            ok = snap_fail(err, TESS_ERROR_UNSUPPORTED, "unknown section kind 0x%08x "
+                           "(a newer Tessera wrote this snapshot?)", s->kind);
+        }
+        if (!ok && err && !*err)
+            snap_fail(err, TESS_ERROR_INVALID, "corrupt snapshot: section %s repeated",
+                      kind_name(s->kind));
+    }
+    guint ndone = g_hash_table_size(done);
+    g_hash_table_unref(done);
+    /* Every device's fields are in; now each fixes up what derives from
+     * them, in machine order. Lines they drive are recorded, not
+     * propagated (m->restoring): every sink's state is already loaded,
+     * and the SIG section has the levels. */
+    for (guint i = 0; i < m->devices->len && ok; i++) {
+        TessDevice *d = m->devices->pdata[i];
+        const TessStateDesc *sd = d->cls->state;
+        if (!sd || !sd->post_load)
+            continue;
+        if (!sd->post_load(d, section_version_of(secs, d), err)) {
+            g_prefix_error(err, "device '%s' (%s): ", d->id, d->cls->type);
+            ok = false;
+        }
+    }
+    if (!ok)
+        return false;
+    if (!seen_ram || !clk_sec || !sig_sec || !seen_disk || ndone != h->devs->len)
+        return snap_fail(err, TESS_ERROR_INVALID, "incomplete snapshot: a section is missing");
+    /* The recorded line levels and timers have the last word over what
+     * post_load re-derived (same values, but timers armed again in their
+     * saved order keep their ties). */
+    return sig_load(m, sig_sec, err) && clk_load(m, clk_sec, err);
+}
+
+static TessMachine *snap_restore_data(TessRegistry *reg, const uint8_t *data, size_t len,
+                                      const TessLoadOptions *o, GError **err)
+{
+    g_autoptr(GPtrArray) secs = snap_parse(data, len, err);
+    if (!secs)
+        return NULL;
+    g_autoptr(Hdr) h = hdr_parse(secs->pdata[0], err);
+    if (!h)
+        return NULL;
+    if (h->ns_per_insn < 1 || h->ns_per_insn > 1000000) {
+        snap_fail(err, TESS_ERROR_INVALID, "corrupt snapshot header (ns per instruction)");
+        return NULL;
+    }
+    g_autoptr(GPtrArray) ov = g_ptr_array_new_with_free_func((GDestroyNotify)tess_override_free);
+    for (guint i = 0; i < h->overrides->len; i++)
+        g_ptr_array_add(ov, tess_override_copy(h->overrides->pdata[i]));
+    for (guint i = 0; o && o->overrides && i < o->overrides->len; i++)
+        g_ptr_array_add(ov, tess_override_copy(o->overrides->pdata[i]));
+    g_autoptr(GPtrArray) adopt =
+        g_ptr_array_new_with_free_func((GDestroyNotify)tess_override_free);
+    if (!disks_adopt_overlays(secs, adopt, err))
+        return NULL;
+    TessLoadOptions lo = {
+        .mopts = { .deterministic = h->deterministic, .ns_per_insn = h->ns_per_insn },
+        .overrides = ov,
+        .cpu_type = h->cpu_type,
+        .extra_devices = o ? o->extra_devices : NULL,
+        .device_overrides = adopt,
+    };
+    GError *e = NULL;
+    TessMachine *m = tess_machine_load_string(reg, h->xml, h->dir, &lo, &e);
+    if (!m) {
+        g_propagate_prefixed_error(err, e, "building the snapshot's machine: ");
+        return NULL;
+    }
+    /* The machine is what the file describes, so a later snapshot of it
+     * records the same origin; --set given now joins the recorded ones. */
+    g_free(m->name);
+    m->name = g_strdup(h->name ? h->name : "machine");
+    if (h->file) {
+        g_free(m->file);
+        m->file = g_strdup(h->file);
+    }
+    m->restoring = true;
+    bool applied = snap_apply(m, secs, h, err);
+    m->restoring = false;
+    if (!applied) {
+        tess_machine_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+TessMachine *tess_snapshot_restore(TessRegistry *reg, const char *path,
+                                   const TessLoadOptions *o, GError **err)
+{
+    g_autoptr(GMappedFile) mf = NULL;
+    GError *e = NULL;
+    mf = g_mapped_file_new(path, FALSE, &e);
+    if (!mf) {
+        g_set_error(err, TESS_STATE_ERROR, TESS_ERROR_NOT_FOUND, "%s", e->message);
+        g_error_free(e);
+        return NULL;
+    }
+    gint64 t0 = g_get_monotonic_time();
+    TessMachine *m = snap_restore_data(reg, (const uint8_t *)g_mapped_file_get_contents(mf),
+                                       g_mapped_file_get_length(mf), o, &e);
+    if (!m) {
+        g_propagate_prefixed_error(err, e, "%s: ", path);
+        return NULL;
+    }
+    g_debug("%s: restored %s in %.3f s", m->name, path,
+            (double)(g_get_monotonic_time() - t0) / 1e6);
+    return m;
+}
+
+int tess_snapshot_fuzz_one(TessRegistry *reg, const uint8_t *data, size_t len)
+{
+    g_autoptr(GError) err = NULL;
+    TessMachine *m = snap_restore_data(reg, data, len, NULL, &err);
+    tess_machine_free(m);
+    return 0;
+}
+
+/* ---- describe -------------------------------------------------------------------- */
+
+/* One line per field of a device section: scalars by value, buffers
+ * by size and CRC (for comparing two snapshots). */
+static void describe_fields(const Section *s, GString *out)
+{
+    Rd r = { .p = s->data, .len = s->len };
+    uint32_t count = get_u32(&r);
+    for (uint32_t i = 0; i < count && !r.bad; i++) {
+        g_autofree char *name = get_str(&r);
+        uint8_t type = get_u8(&r);
+        uint64_t n = get_u64(&r);
+        uint8_t enc = get_u8(&r);
+        uint64_t zn = enc == 1 ? get_u64(&r) : n;
+        const uint8_t *p = get_bytes(&r, zn > r.len ? r.len + 1 : (size_t)zn);
+        if (r.bad || !name)
+            break;
+        g_string_append_printf(out, "       %s.%s =", s->id, name);
+        unsigned w = field_width((TessStateType)type);
+        if (w && enc == 0 && n <= 64) {
+            for (uint64_t k = 0; k + w <= n; k += w) {
+                uint64_t v = 0;
+                for (unsigned j = 0; j < w; j++)
+                    v |= (uint64_t)p[k + j] << (8 * j);
+                g_string_append_printf(out, " 0x%" G_GINT64_MODIFIER "x", v);
+            }
+            g_string_append_c(out, '\n');
+        } else {
+            g_string_append_printf(out, " %" G_GUINT64_FORMAT " bytes%s, crc %08x\n", n,
+                                   enc ? " (zstd)" : "", snap_crc32(p, (size_t)zn));
+        }
+    }
+}
+
+bool tess_snapshot_describe(const char *path, bool fields, GString *out, GError **err)
+{
+    GError *e = NULL;
+    g_autoptr(GMappedFile) mf = g_mapped_file_new(path, FALSE, &e);
+    if (!mf) {
+        g_set_error(err, TESS_STATE_ERROR, TESS_ERROR_NOT_FOUND, "%s", e->message);
+        g_error_free(e);
+        return false;
+    }
+    size_t len = g_mapped_file_get_length(mf);
+    g_autoptr(GPtrArray) secs = snap_parse((const uint8_t *)g_mapped_file_get_contents(mf),
+                                           len, &e);
+    g_autoptr(Hdr) h = secs ? hdr_parse(secs->pdata[0], &e) : NULL;
+    if (!h) {
+        g_propagate_prefixed_error(err, e, "%s: ", path);
+        return false;
+    }
+    g_string_append_printf(out, "file: %s\nsize: %zu bytes\nformat: %u\ntessera: %s\n"
+                           "machine: %s%s%s%s\ncpu: %s\nmode: %s",
+                           path, len, SNAP_FORMAT, h->tessera_version ? h->tessera_version : "?",
+                           h->name ? h->name : "?", h->file ? " (" : "", h->file ? h->file : "",
+                           h->file ? ")" : "", h->cpu_type,
+                           h->deterministic ? "deterministic" : "realtime");
+    if (h->deterministic && h->ns_per_insn != 1)
+        g_string_append_printf(out, ", %u ns per instruction", h->ns_per_insn);
+    g_string_append_printf(out, "\nram: %" G_GUINT64_FORMAT " MiB\ninstructions: %"
+                           G_GUINT64_FORMAT "\nvirtual time: %" G_GUINT64_FORMAT " ns\n",
+                           h->ram_size >> 20, h->icount, h->clock_ns);
+    for (guint i = 0; i < h->overrides->len; i++) {
+        TessOverride *o = h->overrides->pdata[i];
+        g_string_append_printf(out, "set: %s%s%s.%s=%s\n", o->id ? o->id : "(type ",
+                               o->id ? "" : o->type, o->id ? "" : ")", o->prop, o->value);
+    }
+    g_string_append(out, "sections:\n");
+    for (guint i = 0; i < secs->len; i++) {
+        Section *s = secs->pdata[i];
+        const char *plugin = "";
+        const char *pver = "";
+        for (guint k = 0; s->kind == K_DEV && k < h->devs->len; k++) {
+            HdrDev *d = h->devs->pdata[k];
+            if (!g_strcmp0(d->id, s->id)) {
+                plugin = d->plugin ? d->plugin : "?";
+                pver = d->plugin_version ? d->plugin_version : "?";
+            }
+        }
+        g_string_append_printf(out, "  %-4s %-14s %-12s v%-3u %10zu bytes  crc %08x%s%s%s%s\n",
+                               kind_name(s->kind), s->id ? s->id : "", s->type ? s->type : "",
+                               s->version, s->len, s->crc, *plugin ? "  (" : "", plugin,
+                               *plugin ? " " : "", *plugin ? pver : "");
+        if (*plugin)
+            g_string_truncate(out, out->len - 1), g_string_append(out, ")\n");
+        if (fields && s->kind == K_DEV)
+            describe_fields(s, out);
+    }
+    return true;
+}
+
+/* ---- control commands ------------------------------------------------------------- */
+
+static char *cmd_save(TessDevice *dev, int argc, char **argv, GError **err)
+{
+    if (argc != 1) {
+        g_set_error(err, TESS_STATE_ERROR, TESS_ERROR_INVALID, "usage: save FILE");
+        return NULL;
+    }
+    if (!tess_snapshot_save(dev->machine, argv[0], err))
+        return NULL;
+    return g_strdup_printf("saved %s", argv[0]);
+}
+
+static char *cmd_suspend(TessDevice *dev, int argc, char **argv, GError **err)
+{
+    if (argc != 1) {
+        g_set_error(err, TESS_STATE_ERROR, TESS_ERROR_INVALID, "usage: suspend FILE");
+        return NULL;
+    }
+    if (!tess_snapshot_suspend(dev->machine, argv[0], err))
+        return NULL;
+    return g_strdup_printf("suspended to %s", argv[0]);
+}
+
+void tess_snapshot_add_commands(TessMachine *m)
+{
+    g_autoptr(GError) err = NULL;
+    if (!tess_control_add_command(m->root, "save", cmd_save,
+                                  "FILE  save the machine's state (it keeps running)", &err) ||
+        !tess_control_add_command(m->root, "suspend", cmd_suspend,
+                                  "FILE  save the machine's state, then exit with status 0", &err))
+        g_warning("%s", err->message);
+}
