@@ -6,7 +6,8 @@ set -eu
 pkgs="build-essential meson ninja-build pkg-config
       libglib2.0-dev libxml2-dev libjson-glib-dev libxml2-utils
       nasm seabios qemu-utils xorriso
-      libpng-dev libsdl2-dev xvfb xdotool"
+      libpng-dev libsdl2-dev xvfb xdotool
+      grub-pc-bin grub-common mtools cpio kmod memtest86+ qemu-system-x86"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
