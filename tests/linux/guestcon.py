@@ -320,10 +320,10 @@ def run_linux(emu, assets, flavour):
     if m.group(1).decode() != kver:
         raise Fail(f"uname -r says {m.group(1).decode()}, the package is {kver}")
     log(f"uname -r: {kver}")
-    m = run("grep -m1 'model name' /proc/cpuinfo | sed 's/^/CPU:/'", rb"CPU:model name\s*: ([^\r\n]+)",
+    m = run("grep -m1 'model name' /proc/cpuinfo | sed 's/^/CPU:/'", rb"CPU:model name\s*: ([^\r\n]+)\r?\n",
             "the CPU model in /proc/cpuinfo")
     log(f"CPU: {m.group(1).decode().strip()}")
-    m = run("grep -m1 '^flags' /proc/cpuinfo | sed 's/^/FL:/'", rb"FL:flags\s*: ([^\r\n]*)",
+    m = run("grep -m1 '^flags' /proc/cpuinfo | sed 's/^/FL:/'", rb"FL:flags\s*: ([^\r\n]*)\r?\n",
             "the CPU flags")
     flags = m.group(1).decode().split()
     for f in ("fpu", "cmov") + (("pae",) if flavour == "686-pae" else ()):
