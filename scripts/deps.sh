@@ -7,7 +7,8 @@ pkgs="build-essential meson ninja-build pkg-config
       libglib2.0-dev libxml2-dev libjson-glib-dev libxml2-utils
       nasm seabios qemu-utils xorriso libzstd-dev
       libpng-dev libsdl2-dev xvfb xdotool
-      libpcap-dev libslirp-dev libvdeplug-dev vde2 tcpdump iproute2"
+      libpcap-dev libslirp-dev libvdeplug-dev vde2 tcpdump iproute2
+      grub-pc-bin grub-common mtools cpio kmod memtest86+ qemu-system-x86"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -208,6 +208,162 @@ static void test_sendkey(void)
     th_machine_free(m);
 }
 
+/* Every key name sendkey knows for a PC key, typed one at a time: the
+ * bytes a guest reads with translation on (set 1: make, then break),
+ * E0 and E1 prefixes included. */
+static const struct {
+    const char *name;
+    uint8_t bytes[8];
+    unsigned n;
+} every_key[] = {
+    { "esc", { 0x01, 0x81 }, 2 },
+    { "1", { 0x02, 0x82 }, 2 },
+    { "2", { 0x03, 0x83 }, 2 },
+    { "3", { 0x04, 0x84 }, 2 },
+    { "4", { 0x05, 0x85 }, 2 },
+    { "5", { 0x06, 0x86 }, 2 },
+    { "6", { 0x07, 0x87 }, 2 },
+    { "7", { 0x08, 0x88 }, 2 },
+    { "8", { 0x09, 0x89 }, 2 },
+    { "9", { 0x0A, 0x8A }, 2 },
+    { "0", { 0x0B, 0x8B }, 2 },
+    { "minus", { 0x0C, 0x8C }, 2 },
+    { "equal", { 0x0D, 0x8D }, 2 },
+    { "backspace", { 0x0E, 0x8E }, 2 },
+    { "tab", { 0x0F, 0x8F }, 2 },
+    { "q", { 0x10, 0x90 }, 2 },
+    { "w", { 0x11, 0x91 }, 2 },
+    { "e", { 0x12, 0x92 }, 2 },
+    { "r", { 0x13, 0x93 }, 2 },
+    { "t", { 0x14, 0x94 }, 2 },
+    { "y", { 0x15, 0x95 }, 2 },
+    { "u", { 0x16, 0x96 }, 2 },
+    { "i", { 0x17, 0x97 }, 2 },
+    { "o", { 0x18, 0x98 }, 2 },
+    { "p", { 0x19, 0x99 }, 2 },
+    { "bracket_left", { 0x1A, 0x9A }, 2 },
+    { "bracket_right", { 0x1B, 0x9B }, 2 },
+    { "ret", { 0x1C, 0x9C }, 2 },
+    { "ctrl", { 0x1D, 0x9D }, 2 },
+    { "a", { 0x1E, 0x9E }, 2 },
+    { "s", { 0x1F, 0x9F }, 2 },
+    { "d", { 0x20, 0xA0 }, 2 },
+    { "f", { 0x21, 0xA1 }, 2 },
+    { "g", { 0x22, 0xA2 }, 2 },
+    { "h", { 0x23, 0xA3 }, 2 },
+    { "j", { 0x24, 0xA4 }, 2 },
+    { "k", { 0x25, 0xA5 }, 2 },
+    { "l", { 0x26, 0xA6 }, 2 },
+    { "semicolon", { 0x27, 0xA7 }, 2 },
+    { "apostrophe", { 0x28, 0xA8 }, 2 },
+    { "grave_accent", { 0x29, 0xA9 }, 2 },
+    { "shift", { 0x2A, 0xAA }, 2 },
+    { "backslash", { 0x2B, 0xAB }, 2 },
+    { "z", { 0x2C, 0xAC }, 2 },
+    { "x", { 0x2D, 0xAD }, 2 },
+    { "c", { 0x2E, 0xAE }, 2 },
+    { "v", { 0x2F, 0xAF }, 2 },
+    { "b", { 0x30, 0xB0 }, 2 },
+    { "n", { 0x31, 0xB1 }, 2 },
+    { "m", { 0x32, 0xB2 }, 2 },
+    { "comma", { 0x33, 0xB3 }, 2 },
+    { "dot", { 0x34, 0xB4 }, 2 },
+    { "slash", { 0x35, 0xB5 }, 2 },
+    { "shift_r", { 0x36, 0xB6 }, 2 },
+    { "kp_multiply", { 0x37, 0xB7 }, 2 },
+    { "alt", { 0x38, 0xB8 }, 2 },
+    { "spc", { 0x39, 0xB9 }, 2 },
+    { "caps_lock", { 0x3A, 0xBA }, 2 },
+    { "f1", { 0x3B, 0xBB }, 2 },
+    { "f2", { 0x3C, 0xBC }, 2 },
+    { "f3", { 0x3D, 0xBD }, 2 },
+    { "f4", { 0x3E, 0xBE }, 2 },
+    { "f5", { 0x3F, 0xBF }, 2 },
+    { "f6", { 0x40, 0xC0 }, 2 },
+    { "f7", { 0x41, 0xC1 }, 2 },
+    { "f8", { 0x42, 0xC2 }, 2 },
+    { "f9", { 0x43, 0xC3 }, 2 },
+    { "f10", { 0x44, 0xC4 }, 2 },
+    { "num_lock", { 0x45, 0xC5 }, 2 },
+    { "scroll_lock", { 0x46, 0xC6 }, 2 },
+    { "kp_7", { 0x47, 0xC7 }, 2 },
+    { "kp_8", { 0x48, 0xC8 }, 2 },
+    { "kp_9", { 0x49, 0xC9 }, 2 },
+    { "kp_subtract", { 0x4A, 0xCA }, 2 },
+    { "kp_4", { 0x4B, 0xCB }, 2 },
+    { "kp_5", { 0x4C, 0xCC }, 2 },
+    { "kp_6", { 0x4D, 0xCD }, 2 },
+    { "kp_add", { 0x4E, 0xCE }, 2 },
+    { "kp_1", { 0x4F, 0xCF }, 2 },
+    { "kp_2", { 0x50, 0xD0 }, 2 },
+    { "kp_3", { 0x51, 0xD1 }, 2 },
+    { "kp_0", { 0x52, 0xD2 }, 2 },
+    { "kp_decimal", { 0x53, 0xD3 }, 2 },
+    { "less", { 0x56, 0xD6 }, 2 },
+    { "f11", { 0x57, 0xD7 }, 2 },
+    { "f12", { 0x58, 0xD8 }, 2 },
+    { "ro", { 0x73, 0xF3 }, 2 },
+    { "henkan", { 0x79, 0xF9 }, 2 },
+    { "katakanahiragana", { 0x70, 0xF0 }, 2 },
+    { "muhenkan", { 0x7B, 0xFB }, 2 },
+    { "yen", { 0x7D, 0xFD }, 2 },
+    { "kp_equals", { 0x59, 0xD9 }, 2 },
+    { "kp_enter", { 0xE0, 0x1C, 0xE0, 0x9C }, 4 },
+    { "ctrl_r", { 0xE0, 0x1D, 0xE0, 0x9D }, 4 },
+    { "kp_divide", { 0xE0, 0x35, 0xE0, 0xB5 }, 4 },
+    { "alt_r", { 0xE0, 0x38, 0xE0, 0xB8 }, 4 },
+    { "home", { 0xE0, 0x47, 0xE0, 0xC7 }, 4 },
+    { "up", { 0xE0, 0x48, 0xE0, 0xC8 }, 4 },
+    { "pgup", { 0xE0, 0x49, 0xE0, 0xC9 }, 4 },
+    { "left", { 0xE0, 0x4B, 0xE0, 0xCB }, 4 },
+    { "right", { 0xE0, 0x4D, 0xE0, 0xCD }, 4 },
+    { "end", { 0xE0, 0x4F, 0xE0, 0xCF }, 4 },
+    { "down", { 0xE0, 0x50, 0xE0, 0xD0 }, 4 },
+    { "pgdn", { 0xE0, 0x51, 0xE0, 0xD1 }, 4 },
+    { "insert", { 0xE0, 0x52, 0xE0, 0xD2 }, 4 },
+    { "delete", { 0xE0, 0x53, 0xE0, 0xD3 }, 4 },
+    { "audiomute", { 0xE0, 0x20, 0xE0, 0xA0 }, 4 },
+    { "volumedown", { 0xE0, 0x2E, 0xE0, 0xAE }, 4 },
+    { "volumeup", { 0xE0, 0x30, 0xE0, 0xB0 }, 4 },
+    { "power", { 0xE0, 0x5E, 0xE0, 0xDE }, 4 },
+    { "meta_l", { 0xE0, 0x5B, 0xE0, 0xDB }, 4 },
+    { "meta_r", { 0xE0, 0x5C, 0xE0, 0xDC }, 4 },
+    { "menu", { 0xE0, 0x5D, 0xE0, 0xDD }, 4 },
+    /* Print Screen: E0 2A E0 37 / E0 B7 E0 AA; Pause: make only. */
+    { "print", { 0xE0, 0x2A, 0xE0, 0x37, 0xE0, 0xB7, 0xE0, 0xAA }, 8 },
+    { "pause", { 0xE1, 0x1D, 0x45, 0xE1, 0x9D, 0xC5 }, 6 },
+};
+
+static void test_sendkey_every_key(void)
+{
+    if (!tess_registry_lookup(th_registry(), "i8042")) {
+        g_test_skip("the i8042 plugin is not built");
+        return;
+    }
+    TessMachine *m = th_machine(UI_FRAG "<device type='i8042' id='kbc'/>");
+    th_outb(m, 0x64, 0x60);
+    th_outb(m, 0x60, 0x40);
+    for (size_t i = 0; i < G_N_ELEMENTS(every_key); i++) {
+        bool ok;
+        g_autofree char *r = ctl(m, &ok, "sendkey", every_key[i].name);
+        if (!ok)
+            g_error("sendkey %s: %s", every_key[i].name, r ? r : "failed");
+        uint8_t got[16];
+        unsigned n = 0;
+        for (unsigned t = 0; t < 100 && n < G_N_ELEMENTS(got); t++) {
+            while ((th_inb(m, 0x64) & 1) && n < G_N_ELEMENTS(got))
+                got[n++] = th_inb(m, 0x60);
+            th_advance(m, 1000000);
+        }
+        if (n != every_key[i].n || memcmp(got, every_key[i].bytes, n))
+            g_error("sendkey %s: %u bytes %02X %02X %02X..., want %u bytes %02X %02X %02X...",
+                    every_key[i].name, n, got[0], n > 1 ? got[1] : 0, n > 2 ? got[2] : 0,
+                    every_key[i].n, every_key[i].bytes[0], every_key[i].bytes[1],
+                    every_key[i].bytes[2]);
+    }
+    th_machine_free(m);
+}
+
 /* Without a display or keyboard the commands say so instead of failing
  * the machine. */
 static void test_no_devices(void)
@@ -230,6 +386,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ui/screenshot-text", test_screenshot_text);
     g_test_add_func("/ui/screentext", test_screentext);
     g_test_add_func("/ui/sendkey", test_sendkey);
+    g_test_add_func("/ui/sendkey-every-key", test_sendkey_every_key);
     g_test_add_func("/ui/no-devices", test_no_devices);
     return g_test_run();
 }

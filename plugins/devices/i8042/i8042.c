@@ -293,6 +293,12 @@ static uint64_t kbc_data_read(void *opaque, uint64_t off, unsigned size)
     Kbc *s = opaque;
     uint8_t v = s->obuf;
     s->obuf_full = 0;
+    /* OBF going low drops IRQ1/IRQ12. The next byte of a sequence (E0 50
+     * for Down) arrives from the keyboard only after this read, so the
+     * line rises again: a new edge the 8259 latches while the handler for
+     * this byte is still in service. Refilling without the drop would
+     * keep the line high and the guest would never hear of the byte. */
+    kbc_update_irq(s);
     kbc_refill(s);
     return v;
 }

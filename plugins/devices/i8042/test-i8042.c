@@ -279,6 +279,93 @@ static void test_scancodes(void)
     th_machine_free(m);
 }
 
+/* Every key of the PC keyboard as a real 8042 delivers it with translation
+ * on (the keyboard in set 2, the guest reading set 1): make and break
+ * sequences from the IBM scan code set 1 table, indexed by Linux key code.
+ * Written out here rather than derived from the plugin's table. Each byte
+ * raises IRQ1 afresh: an interrupt-driven guest (SeaBIOS INT 09h, GRUB)
+ * reads one byte per interrupt, so the second byte of E0 50 (Down) needs
+ * its own edge. */
+typedef struct PcKey {
+    uint8_t code;
+    uint8_t make[6], nmake;
+    uint8_t brk[6], nbrk;
+} PcKey;
+#define K1(c, sc) { c, { sc }, 1, { (sc) | 0x80 }, 1 }
+#define KE0(c, sc) { c, { 0xE0, sc }, 2, { 0xE0, (sc) | 0x80 }, 2 }
+static const PcKey pc_keys[] = {
+    K1(1, 0x01), K1(2, 0x02), K1(3, 0x03), K1(4, 0x04), K1(5, 0x05), K1(6, 0x06),
+    K1(7, 0x07), K1(8, 0x08), K1(9, 0x09), K1(10, 0x0A), K1(11, 0x0B), K1(12, 0x0C),
+    K1(13, 0x0D), K1(14, 0x0E), K1(15, 0x0F), K1(16, 0x10), K1(17, 0x11), K1(18, 0x12),
+    K1(19, 0x13), K1(20, 0x14), K1(21, 0x15), K1(22, 0x16), K1(23, 0x17), K1(24, 0x18),
+    K1(25, 0x19), K1(26, 0x1A), K1(27, 0x1B), K1(28, 0x1C), K1(29, 0x1D), K1(30, 0x1E),
+    K1(31, 0x1F), K1(32, 0x20), K1(33, 0x21), K1(34, 0x22), K1(35, 0x23), K1(36, 0x24),
+    K1(37, 0x25), K1(38, 0x26), K1(39, 0x27), K1(40, 0x28), K1(41, 0x29), K1(42, 0x2A),
+    K1(43, 0x2B), K1(44, 0x2C), K1(45, 0x2D), K1(46, 0x2E), K1(47, 0x2F), K1(48, 0x30),
+    K1(49, 0x31), K1(50, 0x32), K1(51, 0x33), K1(52, 0x34), K1(53, 0x35), K1(54, 0x36),
+    K1(55, 0x37), K1(56, 0x38), K1(57, 0x39), K1(58, 0x3A), K1(59, 0x3B), K1(60, 0x3C),
+    K1(61, 0x3D), K1(62, 0x3E), K1(63, 0x3F), K1(64, 0x40), K1(65, 0x41), K1(66, 0x42),
+    K1(67, 0x43), K1(68, 0x44), K1(69, 0x45), K1(70, 0x46), K1(71, 0x47), K1(72, 0x48),
+    K1(73, 0x49), K1(74, 0x4A), K1(75, 0x4B), K1(76, 0x4C), K1(77, 0x4D), K1(78, 0x4E),
+    K1(79, 0x4F), K1(80, 0x50), K1(81, 0x51), K1(82, 0x52), K1(83, 0x53),
+    K1(86, 0x56),                       /* 102nd key (ISO < >) */
+    K1(87, 0x57), K1(88, 0x58),         /* F11, F12 */
+    K1(89, 0x73), K1(92, 0x79), K1(93, 0x70), K1(94, 0x7B), K1(124, 0x7D), /* Japanese */
+    KE0(96, 0x1C),                      /* Keypad Enter */
+    KE0(97, 0x1D),                      /* Right Ctrl */
+    KE0(98, 0x35),                      /* Keypad / */
+    KE0(100, 0x38),                     /* Right Alt */
+    KE0(102, 0x47), KE0(103, 0x48), KE0(104, 0x49),  /* Home Up PgUp */
+    KE0(105, 0x4B), KE0(106, 0x4D),                  /* Left Right */
+    KE0(107, 0x4F), KE0(108, 0x50), KE0(109, 0x51),  /* End Down PgDn */
+    KE0(110, 0x52), KE0(111, 0x53),                  /* Insert Delete */
+    KE0(113, 0x20), KE0(114, 0x2E), KE0(115, 0x30),  /* Mute Vol- Vol+ */
+    KE0(116, 0x5E),                     /* Power */
+    KE0(125, 0x5B), KE0(126, 0x5C), KE0(127, 0x5D),  /* Windows, Menu */
+    /* Print Screen: a fake Left Shift around E0 37. */
+    { 99, { 0xE0, 0x2A, 0xE0, 0x37 }, 4, { 0xE0, 0xB7, 0xE0, 0xAA }, 4 },
+    /* Pause: Ctrl+NumLock behind E1, all at make; no break code. */
+    { 119, { 0xE1, 0x1D, 0x45, 0xE1, 0x9D, 0xC5 }, 6, { 0 }, 0 },
+};
+
+/* Read what the controller offers as an interrupt-driven guest does:
+ * one byte per new IRQ1 edge. */
+static void expect_irq_bytes(TessMachine *m, const uint8_t *want, unsigned n, unsigned code)
+{
+    for (unsigned i = 0; i < n; i++) {
+        unsigned edges = th_probe_edges(m, "probe", 0);
+        g_assert_true(th_probe_level(m, "probe", 0));
+        uint8_t b = th_inb(m, 0x60);
+        if (b != want[i])
+            g_error("key %u byte %u: got %02X, want %02X", code, i, b, want[i]);
+        if (i + 1 < n && th_probe_edges(m, "probe", 0) != edges + 1)
+            g_error("key %u byte %u: no new IRQ1 edge for the next byte", code, i + 1);
+    }
+    g_assert_false(status(m) & 0x01);
+    g_assert_false(th_probe_level(m, "probe", 0));
+}
+
+static void test_every_key_translated(void)
+{
+    TessMachine *m = th_machine(xml);
+    set_cb(m, 0x41);                            /* XLAT, INT: as every BIOS leaves it */
+    for (size_t i = 0; i < G_N_ELEMENTS(pc_keys); i++) {
+        const PcKey *k = &pc_keys[i];
+        key(m, k->code, true);
+        expect_irq_bytes(m, k->make, k->nmake, k->code);
+        key(m, k->code, false);
+        expect_irq_bytes(m, k->brk, k->nbrk, k->code);
+    }
+    /* Untranslated set 2 keeps the prefixes and F0 break: Down is E0 72,
+     * E0 F0 72, each byte with its own edge. */
+    set_cb(m, 0x01);
+    key(m, 108, true);
+    expect_irq_bytes(m, (const uint8_t[]){ 0xE0, 0x72 }, 2, 108);
+    key(m, 108, false);
+    expect_irq_bytes(m, (const uint8_t[]){ 0xE0, 0xF0, 0x72 }, 3, 108);
+    th_machine_free(m);
+}
+
 static void test_irq_and_disable(void)
 {
     TessMachine *m = th_machine(xml);
@@ -443,6 +530,7 @@ int main(int argc, char **argv)
     g_test_add_func("/i8042/output-port", test_output_port);
     g_test_add_func("/i8042/keyboard-commands", test_keyboard_commands);
     g_test_add_func("/i8042/scancodes", test_scancodes);
+    g_test_add_func("/i8042/every-key", test_every_key_translated);
     g_test_add_func("/i8042/irq-disable", test_irq_and_disable);
     g_test_add_func("/i8042/overrun", test_overrun);
     g_test_add_func("/i8042/typematic", test_typematic);

@@ -91,6 +91,10 @@ static const struct { const char *name; uint16_t code; } key_names[] = {
     { "right", KEY_RIGHT }, { "end", KEY_END }, { "down", KEY_DOWN },
     { "pgdn", KEY_PAGEDOWN }, { "insert", KEY_INSERT }, { "delete", KEY_DELETE },
     { "meta_l", KEY_LEFTMETA }, { "meta_r", KEY_RIGHTMETA }, { "pause", KEY_PAUSE },
+    { "kp_equals", KEY_KPEQUAL }, { "ro", KEY_RO }, { "yen", KEY_YEN },
+    { "henkan", KEY_HENKAN }, { "muhenkan", KEY_MUHENKAN },
+    { "katakanahiragana", KEY_KATAKANAHIRAGANA }, { "audiomute", KEY_MUTE },
+    { "volumeup", KEY_VOLUMEUP }, { "volumedown", KEY_VOLUMEDOWN }, { "power", KEY_POWER },
     /* Friendlier aliases. */
     { "enter", KEY_ENTER }, { "return", KEY_ENTER }, { "space", KEY_SPACE },
     { "escape", KEY_ESC }, { "del", KEY_DELETE }, { "control", KEY_LEFTCTRL },
