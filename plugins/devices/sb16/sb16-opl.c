@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The SB16's OPL3 (Yamaha YMF262): synthesis by Nuked OPL3 (Debian's
+ * libadplug), the part the library leaves out by this model: the address
+ * latches of both register banks, the two timers and the status register
+ * that AdLib detection routines poll (YMF262 data sheet, registers 02h-04h).
+ *
+ * Sound is rendered lazily at the chip's own rate (49716 Hz): up to the
+ * moment of each register write, so a note starts when the guest wrote
+ * it, and up to the mix on every sync.
+ */
+#define G_LOG_DOMAIN "sb16"
+
+#include "sb16.h"
+
+/* Timer 1 counts 80 us, timer 2 320 us per step, up from the preset to 256. */
+static uint64_t opl_period(const SbOpl *o, unsigned t)
+{
+    return (uint64_t)(256 - o->timer[t]) * (t == 0 ? 80000u : 320000u);
+}
+
+/* Overflows happen in virtual time whether or not anyone looks: latch
+ * them when the status is read or the control register changes. */
+static void opl_timers_update(Sb16 *s)
+{
+    SbOpl *o = &s->opl;
+    uint64_t now = tess_clock_ns(s->dev.machine);
+    for (unsigned t = 0; t < 2; t++) {
+        uint8_t start = t == 0 ? 0x01 : 0x02;
+        uint8_t mask = t == 0 ? 0x40 : 0x20;
+        if ((o->ctrl & start) && !(o->ctrl & mask) && now - o->start_ns[t] >= opl_period(o, t))
+            o->flags |= mask;
+    }
+}
+
+uint8_t sb_opl_status(Sb16 *s)
+{
+    opl_timers_update(s);
+    uint8_t f = s->opl.flags & 0x60;
+    return f ? (f | 0x80) : 0;          /* OPL3: bits 2-1 read 0 (0x06 on an OPL2) */
+}
+
+void sb_opl_write_addr(Sb16 *s, unsigned bank, uint8_t v)
+{
+    /* Bank 1 registers exist only in OPL3 mode, except 0x105 itself. */
+    s->opl.addr = (uint16_t)((bank ? 0x100 : 0) | v);
+}
+
+static void opl_render(Sb16 *s, uint64_t now)
+{
+    SbOpl *o = &s->opl;
+    if (now <= o->rendered_ns)
+        return;
+    uint64_t n = (now - o->rendered_ns) * OPL_RATE / TESS_NS_PER_SEC;
+    if (n == 0)
+        return;
+    if (!tess_audio_active(s->dev.machine) || n > OPL_RATE) {
+        /* Nobody listens, or a long silence of the machine: skip ahead. */
+        o->rendered_ns += n * TESS_NS_PER_SEC / OPL_RATE;
+        return;
+    }
+    int16_t buf[2 * 256];
+    uint64_t t = o->rendered_ns;
+    uint64_t done = 0;
+    while (done < n) {
+        unsigned k = (unsigned)MIN(n - done, 256u);
+        for (unsigned i = 0; i < k; i++)
+            OPL3_Generate(&o->chip, &buf[2 * i]);
+        tess_audio_stream_push(s->fm_out, t + done * TESS_NS_PER_SEC / OPL_RATE, buf, k);
+        done += k;
+    }
+    o->rendered_ns = t + n * TESS_NS_PER_SEC / OPL_RATE;
+}
+
+void sb_opl_sync(void *opaque, uint64_t now)
+{
+    opl_render(opaque, now);
+}
+
+void sb_opl_write_data(Sb16 *s, uint8_t v)
+{
+    SbOpl *o = &s->opl;
+    uint16_t a = o->addr;
+    opl_render(s, tess_clock_ns(s->dev.machine));
+    switch (a) {
+    case 0x002:
+    case 0x003:
+        o->timer[a - 2] = v;
+        return;
+    case 0x004:
+        opl_timers_update(s);
+        if (v & 0x80) {                 /* IRQ reset: clear the flags, nothing else */
+            o->flags = 0;
+            return;
+        }
+        for (unsigned t = 0; t < 2; t++) {
+            uint8_t start = t == 0 ? 0x01 : 0x02;
+            if ((v & start) && !(o->ctrl & start))
+                o->start_ns[t] = tess_clock_ns(s->dev.machine);
+        }
+        o->ctrl = v & 0x63;
+        o->flags &= ~(v & 0x60);        /* a masked timer's flag is cleared */
+        return;
+    case 0x105:
+        o->opl3 = v & 1;
+        break;
+    default:
+        if ((a & 0x100) && !o->opl3 && a != 0x104)
+            return;                     /* bank 1 is absent in OPL2 mode */
+        break;
+    }
+    OPL3_WriteReg(&o->chip, a, v);
+}
+
+void sb_opl_reset(Sb16 *s)
+{
+    SbOpl *o = &s->opl;
+    OPL3_Reset(&o->chip, OPL_RATE);
+    o->addr = 0;
+    o->timer[0] = o->timer[1] = 0;
+    o->ctrl = 0;
+    o->flags = 0;
+    o->opl3 = false;
+    o->rendered_ns = tess_clock_ns(s->dev.machine);
+}
+
+/* 0x388-0x38B: the AdLib-compatible ports (bank 0 at 388/389, bank 1 at
+ * 38A/38B). */
+static uint64_t adlib_read(void *opaque, uint64_t off, unsigned size)
+{
+    Sb16 *s = opaque;
+    return (off & 1) ? 0xFF : sb_opl_status(s);
+}
+
+static void adlib_write(void *opaque, uint64_t off, uint64_t v, unsigned size)
+{
+    Sb16 *s = opaque;
+    if (off & 1)
+        sb_opl_write_data(s, (uint8_t)v);
+    else
+        sb_opl_write_addr(s, off >> 1, (uint8_t)v);
+}
+
+const TessIoOps sb_adlib_io = { .read = adlib_read, .write = adlib_write, .widths = TESS_W8 };
+
+bool sb_opl_realize(Sb16 *s, GError **err)
+{
+    s->fm_out = tess_audio_stream_new(&s->dev, "fm", OPL_RATE, 2, sb_opl_sync, s, err);
+    if (!s->fm_out)
+        return false;
+    if (s->adlib && !tess_pio_map(&s->dev, 0x388, 4, &sb_adlib_io, s, err))
+        return false;
+    return true;
+}
