@@ -77,7 +77,7 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
     gint ns_per_insn = 1;
     GOptionEntry entries[] = {
         { "display", 0, 0, G_OPTION_ARG_STRING, &display, "Host display (adds the ui-NAME device)", "sdl|none" },
-        { "audio", 0, 0, G_OPTION_ARG_STRING, &audio, "Sound output (default: sdl when the machine makes sound and the host can play it)", "sdl|wav:FILE|none" },
+        { "audio", 0, 0, G_OPTION_ARG_STRING, &audio, "Sound output (default: sdl with --display sdl, else none)", "sdl|wav:FILE|none" },
         { "serial", 0, 0, G_OPTION_ARG_STRING, &serial, "First serial port's host side", "stdio|file:PATH|pty|tcp:127.0.0.1:PORT|null" },
         { "debugcon", 0, 0, G_OPTION_ARG_STRING, &debugcon, "Debug console output (ports 0xE9/0x402)", "stdio|file:PATH|null" },
         { "bios", 0, 0, G_OPTION_ARG_FILENAME, &bios, "Firmware image (sets bios.file)", "FILE" },
@@ -113,9 +113,12 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
         return 2;
     }
     /* --audio adds the sink device "audio" (audio-sdl or audio-wav). By
-     * default SDL plays, if the host can, whatever the machine sounds; a
-     * machine without a sound device never opens it. */
+     * default a run in the SDL window plays through SDL, if the host can,
+     * whatever the machine sounds (a machine without a sound device never
+     * opens it); a headless run is silent unless asked. */
     g_autofree char *audio_dev = NULL, *audio_set = NULL;
+    if (!audio && !(display && !strcmp(display, "sdl")))
+        audio = g_strdup("none");
     if (!audio || !strcmp(audio, "sdl")) {
         if (tess_registry_lookup(reg, "audio-sdl")) {
             audio_dev = g_strdup("audio-sdl=audio");

@@ -8,6 +8,7 @@
 ;      square, three 10 ms blocks, then exit auto-init (0xD9) ends it after
 ;      the fourth;
 ;   3. an OPL3 FM note, 440 Hz, 0.3 s;
+;   4. the PC speaker: 8254 counter 2 in mode 3 at 1500.9 Hz, 0.2 s.
 ; The test reads the WAV sink and checks each tone's frequency, its length
 ; and the silence between them. Interrupts (IRQ 5 through the 8259) wake
 ; the CPU from HLT, so virtual time skips the waits.
@@ -293,6 +294,21 @@ start:
     mov al, 0x12                ; key off
     call opl_write
     call silence                ; release, then quiet
+
+    ; --- 4. the PC speaker: counter 2, mode 3, 1193182 / 795 Hz ---
+    mov al, 0xB6
+    out 0x43, al
+    mov ax, 795
+    out 0x42, al
+    mov al, ah
+    out 0x42, al
+    in al, 0x61
+    or al, 0x03                 ; gate and speaker data
+    out 0x61, al
+    call silence                ; 0.2 s
+    in al, 0x61
+    and al, 0xFC
+    out 0x61, al
     call silence
 
     jmp finish16
