@@ -19,8 +19,9 @@ static uint64_t opl_period(const SbOpl *o, unsigned t)
     return (uint64_t)(256 - o->timer[t]) * (t == 0 ? 80000u : 320000u);
 }
 
-/* Overflows happen in virtual time whether or not anyone looks: latch
- * them when the status is read or the control register changes. */
+/* A running timer overflows every period from its start, whether or not
+ * anyone looks: a flag is latched when an overflow fell after the flags
+ * were last reset. Computed when the status is read or reg 4 changes. */
 static void opl_timers_update(Sb16 *s)
 {
     SbOpl *o = &s->opl;
@@ -28,7 +29,10 @@ static void opl_timers_update(Sb16 *s)
     for (unsigned t = 0; t < 2; t++) {
         uint8_t start = t == 0 ? 0x01 : 0x02;
         uint8_t mask = t == 0 ? 0x40 : 0x20;
-        if ((o->ctrl & start) && !(o->ctrl & mask) && now - o->start_ns[t] >= opl_period(o, t))
+        if (!(o->ctrl & start) || (o->ctrl & mask))
+            continue;
+        uint64_t p = opl_period(o, t);
+        if ((now - o->start_ns[t]) / p > (o->ack_ns[t] - o->start_ns[t]) / p)
             o->flags |= mask;
     }
 }
@@ -91,12 +95,13 @@ void sb_opl_write_data(Sb16 *s, uint8_t v)
         opl_timers_update(s);
         if (v & 0x80) {                 /* IRQ reset: clear the flags, nothing else */
             o->flags = 0;
+            o->ack_ns[0] = o->ack_ns[1] = tess_clock_ns(s->dev.machine);
             return;
         }
         for (unsigned t = 0; t < 2; t++) {
             uint8_t start = t == 0 ? 0x01 : 0x02;
             if ((v & start) && !(o->ctrl & start))
-                o->start_ns[t] = tess_clock_ns(s->dev.machine);
+                o->start_ns[t] = o->ack_ns[t] = tess_clock_ns(s->dev.machine);
         }
         o->ctrl = v & 0x63;
         o->flags &= ~(v & 0x60);        /* a masked timer's flag is cleared */

@@ -208,12 +208,22 @@ static void sb_schedule(Sb16 *s)
     tess_timer_arm(s->timer, MAX(next, now + 1));
 }
 
-/* The 8237 calls this while our DRQ is high: move what the DSP wants. */
+static void sb_drq(Sb16 *s, unsigned ch, bool on)
+{
+    uint8_t bit = (uint8_t)(1u << ch);
+    if (on == !!(s->drq & bit))
+        return;
+    s->drq = on ? (s->drq | bit) : (s->drq & ~bit);
+    s->dma_ops->set_drq(s->isa_dma, ch, on);
+}
+
+/* The 8237 calls this while our DRQ is high (or, in block mode, until
+ * terminal count): move what the DSP wants, and no more. */
 uint32_t sb_dma_transfer(void *opaque, unsigned ch, uint32_t pos, uint32_t size)
 {
     Sb16 *s = opaque;
     if (!s->active || ch != s->channel || s->want == 0) {
-        s->dma_ops->set_drq(s->isa_dma, ch, false);
+        sb_drq(s, ch, false);
         return pos;
     }
     uint32_t n = MIN(s->want, size - pos);
@@ -232,6 +242,7 @@ uint32_t sb_dma_transfer(void *opaque, unsigned ch, uint32_t pos, uint32_t size)
                 break;
         }
         n = done;
+        s->fetched += n;
     } else {
         n = MIN(n, (uint32_t)sizeof(s->fetch) - s->fetched);
         n = s->dma_ops->read_memory(s->isa_dma, ch, s->fetch + s->fetched, pos, n);
@@ -239,7 +250,7 @@ uint32_t sb_dma_transfer(void *opaque, unsigned ch, uint32_t pos, uint32_t size)
     }
     s->want -= n;
     if (s->want == 0)
-        s->dma_ops->set_drq(s->isa_dma, ch, false);
+        sb_drq(s, ch, false);
     return pos + n;
 }
 
@@ -283,12 +294,12 @@ static void sb_run(Sb16 *s)
             s->fetched = units * ub;
         } else {
             s->fetched = 0;
-            s->want = units * ub;
-            s->dma_ops->set_drq(s->isa_dma, s->channel, true);
+            s->want = MIN(units * ub, (uint32_t)sizeof(s->fetch));
+            sb_drq(s, s->channel, true);
             if (s->want) {
                 /* The channel did not deliver (masked, not programmed): the
-                 * DSP waits with DRQ up; frames due meanwhile are silence. */
-                s->dma_ops->set_drq(s->isa_dma, s->channel, false);
+                 * DSP waits; frames due meanwhile are silence. */
+                sb_drq(s, s->channel, false);
                 s->want = 0;
             }
         }
@@ -314,6 +325,14 @@ static void sb_run(Sb16 *s)
         s->frames_done += (got_units + fu - 1) / fu;
         if (s->left == 0)
             sb_block_end(s);
+        if (got_units < units) {
+            /* The 8237 gave less than was due (terminal count of a
+             * single-cycle channel, a window end): the DSP waited for
+             * the rest from here. */
+            s->t_base = now;
+            s->frames_done = 0;
+            break;
+        }
     }
     sb_schedule(s);
 }
@@ -421,7 +440,7 @@ static unsigned sb_param_count(uint8_t cmd)
 static void sb_dsp_reset(Sb16 *s)
 {
     if (s->active && s->dma_ops)
-        s->dma_ops->set_drq(s->isa_dma, s->channel, false);
+        sb_drq(s, s->channel, false);
     s->active = 0;
     s->paused = 0;
     s->cmd_need = s->cmd_got = 0;

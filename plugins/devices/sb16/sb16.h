@@ -30,6 +30,7 @@ typedef struct SbOpl {
     uint8_t timer[2];            /* regs 2 and 3 */
     uint8_t ctrl;                /* reg 4: b6/b5 masks, b1/b0 start */
     uint64_t start_ns[2];        /* when each running timer was started */
+    uint64_t ack_ns[2];          /* flags were last reset here (>= start) */
     uint8_t flags;               /* b6 T1, b5 T2 latched overflow */
     uint64_t rendered_ns;        /* output pushed up to here */
     bool opl3;                   /* reg 0x105 bit 0 */
@@ -75,6 +76,7 @@ typedef struct Sb16 {
     uint64_t t_base;             /* virtual time of frame 0 of this run */
     uint64_t frames_done;        /* frames consumed since t_base */
     uint32_t want;               /* bytes the DMA callback may still move */
+    uint8_t drq;                 /* DRQ lines we hold up, bit per channel */
     uint8_t fetch[4096];
     uint32_t fetched;
     uint8_t exit_auto;           /* finish the current block, then stop */
