@@ -114,18 +114,34 @@ void sb_opl_write_data(Sb16 *s, uint8_t v)
             return;                     /* bank 1 is absent in OPL2 mode */
         break;
     }
+    o->regs[a & 0x1FF] = v;
     OPL3_WriteReg(&o->chip, a, v);
+}
+
+/* The synthesis state is rebuilt from the registers: notes that were
+ * sounding start again from their attack. */
+void sb_opl_post_load(Sb16 *s)
+{
+    SbOpl *o = &s->opl;
+    OPL3_Reset(&o->chip, OPL_RATE);
+    OPL3_WriteReg(&o->chip, 0x105, o->regs[0x105]);
+    OPL3_WriteReg(&o->chip, 0x104, o->regs[0x104]);
+    for (unsigned a = 0x20; a < 0x200; a++)
+        if ((a & 0xFF) >= 0x20 && a != 0x104 && a != 0x105)
+            OPL3_WriteReg(&o->chip, (uint16_t)a, o->regs[a]);
+    o->rendered_ns = tess_clock_ns(s->dev.machine);
 }
 
 void sb_opl_reset(Sb16 *s)
 {
     SbOpl *o = &s->opl;
     OPL3_Reset(&o->chip, OPL_RATE);
+    memset(o->regs, 0, sizeof(o->regs));
     o->addr = 0;
     o->timer[0] = o->timer[1] = 0;
     o->ctrl = 0;
     o->flags = 0;
-    o->opl3 = false;
+    o->opl3 = 0;
     o->rendered_ns = tess_clock_ns(s->dev.machine);
 }
 

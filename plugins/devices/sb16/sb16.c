@@ -806,6 +806,7 @@ static void sb_unrealize(TessDevice *dev)
 static bool sb_post_load(TessDevice *dev, uint32_t version, GError **err)
 {
     Sb16 *s = (Sb16 *)dev;
+    sb_opl_post_load(s);
     sb_update_volumes(s);
     sb_irq_update(s);
     sb_schedule(s);
@@ -843,7 +844,12 @@ static const TessStateField sb_fields[] = {
     TESS_STATE_U64(Sb16, frames_done),
     SB_U8(mix_index), TESS_STATE_BUF(Sb16, mixer), SB_U8(irq_status),
     SB_U8(mpu_uart), TESS_STATE_BUF(Sb16, mpu_q), SB_U8(mpu_qlen),
-    TESS_STATE_BUF(Sb16, opl),
+    TESS_STATE_BUF(Sb16, opl.regs), TESS_STATE_U16(Sb16, opl.addr),
+    TESS_STATE_BUF(Sb16, opl.timer), TESS_STATE_U8(Sb16, opl.ctrl),
+    TESS_STATE_ARRAY(TESS_STATE_T_U64, Sb16, opl.start_ns, 2),
+    TESS_STATE_ARRAY(TESS_STATE_T_U64, Sb16, opl.ack_ns, 2),
+    TESS_STATE_U8(Sb16, opl.flags), TESS_STATE_U8(Sb16, opl.opl3),
+    TESS_STATE_U8(Sb16, drq),
     TESS_STATE_END,
 };
 

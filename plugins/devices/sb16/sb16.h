@@ -25,7 +25,8 @@
 #define SB_IRQ_MPU 0x04
 
 typedef struct SbOpl {
-    opl3_chip chip;
+    opl3_chip chip;              /* not saved: holds pointers; rebuilt from regs */
+    uint8_t regs[512];           /* every register as last written (for restore) */
     uint16_t addr;               /* latched register (bank in bit 8) */
     uint8_t timer[2];            /* regs 2 and 3 */
     uint8_t ctrl;                /* reg 4: b6/b5 masks, b1/b0 start */
@@ -33,7 +34,7 @@ typedef struct SbOpl {
     uint64_t ack_ns[2];          /* flags were last reset here (>= start) */
     uint8_t flags;               /* b6 T1, b5 T2 latched overflow */
     uint64_t rendered_ns;        /* output pushed up to here */
-    bool opl3;                   /* reg 0x105 bit 0 */
+    uint8_t opl3;                /* reg 0x105 bit 0 */
 } SbOpl;
 
 typedef struct Sb16 {
@@ -101,6 +102,7 @@ uint8_t sb_opl_status(Sb16 *s);
 void sb_opl_write_addr(Sb16 *s, unsigned bank, uint8_t v);
 void sb_opl_write_data(Sb16 *s, uint8_t v);
 void sb_opl_sync(void *opaque, uint64_t now);
+void sb_opl_post_load(Sb16 *s);
 extern const TessIoOps sb_adlib_io;
 
 /* sb16.c */
