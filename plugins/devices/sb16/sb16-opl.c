@@ -50,6 +50,17 @@ void sb_opl_write_addr(Sb16 *s, unsigned bank, uint8_t v)
     s->opl.addr = (uint16_t)((bank ? 0x100 : 0) | v);
 }
 
+/* No key down and every envelope at full attenuation: the chip is
+ * silent until a register write, so rendering it would be wasted work
+ * (a guest that never plays FM costs nothing). */
+static bool opl_silent(const SbOpl *o)
+{
+    for (unsigned i = 0; i < 36; i++)
+        if (o->chip.slot[i].key || o->chip.slot[i].eg_rout < 0x1FF)
+            return false;
+    return true;
+}
+
 static void opl_render(Sb16 *s, uint64_t now)
 {
     SbOpl *o = &s->opl;
@@ -58,8 +69,9 @@ static void opl_render(Sb16 *s, uint64_t now)
     uint64_t n = (now - o->rendered_ns) * OPL_RATE / TESS_NS_PER_SEC;
     if (n == 0)
         return;
-    if (!tess_audio_active(s->dev.machine) || n > OPL_RATE) {
-        /* Nobody listens, or a long silence of the machine: skip ahead. */
+    if (!tess_audio_active(s->dev.machine) || n > OPL_RATE || opl_silent(o)) {
+        /* Nobody listens, nothing sounds, or a long silence of the
+         * machine: skip ahead. */
         o->rendered_ns += n * TESS_NS_PER_SEC / OPL_RATE;
         return;
     }
