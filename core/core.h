@@ -215,6 +215,11 @@ TessControl *tess_control_new(const char *path, GPtrArray *machines, GError **er
 void tess_control_free(TessControl *c);
 void tess_command_release_owner(TessMachine *m, TessDevice *owner);
 
+/* ---- sound (audio.c) ---------------------------------------------------- */
+typedef struct TessAudio TessAudio;
+void tess_audio_release_owner(TessMachine *m, TessDevice *owner);
+void tess_audio_free(TessMachine *m);
+
 /* ---- network ports (net.c) ---------------------------------------------- */
 void tess_net_release_owner(TessMachine *m, TessDevice *owner);
 /* Machine thread: deliver what backends' host threads put in the ports'
@@ -275,6 +280,7 @@ struct TessMachine {
     bool start_paused;
     double rt_ipns;                 /* realtime: measured instructions per ns */
     GPtrArray *commands;            /* TessCommand *, added by devices */
+    struct TessAudio *audio;        /* the mixer (audio.c), once a stream opens */
     GPtrArray *net_ports;           /* TessNetPort *, opened by NICs (net.c) */
     _Atomic int net_kick;           /* a host thread filled a port ring (net.c) */
     void (*on_stop)(TessMachine *m, int status, void *data);   /* machine thread */

@@ -93,6 +93,7 @@ static void release_claims(TessDevice *dev)
     tess_timer_release_owner(m, dev);
     tess_chardev_release_owner(m, dev);
     tess_command_release_owner(m, dev);
+    tess_audio_release_owner(m, dev);
     tess_net_release_owner(m, dev);
 }
 

@@ -59,6 +59,7 @@ void tess_machine_free(TessMachine *m)
     for (guint i = m->devices->len; i-- > 0;)
         tess_device_free(m->devices->pdata[i]);
     tess_device_free(m->root);
+    tess_audio_free(m);
     tess_clock_free(m->clock);
     tess_mem_map_free(m->mem);
     tess_pio_map_free(m->pio);

@@ -73,11 +73,13 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
     g_autofree char *serial = NULL, *debugcon = NULL, *bios = NULL, *cpu = NULL;
     g_autofree char *display = NULL, *control = NULL, *restore = NULL, *debug = NULL;
     g_autofree char *suspend_file = NULL;
+    g_autofree char *audio = NULL;
     gboolean deterministic = FALSE, paused = FALSE;
     gint ns_per_insn = 1;
     gint64 suspend_at = -1;
     GOptionEntry entries[] = {
         { "display", 0, 0, G_OPTION_ARG_STRING, &display, "Host display (adds the ui-NAME device)", "sdl|none" },
+        { "audio", 0, 0, G_OPTION_ARG_STRING, &audio, "Sound output (default: sdl with --display sdl, else none)", "sdl|wav:FILE|none" },
         { "serial", 0, 0, G_OPTION_ARG_STRING, &serial, "First serial port's host side", "stdio|file:PATH|pty|tcp:127.0.0.1:PORT|null" },
         { "debugcon", 0, 0, G_OPTION_ARG_STRING, &debugcon, "Debug console output (ports 0xE9/0x402)", "stdio|file:PATH|null" },
         { "bios", 0, 0, G_OPTION_ARG_FILENAME, &bios, "Firmware image (sets bios.file)", "FILE" },
@@ -114,7 +116,37 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
         fprintf(stderr, "tessera run: --display %s: no such display in this build\n", display);
         return 2;
     }
-    const char *extra[] = { ui_dev, NULL };
+    /* --audio adds the sink device "audio" (audio-sdl or audio-wav). By
+     * default a run in the SDL window plays through SDL, if the host can,
+     * whatever the machine sounds (a machine without a sound device never
+     * opens it); a headless run is silent unless asked. */
+    g_autofree char *audio_dev = NULL, *audio_set = NULL;
+    if (!audio && !(display && !strcmp(display, "sdl")))
+        audio = g_strdup("none");
+    if (!audio || !strcmp(audio, "sdl")) {
+        if (tess_registry_lookup(reg, "audio-sdl")) {
+            audio_dev = g_strdup("audio-sdl=audio");
+            if (!audio)
+                audio_set = g_strdup("audio.optional=on");
+        } else if (audio) {
+            fprintf(stderr, "tessera run: --audio sdl: this build has no SDL sound output\n");
+            return 2;
+        }
+    } else if (g_str_has_prefix(audio, "wav:") && audio[4]) {
+        g_autofree char *abs = g_canonicalize_filename(audio + 4, NULL);
+        audio_dev = g_strdup("audio-wav=audio");
+        audio_set = g_strdup_printf("audio.file=%s", abs);
+    } else if (strcmp(audio, "none")) {
+        fprintf(stderr, "tessera run: --audio %s: expected sdl, wav:FILE or none\n", audio);
+        return 2;
+    }
+    const char *extra[] = { ui_dev ? ui_dev : audio_dev, ui_dev ? audio_dev : NULL, NULL };
+    if (audio_set) {
+        gsize n = sets ? g_strv_length(sets) : 0;
+        sets = g_renew(char *, sets, n + 2);
+        sets[n] = g_steal_pointer(&audio_set);
+        sets[n + 1] = NULL;
+    }
     if ((suspend_at >= 0) != (suspend_file != NULL)) {
         fprintf(stderr, "tessera run: --suspend-at and --suspend-file go together\n");
         return 2;

@@ -42,6 +42,21 @@ typedef struct TessInputOps {
     void *reserved[6];
 } TessInputOps;
 
+/* Host game controllers, interface "joystick" (provided by the game port).
+ * Two sticks of two axes and two buttons each, as the PC game port has:
+ * axes from -32768 (left / up) to 32767 (right / down), buttons bit 0 and
+ * bit 1 (fire A, fire B). Calls are made on the machine's thread. */
+#define TESS_IFACE_JOYSTICK "joystick"
+
+typedef struct TessJoystickOps {
+    size_t size;                    /* sizeof(TessJoystickOps) */
+    /* Stick `stick` (0 or 1) is now at (x, y) with these buttons down;
+     * connected = false unplugs it (its axes never time out). */
+    void (*state)(TessDevice *dev, unsigned stick, bool connected, int x, int y,
+                  unsigned buttons);
+    void *reserved[4];
+} TessJoystickOps;
+
 G_END_DECLS
 
 #endif

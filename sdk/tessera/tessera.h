@@ -25,6 +25,7 @@
 #include <tessera/block.h>
 #include <tessera/display.h>
 #include <tessera/fwcfg.h>
+#include <tessera/audio.h>
 #include <tessera/net.h>
 
 #endif

@@ -288,7 +288,15 @@ static void dma_run(Dma *d)
     for (unsigned n = 0; n < 8; n++)
         d->c[n >> 2].ch[n & 3].calls = 0;
     bool stalled = false;
+    /* A device that changes DRQ from its callback without moving data
+     * asks for another pass each time: bound the passes, and let the
+     * retry timer come back to whatever is still requesting. */
+    unsigned passes = 0;
     do {
+        if (++passes > 64) {
+            stalled = true;
+            break;
+        }
         d->rerun = 0;
         stalled = false;
         /* Fixed priority: DMA1 channels 0-3 arrive through DMA2 channel

@@ -12,9 +12,14 @@
  *   bit 6  IOCHK# status, bit 7 SERR# status (RO): no source here, 0
  *
  * The gate leaves through the output line "gate2" (wire it to
- * pit.gate2); OUT2 comes back through the input line "out2". The
- * square wave is recorded (frequency from OUT2's rising edges, and
- * whether the cone moves) for the sound backend that comes later.
+ * pit.gate2); OUT2 comes back through the input line "out2" (the 8254
+ * times OUT2's edges, so they arrive at their virtual time).
+ *
+ * Sound: the cone is out while OUT2 AND SPKR_DAT. It is rendered as a
+ * 48 kHz stream where each sample is the share of its period the cone
+ * spent out (a box filter: a tone of any pitch keeps its duty cycle and does
+ * not alias into a buzz), pushed while the cone moved in the last 50 ms;
+ * a cone that stopped moving is silence, as a real speaker is.
  */
 #define G_LOG_DOMAIN "speaker"
 
@@ -36,7 +41,93 @@ typedef struct Speaker {
     uint8_t sounding;           /* gate, data and a running wave */
     uint64_t last_rise_ns;
     uint64_t period_ns;         /* OUT2 period between the last two rises */
+
+    TessAudioStream *out;
+    uint8_t cone;               /* OUT2 && SPKR_DAT */
+    uint64_t snd_t;             /* rendered up to here */
+    uint64_t snd_high;          /* ns of cone-out in the sample being built */
+    uint64_t moved_ns;          /* the cone's last movement */
+    int16_t buf[256];
+    unsigned nbuf;
+    uint64_t buf_t;             /* time of buf[0] */
+    int32_t hp_x, hp_y;         /* high-pass filter state */
 } Speaker;
+
+#define SPK_RATE 48000u
+#define SPK_AMPL 8000
+#define SPK_ACTIVE_NS 50000000ull
+
+/* Sample boundaries are at k * 1e9 / SPK_RATE ns. */
+static uint64_t spk_sample_end(uint64_t t)
+{
+    uint64_t k = t * SPK_RATE / TESS_NS_PER_SEC + 1;
+    return (k * TESS_NS_PER_SEC + SPK_RATE - 1) / SPK_RATE;
+}
+
+static void spk_flush(Speaker *s)
+{
+    if (s->nbuf)
+        tess_audio_stream_push(s->out, s->buf_t, s->buf, s->nbuf);
+    s->nbuf = 0;
+}
+
+/* Render the cone's position up to `now`. */
+static void spk_render(Speaker *s, uint64_t now)
+{
+    if (now <= s->snd_t)
+        return;
+    bool active = s->moved_ns + SPK_ACTIVE_NS > s->snd_t && tess_audio_active(s->dev.machine);
+    if (!active) {
+        spk_flush(s);
+        s->snd_t = now;
+        s->snd_high = 0;
+        return;
+    }
+    while (s->snd_t < now) {
+        uint64_t end = spk_sample_end(s->snd_t);
+        uint64_t start = end - (TESS_NS_PER_SEC + SPK_RATE - 1) / SPK_RATE;
+        uint64_t upto = MIN(end, now);
+        if (s->cone)
+            s->snd_high += upto - s->snd_t;
+        s->snd_t = upto;
+        if (upto < end)
+            break;
+        uint64_t len = end - start;
+        /* Cone position 0..2*AMPL, then the AC coupling every speaker
+         * has (a one-pole high-pass, R = 0.995): a cone held out is
+         * silence, a tone swings around zero. */
+        int32_t x = (int32_t)((int64_t)2 * SPK_AMPL * (int64_t)s->snd_high / (int64_t)len);
+        int32_t y = x - s->hp_x + (int32_t)(((int64_t)s->hp_y * 65209) >> 16);
+        s->hp_x = x;
+        s->hp_y = y;
+        if (!s->nbuf)
+            s->buf_t = start;
+        s->buf[s->nbuf++] = (int16_t)CLAMP(y, -32767, 32767);
+        if (s->nbuf == G_N_ELEMENTS(s->buf))
+            spk_flush(s);
+        s->snd_high = 0;
+    }
+}
+
+static void spk_sync(void *opaque, uint64_t now)
+{
+    Speaker *s = opaque;
+    spk_render(s, now);
+    spk_flush(s);
+}
+
+static void spk_cone(Speaker *s)
+{
+    uint8_t cone = s->out2 && (s->ctl & P61_SPKR_DAT);
+    if (cone == s->cone)
+        return;
+    uint64_t now = tess_clock_ns(s->dev.machine);
+    spk_render(s, now);
+    if (s->moved_ns + SPK_ACTIVE_NS <= now)
+        s->snd_t = now;     /* starting from rest: no stale partial sample */
+    s->cone = cone;
+    s->moved_ns = now;
+}
 
 static void spk_report(Speaker *s)
 {
@@ -67,6 +158,7 @@ static void spk_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     Speaker *s = opaque;
     s->ctl = val & P61_RW_MASK;
     tess_signal_set(s->gate2[0], s->ctl & P61_TIM2_GATE);
+    spk_cone(s);
     spk_report(s);
 }
 
@@ -86,13 +178,15 @@ static void spk_set_out2(TessDevice *dev, unsigned n, bool level)
         s->last_rise_ns = now;
     }
     s->out2 = level;
+    spk_cone(s);
 }
 
 static bool spk_realize(TessDevice *dev, GError **err)
 {
     Speaker *s = (Speaker *)dev;
     s->out2 = tess_device_input_level(dev, "out2");
-    return tess_pio_map(dev, (uint32_t)s->port, 1, &spk_io, s, err);
+    s->out = tess_audio_stream_new(dev, "speaker", SPK_RATE, 1, spk_sync, s, err);
+    return s->out && tess_pio_map(dev, (uint32_t)s->port, 1, &spk_io, s, err);
 }
 
 static void spk_reset(TessDevice *dev)
@@ -101,6 +195,11 @@ static void spk_reset(TessDevice *dev)
     s->ctl = 0;
     s->period_ns = 0;
     s->last_rise_ns = 0;
+    s->cone = 0;
+    s->moved_ns = 0;
+    s->snd_t = tess_clock_ns(dev->machine);
+    s->snd_high = 0;
+    s->nbuf = 0;
     tess_signal_set(s->gate2[0], false);
     spk_report(s);
 }
@@ -129,6 +228,8 @@ static const TessStateField spk_state_fields[] = {
     TESS_STATE_U8(Speaker, sounding),
     TESS_STATE_U64(Speaker, last_rise_ns),
     TESS_STATE_U64(Speaker, period_ns),
+    TESS_STATE_U8(Speaker, cone),
+    TESS_STATE_U64(Speaker, moved_ns),
     TESS_STATE_END,
 };
 

@@ -32,6 +32,8 @@ typedef struct UiSdl {
     /* machine thread */
     TessDisplayView *view;
     bool listening;
+    TessDevice *joy_dev;                /* the game port, if the machine has one */
+    const TessJoystickOps *jops;
 
     /* shared, under lock */
     GMutex lock;
@@ -53,6 +55,10 @@ typedef struct UiSdl {
     bool grabbed, fullscreen, user_sized;
     bool expose;                        /* the window needs repainting */
     int req_w, req_h;                   /* window size we asked for */
+    bool joy_init;
+    SDL_GameController *pad[2];         /* host controllers as game-port sticks 1 and 2 */
+    int pad_x[2], pad_y[2];
+    unsigned pad_buttons[2];
     unsigned buttons;
     uint8_t keys_down[KEY_MAX / 8 + 1];
     bool ctrl, alt;
@@ -121,6 +127,22 @@ static void sdl_deliver(TessMachine *m, void *data)
     g_free(e);
 }
 
+typedef struct SdlJoy {
+    UiSdl *s;
+    unsigned stick;
+    bool connected;
+    int x, y;
+    unsigned buttons;
+} SdlJoy;
+
+static void sdl_deliver_joy(TessMachine *m, void *data)
+{
+    SdlJoy *j = data;
+    if (j->s->jops)
+        j->s->jops->state(j->s->joy_dev, j->stick, j->connected, j->x, j->y, j->buttons);
+    g_free(j);
+}
+
 static void sdl_quit_request(TessMachine *m, void *data)
 {
     tess_machine_request_exit(m, 0);
@@ -165,6 +187,81 @@ static void sdl_post_mouse(UiSdl *s, int dx, int dy, int dz)
     e->dz = dz;
     e->buttons = s->buttons;
     tess_machine_post(s->dev.machine, sdl_deliver, e);
+}
+
+/* Host game controllers: the first two become the game port's sticks
+ * (left stick, buttons A and B). */
+static void sdl_post_joy(UiSdl *s, unsigned stick)
+{
+    if (!s->jops)
+        return;
+    SdlJoy *j = g_new0(SdlJoy, 1);
+    j->s = s;
+    j->stick = stick;
+    j->connected = s->pad[stick] != NULL;
+    j->x = s->pad_x[stick];
+    j->y = s->pad_y[stick];
+    j->buttons = s->pad_buttons[stick];
+    tess_machine_post(s->dev.machine, sdl_deliver_joy, j);
+}
+
+static int sdl_pad_stick(UiSdl *s, SDL_JoystickID id)
+{
+    for (int i = 0; i < 2; i++)
+        if (s->pad[i] && SDL_JoystickInstanceID(SDL_GameControllerGetJoystick(s->pad[i])) == id)
+            return i;
+    return -1;
+}
+
+static void sdl_handle_pad(UiSdl *s, const SDL_Event *ev)
+{
+    int i;
+    switch (ev->type) {
+    case SDL_CONTROLLERDEVICEADDED:
+        for (i = 0; i < 2 && s->pad[i]; i++)
+            ;
+        if (i < 2 && (s->pad[i] = SDL_GameControllerOpen(ev->cdevice.which))) {
+            s->pad_x[i] = s->pad_y[i] = 0;
+            s->pad_buttons[i] = 0;
+            sdl_post_joy(s, (unsigned)i);
+        }
+        break;
+    case SDL_CONTROLLERDEVICEREMOVED:
+        if ((i = sdl_pad_stick(s, ev->cdevice.which)) >= 0) {
+            SDL_GameControllerClose(s->pad[i]);
+            s->pad[i] = NULL;
+            sdl_post_joy(s, (unsigned)i);
+        }
+        break;
+    case SDL_CONTROLLERAXISMOTION:
+        if ((i = sdl_pad_stick(s, ev->caxis.which)) < 0)
+            break;
+        if (ev->caxis.axis == SDL_CONTROLLER_AXIS_LEFTX)
+            s->pad_x[i] = ev->caxis.value;
+        else if (ev->caxis.axis == SDL_CONTROLLER_AXIS_LEFTY)
+            s->pad_y[i] = ev->caxis.value;
+        else
+            break;
+        sdl_post_joy(s, (unsigned)i);
+        break;
+    case SDL_CONTROLLERBUTTONDOWN:
+    case SDL_CONTROLLERBUTTONUP: {
+        if ((i = sdl_pad_stick(s, ev->cbutton.which)) < 0)
+            break;
+        unsigned bit = ev->cbutton.button == SDL_CONTROLLER_BUTTON_A ? 1
+                     : ev->cbutton.button == SDL_CONTROLLER_BUTTON_B ? 2 : 0;
+        if (!bit)
+            break;
+        if (ev->type == SDL_CONTROLLERBUTTONDOWN)
+            s->pad_buttons[i] |= bit;
+        else
+            s->pad_buttons[i] &= ~bit;
+        sdl_post_joy(s, (unsigned)i);
+        break;
+    }
+    default:
+        break;
+    }
 }
 
 static void sdl_update_title(UiSdl *s)
@@ -221,6 +318,13 @@ static void sdl_handle_key(UiSdl *s, const SDL_KeyboardEvent *k)
 static void sdl_handle_event(UiSdl *s, const SDL_Event *ev)
 {
     switch (ev->type) {
+    case SDL_CONTROLLERDEVICEADDED:
+    case SDL_CONTROLLERDEVICEREMOVED:
+    case SDL_CONTROLLERAXISMOTION:
+    case SDL_CONTROLLERBUTTONDOWN:
+    case SDL_CONTROLLERBUTTONUP:
+        sdl_handle_pad(s, ev);
+        break;
     case SDL_QUIT:
         tess_machine_post(s->dev.machine, sdl_quit_request, NULL);
         break;
@@ -374,6 +478,12 @@ static bool sdl_realize(TessDevice *dev, GError **err)
         s->ui.dops->add_listener(s->ui.src, &sdl_listener, s);
         s->listening = true;
     }
+    /* Game controllers, for a machine with a game port. */
+    s->joy_dev = tess_device_find_provider(dev, TESS_IFACE_JOYSTICK, NULL, NULL);
+    if (s->joy_dev) {
+        s->jops = tess_device_interface(s->joy_dev, TESS_IFACE_JOYSTICK);
+        s->joy_init = SDL_InitSubSystem(SDL_INIT_GAMECONTROLLER) == 0;
+    }
     s->source = g_timeout_add((guint)s->poll_ms, sdl_tick, s);
     return true;
 }
@@ -384,6 +494,12 @@ static void sdl_unrealize(TessDevice *dev)
     if (s->source)
         g_source_remove(s->source);
     s->source = 0;
+    for (int i = 0; i < 2; i++)
+        if (s->pad[i])
+            SDL_GameControllerClose(s->pad[i]);
+    if (s->joy_init)
+        SDL_QuitSubSystem(SDL_INIT_GAMECONTROLLER);
+    s->joy_init = false;
     if (s->listening)
         s->ui.dops->remove_listener(s->ui.src, &sdl_listener, s);
     if (s->view)
