@@ -241,7 +241,12 @@ static uint32_t cr4_valid(const X86Cpu *c)
 
 void x86_write_cr4(X86Cpu *c, uint32_t v)
 {
-    if (v & ~cr4_valid(c))
+    uint32_t valid = cr4_valid(c);
+    if (c->feat_edx & CPUID_FXSR)
+        valid |= CR4_OSFXSR;
+    if (c->feat_edx & CPUID_SSE)
+        valid |= CR4_OSXMMEXCPT;
+    if (v & ~valid)
         x86_gp(c, 0);
     uint32_t old = c->cr4;
     c->cr4 = v;

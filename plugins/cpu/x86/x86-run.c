@@ -574,6 +574,8 @@ void x86_reset(X86Cpu *c)
     c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
     memset(c->mtrr, 0, sizeof(c->mtrr));
     c->mc_addr = c->mc_type = 0;
+    memset(c->xmm, 0, sizeof(c->xmm));
+    c->mxcsr = 0x1F80;      /* all SIMD exceptions masked (SDM vol. 3, 9.1.1) */
     c->halted = false;
     c->inhibit = false;
     c->nmi_pending = false;
