@@ -189,7 +189,15 @@ X86_H(h_simd_int)
     }
     x86_mmx_check(c, mmx_feature(op));
     X86Xmm a = { .q = { x86_mm_get(c, i->reg), 0 } };
-    X86Xmm b = { .q = { x86_mm_src(c, i), 0 } };
+    X86Xmm b = { .q = { 0, 0 } };
+    if (i->mod != 3 && op >= 0x60 && op <= 0x62) {
+        /* PUNPCKL* mm, m32 read only the low half */
+        uint32_t v;
+        x86_simd_load(c, i, &v, 4, false);
+        b.q[0] = v;
+    } else {
+        b.q[0] = x86_mm_src(c, i);
+    }
     int_op(c, op, &a, &b, 8);
     x86_mmx_enter(c);
     x86_mm_set(c, i->reg, a.q[0]);

@@ -32,24 +32,23 @@ void x86_simd_store_at(X86Cpu *c, int seg, uint32_t off, const void *src, unsign
     }
 }
 
-static uint32_t simd_ea_checked(X86Cpu *c, const X86Insn *i, unsigned n, bool align16, bool write)
+/* The r/m operand's offset; the aligned forms check the linear address. */
+static uint32_t simd_ea(X86Cpu *c, const X86Insn *i, bool align16)
 {
     uint32_t off = x86_ea(c, i);
     if (align16 && ((c->seg[i->seg].base + off) & 15))
         x86_gp(c, 0);
-    (void)n;
-    (void)write;
     return off;
 }
 
 void x86_simd_load(X86Cpu *c, const X86Insn *i, void *dst, unsigned n, bool align16)
 {
-    x86_simd_load_at(c, i->seg, simd_ea_checked(c, i, n, align16, false), dst, n);
+    x86_simd_load_at(c, i->seg, simd_ea(c, i, align16), dst, n);
 }
 
 void x86_simd_store(X86Cpu *c, const X86Insn *i, const void *src, unsigned n, bool align16)
 {
-    x86_simd_store_at(c, i->seg, simd_ea_checked(c, i, n, align16, true), src, n);
+    x86_simd_store_at(c, i->seg, simd_ea(c, i, align16), src, n);
 }
 
 /* ---- FXSAVE / FXRSTOR (SDM vol. 2A, FXSAVE, table 3-53, 32-bit form) ------ */

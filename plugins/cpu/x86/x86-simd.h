@@ -82,7 +82,7 @@ X86_INLINE void x86_mm_set(X86Cpu *c, unsigned n, uint64_t v)
     c->fpu.r[n].se = 0xFFFF;
 }
 
-/* ---- memory operands (x86-simd-mem.c) -----------------------------------
+/* ---- memory operands (x86-simd-state.c) -----------------------------------
  * n = 4, 8 or 16 bytes at the r/m operand's effective address. A store
  * checks every page it touches before writing any byte; align16 raises
  * #GP(0) for a linear address that is not 16-byte aligned (the aligned

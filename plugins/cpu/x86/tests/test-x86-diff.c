@@ -896,6 +896,10 @@ static void gen_simd(Case *k, State *s, const SimdOp *o)
     }
     if (o->t & T_IMM)
         emit(k, (o->t & T_IMM3) ? rnd() % 8 : rnd() & 0xFF);
+    if (o->op == 0xAE && o->ext == 2) {     /* LDMXCSR: no reserved bit */
+        uint8_t *m = pattern + 0x100 + k->b[k->len - 1];
+        m[2] = m[3] = 0;
+    }
     if (o->t & T_EDI) {
         s->r[R_EDI] = lowa + O_DATA + 0x100 + rnd() % 0x100;
         k->mem = true;
@@ -961,7 +965,13 @@ OPS(op_mov,
     { 0x66, 0xE7, T_MEM }, { 0x66, 0xF7, T_REG | T_EDI },
     { 0xF3, 0x10, 0 }, { 0xF3, 0x11, 0 }, { 0xF3, 0x6F, 0 }, { 0xF3, 0x7F, 0 }, { 0xF3, 0x7E, 0 },
     { 0xF3, 0x70, T_IMM }, { 0xF3, 0xD6, T_REG },
-    { 0xF2, 0x10, 0 }, { 0xF2, 0x11, 0 }, { 0xF2, 0x70, T_IMM }, { 0xF2, 0xD6, T_REG });
+    { 0xF2, 0x10, 0 }, { 0xF2, 0x11, 0 }, { 0xF2, 0x70, T_IMM }, { 0xF2, 0xD6, T_REG },
+    /* group 15 and the hints: STMXCSR, LDMXCSR (a valid value), fences,
+     * CLFLUSH, PREFETCHh */
+    { 0, 0xAE, T_MEM | T_FIX, 3 }, { 0, 0xAE, T_MEM | T_FIX, 2 }, { 0, 0xAE, T_MEM | T_FIX, 7 },
+    { 0, 0xAE, T_REG | T_FIX, 5 }, { 0, 0xAE, T_REG | T_FIX, 6 }, { 0, 0xAE, T_REG | T_FIX, 7 },
+    { 0, 0x18, T_MEM | T_FIX, 0 }, { 0, 0x18, T_MEM | T_FIX, 1 }, { 0, 0x18, T_MEM | T_FIX, 2 },
+    { 0, 0x18, T_MEM | T_FIX, 3 });
 
 #define GEN_TABLE(fn, tbl) \
     static void fn(Case *k, State *s) { gen_simd(k, s, &tbl[rnd() % G_N_ELEMENTS(tbl)]); }
