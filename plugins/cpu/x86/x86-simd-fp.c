@@ -88,8 +88,12 @@ static uint64_t daz(const FpCtx *x, const Fmt *f, uint64_t v)
     return v;
 }
 
-/* Flags and FTZ of a result the host computed, hf its exception flags. */
-static uint64_t fp_post(FpCtx *x, const Fmt *f, uint64_t r, int hf)
+/* Flags and FTZ of a result the host computed, hf its exception flags.
+ * scaled_pe >= 0: the operation overflowed or underflowed with that
+ * exception unmasked, and the handler is told whether the significand
+ * rounded inexactly (the same operation on operands scaled into range),
+ * not whether the masked response (inf, max, denormal) would have. */
+static uint64_t fp_post_pe(FpCtx *x, const Fmt *f, uint64_t r, int hf, int scaled_pe)
 {
     if (hf & FE_INVALID) {
         x->fl |= MXCSR_IE;
@@ -111,9 +115,25 @@ static uint64_t fp_post(FpCtx *x, const Fmt *f, uint64_t r, int hf)
             x->fl |= MXCSR_UE;
         }
     }
-    if (inexact)
+    if (scaled_pe >= 0 ? scaled_pe : inexact)
         x->fl |= MXCSR_PE;
     return r;
+}
+
+static uint64_t fp_post(FpCtx *x, const Fmt *f, uint64_t r, int hf)
+{
+    return fp_post_pe(x, f, r, hf, -1);
+}
+
+/* Unmasked overflow / underflow: the exponent is out of range, but is
+ * the significand exact? */
+static bool ov_unmasked(const FpCtx *x, const Fmt *f, uint64_t r, int hf)
+{
+    uint64_t mag = r & ~f->sign;
+    bool tiny = is_denorm(f, r) || (mag == 0 && (hf & FE_INEXACT))
+             || (mag == f->minnorm && (hf & FE_INEXACT) && (hf & FE_UNDERFLOW));
+    return ((hf & FE_OVERFLOW) && !(x->mxcsr & (MXCSR_OE << 7)))
+        || (tiny && !(x->mxcsr & (MXCSR_UE << 7)));
 }
 
 enum { FOP_ADD, FOP_SUB, FOP_MUL, FOP_DIV, FOP_SQRT, FOP_MIN, FOP_MAX };
@@ -126,6 +146,28 @@ static int fp_cmp(const Fmt *f, uint64_t a, uint64_t b)
     int64_t ka = (a & f->sign) ? -(int64_t)(a & ~f->sign) : (int64_t)a;
     int64_t kb = (b & f->sign) ? -(int64_t)(b & ~f->sign) : (int64_t)b;
     return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/* The significand of v in [0.5, 1) with its sign, and the exponent */
+static uint64_t bits_frexp(const Fmt *f, uint64_t v, int *e)
+{
+    if (f->w == 32) {
+        volatile float r = frexpf(f32_of(v), e);
+        return bits_f32(r);
+    }
+    volatile double r = frexp(f64_of(v), e);
+    return bits_f64(r);
+}
+
+/* v * 2^sh in its own format (exact while in range) */
+static uint64_t bits_scaled(const Fmt *f, uint64_t v, int sh)
+{
+    if (f->w == 32) {
+        volatile float r = ldexpf(f32_of(v), sh);
+        return bits_f32(r);
+    }
+    volatile double r = ldexp(f64_of(v), sh);
+    return bits_f64(r);
 }
 
 static uint64_t host_arith(const Fmt *f, int op, uint64_t a, uint64_t b, int *hf)
@@ -184,6 +226,20 @@ static uint64_t fp_arith(FpCtx *x, const Fmt *f, int op, uint64_t a, uint64_t b)
      * a division by zero (denormal / 0) is the only exception reported */
     if (!(hf & (FE_INVALID | FE_DIVBYZERO)) && (is_denorm(f, a) || (two && is_denorm(f, b))))
         x->fl |= MXCSR_DE;
+    if (X86_UNLIKELY(!(hf & FE_INVALID) && ov_unmasked(x, f, r, hf))) {
+        /* the same operation on operands scaled by powers of two into
+         * the middle of the range (exact) tells whether the significand
+         * rounded */
+        int ea, eb, hf2;
+        uint64_t na = bits_frexp(f, a, &ea), nb = bits_frexp(f, b, &eb);
+        if (op == FOP_ADD || op == FOP_SUB) {
+            int e = ea > eb ? ea : eb;
+            na = bits_scaled(f, a, -e);
+            nb = bits_scaled(f, b, -e);
+        }
+        host_arith(f, op, na, nb, &hf2);
+        return fp_post_pe(x, f, r, hf, (hf2 & FE_INEXACT) != 0);
+    }
     return fp_post(x, f, r, hf);
 }
 
@@ -359,7 +415,16 @@ static uint32_t cvt_d2s(FpCtx *x, uint64_t v)
     volatile double d = f64_of(v);
     volatile float r = (float)d;
     int hf = fetestexcept(FE_ALL_EXCEPT);
-    return (uint32_t)fp_post(x, &F32, bits_f32(r), hf);
+    int spe = -1;
+    if (X86_UNLIKELY(ov_unmasked(x, &F32, bits_f32(r), hf))) {
+        int e;
+        feclearexcept(FE_ALL_EXCEPT);
+        volatile double sd = frexp(d, &e);
+        volatile float sr = (float)sd;
+        (void)sr;
+        spe = fetestexcept(FE_INEXACT) != 0;
+    }
+    return (uint32_t)fp_post_pe(x, &F32, bits_f32(r), hf, spe);
 }
 
 /* 0F 2A, 2C, 2D, 5A, 5B, E6 */
@@ -404,6 +469,9 @@ X86_H(h_simd_cvt)
         s = x86_xmm_src(c, i, mp == X86_MP_F3 ? 8 : 16, mp != X86_MP_F3);
         break;
     }
+    /* the x87 -> MMX transition happens even when #XM follows */
+    if (mmx_dst || mmx_src)
+        x86_mmx_enter(c);
     FpCtx x = fp_begin(c);
     switch (op) {
     case 0x2A:
@@ -466,14 +534,10 @@ X86_H(h_simd_cvt)
         break;
     }
     fp_end(c, &x);
-    if (mmx_dst) {
-        x86_mmx_enter(c);
+    if (mmx_dst)
         x86_mm_set(c, i->reg, mm);
-    } else if ((op == 0x2C || op == 0x2D)) {
+    else if (op == 0x2C || op == 0x2D)
         c->r[i->reg] = gpr;
-    } else {
-        if (mmx_src)
-            x86_mmx_enter(c);
+    else
         c->xmm[i->reg] = d;
-    }
 }
