@@ -82,8 +82,8 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_LDTR, S_TR, S_NONE = 15 };
 #define CR4_MCE 0x040u
 #define CR4_PGE 0x080u
 #define CR4_PCE 0x100u
-#define CR4_OSFXSR     0x200u
-#define CR4_OSXMMEXCPT 0x400u
+#define CR4_OSFXSR     0x200u   /* FXSAVE/FXRSTOR cover SSE state; SSE enabled */
+#define CR4_OSXMMEXCPT 0x400u   /* unmasked SIMD FP exceptions raise #XM, not #UD */
 
 /* IA32_EFER (SDM vol. 4, table 2-2) */
 #define EFER_NXE 0x800u
@@ -93,7 +93,7 @@ enum {
     X86_DE = 0, X86_DB = 1, X86_NMI = 2, X86_BP = 3, X86_OF = 4, X86_BR = 5,
     X86_UD = 6, X86_NM = 7, X86_DF = 8, X86_TS = 10, X86_NP = 11,
     X86_SS = 12, X86_GP = 13, X86_PF = 14, X86_MF = 16, X86_AC = 17,
-    X86_MC = 18,
+    X86_MC = 18, X86_XM = 19,
 };
 
 /* Descriptor attribute bits as they sit in the descriptor's high dword. */
@@ -144,7 +144,7 @@ extern const X86ModelInfo x86_model_info[X86_MODEL_COUNT];
  * bits of its real part that are in these (the FPU, MMX, FXSR, SSE and
  * SSE2 join when their execution units do; VME, APIC, MCA, CLFSH, the
  * thermal and hyper-threading bits are not modelled). */
-#define X86_IMPL_EDX (CPUID_FPU | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE      \
+#define X86_IMPL_EDX (CPUID_FPU | CPUID_MMX | CPUID_FXSR | CPUID_SSE | CPUID_SSE2 | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE      \
                       | CPUID_MCE | CPUID_CX8 | CPUID_SEP | CPUID_MTRR | CPUID_PGE  \
                       | CPUID_CMOV | CPUID_PAT | CPUID_PSE36)
 #define X86_IMPL_ECX 0u
@@ -199,6 +199,7 @@ struct X86Insn {
     uint8_t rep;            /* 0, 1 = F3 (REP/REPE), 2 = F2 (REPNE) */
     uint8_t lock;
     uint8_t ends;           /* control transfer or REP string: last of its block */
+    uint8_t mp;             /* SIMD opcodes: mandatory prefix, X86_MP_* (x86-simd.h) */
     uint32_t amask;         /* effective address mask: 0xFFFF or 0xFFFFFFFF */
 };
 

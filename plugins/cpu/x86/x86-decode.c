@@ -6,11 +6,15 @@
  */
 #include "x86-ops.h"
 #include "x86-fast.h"
+#include "x86-simd.h"
 
 enum {
     I_NONE, I_B, I_BS, I_Z, I_W, I_WB, I_AP, I_MO, I_RELB, I_RELZ, I_GRP3,
 };
 #define M 0x80
+/* 0F opcodes whose operation a mandatory prefix (66/F2/F3) selects: the
+ * handler comes from x86_simd_hnd (x86-simd-decode.c), not hnd2. */
+#define S 0x40
 
 static const uint8_t dec1[256] = {
     [0x00] = M, [0x01] = M, [0x02] = M, [0x03] = M, [0x04] = I_B, [0x05] = I_Z,
@@ -42,6 +46,12 @@ static const uint8_t dec2[256] = {
     [0xA3] = M, [0xA4] = M | I_B, [0xA5] = M, [0xAB] = M, [0xAC] = M | I_B, [0xAD] = M,
     [0xAF] = M, [0xB0 ... 0xB7] = M, [0xBA] = M | I_B, [0xBB ... 0xBF] = M,
     [0xC0] = M, [0xC1] = M, [0xC7] = M,
+    /* MMX, SSE, SSE2 */
+    [0x10 ... 0x17] = M | S, [0x18] = M | S, [0x28 ... 0x2F] = M | S,
+    [0x50 ... 0x6F] = M | S, [0x70 ... 0x73] = M | S | I_B, [0x74 ... 0x76] = M | S,
+    [0x77] = S, [0x78 ... 0x7F] = M | S, [0xAE] = M | S,
+    [0xC2] = M | S | I_B, [0xC3] = M | S, [0xC4 ... 0xC6] = M | S | I_B,
+    [0xD0 ... 0xFF] = M | S,
 };
 
 #define ALU6(b) [b] = h_alu_EG, [b + 1] = h_alu_EG, [b + 2] = h_alu_GE, \
@@ -289,6 +299,13 @@ opcode:
         op = 0x100 | buf[p++];
         flags = dec2[op & 0xFF];
         i->fn = hnd2[op & 0xFF];
+        if (X86_UNLIKELY(flags & S)) {
+            /* the last F2/F3 selects the operation, else 66 (which then
+             * is no operand-size prefix) */
+            i->mp = i->rep == 1 ? X86_MP_F3 : i->rep == 2 ? X86_MP_F2
+                  : osz ? X86_MP_66 : X86_MP_NONE;
+            i->fn = x86_simd_hnd[i->mp][op & 0xFF];
+        }
     } else {
         flags = dec1[op];
         i->fn = hnd1[op];
@@ -364,7 +381,7 @@ opcode:
                 i->seg = S_SS;
         }
     }
-    unsigned ik = flags & 0x7F;
+    unsigned ik = flags & 0x3F;
     if (ik == I_GRP3)
         ik = i->reg < 2 ? ((op & 1) ? I_Z : I_B) : I_NONE;
     switch (ik) {

@@ -263,7 +263,8 @@ static uint32_t cr4_valid(const X86Cpu *c)
 
 void x86_write_cr4(X86Cpu *c, uint32_t v)
 {
-    if (v & ~cr4_valid(c))
+    uint32_t valid = cr4_valid(c);
+    if (v & ~valid)
         x86_gp(c, 0);
     uint32_t old = c->cr4;
     if (x86_pae_paging(c->cr0, v) && ((old ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE))

@@ -572,6 +572,8 @@ void x86_reset(X86Cpu *c)
     c->pat = PAT_DEFAULT;
     c->misc_enable = x86_family(c) == 15 ? 0x1801 : 0;
     memset(c->pdpte, 0, sizeof(c->pdpte));
+    memset(c->xmm, 0, sizeof(c->xmm));
+    c->mxcsr = 0x1F80;      /* all SIMD exceptions masked (SDM vol. 3, 9.1.1) */
     c->halted = false;
     c->inhibit = false;
     c->nmi_pending = false;

@@ -49,8 +49,8 @@ static const Expect expect[] = {
 
 /* What the interpreter does not implement (yet): these bits must not be
  * reported even where the real part has them. */
-#define NOT_IMPL (CPUID_VME | CPUID_APIC | CPUID_MCA | CPUID_CLFSH | CPUID_MMX \
-                  | CPUID_FXSR | CPUID_SSE | CPUID_SSE2 | CPUID_SS | (1u << 21) | (1u << 22) \
+#define NOT_IMPL (CPUID_VME | CPUID_APIC | CPUID_MCA | CPUID_CLFSH \
+                  | CPUID_SS | (1u << 21) | (1u << 22) \
                   | (1u << 28) | (1u << 29) | (1u << 31))
 
 static void cpuid(X86Cpu *c, uint32_t leaf, uint32_t r[4])

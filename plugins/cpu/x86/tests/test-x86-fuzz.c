@@ -101,6 +101,7 @@ static void test_fuzz(void)
     X86Bus bus = { NULL, bpage, bread, bwrite, ioread, iowrite, intack, clk };
     ram = g_malloc0(RAM_SIZE);
     x86_init(&cpu, X86_MODEL_PENTIUM, &bus);
+    uint32_t feat0 = cpu.feat_edx;
     GRand *rng = g_rand_new_with_seed(0x5EED1234);
     unsigned cases = g_test_slow() ? 2000000 : 200000;
     unsigned outcome[3] = { 0 };
@@ -116,6 +117,15 @@ static void test_fuzz(void)
             code[k] = 0xF4;
         x86_set_model(&cpu, (X86Model)(n % X86_MODEL_COUNT));
         enter_mode(n & 1);
+        /* half the cases with MMX/SSE/SSE2 enabled: the SIMD decoder,
+         * FXRSTOR images and MXCSR values from random bytes */
+        cpu.feat_edx = feat0;
+        cpu.cr4 = 0;
+        if (n & 8) {
+            cpu.feat_edx |= CPUID_MMX | CPUID_FXSR | CPUID_SSE | CPUID_SSE2 | CPUID_CLFSH;
+            cpu.cr4 = (n & 16) ? CR4_OSFXSR | CR4_OSXMMEXCPT : 0;
+            cpu.mxcsr = g_rand_int(rng) & 0xFFFF;
+        }
         for (int r = 0; r < 8; r++)
             if (r != R_ESP)
                 cpu.r[r] = g_rand_int(rng) & ((n & 4) ? 0xFFFF : 0x3FFFF);
