@@ -13,6 +13,8 @@
  */
 #include "cli.h"
 
+#include <sys/stat.h>
+
 #include <tessera/block.h>
 
 #include <errno.h>
@@ -35,7 +37,8 @@ static void img_usage(FILE *f)
           "  info [-f FMT] FILE            format, type, size, geometry, parent chain, blocks\n"
           "  check [-f FMT] [--repair] FILE  exit 0 clean, 1 errors (left after repair)\n"
           "  convert [-f FMT] [-O raw|vhd] [-o OPTIONS] SRC DST\n"
-          "  commit CHILD                  merge a differencing image into its parent\n"
+          "  commit CHILD [PARENT]         merge a differencing image into its parent\n"
+          "                                (a raw parent must be named)\n"
           "  compact FILE                  drop all-zero and unreferenced blocks of a VHD\n",
           f);
 }
@@ -566,16 +569,59 @@ out:
 
 /* ---- commit, compact ------------------------------------------------------------ */
 
+/* Commit writes into the parent the child names. A VHD parent proved its
+ * identity (UUID); a raw parent has none beyond its modification time, so
+ * the user must name it: a hostile child cannot aim a commit at a file the
+ * user did not choose. */
+static bool commit_target_ok(Img *im, const char *child, const char *named, GError **err)
+{
+    const TessDeviceClass *cls = pick(im, NULL, child, err);
+    TessDevice *dev = cls ? open_image(im, cls, child, true, err) : NULL;
+    if (!dev)
+        return false;
+    TessBlockInfo in = { 0 };
+    bool ok = tess_block_ops(dev)->info(dev, &in, err);
+    tess_device_free(dev);
+    if (!ok)
+        return false;
+    if (!in.parent) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_UNSUPPORTED,
+                    "%s: the image has no parent to commit into", child);
+        tess_block_info_clear(&in);
+        return false;
+    }
+    const TessDeviceClass *pcls = pick(im, NULL, in.parent, err);
+    struct stat a, b;
+    if (!pcls) {
+        ok = false;
+    } else if (named && (stat(named, &a) < 0 || stat(in.parent, &b) < 0 ||
+                         a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s: its parent is %s, not %s", child, in.parent, named);
+        ok = false;
+    } else if (!named && strcmp(pcls->type, "vhd")) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s: the parent %s is a %s file, which does not identify itself; "
+                    "to write into it, name it: tessera img commit %s %s", child,
+                    in.parent, pcls->type, child, in.parent);
+        ok = false;
+    }
+    tess_block_info_clear(&in);
+    return ok;
+}
+
 static int img_commit(Img *im, int argc, char **argv)
 {
-    if (argc != 1)
-        return usage_error("commit needs CHILD");
+    if (argc != 1 && argc != 2)
+        return usage_error("commit needs CHILD [PARENT]");
     GError *e = NULL;
     const TessDeviceClass *cls = detect(im, argv[0], &e);
     const TessBlockOps *ops = cls ? tess_block_class_ops(cls) : NULL;
     if (ops && !ops->commit_file)
         g_set_error(&e, TESS_CONFIG_ERROR, TESS_ERROR_UNSUPPORTED,
                     "%s: a %s image has no parent to commit into", argv[0], cls->type);
+    if (!e)
+        commit_target_ok(im, argv[0], argc == 2 ? argv[1] : NULL, &e);
     Progress pr = progress_new();
     if (e || !ops->commit_file(argv[0], progress_cb, &pr, &e))
         return fail(e);

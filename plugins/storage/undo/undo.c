@@ -37,8 +37,8 @@ static StoreLayer *overlay_create(StoreDisk *d, GError **err)
         store_error(err, TESS_ERROR_CONFLICT,
                     "%s: an undo overlay %s already exists: another machine uses this "
                     "image, or one did not shut down and left its changes there. Apply "
-                    "them with `tessera img commit %s` then delete it, or just delete it "
-                    "to drop them", d->file, path, path);
+                    "them with `tessera img commit %s %s` then delete it, or just delete "
+                    "it to drop them", d->file, path, path, d->file);
         return NULL;
     }
     if (!o && g_error_matches(e, TESS_DEVICE_ERROR, TESS_ERROR_IO)) {
@@ -83,9 +83,9 @@ static void overlay_keep(StoreDisk *d, const char *why)
     g_clear_pointer(&d->overlay_path, g_free);
     d->top = d->base;
     g_printerr("%s: %s; the changes to %s are kept in %s\n"
-               "  to apply them: tessera img commit '%s' && rm '%s'\n"
+               "  to apply them: tessera img commit '%s' '%s' && rm '%s'\n"
                "  to drop them:  rm '%s'\n",
-               d->dev.id, why, d->file, p, p, p, p);
+               d->dev.id, why, d->file, p, p, d->file, p, p);
 }
 
 /* ---- control commands ----------------------------------------------------------- */
