@@ -430,9 +430,12 @@ static int img_check(Img *im, int argc, char **argv)
         printf("%u errors were found on the image, %u repaired.\n", res.errors, res.repaired);
     else
         printf("%u errors were found on the image.\n", res.errors);
-    if (res.leaked && !a.repair)
-        printf("%" G_GUINT64_FORMAT " bytes are unreferenced (leaked); harmless.\n",
-               res.leaked);
+    if (res.lost && !a.repair)
+        printf("%" G_GUINT64_FORMAT " bytes of written data were lost (never referenced).\n",
+               res.lost);
+    if (res.leaked > res.lost && !a.repair)
+        printf("%" G_GUINT64_FORMAT " bytes are unreferenced (leaked space).\n",
+               res.leaked - res.lost);
     args_clear(&a);
     return left ? 1 : 0;
 }
@@ -448,6 +451,7 @@ static int img_convert(Img *im, int argc, char **argv)
     TessDevice *src = NULL, *dst = NULL;
     bool created = false;
     const char *dfile = NULL;
+    char *tmpfile = NULL;
     g_autofree uint8_t *buf = NULL, *pbuf = NULL;
     if (rc)
         goto out;
@@ -481,18 +485,43 @@ static int img_convert(Img *im, int argc, char **argv)
                     "%s: converting an image onto itself would destroy it", dfile);
         goto fail;
     }
+    GStatBuf ls;
+    if (g_lstat(dfile, &ls) == 0 && !S_ISREG(ls.st_mode)) {
+        g_set_error(&e, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s: exists and is not a regular file (left alone)", dfile);
+        goto fail;
+    }
     src = open_image(im, scls, sfile, true, &e);
     if (!src)
         goto fail;
     const TessBlockOps *sops = tess_block_ops(src);
     uint64_t size = sops->size(src);
     bool diff = o.parent != NULL;
-    TessBlockCreate c = { .file = dfile, .size = diff ? 0 : size, .type = o.type,
+    /* The image is built under a temporary name next to DST and renamed
+     * over it once complete: a killed convert never leaves half an image
+     * under DST's name, nor destroys what was there. */
+    {
+        g_autofree char *dir = g_path_get_dirname(dfile);
+        g_autofree char *base = g_path_get_basename(dfile);
+        tmpfile = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
+        int fd = g_mkstemp(tmpfile);
+        if (fd < 0) {
+            g_set_error(&e, TESS_CONFIG_ERROR, TESS_ERROR_IO, "%s: %s", dfile,
+                        g_strerror(errno));
+            g_clear_pointer(&tmpfile, g_free);
+            goto fail;
+        }
+        mode_t um = umask(0);
+        umask(um);
+        fchmod(fd, 0666 & ~um);
+        close(fd);
+        created = true;
+    }
+    TessBlockCreate c = { .file = tmpfile, .size = diff ? 0 : size, .type = o.type,
                           .parent = o.parent, .block_size = (uint32_t)o.block_size };
     if (!dops->create(&c, &e))
         goto fail;
-    created = true;
-    dst = open_image(im, dcls, dfile, false, &e);
+    dst = open_image(im, dcls, tmpfile, false, &e);
     if (!dst)
         goto fail;
     const TessBlockOps *ops = tess_block_ops(dst);
@@ -550,6 +579,13 @@ static int img_convert(Img *im, int argc, char **argv)
     progress_cb(&pr, size, size);
     if (!ops->flush(dst, &e))
         goto fail;
+    tess_device_free(dst);
+    dst = NULL;
+    if (rename(tmpfile, dfile) < 0) {
+        g_set_error(&e, TESS_CONFIG_ERROR, TESS_ERROR_IO, "%s: %s", dfile, g_strerror(errno));
+        goto fail;
+    }
+    created = false;
     rc = 0;
     goto out;
 fail:
@@ -557,9 +593,10 @@ fail:
 out:
     if (dst)
         tess_device_free(dst);
-    /* A half-written destination is worse than none. */
-    if (rc && created)
-        unlink(dfile);
+    /* A half-written image is worse than none; DST was never touched. */
+    if (created)
+        unlink(tmpfile);
+    g_free(tmpfile);
     if (src)
         tess_device_free(src);
     opts_clear(&o);

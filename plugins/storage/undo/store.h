@@ -124,7 +124,12 @@ typedef struct StoreDisk {
     StoreLayer *top;                  /* where I/O goes: overlay or base */
     StoreLayer *overlay;              /* undo != off */
     char *overlay_path;
+    TessTimer *writeback;             /* armed by the first unflushed write */
 } StoreDisk;
+
+/* Metadata of a write reaches the file at most this long (machine time)
+ * after the write, without any flush (block.h: "a few seconds"). */
+#define STORE_WRITEBACK_NS (2 * 1000000000ull)
 
 extern const char *const store_undo_names[];
 

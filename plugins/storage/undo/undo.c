@@ -186,6 +186,17 @@ static bool add_command(TessDevice *dev, const char *name, TessControlFn fn,
 
 /* ---- lifecycle ------------------------------------------------------------------------ */
 
+/* A guest that writes through the BIOS never flushes: write its metadata
+ * back shortly after anyway, so that an idle machine killed later loses
+ * nothing. On the machine thread, like every block call. */
+static void disk_writeback(void *opaque)
+{
+    StoreDisk *d = opaque;
+    g_autoptr(GError) err = NULL;
+    if (d->top && !d->top->read_only && !d->top->ops->flush(d->top, &err))
+        g_warning("%s: write-back failed: %s", d->file, err->message);
+}
+
 bool store_disk_realize(TessDevice *dev, StoreOpenFn open, GError **err)
 {
     StoreDisk *d = disk(dev);
@@ -226,6 +237,8 @@ bool store_disk_realize(TessDevice *dev, StoreOpenFn open, GError **err)
                           "ID  drop the changes in the undo overlay of disk ID", err)))
             goto fail;
     }
+    if (dev->machine)
+        d->writeback = tess_timer_new(dev, disk_writeback, d);
     return true;
 fail:
     if (d->overlay)
@@ -238,6 +251,7 @@ fail:
 void store_disk_unrealize(TessDevice *dev)
 {
     StoreDisk *d = disk(dev);
+    g_clear_pointer(&d->writeback, tess_timer_free);
     g_autoptr(GError) err = NULL;
     if (d->overlay) {
         switch (d->undo) {
@@ -314,12 +328,18 @@ bool store_disk_write(TessDevice *dev, uint64_t offset, const void *buf, size_t 
         return false;
     if (d->top->read_only)
         return store_error(err, TESS_ERROR_INVALID, "%s: the disk is read-only", d->file);
-    return d->top->ops->write(d->top, offset, buf, len, err);
+    if (!d->top->ops->write(d->top, offset, buf, len, err))
+        return false;
+    if (d->writeback && !tess_timer_pending(d->writeback))
+        tess_timer_arm_in(d->writeback, STORE_WRITEBACK_NS);
+    return true;
 }
 
 bool store_disk_flush(TessDevice *dev, GError **err)
 {
     StoreDisk *d = disk(dev);
+    if (d->writeback)
+        tess_timer_cancel(d->writeback);
     return !d->top || d->top->read_only || d->top->ops->flush(d->top, err);
 }
 

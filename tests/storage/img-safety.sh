@@ -1,11 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Differencing parents are not trusted (issue 11): a raw parent must be the
-# file the child was made against, a commit into a raw parent needs it
-# named, loops end at once, FIFOs and devices are refused without blocking.
+# `tessera img` under abuse (issue 11). Differencing parents are not
+# trusted: a raw parent must be the file the child was made against, a
+# commit into a raw parent needs it named, loops end at once, FIFOs and
+# devices are refused without blocking. A killed convert never leaves half
+# an image under the target's name.
 # Every command runs under `timeout`: a hang (the old exponential search, a
 # FIFO open) fails the test instead of stalling it.
-# usage: img-parents.sh TESSERA
+# usage: img-safety.sh TESSERA
 set -u
 T=$1
 dir=$(mktemp -d)
@@ -85,5 +87,31 @@ expect 1 "a device parent is refused" "$T" img info fc.vhd
 rm f.vhd
 mkfifo top.vhd
 expect 1 "a FIFO as the image itself is refused without blocking" "$T" img info top.vhd
+
+# convert: built under a temporary name and renamed. Killed part-way, the
+# target holds what it held before (or, if the kill came late, the whole
+# new image), never a partial one; the old code truncated it at once.
+truncate -s 512M big.raw
+i=0
+while [ $i -lt 512 ]; do
+    head -c 65536 /dev/urandom | dd of=big.raw bs=64k seek=$((i * 16)) conv=notrunc 2>/dev/null
+    i=$((i + 4))
+done
+expect 0 "the complete conversion, for reference" "$T" img convert -O raw big.raw ref.raw
+for t in 0.05 0.1 0.2 0.4; do
+    printf 'previous contents' >dst.img
+    timeout -s KILL "$t" "$T" img convert -O raw big.raw dst.img >/dev/null 2>&1
+    if [ "$(cat dst.img 2>/dev/null | head -c 17)" = "previous contents" ] ||
+       cmp -s dst.img ref.raw; then
+        ok "convert killed after ${t}s: the target is the old file or the whole image"
+    else
+        bad "convert killed after ${t}s left a partial target"
+    fi
+    rm -f .dst.img.*
+done
+rm -f big.raw ref.raw dst.img
+mkfifo dst.fifo
+expect 1 "convert onto a FIFO is refused" "$T" img convert -O raw c.vhd dst.fifo
+[ -p dst.fifo ] && ok "the FIFO is left alone" || bad "the FIFO is left alone"
 
 [ "$fails" -eq 0 ] || { echo "$fails failed"; exit 1; }
