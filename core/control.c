@@ -659,13 +659,14 @@ static GSocket *ctl_listen(TessControl *ctl, GError **err)
     g_autofree char *tmp = g_build_filename(tmpdir, "s", NULL);
     GSocket *s = NULL;
     g_autoptr(GError) e = NULL;
+    g_autoptr(GSocketAddress) addr = NULL;
     if (strlen(tmp) >= sizeof(probe.sun_path)) {
         g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
                     "control socket %s: path too long to create safely", path);
         goto out;
     }
     s = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &e);
-    g_autoptr(GSocketAddress) addr = s ? g_unix_socket_address_new(tmp) : NULL;
+    addr = s ? g_unix_socket_address_new(tmp) : NULL;
     if (!s || !g_socket_bind(s, addr, FALSE, &e) || g_chmod(tmp, 0600) < 0 ||
         !g_socket_listen(s, &e)) {
         g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_IO, "control socket %s: %s", path,
