@@ -90,6 +90,7 @@
 G_BEGIN_DECLS
 
 #define TESS_IFACE_BLOCK "block"
+#define TESS_IFACE_BLOCK_VERSION 1   /* see TessIfaceSpec in device.h */
 #define TESS_BLOCK_SECTOR 512u
 
 /* Values of the `undo` property (TESS_PROP_ENUM, names as below). */

@@ -88,7 +88,7 @@ expect 0 "0xf4" -- "$tessera" inspect test-exit
 expect 2 "no class" -- "$tessera" inspect no-such-class
 
 # Broken plugins on the path are refused by name and do not stop the rest.
-TESSERA_PLUGIN_PATH=$tp_dir expect 0 "plugin $tp_dir/tp-abi-major.so refused: built for plugin ABI 2.0" -- "$tessera" inspect
+TESSERA_PLUGIN_PATH=$tp_dir expect 0 "plugin $tp_dir/tp-abi-major.so refused: built for plugin ABI 3.0" -- "$tessera" inspect
 grep -q "plugin debugcon" "$tmp/out" || { echo "FAIL: good plugins missing"; fail=1; }
 # tp-dup loads before tp-good (sorted order) and so keeps the class.
 grep -q "plugin tp-dup" "$tmp/out" || { echo "FAIL: tp-dup missing"; fail=1; }
