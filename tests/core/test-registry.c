@@ -43,7 +43,7 @@ static void test_rejects(void)
 {
     TessRegistry *reg = tess_registry_new();
     assert_refused(reg, "tp-abi-major", TESS_ERROR_ABI, "ABI 3.0");
-    assert_refused(reg, "tp-abi-minor", TESS_ERROR_ABI, "provides 1.0");
+    assert_refused(reg, "tp-abi-minor", TESS_ERROR_ABI, "provides 2.0");
     assert_refused(reg, "tp-nosym", TESS_ERROR_LOAD, "tess_plugin_descriptor");
     assert_refused(reg, "tp-mismatch", TESS_ERROR_INVALID, "'some-other-name'");
     assert_refused(reg, "tp-undef", TESS_ERROR_LOAD, "tp_symbol_that_does_not_exist");
