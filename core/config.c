@@ -11,7 +11,10 @@
 #include "tess-config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <libxml/parser.h>
@@ -19,6 +22,12 @@
 #include <libxml/xmlerror.h>
 
 #define MAX_FILE_BYTES (1u << 20)
+/* What the schema check ever sees (RelaxNG's cost grows much faster than
+ * the input: 24,000 attributes on one element took 27 s and 4.5 GB). A
+ * real machine file has a few hundred elements of a few attributes each. */
+#define MAX_ELEMENTS   4096u
+#define MAX_ATTRS      64u
+#define MAX_XML_DEPTH  16u
 #define MAX_BASE_DEPTH 8
 #define MAX_SLOT_DEPTH 4
 
@@ -51,6 +60,8 @@ typedef struct {
     char *name;
     uint64_t mem_size, below_4g;
     bool mem_given, below_given;
+    char *mem_file;             /* where <memory> was last given */
+    int mem_line;
     ConfNode *cpu;
     GPtrArray *devices;         /* ConfNode * */
     GPtrArray *wires;           /* ConfWire * */
@@ -101,6 +112,7 @@ static void conf_free(Conf *c)
     g_ptr_array_unref(c->wires);
     g_free(c->file);
     g_free(c->dir);
+    g_free(c->mem_file);
     g_free(c);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Conf, conf_free)
@@ -193,6 +205,100 @@ static xmlDocPtr parse_xml(const char *data, size_t len, const char *file, GErro
         return NULL;
     }
     return doc;
+}
+
+/* Elements, attributes per element and depth within the caps above;
+ * iterative, so a deep document cannot exhaust the stack. */
+static bool check_xml_caps(xmlDocPtr doc, const char *file, GError **err)
+{
+    unsigned elements = 0, depth = 0;
+    xmlNodePtr n = xmlDocGetRootElement(doc);
+    while (n) {
+        if (n->type == XML_ELEMENT_NODE) {
+            unsigned attrs = 0;
+            for (xmlAttrPtr a = n->properties; a; a = a->next)
+                attrs++;
+            const char *what = NULL;
+            unsigned limit = 0;
+            if (++elements > MAX_ELEMENTS)
+                what = "elements in the file", limit = MAX_ELEMENTS;
+            else if (attrs > MAX_ATTRS)
+                what = "attributes on one element", limit = MAX_ATTRS;
+            else if (depth >= MAX_XML_DEPTH)
+                what = "levels of nested elements", limit = MAX_XML_DEPTH;
+            if (what) {
+                g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                            "%s:%ld: more than %u %s; not a machine file", file,
+                            xmlGetLineNo(n), limit, what);
+                return false;
+            }
+            if (n->children) {
+                n = n->children;
+                depth++;
+                continue;
+            }
+        }
+        while (n && !n->next && depth) {
+            n = n->parent;
+            depth--;
+        }
+        n = n ? n->next : NULL;
+    }
+    return true;
+}
+
+/* Read a machine file: a regular file only (a FIFO would block, a device
+ * never end), with the size cap checked before anything is read. */
+static bool read_machine_file(const char *path, char **data, gsize *len, GError **err)
+{
+    int fd = g_open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
+    if (fd < 0) {
+        int e = errno;
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND, "%s: %s", path,
+                    g_strerror(e));
+        return false;
+    }
+    struct stat st;
+    bool ok = false;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s: not a regular file; not a machine file", path);
+    } else if (st.st_size > MAX_FILE_BYTES) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s: larger than %u bytes; not a machine file", path, MAX_FILE_BYTES);
+    } else {
+        /* Read at most the cap (plus one byte to see a file that grew). */
+        char *buf = g_malloc(MAX_FILE_BYTES + 2);
+        gsize got = 0;
+        for (;;) {
+            ssize_t n = read(fd, buf + got, MAX_FILE_BYTES + 1 - got);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                int e = errno;
+                g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_IO, "%s: %s", path,
+                            g_strerror(e));
+                break;
+            }
+            got += (gsize)n;
+            if (n == 0 || got > MAX_FILE_BYTES)
+                break;
+        }
+        if (got > MAX_FILE_BYTES && !(err && *err))
+            g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                        "%s: larger than %u bytes; not a machine file", path, MAX_FILE_BYTES);
+        else if (!(err && *err))
+            ok = true;
+        if (ok) {
+            buf[got] = 0;
+            *data = buf;
+            *len = got;
+        } else {
+            g_free(buf);
+        }
+    }
+    close(fd);
+    return ok;
 }
 
 typedef struct {
@@ -340,12 +446,28 @@ static Conf *conf_load_base(TessRegistry *reg, const char *name, const char *fro
     }
     for (guint i = 0; i < dirs->len; i++) {
         g_autofree char *path = g_build_filename(dirs->pdata[i], fname, NULL);
-        if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
+        if (!g_file_test(path, G_FILE_TEST_EXISTS))
             continue;
+        if (g_hash_table_contains(seen, path)) {
+            g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                        "%s:%d: base machine '%s' (%s) is already in the inheritance chain "
+                        "(a cycle)", from_file, line, name, path);
+            return NULL;
+        }
+        if (depth > MAX_BASE_DEPTH) {
+            g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                        "%s:%d: base machines nested more than %d deep", from_file, line,
+                        MAX_BASE_DEPTH);
+            return NULL;
+        }
         g_autofree char *data = NULL;
         gsize n;
-        if (!g_file_get_contents(path, &data, &n, err))
+        g_autoptr(GError) e = NULL;
+        if (!read_machine_file(path, &data, &n, &e)) {
+            g_set_error(err, TESS_CONFIG_ERROR, e->code, "%s:%d: base machine '%s': %s",
+                        from_file, line, name, e->message);
             return NULL;
+        }
         return conf_load(reg, data, n, path, dirs->pdata[i], depth, seen, err);
     }
     g_autofree char *rpath = g_strconcat("/tessera/machines/", fname, NULL);
@@ -379,6 +501,12 @@ static ConfNode *conf_find_device(Conf *c, const char *id, guint *index)
 /* Overlay `src` (from the derived file) onto `dst` (from the base). */
 static void node_merge(ConfNode *dst, ConfNode *src)
 {
+    /* Errors about the element as a whole (an unknown type, a clash at
+     * realize) point at the file that last said something about it: the
+     * user's, not the base machine's. */
+    g_free(dst->file);
+    dst->file = g_strdup(src->file);
+    dst->line = src->line;
     if (src->type) {
         g_free(dst->type);
         dst->type = g_strdup(src->type);
@@ -432,7 +560,7 @@ static Conf *conf_load(TessRegistry *reg, const char *data, size_t len,
     xmlDocPtr doc = parse_xml(data, len, file, err);
     if (!doc)
         return NULL;
-    if (!validate_schema(doc, file, err)) {
+    if (!check_xml_caps(doc, file, err) || !validate_schema(doc, file, err)) {
         xmlFreeDoc(doc);
         return NULL;
     }
@@ -470,6 +598,9 @@ static Conf *conf_load(TessRegistry *reg, const char *data, size_t len,
             g_autofree char *b4 = xml_prop(x, "below-4g");
             ok = parse_size_attr(file, line, "size", size, &c->mem_size, err);
             c->mem_given = true;
+            g_free(c->mem_file);
+            c->mem_file = g_strdup(file);
+            c->mem_line = line;
             if (ok && b4) {
                 ok = parse_size_attr(file, line, "below-4g", b4, &c->below_4g, err);
                 c->below_given = true;
@@ -819,6 +950,24 @@ static bool realize_cpu(TessMachine *m, ConfNode *cn, GError **err)
     return m->cpu && tess_device_realize(m->cpu, err);
 }
 
+/* The element a device came from: its own, or for a slot child (id
+ * "ide0.drive0") its parent's. */
+static ConfNode *conf_node_of(Conf *c, const char *id)
+{
+    g_autofree char *cur = g_strdup(id);
+    for (;;) {
+        if (c->cpu && !strcmp(cur, "cpu"))
+            return c->cpu;
+        ConfNode *n = conf_find_device(c, cur, NULL);
+        if (n)
+            return n;
+        char *dot = strrchr(cur, '.');
+        if (!dot)
+            return NULL;
+        *dot = 0;
+    }
+}
+
 static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoadOptions *o,
                                       GError **err)
 {
@@ -833,9 +982,10 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
     if (size == 0 || below > size || below > 0xFFFFFFFFull - 0xFFFFF ||
         size > (1ull << TESS_PHYS_BITS) - (4ull << 30)) {
         g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
-                    "%s: memory size %" G_GUINT64_FORMAT " with %" G_GUINT64_FORMAT
+                    "%s:%d: memory size %" G_GUINT64_FORMAT " with %" G_GUINT64_FORMAT
                     " below 4 GiB is not possible (1 byte to %u GiB, below-4g <= size and < 4 GiB)",
-                    c->file, size, below, (1u << (TESS_PHYS_BITS - 30)) - 4);
+                    c->mem_file ? c->mem_file : c->file, c->mem_file ? c->mem_line : 1,
+                    size, below, (1u << (TESS_PHYS_BITS - 30)) - 4);
         goto fail;
     }
     if (!tess_mem_create_main_ram(m, size, below, err))
@@ -891,9 +1041,20 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
         if (!tess_device_set_prop(d, ov->prop, ov->value, err))
             goto fail;
     }
-    for (guint i = 0; i < m->devices->len; i++)
-        if (!tess_device_realize(m->devices->pdata[i], err))
+    for (guint i = 0; i < m->devices->len; i++) {
+        TessDevice *dev = m->devices->pdata[i];
+        if (!tess_device_realize(dev, &e)) {
+            /* Port overlaps, PCI slot clashes and the like: name the line of
+             * the device (or its top-level element) that could not be set up. */
+            ConfNode *n = conf_node_of(c, dev->priv->id);
+            if (n && !g_str_has_prefix(e->message, n->file))
+                g_set_error(err, e->domain, e->code, "%s:%d: %s", n->file, n->line,
+                            e->message);
+            else
+                g_propagate_error(err, g_steal_pointer(&e));
             goto fail;
+        }
+    }
     tess_machine_reset(m);
     return m;
 fail:
@@ -926,17 +1087,8 @@ TessMachine *tess_machine_load(TessRegistry *reg, const char *path,
 {
     g_autofree char *data = NULL;
     gsize len = 0;
-    GStatBuf st;
-    if (g_stat(path, &st) == 0 && st.st_size > MAX_FILE_BYTES) {
-        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
-                    "%s: larger than %u bytes; not a machine file", path, MAX_FILE_BYTES);
+    if (!read_machine_file(path, &data, &len, err))
         return NULL;
-    }
-    g_autoptr(GError) e = NULL;
-    if (!g_file_get_contents(path, &data, &len, &e)) {
-        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND, "%s", e->message);
-        return NULL;
-    }
     g_autofree char *abs = g_canonicalize_filename(path, NULL);
     g_autofree char *dir = g_path_get_dirname(abs);
     return load_common(reg, data, len, path, dir, o, err);

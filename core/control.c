@@ -1,27 +1,72 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The control socket: line-delimited JSON over a Unix socket, one request
- * per line, one reply per line. Each connection is served on its own
- * thread; commands run on the addressed machine's thread.
+ * per line, one reply per line, in order, per connection.
  *
  *   -> {"cmd":"status"}
  *   <- {"ok":true,"result":{"machine":"pc","state":"running","vtime_ns":123}}
+ *
+ * The connection layer (see "the socket" below) is built to survive hostile
+ * and careless clients and to never hold up a machine:
+ *  - one control thread with its own GMainContext owns the listening socket
+ *    and every connection; all socket I/O is non-blocking and happens there
+ *    (no GIO object is ever touched from two threads);
+ *  - each connection has bounded buffers: a request line longer than
+ *    CTL_LINE_MAX is answered with an error and the connection closed, and
+ *    a client that does not read its replies stops being read from and, past
+ *    CTL_OUT_MAX unsent bytes, is dropped;
+ *  - a request is parsed on the control thread and posted to the machine
+ *    thread; the machine runs it between instructions and hands the reply
+ *    back to the control thread without waiting for anything. A connection
+ *    has at most one request in flight (replies stay in order); other
+ *    connections go on being served meanwhile, idle ones cost nothing;
+ *  - the socket file is created owner-only (0600) whatever the umask, and
+ *    never replaces a live socket or a file that is not a socket.
+ * A framing other than one JSON object per line (QMP's greeting, capability
+ * negotiation and asynchronous events) fits on top of CtlConn: it owns the
+ * per-connection state, ctl_conn_send() queues bytes, and ctl_conn_lines()
+ * is the one place that turns received bytes into requests.
  */
 #include "core.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gio/gunixsocketaddress.h>
 #include <json-glib/json-glib.h>
 
+/* Longest request line; a longer one is refused and the connection closed. */
+#define CTL_LINE_MAX    65536u
+/* Unsent reply bytes: past CTL_LINE_MAX no further request of that client is
+ * read; past CTL_OUT_MAX (a reply larger than that) the client is dropped. */
+#define CTL_OUT_MAX     (4u << 20)
+/* Connections at once; one more is told so and closed. */
+#define CTL_CLIENTS_MAX 1000u
+/* At exit, connections with a request in flight or a reply unsent get this
+ * long to finish (the reply to "quit" is sent after the machine stopped). */
+#define CTL_FLUSH_US    (2 * G_USEC_PER_SEC)
+
+typedef struct CtlConn CtlConn;
+
 struct TessControl {
-    GSocketService *service;
     GPtrArray *machines;
     char *path;
-    GMutex lock;
-    GCond idle;
-    unsigned active;        /* connections being served */
+    dev_t sock_dev;             /* the socket file we created, so that we */
+    ino_t sock_ino;             /* never unlink another VM's */
+    GSocket *listener;
+    GMainContext *ctx;          /* the control thread's; owns all sockets */
+    GMainLoop *loop;
+    GThread *thread;
+    GSource *accept_src;
+    GList *conns;               /* CtlConn *, control thread only */
+    unsigned nconns;
+    gint jobs;                  /* requests handed to machines, not yet back */
+    bool stopping;
 };
 
 /* ---- commands ------------------------------------------------------------ */
@@ -253,132 +298,579 @@ static char *reply_line(JsonNode *result, const char *error)
     return json_to_string(root, FALSE);
 }
 
-char *tess_control_handle_line(GPtrArray *machines, const char *line)
+/* A parsed request, ready to run on its machine. */
+typedef struct {
+    TessMachine *m;
+    CallArgs a;
+    char **argv;
+} CtlRequest;
+
+static void ctl_request_free(CtlRequest *r)
+{
+    g_strfreev(r->argv);
+    g_free((char *)r->a.cmd);
+    g_free(r);
+}
+
+/* Parse one line; NULL with *reply set to an error reply when it is not a
+ * request for one of `machines`. */
+static CtlRequest *parse_request(GPtrArray *machines, const char *line, char **reply)
 {
     g_autoptr(JsonParser) p = json_parser_new();
     g_autoptr(GError) e = NULL;
-    if (!json_parser_load_from_data(p, line, -1, &e))
-        return reply_line(NULL, "request is not valid JSON");
+    if (!json_parser_load_from_data(p, line, -1, &e)) {
+        *reply = reply_line(NULL, "request is not valid JSON");
+        return NULL;
+    }
     JsonNode *root = json_parser_get_root(p);
     JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
-    const char *cmd = o ? json_object_get_string_member_with_default(o, "cmd", NULL) : NULL;
-    if (!cmd)
-        return reply_line(NULL, "request needs a \"cmd\" string");
-    const char *mname = json_object_get_string_member_with_default(o, "machine", NULL);
+    JsonNode *cn = o ? json_object_get_member(o, "cmd") : NULL;
+    if (!cn || !JSON_NODE_HOLDS_VALUE(cn) || json_node_get_value_type(cn) != G_TYPE_STRING) {
+        *reply = reply_line(NULL, "request needs a \"cmd\" string");
+        return NULL;
+    }
+    JsonNode *mn = json_object_get_member(o, "machine");
+    if (mn && (!JSON_NODE_HOLDS_VALUE(mn) || json_node_get_value_type(mn) != G_TYPE_STRING)) {
+        *reply = reply_line(NULL, "\"machine\" must be a string");
+        return NULL;
+    }
+    const char *mname = mn ? json_node_get_string(mn) : NULL;
     TessMachine *m = NULL;
     for (guint i = 0; i < machines->len && !m; i++) {
         TessMachine *c = machines->pdata[i];
         if (!mname || !strcmp(c->name, mname))
             m = c;
     }
-    if (!m)
-        return reply_line(NULL, "no such machine");
-    JsonArray *args = json_object_has_member(o, "args") &&
-                              JSON_NODE_HOLDS_ARRAY(json_object_get_member(o, "args"))
-                          ? json_object_get_array_member(o, "args") : NULL;
+    if (!m) {
+        *reply = reply_line(NULL, "no such machine");
+        return NULL;
+    }
+    JsonNode *an = json_object_get_member(o, "args");
+    JsonArray *args = an && JSON_NODE_HOLDS_ARRAY(an) ? json_node_get_array(an) : NULL;
     guint n = args ? json_array_get_length(args) : 0;
     g_auto(GStrv) argv = g_new0(char *, n + 1);
     for (guint i = 0; i < n; i++) {
-        JsonNode *an = json_array_get_element(args, i);
-        if (!JSON_NODE_HOLDS_VALUE(an) || json_node_get_value_type(an) != G_TYPE_STRING)
-            return reply_line(NULL, "\"args\" must be an array of strings");
-        argv[i] = g_strdup(json_node_get_string(an));
+        JsonNode *el = json_array_get_element(args, i);
+        if (!JSON_NODE_HOLDS_VALUE(el) || json_node_get_value_type(el) != G_TYPE_STRING) {
+            *reply = reply_line(NULL, "\"args\" must be an array of strings");
+            return NULL;
+        }
+        argv[i] = g_strdup(json_node_get_string(el));
     }
-    CallArgs a = { .cmd = cmd, .argc = (int)n, .argv = argv };
-    tess_machine_call(m, run_command, &a);
-    /* reply_line takes ownership of the result node. */
-    char *line_out = reply_line(a.error ? NULL : a.result, a.error ? a.error->message : NULL);
-    if (a.error && a.result)
-        json_node_unref(a.result);
-    g_clear_error(&a.error);
-    return line_out;
+    CtlRequest *r = g_new0(CtlRequest, 1);
+    r->m = m;
+    r->argv = g_steal_pointer(&argv);
+    r->a = (CallArgs){ .cmd = g_strdup(json_node_get_string(cn)), .argc = (int)n,
+                       .argv = r->argv };
+    return r;
 }
 
-/* ---- the socket -------------------------------------------------------- */
-
-static gboolean on_connection(GThreadedSocketService *svc, GSocketConnection *conn,
-                              GObject *source, gpointer data)
+/* The reply for a request that has run; consumes its result. */
+static char *finish_request(CtlRequest *r)
 {
-    TessControl *c = data;
-    g_mutex_lock(&c->lock);
-    c->active++;
-    g_mutex_unlock(&c->lock);
-    GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
-    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
-    g_autoptr(GDataInputStream) din = g_data_input_stream_new(in);
-    for (;;) {
-        gsize len = 0;
-        g_autofree char *line = g_data_input_stream_read_line_utf8(din, &len, NULL, NULL);
-        if (!line)
-            break;
-        if (len > 65536)
-            break;
-        if (!*g_strstrip(line))
-            continue;
-        g_autofree char *reply = tess_control_handle_line(c->machines, line);
-        if (!g_output_stream_write_all(out, reply, strlen(reply), NULL, NULL, NULL) ||
-            !g_output_stream_write_all(out, "\n", 1, NULL, NULL, NULL))
-            break;
+    /* reply_line takes ownership of the result node. */
+    char *line = reply_line(r->a.error ? NULL : r->a.result,
+                            r->a.error ? r->a.error->message : NULL);
+    if (r->a.error && r->a.result)
+        json_node_unref(r->a.result);
+    r->a.result = NULL;
+    g_clear_error(&r->a.error);
+    return line;
+}
+
+char *tess_control_handle_line(GPtrArray *machines, const char *line)
+{
+    char *reply = NULL;
+    CtlRequest *r = parse_request(machines, line, &reply);
+    if (!r)
+        return reply;
+    tess_machine_call(r->m, run_command, &r->a);
+    reply = finish_request(r);
+    ctl_request_free(r);
+    return reply;
+}
+
+/* ---- the socket: connections --------------------------------------------- */
+
+struct CtlConn {
+    gint ref;
+    TessControl *ctl;
+    GSocket *sock;
+    GSource *src;               /* watches `watching` on sock, or NULL */
+    GIOCondition watching;
+    GByteArray *in;             /* received, not yet a complete line */
+    GByteArray *out;            /* replies not yet sent */
+    bool busy;                  /* a request is with a machine */
+    bool eof;                   /* the client will send nothing more */
+    bool closing;               /* send what is queued, then close */
+    bool closed;
+};
+
+static CtlConn *ctl_conn_ref(CtlConn *c)
+{
+    g_atomic_int_inc(&c->ref);
+    return c;
+}
+
+static void ctl_conn_unref(CtlConn *c)
+{
+    if (!g_atomic_int_dec_and_test(&c->ref))
+        return;
+    g_byte_array_unref(c->in);
+    g_byte_array_unref(c->out);
+    g_clear_object(&c->sock);
+    g_free(c);
+}
+
+static void ctl_check_drained(TessControl *ctl)
+{
+    if (ctl->stopping && !ctl->conns && !g_atomic_int_get(&ctl->jobs))
+        g_main_loop_quit(ctl->loop);
+}
+
+static void ctl_conn_close(CtlConn *c)
+{
+    if (c->closed)
+        return;
+    c->closed = true;
+    if (c->src) {
+        g_source_destroy(c->src);
+        g_source_unref(c->src);
+        c->src = NULL;
     }
-    g_mutex_lock(&c->lock);
-    c->active--;
-    g_cond_broadcast(&c->idle);
-    g_mutex_unlock(&c->lock);
-    return TRUE;
+    g_socket_close(c->sock, NULL);
+    TessControl *ctl = c->ctl;
+    ctl->conns = g_list_remove(ctl->conns, c);
+    ctl->nconns--;
+    ctl_conn_unref(c);
+    ctl_check_drained(ctl);
+}
+
+/* Queue bytes for the client; false (and the connection closed) when it
+ * has left more than CTL_OUT_MAX unread. */
+static bool ctl_conn_send(CtlConn *c, const char *data, gsize len)
+{
+    if (c->out->len + len > CTL_OUT_MAX) {
+        g_debug("control socket: dropping a client that does not read its replies");
+        ctl_conn_close(c);
+        return false;
+    }
+    g_byte_array_append(c->out, (const guint8 *)data, (guint)len);
+    return true;
+}
+
+static void ctl_conn_reply(CtlConn *c, const char *line)
+{
+    if (ctl_conn_send(c, line, strlen(line)))
+        ctl_conn_send(c, "\n", 1);
+}
+
+static gboolean ctl_conn_event(GSocket *sock, GIOCondition cond, gpointer data);
+
+/* Watch for what the connection can use now: input when it may take a
+ * request, output when replies are queued; nothing while its one request
+ * is with a machine and nothing is queued (so a hung-up client does not
+ * spin the loop). Closes it once it is done. */
+static void ctl_conn_update(CtlConn *c)
+{
+    if (c->closed)
+        return;
+    if ((c->eof || c->closing || c->ctl->stopping) && !c->busy && !c->out->len) {
+        ctl_conn_close(c);
+        return;
+    }
+    GIOCondition want = 0;
+    if (!c->busy && !c->eof && !c->closing && !c->ctl->stopping && c->out->len < CTL_LINE_MAX)
+        want |= G_IO_IN;
+    if (c->out->len)
+        want |= G_IO_OUT;
+    if (c->src && want == c->watching)
+        return;
+    if (c->src) {
+        g_source_destroy(c->src);
+        g_source_unref(c->src);
+        c->src = NULL;
+    }
+    c->watching = want;
+    if (!want)
+        return;
+    c->src = g_socket_create_source(c->sock, want, NULL);
+    g_source_set_callback(c->src, G_SOURCE_FUNC(ctl_conn_event), c, NULL);
+    g_source_attach(c->src, c->ctl->ctx);
+}
+
+static void ctl_dispatch(CtlConn *c, char *line);
+
+/* Take complete lines from the input buffer while no request is in flight
+ * and the client is reading its replies. */
+static void ctl_conn_lines(CtlConn *c)
+{
+    while (!c->closed && !c->busy && !c->closing && c->out->len < CTL_LINE_MAX) {
+        guint8 *nl = c->in->len ? memchr(c->in->data, '\n', c->in->len) : NULL;
+        gsize len = nl ? (gsize)(nl - c->in->data) : c->in->len;
+        if (len > CTL_LINE_MAX) {
+            g_autofree char *msg = g_strdup_printf("request line longer than %u bytes", CTL_LINE_MAX);
+            g_autofree char *reply = reply_line(NULL, msg);
+            g_byte_array_set_size(c->in, 0);
+            ctl_conn_reply(c, reply);
+            c->closing = true;
+            return;
+        }
+        if (!nl)
+            return;
+        char *line = g_strndup((const char *)c->in->data, len);
+        g_byte_array_remove_range(c->in, 0, (guint)len + 1);
+        g_strstrip(line);
+        if (!*line) {
+            g_free(line);
+            continue;
+        }
+        if (!g_utf8_validate(line, -1, NULL)) {
+            g_free(line);
+            g_autofree char *reply = reply_line(NULL, "request is not valid UTF-8");
+            ctl_conn_reply(c, reply);
+            continue;
+        }
+        ctl_dispatch(c, line);
+    }
+}
+
+static gboolean ctl_conn_event(GSocket *sock, GIOCondition cond, gpointer data)
+{
+    CtlConn *c = data;
+    ctl_conn_ref(c);
+    if ((c->watching & G_IO_IN) && (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR))) {
+        /* Read at most one line's worth before looking at it, so the buffer
+         * stays bounded whatever the client sends. */
+        char buf[16384];
+        while (!c->closed && c->in->len <= CTL_LINE_MAX) {
+            g_autoptr(GError) e = NULL;
+            gssize n = g_socket_receive(sock, buf, sizeof(buf), NULL, &e);
+            if (n < 0) {
+                if (!g_error_matches(e, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+                    ctl_conn_close(c);
+                break;
+            }
+            if (n == 0) {
+                c->eof = true;
+                break;
+            }
+            g_byte_array_append(c->in, (const guint8 *)buf, (guint)n);
+        }
+        ctl_conn_lines(c);
+    }
+    if (!c->closed && c->out->len && (cond & (G_IO_OUT | G_IO_HUP | G_IO_ERR))) {
+        g_autoptr(GError) e = NULL;
+        gssize n = g_socket_send(sock, (const char *)c->out->data, c->out->len, NULL, &e);
+        if (n > 0)
+            g_byte_array_remove_range(c->out, 0, (guint)n);
+        else if (n < 0 && !g_error_matches(e, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            ctl_conn_close(c);
+        /* Room again: lines held back while the client was not reading. */
+        ctl_conn_lines(c);
+    }
+    ctl_conn_update(c);
+    ctl_conn_unref(c);
+    /* ctl_conn_update replaces the source when the watch changes. */
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- the socket: requests ------------------------------------------------ */
+
+typedef struct {
+    CtlConn *conn;
+    CtlRequest *req;
+    char *reply;
+} CtlJob;
+
+static void ctl_job_free(gpointer data)
+{
+    CtlJob *j = data;
+    TessControl *ctl = j->conn->ctl;
+    ctl_conn_unref(j->conn);
+    if (j->req)
+        ctl_request_free(j->req);
+    g_free(j->reply);
+    g_free(j);
+    if (g_atomic_int_dec_and_test(&ctl->jobs) && ctl->stopping)
+        ctl_check_drained(ctl);
+}
+
+/* Control thread: the machine has answered. */
+static gboolean ctl_job_done(gpointer data)
+{
+    CtlJob *j = data;
+    CtlConn *c = j->conn;
+    c->busy = false;
+    if (!c->closed) {
+        ctl_conn_reply(c, j->reply);
+        ctl_conn_lines(c);
+        ctl_conn_update(c);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* Machine thread: run the request, hand the reply to the control thread. */
+static void ctl_job_run(TessMachine *m, void *data)
+{
+    CtlJob *j = data;
+    run_command(m, &j->req->a);
+    j->reply = finish_request(j->req);
+    GSource *s = g_idle_source_new();
+    g_source_set_callback(s, ctl_job_done, j, ctl_job_free);
+    g_source_attach(s, j->conn->ctl->ctx);
+    g_source_unref(s);
+}
+
+/* Post to the machine thread unless it has stopped: under the machine's
+ * lock, so that a request queued here is drained by the run loop (which
+ * marks STOPPED under the same lock before its last drain). */
+static bool ctl_post_unless_stopped(TessMachine *m, CtlJob *j)
+{
+    g_mutex_lock(&m->lock);
+    bool post = m->state != TESS_RUN_STOPPED;
+    if (post) {
+        TessRequest *r = g_new0(TessRequest, 1);
+        r->fn = ctl_job_run;
+        r->data = j;
+        g_async_queue_push(m->requests, r);
+        g_atomic_int_set(&m->cpu_run.stop, 1);
+        g_cond_broadcast(&m->cond);
+    }
+    g_mutex_unlock(&m->lock);
+    return post;
+}
+
+static void ctl_dispatch(CtlConn *c, char *line)
+{
+    char *reply = NULL;
+    CtlRequest *r = parse_request(c->ctl->machines, line, &reply);
+    g_free(line);
+    if (!r) {
+        ctl_conn_reply(c, reply);
+        g_free(reply);
+        return;
+    }
+    CtlJob *j = g_new0(CtlJob, 1);
+    j->conn = ctl_conn_ref(c);
+    j->req = r;
+    g_atomic_int_inc(&c->ctl->jobs);
+    c->busy = true;
+    if (!ctl_post_unless_stopped(r->m, j)) {
+        /* A stopped machine has no thread to run on: answer here. */
+        run_command(r->m, &r->a);
+        j->reply = finish_request(r);
+        ctl_job_done(j);
+        ctl_job_free(j);
+    }
+}
+
+/* ---- the socket: listening ----------------------------------------------- */
+
+static gboolean ctl_accept(GSocket *listener, GIOCondition cond, gpointer data)
+{
+    TessControl *ctl = data;
+    for (;;) {
+        g_autoptr(GError) e = NULL;
+        GSocket *s = g_socket_accept(listener, NULL, &e);
+        if (!s)
+            break;
+        g_socket_set_blocking(s, FALSE);
+        if (ctl->nconns >= CTL_CLIENTS_MAX) {
+            g_autofree char *reply = reply_line(NULL, "too many control connections");
+            g_socket_send(s, reply, strlen(reply), NULL, NULL);
+            g_socket_send(s, "\n", 1, NULL, NULL);
+            g_socket_close(s, NULL);
+            g_object_unref(s);
+            continue;
+        }
+        CtlConn *c = g_new0(CtlConn, 1);
+        c->ref = 1;
+        c->ctl = ctl;
+        c->sock = s;
+        c->in = g_byte_array_new();
+        c->out = g_byte_array_new();
+        ctl->conns = g_list_prepend(ctl->conns, c);
+        ctl->nconns++;
+        ctl_conn_update(c);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gpointer ctl_thread(gpointer data)
+{
+    TessControl *ctl = data;
+    g_main_context_push_thread_default(ctl->ctx);
+    g_main_loop_run(ctl->loop);
+    g_main_context_pop_thread_default(ctl->ctx);
+    return NULL;
+}
+
+/* Is something accepting connections on the socket at `path`? */
+static bool ctl_socket_live(const char *path)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return true;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    int rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+    int err = errno;
+    close(fd);
+    /* Only "nobody listens" makes it stale; anything else, leave it be. */
+    return !(rc < 0 && err == ECONNREFUSED);
+}
+
+/* Bind an owner-only socket and put it at `path`. It is bound inside a
+ * fresh 0700 directory next to `path` (so the umask never shows and nobody
+ * can connect before the chmod), then hard-linked into place: link() never
+ * replaces what is there. */
+static GSocket *ctl_listen(TessControl *ctl, GError **err)
+{
+    const char *path = ctl->path;
+    struct sockaddr_un probe;
+    if (strlen(path) >= sizeof(probe.sun_path)) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "control socket %s: path longer than %zu bytes", path,
+                    sizeof(probe.sun_path) - 1);
+        return NULL;
+    }
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *tmpdir = g_build_filename(dir, ".tessera-ctl-XXXXXX", NULL);
+    if (!g_mkdtemp_full(tmpdir, 0700)) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_IO, "control socket %s: %s", path,
+                    g_strerror(errno));
+        return NULL;
+    }
+    g_autofree char *tmp = g_build_filename(tmpdir, "s", NULL);
+    GSocket *s = NULL;
+    g_autoptr(GError) e = NULL;
+    g_autoptr(GSocketAddress) addr = NULL;
+    if (strlen(tmp) >= sizeof(probe.sun_path)) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "control socket %s: path too long to create safely", path);
+        goto out;
+    }
+    s = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &e);
+    addr = s ? g_unix_socket_address_new(tmp) : NULL;
+    if (!s || !g_socket_bind(s, addr, FALSE, &e) || g_chmod(tmp, 0600) < 0 ||
+        !g_socket_listen(s, &e)) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_IO, "control socket %s: %s", path,
+                    e ? e->message : g_strerror(errno));
+        g_clear_object(&s);
+        goto out;
+    }
+    for (int tries = 0; link(tmp, path) < 0; tries++) {
+        struct stat st;
+        int le = errno;
+        if (le == EEXIST && tries < 2 && lstat(path, &st) == 0) {
+            if (!S_ISSOCK(st.st_mode)) {
+                g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_IO,
+                            "control socket %s: the path exists and is not a socket "
+                            "(left alone)", path);
+            } else if (ctl_socket_live(path)) {
+                g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_IO,
+                            "control socket %s: in use by another running VM", path);
+            } else if (unlink(path) == 0 || errno == ENOENT) {
+                continue;       /* a stale socket from a run that died */
+            } else {
+                g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_IO,
+                            "control socket %s: stale socket: %s", path, g_strerror(errno));
+            }
+        } else if (le == EEXIST && tries < 2) {
+            continue;           /* gone between link and lstat */
+        } else {
+            g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_IO, "control socket %s: %s", path,
+                        g_strerror(le));
+        }
+        g_clear_object(&s);
+        goto out;
+    }
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        ctl->sock_dev = st.st_dev;
+        ctl->sock_ino = st.st_ino;
+    }
+out:
+    g_unlink(tmp);
+    g_rmdir(tmpdir);
+    return s;
 }
 
 TessControl *tess_control_new(const char *path, GPtrArray *machines, GError **err)
 {
-    TessControl *c = g_new0(TessControl, 1);
-    c->machines = g_ptr_array_ref(machines);
-    c->path = g_strdup(path);
-    g_mutex_init(&c->lock);
-    g_cond_init(&c->idle);
-    c->service = g_threaded_socket_service_new(4);
-    /* A stale socket from an earlier run would make bind fail. */
-    if (g_file_test(path, G_FILE_TEST_EXISTS) && !g_file_test(path, G_FILE_TEST_IS_REGULAR))
-        g_unlink(path);
-    g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(path);
-    g_autoptr(GError) e = NULL;
-    if (!g_socket_listener_add_address(G_SOCKET_LISTENER(c->service), addr,
-                                       G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT,
-                                       NULL, NULL, &e)) {
-        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_IO, "control socket %s: %s", path,
-                    e->message);
-        tess_control_free(c);
+    TessControl *ctl = g_new0(TessControl, 1);
+    ctl->machines = g_ptr_array_ref(machines);
+    ctl->path = g_strdup(path);
+    ctl->listener = ctl_listen(ctl, err);
+    if (!ctl->listener) {
+        g_ptr_array_unref(ctl->machines);
+        g_free(ctl->path);
+        g_free(ctl);
         return NULL;
     }
-    g_signal_connect(c->service, "run", G_CALLBACK(on_connection), c);
-    g_socket_service_start(c->service);
-    return c;
+    g_socket_set_blocking(ctl->listener, FALSE);
+    ctl->ctx = g_main_context_new();
+    ctl->loop = g_main_loop_new(ctl->ctx, FALSE);
+    ctl->accept_src = g_socket_create_source(ctl->listener, G_IO_IN, NULL);
+    g_source_set_callback(ctl->accept_src, G_SOURCE_FUNC(ctl_accept), ctl, NULL);
+    g_source_attach(ctl->accept_src, ctl->ctx);
+    ctl->thread = g_thread_new("tessera-control", ctl_thread, ctl);
+    return ctl;
 }
 
-void tess_control_free(TessControl *c)
+/* Control thread: stop accepting; let connections finish what is in flight. */
+static gboolean ctl_stop(gpointer data)
 {
-    if (!c)
+    TessControl *ctl = data;
+    ctl->stopping = true;
+    g_source_destroy(ctl->accept_src);
+    for (GList *l = ctl->conns, *next; l; l = next) {
+        next = l->next;
+        ctl_conn_update(l->data);
+    }
+    ctl_check_drained(ctl);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean ctl_give_up(gpointer data)
+{
+    g_main_loop_quit(data);
+    return G_SOURCE_REMOVE;
+}
+
+void tess_control_free(TessControl *ctl)
+{
+    if (!ctl)
         return;
-    g_socket_service_stop(c->service);
-    g_socket_listener_close(G_SOCKET_LISTENER(c->service));
-    g_unlink(c->path);
-    /* Let connections finish what they are saying (the reply to "quit"
-     * is written after the machine has stopped); a client that keeps an
-     * idle connection open gets two seconds. */
-    gint64 until = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
-    g_mutex_lock(&c->lock);
-    while (c->active && g_cond_wait_until(&c->idle, &c->lock, until))
-        ;
-    bool busy = c->active > 0;
-    g_mutex_unlock(&c->lock);
-    if (busy) {
-        /* A connection thread still holds c: leave it to the process's
-         * exit rather than free it under that thread. */
-        g_debug("control socket %s: a client is still connected", c->path);
+    struct stat st;
+    if (lstat(ctl->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == ctl->sock_dev &&
+        st.st_ino == ctl->sock_ino)
+        g_unlink(ctl->path);
+    GSource *s = g_idle_source_new();
+    g_source_set_callback(s, ctl_stop, ctl, NULL);
+    g_source_attach(s, ctl->ctx);
+    g_source_unref(s);
+    s = g_timeout_source_new(CTL_FLUSH_US / 1000);
+    g_source_set_callback(s, ctl_give_up, ctl->loop, NULL);
+    g_source_attach(s, ctl->ctx);
+    g_source_unref(s);
+    g_thread_join(ctl->thread);
+    if (g_atomic_int_get(&ctl->jobs)) {
+        /* A machine still holds a request of ours (it is not stopped):
+         * leave the lot to the process's exit rather than free it under
+         * that machine. */
+        g_debug("control socket %s: a request is still with a machine", ctl->path);
         return;
     }
-    g_object_unref(c->service);
-    g_ptr_array_unref(c->machines);
-    g_free(c->path);
-    g_mutex_clear(&c->lock);
-    g_cond_clear(&c->idle);
-    g_free(c);
+    while (ctl->conns)
+        ctl_conn_close(ctl->conns->data);
+    g_source_unref(ctl->accept_src);
+    g_socket_close(ctl->listener, NULL);
+    g_object_unref(ctl->listener);
+    g_main_loop_unref(ctl->loop);
+    g_main_context_unref(ctl->ctx);
+    g_ptr_array_unref(ctl->machines);
+    g_free(ctl->path);
+    g_free(ctl);
 }

@@ -247,6 +247,10 @@ typedef enum {
 typedef struct TessMachineOptions {
     bool deterministic;
     uint32_t ns_per_insn;           /* deterministic: virtual ns per instruction */
+    bool ram_guard;                 /* tests: RAM and ROM sit between inaccessible
+                                     * guard mappings, so any access past their
+                                     * ends faults (SEGV) instead of landing in
+                                     * whatever the host has there */
 } TessMachineOptions;
 
 struct TessMachine {

@@ -175,12 +175,17 @@ void tess_device_free(TessDevice *dev)
     g_free(dev);
 }
 
-const void *tess_device_interface(TessDevice *dev, const char *iface)
+const void *tess_device_interface_v(TessDevice *dev, const char *iface, uint32_t min_version)
 {
     for (const TessIfaceSpec *i = dev ? dev->cls->provides : NULL; i && i->name; i++)
         if (!strcmp(i->name, iface))
-            return i->ops;
+            return MAX(i->version, 1u) >= min_version ? i->ops : NULL;
     return NULL;
+}
+
+const void *tess_device_interface(TessDevice *dev, const char *iface)
+{
+    return tess_device_interface_v(dev, iface, 1);
 }
 
 TessDevice *tess_device_find_provider(TessDevice *dev, const char *iface,

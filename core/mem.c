@@ -22,6 +22,8 @@
 
 #define MEM_SPACE        (UINT64_C(1) << TESS_PHYS_BITS)
 #define MEM_PAGE_MASK    ((uint64_t)TESS_PAGE_SIZE - 1)
+/* ram_guard: inaccessible bytes on each side of a RAM or ROM mapping. */
+#define MEM_GUARD        ((size_t)1 << 20)
 #define MEM_LEAF_BITS    12
 #define MEM_LEAF_PAGES   (1u << MEM_LEAF_BITS)
 #define MEM_LEAF_SPAN    ((uint64_t)MEM_LEAF_PAGES << TESS_PAGE_SHIFT)
@@ -36,6 +38,7 @@ struct TessMemRegion {
     MemKind kind;
     uint64_t size;
     uint8_t *host;              /* RAM/ROM: mmap'ed, page-aligned */
+    size_t host_guard;          /* PROT_NONE bytes mapped on each side (ram_guard) */
     size_t host_len;
     const TessIoOps *ops;       /* MMIO */
     void *opaque;
@@ -314,8 +317,17 @@ static TessMemRegion *mem_host_region_new(TessDevice *dev, const char *name,
     size = (size + MEM_PAGE_MASK) & ~MEM_PAGE_MASK;
     /* Anonymous mappings are zero-filled, page aligned (what KVM needs for
      * guest memory) and only take host memory once touched. */
-    void *host = mmap(NULL, size, PROT_READ | PROT_WRITE,
+    size_t guard = dev->machine->opts.ram_guard ? MEM_GUARD : 0;
+    void *host = mmap(NULL, size + 2 * guard, guard ? PROT_NONE : PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (host != MAP_FAILED && guard) {
+        if (mprotect((uint8_t *)host + guard, size, PROT_READ | PROT_WRITE) < 0) {
+            munmap(host, size + 2 * guard);
+            host = MAP_FAILED;
+        } else {
+            host = (uint8_t *)host + guard;
+        }
+    }
     if (host == MAP_FAILED) {
         int e = errno;
         g_set_error(err, TESS_BUS_ERROR, TESS_ERROR_IO,
@@ -326,6 +338,7 @@ static TessMemRegion *mem_host_region_new(TessDevice *dev, const char *name,
     TessMemRegion *r = mem_region_new(dev, name, kind, size);
     r->host = host;
     r->host_len = size;
+    r->host_guard = guard;
     return r;
 }
 
@@ -470,7 +483,7 @@ bool tess_mem_is_mapped(TessMemRegion *r)
 static void mem_region_destroy(TessMemRegion *r)
 {
     if (r->host)
-        munmap(r->host, r->host_len);
+        munmap(r->host - r->host_guard, r->host_len + 2 * r->host_guard);
     if (r->aliases)
         g_ptr_array_unref(r->aliases);
     g_free(r->name);

@@ -10,6 +10,11 @@
 #include <gio/gunixsocketaddress.h>
 #include <json-glib/json-glib.h>
 
+/* Commands whose first argument names a host file: the VM may run in
+ * another directory, so a relative path is made absolute here, against the
+ * caller's directory (the socket refuses relative ones). */
+static const char *const path_commands[] = { "screenshot", "save", "suspend", NULL };
+
 int cli_ctl(int argc, char **argv)
 {
     const char *machine = argc > 2 && argv[2][0] == '@' ? argv[2] + 1 : NULL;
@@ -32,8 +37,15 @@ int cli_ctl(int argc, char **argv)
     json_builder_add_string_value(b, argv[2]);
     json_builder_set_member_name(b, "args");
     json_builder_begin_array(b);
-    for (int i = 3; i < argc; i++)
-        json_builder_add_string_value(b, argv[i]);
+    for (int i = 3; i < argc; i++) {
+        if (i == 3 && g_strv_contains(path_commands, argv[2]) && !g_path_is_absolute(argv[i])) {
+            g_autofree char *cwd = g_get_current_dir();
+            g_autofree char *abs = g_canonicalize_filename(argv[i], cwd);
+            json_builder_add_string_value(b, abs);
+        } else {
+            json_builder_add_string_value(b, argv[i]);
+        }
+    }
     json_builder_end_array(b);
     json_builder_end_object(b);
     g_autoptr(JsonNode) req = json_builder_get_root(b);

@@ -13,6 +13,8 @@
  */
 #include "cli.h"
 
+#include <sys/stat.h>
+
 #include <tessera/block.h>
 
 #include <errno.h>
@@ -35,7 +37,8 @@ static void img_usage(FILE *f)
           "  info [-f FMT] FILE            format, type, size, geometry, parent chain, blocks\n"
           "  check [-f FMT] [--repair] FILE  exit 0 clean, 1 errors (left after repair)\n"
           "  convert [-f FMT] [-O raw|vhd] [-o OPTIONS] SRC DST\n"
-          "  commit CHILD                  merge a differencing image into its parent\n"
+          "  commit CHILD [PARENT]         merge a differencing image into its parent\n"
+          "                                (a raw parent must be named)\n"
           "  compact FILE                  drop all-zero and unreferenced blocks of a VHD\n",
           f);
 }
@@ -427,9 +430,12 @@ static int img_check(Img *im, int argc, char **argv)
         printf("%u errors were found on the image, %u repaired.\n", res.errors, res.repaired);
     else
         printf("%u errors were found on the image.\n", res.errors);
-    if (res.leaked && !a.repair)
-        printf("%" G_GUINT64_FORMAT " bytes are unreferenced (leaked); harmless.\n",
-               res.leaked);
+    if (res.lost && !a.repair)
+        printf("%" G_GUINT64_FORMAT " bytes of written data were lost (never referenced).\n",
+               res.lost);
+    if (res.leaked > res.lost && !a.repair)
+        printf("%" G_GUINT64_FORMAT " bytes are unreferenced (leaked space).\n",
+               res.leaked - res.lost);
     args_clear(&a);
     return left ? 1 : 0;
 }
@@ -445,6 +451,7 @@ static int img_convert(Img *im, int argc, char **argv)
     TessDevice *src = NULL, *dst = NULL;
     bool created = false;
     const char *dfile = NULL;
+    char *tmpfile = NULL;
     g_autofree uint8_t *buf = NULL, *pbuf = NULL;
     if (rc)
         goto out;
@@ -478,18 +485,43 @@ static int img_convert(Img *im, int argc, char **argv)
                     "%s: converting an image onto itself would destroy it", dfile);
         goto fail;
     }
+    GStatBuf ls;
+    if (g_lstat(dfile, &ls) == 0 && !S_ISREG(ls.st_mode)) {
+        g_set_error(&e, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s: exists and is not a regular file (left alone)", dfile);
+        goto fail;
+    }
     src = open_image(im, scls, sfile, true, &e);
     if (!src)
         goto fail;
     const TessBlockOps *sops = tess_block_ops(src);
     uint64_t size = sops->size(src);
     bool diff = o.parent != NULL;
-    TessBlockCreate c = { .file = dfile, .size = diff ? 0 : size, .type = o.type,
+    /* The image is built under a temporary name next to DST and renamed
+     * over it once complete: a killed convert never leaves half an image
+     * under DST's name, nor destroys what was there. */
+    {
+        g_autofree char *dir = g_path_get_dirname(dfile);
+        g_autofree char *base = g_path_get_basename(dfile);
+        tmpfile = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
+        int fd = g_mkstemp(tmpfile);
+        if (fd < 0) {
+            g_set_error(&e, TESS_CONFIG_ERROR, TESS_ERROR_IO, "%s: %s", dfile,
+                        g_strerror(errno));
+            g_clear_pointer(&tmpfile, g_free);
+            goto fail;
+        }
+        mode_t um = umask(0);
+        umask(um);
+        fchmod(fd, 0666 & ~um);
+        close(fd);
+        created = true;
+    }
+    TessBlockCreate c = { .file = tmpfile, .size = diff ? 0 : size, .type = o.type,
                           .parent = o.parent, .block_size = (uint32_t)o.block_size };
     if (!dops->create(&c, &e))
         goto fail;
-    created = true;
-    dst = open_image(im, dcls, dfile, false, &e);
+    dst = open_image(im, dcls, tmpfile, false, &e);
     if (!dst)
         goto fail;
     const TessBlockOps *ops = tess_block_ops(dst);
@@ -547,6 +579,13 @@ static int img_convert(Img *im, int argc, char **argv)
     progress_cb(&pr, size, size);
     if (!ops->flush(dst, &e))
         goto fail;
+    tess_device_free(dst);
+    dst = NULL;
+    if (rename(tmpfile, dfile) < 0) {
+        g_set_error(&e, TESS_CONFIG_ERROR, TESS_ERROR_IO, "%s: %s", dfile, g_strerror(errno));
+        goto fail;
+    }
+    created = false;
     rc = 0;
     goto out;
 fail:
@@ -554,9 +593,10 @@ fail:
 out:
     if (dst)
         tess_device_free(dst);
-    /* A half-written destination is worse than none. */
-    if (rc && created)
-        unlink(dfile);
+    /* A half-written image is worse than none; DST was never touched. */
+    if (created)
+        unlink(tmpfile);
+    g_free(tmpfile);
     if (src)
         tess_device_free(src);
     opts_clear(&o);
@@ -566,16 +606,59 @@ out:
 
 /* ---- commit, compact ------------------------------------------------------------ */
 
+/* Commit writes into the parent the child names. A VHD parent proved its
+ * identity (UUID); a raw parent has none beyond its modification time, so
+ * the user must name it: a hostile child cannot aim a commit at a file the
+ * user did not choose. */
+static bool commit_target_ok(Img *im, const char *child, const char *named, GError **err)
+{
+    const TessDeviceClass *cls = pick(im, NULL, child, err);
+    TessDevice *dev = cls ? open_image(im, cls, child, true, err) : NULL;
+    if (!dev)
+        return false;
+    TessBlockInfo in = { 0 };
+    bool ok = tess_block_ops(dev)->info(dev, &in, err);
+    tess_device_free(dev);
+    if (!ok)
+        return false;
+    if (!in.parent) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_UNSUPPORTED,
+                    "%s: the image has no parent to commit into", child);
+        tess_block_info_clear(&in);
+        return false;
+    }
+    const TessDeviceClass *pcls = pick(im, NULL, in.parent, err);
+    struct stat a, b;
+    if (!pcls) {
+        ok = false;
+    } else if (named && (stat(named, &a) < 0 || stat(in.parent, &b) < 0 ||
+                         a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s: its parent is %s, not %s", child, in.parent, named);
+        ok = false;
+    } else if (!named && strcmp(pcls->type, "vhd")) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s: the parent %s is a %s file, which does not identify itself; "
+                    "to write into it, name it: tessera img commit %s %s", child,
+                    in.parent, pcls->type, child, in.parent);
+        ok = false;
+    }
+    tess_block_info_clear(&in);
+    return ok;
+}
+
 static int img_commit(Img *im, int argc, char **argv)
 {
-    if (argc != 1)
-        return usage_error("commit needs CHILD");
+    if (argc != 1 && argc != 2)
+        return usage_error("commit needs CHILD [PARENT]");
     GError *e = NULL;
     const TessDeviceClass *cls = detect(im, argv[0], &e);
     const TessBlockOps *ops = cls ? tess_block_class_ops(cls) : NULL;
     if (ops && !ops->commit_file)
         g_set_error(&e, TESS_CONFIG_ERROR, TESS_ERROR_UNSUPPORTED,
                     "%s: a %s image has no parent to commit into", argv[0], cls->type);
+    if (!e)
+        commit_target_ok(im, argv[0], argc == 2 ? argv[1] : NULL, &e);
     Progress pr = progress_new();
     if (e || !ops->commit_file(argv[0], progress_cb, &pr, &e))
         return fail(e);

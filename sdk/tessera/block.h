@@ -68,7 +68,8 @@
  *    returns true: only then do they survive a host crash. This is a disk
  *    with a write cache: a model whose guest turned the cache off (ATA SET
  *    FEATURES 82h) calls flush after every write. Metadata is also written
- *    back a few seconds after it changes, and at power-off. The image on
+ *    back at most 2 seconds of machine time (host time when running in
+ *    real time) after a write, without a flush, and at power-off. The image on
  *    disk is consistent at every moment: killing the process anywhere loses
  *    at most writes that were not flushed.
  *  - Calls come from one thread at a time (the machine thread); a backend
@@ -95,6 +96,7 @@
 G_BEGIN_DECLS
 
 #define TESS_IFACE_BLOCK "block"
+#define TESS_IFACE_BLOCK_VERSION 1   /* see TessIfaceSpec in device.h */
 #define TESS_BLOCK_SECTOR 512u
 #define TESS_BLOCK_PROP_UNDO_KEEP    "undo-keep"
 #define TESS_BLOCK_PROP_UNDO_OVERLAY "undo-overlay"
@@ -166,9 +168,12 @@ typedef struct TessBlockCreate {
 typedef struct TessBlockCheck {
     unsigned errors;              /* inconsistencies found */
     unsigned repaired;            /* of those, fixed (repair only) */
-    uint64_t leaked;              /* bytes of the file nothing refers to: harmless,
-                                   * left by a crash between a write and its flush */
+    uint64_t leaked;              /* bytes of the file nothing refers to, left by a
+                                   * crash between a write and its metadata */
     GString *report;
+    uint64_t lost;                /* of `leaked`, bytes holding data: writes lost
+                                   * because their metadata never reached the file
+                                   * (counted as an error) */
 } TessBlockCheck;
 
 /* Answer of block_status(). */

@@ -24,7 +24,9 @@
 G_BEGIN_DECLS
 
 #define TESS_IFACE_CPU  "cpu"
+#define TESS_IFACE_CPU_VERSION 1   /* see TessIfaceSpec in device.h */
 #define TESS_IFACE_INTC "intc"
+#define TESS_IFACE_INTC_VERSION 1   /* see TessIfaceSpec in device.h */
 
 typedef enum {
     TESS_CPU_EXIT_LIMIT,     /* reached icount_limit or saw stop */

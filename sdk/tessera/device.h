@@ -55,12 +55,32 @@ typedef struct TessLineSpec {
     { .name = n, .dir = TESS_LINE_IN, .count = cnt, .set = fn, .doc = doc_ }
 #define TESS_LINE_END { .name = NULL }
 
-/* An interface this class provides: a name ("pci-bus", "block", "cpu") and
- * a pointer to the interface's const ops table, whose layout the interface's
- * header defines. */
+/* An interface this class provides: a name ("pci-bus", "block", "cpu"), a
+ * pointer to the interface's const ops table, whose layout the interface's
+ * header defines, and the version of that layout the provider was built
+ * with.
+ *
+ * Versioned interfaces (plugin ABI 2): every interface header defines
+ * TESS_IFACE_<NAME>_VERSION next to the name. It starts at 1 and goes up by
+ * one whenever the ops table, or a struct passed through it, gains members
+ * (always appended at the end; nothing is removed or changed in place).
+ * A provider states the version it implements:
+ *
+ *   static const TessIfaceSpec my_provides[] = {
+ *       { TESS_IFACE_PCI_BUS, &my_pci_ops, TESS_IFACE_PCI_BUS_VERSION },
+ *       TESS_IFACE_END,
+ *   };
+ *
+ * and a user that needs members added in version N looks the interface up
+ * with tess_device_interface_v(dev, name, N): a provider built against an
+ * older header is then not found (NULL), instead of having members read
+ * past the end of its table. version 0 (a table written without it) counts
+ * as 1. An incompatible change to an interface is a new name, or a new
+ * TESS_ABI_MAJOR (see plugin.h). */
 typedef struct TessIfaceSpec {
     const char *name;
     const void *ops;
+    uint32_t version;             /* TESS_IFACE_<NAME>_VERSION; 0 means 1 */
 } TessIfaceSpec;
 #define TESS_IFACE_END { .name = NULL }
 
@@ -119,6 +139,9 @@ struct TessDevice {
 
 /* The ops table of interface `iface` that `dev`'s class provides, or NULL. */
 const void *tess_device_interface(TessDevice *dev, const char *iface);
+/* The same, only when the provider implements at least `min_version` of
+ * the interface (see TessIfaceSpec); NULL otherwise. */
+const void *tess_device_interface_v(TessDevice *dev, const char *iface, uint32_t min_version);
 
 /* Find a device of this machine that provides `iface`: the one named `id`
  * when id is not NULL, else the only (or first, in machine-file order) such

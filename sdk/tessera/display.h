@@ -41,6 +41,7 @@
 G_BEGIN_DECLS
 
 #define TESS_IFACE_DISPLAY_SOURCE "display-source"
+#define TESS_IFACE_DISPLAY_SOURCE_VERSION 1   /* see TessIfaceSpec in device.h */
 
 /* No source reports a picture larger than this. */
 #define TESS_DISPLAY_MAX_WIDTH  4096

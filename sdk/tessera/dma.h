@@ -30,6 +30,7 @@ bool tess_dma_write(TessMachine *m, uint64_t paddr, const void *buf, size_t len,
  * returns the new position. Positions and lengths are in bytes.
  */
 #define TESS_IFACE_ISA_DMA "isa-dma"
+#define TESS_IFACE_ISA_DMA_VERSION 1   /* see TessIfaceSpec in device.h */
 
 typedef uint32_t (*TessIsaDmaTransfer)(void *opaque, unsigned channel,
                                        uint32_t pos, uint32_t size);

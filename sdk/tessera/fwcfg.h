@@ -23,6 +23,7 @@
 G_BEGIN_DECLS
 
 #define TESS_IFACE_FW_CFG "fw-cfg"
+#define TESS_IFACE_FW_CFG_VERSION 1   /* see TessIfaceSpec in device.h */
 
 typedef struct TessFwCfgOps {
     bool (*add_file)(TessDevice *fwcfg, const char *name, const void *data,

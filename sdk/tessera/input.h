@@ -22,6 +22,7 @@
 G_BEGIN_DECLS
 
 #define TESS_IFACE_INPUT "input"
+#define TESS_IFACE_INPUT_VERSION 1   /* see TessIfaceSpec in device.h */
 
 /* Mouse buttons, as the `buttons` bit mask of mouse_event. */
 enum {

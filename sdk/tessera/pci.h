@@ -20,6 +20,7 @@
 G_BEGIN_DECLS
 
 #define TESS_IFACE_PCI_BUS "pci-bus"
+#define TESS_IFACE_PCI_BUS_VERSION 1   /* see TessIfaceSpec in device.h */
 
 typedef struct TessPciFunction TessPciFunction;   /* opaque, owned by the bus */
 
@@ -40,7 +41,11 @@ typedef struct TessPciBar {
     TessMemRegion *region;
 } TessPciBar;
 
+/* Filled by the function's plugin, read by the bus's: it carries its size
+ * (struct_size, set by tess_pci_attach) so that a bus reads only what the
+ * function's plugin was built with; members are only ever appended. */
 typedef struct TessPciFunctionInfo {
+    uint32_t struct_size;     /* sizeof(TessPciFunctionInfo) where it was filled */
     uint16_t vendor_id, device_id;
     uint16_t subsystem_vendor_id, subsystem_id;
     uint8_t revision;
@@ -76,6 +81,7 @@ typedef struct TessPciBusOps {
  * the router, which steers it to an ISA IRQ as its registers say.
  */
 #define TESS_IFACE_PCI_IRQ_ROUTER "pci-irq-router"
+#define TESS_IFACE_PCI_IRQ_ROUTER_VERSION 1   /* see TessIfaceSpec in device.h */
 
 typedef struct TessPciIrqRouterOps {
     /* pirq 0..3 = PIRQA#..PIRQD#; level true = asserted. */
@@ -94,7 +100,9 @@ static inline TessPciFunction *tess_pci_attach(TessDevice *dev, const char *bus_
     if (!*bus)
         return NULL;
     *ops = (const TessPciBusOps *)tess_device_interface(*bus, TESS_IFACE_PCI_BUS);
-    return (*ops)->attach(*bus, dev, devfn, info, err);
+    TessPciFunctionInfo sized = *info;
+    sized.struct_size = sizeof(sized);
+    return (*ops)->attach(*bus, dev, devfn, &sized, err);
 }
 
 G_END_DECLS

@@ -20,9 +20,23 @@
 
 G_BEGIN_DECLS
 
-/* Major: incompatible change. Minor: additions only (new functions, new
- * trailing class fields a plugin may leave zero). */
-#define TESS_ABI_MAJOR 1
+/* The plugin ABI version, checked at load (see above).
+ *
+ * TESS_ABI_MINOR goes up by one with every release that adds to the SDK:
+ * a new function, a new header, a new interface, a member appended to a
+ * struct that carries its size (TessPluginDescriptor, TessPciFunctionInfo)
+ * or taking a reserved slot (TessDeviceClass, TessDevice, TessStateDesc), a
+ * new version of an interface (TessIfaceSpec in device.h). Plugins built for
+ * an older minor keep loading. TESS_ABI_MAJOR goes up (and MINOR back to 0)
+ * for anything a plugin built before could misread: a member removed,
+ * reordered or retyped, a struct that grows without carrying its size, a
+ * function's signature changed. CI compares the installed SDK with the last
+ * release's (.ci/abi, scripts/abi-check.sh) and fails when the numbers do
+ * not say what changed.
+ *
+ * 2.0: interfaces carry a version; TessPciFunctionInfo its size;
+ * TessStateDesc reserved room; TessBlockCheck.lost. */
+#define TESS_ABI_MAJOR 2
 #define TESS_ABI_MINOR 0
 
 /* The exported symbol's name. */

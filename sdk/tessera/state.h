@@ -54,6 +54,9 @@ typedef struct TessStateDesc {
     const TessStateField *fields;      /* terminated by { .name = NULL } */
     bool (*pre_save)(TessDevice *dev, GError **err);   /* NULL ok; false blocks suspend */
     bool (*post_load)(TessDevice *dev, uint32_t version, GError **err);
+    /* Zero: room for additions in minor ABI versions (a reader takes zero
+     * as "absent", which is what a plugin built before them has). */
+    void *reserved[4];
 } TessStateDesc;
 
 /* Compile-time checks of a field's C type against its declared state type:

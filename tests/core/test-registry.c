@@ -42,8 +42,8 @@ static void test_good(void)
 static void test_rejects(void)
 {
     TessRegistry *reg = tess_registry_new();
-    assert_refused(reg, "tp-abi-major", TESS_ERROR_ABI, "ABI 2.0");
-    assert_refused(reg, "tp-abi-minor", TESS_ERROR_ABI, "provides 1.0");
+    assert_refused(reg, "tp-abi-major", TESS_ERROR_ABI, "ABI 3.0");
+    assert_refused(reg, "tp-abi-minor", TESS_ERROR_ABI, "provides 2.0");
     assert_refused(reg, "tp-nosym", TESS_ERROR_LOAD, "tess_plugin_descriptor");
     assert_refused(reg, "tp-mismatch", TESS_ERROR_INVALID, "'some-other-name'");
     assert_refused(reg, "tp-undef", TESS_ERROR_LOAD, "tp_symbol_that_does_not_exist");
@@ -109,6 +109,36 @@ static void test_class_validation(void)
     tess_registry_free(reg);
 }
 
+/* Interfaces are looked up by name and minimum version (plugin ABI 2): a
+ * provider of an older version is not handed to a user that needs a newer
+ * one; a table without a version counts as version 1. */
+static void test_iface_versions(void)
+{
+    static const int ops_a = 1, ops_b = 2;
+    static const TessIfaceSpec provides[] = {
+        { "tc-iface-a", &ops_a, 3 },
+        { "tc-iface-b", &ops_b },           /* no version: 1 */
+        TESS_IFACE_END,
+    };
+    static const TessDeviceClass cls = { .type = "tc-versioned", .instance_size = sizeof(BadDev),
+                                         .provides = provides, .realize = bad_realize };
+    TessRegistry *reg = tess_registry_new();
+    g_assert_true(tess_registry_add_builtin(reg, &cls, NULL));
+    TessMachine *m = tess_machine_new_empty(reg, "v", &(TessMachineOptions){ 0 });
+    g_autoptr(GError) err = NULL;
+    TessDevice *d = tess_device_new(m, &cls, "d", &err);
+    g_assert_no_error(err);
+    g_assert_true(tess_device_interface(d, "tc-iface-a") == &ops_a);
+    g_assert_true(tess_device_interface_v(d, "tc-iface-a", 1) == &ops_a);
+    g_assert_true(tess_device_interface_v(d, "tc-iface-a", 3) == &ops_a);
+    g_assert_null(tess_device_interface_v(d, "tc-iface-a", 4));
+    g_assert_true(tess_device_interface_v(d, "tc-iface-b", 1) == &ops_b);
+    g_assert_null(tess_device_interface_v(d, "tc-iface-b", 2));
+    g_assert_null(tess_device_interface_v(d, "tc-iface-c", 1));
+    tess_machine_free(m);
+    tess_registry_free(reg);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -119,5 +149,6 @@ int main(int argc, char **argv)
     g_test_add_func("/registry/duplicate-class", test_duplicate_class);
     g_test_add_func("/registry/scan", test_scan);
     g_test_add_func("/registry/class-validation", test_class_validation);
+    g_test_add_func("/registry/iface-versions", test_iface_versions);
     return g_test_run();
 }

@@ -59,7 +59,10 @@ TessMachine *th_machine_try(const char *fragment, GError **err)
     bool has_mem = strstr(fragment, "<memory") != NULL;
     g_autofree char *xml = g_strdup_printf("<machine name=\"test\">%s%s</machine>",
                                            has_mem ? "" : "<memory size=\"1M\"/>", fragment);
-    TessLoadOptions lo = { .mopts = { .deterministic = true, .ns_per_insn = 1 } };
+    /* Guard pages around RAM: a device model that reads or writes past guest
+     * memory (DMA outside RAM) faults at once, in every device test. */
+    TessLoadOptions lo = { .mopts = { .deterministic = true, .ns_per_insn = 1,
+                                      .ram_guard = true } };
     return tess_machine_load_string(th_registry(), xml, NULL, &lo, err);
 }
 

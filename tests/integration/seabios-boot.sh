@@ -13,22 +13,31 @@ trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 bios=/usr/share/seabios/bios-256k.bin
 [ -f "$bios" ] || { echo "SKIP: $bios not installed"; exit 77; }
 
+# wait_for FILE PATTERN SECONDS: until PATTERN appears in FILE (which the
+# VM is writing), the VM ($pid) exits, or SECONDS pass. Event-driven:
+# `tail -F` follows the file through inotify, no sleep-polling.
+wait_for() {
+    rm -f "$tmp/wait.fifo"
+    mkfifo "$tmp/wait.fifo"
+    tail -n +1 -F --pid="$pid" "$1" >"$tmp/wait.fifo" 2>/dev/null &
+    tp=$!
+    timeout "$3" grep -q -m1 -- "$2" <"$tmp/wait.fifo"
+    wrc=$?
+    kill "$tp" 2>/dev/null
+    wait "$tp" 2>/dev/null
+    return $wrc
+}
+
 "$tessera" run "$machine" --cpu "$cpu" --display none --serial "file:$tmp/serial" \
     --debugcon "file:$tmp/debug" --control "$tmp/ctl" >"$tmp/out" 2>&1 &
 pid=$!
 
-# Wait (bounded) for the boot attempt to appear in the log.
-i=0
-# The serial port sends at its baud rate in virtual time, so wait for its
-# copy of the banner too.
-until grep -q "No bootable device" "$tmp/debug" 2>/dev/null &&
-      grep -q "disk" "$tmp/serial" 2>/dev/null; do
-    i=$((i + 1))
-    if [ $i -gt 600 ] || ! kill -0 $pid 2>/dev/null; then
-        echo "FAIL: no boot attempt within $((i / 5)) s"; cat "$tmp/out"; tail -30 "$tmp/debug"; exit 1
-    fi
-    sleep 0.2
-done
+# Wait (bounded) for the boot attempt to appear in the log. The serial port
+# sends at its baud rate in virtual time, so wait for its copy of the
+# banner too.
+if ! wait_for "$tmp/debug" "No bootable device" 120 || ! wait_for "$tmp/serial" "disk" 60; then
+    echo "FAIL: no boot attempt"; cat "$tmp/out"; tail -30 "$tmp/debug"; exit 1
+fi
 
 "$tessera" ctl "$tmp/ctl" status | grep -q '"running"' || { echo "FAIL: status"; exit 1; }
 "$tessera" ctl "$tmp/ctl" quit >/dev/null || { echo "FAIL: quit"; exit 1; }

@@ -20,19 +20,29 @@ cat >"$tmp/vm.xml" <<XML
 </machine>
 XML
 
+# wait_for FILE PATTERN SECONDS: until PATTERN appears in FILE (which the
+# VM is writing), the VM ($pid) exits, or SECONDS pass. Event-driven:
+# `tail -F` follows the file through inotify, no sleep-polling.
+wait_for() {
+    rm -f "$tmp/wait.fifo"
+    mkfifo "$tmp/wait.fifo"
+    tail -n +1 -F --pid="$pid" "$1" >"$tmp/wait.fifo" 2>/dev/null &
+    tp=$!
+    timeout "$3" grep -q -m1 -- "$2" <"$tmp/wait.fifo"
+    wrc=$?
+    kill "$tp" 2>/dev/null
+    wait "$tp" 2>/dev/null
+    return $wrc
+}
+
 "$tessera" run "$tmp/vm.xml" --display none --serial null --debugcon "file:$tmp/debug" \
     --set "fwcfg.vgarom=$vgabios" --control "$tmp/ctl" >"$tmp/out" 2>&1 &
 pid=$!
 
 # Wait (bounded) for the boot attempt in the debug log.
-i=0
-until grep -q "No bootable device" "$tmp/debug" 2>/dev/null; do
-    i=$((i + 1))
-    if [ $i -gt 1200 ] || ! kill -0 $pid 2>/dev/null; then
-        echo "FAIL: no boot attempt within $((i / 5)) s"; cat "$tmp/out"; tail -30 "$tmp/debug"; exit 1
-    fi
-    sleep 0.2
-done
+if ! wait_for "$tmp/debug" "No bootable device" 240; then
+    echo "FAIL: no boot attempt"; cat "$tmp/out"; tail -30 "$tmp/debug"; exit 1
+fi
 
 fail=0
 "$tessera" ctl "$tmp/ctl" screentext >"$tmp/screen" 2>&1 || { echo "FAIL: screentext"; fail=1; }

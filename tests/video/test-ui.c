@@ -8,6 +8,8 @@
 #include "video-test.h"
 
 #include <stdio.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <png.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -105,6 +107,61 @@ static void test_screenshot_mode13(void)
     g_autofree char *e2 = ctl(m, &ok, "screentext", NULL);
     g_assert_false(ok);
     g_assert_nonnull(strstr(e2, "graphics"));
+    th_machine_free(m);
+}
+
+/* Where a screenshot may go: an absolute path to nothing or to a regular
+ * file (replaced whole, through a temporary file). A relative path is
+ * refused (it would resolve against the VM's directory, not the caller's:
+ * `tessera ctl` sends absolute ones); a FIFO is refused at once rather than
+ * opened (which blocked the machine); a link to a device is neither
+ * written through nor deleted when the write fails. */
+static void test_screenshot_targets(void)
+{
+    TessMachine *m = th_machine(UI_FRAG);
+    vt_set_mode(m, &vt_mode13);
+    vt_load_dac(m);
+    g_autofree char *dir = g_dir_make_tmp("tess-shot-XXXXXX", NULL);
+    bool ok;
+    g_autofree char *e1 = ctl(m, &ok, "screenshot", "relative.png");
+    g_assert_false(ok);
+    g_assert_nonnull(strstr(e1, "absolute"));
+    g_assert_false(g_file_test("relative.png", G_FILE_TEST_EXISTS));
+
+    g_autofree char *fifo = g_build_filename(dir, "fifo.png", NULL);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    g_autofree char *e2 = ctl(m, &ok, "screenshot", fifo);
+    g_assert_false(ok);
+    g_assert_nonnull(strstr(e2, "not a regular file"));
+    struct stat st;
+    g_assert_cmpint(lstat(fifo, &st), ==, 0);
+    g_assert_true(S_ISFIFO(st.st_mode));
+
+    g_autofree char *link = g_build_filename(dir, "full.png", NULL);
+    g_assert_cmpint(symlink("/dev/full", link), ==, 0);
+    g_autofree char *e3 = ctl(m, &ok, "screenshot", link);
+    g_assert_false(ok);
+    g_assert_cmpint(lstat(link, &st), ==, 0);
+    g_assert_true(S_ISLNK(st.st_mode));
+    g_assert_cmpint(lstat("/dev/full", &st), ==, 0);
+
+    /* A regular file is replaced; nothing else is left in the directory. */
+    g_autofree char *file = g_build_filename(dir, "shot.png", NULL);
+    g_assert_true(g_file_set_contents(file, "old", -1, NULL));
+    g_autofree char *r = ctl(m, &ok, "screenshot", file);
+    g_assert_true(ok);
+    unsigned w, h;
+    g_autofree uint32_t *px = read_png(file, &w, &h);
+    g_assert_cmpuint(w, ==, 320);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    unsigned n = 0;
+    for (const char *name; (name = g_dir_read_name(d)); n++)
+        g_assert_false(name[0] == '.');
+    g_assert_cmpuint(n, ==, 3);
+    g_unlink(file);
+    g_unlink(link);
+    g_unlink(fifo);
+    g_rmdir(dir);
     th_machine_free(m);
 }
 
@@ -384,6 +441,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/ui/screenshot-mode13", test_screenshot_mode13);
     g_test_add_func("/ui/screenshot-text", test_screenshot_text);
+    g_test_add_func("/ui/screenshot-targets", test_screenshot_targets);
     g_test_add_func("/ui/screentext", test_screentext);
     g_test_add_func("/ui/sendkey", test_sendkey);
     g_test_add_func("/ui/sendkey-every-key", test_sendkey_every_key);

@@ -334,7 +334,12 @@ TessPciFunction *pcibus_attach(I440fx *s, TessDevice *dev, int devfn,
     f->bus = s;
     f->dev = dev;
     f->devfn = devfn;
-    f->info = *info;
+    /* Only what the function's plugin filled (its struct_size; 0 from
+     * this plugin itself); members it did not know read as zero. */
+    size_t n = info->struct_size ? MIN((size_t)info->struct_size, sizeof(f->info))
+                                 : sizeof(f->info);
+    memset(&f->info, 0, sizeof(f->info));
+    memcpy(&f->info, info, n);
 
     /* Writable bits of the header (PCI 2.1 6.2.2-6.2.5). */
     wr16(f->wmask + PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |

@@ -44,7 +44,9 @@ static bool store_lock(int fd, const char *path, bool exclusive, GError **err)
 
 int store_open_file(const char *path, bool rw, GError **err)
 {
-    int fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    /* Non-blocking so that a FIFO cannot hold the open; images are regular
+     * files or block devices, nothing else. */
+    int fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         store_io_error(err, path, rw ? "open for writing" : "open", errno);
         return -1;
@@ -55,6 +57,15 @@ int store_open_file(const char *path, bool rw, GError **err)
         store_error(err, TESS_ERROR_INVALID, "%s: is a directory, not an image", path);
         return -1;
     }
+    if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+        close(fd);
+        store_error(err, TESS_ERROR_INVALID,
+                    "%s: not a regular file or block device, not an image", path);
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     if (!store_lock(fd, path, rw, err)) {
         close(fd);
         return -1;

@@ -130,7 +130,12 @@ typedef struct StoreDisk {
     char *overlay_path;
     bool undo_keep;                   /* suspended: keep the overlay as it is */
     char *undo_overlay;               /* resumed: adopt this overlay */
+    TessTimer *writeback;             /* armed by the first unflushed write */
 } StoreDisk;
+
+/* Metadata of a write reaches the file at most this long (machine time)
+ * after the write, without any flush (block.h: "a few seconds"). */
+#define STORE_WRITEBACK_NS (2 * 1000000000ull)
 
 extern const char *const store_undo_names[];
 

@@ -37,8 +37,8 @@ static StoreLayer *overlay_create(StoreDisk *d, GError **err)
         store_error(err, TESS_ERROR_CONFLICT,
                     "%s: an undo overlay %s already exists: another machine uses this "
                     "image, or one did not shut down and left its changes there. Apply "
-                    "them with `tessera img commit %s` then delete it, or just delete it "
-                    "to drop them", d->file, path, path);
+                    "them with `tessera img commit %s %s` then delete it, or just delete "
+                    "it to drop them", d->file, path, path, d->file);
         return NULL;
     }
     if (!o && g_error_matches(e, TESS_DEVICE_ERROR, TESS_ERROR_IO)) {
@@ -83,9 +83,9 @@ static void overlay_keep(StoreDisk *d, const char *why)
     g_clear_pointer(&d->overlay_path, g_free);
     d->top = d->base;
     g_printerr("%s: %s; the changes to %s are kept in %s\n"
-               "  to apply them: tessera img commit '%s' && rm '%s'\n"
+               "  to apply them: tessera img commit '%s' '%s' && rm '%s'\n"
                "  to drop them:  rm '%s'\n",
-               d->dev.id, why, d->file, p, p, p, p);
+               d->dev.id, why, d->file, p, p, d->file, p, p);
 }
 
 /* ---- control commands ----------------------------------------------------------- */
@@ -186,6 +186,17 @@ static bool add_command(TessDevice *dev, const char *name, TessControlFn fn,
 
 /* ---- lifecycle ------------------------------------------------------------------------ */
 
+/* A guest that writes through the BIOS never flushes: write its metadata
+ * back shortly after anyway, so that an idle machine killed later loses
+ * nothing. On the machine thread, like every block call. */
+static void disk_writeback(void *opaque)
+{
+    StoreDisk *d = opaque;
+    g_autoptr(GError) err = NULL;
+    if (d->top && !d->top->read_only && !d->top->ops->flush(d->top, &err))
+        g_warning("%s: write-back failed: %s", d->file, err->message);
+}
+
 bool store_disk_realize(TessDevice *dev, StoreOpenFn open, GError **err)
 {
     StoreDisk *d = disk(dev);
@@ -236,6 +247,8 @@ bool store_disk_realize(TessDevice *dev, StoreOpenFn open, GError **err)
                           "ID  drop the changes in the undo overlay of disk ID", err)))
             goto fail;
     }
+    if (dev->machine)
+        d->writeback = tess_timer_new(dev, disk_writeback, d);
     return true;
 fail:
     if (d->overlay) {
@@ -257,6 +270,7 @@ fail_base:
 void store_disk_unrealize(TessDevice *dev)
 {
     StoreDisk *d = disk(dev);
+    g_clear_pointer(&d->writeback, tess_timer_free);
     g_autoptr(GError) err = NULL;
     if (d->overlay && d->undo_keep) {
         /* Suspended: the snapshot refers to the overlay as it is. */
@@ -344,12 +358,18 @@ bool store_disk_write(TessDevice *dev, uint64_t offset, const void *buf, size_t 
         return false;
     if (d->top->read_only)
         return store_error(err, TESS_ERROR_INVALID, "%s: the disk is read-only", d->file);
-    return d->top->ops->write(d->top, offset, buf, len, err);
+    if (!d->top->ops->write(d->top, offset, buf, len, err))
+        return false;
+    if (d->writeback && !tess_timer_pending(d->writeback))
+        tess_timer_arm_in(d->writeback, STORE_WRITEBACK_NS);
+    return true;
 }
 
 bool store_disk_flush(TessDevice *dev, GError **err)
 {
     StoreDisk *d = disk(dev);
+    if (d->writeback)
+        tess_timer_cancel(d->writeback);
     return !d->top || d->top->read_only || d->top->ops->flush(d->top, err);
 }
 

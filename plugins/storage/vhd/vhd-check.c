@@ -57,6 +57,34 @@ typedef struct {
     int64_t block;         /* BAT index, or -1 for metadata */
 } Region;
 
+/* Bytes of [start, start+len) that are not zero, in whole sectors: space
+ * no block refers to but that holds data is a write whose metadata never
+ * reached the file (lost), not merely leaked space. Holes are skipped. */
+static uint64_t span_data(Chk *c, uint64_t start, uint64_t len)
+{
+    uint64_t found = 0, end = start + len;
+    g_autofree uint8_t *buf = g_malloc(65536);
+    for (uint64_t pos = start; pos < end;) {
+        off_t d = lseek(c->fd, (off_t)pos, SEEK_DATA);
+        if (d < 0)
+            break;                  /* ENXIO: only a hole from here */
+        pos = MAX(pos, (uint64_t)d);
+        if (pos >= end)
+            break;
+        size_t n = (size_t)MIN((uint64_t)65536, end - pos);
+        ssize_t got = pread(c->fd, buf, n, (off_t)pos);
+        if (got <= 0)
+            break;
+        for (ssize_t i = 0; i < got; i += VHD_SECTOR) {
+            size_t k = MIN((size_t)VHD_SECTOR, (size_t)(got - i));
+            if (buf[i] || memcmp(buf + i, buf + i + 1, k - 1))
+                found += k;
+        }
+        pos += (uint64_t)got;
+    }
+    return found;
+}
+
 static int cmp_region(const void *a, const void *b)
 {
     const Region *x = a, *y = b;
@@ -200,12 +228,14 @@ static bool check_sparse(Chk *c, const VhdFooter *f, const uint8_t *footer_raw,
         g_array_append_val(regions, r);
     }
     g_array_sort(regions, cmp_region);
-    uint64_t covered_to = 0, leaked = 0;
+    uint64_t covered_to = 0, leaked = 0, lost = 0;
     Region *prev = NULL;
     for (guint k = 0; k < regions->len; k++) {
         Region *x = &g_array_index(regions, Region, k);
-        if (x->start > covered_to)
+        if (x->start > covered_to) {
             leaked += x->start - covered_to;
+            lost += span_data(c, covered_to, x->start - covered_to);
+        }
         else if (prev && x->start < covered_to && (x->block >= 0 || prev->block >= 0)) {
             if (x->block >= 0 && prev->block >= 0)
                 finding(c, false, "blocks %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT
@@ -225,14 +255,20 @@ static bool check_sparse(Chk *c, const VhdFooter *f, const uint8_t *footer_raw,
     if (!footer_lost && footer_pos > end) {
         uint64_t tail = footer_pos - end;
         leaked += tail;
+        lost += span_data(c, end, tail);
         if (c->repair)
             note(c, "%" G_GUINT64_FORMAT " unreferenced bytes at the end reclaimed", tail);
     }
     c->res->leaked = leaked;
-    if (leaked && !c->repair)
+    c->res->lost = lost;
+    if (lost)
+        finding(c, c->repair, "%" G_GUINT64_FORMAT " bytes of data are in the file but no "
+                "block refers to them: writes whose metadata never reached the file (the "
+                "writer was stopped before a flush or write-back); that data is lost%s", lost,
+                c->repair ? "; the space is reclaimed" : "");
+    if (leaked > lost && !c->repair)
         note(c, "%" G_GUINT64_FORMAT " bytes of the file are not referenced by any block "
-             "(harmless: left by an interrupted write; `check --repair` or `compact` "
-             "reclaims them)", leaked);
+             "(space only: `check --repair` or `compact` reclaims them)", leaked - lost);
     if (footer_lost)
         finding(c, c->repair, "the footer at the end of the file is missing or corrupt%s",
                 c->repair ? "; restored from its copy at offset 0" : " (its copy at offset 0 "

@@ -715,7 +715,12 @@ static bool tidy_dynamic(VhdImage *img, const uint8_t *head, bool head_ok, GErro
     return true;
 }
 
-static StoreLayer *open_image(const char *path, unsigned flags, int depth, GError **err);
+/* Files already tried while opening one chain, by device and inode: each
+ * is opened at most once, so a loop (A -> B -> A) or a locator fan-out ends
+ * after as many opens as there are distinct files. */
+typedef GHashTable VhdSeen;
+static StoreLayer *open_image(const char *path, unsigned flags, int depth, VhdSeen *seen,
+                              GError **err);
 
 /* Parent locator `i` as a host path, or NULL. */
 static char *locator_path(VhdImage *img, const VhdLocator *lc, GError **err)
@@ -760,6 +765,14 @@ bool vhd_parent_matches(VhdImage *img, StoreLayer *p, GError **err)
     } else if (!vhd_uuid_is_zero(h->parent_uuid)) {
         return store_error(err, TESS_ERROR_INVALID,
                            "%s: parent %s is not a VHD image", img->l.path, p->path);
+    } else if (!h->parent_ts ||
+               vhd_time_from_unix(store_file_mtime(p->fd)) != h->parent_ts) {
+        /* A raw parent has no UUID: what identifies it is the modification
+         * time the child was stamped with, to the second, which a file
+         * picked by a hostile locator ("/etc/shadow") does not have. */
+        return store_error(err, TESS_ERROR_INVALID,
+                           "%s: %s is not its parent (a raw parent must carry the "
+                           "modification time recorded in the child)", img->l.path, p->path);
     }
     /* The child records the parent's modification time: a parent written
      * after that no longer holds what the child was made against. */
@@ -785,7 +798,8 @@ bool vhd_parent_matches(VhdImage *img, StoreLayer *p, GError **err)
     return true;
 }
 
-static bool open_parent(VhdImage *img, unsigned flags, int depth, GError **err)
+static bool open_parent(VhdImage *img, unsigned flags, int depth, VhdSeen *seen,
+                        GError **err)
 {
     const VhdHeader *h = &img->hdr;
     if (depth >= VHD_MAX_DEPTH)
@@ -822,11 +836,26 @@ static bool open_parent(VhdImage *img, unsigned flags, int depth, GError **err)
     GError *first = NULL;
     for (guint i = 0; i < cand->len; i++) {
         const char *c = cand->pdata[i];
-        if (!g_file_test(c, G_FILE_TEST_EXISTS))
+        struct stat st;
+        if (stat(c, &st) < 0)
             continue;
-        unsigned pf = (flags & STORE_OPEN_PARENT_RW) ? STORE_OPEN_RW : 0;
         GError *e = NULL;
-        StoreLayer *p = open_image(c, pf, depth + 1, &e);
+        StoreLayer *p = NULL;
+        g_autofree char *key = g_strdup_printf("%ju:%ju", (uintmax_t)st.st_dev,
+                                               (uintmax_t)st.st_ino);
+        if (!S_ISREG(st.st_mode)) {
+            /* A FIFO would block the open, a device is no parent. */
+            store_error(&e, TESS_ERROR_INVALID, "%s: parent %s is not a regular file",
+                        img->l.path, c);
+        } else if (g_hash_table_contains(seen, key)) {
+            store_error(&e, TESS_ERROR_INVALID,
+                        "%s: parent %s is already in the chain or was tried (a loop?)",
+                        img->l.path, c);
+        } else {
+            g_hash_table_add(seen, g_steal_pointer(&key));
+            unsigned pf = (flags & STORE_OPEN_PARENT_RW) ? STORE_OPEN_RW : 0;
+            p = open_image(c, pf, depth + 1, seen, &e);
+        }
         if (p && !vhd_parent_matches(img, p, &e)) {
             store_close(p);
             p = NULL;
@@ -906,7 +935,8 @@ fail:
     return NULL;
 }
 
-static StoreLayer *vhd_open_depth(const char *path, unsigned flags, int depth, GError **err)
+static StoreLayer *vhd_open_depth(const char *path, unsigned flags, int depth, VhdSeen *seen,
+                                  GError **err)
 {
     uint8_t head[VHD_FOOTER_SIZE];
     bool head_ok;
@@ -916,7 +946,7 @@ static StoreLayer *vhd_open_depth(const char *path, unsigned flags, int depth, G
     if (!img->l.read_only && img->type != VHD_TYPE_FIXED &&
         !tidy_dynamic(img, head, head_ok, err))
         goto fail;
-    if (img->type == VHD_TYPE_DIFF && !open_parent(img, flags, depth, err))
+    if (img->type == VHD_TYPE_DIFF && !open_parent(img, flags, depth, seen, err))
         goto fail;
     return &img->l;
 fail:
@@ -924,16 +954,35 @@ fail:
     return NULL;
 }
 
+/* The chain's first file is in `seen` too: a parent locator naming the
+ * child itself is a loop. */
+static VhdSeen *seen_new(const char *path)
+{
+    VhdSeen *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    struct stat st;
+    if (stat(path, &st) == 0)
+        g_hash_table_add(seen, g_strdup_printf("%ju:%ju", (uintmax_t)st.st_dev,
+                                               (uintmax_t)st.st_ino));
+    return seen;
+}
+
 StoreLayer *vhd_open(const char *path, unsigned flags, GError **err)
 {
-    return vhd_open_depth(path, flags, 0, err);
+    g_autoptr(GHashTable) seen = seen_new(path);
+    return vhd_open_depth(path, flags, 0, seen, err);
 }
 
 int vhd_probe(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Non-blocking: probing a FIFO must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return 0;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+        close(fd);
+        return 0;
+    }
     uint8_t b[VHD_FOOTER_SIZE];
     uint64_t size = 0;
     int score = 0;
@@ -948,16 +997,18 @@ int vhd_probe(const char *path)
     return score;
 }
 
-static StoreLayer *open_image(const char *path, unsigned flags, int depth, GError **err)
+static StoreLayer *open_image(const char *path, unsigned flags, int depth, VhdSeen *seen,
+                              GError **err)
 {
     if (vhd_probe(path))
-        return vhd_open_depth(path, flags, depth, err);
+        return vhd_open_depth(path, flags, depth, seen, err);
     return store_raw_open(path, flags & STORE_OPEN_RW, err);
 }
 
 StoreLayer *store_open_image(const char *path, unsigned flags, GError **err)
 {
-    return open_image(path, flags, 0, err);
+    g_autoptr(GHashTable) seen = seen_new(path);
+    return open_image(path, flags, 0, seen, err);
 }
 
 bool vhd_is_empty(StoreLayer *l)

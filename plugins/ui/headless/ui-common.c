@@ -6,6 +6,10 @@
 #include "ui-common.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
 #include <png.h>
@@ -110,14 +114,8 @@ unsigned ui_key_from_name(const char *name)
 
 /* ---- PNG ------------------------------------------------------------------------ */
 
-bool ui_write_png(const char *path, const TessDisplaySurface *s, GError **err)
+static bool png_encode(FILE *f, const TessDisplaySurface *s)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        int e = errno;
-        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_IO, "%s: %s", path, g_strerror(e));
-        return false;
-    }
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     uint8_t *row = g_malloc((size_t)s->width * 3);
@@ -141,11 +139,68 @@ bool ui_write_png(const char *path, const TessDisplaySurface *s, GError **err)
     }
     png_destroy_write_struct(&png, &info);
     g_free(row);
+    return ok;
+}
+
+/* Write the picture to `path` (absolute) without ever following, opening
+ * for write or deleting anything but a file of our own: it is written to a
+ * fresh temporary file in the same directory and renamed over `path`, which
+ * must be absent or a regular file. A FIFO or device at `path` is refused
+ * (opening it would block the machine or write to the device), and a
+ * failed write leaves `path` as it was. */
+bool ui_write_png(const char *path, const TessDisplaySurface *s, GError **err)
+{
+    if (!g_path_is_absolute(path)) {
+        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_INVALID,
+                    "%s: the control socket takes an absolute path "
+                    "(`tessera ctl` makes a relative one absolute)", path);
+        return false;
+    }
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_INVALID,
+                    "%s: exists and is not a regular file (left alone)", path);
+        return false;
+    }
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    g_autofree char *tmp = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
+    int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        int e = errno;
+        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_IO, "%s: %s", path, g_strerror(e));
+        return false;
+    }
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        close(fd);
+        g_unlink(tmp);
+        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_IO, "%s: cannot write PNG", path);
+        return false;
+    }
+    bool ok = png_encode(f, s);
+    if (fflush(f) != 0 || ferror(f))
+        ok = false;
     if (fclose(f) != 0)
         ok = false;
+    /* Checked again just before the rename: what is at `path` may have
+     * changed while we wrote. rename() replaces a regular file or a link
+     * itself, never what a link points to. */
+    if (ok && lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        g_unlink(tmp);
+        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_INVALID,
+                    "%s: exists and is not a regular file (left alone)", path);
+        return false;
+    }
+    if (ok && rename(tmp, path) < 0) {
+        int e = errno;
+        g_unlink(tmp);
+        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_IO, "%s: %s", path, g_strerror(e));
+        return false;
+    }
     if (!ok) {
+        g_unlink(tmp);
         g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_IO, "%s: cannot write PNG", path);
-        remove(path);
     }
     return ok;
 }

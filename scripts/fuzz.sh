@@ -1,0 +1,68 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Build the libFuzzer targets (tests/fuzz) with clang, the whole tree
+# instrumented for coverage and under ASan+UBSan, and run them on their
+# committed corpora (tests/fuzz/corpus/TARGET).
+#   scripts/fuzz.sh [--ci]          each target briefly (CI: 10 s each)
+#   scripts/fuzz.sh --long SECONDS  each target for SECONDS; reports
+#                                   executions, coverage, crashes, leaks
+#   scripts/fuzz.sh ... TARGET...   only these (vhd machine control device)
+# New inputs go to build-fuzz/corpus/TARGET, never into the committed
+# corpus; crashes to build-fuzz/artifacts/TARGET/. Exit 1 on any crash or
+# leak; 77 when clang or its fuzzer runtime is missing.
+set -u
+cd "$(dirname "$0")/.."
+mode=ci secs=10
+case "${1:-}" in
+--ci) shift ;;
+--long) mode=long; secs=$2; shift 2 ;;
+esac
+targets=${*:-vhd machine control device}
+command -v clang >/dev/null 2>&1 || { echo "fuzz.sh: SKIP: clang is not installed"; exit 77; }
+echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' >/tmp/tess-fuzz-probe.c
+clang -fsanitize=fuzzer -o /tmp/tess-fuzz-probe /tmp/tess-fuzz-probe.c 2>/dev/null ||
+    { echo "fuzz.sh: SKIP: clang has no libFuzzer runtime (libclang-rt-14-dev)"; exit 77; }
+rm -f /tmp/tess-fuzz-probe /tmp/tess-fuzz-probe.c
+
+b=build-fuzz
+if [ ! -f "$b/build.ninja" ]; then
+    CC=clang meson setup "$b" -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dc_args=-fsanitize=fuzzer-no-link -Dwerror=false >"$b.setup.log" 2>&1 ||
+        { cat "$b.setup.log"; exit 1; }
+fi
+# Only what the targets load: the fuzzers, libtessera and the plugins.
+plugins=$(ninja -C "$b" -t targets all | sed -n 's/^\(plugins\/[^:]*\.so\): .*/\1/p')
+fz=""
+for t in $targets; do fz="$fz tests/fuzz/fuzz-$t"; done
+ninja -C "$b" $fz $plugins >"$b/fuzz-build.log" 2>&1 || { tail -30 "$b/fuzz-build.log"; exit 1; }
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:allocator_may_return_null=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TESSERA_PLUGIN_PATH= TESSERA_MACHINE_PATH= G_DEBUG=gc-friendly
+fail=0
+for t in $targets; do
+    seeds=tests/fuzz/corpus/$t
+    work=$b/corpus/$t
+    art=$b/artifacts/$t/
+    mkdir -p "$work" "$art"
+    case $t in
+    vhd) maxlen=131072 ;;
+    machine) maxlen=16384 ;;
+    *) maxlen=4096 ;;
+    esac
+    log=$b/fuzz-$t.log
+    "$b/tests/fuzz/fuzz-$t" -max_total_time="$secs" -max_len="$maxlen" -rss_limit_mb=2560 \
+        -timeout=20 -print_final_stats=1 -artifact_prefix="$art" "$work" "$seeds" >"$log" 2>&1
+    rc=$?
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    crashes=$(ls "$art" 2>/dev/null | grep -c -E '^(crash|timeout|oom|leak)-')
+    leaks=$(grep -c 'ERROR: LeakSanitizer' "$log")
+    echo "fuzz-$t: ${execs:-0} executions in ${secs} s, coverage ${cov:-?} edges (${ft:-?} features), corpus $(ls "$work" | wc -l) + $(ls "$seeds" | wc -l) seeds, crashes ${crashes}, leaks ${leaks}, exit ${rc}"
+    if [ "$rc" -ne 0 ] || [ "$crashes" -ne 0 ] || [ "$leaks" -ne 0 ]; then
+        fail=1
+        grep -E 'ERROR|SUMMARY|==[0-9]+==' "$log" | head -20
+    fi
+done
+exit $fail
