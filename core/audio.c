@@ -65,7 +65,8 @@ static void audio_find_sink(TessMachine *m, TessAudio *a)
     a->looked = true;
     for (guint i = 0; i < m->devices->len; i++) {
         TessDevice *d = m->devices->pdata[i];
-        const TessAudioSinkOps *ops = tess_device_interface(d, TESS_IFACE_AUDIO_SINK);
+        const TessAudioSinkOps *ops =
+            tess_device_interface_v(d, TESS_IFACE_AUDIO_SINK, TESS_IFACE_AUDIO_SINK_VERSION);
         /* A sink whose rate is 0 has no output (a host without sound). */
         if (ops && d->priv->realized && ops->rate(d) != 0) {
             if (ops->rate(d) != MIX_RATE)

@@ -18,6 +18,8 @@
 #include <tessera/input.h>
 #include <tessera/pci.h>
 #include <tessera/state.h>
+#include <tessera/net.h>
+#include <tessera/audio.h>
 
 __attribute__((visibility("default")))
 void tess_abi_anchor(const TessPciFunctionInfo *a, const TessPciBusOps *b,
@@ -26,13 +28,17 @@ void tess_abi_anchor(const TessPciFunctionInfo *a, const TessPciBusOps *b,
                      const TessBlockOps *h, const TessBlockInfo *i, const TessBlockCheck *j,
                      const TessBlockCreate *k, const TessDisplaySourceOps *l,
                      const TessInputOps *n, const TessStateDesc *o, const TessCpuState *p,
-                     const TessIfaceSpec *q, const TessDeviceClass *r);
+                     const TessIfaceSpec *q, const TessDeviceClass *r,
+                     const TessNetNicOps *s, const TessNetBackendOps *t,
+                     const TessAudioSinkOps *u, const TessJoystickOps *v);
 void tess_abi_anchor(const TessPciFunctionInfo *a, const TessPciBusOps *b,
                      const TessPciIrqRouterOps *c, const TessCpuOps *d,
                      const TessIntcOps *e, const TessIsaDmaOps *f, const TessFwCfgOps *g,
                      const TessBlockOps *h, const TessBlockInfo *i, const TessBlockCheck *j,
                      const TessBlockCreate *k, const TessDisplaySourceOps *l,
                      const TessInputOps *n, const TessStateDesc *o, const TessCpuState *p,
-                     const TessIfaceSpec *q, const TessDeviceClass *r)
+                     const TessIfaceSpec *q, const TessDeviceClass *r,
+                     const TessNetNicOps *s, const TessNetBackendOps *t,
+                     const TessAudioSinkOps *u, const TessJoystickOps *v)
 {
 }

@@ -41,6 +41,7 @@
 G_BEGIN_DECLS
 
 #define TESS_IFACE_AUDIO_SINK "audio-sink"
+#define TESS_IFACE_AUDIO_SINK_VERSION 1   /* see TessIfaceSpec in device.h */
 
 typedef struct TessAudioStream TessAudioStream;
 

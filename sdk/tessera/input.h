@@ -48,6 +48,7 @@ typedef struct TessInputOps {
  * axes from -32768 (left / up) to 32767 (right / down), buttons bit 0 and
  * bit 1 (fire A, fire B). Calls are made on the machine's thread. */
 #define TESS_IFACE_JOYSTICK "joystick"
+#define TESS_IFACE_JOYSTICK_VERSION 1   /* see TessIfaceSpec in device.h */
 
 typedef struct TessJoystickOps {
     size_t size;                    /* sizeof(TessJoystickOps) */

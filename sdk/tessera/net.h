@@ -63,6 +63,7 @@
 G_BEGIN_DECLS
 
 #define TESS_IFACE_NET "net"
+#define TESS_IFACE_NET_VERSION 1     /* see TessIfaceSpec in device.h */
 #define TESS_NET_FRAME_MIN 14u
 #define TESS_NET_FRAME_MAX 16384u
 
@@ -133,7 +134,7 @@ typedef struct TessNetBackendOps {
 
 static inline const TessNetBackendOps *tess_net_backend_ops(TessDevice *dev)
 {
-    return (const TessNetBackendOps *)tess_device_interface(dev, TESS_IFACE_NET);
+    return (const TessNetBackendOps *)tess_device_interface_v(dev, TESS_IFACE_NET, TESS_IFACE_NET_VERSION);
 }
 
 /* Backend -> NIC on the machine thread. Returns false when the frame was

@@ -102,7 +102,7 @@ static const TessAudioSinkOps asdl_ops = {
 };
 
 static const TessIfaceSpec asdl_ifaces[] = {
-    { TESS_IFACE_AUDIO_SINK, &asdl_ops },
+    { TESS_IFACE_AUDIO_SINK, &asdl_ops, TESS_IFACE_AUDIO_SINK_VERSION },
     TESS_IFACE_END,
 };
 

@@ -136,7 +136,7 @@ static const TessAudioSinkOps wav_ops = {
 };
 
 static const TessIfaceSpec wav_ifaces[] = {
-    { TESS_IFACE_AUDIO_SINK, &wav_ops },
+    { TESS_IFACE_AUDIO_SINK, &wav_ops, TESS_IFACE_AUDIO_SINK_VERSION },
     TESS_IFACE_END,
 };
 

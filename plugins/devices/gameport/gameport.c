@@ -138,7 +138,7 @@ static void gp_reset(TessDevice *dev)
 }
 
 static const TessIfaceSpec gp_ifaces[] = {
-    { TESS_IFACE_JOYSTICK, &gp_joy },
+    { TESS_IFACE_JOYSTICK, &gp_joy, TESS_IFACE_JOYSTICK_VERSION },
     TESS_IFACE_END,
 };
 

@@ -50,7 +50,7 @@ static const TessPropSpec none_props[] = {
 };
 
 static const TessIfaceSpec none_provides[] = {
-    { TESS_IFACE_NET, &none_ops },
+    { TESS_IFACE_NET, &none_ops, TESS_IFACE_NET_VERSION },
     TESS_IFACE_END,
 };
 

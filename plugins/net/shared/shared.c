@@ -442,7 +442,7 @@ static const TessPropSpec shared_props[] = {
 };
 
 static const TessIfaceSpec shared_provides[] = {
-    { TESS_IFACE_NET, &shared_ops },
+    { TESS_IFACE_NET, &shared_ops, TESS_IFACE_NET_VERSION },
     TESS_IFACE_END,
 };
 

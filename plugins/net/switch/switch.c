@@ -308,7 +308,7 @@ static const TessPropSpec switch_props[] = {
 };
 
 static const TessIfaceSpec switch_provides[] = {
-    { TESS_IFACE_NET, &switch_ops },
+    { TESS_IFACE_NET, &switch_ops, TESS_IFACE_NET_VERSION },
     TESS_IFACE_END,
 };
 

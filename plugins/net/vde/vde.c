@@ -211,7 +211,7 @@ static const TessPropSpec vde_props[] = {
 };
 
 static const TessIfaceSpec vde_provides[] = {
-    { TESS_IFACE_NET, &vde_ops },
+    { TESS_IFACE_NET, &vde_ops, TESS_IFACE_NET_VERSION },
     TESS_IFACE_END,
 };
 

@@ -481,7 +481,8 @@ static bool sdl_realize(TessDevice *dev, GError **err)
     /* Game controllers, for a machine with a game port. */
     s->joy_dev = tess_device_find_provider(dev, TESS_IFACE_JOYSTICK, NULL, NULL);
     if (s->joy_dev) {
-        s->jops = tess_device_interface(s->joy_dev, TESS_IFACE_JOYSTICK);
+        s->jops = tess_device_interface_v(s->joy_dev, TESS_IFACE_JOYSTICK,
+                                          TESS_IFACE_JOYSTICK_VERSION);
         s->joy_init = SDL_InitSubSystem(SDL_INIT_GAMECONTROLLER) == 0;
     }
     s->source = g_timeout_add((guint)s->poll_ms, sdl_tick, s);
