@@ -4,7 +4,8 @@
 # require the same debug-console output and exit status.
 #   usage: compare-guests.sh TESSERA SOURCE_ROOT NASM
 # Guests: this folder's kvm-*.asm (each must also pass: status 33) and
-# tests/guests/*.asm of the interpreter (on machines/bare.xml).
+# tests/guests/*.asm of the interpreter (on machines/bare.xml, or NAME.xml
+# beside a ROM that needs more).
 #
 # Where the KVM run ends because this host's KVM cannot emulate an
 # instruction (KVM without VMX/SVM, such as PVM, emulates real and
@@ -85,7 +86,10 @@ for g in kvm-basic:bare kvm-reset:bare kvm-irq:kvm-pc kvm-pm-int:kvm-pc; do
 done
 for asm in "$src"/tests/guests/*.asm; do
     [ -f "$asm" ] || continue
-    compare "guest-$(basename "$asm" .asm)" "$asm" "$src/machines/bare.xml" no
+    # A ROM that needs more than the bare board has its own machine file.
+    machine=${asm%.asm}.xml
+    [ -f "$machine" ] || machine=$src/machines/bare.xml
+    compare "guest-$(basename "$asm" .asm)" "$asm" "$machine" no
 done
 
 echo "$passed identical, $skipped skipped, failures: $fail"

@@ -382,44 +382,6 @@ irq5:
     pop ax
     iret
 
-dsp_write:                      ; al
-    push dx
-    push ax
-    mov dx, SB + 0xC
-.w: in al, dx
-    test al, 0x80
-    jnz .w
-    pop ax
-    out dx, al
-    pop dx
-    ret
-
-dsp_read:                       ; -> al
-    push dx
-    mov dx, SB + 0xE
-.w: in al, dx
-    test al, 0x80
-    jz .w
-    mov dx, SB + 0xA
-    in al, dx
-    pop dx
-    ret
-
-opl_write:                      ; ah = register, al = value
-    push dx
-    push ax
-    mov dx, 0x388
-    xchg al, ah
-    out dx, al
-    in al, dx                   ; the classic delays
-    in al, dx
-    inc dx
-    mov al, ah
-    out dx, al
-    in al, dx
-    in al, dx
-    pop ax
-    pop dx
-    ret
+%include "sb16.inc"
 
 %include "reset.inc"

@@ -145,30 +145,7 @@ irq5:
 notes:  ; F-number low byte, key-on | block 4 | F-number high (C major from 262 Hz)
     db 0x58, 0x31, 0x83, 0x31, 0xB2, 0x31, 0xCA, 0x31, 0x02, 0x32, 0x41, 0x32, 0x87, 0x32, 0xB0, 0x32
 
-dsp_write:
-    push dx
-    push ax
-    mov dx, SB + 0xC
-.w: in al, dx
-    test al, 0x80
-    jnz .w
-    pop ax
-    out dx, al
-    pop dx
-    ret
-
-opl_write:                      ; ah = register, al = value
-    push dx
-    push ax
-    mov dx, 0x388
-    xchg al, ah
-    out dx, al
-    inc dx
-    mov al, ah
-    out dx, al
-    pop ax
-    pop dx
-    ret
+%include "sb16.inc"
 
     times 0x10000 - 16 - ($ - $$) db 0xF4
     jmp 0xF000:start

@@ -16,7 +16,7 @@ secs=${2:-10}
 runs=${3:-3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-nasm -f bin -DSECONDS="$secs" -o "$work/bench.bin" "$here/bench.asm"
+nasm -f bin -DSECONDS="$secs" -I "$root/tests/sound/" -o "$work/bench.bin" "$here/bench.asm"
 cpu() {   # command... -> "user+sys seconds" on stdout
     /usr/bin/time -f "%U %S %e" -o "$work/t" "$@" >/dev/null 2>&1 || true
     tail -1 "$work/t" | awk '{ printf "%.2f %.2f\n", $1 + $2, $3 }'
