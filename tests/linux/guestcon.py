@@ -302,9 +302,14 @@ def run_linux(emu, assets, flavour):
     kver = assets["KVER_686" if flavour == "686" else "KVER_PAE"]
     wait_menu(emu, t)
     c.send("1" if flavour == "686" else "2")           # the entry's hotkey
-    c.expect(rb"TESSERA-GRUB-ENTRY " + flavour.encode() + rb"\b", t, emu.proc, "the GRUB entry")
-    log(f"GRUB boots {flavour}")
-    c.expect(rb"TESSERA-INIT-DONE ", t, emu.proc, "the initramfs's /init")
+    # /init prints the running kernel's release: that proves which entry
+    # GRUB booted. (GRUB's own echo of its marker is not waited for: its
+    # serial driver gives up on a busy transmitter after a fixed number of
+    # polls, so on a fast-polling CPU a character of it can be lost.)
+    m = c.expect(rb"TESSERA-INIT-DONE (\S+)", t, emu.proc, "the initramfs's /init")
+    if m.group(1).decode() != kver:
+        raise Fail(f"GRUB booted {m.group(1).decode()}, not the {flavour} entry ({kver})")
+    log(f"GRUB booted {flavour}")
     c.expect(re.escape(PROMPT), t, emu.proc, "the shell prompt")
     log("shell prompt")
     emu.at_prompt = time.monotonic()
@@ -353,7 +358,9 @@ def run_menu(emu, assets):
     c = emu.console
     wait_menu(emu, t)
     # GRUB draws the whole menu before it reads keys; the marker above is
-    # the last entry's title, so the menu is up.
+    # the last entry's title, so the menu is up. The marker entry echoes
+    # its name three times: GRUB's serial driver may drop a character of
+    # one (it gives up on a busy transmitter after a fixed number of polls).
     emu.sendkeys(["down", "down", "ret"])
     m = c.expect(rb"TESSERA-GRUB-ENTRY (686-pae|686|marker|memtest)", t, emu.proc, "a GRUB entry to run")
     got = m.group(1).decode()
@@ -424,8 +431,7 @@ def run_memtest(emu, assets):
     c = emu.console
     wait_menu(emu, t)
     c.send("4")
-    c.expect(rb"TESSERA-GRUB-ENTRY memtest", t, emu.proc, "the memtest entry")
-    log("memtest86+ starts")
+    log("memtest86+ chosen")
     wait_screen(emu, r"F1> Configuration", t, "memtest's screen")
     emu.sendkeys(["f1"])
     wait_screen(emu, r"Test selection", t, "the Settings menu")
