@@ -24,6 +24,9 @@ interpreter under ASan costs minutes.
         last value, the uptime goes on from where it was (no reboot), the
         shell still answers and `poweroff` ends the run with status 0.
 
+    e2e.py [options] switch     `tessera run a.xml b.xml`: two pc-net
+        machines on <net type="switch" name="lab"/> with static addresses
+        ping each other (3 of 3 replies each way), then both power off.
 options: --tessera PATH, --timeout SECONDS (each wait), --keep.
 Exit status: 0 pass, 1 fail, 77 skip (no guest assets, no tcpdump).
 """
@@ -58,10 +61,13 @@ class Guest:
         self.t = timeout
 
     def boot(self):
-        c = self.emu.console
         guestcon.wait_menu(self.emu, self.t)
-        c.send("1")                                     # the 686 entry's hotkey
-        c.expect(rb"TESSERA-GRUB-ENTRY 686\b", self.t, self.emu.proc, "the GRUB entry")
+        self.emu.console.send("1")                      # the 686 entry's hotkey
+        self.boot_after_menu()
+
+    def boot_after_menu(self):
+        c = self.emu.console
+        c.expect(rb"TESSERA-GRUB-ENTRY 686(?!-pae)", self.t, self.emu.proc, "the GRUB entry")
         c.expect(rb"TESSERA-INIT-DONE ", self.t, self.emu.proc, "the initramfs's /init")
         c.expect(re.escape(PROMPT), self.t, self.emu.proc, "the shell prompt")
         self.emu.at_prompt = time.monotonic()
@@ -122,7 +128,7 @@ def run_net(g, work, sound, wav):
     emu = g.emu
     # The cable is unplugged: the driver loads, the interface comes up
     # with no carrier.
-    g.run("modprobe de2104x; ip link set eth0 up; echo \"U:$?:U\"", rb"U:(\d+):U", "eth0 up")
+    g.run("modprobe de2104x; ip link set eth0 up; echo \"U:$?:U\"", rb"U:0:U", "eth0 up")
     c0, _ = carrier_wait(g, 0)
     if c0 != 0:
         raise Fail("the guest sees a carrier with no network attached")
@@ -156,7 +162,7 @@ def run_net(g, work, sound, wav):
         if m.group(1) != b"0":
             raise Fail(f"udhcpc failed ({m.group(1).decode()})")
         m = g.run("ifconfig eth0 | grep -o 'inet addr:[0-9.]*'",
-                  rb"inet addr:(\d+\.\d+\.\d+\.\d+)", "eth0's address")
+                  rb"inet addr:(\d+\.\d+\.\d+\.\d+)\r?\n", "eth0's address")
         ip = m.group(1).decode()
         if ip != "10.0.2.15":
             raise Fail(f"DHCP gave {ip}, expected 10.0.2.15")
@@ -217,6 +223,14 @@ def play_tone(g):
     m = g.run("echo \"A#$(tr '\\n' ' ' < /proc/asound/cards)#A\"", rb"A#([^#$]*)#A",
               "/proc/asound/cards")
     cards = m.group(1).decode()
+    # ALSA starts the SB16's mixer muted (snd_sb16_init_values: master and
+    # voice 0) and busybox has no amixer: set the master and voice volumes
+    # (mixer registers 30h-33h, 5 bits in 7:3) through the mixer's
+    # address/data ports 224h/225h, as amixer would through the driver.
+    g.run("v=0; for r in '\\060' '\\061' '\\062' '\\063'; do "
+          "printf \"$r\" | dd of=/dev/port bs=1 seek=548 conv=notrunc 2>/dev/null && "
+          "printf '\\360' | dd of=/dev/port bs=1 seek=549 conv=notrunc 2>/dev/null || v=1; done; "
+          "echo \"V:$v:V\"", rb"V:0:V", "the mixer volumes")
     log(f"/proc/asound/cards: {' '.join(cards.split())}")
     if "Sound Blaster 16" not in cards:
         raise Fail(f"no Sound Blaster 16 in /proc/asound/cards: {cards}")
@@ -337,13 +351,132 @@ def run_snapshot(g, args, work, iso):
         emu2.stop()
 
 
+# ---- two machines on a switch ----------------------------------------------
+
+class SwitchPair:
+    """`tessera run a.xml b.xml`: two guests in one process, their NICs on
+    the virtual switch "lab", each serial port on its own TCP port."""
+
+    def __init__(self, args, iso, work):
+        self.args, self.iso, self.work = args, iso, work
+        self.proc = None
+        self.out = open(os.path.join(work, "emulator.log"), "wb")
+        self.ctl = os.path.join(work, "ctl")
+
+    def start(self):
+        ports, files = {}, []
+        for n, mac in (("a", "52:54:00:00:00:0a"), ("b", "52:54:00:00:00:0b")):
+            ports[n] = guestcon.free_port()
+            f = os.path.join(self.work, n + ".xml")
+            with open(f, "w") as x:
+                x.write(f"""<?xml version="1.0"?>
+<machine name="{n}" base="pc-net">
+  <device id="com1" chardev="tcp:127.0.0.1:{ports[n]}"/>
+  <device id="ide0">
+    <drive bus="1" unit="0" media="cdrom"><disk format="raw" file="{self.iso}" readonly="on"/></drive>
+  </device>
+  <device id="nic0" mac="{mac}"><net type="switch" name="lab"/></device>
+</machine>
+""")
+            files.append(f)
+        self.proc = subprocess.Popen([self.args.tessera, "run", *files, "--display", "none",
+                                      "--paused", "--control", self.ctl],
+                                     stdout=self.out, stderr=subprocess.STDOUT)
+        self.guests = {}
+        for n in ("a", "b"):
+            deadline = time.monotonic() + 60
+            sock = None
+            while sock is None:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise Fail(f"machine {n}'s serial port did not open:\n" + self.log())
+                try:
+                    sock = guestcon.socket.create_connection(("127.0.0.1", ports[n]), timeout=1)
+                except OSError:
+                    guestcon.select.select([], [], [], 0.05)    # retry the connection
+            emu = _Member(self, n, guestcon.Console(sock, open(os.path.join(self.work, n + ".serial"), "wb")))
+            self.guests[n] = Guest(emu, self.args.timeout)
+        for n in ("a", "b"):
+            self.control("@" + n, "resume")
+
+    def control(self, *words):
+        r = subprocess.run([self.args.tessera, "ctl", self.ctl, *words], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=60)
+        if r.returncode != 0:
+            raise Fail(f"tessera ctl {' '.join(words)}: {r.stdout.strip()}")
+        return r.stdout
+
+    def log(self):
+        self.out.flush()
+        with open(self.out.name, "rb") as f:
+            return f.read()[-3000:].decode("utf-8", "replace")
+
+    emulator_log = log
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class _Member:
+    """What Guest needs of one machine of the pair."""
+
+    def __init__(self, pair, name, console):
+        self.pair, self.name, self.console = pair, name, console
+        self.proc = pair.proc
+        self.started = time.monotonic()
+
+
+def run_switch(pair):
+    a, b = pair.guests["a"], pair.guests["b"]
+    # Both boot at once: menu, entry, prompt, each in turn (the other's
+    # output waits in its socket).
+    for g in (a, b):
+        guestcon.wait_menu(g.emu, g.t)
+        g.emu.console.send("1")
+    for g in (a, b):
+        g.boot_after_menu()
+        log(f"machine {g.emu.name}: shell prompt")
+    for g, ip in ((a, "192.168.77.1"), (b, "192.168.77.2")):
+        g.run(f"modprobe de2104x; ifconfig eth0 {ip} netmask 255.255.255.0 up; echo \"U:$?:U\"",
+              rb"U:0:U", f"eth0 up on {g.emu.name}")
+        c, secs = carrier_wait(g, 1)
+        if c != 1:
+            raise Fail(f"machine {g.emu.name} sees no carrier on the switch")
+    for g, peer in ((a, "192.168.77.2"), (b, "192.168.77.1")):
+        m = g.run(f"ping -c 3 -W 5 {peer} > /tmp/p.txt; echo \"P:$?:$(grep -o '[0-9]* packets received' /tmp/p.txt):P\"",
+                  rb"P:(\d+):(\d+) packets received:P", f"ping from {g.emu.name}")
+        if m.group(1) != b"0" or m.group(2) != b"3":
+            raise Fail(f"{g.emu.name} pinging {peer}: status {m.group(1).decode()}, "
+                       f"{m.group(2).decode()} of 3 replies")
+        log(f"machine {g.emu.name} pings {peer}: 3 of 3 replies")
+    for g in (a, b):
+        g.emu.console.send("poweroff\n")
+    try:
+        rc = pair.proc.wait(timeout=a.t)
+    except subprocess.TimeoutExpired:
+        raise Fail("the two machines did not power off")
+    if rc != 0:
+        raise Fail(f"poweroff of both machines: exit status {rc}, expected 0")
+
+
+def run_sound(g, wav):
+    play_tone(g)
+    log("poweroff")
+    g.emu.console.send("poweroff\n")
+    rc = g.emu.wait_exit(g.t)
+    if rc != 0:
+        raise Fail(f"poweroff: the emulator exited with status {rc}, expected 0")
+    check_tone(wav)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tessera", default=os.environ.get("TESSERA"))
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--sound", action="store_true")
     p.add_argument("--keep", action="store_true")
-    p.add_argument("scenario", choices=("net", "snapshot"))
+    p.add_argument("scenario", choices=("net", "sound", "snapshot", "switch"))
     a = p.parse_args()
     a.memory, a.set = 0, None
     work = tempfile.mkdtemp(prefix="tess-e2e-")
@@ -354,11 +487,18 @@ def main():
             raise Fail("--tessera PATH is needed")
         assets = guestcon.guest_assets()
         guestcon.need_fpu(a.tessera)
+        if a.scenario == "switch":
+            emu = SwitchPair(a, assets["ISO"], work)
+            emu.start()
+            run_switch(emu)
+            log(f"PASS ({time.monotonic() - t0:.0f} s)")
+            return 0
         emu = guestcon.Tessera(a, assets["ISO"], work)
         wav = os.path.join(work, "out.wav")
         if a.scenario == "net":
             emu.base = "pc-net"
-            if a.sound:
+        if a.scenario == "sound" or a.scenario == "net" and a.sound:
+            if True:
                 emu.extra_xml = '\n  <device type="sb16" id="snd0" port="0x220" irq="5" dma="1" hdma="5"/>'
                 emu.extra_args = ("--audio", f"wav:{wav}")
         emu.started = time.monotonic()
@@ -367,6 +507,8 @@ def main():
         g.boot()
         if a.scenario == "net":
             run_net(g, work, a.sound, wav)
+        elif a.scenario == "sound":
+            run_sound(g, wav)
         else:
             run_snapshot(g, a, work, assets["ISO"])
             emu = g.emu
