@@ -37,6 +37,7 @@ import http.server
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -128,7 +129,14 @@ def run_net(g, work, sound, wav):
     emu = g.emu
     # The cable is unplugged: the driver loads, the interface comes up
     # with no carrier.
-    g.run("modprobe de2104x; ip link set eth0 up; echo \"U:$?:U\"", rb"U:0:U", "eth0 up")
+    m = g.run("modprobe de2104x; ip link set eth0 up; echo \"U:$?:U\"", rb"U:(\d+):U", "eth0 up")
+    if m.group(1) != b"0":
+        # What the kernel saw of the PCI bus and the driver, for the report.
+        m = g.run("echo \"X#$(ls /sys/bus/pci/devices | tr '\\n' ' ')#$(dmesg | "
+                  "grep -i -e 'pci 0000:00:03' -e de2104x -e 'PCI:' | tr '\\n' '|')#X\"",
+                  rb"X#([^#$]*)#([^#$]*)#X", "the PCI devices")
+        raise Fail("de2104x found no NIC (no eth0). PCI devices: "
+                   f"{m.group(1).decode()}\ndmesg: {m.group(2).decode().replace('|', chr(10))}")
     c0, _ = carrier_wait(g, 0)
     if c0 != 0:
         raise Fail("the guest sees a carrier with no network attached")
@@ -479,6 +487,9 @@ def main():
     p.add_argument("scenario", choices=("net", "sound", "snapshot", "switch"))
     a = p.parse_args()
     a.memory, a.set = 0, None
+    # meson's timeout sends SIGTERM: unwind, so the finally below stops
+    # the emulator instead of leaving it running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     work = tempfile.mkdtemp(prefix="tess-e2e-")
     emu = None
     t0 = time.monotonic()
