@@ -149,9 +149,10 @@ bb="$work/bb/bin/busybox"
 
 # --- Initramfs ------------------------------------------------------------
 # Modules the later guest tests load (DEC 21041 Ethernet, S3 framebuffer,
-# Sound Blaster 16), with every module they depend on and a modules.dep
-# made by depmod over exactly that set.
-want_modules="de2104x s3fb snd-sb16"
+# Sound Blaster 16 and ALSA's OSS emulation, so busybox can play raw PCM
+# through /dev/dsp with no aplay), with every module they depend on and a
+# modules.dep made by depmod over exactly that set.
+want_modules="de2104x s3fb snd-sb16 snd-pcm-oss"
 
 modpath() {  # $1 = index from modindex, $2 = module name -> path in the index
     n=$(echo "$2" | tr '-' '_')
@@ -306,8 +307,10 @@ mkdir -p "$dir"
 mv "$work/guests.iso" "$work/versions" "$dir/"
 touch "$dir/done"
 echo "$dir" >"$stamp"
-# Assets of other versions or layouts are stale now.
-for old in "$cache"/guests-*; do
-    case "$old" in "$dir"|"$stamp"|*.tmp.*) ;; *) [ -d "$old" ] && rm -rf "$old";; esac
+# Assets of other versions of this layout are stale now. Other layouts
+# stay: worktrees of older or newer checkouts share the cache, and one
+# must not delete the ISO another's tests are booting.
+for old in "$cache"/guests-v${layout}_*; do
+    case "$old" in "$dir"|*.tmp.*) ;; *) [ -d "$old" ] && rm -rf "$old";; esac
 done
 emit "$dir"

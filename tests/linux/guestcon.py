@@ -165,25 +165,35 @@ class Emulator:
 class Tessera(Emulator):
     name = "tessera"
 
+    # What tests/linux/e2e.py changes: the platform the machine extends,
+    # devices to add, more `tessera run` options, a snapshot to resume.
+    base = "pc"
+    extra_xml = ""
+    extra_args = ()
+    restore = None
+
     def start(self):
         a = self.args
         xml = os.path.join(self.work, "guest.xml")
         with open(xml, "w") as f:
             f.write(f"""<?xml version="1.0"?>
-<machine name="guest-test" base="pc">
+<machine name="guest-test" base="{self.base}">
   {f'<memory size="{a.memory}M"/>' if a.memory else ''}
   <device id="ide0">
     <drive bus="1" unit="0" media="cdrom"><disk format="raw" file="{self.iso}" readonly="on"/></drive>
-  </device>
+  </device>{self.extra_xml}
 </machine>
 """)
         self.ctl = os.path.join(self.work, "ctl")
+        if os.path.exists(self.ctl):
+            os.unlink(self.ctl)
         # Tessera listens on the port; start paused, connect, then resume,
         # so no byte of the guest's output is missed.
         for attempt in range(5):
             port = free_port()
-            cmd = [a.tessera, "run", xml, "--display", "none", "--paused",
-                   "--serial", f"tcp:127.0.0.1:{port}", "--control", self.ctl]
+            cmd = [a.tessera, "run", *(("--restore", self.restore) if self.restore else (xml,)),
+                   "--display", "none", "--paused",
+                   "--serial", f"tcp:127.0.0.1:{port}", "--control", self.ctl, *self.extra_args]
             for s in a.set or []:
                 cmd += ["--set", s]
             self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=subprocess.STDOUT)
