@@ -46,7 +46,7 @@ emit() {  # $1 = the finished asset directory
 
 # What this script builds from the packages: bump when the initramfs, the
 # menu or the kernel command line change, so the cache is rebuilt.
-layout=3
+layout=4
 
 # --- Which versions are current? ---------------------------------------
 # Asking apt costs seconds: within a day of the last check, the assets
