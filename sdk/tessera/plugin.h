@@ -37,7 +37,7 @@ G_BEGIN_DECLS
  * 2.0: interfaces carry a version; TessPciFunctionInfo its size;
  * TessStateDesc reserved room; TessBlockCheck.lost. */
 #define TESS_ABI_MAJOR 2
-#define TESS_ABI_MINOR 0
+#define TESS_ABI_MINOR 1
 
 /* The exported symbol's name. */
 #define TESS_PLUGIN_SYMBOL "tess_plugin_descriptor"
