@@ -316,7 +316,7 @@ def run_linux(emu, assets, flavour):
     # GRUB booted. (GRUB's own echo of its marker is not waited for: its
     # serial driver gives up on a busy transmitter after a fixed number of
     # polls, so on a fast-polling CPU a character of it can be lost.)
-    m = c.expect(rb"TESSERA-INIT-DONE (\S+)", t, emu.proc, "the initramfs's /init")
+    m = c.expect(rb"TESSERA-INIT-DONE (\S+)\r?\n", t, emu.proc, "the initramfs's /init")
     if m.group(1).decode() != kver:
         raise Fail(f"GRUB booted {m.group(1).decode()}, not the {flavour} entry ({kver})")
     log(f"GRUB booted {flavour}")
