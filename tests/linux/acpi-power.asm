@@ -383,9 +383,17 @@ acpi_checks:
     mov esi, s_notmrsts
     jmp fail
 .tmr_sts:
+    ; The SCI may follow the status bit by a moment (QEMU raises it from
+    ; a timer of its own): poll the IRR a bounded while.
+    mov ecx, 200000
+.irr:
     in al, 0xA0
     test al, 0x02
-    jz .no_sci
+    jnz .sci_seen
+    dec ecx
+    jnz .irr
+    jmp .no_sci
+.sci_seen:
     ; Off with TMR_EN and the status: the (level) SCI drops.
     mov edx, [V_PMEVT]
     add edx, 2
