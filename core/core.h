@@ -232,6 +232,8 @@ unsigned long tess_net_port_async_dropped(TessNetPort *p);
 /* Run-time swap of a NIC's backend: detach `child` from parent's ports
  * (link down); then bind them to whatever the slots hold (link up). */
 void tess_net_child_unbind(TessDevice *parent, TessDevice *child);
+/* After a restore: ports whose backend saved no state see a cable re-plug. */
+void tess_net_restored(TessMachine *m);
 bool tess_net_child_rebind(TessDevice *parent, GError **err);
 /* Run one request line against the machines; returns the reply line. */
 char *tess_control_handle_line(GPtrArray *machines, const char *line);

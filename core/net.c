@@ -525,6 +525,27 @@ bool tess_net_child_rebind(TessDevice *parent, GError **err)
     return true;
 }
 
+/* ---- after a restore (state.c) ------------------------------------------------ */
+
+/* A backend with a state table (shared: libslirp's NAT and DHCP state)
+ * carries on where it was saved. One without (a switch and its learnt
+ * addresses, VDE, a tap or pcap uplink: host resources that cannot be
+ * saved) starts afresh, which the NIC sees as a cable pulled and plugged
+ * back: its driver renegotiates and re-announces itself, as after a swap. */
+void tess_net_restored(TessMachine *m)
+{
+    for (guint i = 0; i < m->net_ports->len; i++) {
+        TessNetPort *p = m->net_ports->pdata[i];
+        if (!p->backend || p->backend->cls->state || !p->link || !p->ops->link_changed)
+            continue;
+        p->link = false;
+        p->ops->link_changed(p->opaque, false);
+        p->link = backend_link(p);
+        if (p->link)
+            p->ops->link_changed(p->opaque, true);
+    }
+}
+
 void tess_net_release_owner(TessMachine *m, TessDevice *owner)
 {
     for (guint i = m->net_ports->len; i-- > 0;) {

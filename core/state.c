@@ -482,7 +482,8 @@ static uint8_t *field_bytes(TessDevice *dev, const TessStateField *f, size_t *n)
         *n = p ? f->size : 0;
         return p;
     }
-    case TESS_STATE_T_VARBUF: {
+    case TESS_STATE_T_VARBUF:
+    case TESS_STATE_T_BLOB: {
         uint8_t *p;
         uint32_t sz;
         memcpy(&p, base + f->offset, sizeof(p));
@@ -595,7 +596,14 @@ static bool dev_state_load(TessDevice *dev, const Section *s, GError **err)
                              dev->id, dev->cls->type, name, type, f->type);
         size_t want;
         uint8_t *dst = field_bytes(dev, f, &want);
-        if (n != want || (!dst && want))
+        if (f->type == TESS_STATE_T_BLOB) {
+            /* its size is state: any up to the cap */
+            if (n > TESS_STATE_BLOB_MAX)
+                return snap_fail(err, TESS_ERROR_INVALID,
+                                 "device '%s' (%s): field %s holds %" G_GUINT64_FORMAT
+                                 " bytes, more than a blob may", dev->id, dev->cls->type,
+                                 name, n);
+        } else if (n != want || (!dst && want))
             return snap_fail(err, TESS_ERROR_INVALID,
                              "device '%s' (%s): field %s holds %" G_GUINT64_FORMAT
                              " bytes in the snapshot, %zu here", dev->id, dev->cls->type,
@@ -636,6 +644,16 @@ static bool dev_state_load(TessDevice *dev, const Section *s, GError **err)
     }
     for (guint i = 0; i < pend->len; i++) {
         Pend *pd = &g_array_index(pend, Pend, i);
+        if (pd->f->type == TESS_STATE_T_BLOB) {
+            /* a new buffer of the saved size replaces the device's */
+            uint8_t *base = (uint8_t *)dev, *old, *nb = pd->n ? g_memdup2(pd->p, pd->n) : NULL;
+            uint32_t bn = (uint32_t)pd->n;
+            memcpy(&old, base + pd->f->offset, sizeof(old));
+            g_free(old);
+            memcpy(base + pd->f->offset, &nb, sizeof(nb));
+            memcpy(base + pd->f->size, &bn, sizeof(bn));
+            continue;
+        }
         size_t n;
         uint8_t *dst = field_bytes(dev, pd->f, &n);
         unsigned w = field_width(pd->f->type);
@@ -1382,6 +1400,9 @@ static TessMachine *snap_restore_data(TessRegistry *reg, const uint8_t *data, si
         tess_machine_free(m);
         return NULL;
     }
+    /* With every line and timer restored, what the network backends
+     * could not keep shows as a cable re-plug. */
+    tess_net_restored(m);
     return m;
 }
 

@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh [--ci]          each target briefly (CI: 10 s each)
 #   scripts/fuzz.sh --long SECONDS  each target for SECONDS; reports
 #                                   executions, coverage, crashes, leaks
-#   scripts/fuzz.sh ... TARGET...   only these (vhd machine control device)
+#   scripts/fuzz.sh ... TARGET...   only these (vhd machine control device snapshot)
 # New inputs go to build-fuzz/corpus/TARGET, never into the committed
 # corpus; crashes to build-fuzz/artifacts/TARGET/. Exit 1 on any crash or
 # leak; 77 when clang or its fuzzer runtime is missing.
@@ -17,7 +17,7 @@ case "${1:-}" in
 --ci) shift ;;
 --long) mode=long; secs=$2; shift 2 ;;
 esac
-targets=${*:-vhd machine control device}
+targets=${*:-vhd machine control device snapshot}
 command -v clang >/dev/null 2>&1 || { echo "fuzz.sh: SKIP: clang is not installed"; exit 77; }
 echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' >/tmp/tess-fuzz-probe.c
 clang -fsanitize=fuzzer -o /tmp/tess-fuzz-probe /tmp/tess-fuzz-probe.c 2>/dev/null ||
@@ -26,9 +26,11 @@ rm -f /tmp/tess-fuzz-probe /tmp/tess-fuzz-probe.c
 
 b=build-fuzz
 if [ ! -f "$b/build.ninja" ]; then
+    setup_log=${TMPDIR:-/tmp}/tess-fuzz-setup.$$.log
     CC=clang meson setup "$b" -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
-        -Dc_args=-fsanitize=fuzzer-no-link -Dwerror=false >"$b.setup.log" 2>&1 ||
-        { cat "$b.setup.log"; exit 1; }
+        -Dc_args=-fsanitize=fuzzer-no-link -Dwerror=false >"$setup_log" 2>&1 ||
+        { cat "$setup_log"; rm -f "$setup_log"; exit 1; }
+    rm -f "$setup_log"
 fi
 # Only what the targets load: the fuzzers, libtessera and the plugins.
 plugins=$(ninja -C "$b" -t targets all | sed -n 's/^\(plugins\/[^:]*\.so\): .*/\1/p')
@@ -48,6 +50,7 @@ for t in $targets; do
     case $t in
     vhd) maxlen=131072 ;;
     machine) maxlen=16384 ;;
+    snapshot) maxlen=65536 ;;
     *) maxlen=4096 ;;
     esac
     log=$b/fuzz-$t.log

@@ -38,7 +38,17 @@ typedef enum {
                            * whose count differs is refused */
     TESS_STATE_T_UNSAVABLE, /* not a field: the class cannot be saved; `name`
                            * says why, and suspend fails naming the device */
+    TESS_STATE_T_BLOB,    /* pointer at offset to a g_malloc'd buffer whose byte
+                           * count is the uint32_t at instance offset `size`;
+                           * unlike VARBUF the count is state: a load frees the
+                           * buffer there (g_free) and puts a new one of the
+                           * saved count, at most TESS_STATE_BLOB_MAX bytes (NULL
+                           * for 0). For state a library serialises itself (a
+                           * NAT's table): pre_save fills the buffer, post_load
+                           * reads it; the device frees it in unrealize */
 } TessStateType;
+
+#define TESS_STATE_BLOB_MAX (64u << 20)
 
 typedef struct TessStateField {
     const char *name;
@@ -121,6 +131,16 @@ typedef struct TessStateDesc {
         .size = offsetof(S, nf) + TESS_STATE_CHECK_(                            \
             __builtin_types_compatible_p(TESS_STATE_FTYPE_(S, nf), uint32_t),   \
             "state field " #nf " (a buffer's size) is not a uint32_t") }
+/* A buffer at pointer field `f` whose size, uint32_t field `nf`, comes
+ * from the snapshot (TESS_STATE_T_BLOB). */
+#define TESS_STATE_BLOB(S, f, nf) { .name = #f, .type = TESS_STATE_T_BLOB,       \
+        .offset = offsetof(S, f) + TESS_STATE_CHECK_(                           \
+            sizeof(((S *)0)->f) == sizeof(void *) &&                            \
+            __builtin_classify_type(((S *)0)->f) == 5 /* pointer */,            \
+            "state field " #f " is not a pointer"),                             \
+        .size = offsetof(S, nf) + TESS_STATE_CHECK_(                            \
+            __builtin_types_compatible_p(TESS_STATE_FTYPE_(S, nf), uint32_t),   \
+            "state field " #nf " (a blob's size) is not a uint32_t") }
 /* Put first in the table of a class whose state cannot be saved (host
  * resources that cannot be re-created): suspend fails with `why`. */
 #define TESS_STATE_UNSAVABLE(why) { .name = (why), .type = TESS_STATE_T_UNSAVABLE }

@@ -24,7 +24,8 @@ static size_t field_span(const TessStateField *f)
     case TESS_STATE_T_U32: return 4 * (f->size ? f->size : 1);
     case TESS_STATE_T_U64: return 8 * (f->size ? f->size : 1);
     case TESS_STATE_T_BUF: return f->size;
-    case TESS_STATE_T_PTRBUF: case TESS_STATE_T_VARBUF: return sizeof(void *);
+    case TESS_STATE_T_PTRBUF: case TESS_STATE_T_VARBUF: case TESS_STATE_T_BLOB:
+        return sizeof(void *);
     default: return 0;
     }
 }
@@ -51,7 +52,7 @@ static void test_layout(void)
                 if (f->type == TESS_STATE_T_UNSAVABLE)
                     continue;
                 g_test_message("%s.%s", cls->type, f->name);
-                g_assert_cmpint(f->type, <=, TESS_STATE_T_VARBUF);
+                g_assert_cmpint(f->type, <=, TESS_STATE_T_BLOB);
                 g_assert_false(g_hash_table_contains(names, f->name));
                 g_hash_table_add(names, (gpointer)f->name);
                 size_t span = field_span(f);
@@ -60,7 +61,7 @@ static void test_layout(void)
                 g_assert_cmpuint(f->offset, >=, sizeof(TessDevice));
                 g_assert_cmpuint(f->offset + span, <=, cls->instance_size);
                 g_assert_cmpuint(f->since, <=, sd->version);
-                if (f->type == TESS_STATE_T_VARBUF) {
+                if (f->type == TESS_STATE_T_VARBUF || f->type == TESS_STATE_T_BLOB) {
                     g_assert_cmpuint(f->size, >=, sizeof(TessDevice));
                     g_assert_cmpuint(f->size + sizeof(uint32_t), <=, cls->instance_size);
                 }
@@ -74,7 +75,8 @@ static void test_layout(void)
                 }
                 /* a pointer field points somewhere or is NULL before
                  * realize: never garbage in a zeroed instance */
-                if (f->type == TESS_STATE_T_PTRBUF || f->type == TESS_STATE_T_VARBUF) {
+                if (f->type == TESS_STATE_T_PTRBUF || f->type == TESS_STATE_T_VARBUF ||
+                    f->type == TESS_STATE_T_BLOB) {
                     void *p;
                     memcpy(&p, (uint8_t *)dev + f->offset, sizeof(p));
                     g_assert_null(p);

@@ -715,11 +715,16 @@ static const TessStateField dec_state_fields[] = {
     TESS_STATE_U32(Dec21041, ee_op),
     TESS_STATE_U32(Dec21041, ee_sk),
     TESS_STATE_U32(Dec21041, tx_busy),
+    /* The function's configuration space (BARs, command register): the
+     * host bridge's post_load maps the BARs from it. Version 1 lacked it
+     * (a restored NIC answered nothing until its driver placed it again). */
+    { .name = "cfg", .type = TESS_STATE_T_PTRBUF, .offset = offsetof(Dec21041, cfg),
+      .size = 256, .since = 2 },
     TESS_STATE_END
 };
 
 static const TessStateDesc dec_state = {
-    .version = 1, .fields = dec_state_fields, .post_load = dec_post_load,
+    .version = 2, .fields = dec_state_fields, .post_load = dec_post_load,
 };
 
 static const TessDeviceClass dec21041_class = {

@@ -24,6 +24,14 @@
  *
  * Lifetime: a posted request may still be queued when the backend goes,
  * so it refers to a small refcounted ShCtx that unrealize cuts loose.
+ *
+ * Snapshots: libslirp serialises what it can carry (slirp_state_save:
+ * the DHCP leases, the IP id counter, guestfwd connections) with a
+ * version of its own; pre_save puts that in a blob of this device's
+ * section and post_load hands it to the new Slirp. Connections through
+ * the NAT to host sockets cannot be saved and are gone after a restore
+ * (the guest's TCP sees them reset); hostfwd listeners come back from
+ * the property.
  */
 #include <tessera/tessera.h>
 
@@ -51,6 +59,9 @@ struct Shared {
 
     Slirp *slirp;
     TessNetPort *port;
+    uint8_t *nat_state;             /* slirp_state_save's bytes (a snapshot blob) */
+    uint32_t nat_state_len;
+    uint32_t nat_version;           /* slirp_state_version() that wrote them */
     ShCtx *ctx;
     GArray *scratch;                /* struct pollfd: the machine thread's poll */
 
@@ -349,6 +360,98 @@ static const TessNetBackendOps shared_ops = {
     .send = shared_send,
 };
 
+/* ---- snapshots ------------------------------------------------------------------ */
+
+typedef struct {
+    const uint8_t *p;
+    size_t len, pos;
+    bool short_read;                /* libslirp wanted more than there was */
+} ShReader;
+
+static ssize_t sh_state_write(const void *buf, size_t len, void *opaque)
+{
+    g_byte_array_append(opaque, buf, (guint)len);
+    return (ssize_t)len;
+}
+
+/* libslirp reads fixed-size items; a short read fails its load. */
+static ssize_t sh_state_read(void *buf, size_t len, void *opaque)
+{
+    ShReader *r = opaque;
+    size_t n = MIN(len, r->len - r->pos);
+    if (n < len)
+        r->short_read = true;
+    memcpy(buf, r->p + r->pos, n);
+    r->pos += n;
+    return (ssize_t)n;
+}
+
+static bool shared_pre_save(TessDevice *dev, GError **err)
+{
+    Shared *s = (Shared *)dev;
+    GByteArray *b = g_byte_array_new();
+    slirp_state_save(s->slirp, sh_state_write, b);
+    if (b->len > TESS_STATE_BLOB_MAX) {
+        g_byte_array_unref(b);
+        g_set_error(err, TESS_STATE_ERROR, TESS_ERROR_UNSUPPORTED,
+                    "the NAT's state is larger than a snapshot section may hold");
+        return false;
+    }
+    g_free(s->nat_state);
+    s->nat_state_len = b->len;
+    s->nat_state = b->len ? g_byte_array_free(b, FALSE) : (g_byte_array_unref(b), NULL);
+    s->nat_version = (uint32_t)slirp_state_version();
+    return true;
+}
+
+static bool shared_post_load(TessDevice *dev, uint32_t version, GError **err)
+{
+    Shared *s = (Shared *)dev;
+    g_autofree uint8_t *st = g_steal_pointer(&s->nat_state);
+    uint32_t len = s->nat_state_len;
+    s->nat_state_len = 0;
+    if (!len)
+        return true;
+    if (s->nat_version == 0 || s->nat_version > (uint32_t)slirp_state_version()) {
+        g_set_error(err, TESS_STATE_ERROR, TESS_ERROR_UNSUPPORTED,
+                    "the NAT's state is libslirp state version %u; this libslirp reads up to %d",
+                    s->nat_version, slirp_state_version());
+        return false;
+    }
+    /* libslirp's stream starts with the connections it carries: only
+     * guestfwd ones, which this backend never sets up, so ours always
+     * start with the end marker. Anything else is not our NAT's state
+     * (and libslirp's parser of a connection is not made for hostile
+     * bytes). */
+    if (st[0] != 0) {
+        g_set_error(err, TESS_STATE_ERROR, TESS_ERROR_INVALID,
+                    "the NAT's state holds connections this backend never saves");
+        return false;
+    }
+    ShReader r = { .p = st, .len = len };
+    int rc = slirp_state_load(s->slirp, (int)s->nat_version, sh_state_read, &r);
+    if (rc < 0 || r.short_read || r.pos != r.len) {
+        g_set_error(err, TESS_STATE_ERROR, TESS_ERROR_INVALID,
+                    "libslirp refused the NAT's state (%s)",
+                    rc < 0 ? g_strerror(-rc) : r.short_read ? "truncated" : "bytes left over");
+        return false;
+    }
+    return true;
+}
+
+static const TessStateField shared_fields[] = {
+    TESS_STATE_U32(Shared, nat_version),
+    TESS_STATE_BLOB(Shared, nat_state, nat_state_len),
+    TESS_STATE_END,
+};
+
+static const TessStateDesc shared_state = {
+    .version = 1,
+    .fields = shared_fields,
+    .pre_save = shared_pre_save,
+    .post_load = shared_post_load,
+};
+
 static void shared_stop(Shared *s)
 {
     if (s->poller) {
@@ -371,6 +474,8 @@ static void shared_stop(Shared *s)
     s->wake_fd = -1;
     g_clear_pointer(&s->published, g_array_unref);
     g_clear_pointer(&s->scratch, g_array_unref);
+    g_clear_pointer(&s->nat_state, g_free);
+    s->nat_state_len = 0;
     g_mutex_clear(&s->lock);
 }
 
@@ -454,6 +559,7 @@ static const TessDeviceClass shared_class = {
     .instance_size = sizeof(Shared),
     .props = shared_props,
     .provides = shared_provides,
+    .state = &shared_state,
     .realize = shared_realize,
     .unrealize = shared_unrealize,
 };
