@@ -1,0 +1,57 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Regenerate the snapshot fuzzer's seed corpus (corpus/snapshot/): real
+# snapshots of small machines, suspended at a fixed instruction in
+# --deterministic mode, that need no host files beyond Debian's seabios
+# (so they load on any machine scripts/deps.sh set up).
+#   tests/fuzz/make-snapshot-seeds.sh build/bin/tessera
+# tiny: a 486 with 64 KiB of RAM and the legacy devices, no firmware (it
+#       runs what an empty bus reads);
+# pc-shared: the default PC with 2 MiB and the DEC 21041 on the shared
+#       backend (libslirp's state blob), suspended early in SeaBIOS (before it
+#       fills RAM: small seeds);
+# pc-switch: the same NIC on a switch.
+set -eu
+tessera=$1
+here=$(cd "$(dirname "$0")" && pwd)
+out=$here/corpus/snapshot
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$out"
+cat >"$tmp/tiny.xml" <<'XML'
+<machine name="tiny">
+  <memory size="64K"/>
+  <cpu type="x86" model="486"/>
+  <device type="pic8259" id="pic0" port="0x20" role="master" slave="pic1"/>
+  <device type="pic8259" id="pic1" port="0xa0" role="slave"/>
+  <device type="pit8254" id="pit"/>
+  <device type="rtc-cmos" id="rtc"/>
+  <device type="uart16550" id="com1" port="0x3f8"/>
+  <device type="port92" id="port92"/>
+  <device type="test-exit" id="test-exit"/>
+  <wire from="pic0.int" to="cpu.intr"/>
+  <wire from="pic1.int" to="pic0.ir2"/>
+  <wire from="pit.out0" to="pic0.ir0"/>
+  <wire from="com1.irq" to="pic0.ir4"/>
+  <wire from="rtc.irq" to="pic1.ir0"/>
+  <wire from="port92.a20" to="cpu.a20"/>
+</machine>
+XML
+for net in shared switch; do
+    cat >"$tmp/pc-$net.xml" <<XML
+<machine name="pc-$net" base="pc">
+  <memory size="2M"/>
+  <device type="dec21041" id="nic0" devfn="0x18" mac="52:54:00:12:34:56">
+    <net type="$net" $( [ $net = switch ] && echo 'name="fuzz-lab"' )/>
+  </device>
+</machine>
+XML
+done
+run() { # NAME XML INSTRUCTIONS
+    "$tessera" run "$2" --deterministic --display none --serial null --audio none \
+        --suspend-at "$3" --suspend-file "$out/$1" </dev/null >/dev/null
+}
+run tiny "$tmp/tiny.xml" 20000
+run pc-shared "$tmp/pc-shared.xml" 5000
+run pc-switch "$tmp/pc-switch.xml" 8000
+ls -l "$out"
