@@ -7,7 +7,8 @@
 #   tests/fuzz/make-snapshot-seeds.sh build/bin/tessera
 # tiny: a 486 with 64 KiB of RAM and the legacy devices, no firmware (it
 #       runs what an empty bus reads);
-# pc-shared: the default PC with 2 MiB and the DEC 21041 on the shared
+# pc-shared: the default PC with 2 MiB (and 256 KiB of VRAM: every
+#       execution builds the machine) and the DEC 21041 on the shared
 #       backend (libslirp's state blob), suspended early in SeaBIOS (before it
 #       fills RAM: small seeds);
 # pc-switch: the same NIC on a switch.
@@ -41,6 +42,7 @@ for net in shared switch; do
     cat >"$tmp/pc-$net.xml" <<XML
 <machine name="pc-$net" base="pc">
   <memory size="2M"/>
+  <device id="vga" vram="256K"/>
   <device type="dec21041" id="nic0" devfn="0x18" mac="52:54:00:12:34:56">
     <net type="$net" $( [ $net = switch ] && echo 'name="fuzz-lab"' )/>
   </device>
