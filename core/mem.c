@@ -184,8 +184,39 @@ static void mem_rebuild(TessMemMap *map, uint64_t start, uint64_t end)
             pa = leaf_end;
             continue;
         }
-        if (!*slot)
+        MemEntry *first = *slot ? &(*slot)[(pa >> TESS_PAGE_SHIFT) & (MEM_LEAF_PAGES - 1)] : NULL;
+        size_t npages = (size_t)((leaf_end - pa) >> TESS_PAGE_SHIFT);
+        if (leaf_cands->len == 0) {
+            /* Nothing mapped here any more: what the page loop below
+             * would compute for every page, all zero. */
+            memset(first, 0, npages * sizeof(MemEntry));
+            pa = leaf_end;
+            continue;
+        }
+        if (!*slot) {
             *slot = g_new0(MemEntry, MEM_LEAF_PAGES);
+            first = &(*slot)[(pa >> TESS_PAGE_SHIFT) & (MEM_LEAF_PAGES - 1)];
+        }
+        TessMemRegion *top = g_ptr_array_index(leaf_cands, 0);
+        if ((top->access & (TESS_MAP_READ | TESS_MAP_WRITE)) == (TESS_MAP_READ | TESS_MAP_WRITE) &&
+            top->addr <= pa && top->addr + top->size >= leaf_end) {
+            /* The best-ranked mapping covers the whole span for reads
+             * and writes (RAM, as a rule): it wins every page, as
+             * mem_page_winner would find; the host pointers advance
+             * page by page from the first one. Saves the per-page
+             * search over a large RAM mapping or unmapping. */
+            uint8_t *rd = mem_host_ptr(top, pa, false), *wr = mem_host_ptr(top, pa, true);
+            for (size_t i = 0; i < npages; i++) {
+                size_t d = i << TESS_PAGE_SHIFT;
+                first[i] = (MemEntry){
+                    .page = { .read = rd ? rd + d : NULL, .write = wr ? wr + d : NULL,
+                              .ram = wr != NULL },
+                    .rd = top, .wr = top,
+                };
+            }
+            pa = leaf_end;
+            continue;
+        }
         for (; pa < leaf_end; pa += TESS_PAGE_SIZE)
             mem_rebuild_page(&(*slot)[(pa >> TESS_PAGE_SHIFT) & (MEM_LEAF_PAGES - 1)],
                              leaf_cands, pa);
