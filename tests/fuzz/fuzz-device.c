@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#include <sys/mman.h>
 
 static TessMachine *machine;
 static GArray *ports;           /* TessPioRange copies: every claimed range */
@@ -83,7 +84,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!machine)
         fz_init();
-    memset(ram, 0, ram_size);
+    /* Zeroed RAM for each input: RAM is an anonymous private mapping, so
+     * dropping its pages zeroes it and costs only the pages the last
+     * input touched (a memset of all of it was a tenth of the time). */
+    if (madvise(ram, ram_size, MADV_DONTNEED) < 0)
+        memset(ram, 0, ram_size);
     tess_machine_reset(machine);
     machine->exit_requested = machine->reset_requested = false;
     for (; size >= 8; data += 8, size -= 8) {
