@@ -28,6 +28,7 @@
  * trip tests compare exactly that).
  */
 #include "core.h"
+#include "state-file.h"
 #include "tess-config.h"
 
 #include <errno.h>
@@ -39,365 +40,7 @@
 #include <glib/gstdio.h>
 #include <zstd.h>
 
-#define SNAP_MAGIC "TESSSNAP"
-#define SNAP_FORMAT 1
-#define SNAP_PAGE 4096u
-#define SNAP_ZSTD_LEVEL 1
-#define SNAP_ZSTD_MIN 4096u             /* fields this large are compressed */
-#define SNAP_STR_NONE 0xFFFFFFFFu
-#define SNAP_STR_MAX (16u << 20)
-
-#define FOURCC(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
-#define K_HDR  FOURCC('H', 'D', 'R', ' ')
-#define K_DISK FOURCC('D', 'I', 'S', 'K')
-#define K_DEV  FOURCC('D', 'E', 'V', ' ')
-#define K_SIG  FOURCC('S', 'I', 'G', ' ')
-#define K_RAM  FOURCC('R', 'A', 'M', ' ')
-#define K_CLK  FOURCC('C', 'L', 'K', ' ')
-#define K_END  FOURCC('E', 'N', 'D', ' ')
-
-#define HDR_VERSION 1
-#define DISK_VERSION 1
-#define SIG_VERSION 1
-#define RAM_VERSION 1
-#define CLK_VERSION 1
-
-/* ---- CRC-32 (IEEE 802.3, reflected, as zlib and PNG) ------------------------ */
-
-static uint32_t crc_table[256];
-
-static gpointer crc_init(gpointer unused)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_table[i] = c;
-    }
-    return NULL;
-}
-
-static uint32_t snap_crc32(const uint8_t *p, size_t n)
-{
-    static GOnce once = G_ONCE_INIT;
-    g_once(&once, crc_init, NULL);
-    uint32_t c = 0xFFFFFFFFu;
-    while (n--)
-        c = crc_table[(c ^ *p++) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
-
-/* ---- writing -------------------------------------------------------------- */
-
-static void put_bytes(GByteArray *b, const void *p, size_t n)
-{
-    g_byte_array_append(b, p, (guint)n);
-}
-
-static void put_u8(GByteArray *b, uint8_t v) { put_bytes(b, &v, 1); }
-
-static void put_u32(GByteArray *b, uint32_t v)
-{
-    uint8_t x[4] = { v, v >> 8, v >> 16, v >> 24 };
-    put_bytes(b, x, 4);
-}
-
-static void put_u64(GByteArray *b, uint64_t v)
-{
-    put_u32(b, (uint32_t)v);
-    put_u32(b, (uint32_t)(v >> 32));
-}
-
-static void put_str(GByteArray *b, const char *s)
-{
-    if (!s) {
-        put_u32(b, SNAP_STR_NONE);
-        return;
-    }
-    size_t n = strlen(s);
-    put_u32(b, (uint32_t)n);
-    put_bytes(b, s, n);
-}
-
-/* Append a section (header + payload) to `out`. */
-static void put_section(GByteArray *out, uint32_t kind, const char *id, const char *type,
-                        uint32_t version, const GByteArray *payload)
-{
-    put_u32(out, kind);
-    put_str(out, id);
-    put_str(out, type);
-    put_u32(out, version);
-    put_u64(out, payload->len);
-    put_u32(out, snap_crc32(payload->data, payload->len));
-    put_bytes(out, payload->data, payload->len);
-}
-
-/* ---- reading -------------------------------------------------------------- */
-
-typedef struct Rd {
-    const uint8_t *p;
-    size_t len, pos;
-    bool bad;
-} Rd;
-
-static const uint8_t *get_bytes(Rd *r, size_t n)
-{
-    if (r->bad || n > r->len - r->pos) {
-        r->bad = true;
-        return NULL;
-    }
-    const uint8_t *p = r->p + r->pos;
-    r->pos += n;
-    return p;
-}
-
-static uint8_t get_u8(Rd *r)
-{
-    const uint8_t *p = get_bytes(r, 1);
-    return p ? p[0] : 0;
-}
-
-static uint32_t get_u32(Rd *r)
-{
-    const uint8_t *p = get_bytes(r, 4);
-    return p ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24 : 0;
-}
-
-static uint64_t get_u64(Rd *r)
-{
-    uint64_t lo = get_u32(r);
-    return lo | (uint64_t)get_u32(r) << 32;
-}
-
-/* A g_malloc'd string, or NULL (absent, or malformed: r->bad). */
-static char *get_str(Rd *r)
-{
-    uint32_t n = get_u32(r);
-    if (r->bad || n == SNAP_STR_NONE)
-        return NULL;
-    if (n > SNAP_STR_MAX) {
-        r->bad = true;
-        return NULL;
-    }
-    const uint8_t *p = get_bytes(r, n);
-    if (!p)
-        return NULL;
-    if (memchr(p, 0, n)) {
-        r->bad = true;
-        return NULL;
-    }
-    return g_strndup((const char *)p, n);
-}
-
-typedef struct Section {
-    uint32_t kind;
-    char *id, *type;
-    uint32_t version;
-    const uint8_t *data;
-    size_t len;
-    uint32_t crc;
-} Section;
-
-static void section_free(gpointer p)
-{
-    Section *s = p;
-    g_free(s->id);
-    g_free(s->type);
-    g_free(s);
-}
-
-static const char *kind_name(uint32_t kind)
-{
-    switch (kind) {
-    case K_HDR: return "HDR";
-    case K_DISK: return "DISK";
-    case K_DEV: return "DEV";
-    case K_SIG: return "SIG";
-    case K_RAM: return "RAM";
-    case K_CLK: return "CLK";
-    case K_END: return "END";
-    default: return "?";
-    }
-}
-
-static bool snap_fail(GError **err, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static bool snap_fail(GError **err, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error_literal(err, TESS_STATE_ERROR, code, msg);
-    return false;
-}
-
-/* Split a snapshot into its sections, checking the container: magic,
- * format, every length and CRC, an END last and nothing after it. */
-static GPtrArray *snap_parse(const uint8_t *data, size_t len, GError **err)
-{
-    Rd r = { .p = data, .len = len };
-    const uint8_t *magic = get_bytes(&r, 8);
-    if (!magic || memcmp(magic, SNAP_MAGIC, 8)) {
-        snap_fail(err, TESS_ERROR_INVALID, "not a Tessera snapshot (bad magic)");
-        return NULL;
-    }
-    uint32_t format = get_u32(&r);
-    get_u32(&r);
-    if (r.bad) {
-        snap_fail(err, TESS_ERROR_INVALID, "truncated snapshot header");
-        return NULL;
-    }
-    if (format != SNAP_FORMAT) {
-        snap_fail(err, TESS_ERROR_UNSUPPORTED,
-                  "snapshot format %u; this Tessera (%s) reads format %u", format,
-                  TESS_VERSION, SNAP_FORMAT);
-        return NULL;
-    }
-    g_autoptr(GPtrArray) secs = g_ptr_array_new_with_free_func(section_free);
-    bool end = false;
-    while (!end) {
-        if (r.pos == r.len) {
-            snap_fail(err, TESS_ERROR_INVALID, "truncated snapshot: no END section");
-            return NULL;
-        }
-        Section *s = g_new0(Section, 1);
-        g_ptr_array_add(secs, s);
-        s->kind = get_u32(&r);
-        s->id = get_str(&r);
-        s->type = get_str(&r);
-        s->version = get_u32(&r);
-        uint64_t n = get_u64(&r);
-        s->crc = get_u32(&r);
-        if (r.bad) {
-            snap_fail(err, TESS_ERROR_INVALID, "truncated snapshot: section %u header",
-                      secs->len);
-            return NULL;
-        }
-        if (n > r.len - r.pos) {
-            snap_fail(err, TESS_ERROR_INVALID,
-                      "truncated snapshot: section %s '%s' claims %" G_GUINT64_FORMAT
-                      " bytes, %zu left", kind_name(s->kind), s->id ? s->id : "",
-                      n, r.len - r.pos);
-            return NULL;
-        }
-        s->data = get_bytes(&r, (size_t)n);
-        s->len = (size_t)n;
-        if (snap_crc32(s->data, s->len) != s->crc) {
-            snap_fail(err, TESS_ERROR_INVALID, "corrupt snapshot: section %s '%s' fails its CRC",
-                      kind_name(s->kind), s->id ? s->id : "");
-            return NULL;
-        }
-        end = s->kind == K_END;
-    }
-    if (r.pos != r.len) {
-        snap_fail(err, TESS_ERROR_INVALID, "corrupt snapshot: %zu bytes after the END section",
-                  r.len - r.pos);
-        return NULL;
-    }
-    Section *first = secs->pdata[0];
-    if (first->kind != K_HDR) {
-        snap_fail(err, TESS_ERROR_INVALID, "corrupt snapshot: it does not start with a header");
-        return NULL;
-    }
-    return g_steal_pointer(&secs);
-}
-
-/* ---- the header ----------------------------------------------------------- */
-
-typedef struct HdrDev {
-    char *id, *type, *plugin, *plugin_version;
-    uint32_t version;
-} HdrDev;
-
-typedef struct Hdr {
-    char *tessera_version, *name, *file, *dir, *xml, *cpu_type;
-    bool deterministic;
-    uint32_t ns_per_insn;
-    uint64_t ram_size, icount, clock_ns;
-    GPtrArray *overrides;               /* TessOverride * */
-    GPtrArray *devs;                    /* HdrDev * */
-} Hdr;
-
-static void hdrdev_free(gpointer p)
-{
-    HdrDev *d = p;
-    g_free(d->id);
-    g_free(d->type);
-    g_free(d->plugin);
-    g_free(d->plugin_version);
-    g_free(d);
-}
-
-static void hdr_free(Hdr *h)
-{
-    if (!h)
-        return;
-    g_free(h->tessera_version);
-    g_free(h->name);
-    g_free(h->file);
-    g_free(h->dir);
-    g_free(h->xml);
-    g_free(h->cpu_type);
-    if (h->overrides)
-        g_ptr_array_unref(h->overrides);
-    if (h->devs)
-        g_ptr_array_unref(h->devs);
-    g_free(h);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(Hdr, hdr_free)
-
-static Hdr *hdr_parse(const Section *s, GError **err)
-{
-    if (s->version != HDR_VERSION) {
-        snap_fail(err, TESS_ERROR_UNSUPPORTED, "snapshot header version %u; this Tessera reads %u",
-                  s->version, HDR_VERSION);
-        return NULL;
-    }
-    Rd r = { .p = s->data, .len = s->len };
-    g_autoptr(Hdr) h = g_new0(Hdr, 1);
-    h->overrides = g_ptr_array_new_with_free_func((GDestroyNotify)tess_override_free);
-    h->devs = g_ptr_array_new_with_free_func(hdrdev_free);
-    h->tessera_version = get_str(&r);
-    h->name = get_str(&r);
-    h->file = get_str(&r);
-    h->dir = get_str(&r);
-    h->xml = get_str(&r);
-    h->cpu_type = get_str(&r);
-    h->deterministic = get_u8(&r);
-    h->ns_per_insn = get_u32(&r);
-    h->ram_size = get_u64(&r);
-    h->icount = get_u64(&r);
-    h->clock_ns = get_u64(&r);
-    uint32_t nov = get_u32(&r);
-    for (uint32_t i = 0; i < nov && !r.bad; i++) {
-        TessOverride *o = g_new0(TessOverride, 1);
-        g_ptr_array_add(h->overrides, o);
-        o->id = get_str(&r);
-        o->type = get_str(&r);
-        o->first_only = get_u8(&r);
-        o->prop = get_str(&r);
-        o->value = get_str(&r);
-        if (!r.bad && (!o->prop || !o->value || (!o->id && !o->type)))
-            r.bad = true;
-    }
-    uint32_t ndev = get_u32(&r);
-    for (uint32_t i = 0; i < ndev && !r.bad; i++) {
-        HdrDev *d = g_new0(HdrDev, 1);
-        g_ptr_array_add(h->devs, d);
-        d->id = get_str(&r);
-        d->type = get_str(&r);
-        d->plugin = get_str(&r);
-        d->plugin_version = get_str(&r);
-        d->version = get_u32(&r);
-        if (!r.bad && (!d->id || !d->type))
-            r.bad = true;
-    }
-    if (r.bad || r.pos != r.len || !h->xml || !h->dir || !h->cpu_type) {
-        snap_fail(err, TESS_ERROR_INVALID, "corrupt snapshot header");
-        return NULL;
-    }
-    return g_steal_pointer(&h);
-}
+/* ---- the header (written here; state-file.c reads it) ------------------- */
 
 static const char *plugin_name_of(TessRegistry *reg, const TessDeviceClass *cls)
 {
@@ -413,55 +56,45 @@ static const char *plugin_version_of(TessRegistry *reg, const TessDeviceClass *c
 
 static void hdr_put(TessMachine *m, GByteArray *b)
 {
-    put_str(b, TESS_VERSION);
-    put_str(b, m->name);
-    put_str(b, m->file);
-    put_str(b, m->cfg_dir ? m->cfg_dir : ".");
-    put_str(b, m->cfg_xml ? m->cfg_xml : "<machine base=\"pc\"/>");
-    put_str(b, m->cpu->cls->type);
-    put_u8(b, m->opts.deterministic);
-    put_u32(b, m->opts.ns_per_insn);
-    put_u64(b, tess_machine_ram_size(m));
-    put_u64(b, m->cpu_ops->icount(m->cpu));
-    put_u64(b, tess_clock_ns(m));
+    snap_put_str(b, TESS_VERSION);
+    snap_put_str(b, m->name);
+    snap_put_str(b, m->file);
+    snap_put_str(b, m->cfg_dir ? m->cfg_dir : ".");
+    snap_put_str(b, m->cfg_xml ? m->cfg_xml : "<machine base=\"pc\"/>");
+    snap_put_str(b, m->cpu->cls->type);
+    snap_put_u8(b, m->opts.deterministic);
+    snap_put_u32(b, m->opts.ns_per_insn);
+    snap_put_u64(b, tess_machine_ram_size(m));
+    snap_put_u64(b, m->cpu_ops->icount(m->cpu));
+    snap_put_u64(b, tess_clock_ns(m));
     GPtrArray *ov = m->cfg_overrides;
-    put_u32(b, ov ? ov->len : 0);
+    snap_put_u32(b, ov ? ov->len : 0);
     for (guint i = 0; ov && i < ov->len; i++) {
         TessOverride *o = ov->pdata[i];
-        put_str(b, o->id);
-        put_str(b, o->type);
-        put_u8(b, o->first_only);
-        put_str(b, o->prop);
-        put_str(b, o->value);
+        snap_put_str(b, o->id);
+        snap_put_str(b, o->type);
+        snap_put_u8(b, o->first_only);
+        snap_put_str(b, o->prop);
+        snap_put_str(b, o->value);
     }
     guint n = 0;
     for (guint i = 0; i < m->devices->len; i++)
         n += ((TessDevice *)m->devices->pdata[i])->cls->state != NULL;
-    put_u32(b, n);
+    snap_put_u32(b, n);
     for (guint i = 0; i < m->devices->len; i++) {
         TessDevice *d = m->devices->pdata[i];
         if (!d->cls->state)
             continue;
-        put_str(b, d->id);
-        put_str(b, d->cls->type);
-        put_str(b, plugin_name_of(m->reg, d->cls));
-        put_str(b, plugin_version_of(m->reg, d->cls));
-        put_u32(b, d->cls->state->version);
+        snap_put_str(b, d->id);
+        snap_put_str(b, d->cls->type);
+        snap_put_str(b, plugin_name_of(m->reg, d->cls));
+        snap_put_str(b, plugin_version_of(m->reg, d->cls));
+        snap_put_u32(b, d->cls->state->version);
     }
 }
 
 /* ---- device state ----------------------------------------------------------- */
 
-static unsigned field_width(TessStateType t)
-{
-    switch (t) {
-    case TESS_STATE_T_U8: case TESS_STATE_T_BOOL: return 1;
-    case TESS_STATE_T_U16: return 2;
-    case TESS_STATE_T_U32: return 4;
-    case TESS_STATE_T_U64: return 8;
-    default: return 0;
-    }
-}
 
 /* Where a field's bytes live in the instance and how many there are;
  * NULL with *n 0 for a pointer field that is not set. */
@@ -471,7 +104,7 @@ static uint8_t *field_bytes(TessDevice *dev, const TessStateField *f, size_t *n)
     switch (f->type) {
     case TESS_STATE_T_U8: case TESS_STATE_T_U16: case TESS_STATE_T_U32:
     case TESS_STATE_T_U64: case TESS_STATE_T_BOOL:
-        *n = field_width(f->type) * (f->size ? f->size : 1);
+        *n = snap_field_width(f->type) * (f->size ? f->size : 1);
         return base + f->offset;
     case TESS_STATE_T_BUF:
         *n = f->size;
@@ -499,19 +132,19 @@ static uint8_t *field_bytes(TessDevice *dev, const TessStateField *f, size_t *n)
 
 static bool is_scalar(TessStateType t)
 {
-    return field_width(t) != 0;
+    return snap_field_width(t) != 0;
 }
 
 /* Scalars are stored little-endian element by element. */
 static void put_field_data(GByteArray *b, const TessStateField *f, const uint8_t *p, size_t n)
 {
-    unsigned w = field_width(f->type);
+    unsigned w = snap_field_width(f->type);
     if (w <= 1 || G_BYTE_ORDER == G_LITTLE_ENDIAN || !is_scalar(f->type)) {
         if (n >= SNAP_ZSTD_MIN) {
             size_t cap = ZSTD_compressBound(n);
             guint at = b->len;
-            put_u8(b, 1);
-            put_u64(b, 0);
+            snap_put_u8(b, 1);
+            snap_put_u64(b, 0);
             g_byte_array_set_size(b, at + 9 + (guint)cap);
             size_t z = ZSTD_compress(b->data + at + 9, cap, p, n, SNAP_ZSTD_LEVEL);
             if (!ZSTD_isError(z)) {
@@ -522,14 +155,14 @@ static void put_field_data(GByteArray *b, const TessStateField *f, const uint8_t
             }
             g_byte_array_set_size(b, at);
         }
-        put_u8(b, 0);
-        put_bytes(b, p, n);
+        snap_put_u8(b, 0);
+        snap_put_bytes(b, p, n);
         return;
     }
-    put_u8(b, 0);
+    snap_put_u8(b, 0);
     for (size_t i = 0; i < n; i += w)
         for (unsigned k = w; k-- > 0;)
-            put_u8(b, p[i + k]);
+            snap_put_u8(b, p[i + k]);
 }
 
 static bool dev_state_put(TessDevice *dev, GByteArray *b, GError **err)
@@ -537,16 +170,16 @@ static bool dev_state_put(TessDevice *dev, GByteArray *b, GError **err)
     const TessStateDesc *sd = dev->cls->state;
     guint count_at = b->len;
     uint32_t count = 0;
-    put_u32(b, 0);
+    snap_put_u32(b, 0);
     for (const TessStateField *f = sd->fields; f && f->name; f++) {
         if (f->type == TESS_STATE_T_UNSAVABLE)
             return snap_fail(err, TESS_ERROR_UNSUPPORTED, "device '%s' (%s) cannot be saved: %s",
                              dev->id, dev->cls->type, f->name);
         size_t n;
         const uint8_t *p = field_bytes(dev, f, &n);
-        put_str(b, f->name);
-        put_u8(b, (uint8_t)f->type);
-        put_u64(b, n);
+        snap_put_str(b, f->name);
+        snap_put_u8(b, (uint8_t)f->type);
+        snap_put_u64(b, n);
         put_field_data(b, f, p, n);
         count++;
     }
@@ -577,14 +210,14 @@ static bool dev_state_load(TessDevice *dev, const Section *s, GError **err)
     typedef struct { const TessStateField *f; const uint8_t *p; size_t n; bool z; size_t zn; } Pend;
     g_autoptr(GArray) pend = g_array_new(FALSE, FALSE, sizeof(Pend));
     Rd r = { .p = s->data, .len = s->len };
-    uint32_t count = get_u32(&r);
+    uint32_t count = snap_get_u32(&r);
     for (uint32_t i = 0; i < count && !r.bad; i++) {
-        g_autofree char *name = get_str(&r);
-        uint8_t type = get_u8(&r);
-        uint64_t n = get_u64(&r);
-        uint8_t enc = get_u8(&r);
-        uint64_t zn = enc == 1 ? get_u64(&r) : n;
-        const uint8_t *p = get_bytes(&r, zn > r.len ? r.len + 1 : (size_t)zn);
+        g_autofree char *name = snap_get_str(&r);
+        uint8_t type = snap_get_u8(&r);
+        uint64_t n = snap_get_u64(&r);
+        uint8_t enc = snap_get_u8(&r);
+        uint64_t zn = enc == 1 ? snap_get_u64(&r) : n;
+        const uint8_t *p = snap_get_bytes(&r, zn > r.len ? r.len + 1 : (size_t)zn);
         if (r.bad || !name || enc > 1)
             break;
         const TessStateField *f = find_field(sd, name);
@@ -656,7 +289,7 @@ static bool dev_state_load(TessDevice *dev, const Section *s, GError **err)
         }
         size_t n;
         uint8_t *dst = field_bytes(dev, pd->f, &n);
-        unsigned w = field_width(pd->f->type);
+        unsigned w = snap_field_width(pd->f->type);
         if (w <= 1 || G_BYTE_ORDER == G_LITTLE_ENDIAN) {
             if (n)
                 memcpy(dst, pd->p, n);
@@ -675,15 +308,15 @@ static void sig_put(TessMachine *m, GByteArray *b)
 {
     guint at = b->len;
     uint32_t n = 0;
-    put_u32(b, 0);
+    snap_put_u32(b, 0);
     for (guint i = 0; i < m->devices->len; i++) {
         TessDevice *d = m->devices->pdata[i];
         GPtrArray *outs = d->priv->outputs;
         for (guint k = 0; outs && k < outs->len; k++) {
             TessSignal *s = outs->pdata[k];
-            put_str(b, d->id);
-            put_str(b, s->name);
-            put_u8(b, s->level);
+            snap_put_str(b, d->id);
+            snap_put_str(b, s->name);
+            snap_put_u8(b, s->level);
             n++;
         }
     }
@@ -697,13 +330,13 @@ static bool sig_load(TessMachine *m, const Section *s, GError **err)
         return snap_fail(err, TESS_ERROR_UNSUPPORTED, "signal section version %u unknown",
                          s->version);
     Rd r = { .p = s->data, .len = s->len };
-    uint32_t n = get_u32(&r);
+    uint32_t n = snap_get_u32(&r);
     g_autoptr(GPtrArray) sigs = g_ptr_array_new();
     g_autoptr(GArray) levels = g_array_new(FALSE, FALSE, sizeof(bool));
     for (uint32_t i = 0; i < n && !r.bad; i++) {
-        g_autofree char *id = get_str(&r);
-        g_autofree char *name = get_str(&r);
-        uint8_t level = get_u8(&r);
+        g_autofree char *id = snap_get_str(&r);
+        g_autofree char *name = snap_get_str(&r);
+        uint8_t level = snap_get_u8(&r);
         if (r.bad || !id || !name || level > 1)
             break;
         TessDevice *d = g_hash_table_lookup(m->by_id, id);
@@ -739,14 +372,14 @@ static bool ram_put(TessMachine *m, GByteArray *b, GError **err)
     uint64_t size = ram ? tess_mem_region_size(ram) : 0;
     const uint8_t *host = ram ? tess_mem_region_host(ram) : NULL;
     uint64_t npages = size / SNAP_PAGE;
-    put_u64(b, size);
-    put_u32(b, SNAP_PAGE);
+    snap_put_u64(b, size);
+    snap_put_u32(b, SNAP_PAGE);
     guint bm_at = b->len;
     size_t bm_len = (size_t)((npages + 7) / 8);
     g_byte_array_set_size(b, b->len + (guint)bm_len);
     memset(b->data + bm_at, 0, bm_len);
     guint zlen_at = b->len;
-    put_u64(b, 0);
+    snap_put_u64(b, 0);
 
     /* A page the guest never touched is not resident, and zero: asking
      * the kernel costs a byte per page, reading it a page fault. */
@@ -797,16 +430,16 @@ static bool ram_load(TessMachine *m, const Section *s, GError **err)
     uint64_t have = ram ? tess_mem_region_size(ram) : 0;
     uint8_t *host = ram ? tess_mem_region_host(ram) : NULL;
     Rd r = { .p = s->data, .len = s->len };
-    uint64_t size = get_u64(&r);
-    uint32_t page = get_u32(&r);
+    uint64_t size = snap_get_u64(&r);
+    uint32_t page = snap_get_u32(&r);
     if (r.bad || size != have || page != SNAP_PAGE)
         return snap_fail(err, TESS_ERROR_INVALID,
                          "the snapshot's RAM is %" G_GUINT64_FORMAT " bytes in %u-byte pages; "
                          "this machine has %" G_GUINT64_FORMAT, size, page, have);
     uint64_t npages = size / SNAP_PAGE;
-    const uint8_t *bm = get_bytes(&r, (size_t)((npages + 7) / 8));
-    uint64_t zlen = get_u64(&r);
-    const uint8_t *z = get_bytes(&r, zlen > r.len ? r.len + 1 : (size_t)zlen);
+    const uint8_t *bm = snap_get_bytes(&r, (size_t)((npages + 7) / 8));
+    uint64_t zlen = snap_get_u64(&r);
+    const uint8_t *z = snap_get_bytes(&r, zlen > r.len ? r.len + 1 : (size_t)zlen);
     if (r.bad || r.pos != r.len)
         return snap_fail(err, TESS_ERROR_INVALID, "corrupt RAM section");
     /* Main RAM is private anonymous memory: dropping it makes every page
@@ -863,17 +496,17 @@ static bool ram_load(TessMachine *m, const Section *s, GError **err)
 
 static void clk_put(TessMachine *m, GByteArray *b)
 {
-    put_u64(b, tess_clock_ns(m));
+    snap_put_u64(b, tess_clock_ns(m));
     g_autoptr(GPtrArray) armed = tess_clock_armed_timers(m);
-    put_u32(b, armed->len);
+    snap_put_u32(b, armed->len);
     for (guint i = 0; i < armed->len; i++) {
         TessTimer *t = armed->pdata[i];
         TessDevice *owner;
         uint32_t idx;
         tess_timer_identity(t, &owner, &idx);
-        put_str(b, owner->id);
-        put_u32(b, idx);
-        put_u64(b, tess_timer_deadline(t));
+        snap_put_str(b, owner->id);
+        snap_put_u32(b, idx);
+        snap_put_u64(b, tess_timer_deadline(t));
     }
 }
 
@@ -883,14 +516,14 @@ static bool clk_load(TessMachine *m, const Section *s, GError **err)
         return snap_fail(err, TESS_ERROR_UNSUPPORTED, "clock section version %u unknown",
                          s->version);
     Rd r = { .p = s->data, .len = s->len };
-    uint64_t now = get_u64(&r);
-    uint32_t n = get_u32(&r);
+    uint64_t now = snap_get_u64(&r);
+    uint32_t n = snap_get_u32(&r);
     g_autoptr(GPtrArray) timers = g_ptr_array_new();
     g_autoptr(GArray) deadlines = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     for (uint32_t i = 0; i < n && !r.bad; i++) {
-        g_autofree char *id = get_str(&r);
-        uint32_t idx = get_u32(&r);
-        uint64_t deadline = get_u64(&r);
+        g_autofree char *id = snap_get_str(&r);
+        uint32_t idx = snap_get_u32(&r);
+        uint64_t deadline = snap_get_u64(&r);
         if (r.bad || !id)
             break;
         TessDevice *d = !strcmp(id, "machine") ? m->root : g_hash_table_lookup(m->by_id, id);
@@ -971,7 +604,7 @@ static bool disks_put(TessMachine *m, GByteArray *b, GError **err)
 {
     guint at = b->len;
     uint32_t n = 0;
-    put_u32(b, 0);
+    snap_put_u32(b, 0);
     for (guint i = 0; i < m->devices->len; i++) {
         TessDevice *d = m->devices->pdata[i];
         if (!tess_device_interface(d, TESS_IFACE_BLOCK))
@@ -986,15 +619,15 @@ static bool disks_put(TessMachine *m, GByteArray *b, GError **err)
             }
             continue;
         }
-        put_str(b, d->id);
-        put_str(b, id.path);
-        put_str(b, id.uuid);
-        put_str(b, id.overlay);
-        put_u64(b, id.vsize);
-        put_u64(b, id.host_size);
-        put_u64(b, (uint64_t)id.mtime_ns);
-        put_u64(b, id.ov_size);
-        put_u64(b, (uint64_t)id.ov_mtime_ns);
+        snap_put_str(b, d->id);
+        snap_put_str(b, id.path);
+        snap_put_str(b, id.uuid);
+        snap_put_str(b, id.overlay);
+        snap_put_u64(b, id.vsize);
+        snap_put_u64(b, id.host_size);
+        snap_put_u64(b, (uint64_t)id.mtime_ns);
+        snap_put_u64(b, id.ov_size);
+        snap_put_u64(b, (uint64_t)id.ov_mtime_ns);
         diskid_clear(&id);
         n++;
     }
@@ -1009,18 +642,18 @@ static bool disks_check(TessMachine *m, const Section *s, GError **err)
         return snap_fail(err, TESS_ERROR_UNSUPPORTED, "disk section version %u unknown",
                          s->version);
     Rd r = { .p = s->data, .len = s->len };
-    uint32_t n = get_u32(&r);
+    uint32_t n = snap_get_u32(&r);
     for (uint32_t i = 0; i < n && !r.bad; i++) {
-        g_autofree char *devid = get_str(&r);
+        g_autofree char *devid = snap_get_str(&r);
         DiskId want = { 0 };
-        want.path = get_str(&r);
-        want.uuid = get_str(&r);
-        want.overlay = get_str(&r);
-        want.vsize = get_u64(&r);
-        want.host_size = get_u64(&r);
-        want.mtime_ns = (int64_t)get_u64(&r);
-        want.ov_size = get_u64(&r);
-        want.ov_mtime_ns = (int64_t)get_u64(&r);
+        want.path = snap_get_str(&r);
+        want.uuid = snap_get_str(&r);
+        want.overlay = snap_get_str(&r);
+        want.vsize = snap_get_u64(&r);
+        want.host_size = snap_get_u64(&r);
+        want.mtime_ns = (int64_t)snap_get_u64(&r);
+        want.ov_size = snap_get_u64(&r);
+        want.ov_mtime_ns = (int64_t)snap_get_u64(&r);
         TessDevice *d = !r.bad && devid ? g_hash_table_lookup(m->by_id, devid) : NULL;
         DiskId have = { 0 };
         bool ok = true;
@@ -1066,17 +699,17 @@ static bool disks_adopt_overlays(GPtrArray *secs, GPtrArray *ov, GError **err)
     if (!s || s->version != DISK_VERSION)
         return true;            /* snap_apply reports it */
     Rd r = { .p = s->data, .len = s->len };
-    uint32_t n = get_u32(&r);
+    uint32_t n = snap_get_u32(&r);
     for (uint32_t i = 0; i < n && !r.bad; i++) {
-        g_autofree char *devid = get_str(&r);
-        g_autofree char *path = get_str(&r);
-        g_autofree char *uuid = get_str(&r);
-        g_autofree char *overlay = get_str(&r);
-        get_u64(&r);
-        get_u64(&r);
-        get_u64(&r);
-        uint64_t ov_size = get_u64(&r);
-        int64_t ov_mtime = (int64_t)get_u64(&r);
+        g_autofree char *devid = snap_get_str(&r);
+        g_autofree char *path = snap_get_str(&r);
+        g_autofree char *uuid = snap_get_str(&r);
+        g_autofree char *overlay = snap_get_str(&r);
+        snap_get_u64(&r);
+        snap_get_u64(&r);
+        snap_get_u64(&r);
+        uint64_t ov_size = snap_get_u64(&r);
+        int64_t ov_mtime = (int64_t)snap_get_u64(&r);
         if (r.bad || !devid || !overlay)
             continue;
         uint64_t size;
@@ -1161,16 +794,16 @@ static GByteArray *snap_build(TessMachine *m, GError **err)
         }
     }
     g_autoptr(GByteArray) out = g_byte_array_new();
-    put_bytes(out, SNAP_MAGIC, 8);
-    put_u32(out, SNAP_FORMAT);
-    put_u32(out, 0);
+    snap_put_bytes(out, SNAP_MAGIC, 8);
+    snap_put_u32(out, SNAP_FORMAT);
+    snap_put_u32(out, 0);
     g_autoptr(GByteArray) b = g_byte_array_new();
     hdr_put(m, b);
-    put_section(out, K_HDR, "machine", "header", HDR_VERSION, b);
+    snap_put_section(out, K_HDR, "machine", "header", HDR_VERSION, b);
     g_byte_array_set_size(b, 0);
     if (!disks_put(m, b, err))
         return NULL;
-    put_section(out, K_DISK, "disks", "disks", DISK_VERSION, b);
+    snap_put_section(out, K_DISK, "disks", "disks", DISK_VERSION, b);
     for (guint i = 0; i < m->devices->len; i++) {
         TessDevice *d = m->devices->pdata[i];
         if (!d->cls->state)
@@ -1178,20 +811,20 @@ static GByteArray *snap_build(TessMachine *m, GError **err)
         g_byte_array_set_size(b, 0);
         if (!dev_state_put(d, b, err))
             return NULL;
-        put_section(out, K_DEV, d->id, d->cls->type, d->cls->state->version, b);
+        snap_put_section(out, K_DEV, d->id, d->cls->type, d->cls->state->version, b);
     }
     g_byte_array_set_size(b, 0);
     sig_put(m, b);
-    put_section(out, K_SIG, "lines", "lines", SIG_VERSION, b);
+    snap_put_section(out, K_SIG, "lines", "lines", SIG_VERSION, b);
     g_byte_array_set_size(b, 0);
     if (!ram_put(m, b, err))
         return NULL;
-    put_section(out, K_RAM, "machine", "ram", RAM_VERSION, b);
+    snap_put_section(out, K_RAM, "machine", "ram", RAM_VERSION, b);
     g_byte_array_set_size(b, 0);
     clk_put(m, b);
-    put_section(out, K_CLK, "clock", "clock", CLK_VERSION, b);
+    snap_put_section(out, K_CLK, "clock", "clock", CLK_VERSION, b);
     g_byte_array_set_size(b, 0);
-    put_section(out, K_END, "", "", 1, b);
+    snap_put_section(out, K_END, "", "", 1, b);
     return g_steal_pointer(&out);
 }
 
@@ -1322,7 +955,7 @@ static bool snap_apply(TessMachine *m, GPtrArray *secs, const Hdr *h, GError **e
         }
         if (!ok && err && !*err)
             snap_fail(err, TESS_ERROR_INVALID, "corrupt snapshot: section %s repeated",
-                      kind_name(s->kind));
+                      snap_kind_name(s->kind));
     }
     guint ndone = g_hash_table_size(done);
     g_hash_table_unref(done);
@@ -1356,7 +989,7 @@ static TessMachine *snap_restore_data(TessRegistry *reg, const uint8_t *data, si
     g_autoptr(GPtrArray) secs = snap_parse(data, len, err);
     if (!secs)
         return NULL;
-    g_autoptr(Hdr) h = hdr_parse(secs->pdata[0], err);
+    g_autoptr(Hdr) h = snap_hdr_parse(secs->pdata[0], err);
     if (!h)
         return NULL;
     if (h->ns_per_insn < 1 || h->ns_per_insn > 1000000) {
@@ -1435,97 +1068,6 @@ int tess_snapshot_fuzz_one(TessRegistry *reg, const uint8_t *data, size_t len)
     TessMachine *m = snap_restore_data(reg, data, len, NULL, &err);
     tess_machine_free(m);
     return 0;
-}
-
-/* ---- describe -------------------------------------------------------------------- */
-
-/* One line per field of a device section: scalars by value, buffers
- * by size and CRC (for comparing two snapshots). */
-static void describe_fields(const Section *s, GString *out)
-{
-    Rd r = { .p = s->data, .len = s->len };
-    uint32_t count = get_u32(&r);
-    for (uint32_t i = 0; i < count && !r.bad; i++) {
-        g_autofree char *name = get_str(&r);
-        uint8_t type = get_u8(&r);
-        uint64_t n = get_u64(&r);
-        uint8_t enc = get_u8(&r);
-        uint64_t zn = enc == 1 ? get_u64(&r) : n;
-        const uint8_t *p = get_bytes(&r, zn > r.len ? r.len + 1 : (size_t)zn);
-        if (r.bad || !name)
-            break;
-        g_string_append_printf(out, "       %s.%s =", s->id, name);
-        unsigned w = field_width((TessStateType)type);
-        if (w && enc == 0 && n <= 64) {
-            for (uint64_t k = 0; k + w <= n; k += w) {
-                uint64_t v = 0;
-                for (unsigned j = 0; j < w; j++)
-                    v |= (uint64_t)p[k + j] << (8 * j);
-                g_string_append_printf(out, " 0x%" G_GINT64_MODIFIER "x", v);
-            }
-            g_string_append_c(out, '\n');
-        } else {
-            g_string_append_printf(out, " %" G_GUINT64_FORMAT " bytes%s, crc %08x\n", n,
-                                   enc ? " (zstd)" : "", snap_crc32(p, (size_t)zn));
-        }
-    }
-}
-
-bool tess_snapshot_describe(const char *path, bool fields, GString *out, GError **err)
-{
-    GError *e = NULL;
-    g_autoptr(GMappedFile) mf = g_mapped_file_new(path, FALSE, &e);
-    if (!mf) {
-        g_set_error(err, TESS_STATE_ERROR, TESS_ERROR_NOT_FOUND, "%s", e->message);
-        g_error_free(e);
-        return false;
-    }
-    size_t len = g_mapped_file_get_length(mf);
-    g_autoptr(GPtrArray) secs = snap_parse((const uint8_t *)g_mapped_file_get_contents(mf),
-                                           len, &e);
-    g_autoptr(Hdr) h = secs ? hdr_parse(secs->pdata[0], &e) : NULL;
-    if (!h) {
-        g_propagate_prefixed_error(err, e, "%s: ", path);
-        return false;
-    }
-    g_string_append_printf(out, "file: %s\nsize: %zu bytes\nformat: %u\ntessera: %s\n"
-                           "machine: %s%s%s%s\ncpu: %s\nmode: %s",
-                           path, len, SNAP_FORMAT, h->tessera_version ? h->tessera_version : "?",
-                           h->name ? h->name : "?", h->file ? " (" : "", h->file ? h->file : "",
-                           h->file ? ")" : "", h->cpu_type,
-                           h->deterministic ? "deterministic" : "realtime");
-    if (h->deterministic && h->ns_per_insn != 1)
-        g_string_append_printf(out, ", %u ns per instruction", h->ns_per_insn);
-    g_string_append_printf(out, "\nram: %" G_GUINT64_FORMAT " MiB\ninstructions: %"
-                           G_GUINT64_FORMAT "\nvirtual time: %" G_GUINT64_FORMAT " ns\n",
-                           h->ram_size >> 20, h->icount, h->clock_ns);
-    for (guint i = 0; i < h->overrides->len; i++) {
-        TessOverride *o = h->overrides->pdata[i];
-        g_string_append_printf(out, "set: %s%s%s.%s=%s\n", o->id ? o->id : "(type ",
-                               o->id ? "" : o->type, o->id ? "" : ")", o->prop, o->value);
-    }
-    g_string_append(out, "sections:\n");
-    for (guint i = 0; i < secs->len; i++) {
-        Section *s = secs->pdata[i];
-        const char *plugin = "";
-        const char *pver = "";
-        for (guint k = 0; s->kind == K_DEV && k < h->devs->len; k++) {
-            HdrDev *d = h->devs->pdata[k];
-            if (!g_strcmp0(d->id, s->id)) {
-                plugin = d->plugin ? d->plugin : "?";
-                pver = d->plugin_version ? d->plugin_version : "?";
-            }
-        }
-        g_string_append_printf(out, "  %-4s %-14s %-12s v%-3u %10zu bytes  crc %08x%s%s%s%s\n",
-                               kind_name(s->kind), s->id ? s->id : "", s->type ? s->type : "",
-                               s->version, s->len, s->crc, *plugin ? "  (" : "", plugin,
-                               *plugin ? " " : "", *plugin ? pver : "");
-        if (*plugin)
-            g_string_truncate(out, out->len - 1), g_string_append(out, ")\n");
-        if (fields && s->kind == K_DEV)
-            describe_fields(s, out);
-    }
-    return true;
 }
 
 /* ---- control commands ------------------------------------------------------------- */
