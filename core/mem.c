@@ -188,8 +188,13 @@ static void mem_rebuild(TessMemMap *map, uint64_t start, uint64_t end)
         size_t npages = (size_t)((leaf_end - pa) >> TESS_PAGE_SHIFT);
         if (leaf_cands->len == 0) {
             /* Nothing mapped here any more: what the page loop below
-             * would compute for every page, all zero. */
-            memset(first, 0, npages * sizeof(MemEntry));
+             * would compute for every page, all zero; a leaf left all
+             * zero goes (unmapping gigabytes of RAM frees its table
+             * rather than writing it). */
+            if (npages == MEM_LEAF_PAGES)
+                g_clear_pointer(slot, g_free);
+            else
+                memset(first, 0, npages * sizeof(MemEntry));
             pa = leaf_end;
             continue;
         }

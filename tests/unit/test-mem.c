@@ -538,6 +538,63 @@ static void test_high_and_sparse(void)
     tess_machine_free(m);
 }
 
+/* Regions spanning whole page-table leaves (16 MiB each) take a
+ * shortcut when mapped and unmapped: every page must still come out as
+ * the page-by-page search would make it - the top mapping wins, its host
+ * pointers advance page by page, a read-only or smaller mapping over it
+ * still decides its pages, and unmapping leaves nothing behind. */
+static void test_big_regions(void)
+{
+    TessMachineOptions o = { .deterministic = true, .ns_per_insn = 1 };
+    TessMachine *m = tess_machine_new_empty(NULL, "test", &o);
+    TessDevice *d = new_dev(m, "d");
+    const uint64_t size = 40u << 20, at = (64u << 20) - 0x3000;   /* not leaf-aligned */
+    TessMemRegion *big = ram_new(d, "big", size, 0);
+    uint8_t *h = tess_mem_region_host(big);
+    map(big, at, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    for (uint64_t off = 0; off < size; off += 0x1000) {
+        TessMemPage p = tess_mem_page(m, at + off);
+        g_assert_true(p.read == h + off && p.write == h + off && p.ram);
+    }
+    g_assert_null(tess_mem_page(m, at - 0x1000).read);
+    g_assert_null(tess_mem_page(m, at + size).read);
+
+    /* a ROM-like read-only region over part of it, and a one-page MMIO
+     * window: both rank higher */
+    TessMemRegion *ro = ram_new(d, "ro", 20u << 20, 0);
+    map(ro, 64u << 20, TESS_PRIO_DEVICE + 1, TESS_MAP_READ);
+    Mmio mm = { g_array_new(FALSE, TRUE, sizeof(Access)) };
+    TessMemRegion *win = tess_mem_mmio_new(d, "win", 0x1000, &mmio32, &mm);
+    map(win, 80u << 20, TESS_PRIO_DEVICE + 2, TESS_MAP_RW);
+    for (uint64_t off = 0; off < size; off += 0x1000) {
+        uint64_t pa = at + off;
+        TessMemPage p = tess_mem_page(m, pa);
+        if (pa == 80u << 20) {
+            g_assert_null(p.read);
+            g_assert_null(p.write);
+        } else if (pa >= 64u << 20 && pa < 84u << 20) {
+            g_assert_true(p.read == tess_mem_region_host(ro) + (pa - (64u << 20)));
+            g_assert_true(p.write == h + off);
+        } else {
+            g_assert_true(p.read == h + off && p.write == h + off);
+        }
+    }
+    tess_mem_unmap(ro);
+    tess_mem_unmap(win);
+    for (uint64_t off = 0; off < size; off += 0x1000)
+        g_assert_true(tess_mem_page(m, at + off).read == h + off);
+    tess_mem_unmap(big);
+    for (uint64_t off = 0; off < size; off += 0x1000) {
+        TessMemPage p = tess_mem_page(m, at + off);
+        g_assert_true(!p.read && !p.write && !p.ram);
+    }
+    /* and back again, after the leaves went */
+    map(big, at, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    g_assert_true(tess_mem_page(m, at + size - 0x1000).write == h + size - 0x1000);
+    g_array_unref(mm.log);
+    tess_machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -550,5 +607,6 @@ int main(int argc, char **argv)
     g_test_add_func("/mem/cross-page", test_cross_page);
     g_test_add_func("/mem/listener", test_listener);
     g_test_add_func("/mem/high-and-sparse", test_high_and_sparse);
+    g_test_add_func("/mem/big-regions", test_big_regions);
     return g_test_run();
 }
