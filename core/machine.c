@@ -53,6 +53,15 @@ void tess_machine_free(TessMachine *m)
 {
     if (!m)
         return;
+    /* What host threads posted and the machine has not run yet runs now,
+     * with every device still there, as at the next safe point: a request
+     * owns its data (a backend's context, a caller waiting in a
+     * synchronous call), and only running it releases that. */
+    TessRequest *r;
+    while ((r = g_async_queue_try_pop(m->requests))) {
+        r->fn(m, r->data);
+        g_free(r);
+    }
     /* Parents before children (reverse of creation), CPU with the rest. */
     for (guint i = m->devices->len; i-- > 0;)
         tess_device_unrealize(m->devices->pdata[i]);
@@ -63,7 +72,8 @@ void tess_machine_free(TessMachine *m)
     tess_clock_free(m->clock);
     tess_mem_map_free(m->mem);
     tess_pio_map_free(m->pio);
-    TessRequest *r;
+    /* Posted while the devices went (a host thread stopping): too late to
+     * run them against the devices. */
     while ((r = g_async_queue_try_pop(m->requests)))
         g_free(r);
     g_async_queue_unref(m->requests);

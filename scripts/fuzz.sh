@@ -54,12 +54,16 @@ for t in $targets; do
     *) maxlen=4096 ;;
     esac
     log=$b/fuzz-$t.log
+    # A long run shares the machine (nice, hours): a unit starved of CPU
+    # for 20 s is not a hang, so allow more there; CI keeps 20 s.
+    tmo=20
+    [ "$mode" = long ] && tmo=120
     # -entropic=0: libFuzzer 14's entropic schedule spends most of each
     # execution on its feature bookkeeping once a target has 10k features
     # (fuzz-device: 260 execs/s with it, 750 without, and more coverage
     # in the same time); the classic schedule does better here.
     "$b/tests/fuzz/fuzz-$t" -entropic=0 -max_total_time="$secs" -max_len="$maxlen" -rss_limit_mb=2560 \
-        -timeout=20 -print_final_stats=1 -artifact_prefix="$art" "$work" "$seeds" >"$log" 2>&1
+        -timeout="$tmo" -print_final_stats=1 -artifact_prefix="$art" "$work" "$seeds" >"$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
