@@ -85,6 +85,10 @@ typedef struct Hdr {
     GPtrArray *devs;                    /* HdrDev * */
 } Hdr;
 
+/* Shared by the two halves of the snapshot code only: kept out of
+ * libtessera's exported symbols (and so out of the plugin ABI). */
+#pragma GCC visibility push(hidden)
+
 uint32_t snap_crc32(const uint8_t *p, size_t n);
 
 void snap_put_bytes(GByteArray *b, const void *p, size_t n);
@@ -119,5 +123,7 @@ Hdr *snap_hdr_parse(const Section *s, GError **err);
 
 /* Bytes per element of a scalar state type; 0 for the others. */
 unsigned snap_field_width(TessStateType t);
+
+#pragma GCC visibility pop
 
 #endif
