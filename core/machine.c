@@ -56,9 +56,12 @@ void tess_machine_free(TessMachine *m)
     /* What host threads posted and the machine has not run yet runs now,
      * with every device still there, as at the next safe point: a request
      * owns its data (a backend's context, a caller waiting in a
-     * synchronous call), and only running it releases that. */
+     * synchronous call), and only running it releases that. Those queued
+     * now only: one that posts another must not keep this going. */
     TessRequest *r;
-    while ((r = g_async_queue_try_pop(m->requests))) {
+    for (gint n = g_async_queue_length(m->requests); n > 0; n--) {
+        if (!(r = g_async_queue_try_pop(m->requests)))
+            break;
         r->fn(m, r->data);
         g_free(r);
     }
