@@ -140,13 +140,13 @@ static inline bool mem_overlaps(const TessMemRegion *r, uint64_t start, uint64_t
 
 /* The best-ranked mapping with `access` overlapping the page decides it:
  * if it covers the whole page it is the winner, else the page is mixed. */
-static void mem_page_winner(GPtrArray *cands, uint64_t pa, unsigned access,
-                            TessMemRegion **win, bool *sub)
+static void mem_page_winner(TessMemRegion *const *cands, guint n, uint64_t pa,
+                            unsigned access, TessMemRegion **win, bool *sub)
 {
     *win = NULL;
     *sub = false;
-    for (guint i = 0; i < cands->len; i++) {
-        TessMemRegion *r = g_ptr_array_index(cands, i);
+    for (guint i = 0; i < n; i++) {
+        TessMemRegion *r = cands[i];
         if (r->disabled || !(r->access & access) ||
             !mem_overlaps(r, pa, pa + TESS_PAGE_SIZE))
             continue;
@@ -175,10 +175,10 @@ static inline bool mem_log_test(const TessMemRegion *t, uint64_t off)
     return (t->log[pn / 64] >> (pn % 64)) & 1;
 }
 
-static void mem_rebuild_page(MemEntry *e, GPtrArray *cands, uint64_t pa)
+static void mem_rebuild_page(MemEntry *e, TessMemRegion *const *cands, guint n, uint64_t pa)
 {
-    mem_page_winner(cands, pa, TESS_MAP_READ, &e->rd, &e->rsub);
-    mem_page_winner(cands, pa, TESS_MAP_WRITE, &e->wr, &e->wsub);
+    mem_page_winner(cands, n, pa, TESS_MAP_READ, &e->rd, &e->rsub);
+    mem_page_winner(cands, n, pa, TESS_MAP_WRITE, &e->wr, &e->wsub);
     e->page.read = e->rd ? mem_host_ptr(e->rd, pa, false) : NULL;
     e->raw_write = e->wr ? mem_host_ptr(e->wr, pa, true) : NULL;
     e->page.write = e->raw_write;
@@ -195,16 +195,25 @@ static void mem_rebuild_page(MemEntry *e, GPtrArray *cands, uint64_t pa)
     }
 }
 
-/* Recompute the entries of pages in [start, end) (page aligned). */
+/* Recompute the entries of pages in [start, end) (page aligned). A bank
+ * switch lands here for a handful of pages: no allocation while the
+ * candidates fit on the stack. */
+#define MEM_CANDS_STACK 32
 static void mem_rebuild(TessMemMap *map, uint64_t start, uint64_t end)
 {
-    g_autoptr(GPtrArray) cands = g_ptr_array_new();
-    g_autoptr(GPtrArray) leaf_cands = g_ptr_array_new();
+    TessMemRegion *stack_buf[2 * MEM_CANDS_STACK];
+    g_autofree TessMemRegion **heap_buf = NULL;
+    TessMemRegion **cands = stack_buf, **leaf_cands;
+    guint max = map->mapped->len;
+    if (max > MEM_CANDS_STACK)
+        cands = heap_buf = g_new(TessMemRegion *, 2 * (gsize)max);
+    leaf_cands = cands + MAX(max, MEM_CANDS_STACK);
+    guint n = 0;
 
     for (guint i = 0; i < map->mapped->len; i++) {
         TessMemRegion *r = g_ptr_array_index(map->mapped, i);
         if (mem_overlaps(r, start, end))
-            g_ptr_array_add(cands, r);
+            cands[n++] = r;
     }
 
     uint64_t pa = start;
@@ -213,13 +222,11 @@ static void mem_rebuild(TessMemMap *map, uint64_t start, uint64_t end)
         uint64_t leaf_end = MIN(end, leaf_start + MEM_LEAF_SPAN);
         MemEntry **slot = &map->l1[pa >> (TESS_PAGE_SHIFT + MEM_LEAF_BITS)];
 
-        g_ptr_array_set_size(leaf_cands, 0);
-        for (guint i = 0; i < cands->len; i++) {
-            TessMemRegion *r = g_ptr_array_index(cands, i);
-            if (mem_overlaps(r, pa, leaf_end))
-                g_ptr_array_add(leaf_cands, r);
-        }
-        if (!*slot && leaf_cands->len == 0) {
+        guint ln = 0;
+        for (guint i = 0; i < n; i++)
+            if (mem_overlaps(cands[i], pa, leaf_end))
+                leaf_cands[ln++] = cands[i];
+        if (!*slot && ln == 0) {
             pa = leaf_end;
             continue;
         }
@@ -227,7 +234,7 @@ static void mem_rebuild(TessMemMap *map, uint64_t start, uint64_t end)
             *slot = g_new0(MemEntry, MEM_LEAF_PAGES);
         for (; pa < leaf_end; pa += TESS_PAGE_SIZE)
             mem_rebuild_page(&(*slot)[(pa >> TESS_PAGE_SHIFT) & (MEM_LEAF_PAGES - 1)],
-                             leaf_cands, pa);
+                             leaf_cands, ln, pa);
     }
 }
 
@@ -252,20 +259,24 @@ static void mem_flush(TessMemMap *map)
         else
             d[n++] = d[i];
     }
-    g_autoptr(GArray) ranges = g_array_sized_new(FALSE, FALSE, sizeof(MemRange), n);
-    g_array_append_vals(ranges, d, n);
+    /* Listeners may change the map (and add or remove listeners) while
+     * being told: work from copies, on the stack when they are small. */
+    MemRange rbuf[8];
+    MemListenerRec lbuf[8];
+    g_autofree MemRange *rheap = NULL;
+    g_autofree MemListenerRec *lheap = NULL;
+    MemRange *ranges = n <= G_N_ELEMENTS(rbuf) ? rbuf : (rheap = g_new(MemRange, n));
+    memcpy(ranges, d, n * sizeof(MemRange));
     g_array_set_size(map->dirty, 0);
-
-    /* A listener may add or remove listeners while being told. */
-    g_autoptr(GArray) ls = g_array_copy(map->listeners);
-    for (guint j = 0; j < ls->len; j++) {
-        MemListenerRec *rec = &g_array_index(ls, MemListenerRec, j);
-        if (!rec->l->map_changed)
+    guint nl = map->listeners->len;
+    MemListenerRec *ls = nl <= G_N_ELEMENTS(lbuf) ? lbuf : (lheap = g_new(MemListenerRec, nl));
+    if (nl)
+        memcpy(ls, map->listeners->data, nl * sizeof(MemListenerRec));
+    for (guint j = 0; j < nl; j++) {
+        if (!ls[j].l->map_changed)
             continue;
-        for (guint i = 0; i < ranges->len; i++) {
-            MemRange *r = &g_array_index(ranges, MemRange, i);
-            rec->l->map_changed(rec->opaque, r->start, r->end - r->start);
-        }
+        for (guint i = 0; i < n; i++)
+            ls[j].l->map_changed(ls[j].opaque, ranges[i].start, ranges[i].end - ranges[i].start);
     }
 }
 

@@ -428,6 +428,11 @@ struct X86Cpu {
     X86Tlb tlb[2][TLB_SIZE];
     X86Tlb *tlbc;
     X86TlbIo tlbio[2][TLB_SIZE];
+    /* Physical pages (numbers) TLB [u] may hold entries for, a superset
+     * kept since its last full flush (lo > hi: none), so a map change
+     * elsewhere scans nothing. */
+    uint32_t tlb_plo[2], tlb_phi[2];
+    bool tlbio_used[2];     /* I/O entries made since that flush */
     uint8_t *fill_host;     /* host page of the last TLB fill, or NULL */
 
     /* RMW scratch */

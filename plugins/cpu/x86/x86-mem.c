@@ -75,13 +75,6 @@ void x86_code_invalidate(X86Cpu *c, uint64_t start, uint64_t len)
     }
 }
 
-/* The TLB holds pages below 4 GiB only (pphys is 32 bits). */
-static inline bool pphys_in(uint32_t pphys, uint64_t start, uint64_t end)
-{
-    uint64_t pp = pphys & ~0xFFFu;
-    return pp < end && pp + 0x1000 > start;
-}
-
 void x86_mem_changed(X86Cpu *c, uint64_t start, uint64_t len)
 {
     if (len == 0)
@@ -89,21 +82,31 @@ void x86_mem_changed(X86Cpu *c, uint64_t start, uint64_t len)
     x86_code_invalidate(c, start, len);
     if (start >= 0x100000000ull)
         return;
-    uint64_t end = start + len;
+    uint64_t end = MIN(start + len, 0x100000000ull);
+    uint32_t lo = (uint32_t)(start >> 12), hi = (uint32_t)((end - 1) >> 12);
     bool hit = false;
-    for (int u = 0; u < 2; u++)
+    for (int u = 0; u < 2; u++) {
+        if (hi < c->tlb_plo[u] || lo > c->tlb_phi[u])
+            continue;
         for (unsigned k = 0; k < TLB_SIZE; k++) {
             X86Tlb *e = &c->tlb[u][k];
-            if ((e->rtag != 1 || e->wtag != 1) && pphys_in(e->pphys, start, end)) {
+            if (X86_UNLIKELY((e->pphys >> 12) - lo <= hi - lo) &&
+                (e->rtag != 1 || e->wtag != 1)) {
                 e->rtag = e->wtag = e->rwtag = 1;
                 hit = true;
             }
+        }
+        if (!c->tlbio_used[u])
+            continue;
+        for (unsigned k = 0; k < TLB_SIZE; k++) {
             X86TlbIo *io = &c->tlbio[u][k];
-            if ((io->rtag != 1 || io->wtag != 1) && pphys_in(io->pphys, start, end)) {
+            if (X86_UNLIKELY((io->pphys >> 12) - lo <= hi - lo) &&
+                (io->rtag != 1 || io->wtag != 1)) {
                 io->rtag = io->wtag = 1;
                 hit = true;
             }
         }
+    }
     if (hit) {
         /* blocks found by linear address went through those entries */
         x86_jc_invalidate(c);
@@ -143,11 +146,15 @@ static void tlbio_kill(X86TlbIo *io)
 
 void x86_tlb_flush(X86Cpu *c)
 {
-    for (int u = 0; u < 2; u++)
+    for (int u = 0; u < 2; u++) {
         for (unsigned k = 0; k < TLB_SIZE; k++) {
             tlb_kill(&c->tlb[u][k]);
             tlbio_kill(&c->tlbio[u][k]);
         }
+        c->tlb_plo[u] = UINT32_MAX;
+        c->tlb_phi[u] = 0;
+        c->tlbio_used[u] = false;
+    }
     tlb_changed(c);
 }
 
@@ -476,16 +483,24 @@ uint64_t x86_tlb_fill(X86Cpu *c, uint32_t lin, int acc, bool user)
         return pa;
     }
     bool may_write = writable && (acc == 1 || !(c->cr0 & CR0_PG));
+    if (ppage < 0x100000000ull) {
+        /* (entries below may be made for this page: widen the summary) */
+        uint32_t pp = (uint32_t)(ppage >> 12);
+        c->tlb_plo[user] = MIN(c->tlb_plo[user], pp);
+        c->tlb_phi[user] = MAX(c->tlb_phi[user], pp);
+    }
     if (c->bus.mmio_page && ppage < 0x100000000ull) {
         uint64_t off;
         void *h;
         if (!rd && (h = c->bus.mmio_page(c->bus.opaque, ppage, false, &off)) != NULL) {
+            c->tlbio_used[user] = true;
             io->rtag = lpage;
             io->rh = h;
             io->roff = off;
             io->pphys = (uint32_t)ppage | tf;
         }
         if (!wr && may_write && (h = c->bus.mmio_page(c->bus.opaque, ppage, true, &off)) != NULL) {
+            c->tlbio_used[user] = true;
             io->wtag = lpage;
             io->wh = h;
             io->woff = off;

@@ -773,7 +773,10 @@ static bool vga_render(TessDevice *dev, TessDisplayView *view, const TessDisplay
 
     if (g.kind == VK_VBE)
         render_vbe(&j);
-    else
+    else if (g.kind == VK_TEXT ||
+             !vram_clean(&j, 0, MIN(v->vram_size, 4 * (uint64_t)VGA_PLANE_SIZE)))
+        /* (a graphics picture depends on nothing but the planes and the
+         * key; text also blinks with the frame count) */
         walk_lines(&g, render_vga_line, &j);
 
     if (j.full) {

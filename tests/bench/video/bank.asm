@@ -7,6 +7,10 @@
 ;                       256 bytes of drawing; then every bank is summed
 ;                       back through the window and "CHECKSUM x" printed
 ;                       on port 0xE9 (the same on every emulator);
+;   -DPLANAR            the benchmark's MMIO case instead: 16-colour planar
+;                       VGA memory (write logic on, no RAM fast path), N
+;                       passes of 64 KiB of word stores through the window,
+;                       then every plane read back and summed;
 ;   -DSAMEBANK          as above, but the bank register is written with
 ;                       the bank it already holds: the same work without
 ;                       a single memory-map change (the baseline);
@@ -33,12 +37,62 @@
     out dx, ax
 %endmacro
 
+%macro vgareg 3                 ; index port, index, value
+    mov dx, %1
+    mov ax, (%3 << 8) | %2
+    out dx, ax
+%endmacro
+
 start:
     cli
     xor ax, ax
     mov ss, ax
     mov sp, 0x7C00
     mov ds, ax
+%ifdef PLANAR
+    mov dx, 0x3C2
+    mov al, 0x63            ; misc: RAM enabled, colour
+    out dx, al
+    vgareg 0x3C4, 2, 0x0F   ; map mask: all planes
+    vgareg 0x3C4, 4, 0x06   ; memory mode: no chain-4, no odd/even
+    vgareg 0x3CE, 5, 0x00   ; write mode 0, read mode 0
+    vgareg 0x3CE, 6, 0x05   ; graphics, A0000 64K
+    vgareg 0x3CE, 3, 0x00   ; no rotate, function replace
+    vgareg 0x3CE, 1, 0x00   ; no set/reset
+    vgareg 0x3CE, 8, 0xFF   ; bit mask
+    mov ax, 0xA000
+    mov es, ax
+    cld
+    mov ebp, ITERATIONS
+.pass:
+    mov ax, bp
+    xor di, di
+    mov cx, 0x8000
+    rep stosw
+    dec ebp
+    jnz .pass
+    xor ecx, ecx
+    xor bx, bx
+.plane:
+    mov dx, 0x3CE           ; read map select
+    mov al, 4
+    mov ah, bl
+    out dx, ax
+    xor edx, edx
+    xor si, si
+.psum:
+    movzx eax, byte [es:si]
+    imul edx, edx, 31
+    add edx, eax
+    inc si
+    jnz .psum
+    add ecx, edx
+    inc bx
+    cmp bx, 4
+    jb .plane
+    mov edx, ecx
+    jmp report
+%else
     dispi 1, 640
     dispi 2, 480
     dispi 3, 8
@@ -138,20 +192,25 @@ pattern:                    ; bx: bank -> eax
 %endif
     dec ebp
     jnz .switch
-    ; sum every bank back through the window
-    xor edx, edx
+    ; sum every bank back through the window (dispi uses dx: ebp sums)
+    xor ebp, ebp
     xor bx, bx
 .sumbank:
     dispi 5, bx
     xor si, si
 .sum:
-    add edx, [es:si]
-    rol edx, 1
+    imul ebp, ebp, 31
+    add ebp, [es:si]
     add si, 4
     jnz .sum
     inc bx
     cmp bx, BANKS
     jb .sumbank
+    mov edx, ebp
+%endif
+%endif
+%ifndef CHECK
+report:
     mov si, sum_msg
     call puts
     mov eax, edx

@@ -10,6 +10,9 @@
 # remap, so its wall time is reported too); start-up (one switch, best of
 # three) is taken off. A second Tessera binary (e.g. built
 # from an older commit) may be given as BASELINE to compare before/after.
+# The PLANAR build measures MMIO instead: 16-colour planar VGA memory,
+# SWITCHES/1000 passes of 32768 word stores through the window (each one
+# a device access: what the x86 CPU's I/O TLB entries are for).
 # usage: run-bank.sh TESSERA [SWITCHES [RUNS]]   (env BASELINE=/path/to/tessera)
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +24,8 @@ trap 'rm -rf "$work"' EXIT
 nasm -f bin -DITERATIONS="$iter" -o "$work/switch.bin" "$here/bank.asm"
 nasm -f bin -DITERATIONS="$iter" -DSAMEBANK -o "$work/same.bin" "$here/bank.asm"
 nasm -f bin -DITERATIONS=1 -o "$work/start.bin" "$here/bank.asm"
+passes=$(( iter / 1000 > 0 ? iter / 1000 : 1 ))
+nasm -f bin -DITERATIONS="$passes" -DPLANAR -o "$work/planar.bin" "$here/bank.asm"
 
 emus=tessera
 [ -n "$BASELINE" ] && emus="$emus baseline"
@@ -48,7 +53,7 @@ for e in $emus; do
     eval "start_$e=$best"
 done
 
-for kind in switch same; do
+for kind in switch same planar; do
     ref=
     for r in $(seq "$runs"); do
         for e in $emus; do
@@ -61,7 +66,9 @@ for kind in switch same; do
                 exit 1
             fi
             s=$(eval "echo \$start_$e")
-            echo "($cpu - $s) * 1000000 / $iter" | bc -l >> "$work/us.$kind.$e"
+            n=$iter
+            [ $kind = planar ] && n=$(( passes * 32768 ))
+            echo "($cpu - $s) * 1000000 / $n" | bc -l >> "$work/us.$kind.$e"
             echo "$wall * 1000000 / $iter" | bc -l >> "$work/wall.$kind.$e"
         done
     done
@@ -70,19 +77,26 @@ done
 med() { sort -g "$1" | sed -n "$(( (runs + 1) / 2 ))p"; }
 echo "workload: $iter bank-register writes, 256 bytes drawn after each; $runs runs each"
 echo "host CPU time (user + system, start-up taken off) per iteration, medians:"
-printf '%-10s %14s %14s %14s %16s\n' emulator "us/switch" "us/same bank" "switch cost us" "wall us/switch"
+printf '%-10s %14s %14s %14s %16s %16s\n' emulator "us/switch" "us/same bank" "switch cost us" \
+    "wall us/switch" "ns/planar store"
 for e in $emus; do
     a=$(med "$work/us.switch.$e")
     b=$(med "$work/us.same.$e")
     w=$(med "$work/wall.switch.$e")
+    p=$(med "$work/us.planar.$e")
     eval "sw_$e=$a"
-    printf '%-10s %14.3f %14.3f %14.3f %16.3f\n' "$e" "$a" "$b" "$(echo "$a - $b" | bc -l)" "$w"
+    eval "pl_$e=$p"
+    printf '%-10s %14.3f %14.3f %14.3f %16.3f %16.1f\n' "$e" "$a" "$b" "$(echo "$a - $b" | bc -l)" \
+        "$w" "$(echo "$p * 1000" | bc -l)"
 done
 case " $emus " in *" qemu "*)
-    printf 'tessera / qemu time per switching iteration = %.2f\n' "$(echo "$sw_tessera / $sw_qemu" | bc -l)";;
+    printf 'tessera / qemu time per switching iteration = %.3f\n' "$(echo "$sw_tessera / $sw_qemu" | bc -l)"
+    printf 'tessera / qemu time per planar store = %.2f\n' "$(echo "$pl_tessera / $pl_qemu" | bc -l)";;
 esac
 case " $emus " in *" baseline "*)
     printf 'baseline / tessera time per switching iteration = %.2f (speed-up)\n' \
-        "$(echo "$sw_baseline / $sw_tessera" | bc -l)";;
+        "$(echo "$sw_baseline / $sw_tessera" | bc -l)"
+    printf 'baseline / tessera time per planar store = %.2f (speed-up)\n' \
+        "$(echo "$pl_baseline / $pl_tessera" | bc -l)";;
 esac
 exit 0
