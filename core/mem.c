@@ -617,8 +617,9 @@ static void mem_log_set(TessMemRegion *t, uint64_t off, uint64_t n)
 {
     if (n == 0 || off >= t->size)
         return;
+    n = MIN(n, t->size - off);
     uint64_t first = off >> TESS_PAGE_SHIFT;
-    uint64_t last = (MIN(off + n, t->size) - 1) >> TESS_PAGE_SHIFT;
+    uint64_t last = (off + n - 1) >> TESS_PAGE_SHIFT;
     uint64_t run = UINT64_MAX;
     for (uint64_t pn = first; pn <= last + 1; pn++) {
         bool fresh = false;

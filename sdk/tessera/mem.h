@@ -108,9 +108,10 @@ void tess_mem_remove_listener(TessMachine *m, const TessMemListener *l, void *op
  * a mapping to another address is tess_mem_map on the mapped region, which
  * reports the old and the new range). */
 
-/* Point an alias at another offset of its target region (a bank switch).
- * Fails, changing nothing, when [offset, offset + size) leaves the target
- * or the alias's target was freed. */
+/* Point an alias at another offset of its target region (a bank switch;
+ * for an alias made onto an alias, the offset is into the region that
+ * holds the bytes). Fails, changing nothing, when [offset, offset + size)
+ * leaves the target or the alias's target was freed. */
 bool tess_mem_alias_set_offset(TessMemRegion *alias, uint64_t offset, GError **err);
 uint64_t tess_mem_alias_offset(TessMemRegion *alias);
 

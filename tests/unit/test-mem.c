@@ -816,6 +816,7 @@ static void test_dirty_log(void)
     tess_mem_log_mark(vram, 0xF000, 1);
     tess_mem_log_mark(vram, 0x10000, 0x1000);
     tess_mem_log_mark(vram, UINT64_MAX - 1, 0x1000);
+    tess_mem_log_mark(vram, 0xF000, UINT64_MAX);            /* clipped, no wrap */
     /* Writes elsewhere, and region writes, are handled too. */
     tess_mem_write(m, 0x5000, 1, 1);
     tess_mem_region_write(win, 0x3000, 7, 1);       /* vram page 0xB */
