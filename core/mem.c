@@ -12,7 +12,16 @@
  * access walks `mapped` to find its owner byte range by byte range.
  *
  * Only pages inside a changed range are recomputed, so moving a PCI BAR or
- * flipping a PAM segment costs in proportion to its size.
+ * flipping a PAM segment costs in proportion to its size, and so does a
+ * bank switch (an alias pointed at another offset) or a window turned off
+ * (a disabled mapping stays in `mapped` but wins nothing).
+ *
+ * Dirty logging: a logged RAM region carries a bitmap, one bit per page,
+ * set while the page is dirty. A flat entry whose write target is a clean
+ * logged page withholds its write pointer (page.write NULL, raw_write
+ * kept), so CPUs come through tess_mem_write, which marks the page and
+ * rebuilds the entries mapping it with their pointer; a fetch clears bits
+ * and withdraws the pointers again through mem_changed.
  */
 #include "core.h"
 
@@ -47,6 +56,9 @@ struct TessMemRegion {
     TessMemRegion *target;
     uint64_t target_off;
     GPtrArray *aliases;         /* aliases whose target is this region */
+    bool disabled;              /* mapped, but decodes to nothing */
+    uint64_t *log;              /* RAM being logged: one bit per page, 1 = dirty */
+    unsigned log_users;
     /* The mapping, if any. */
     bool mapped;
     uint64_t addr;
@@ -57,9 +69,16 @@ struct TessMemRegion {
 
 typedef struct MemEntry {
     TessMemPage page;
+    uint8_t *raw_write;         /* page.write, even while logging withholds it */
     TessMemRegion *rd, *wr;     /* whole-page winners (NULL: none or sub) */
     bool rsub, wsub;
+    bool logged;                /* the write target is logged RAM */
 } MemEntry;
+
+typedef struct MemLogSyncRec {
+    TessMemLogSync fn;
+    void *opaque;
+} MemLogSyncRec;
 
 typedef struct MemListenerRec {
     const TessMemListener *l;
@@ -77,7 +96,9 @@ struct TessMemMap {
     GPtrArray *mapped;          /* mapped regions, best rank first */
     uint64_t seq;
     GArray *listeners;          /* MemListenerRec */
+    GArray *log_syncs;          /* MemLogSyncRec */
     unsigned batch;
+    unsigned logging;           /* regions with a dirty log */
     GArray *dirty;              /* MemRange, waiting for commit */
     TessMemRegion *main_ram;
     uint64_t ram_size, ram_below_4g;
@@ -119,14 +140,15 @@ static inline bool mem_overlaps(const TessMemRegion *r, uint64_t start, uint64_t
 
 /* The best-ranked mapping with `access` overlapping the page decides it:
  * if it covers the whole page it is the winner, else the page is mixed. */
-static void mem_page_winner(GPtrArray *cands, uint64_t pa, unsigned access,
-                            TessMemRegion **win, bool *sub)
+static void mem_page_winner(TessMemRegion *const *cands, guint n, uint64_t pa,
+                            unsigned access, TessMemRegion **win, bool *sub)
 {
     *win = NULL;
     *sub = false;
-    for (guint i = 0; i < cands->len; i++) {
-        TessMemRegion *r = g_ptr_array_index(cands, i);
-        if (!(r->access & access) || !mem_overlaps(r, pa, pa + TESS_PAGE_SIZE))
+    for (guint i = 0; i < n; i++) {
+        TessMemRegion *r = cands[i];
+        if (r->disabled || !(r->access & access) ||
+            !mem_overlaps(r, pa, pa + TESS_PAGE_SIZE))
             continue;
         if (r->addr <= pa && r->addr + r->size >= pa + TESS_PAGE_SIZE)
             *win = r;
@@ -147,25 +169,51 @@ static uint8_t *mem_host_ptr(TessMemRegion *r, uint64_t pa, bool for_write)
     return NULL;
 }
 
-static void mem_rebuild_page(MemEntry *e, GPtrArray *cands, uint64_t pa)
+static inline bool mem_log_test(const TessMemRegion *t, uint64_t off)
 {
-    mem_page_winner(cands, pa, TESS_MAP_READ, &e->rd, &e->rsub);
-    mem_page_winner(cands, pa, TESS_MAP_WRITE, &e->wr, &e->wsub);
-    e->page.read = e->rd ? mem_host_ptr(e->rd, pa, false) : NULL;
-    e->page.write = e->wr ? mem_host_ptr(e->wr, pa, true) : NULL;
-    e->page.ram = e->page.write != NULL;
+    uint64_t pn = off >> TESS_PAGE_SHIFT;
+    return (t->log[pn / 64] >> (pn % 64)) & 1;
 }
 
-/* Recompute the entries of pages in [start, end) (page aligned). */
+static void mem_rebuild_page(MemEntry *e, TessMemRegion *const *cands, guint n, uint64_t pa)
+{
+    mem_page_winner(cands, n, pa, TESS_MAP_READ, &e->rd, &e->rsub);
+    mem_page_winner(cands, n, pa, TESS_MAP_WRITE, &e->wr, &e->wsub);
+    e->page.read = e->rd ? mem_host_ptr(e->rd, pa, false) : NULL;
+    e->raw_write = e->wr ? mem_host_ptr(e->wr, pa, true) : NULL;
+    e->page.write = e->raw_write;
+    e->page.ram = e->raw_write != NULL;
+    e->logged = false;
+    if (e->raw_write) {
+        uint64_t off = pa - e->wr->addr;
+        TessMemRegion *t = mem_resolve(e->wr, &off);
+        if (t->log) {
+            e->logged = true;
+            if (!mem_log_test(t, off))
+                e->page.write = NULL;
+        }
+    }
+}
+
+/* Recompute the entries of pages in [start, end) (page aligned). A bank
+ * switch lands here for a handful of pages: no allocation while the
+ * candidates fit on the stack. */
+#define MEM_CANDS_STACK 32
 static void mem_rebuild(TessMemMap *map, uint64_t start, uint64_t end)
 {
-    g_autoptr(GPtrArray) cands = g_ptr_array_new();
-    g_autoptr(GPtrArray) leaf_cands = g_ptr_array_new();
+    TessMemRegion *stack_buf[2 * MEM_CANDS_STACK];
+    g_autofree TessMemRegion **heap_buf = NULL;
+    TessMemRegion **cands = stack_buf, **leaf_cands;
+    guint max = map->mapped->len;
+    if (max > MEM_CANDS_STACK)
+        cands = heap_buf = g_new(TessMemRegion *, 2 * (gsize)max);
+    leaf_cands = cands + MAX(max, MEM_CANDS_STACK);
+    guint n = 0;
 
     for (guint i = 0; i < map->mapped->len; i++) {
         TessMemRegion *r = g_ptr_array_index(map->mapped, i);
         if (mem_overlaps(r, start, end))
-            g_ptr_array_add(cands, r);
+            cands[n++] = r;
     }
 
     uint64_t pa = start;
@@ -174,13 +222,11 @@ static void mem_rebuild(TessMemMap *map, uint64_t start, uint64_t end)
         uint64_t leaf_end = MIN(end, leaf_start + MEM_LEAF_SPAN);
         MemEntry **slot = &map->l1[pa >> (TESS_PAGE_SHIFT + MEM_LEAF_BITS)];
 
-        g_ptr_array_set_size(leaf_cands, 0);
-        for (guint i = 0; i < cands->len; i++) {
-            TessMemRegion *r = g_ptr_array_index(cands, i);
-            if (mem_overlaps(r, pa, leaf_end))
-                g_ptr_array_add(leaf_cands, r);
-        }
-        if (!*slot && leaf_cands->len == 0) {
+        guint ln = 0;
+        for (guint i = 0; i < n; i++)
+            if (mem_overlaps(cands[i], pa, leaf_end))
+                leaf_cands[ln++] = cands[i];
+        if (!*slot && ln == 0) {
             pa = leaf_end;
             continue;
         }
@@ -224,7 +270,7 @@ static void mem_rebuild(TessMemMap *map, uint64_t start, uint64_t end)
         }
         for (; pa < leaf_end; pa += TESS_PAGE_SIZE)
             mem_rebuild_page(&(*slot)[(pa >> TESS_PAGE_SHIFT) & (MEM_LEAF_PAGES - 1)],
-                             leaf_cands, pa);
+                             leaf_cands, ln, pa);
     }
 }
 
@@ -249,20 +295,24 @@ static void mem_flush(TessMemMap *map)
         else
             d[n++] = d[i];
     }
-    g_autoptr(GArray) ranges = g_array_sized_new(FALSE, FALSE, sizeof(MemRange), n);
-    g_array_append_vals(ranges, d, n);
+    /* Listeners may change the map (and add or remove listeners) while
+     * being told: work from copies, on the stack when they are small. */
+    MemRange rbuf[8];
+    MemListenerRec lbuf[8];
+    g_autofree MemRange *rheap = NULL;
+    g_autofree MemListenerRec *lheap = NULL;
+    MemRange *ranges = n <= G_N_ELEMENTS(rbuf) ? rbuf : (rheap = g_new(MemRange, n));
+    memcpy(ranges, d, n * sizeof(MemRange));
     g_array_set_size(map->dirty, 0);
-
-    /* A listener may add or remove listeners while being told. */
-    g_autoptr(GArray) ls = g_array_copy(map->listeners);
-    for (guint j = 0; j < ls->len; j++) {
-        MemListenerRec *rec = &g_array_index(ls, MemListenerRec, j);
-        if (!rec->l->map_changed)
+    guint nl = map->listeners->len;
+    MemListenerRec *ls = nl <= G_N_ELEMENTS(lbuf) ? lbuf : (lheap = g_new(MemListenerRec, nl));
+    if (nl)
+        memcpy(ls, map->listeners->data, nl * sizeof(MemListenerRec));
+    for (guint j = 0; j < nl; j++) {
+        if (!ls[j].l->map_changed)
             continue;
-        for (guint i = 0; i < ranges->len; i++) {
-            MemRange *r = &g_array_index(ranges, MemRange, i);
-            rec->l->map_changed(rec->opaque, r->start, r->end - r->start);
-        }
+        for (guint i = 0; i < n; i++)
+            ls[j].l->map_changed(ls[j].opaque, ranges[i].start, ranges[i].end - ranges[i].start);
     }
 }
 
@@ -315,6 +365,8 @@ void tess_mem_remove_listener(TessMachine *m, const TessMemListener *l, void *op
 /* Called by dma.c after it wrote guest RAM. */
 void tess_mem_notify_ram_written(TessMachine *m, uint64_t start, uint64_t len)
 {
+    if (m->mem->logging)
+        tess_mem_log_dirty(m, start, len);
     GArray *ls = m->mem->listeners;
     for (guint i = 0; i < ls->len; i++) {
         MemListenerRec *rec = &g_array_index(ls, MemListenerRec, i);
@@ -516,8 +568,247 @@ bool tess_mem_is_mapped(TessMemRegion *r)
     return r && r->mapped;
 }
 
+/* ---- in-place changes ------------------------------------------------------ */
+
+bool tess_mem_alias_set_offset(TessMemRegion *a, uint64_t offset, GError **err)
+{
+    g_return_val_if_fail(a, false);
+    if (a->kind != MEM_ALIAS || !a->target) {
+        g_set_error(err, TESS_BUS_ERROR, TESS_ERROR_INVALID,
+                    "region '%s' is not an alias of a live region", a->name);
+        return false;
+    }
+    if (offset > a->target->size || a->size > a->target->size - offset) {
+        g_set_error(err, TESS_BUS_ERROR, TESS_ERROR_INVALID,
+                    "alias '%s' of 0x%" G_GINT64_MODIFIER "x bytes at offset 0x%"
+                    G_GINT64_MODIFIER "x does not fit in '%s' (0x%" G_GINT64_MODIFIER
+                    "x bytes)", a->name, a->size, offset, a->target->name,
+                    a->target->size);
+        return false;
+    }
+    if (offset == a->target_off)
+        return true;
+    a->target_off = offset;
+    if (a->mapped && !a->disabled)
+        mem_changed(a->map, a->addr, a->size);
+    return true;
+}
+
+uint64_t tess_mem_alias_offset(TessMemRegion *a)
+{
+    return a->target_off;
+}
+
+void tess_mem_set_enabled(TessMemRegion *r, bool enabled)
+{
+    g_return_if_fail(r);
+    if (r->disabled == !enabled)
+        return;
+    r->disabled = !enabled;
+    if (r->mapped)
+        mem_changed(r->map, r->addr, r->size);
+}
+
+bool tess_mem_is_enabled(TessMemRegion *r)
+{
+    return r && !r->disabled;
+}
+
+/* ---- dirty log --------------------------------------------------------------- */
+
+/* Call fn on the guest-physical ranges where bytes [off, off+len) of
+ * region t are mapped for writes (t itself or an alias onto it). */
+static void mem_for_each_window(TessMemRegion *t, uint64_t off, uint64_t len,
+                                void (*fn)(TessMemRegion *t, uint64_t start,
+                                           uint64_t len, void *data),
+                                void *data)
+{
+    guint n = t->aliases ? t->aliases->len : 0;
+    for (guint i = 0; i <= n; i++) {
+        TessMemRegion *w = i < n ? g_ptr_array_index(t->aliases, i) : t;
+        if (!w->mapped || w->disabled || !(w->access & TESS_MAP_WRITE))
+            continue;
+        uint64_t base = w == t ? 0 : w->target_off;
+        uint64_t lo = MAX(off, base), hi = MIN(off + len, base + w->size);
+        if (lo < hi)
+            fn(t, w->addr + (lo - base), hi - lo, data);
+    }
+}
+
+static void mem_window_rebuild(TessMemRegion *t, uint64_t start, uint64_t len, void *data)
+{
+    mem_rebuild(t->map, start & ~MEM_PAGE_MASK,
+                MIN(MEM_SPACE, (start + len + MEM_PAGE_MASK) & ~MEM_PAGE_MASK));
+}
+
+static void mem_window_changed(TessMemRegion *t, uint64_t start, uint64_t len, void *data)
+{
+    mem_changed(t->map, start, len);
+}
+
+/* Mark bytes [off, off+n) of logged region t dirty. Pages that were clean
+ * get their write pointers back (no listener needs telling: they only
+ * ever cached none). */
+static void mem_log_set(TessMemRegion *t, uint64_t off, uint64_t n)
+{
+    if (n == 0 || off >= t->size)
+        return;
+    n = MIN(n, t->size - off);
+    uint64_t first = off >> TESS_PAGE_SHIFT;
+    uint64_t last = (off + n - 1) >> TESS_PAGE_SHIFT;
+    uint64_t run = UINT64_MAX;
+    for (uint64_t pn = first; pn <= last + 1; pn++) {
+        bool fresh = false;
+        if (pn <= last) {
+            uint64_t bit = UINT64_C(1) << (pn % 64);
+            fresh = !(t->log[pn / 64] & bit);
+            t->log[pn / 64] |= bit;
+        }
+        if (fresh && run == UINT64_MAX) {
+            run = pn;
+        } else if (!fresh && run != UINT64_MAX) {
+            mem_for_each_window(t, run << TESS_PAGE_SHIFT, (pn - run) << TESS_PAGE_SHIFT,
+                                mem_window_rebuild, NULL);
+            run = UINT64_MAX;
+        }
+    }
+}
+
+bool tess_mem_log_start(TessMemRegion *r, GError **err)
+{
+    g_return_val_if_fail(r, false);
+    if (r->kind != MEM_RAM) {
+        g_set_error(err, TESS_BUS_ERROR, TESS_ERROR_INVALID,
+                    "region '%s': only RAM regions keep a dirty log", r->name);
+        return false;
+    }
+    if (r->log_users++ > 0)
+        return true;
+    uint64_t pages = r->size >> TESS_PAGE_SHIFT;
+    r->log = g_new(uint64_t, (pages + 63) / 64);
+    memset(r->log, 0xFF, (pages + 63) / 64 * sizeof(uint64_t));
+    r->map->logging++;
+    /* Write pointers stay (every page starts dirty); CPUs with logs of
+     * their own learn that the pages are logged. */
+    tess_mem_begin(r->map->m);
+    mem_for_each_window(r, 0, r->size, mem_window_changed, NULL);
+    tess_mem_commit(r->map->m);
+    return true;
+}
+
+void tess_mem_log_stop(TessMemRegion *r)
+{
+    g_return_if_fail(r);
+    if (r->log_users == 0 || --r->log_users > 0)
+        return;
+    g_clear_pointer(&r->log, g_free);
+    r->map->logging--;
+    tess_mem_begin(r->map->m);
+    mem_for_each_window(r, 0, r->size, mem_window_changed, NULL);
+    tess_mem_commit(r->map->m);
+}
+
+bool tess_mem_log_active(TessMemRegion *r)
+{
+    return r && r->log;
+}
+
+static void mem_window_sync(TessMemRegion *t, uint64_t start, uint64_t len, void *data)
+{
+    GArray *ls = t->map->log_syncs;
+    for (guint i = 0; i < ls->len; i++) {
+        MemLogSyncRec *rec = &g_array_index(ls, MemLogSyncRec, i);
+        rec->fn(rec->opaque, start, len);
+    }
+}
+
+bool tess_mem_log_fetch(TessMemRegion *r, uint64_t offset, uint64_t len,
+                        uint64_t *bitmap)
+{
+    g_return_val_if_fail(r && bitmap, false);
+    if (len == 0)
+        return false;
+    uint64_t first = offset >> TESS_PAGE_SHIFT;
+    uint64_t npages = (((offset & MEM_PAGE_MASK) + len + MEM_PAGE_MASK) >> TESS_PAGE_SHIFT);
+    uint64_t rpages = r->size >> TESS_PAGE_SHIFT;
+    memset(bitmap, 0, (npages + 63) / 64 * sizeof(uint64_t));
+    if (!r->log) {
+        for (uint64_t i = 0; i < npages; i++)
+            if (first + i < rpages)
+                bitmap[i / 64] |= UINT64_C(1) << (i % 64);
+        return first < rpages;
+    }
+    if (first >= rpages)
+        return false;
+    npages = MIN(npages, rpages - first);
+    if (r->map->log_syncs->len)
+        mem_for_each_window(r, first << TESS_PAGE_SHIFT, npages << TESS_PAGE_SHIFT,
+                            mem_window_sync, NULL);
+
+    bool any = false;
+    uint64_t run = UINT64_MAX;
+    tess_mem_begin(r->map->m);
+    for (uint64_t i = 0; i <= npages; i++) {
+        bool dirty = false;
+        if (i < npages) {
+            uint64_t pn = first + i;
+            /* a whole clean word at once: the static-screen case */
+            if (pn % 64 == 0 && i + 64 <= npages && r->log[pn / 64] == 0 &&
+                run == UINT64_MAX) {
+                i += 63;
+                continue;
+            }
+            uint64_t bit = UINT64_C(1) << (pn % 64);
+            dirty = r->log[pn / 64] & bit;
+            if (dirty) {
+                r->log[pn / 64] &= ~bit;
+                bitmap[i / 64] |= UINT64_C(1) << (i % 64);
+                any = true;
+            }
+        }
+        if (dirty && run == UINT64_MAX) {
+            run = i;
+        } else if (!dirty && run != UINT64_MAX) {
+            /* clean again: CPUs drop the write pointers they hold */
+            mem_for_each_window(r, (first + run) << TESS_PAGE_SHIFT,
+                                (i - run) << TESS_PAGE_SHIFT, mem_window_changed, NULL);
+            run = UINT64_MAX;
+        }
+    }
+    tess_mem_commit(r->map->m);
+    return any;
+}
+
+void tess_mem_log_mark(TessMemRegion *r, uint64_t offset, uint64_t len)
+{
+    if (r && r->log)
+        mem_log_set(r, offset, len);
+}
+
+void tess_mem_add_log_sync(TessMachine *m, TessMemLogSync sync, void *opaque)
+{
+    MemLogSyncRec rec = { sync, opaque };
+    g_array_append_val(m->mem->log_syncs, rec);
+}
+
+void tess_mem_remove_log_sync(TessMachine *m, TessMemLogSync sync, void *opaque)
+{
+    GArray *ls = m->mem->log_syncs;
+    for (guint i = 0; i < ls->len; i++) {
+        MemLogSyncRec *rec = &g_array_index(ls, MemLogSyncRec, i);
+        if (rec->fn == sync && rec->opaque == opaque) {
+            g_array_remove_index(ls, i);
+            return;
+        }
+    }
+}
+
 static void mem_region_destroy(TessMemRegion *r)
 {
+    if (r->log) {
+        r->map->logging--;
+        g_free(r->log);
+    }
     if (r->host)
         munmap(r->host - r->host_guard, r->host_len + 2 * r->host_guard);
     if (r->aliases)
@@ -666,7 +957,7 @@ static TessMemRegion *mem_owner_at(TessMemMap *map, uint64_t paddr, unsigned acc
     uint64_t limit = page_end;
     for (guint i = 0; i < map->mapped->len; i++) {
         TessMemRegion *r = g_ptr_array_index(map->mapped, i);
-        if (!(r->access & access))
+        if (r->disabled || !(r->access & access))
             continue;
         if (r->addr <= paddr && paddr - r->addr < r->size) {
             limit = MIN(limit, r->addr + r->size);
@@ -683,6 +974,7 @@ static TessMemRegion *mem_owner_at(TessMemMap *map, uint64_t paddr, unsigned acc
 /* Where an access into a mapping ends up: a host pointer or an MMIO. */
 typedef struct MemTarget {
     uint8_t *host;              /* RAM/ROM byte */
+    TessMemRegion *base;        /* the region holding the bytes */
     TessMemRegion *mmio;
     uint64_t off;
     MemKind kind;
@@ -697,6 +989,7 @@ static bool mem_target(TessMemRegion *r, uint64_t paddr, MemTarget *t)
     if (!base)
         return false;
     t->kind = base->kind;
+    t->base = base;
     t->off = off;
     t->host = base->host ? base->host + off : NULL;
     t->mmio = base->kind == MEM_MMIO ? base : NULL;
@@ -735,6 +1028,8 @@ static void mem_write_run(TessMemRegion *r, uint64_t paddr, uint64_t value, unsi
     if (t.host) {
         for (unsigned i = 0; i < n; i++)
             t.host[i] = (uint8_t)(value >> (i * 8));
+        if (t.base->log)
+            mem_log_set(t.base, t.off, n);
         return;
     }
     for (unsigned done = 0; done < n;) {
@@ -775,6 +1070,101 @@ void tess_mem_write(TessMachine *m, uint64_t paddr, uint64_t value, unsigned siz
     }
 }
 
+void tess_mem_log_dirty(TessMachine *m, uint64_t paddr, uint64_t len)
+{
+    TessMemMap *map = m->mem;
+    if (!map->logging || paddr >= MEM_SPACE)
+        return;
+    len = MIN(len, MEM_SPACE - paddr);
+    for (uint64_t done = 0; done < len;) {
+        uint64_t extent;
+        TessMemRegion *r = mem_owner_at(map, paddr + done, TESS_MAP_WRITE, &extent);
+        uint64_t n = MIN(extent, len - done);
+        MemTarget t;
+        if (mem_target(r, paddr + done, &t) && t.kind == MEM_RAM && t.base->log)
+            mem_log_set(t.base, t.off, n);
+        done += n;
+    }
+}
+
+TessMemPage tess_mem_page_unlogged(TessMachine *m, uint64_t paddr, bool *logged)
+{
+    MemEntry *e = mem_entry(m->mem, paddr);
+    *logged = e && e->logged;
+    if (!e)
+        return mem_no_page;
+    return (TessMemPage){ e->page.read, e->raw_write, e->page.ram };
+}
+
+TessMemRegion *tess_mem_page_mmio(TessMachine *m, uint64_t paddr, unsigned access,
+                                  uint64_t *offset)
+{
+    MemEntry *e = mem_entry(m->mem, paddr);
+    if (!e)
+        return NULL;
+    TessMemRegion *w = access == TESS_MAP_READ ? (e->rsub ? NULL : e->rd)
+                                               : (e->wsub ? NULL : e->wr);
+    if (!w)
+        return NULL;
+    uint64_t off = (paddr & ~MEM_PAGE_MASK) - w->addr;
+    TessMemRegion *t = mem_resolve(w, &off);
+    if (!t || t->kind != MEM_MMIO)
+        return NULL;
+    *offset = off;
+    return t;
+}
+
+uint64_t tess_mem_region_read(TessMemRegion *r, uint64_t offset, unsigned size)
+{
+    if (size - 1 >= 8)
+        size = 8;
+    uint64_t v = 0;
+    TessMemRegion *t = mem_resolve(r, &offset);
+    for (unsigned done = 0; done < size;) {
+        uint64_t off = offset + done;
+        if (!t || off >= t->size) {
+            v |= ~UINT64_C(0) << (done * 8);
+            break;
+        }
+        unsigned n = (unsigned)MIN((uint64_t)(size - done), t->size - off);
+        if (t->host) {
+            for (unsigned i = 0; i < n; i++)
+                v |= (uint64_t)t->host[off + i] << ((done + i) * 8);
+        } else {
+            for (unsigned k = 0; k < n;) {
+                unsigned p = mem_piece(n - k);
+                v |= tess_io_read(t->ops, t->opaque, off + k, p) << ((done + k) * 8);
+                k += p;
+            }
+        }
+        done += n;
+    }
+    return size == 8 ? v : v & ((UINT64_C(1) << (size * 8)) - 1);
+}
+
+void tess_mem_region_write(TessMemRegion *r, uint64_t offset, uint64_t value,
+                           unsigned size)
+{
+    if (size - 1 >= 8)
+        size = 8;
+    TessMemRegion *t = mem_resolve(r, &offset);
+    if (!t || t->kind == MEM_ROM || offset >= t->size)
+        return;
+    unsigned n = (unsigned)MIN((uint64_t)size, t->size - offset);
+    if (t->host) {
+        for (unsigned i = 0; i < n; i++)
+            t->host[offset + i] = (uint8_t)(value >> (i * 8));
+        if (t->log)
+            mem_log_set(t, offset, n);
+        return;
+    }
+    for (unsigned k = 0; k < n;) {
+        unsigned p = mem_piece(n - k);
+        tess_io_write(t->ops, t->opaque, offset + k, value >> (k * 8), p);
+        k += p;
+    }
+}
+
 /*
  * For dma.c: the host bytes behind [paddr, paddr+len) for `access`, if all
  * of it is RAM (or ROM, for reads) of one region; returns how many bytes
@@ -805,6 +1195,7 @@ TessMemMap *tess_mem_map_new(TessMachine *m)
     map->regions = g_ptr_array_new();
     map->mapped = g_ptr_array_new();
     map->listeners = g_array_new(FALSE, FALSE, sizeof(MemListenerRec));
+    map->log_syncs = g_array_new(FALSE, FALSE, sizeof(MemLogSyncRec));
     map->dirty = g_array_new(FALSE, FALSE, sizeof(MemRange));
     return map;
 }
@@ -821,6 +1212,7 @@ void tess_mem_map_free(TessMemMap *map)
         g_free(map->l1[i]);
     g_free(map->l1);
     g_array_unref(map->listeners);
+    g_array_unref(map->log_syncs);
     g_array_unref(map->dirty);
     g_free(map);
 }

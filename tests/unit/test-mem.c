@@ -595,6 +595,334 @@ static void test_big_regions(void)
     tess_machine_free(m);
 }
 
+/* ---- in-place changes ------------------------------------------------------ */
+
+static void test_alias_move(void)
+{
+    TessMachine *m = new_machine(1 << 20);
+    TessDevice *d = new_dev(m, "d");
+    Heard h = { g_array_new(FALSE, FALSE, 8), g_array_new(FALSE, FALSE, 8) };
+    TessMemRegion *vram = ram_new(d, "vram", 0x40000, 0);
+    uint8_t *host = tess_mem_region_host(vram);
+    for (unsigned b = 0; b < 4; b++)
+        memset(host + b * 0x10000, 0x10 + b, 0x10000);
+    GError *err = NULL;
+    TessMemRegion *win = tess_mem_alias_new(d, "win", vram, 0, 0x10000, &err);
+    g_assert_no_error(err);
+    map(win, 0xA0000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    tess_mem_add_listener(m, &heard_listener, &h);
+
+    g_assert_cmphex(tess_mem_read(m, 0xA1234, 1), ==, 0x10);
+    /* A bank switch: only the window is reported, and every page of it
+     * now shows the new bank, through the slow and the cached path. */
+    g_assert_true(tess_mem_alias_set_offset(win, 0x20000, &err));
+    g_assert_no_error(err);
+    expect_changes(&h, (const uint64_t[]) { 0xA0000, 0x10000 }, 1);
+    g_assert_cmphex(tess_mem_alias_offset(win), ==, 0x20000);
+    g_assert_cmphex(tess_mem_read(m, 0xA1234, 1), ==, 0x12);
+    for (uint64_t pa = 0xA0000; pa < 0xB0000; pa += TESS_PAGE_SIZE) {
+        TessMemPage p = tess_mem_page(m, pa);
+        g_assert_true(p.read == host + 0x20000 + (pa - 0xA0000));
+        g_assert_true(p.write == p.read);
+    }
+    tess_mem_write(m, 0xAFFFF, 0x77, 1);
+    g_assert_cmphex(host[0x2FFFF], ==, 0x77);
+    /* The same offset again is no change. */
+    g_assert_true(tess_mem_alias_set_offset(win, 0x20000, &err));
+    expect_changes(&h, NULL, 0);
+    /* Past the end of the target: refused, nothing changes. */
+    g_assert_false(tess_mem_alias_set_offset(win, 0x38000, &err));
+    g_assert_error(err, TESS_BUS_ERROR, TESS_ERROR_INVALID);
+    g_clear_error(&err);
+    g_assert_false(tess_mem_alias_set_offset(win, UINT64_MAX - 0x1000, &err));
+    g_clear_error(&err);
+    g_assert_false(tess_mem_alias_set_offset(vram, 0, &err));    /* not an alias */
+    g_clear_error(&err);
+    expect_changes(&h, NULL, 0);
+    g_assert_cmphex(tess_mem_read(m, 0xA0000, 1), ==, 0x12);
+
+    /* Inside a batch the listeners hear once, at the end. */
+    tess_mem_begin(m);
+    g_assert_true(tess_mem_alias_set_offset(win, 0x10000, &err));
+    g_assert_true(tess_mem_alias_set_offset(win, 0x30000, &err));
+    expect_changes(&h, NULL, 0);
+    tess_mem_commit(m);
+    expect_changes(&h, (const uint64_t[]) { 0xA0000, 0x10000 }, 1);
+    g_assert_cmphex(tess_mem_read(m, 0xA0000, 1), ==, 0x13);
+
+    /* An unmapped alias moves silently and shows the bank once mapped. */
+    tess_mem_unmap(win);
+    expect_changes(&h, (const uint64_t[]) { 0xA0000, 0x10000 }, 1);
+    g_assert_true(tess_mem_alias_set_offset(win, 0x10000, &err));
+    expect_changes(&h, NULL, 0);
+    map(win, 0xB0000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    g_assert_cmphex(tess_mem_read(m, 0xB0000, 1), ==, 0x11);
+    g_assert_cmphex(tess_mem_read(m, 0xA0000, 1), ==, 0);   /* RAM below again */
+
+    /* A freed target: the alias is dark and cannot be pointed anywhere. */
+    tess_mem_remove_listener(m, &heard_listener, &h);
+    tess_mem_region_free(vram);
+    g_assert_false(tess_mem_alias_set_offset(win, 0, &err));
+    g_clear_error(&err);
+    g_assert_cmphex(tess_mem_read(m, 0xB0000, 1), ==, 0xff);
+    g_array_unref(h.changed);
+    g_array_unref(h.written);
+    tess_machine_free(m);
+}
+
+static void test_enable(void)
+{
+    TessMachine *m = new_machine(1 << 20);
+    TessDevice *d = new_dev(m, "d");
+    Heard h = { g_array_new(FALSE, FALSE, 8), g_array_new(FALSE, FALSE, 8) };
+    Mmio mm = { g_array_new(FALSE, TRUE, sizeof(Access)) };
+    TessMemRegion *legacy = tess_mem_mmio_new(d, "legacy", 0x20000, &mmio_any, &mm);
+    map(legacy, 0xA0000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    TessMemRegion *fast = ram_new(d, "fast", 0x8000, 0x3c);
+    map(fast, 0xB8000, TESS_PRIO_DEVICE + 1, TESS_MAP_RW);
+    tess_mem_add_listener(m, &heard_listener, &h);
+    g_assert_true(tess_mem_is_enabled(fast));
+    g_assert_cmphex(tess_mem_read(m, 0xB8000, 1), ==, 0x3c);
+
+    /* Off: the window below answers, and only the window is reported. */
+    tess_mem_set_enabled(fast, false);
+    expect_changes(&h, (const uint64_t[]) { 0xB8000, 0x8000 }, 1);
+    g_assert_false(tess_mem_is_enabled(fast));
+    g_assert_true(tess_mem_is_mapped(fast));
+    g_assert_null(tess_mem_page(m, 0xB8000).read);
+    g_assert_cmphex(tess_mem_read(m, 0xB8001, 1), ==, 0xa0 + (0x18001 & 0x1f));
+    g_assert_cmpuint(mm.log->len, ==, 1);
+    tess_mem_set_enabled(fast, false);          /* already off */
+    expect_changes(&h, NULL, 0);
+    /* A disabled mapping also yields inside a shared page. */
+    TessMemRegion *small = ram_new(d, "small", 0x100, 0x5a);
+    map(small, 0xA0100, TESS_PRIO_DEVICE + 1, TESS_MAP_RW);
+    g_assert_cmphex(tess_mem_read(m, 0xA0100, 1), ==, 0x5a);
+    tess_mem_set_enabled(small, false);
+    g_assert_cmphex(tess_mem_read(m, 0xA0100, 1), ==, 0xa0);
+
+    /* On again: back on top, same rank as before. */
+    g_array_set_size(h.changed, 0);
+    tess_mem_set_enabled(fast, true);
+    expect_changes(&h, (const uint64_t[]) { 0xB8000, 0x8000 }, 1);
+    g_assert_true(tess_mem_page(m, 0xB8000).read == tess_mem_region_host(fast));
+    /* The setting survives an unmap and a map elsewhere. */
+    tess_mem_set_enabled(fast, false);
+    tess_mem_unmap(fast);
+    map(fast, 0xB0000, TESS_PRIO_DEVICE + 1, TESS_MAP_RW);
+    g_assert_null(tess_mem_page(m, 0xB0000).read);
+    tess_mem_set_enabled(fast, true);
+    g_assert_nonnull(tess_mem_page(m, 0xB0000).read);
+
+    tess_mem_remove_listener(m, &heard_listener, &h);
+    g_array_unref(h.changed);
+    g_array_unref(h.written);
+    g_array_unref(mm.log);
+    tess_machine_free(m);
+}
+
+static void test_page_mmio(void)
+{
+    TessMachine *m = new_machine(1 << 20);
+    TessDevice *d = new_dev(m, "d");
+    Mmio mm = { g_array_new(FALSE, TRUE, sizeof(Access)) };
+    TessMemRegion *regs = tess_mem_mmio_new(d, "regs", 0x4000, &mmio32, &mm);
+    map(regs, 0xE0000000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    uint64_t off = 0;
+    g_assert_true(tess_mem_page_mmio(m, 0xE0002abc, TESS_MAP_READ, &off) == regs);
+    g_assert_cmphex(off, ==, 0x2000);
+    g_assert_true(tess_mem_page_mmio(m, 0xE0003000, TESS_MAP_WRITE, &off) == regs);
+    g_assert_cmphex(off, ==, 0x3000);
+    /* RAM, nothing, or a page two owners share: no MMIO page. */
+    g_assert_null(tess_mem_page_mmio(m, 0x1000, TESS_MAP_READ, &off));
+    g_assert_null(tess_mem_page_mmio(m, 0xE0004000, TESS_MAP_READ, &off));
+    TessMemRegion *bar = tess_mem_mmio_new(d, "bar", 0x10, &mmio32, &mm);
+    map(bar, 0xE0001010, TESS_PRIO_DEVICE + 1, TESS_MAP_RW);
+    g_assert_null(tess_mem_page_mmio(m, 0xE0001000, TESS_MAP_READ, &off));
+    /* Through an alias: the device region and its own offset. */
+    GError *err = NULL;
+    TessMemRegion *a = tess_mem_alias_new(d, "a", regs, 0x3000, 0x1000, &err);
+    g_assert_no_error(err);
+    map(a, 0xD0000000, TESS_PRIO_DEVICE, TESS_MAP_READ);
+    g_assert_true(tess_mem_page_mmio(m, 0xD0000000, TESS_MAP_READ, &off) == regs);
+    g_assert_cmphex(off, ==, 0x3000);
+    g_assert_null(tess_mem_page_mmio(m, 0xD0000000, TESS_MAP_WRITE, &off));
+
+    /* Region accesses adapt widths as tess_mem_read/write do. */
+    g_array_set_size(mm.log, 0);
+    g_assert_cmphex(tess_mem_region_read(regs, 0x2001, 1), ==, 0xa1);
+    Access *x = nth(&mm, 0);
+    g_assert_cmpint(x->op, ==, 'r');
+    g_assert_cmphex(x->offset, ==, 0x2000);
+    g_assert_cmpuint(x->size, ==, 4);
+    g_assert_cmphex(tess_mem_region_read(a, 4, 8), ==, tess_mem_read(m, 0xD0000004, 8));
+    tess_mem_region_write(regs, 0x10, 0x1122334455667788ull, 8);
+    x = nth(&mm, mm.log->len - 1);
+    g_assert_cmpint(x->op, ==, 'w');
+    g_assert_cmphex(x->offset, ==, 0x14);
+    g_assert_cmphex(x->value, ==, 0x11223344);
+    /* Past the end: all ones, writes dropped. */
+    guint n = mm.log->len;
+    g_assert_cmphex(tess_mem_region_read(regs, 0x4000, 4), ==, 0xffffffff);
+    tess_mem_region_write(regs, 0x4000, 1, 4);
+    g_assert_cmpuint(mm.log->len, ==, n);
+    /* RAM regions give their bytes. */
+    TessMemRegion *r = ram_new(d, "r", 0x1000, 0x42);
+    g_assert_cmphex(tess_mem_region_read(r, 0xffe, 4), ==, 0xffff4242);
+    tess_mem_region_write(r, 0x10, 0xbeef, 2);
+    g_assert_cmphex(tess_mem_region_host(r)[0x10], ==, 0xef);
+    g_array_unref(mm.log);
+    tess_machine_free(m);
+}
+
+/* ---- dirty log ------------------------------------------------------------- */
+
+typedef struct {
+    GArray *ranges;
+    TessMachine *m;
+    uint64_t mark;      /* guest address the hook reports written, or 0 */
+} Synced;
+
+static void synced(void *opaque, uint64_t start, uint64_t len)
+{
+    Synced *s = opaque;
+    uint64_t v[2] = { start, len };
+    g_array_append_vals(s->ranges, v, 2);
+    if (s->mark)
+        tess_mem_log_dirty(s->m, s->mark, 1);
+}
+
+static uint64_t fetch1(TessMemRegion *r)
+{
+    uint64_t bits = 0;
+    tess_mem_log_fetch(r, 0, tess_mem_region_size(r), &bits);
+    return bits;
+}
+
+static void test_dirty_log(void)
+{
+    TessMachine *m = new_machine(1 << 20);
+    TessDevice *d = new_dev(m, "d");
+    Heard h = { g_array_new(FALSE, FALSE, 8), g_array_new(FALSE, FALSE, 8) };
+    TessMemRegion *vram = ram_new(d, "vram", 0x10000, 0);     /* 16 pages */
+    uint8_t *host = tess_mem_region_host(vram);
+    map(vram, 0xE0000000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    GError *err = NULL;
+    TessMemRegion *win = tess_mem_alias_new(d, "win", vram, 0x8000, 0x4000, &err);
+    map(win, 0xA0000, TESS_PRIO_DEVICE, TESS_MAP_RW);
+    g_assert_no_error(err);
+
+    /* Not logged: every page reads as dirty, and pointers are plain. */
+    g_assert_false(tess_mem_log_active(vram));
+    g_assert_cmphex(fetch1(vram), ==, 0xffff);
+    /* Only RAM keeps a log. */
+    g_assert_false(tess_mem_log_start(win, &err));
+    g_assert_error(err, TESS_BUS_ERROR, TESS_ERROR_INVALID);
+    g_clear_error(&err);
+
+    tess_mem_add_listener(m, &heard_listener, &h);
+    g_assert_true(tess_mem_log_start(vram, &err));
+    g_assert_no_error(err);
+    g_assert_true(tess_mem_log_active(vram));
+    /* Both windows are told (their pages are logged now). */
+    expect_changes(&h, (const uint64_t[]) { 0xA0000, 0x4000, 0xE0000000, 0x10000 }, 2);
+    bool logged = false;
+    g_assert_nonnull(tess_mem_page(m, 0xE0000000).write);   /* starts dirty */
+    g_assert_cmphex(fetch1(vram), ==, 0xffff);                 /* first fetch: all */
+    /* Clean pages lost their write pointers: listeners were told. */
+    expect_changes(&h, (const uint64_t[]) { 0xA0000, 0x4000, 0xE0000000, 0x10000 }, 2);
+    g_assert_cmphex(fetch1(vram), ==, 0);
+    expect_changes(&h, NULL, 0);
+    for (uint64_t pa = 0xE0000000; pa < 0xE0010000; pa += 0x1000) {
+        TessMemPage p = tess_mem_page(m, pa);
+        g_assert_null(p.write);
+        g_assert_true(p.read == host + (pa - 0xE0000000));
+        g_assert_true(p.ram);
+        TessMemPage u = tess_mem_page_unlogged(m, pa, &logged);
+        g_assert_true(logged);
+        g_assert_true(u.write == p.read);
+    }
+    g_assert_null(tess_mem_page(m, 0xA0000).write);
+    tess_mem_page_unlogged(m, 0x1000, &logged);
+    g_assert_false(logged);
+
+    /* A CPU store (slow path): marked, and the page (through both of its
+     * windows) gets its write pointer back without any listener call. */
+    tess_mem_write(m, 0xE0009004, 0xabcd, 2);
+    g_assert_cmphex(host[0x9004], ==, 0xcd);
+    expect_changes(&h, NULL, 0);
+    g_assert_true(tess_mem_page(m, 0xE0009000).write == host + 0x9000);
+    g_assert_true(tess_mem_page(m, 0xA1000).write == host + 0x9000);
+    g_assert_null(tess_mem_page(m, 0xA0000).write);
+    /* Through the alias, across a page boundary: two pages. */
+    tess_mem_write(m, 0xA2FFE, 0x11223344, 4);
+    g_assert_cmphex(fetch1(vram), ==, (1u << 9) | (1u << 10) | (1u << 11));
+    expect_changes(&h, (const uint64_t[]) {
+        0xA1000, 0x3000, 0xE0009000, 0x3000,
+    }, 2);
+    g_assert_null(tess_mem_page(m, 0xA1000).write);
+    g_assert_null(tess_mem_page(m, 0xE0009000).write);
+
+    /* DMA marks what it wrote. */
+    uint8_t buf[0x1800] = { 0 };
+    g_assert_true(tess_dma_write(m, 0xE0000800, buf, sizeof(buf), &err));
+    g_assert_no_error(err);
+    g_assert_cmpuint(h.written->len, ==, 2);
+    g_array_set_size(h.written, 0);
+    /* Devices mark their own writes; marks outside the region are dropped. */
+    tess_mem_log_mark(vram, 0xF000, 1);
+    tess_mem_log_mark(vram, 0x10000, 0x1000);
+    tess_mem_log_mark(vram, UINT64_MAX - 1, 0x1000);
+    tess_mem_log_mark(vram, 0xF000, UINT64_MAX);            /* clipped, no wrap */
+    /* Writes elsewhere, and region writes, are handled too. */
+    tess_mem_write(m, 0x5000, 1, 1);
+    tess_mem_region_write(win, 0x3000, 7, 1);       /* vram page 0xB */
+    g_assert_cmphex(host[0xB000], ==, 7);
+    /* Part of the log: only those pages are reported and cleared. */
+    uint64_t bits = 0;
+    g_assert_true(tess_mem_log_fetch(vram, 0x1000, 0x2000, &bits));
+    g_assert_cmphex(bits, ==, 0x1);                 /* page 1 of [1, 3) */
+    g_array_set_size(h.changed, 0);
+    g_assert_cmphex(fetch1(vram), ==, (1u << 0) | (1u << 0xB) | (1u << 0xF));
+
+    /* A CPU with a log of its own is asked before the bits are read, for
+     * each window the region is written through. */
+    Synced sy = { g_array_new(FALSE, FALSE, 8), m, 0xA3010 };
+    tess_mem_add_log_sync(m, synced, &sy);
+    g_assert_cmphex(fetch1(vram), ==, 1u << 0xB);
+    g_assert_cmpuint(sy.ranges->len, ==, 4);
+    g_assert_cmphex(g_array_index(sy.ranges, uint64_t, 0), ==, 0xA0000);
+    g_assert_cmphex(g_array_index(sy.ranges, uint64_t, 1), ==, 0x4000);
+    g_assert_cmphex(g_array_index(sy.ranges, uint64_t, 2), ==, 0xE0000000);
+    g_assert_cmphex(g_array_index(sy.ranges, uint64_t, 3), ==, 0x10000);
+    tess_mem_remove_log_sync(m, synced, &sy);
+    sy.mark = 0;
+    g_assert_cmphex(fetch1(vram), ==, 0);
+    g_assert_cmpuint(sy.ranges->len, ==, 4);
+
+    /* Nested starts; the last stop gives every pointer back. */
+    g_assert_true(tess_mem_log_start(vram, &err));
+    tess_mem_log_stop(vram);
+    g_assert_true(tess_mem_log_active(vram));
+    g_assert_null(tess_mem_page(m, 0xE0000000).write);
+    g_array_set_size(h.changed, 0);
+    tess_mem_log_stop(vram);
+    g_assert_false(tess_mem_log_active(vram));
+    expect_changes(&h, (const uint64_t[]) { 0xA0000, 0x4000, 0xE0000000, 0x10000 }, 2);
+    g_assert_true(tess_mem_page(m, 0xE0000000).write == host);
+    tess_mem_log_stop(vram);    /* not logged: nothing */
+
+    /* A region freed while logged. */
+    g_assert_true(tess_mem_log_start(vram, &err));
+    tess_mem_remove_listener(m, &heard_listener, &h);
+    tess_mem_region_free(vram);
+    tess_mem_write(m, 0xA0000, 1, 1);
+    g_array_unref(sy.ranges);
+    g_array_unref(h.changed);
+    g_array_unref(h.written);
+    tess_machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -608,5 +936,9 @@ int main(int argc, char **argv)
     g_test_add_func("/mem/listener", test_listener);
     g_test_add_func("/mem/high-and-sparse", test_high_and_sparse);
     g_test_add_func("/mem/big-regions", test_big_regions);
+    g_test_add_func("/mem/alias-move", test_alias_move);
+    g_test_add_func("/mem/enable", test_enable);
+    g_test_add_func("/mem/page-mmio", test_page_mmio);
+    g_test_add_func("/mem/dirty-log", test_dirty_log);
     return g_test_run();
 }

@@ -33,7 +33,7 @@ typedef enum { KVM_VENDOR_MODEL, KVM_VENDOR_HOST } KvmVendor;
 typedef struct KvmSlot {
     uint64_t gpa, size;
     uint8_t *hva;
-    uint32_t flags;         /* KVM_MEM_READONLY or 0 */
+    uint32_t flags;         /* KVM_MEM_READONLY, KVM_MEM_LOG_DIRTY_PAGES or 0 */
     uint32_t id;
 } KvmSlot;
 

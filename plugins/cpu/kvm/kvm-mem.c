@@ -14,8 +14,15 @@
  * Runs of pages that are contiguous in guest and host memory and of the
  * same kind become one slot. Map changes only mark ranges dirty; the slots
  * are re-derived on the vCPU's thread right before the next KVM_RUN, and a
- * change inside a slot deletes and re-creates that whole slot (KVM cannot
- * shrink or split one). Runs never cross the legacy boundaries at 640K,
+ * change inside a slot re-derives that whole slot (KVM cannot shrink or
+ * split one); only slots that come out different are deleted and created
+ * (a bank switch re-creates the window's slot, nothing else).
+ *
+ * Dirty logging: RAM the core logs (a display's video memory) gets
+ * KVM_MEM_LOG_DIRTY_PAGES slots, so guest writes run at full speed and
+ * KVM records them; before the core reads its log it calls kvm_log_sync,
+ * which hands KVM_GET_DIRTY_LOG's bits over (tess_mem_log_dirty). A
+ * logged slot about to be deleted hands its bits over first. Runs never cross the legacy boundaries at 640K,
  * 768K, 1M and 2M, so PAM, the VGA window and the A20 wrap only ever
  * re-create small slots, never the one holding the bulk of RAM.
  *
@@ -92,6 +99,8 @@ static void lst_map_changed(void *opaque, uint64_t start, uint64_t len)
     kvm_mem_dirty(d, start, start + len);
 }
 
+static void kvm_log_sync(void *opaque, uint64_t start, uint64_t len);
+
 static const TessMemListener kvm_listener = {
     .map_changed = lst_map_changed,
 };
@@ -110,13 +119,16 @@ void kvm_mem_init(KvmCpu *d)
     if (above)
         kvm_mem_dirty(d, MEM_4G, MEM_4G + above);
     tess_mem_add_listener(m, &kvm_listener, d);
+    tess_mem_add_log_sync(m, kvm_log_sync, d);
     d->listening = true;
 }
 
 void kvm_mem_fini(KvmCpu *d)
 {
-    if (d->listening)
+    if (d->listening) {
         tess_mem_remove_listener(d->dev.machine, &kvm_listener, d);
+        tess_mem_remove_log_sync(d->dev.machine, kvm_log_sync, d);
+    }
     d->listening = false;
     if (d->slots)
         g_array_unref(d->slots);
@@ -150,6 +162,46 @@ static bool slot_ioctl(KvmCpu *d, const KvmSlot *s, bool remove, GError **err)
     return false;
 }
 
+/* Give the core the pages KVM saw written in slot s (and clear them). */
+static void slot_log_harvest(KvmCpu *d, const KvmSlot *s)
+{
+    if (!(s->flags & KVM_MEM_LOG_DIRTY_PAGES))
+        return;
+    TessMachine *m = d->dev.machine;
+    uint64_t pages = s->size / MEM_PAGE;
+    g_autofree uint64_t *bm = g_new0(uint64_t, (pages + 63) / 64);
+    struct kvm_dirty_log log = { .slot = s->id, .dirty_bitmap = bm };
+    if (ioctl(d->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0) {
+        /* no log to be had: say all of it was written */
+        memset(bm, 0xFF, (pages + 63) / 64 * sizeof(uint64_t));
+    }
+    for (uint64_t w = 0; w < (pages + 63) / 64; w++)
+        for (uint64_t bits = bm[w]; bits; bits &= bits - 1) {
+            uint64_t i = w * 64 + (uint64_t)__builtin_ctzll(bits);
+            if (i < pages)
+                tess_mem_log_dirty(m, kvm_mem_fabric_addr(d, s->gpa + i * MEM_PAGE), MEM_PAGE);
+        }
+}
+
+static void slot_log_harvest_range(KvmCpu *d, uint64_t start, uint64_t end)
+{
+    for (guint i = 0; i < d->slots->len; i++) {
+        KvmSlot *s = &g_array_index(d->slots, KvmSlot, i);
+        if (s->gpa < end && start < s->gpa + s->size)
+            slot_log_harvest(d, s);
+    }
+}
+
+/* The core is about to read its dirty log for guest range [start, +len). */
+static void kvm_log_sync(void *opaque, uint64_t start, uint64_t len)
+{
+    KvmCpu *d = opaque;
+    slot_log_harvest_range(d, start, start + len);
+    /* the A20 wrap shows the first megabyte one megabyte up */
+    if (!d->a20 && start < MEM_MIB)
+        slot_log_harvest_range(d, start + MEM_MIB, MIN(start + len, MEM_MIB) + MEM_MIB);
+}
+
 static bool slot_add(KvmCpu *d, KvmSlot *s, GError **err)
 {
     if (d->free_ids->len) {
@@ -174,21 +226,22 @@ static bool slot_add(KvmCpu *d, KvmSlot *s, GError **err)
     return true;
 }
 
-/* Create the slots for [start, end), which no slot overlaps. */
-static bool mem_walk(KvmCpu *d, uint64_t start, uint64_t end, GError **err)
+/* The slots [start, end) should have, in gpa order, into want. */
+static void mem_walk(KvmCpu *d, uint64_t start, uint64_t end, GArray *want)
 {
     TessMachine *m = d->dev.machine;
     KvmSlot cur = { 0 };
     bool have = false;
 
     for (uint64_t pa = start; pa < end; pa += MEM_PAGE) {
-        TessMemPage p = tess_mem_page(m, kvm_mem_fabric_addr(d, pa));
+        bool logged;
+        TessMemPage p = tess_mem_page_unlogged(m, kvm_mem_fabric_addr(d, pa), &logged);
         uint8_t *hva = mem_is_reserved(pa) ? NULL : p.read;
-        uint32_t flags = p.write == p.read ? 0 : KVM_MEM_READONLY;
+        uint32_t flags = p.write != p.read ? KVM_MEM_READONLY
+                         : logged ? KVM_MEM_LOG_DIRTY_PAGES : 0;
         if (have && (!hva || mem_is_break(pa) || flags != cur.flags ||
                      hva != cur.hva + cur.size)) {
-            if (!slot_add(d, &cur, err))
-                return false;
+            g_array_append_val(want, cur);
             have = false;
         }
         if (!hva)
@@ -200,7 +253,13 @@ static bool mem_walk(KvmCpu *d, uint64_t start, uint64_t end, GError **err)
             have = true;
         }
     }
-    return !have || slot_add(d, &cur, err);
+    if (have)
+        g_array_append_val(want, cur);
+}
+
+static bool slot_same(const KvmSlot *a, const KvmSlot *b)
+{
+    return a->gpa == b->gpa && a->size == b->size && a->hva == b->hva && a->flags == b->flags;
 }
 
 static gint range_cmp(gconstpointer a, gconstpointer b)
@@ -237,17 +296,31 @@ bool kvm_mem_sync(KvmCpu *d, GError **err)
                     r.end = MAX(r.end, s->gpa + s->size);
             }
         }
+        g_autoptr(GArray) want = g_array_new(FALSE, FALSE, sizeof(KvmSlot));
+        mem_walk(d, r.start, r.end, want);
+        /* Slots that come out the same stay (with their dirty logs). */
         for (guint i = d->slots->len; i-- > 0;) {
             KvmSlot *s = &g_array_index(d->slots, KvmSlot, i);
             if (!(s->gpa < r.end && r.start < s->gpa + s->size))
                 continue;
+            bool kept = false;
+            for (guint w = 0; w < want->len && !kept; w++) {
+                if (slot_same(s, &g_array_index(want, KvmSlot, w))) {
+                    g_array_remove_index(want, w);
+                    kept = true;
+                }
+            }
+            if (kept)
+                continue;
+            slot_log_harvest(d, s);
             if (!slot_ioctl(d, s, true, err))
                 return false;
             g_array_append_val(d->free_ids, s->id);
             g_array_remove_index(d->slots, i);
         }
-        if (!mem_walk(d, r.start, r.end, err))
-            return false;
+        for (guint w = 0; w < want->len; w++)
+            if (!slot_add(d, &g_array_index(want, KvmSlot, w), err))
+                return false;
     }
     return true;
 }

@@ -19,7 +19,11 @@
  *    size and operand forms (x86-exec-fast.c);
  *  - arithmetic flags are lazy: the last result and a carry vector;
  *  - a software TLB (one for CPL<3, one for CPL 3) holds host pointers of
- *    RAM pages;
+ *    RAM pages, and a parallel one (X86TlbIo) the device behind MMIO pages,
+ *    so an access to a device register or planar video memory neither
+ *    walks the page tables nor looks the page up again;
+ *  - a memory-map change drops only the TLB entries and decoded blocks of
+ *    the physical range that changed (x86_mem_changed);
  *  - nothing is counted per instruction: a block adds its length to the
  *    instruction count when it ends, and the instruction running (cur)
  *    gives the exact count and EIP whenever a device or a fault needs
@@ -172,6 +176,14 @@ typedef struct X86Bus {
     uint64_t (*clock_ns)(void *opaque);   /* virtual time, for the TSC */
     /* The FERR# output (x87 error with CR0.NE=0), or NULL */
     void (*ferr)(void *opaque, bool level);
+    /* Whole-page MMIO, or NULL (no I/O TLB entries): the device handle
+     * answering every byte of the page at paddr for reads (write false)
+     * or writes, and the device offset of the page's first byte; NULL
+     * when the page is not one device's. A handle stays valid until the
+     * embedder reports the page changed (x86_mem_changed). */
+    void *(*mmio_page)(void *opaque, uint64_t paddr, bool write, uint64_t *off);
+    uint64_t (*mmio_read)(void *handle, uint64_t off, unsigned size);
+    void (*mmio_write)(void *handle, uint64_t off, uint64_t val, unsigned size);
 } X86Bus;
 
 typedef struct X86Cpu X86Cpu;
@@ -217,6 +229,19 @@ typedef struct X86Tlb {
 #define TLBF_G  0x1u
 #define TLBF_L  0x2u
 #define TLBF_NX 0x4u
+
+/* The I/O side of a TLB slot (same index, same user/supervisor split):
+ * a linear page whose physical page is one device's MMIO. Kept apart from
+ * X86Tlb so the host-pointer fast paths (and generated code) never see
+ * it; only the slow paths (lin_read/lin_write, data accesses, never
+ * fetches) look here before walking. Flushed with the TLB, and dropped by
+ * x86_mem_changed when its physical page's mapping changes. */
+typedef struct X86TlbIo {
+    uint32_t rtag, wtag;    /* linear page, or 1: no entry */
+    uint32_t pphys;         /* physical page | TLBF_* */
+    void *rh, *wh;          /* X86Bus.mmio_page handles */
+    uint64_t roff, woff;    /* device offset of the page's first byte */
+} X86TlbIo;
 
 /* Decoded code: blocks of up to BLK_MAX instructions that end at a control
  * transfer or the end of a page, allocated from an arena and found by
@@ -402,6 +427,12 @@ struct X86Cpu {
     /* TLBs: [0] CPL<3, [1] CPL 3 */
     X86Tlb tlb[2][TLB_SIZE];
     X86Tlb *tlbc;
+    X86TlbIo tlbio[2][TLB_SIZE];
+    /* Physical pages (numbers) TLB [u] may hold entries for, a superset
+     * kept since its last full flush (lo > hi: none), so a map change
+     * elsewhere scans nothing. */
+    uint32_t tlb_plo[2], tlb_phi[2];
+    bool tlbio_used[2];     /* I/O entries made since that flush */
     uint8_t *fill_host;     /* host page of the last TLB fill, or NULL */
 
     /* RMW scratch */
@@ -594,6 +625,9 @@ uint32_t x86_rmw_slow(X86Cpu *c, uint32_t lin, unsigned size);
 uint32_t x86_fetch_slow(X86Cpu *c, uint32_t lin);
 void x86_code_invalidate(X86Cpu *c, uint64_t start, uint64_t len);
 void x86_code_flush_all(X86Cpu *c);
+/* The physical memory map changed in [start, start+len): drop the TLB
+ * entries (RAM and I/O) and the decoded blocks of that range only. */
+void x86_mem_changed(X86Cpu *c, uint64_t start, uint64_t len);
 void x86_jc_invalidate(X86Cpu *c);
 uint64_t x86_phys_read(X86Cpu *c, uint64_t pa, unsigned size);
 void x86_phys_write(X86Cpu *c, uint64_t pa, uint64_t v, unsigned size);

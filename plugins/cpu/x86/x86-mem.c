@@ -75,6 +75,45 @@ void x86_code_invalidate(X86Cpu *c, uint64_t start, uint64_t len)
     }
 }
 
+void x86_mem_changed(X86Cpu *c, uint64_t start, uint64_t len)
+{
+    if (len == 0)
+        return;
+    x86_code_invalidate(c, start, len);
+    if (start >= 0x100000000ull)
+        return;
+    uint64_t end = MIN(start + len, 0x100000000ull);
+    uint32_t lo = (uint32_t)(start >> 12), hi = (uint32_t)((end - 1) >> 12);
+    bool hit = false;
+    for (int u = 0; u < 2; u++) {
+        if (hi < c->tlb_plo[u] || lo > c->tlb_phi[u])
+            continue;
+        for (unsigned k = 0; k < TLB_SIZE; k++) {
+            X86Tlb *e = &c->tlb[u][k];
+            if (X86_UNLIKELY((e->pphys >> 12) - lo <= hi - lo) &&
+                (e->rtag != 1 || e->wtag != 1)) {
+                e->rtag = e->wtag = e->rwtag = 1;
+                hit = true;
+            }
+        }
+        if (!c->tlbio_used[u])
+            continue;
+        for (unsigned k = 0; k < TLB_SIZE; k++) {
+            X86TlbIo *io = &c->tlbio[u][k];
+            if (X86_UNLIKELY((io->pphys >> 12) - lo <= hi - lo) &&
+                (io->rtag != 1 || io->wtag != 1)) {
+                io->rtag = io->wtag = 1;
+                hit = true;
+            }
+        }
+    }
+    if (hit) {
+        /* blocks found by linear address went through those entries */
+        x86_jc_invalidate(c);
+        x86_break(c);
+    }
+}
+
 void x86_code_flush_all(X86Cpu *c)
 {
     c->ggen++;
@@ -99,11 +138,23 @@ static void tlb_kill(X86Tlb *e)
     e->rwtag = 1;
 }
 
+static void tlbio_kill(X86TlbIo *io)
+{
+    io->rtag = 1;
+    io->wtag = 1;
+}
+
 void x86_tlb_flush(X86Cpu *c)
 {
-    for (int u = 0; u < 2; u++)
-        for (unsigned k = 0; k < TLB_SIZE; k++)
+    for (int u = 0; u < 2; u++) {
+        for (unsigned k = 0; k < TLB_SIZE; k++) {
             tlb_kill(&c->tlb[u][k]);
+            tlbio_kill(&c->tlbio[u][k]);
+        }
+        c->tlb_plo[u] = UINT32_MAX;
+        c->tlb_phi[u] = 0;
+        c->tlbio_used[u] = false;
+    }
     tlb_changed(c);
 }
 
@@ -112,8 +163,12 @@ void x86_tlb_flush_nonglobal(X86Cpu *c)
 {
     for (int u = 0; u < 2; u++)
         for (unsigned k = 0; k < TLB_SIZE; k++)
+        {
             if (!(c->tlb[u][k].pphys & TLBF_G))
                 tlb_kill(&c->tlb[u][k]);
+            if (!(c->tlbio[u][k].pphys & TLBF_G))
+                tlbio_kill(&c->tlbio[u][k]);
+        }
     tlb_changed(c);
 }
 
@@ -123,14 +178,20 @@ void x86_tlb_flush_nonglobal(X86Cpu *c)
 void x86_tlb_flush_page(X86Cpu *c, uint32_t lin)
 {
     unsigned k = (lin >> 12) & (TLB_SIZE - 1);
-    for (int u = 0; u < 2; u++)
+    for (int u = 0; u < 2; u++) {
         tlb_kill(&c->tlb[u][k]);
+        tlbio_kill(&c->tlbio[u][k]);
+    }
     for (int u = 0; u < 2; u++)
         for (unsigned n = 0; n < TLB_SIZE; n++) {
             X86Tlb *e = &c->tlb[u][n];
             uint32_t tag = e->rtag != 1 ? e->rtag : e->wtag;
             if ((e->pphys & TLBF_L) && tag != 1 && ((tag ^ lin) & 0xFFC00000u) == 0)
                 tlb_kill(e);
+            X86TlbIo *io = &c->tlbio[u][n];
+            tag = io->rtag != 1 ? io->rtag : io->wtag;
+            if ((io->pphys & TLBF_L) && tag != 1 && ((tag ^ lin) & 0xFFC00000u) == 0)
+                tlbio_kill(io);
         }
     tlb_changed(c);
 }
@@ -404,23 +465,54 @@ uint64_t x86_tlb_fill(X86Cpu *c, uint32_t lin, int acc, bool user)
     uint64_t ppage = pa & ~0xFFFull;
     c->bus.page(c->bus.opaque, ppage, &rd, &wr);
     X86Tlb *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+    X86TlbIo *io = &c->tlbio[user][(lin >> 12) & (TLB_SIZE - 1)];
     uint32_t lpage = lin & ~0xFFFu;
-    if (e->rtag != lpage && e->wtag != lpage) {
+    /* An entry's halves always share one physical page, so dropping by
+     * physical range (x86_mem_changed) never leaves half of one behind. */
+    if ((e->rtag != lpage && e->wtag != lpage) || (e->pphys & ~0xFFFu) != ppage) {
         e->rtag = 1;
         e->wtag = 1;
     }
+    if ((io->rtag != lpage && io->wtag != lpage) || (io->pphys & ~0xFFFu) != ppage)
+        tlbio_kill(io);
     e->rwtag = 1;
     c->fill_host = ppage < 0x100000000ull ? rd : NULL;
     if (X86_UNLIKELY(c->dbp_data) && page_watched(c, lpage)) {
         e->rtag = e->wtag = 1;
+        tlbio_kill(io);
         return pa;
+    }
+    bool may_write = writable && (acc == 1 || !(c->cr0 & CR0_PG));
+    if (ppage < 0x100000000ull) {
+        /* (entries below may be made for this page: widen the summary) */
+        uint32_t pp = (uint32_t)(ppage >> 12);
+        c->tlb_plo[user] = MIN(c->tlb_plo[user], pp);
+        c->tlb_phi[user] = MAX(c->tlb_phi[user], pp);
+    }
+    if (c->bus.mmio_page && ppage < 0x100000000ull) {
+        uint64_t off;
+        void *h;
+        if (!rd && (h = c->bus.mmio_page(c->bus.opaque, ppage, false, &off)) != NULL) {
+            c->tlbio_used[user] = true;
+            io->rtag = lpage;
+            io->rh = h;
+            io->roff = off;
+            io->pphys = (uint32_t)ppage | tf;
+        }
+        if (!wr && may_write && (h = c->bus.mmio_page(c->bus.opaque, ppage, true, &off)) != NULL) {
+            c->tlbio_used[user] = true;
+            io->wtag = lpage;
+            io->wh = h;
+            io->woff = off;
+            io->pphys = (uint32_t)ppage | tf;
+        }
     }
     if (rd && ppage < 0x100000000ull) {
         e->rtag = lpage;
         e->radd = (uintptr_t)rd - lpage;
         e->pphys = (uint32_t)ppage | tf;
     }
-    if (wr && writable && (acc == 1 || !(c->cr0 & CR0_PG)) && ppage < 0x100000000ull
+    if (wr && may_write && ppage < 0x100000000ull
         && !c->code_page[ppage >> 12]) {
         e->wtag = lpage;
         e->wadd = (uintptr_t)wr - lpage;
@@ -444,8 +536,18 @@ static uint32_t lin_read(X86Cpu *c, uint32_t lin, unsigned size, bool user, int 
             v |= lin_read(c, lin + k, 1, user, acc) << (8 * k);
         return v;
     }
+    X86TlbIo *io = &c->tlbio[user][(lin >> 12) & (TLB_SIZE - 1)];
+    if (acc == 0 && io->rtag == (lin & ~0xFFFu)) {
+        /* MMIO: the device may have moved a deadline (as after port I/O) */
+        x86_break(c);
+        return (uint32_t)c->bus.mmio_read(io->rh, io->roff + (lin & 0xFFF), size);
+    }
     uint64_t pa = x86_tlb_fill(c, lin, acc, user);
     X86Tlb *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+    if (acc == 0 && io->rtag == (lin & ~0xFFFu)) {
+        x86_break(c);
+        return (uint32_t)c->bus.mmio_read(io->rh, io->roff + (lin & 0xFFF), size);
+    }
     if (e->rtag == (lin & ~0xFFFu)) {
         const uint8_t *p = (const uint8_t *)(e->radd + lin);
         uint32_t v = 0;
@@ -466,13 +568,21 @@ static void lin_write(X86Cpu *c, uint32_t lin, uint32_t v, unsigned size, bool u
             lin_write(c, lin + k, (v >> (8 * k)) & 0xFF, 1, user);
         return;
     }
-    uint64_t pa = x86_tlb_fill(c, lin, 1, user);
-    X86Tlb *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
-    if (e->wtag == (lin & ~0xFFFu)) {
-        memcpy((uint8_t *)(e->wadd + lin), &v, size);
-        return;
+    X86TlbIo *io = &c->tlbio[user][(lin >> 12) & (TLB_SIZE - 1)];
+    if (io->wtag != (lin & ~0xFFFu)) {
+        uint64_t pa = x86_tlb_fill(c, lin, 1, user);
+        X86Tlb *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+        if (e->wtag == (lin & ~0xFFFu)) {
+            memcpy((uint8_t *)(e->wadd + lin), &v, size);
+            return;
+        }
+        if (io->wtag != (lin & ~0xFFFu)) {
+            x86_phys_write(c, pa, v, size);
+            return;
+        }
     }
-    x86_phys_write(c, pa, v, size);
+    x86_break(c);
+    c->bus.mmio_write(io->wh, io->woff + (lin & 0xFFF), v, size);
 }
 
 /* Instruction data accesses: these are what data breakpoints watch. */
@@ -500,6 +610,10 @@ uint32_t x86_fetch_slow(X86Cpu *c, uint32_t lin)
 uint32_t x86_rmw_slow(X86Cpu *c, uint32_t lin, unsigned size)
 {
     bool user = c->cpl == 3;
+    /* an I/O write entry already stands for the write permission */
+    if ((lin & 0xFFF) + size <= 0x1000 &&
+        c->tlbio[user][(lin >> 12) & (TLB_SIZE - 1)].wtag == (lin & ~0xFFFu))
+        return x86_lin_read_slow(c, lin, size, user);
     x86_tlb_fill(c, lin, 1, user);
     if ((lin & 0xFFF) + size > 0x1000)
         x86_tlb_fill(c, (lin | 0xFFF) + 1, 1, user);

@@ -53,6 +53,23 @@ static void bus_mem_write(void *opaque, uint64_t paddr, uint64_t v, unsigned siz
     tess_mem_write(d->dev.machine, paddr, v, size);
 }
 
+static void *bus_mmio_page(void *opaque, uint64_t paddr, bool write, uint64_t *off)
+{
+    X86Dev *d = opaque;
+    return tess_mem_page_mmio(d->dev.machine, paddr, write ? TESS_MAP_WRITE : TESS_MAP_READ,
+                              off);
+}
+
+static uint64_t bus_mmio_read(void *handle, uint64_t off, unsigned size)
+{
+    return tess_mem_region_read(handle, off, size);
+}
+
+static void bus_mmio_write(void *handle, uint64_t off, uint64_t v, unsigned size)
+{
+    tess_mem_region_write(handle, off, v, size);
+}
+
 static void bus_ferr(void *opaque, bool level)
 {
     X86Dev *d = opaque;
@@ -119,9 +136,7 @@ static uint64_t bus_clock(void *opaque)
 static void lst_map_changed(void *opaque, uint64_t start, uint64_t len)
 {
     X86Dev *d = opaque;
-    (void)start;
-    (void)len;
-    x86_code_flush_all(&d->cpu);
+    x86_mem_changed(&d->cpu, start, len);
 }
 
 static void lst_ram_written(void *opaque, uint64_t start, uint64_t len)
@@ -223,6 +238,9 @@ static bool x86p_realize(TessDevice *dev, GError **err)
         .intack = bus_intack,
         .clock_ns = bus_clock,
         .ferr = bus_ferr,
+        .mmio_page = bus_mmio_page,
+        .mmio_read = bus_mmio_read,
+        .mmio_write = bus_mmio_write,
     };
     x86_init(&d->cpu, (X86Model)d->model, &bus);
     d->cpu.owner = d;

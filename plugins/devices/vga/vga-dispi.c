@@ -102,6 +102,7 @@ static void dispi_enable(Vga *v, uint16_t val)
                 uint64_t n = MIN(vga_dispi_line_bytes(v) * r[DISPI_INDEX_YRES] *
                                      (r[DISPI_INDEX_BPP] == 4 ? 4 : 1), v->vram_size);
                 memset(v->vram, 0, n);
+                tess_mem_log_mark(v->vram_region, 0, n);
             }
             /* As Bochs does, leave the VGA in a graphics mode with the 64K
              * window at A0000, so VGA-register readers agree. */

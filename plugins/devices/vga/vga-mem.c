@@ -10,7 +10,7 @@
  * write logic idle, or a VBE bank), the window is covered by an alias of
  * video memory so guest accesses run at RAM speed. Nothing is lost by
  * bypassing the device: the renderer detects change by comparing memory,
- * not by watching writes.
+ * helped by the core's dirty log (writes here mark it themselves).
  */
 #define G_LOG_DOMAIN "vga"
 #include "vga.h"
@@ -130,8 +130,10 @@ static void vga_mem_writeb(Vga *v, uint32_t off, uint8_t val)
         return;
     if (dispi_linear(v)) {
         uint64_t a = ((uint64_t)v->dispi[DISPI_INDEX_BANK] << 16) + w;
-        if (a < v->vram_size)
+        if (a < v->vram_size) {
             v->vram[a] = val;
+            tess_mem_log_mark(v->vram_region, a, 1);
+        }
         return;
     }
     uint32_t po;
@@ -181,6 +183,8 @@ static void vga_mem_writeb(Vga *v, uint32_t off, uint8_t val)
     uint32_t pm = plane_bytes(planes);
     uint32_t nv = (old & ~pm) | (data & pm);
     memcpy(cell, &nv, 4);
+    if (nv != old)
+        tess_mem_log_mark(v->vram_region, (uint64_t)po * 4, 4);
 }
 
 static uint64_t vga_legacy_read(void *opaque, uint64_t off, unsigned size)
@@ -227,28 +231,43 @@ void vga_update_mapping(Vga *v)
         addr = mm_base[mm];
         size = mm_size[mm];
     }
-    if (v->alias && size && v->alias_off == off && v->alias_addr == addr &&
+    /* The alias is made once per window size and then only pointed
+     * elsewhere (a bank switch), moved or switched off: the core and the
+     * CPUs then redo just the window, not the whole map. */
+    TessMemRegion *a = v->alias;
+    if (!size) {
+        if (a)
+            tess_mem_set_enabled(a, false);
+        return;
+    }
+    if (a && tess_mem_is_enabled(a) && v->alias_off == off && v->alias_addr == addr &&
         v->alias_size == size)
         return;
-    if (!v->alias && !size)
-        return;
+    g_autoptr(GError) err = NULL;
+    bool ok;
     tess_mem_begin(v->dev.machine);
-    if (v->alias) {
-        tess_mem_region_free(v->alias);
-        v->alias = NULL;
+    if (a && v->alias_size != size) {
+        tess_mem_region_free(a);
+        a = NULL;
     }
-    if (size) {
-        g_autoptr(GError) err = NULL;
-        v->alias = tess_mem_alias_new(&v->dev, "vga.window", v->vram_region, off, size, &err);
-        if (v->alias && !tess_mem_map(v->alias, addr, TESS_PRIO_DEVICE + 1, TESS_MAP_RW, &err)) {
-            tess_mem_region_free(v->alias);
-            v->alias = NULL;
-        }
-        if (!v->alias)
-            g_debug("%s: no fast path for the window: %s", v->dev.id, err ? err->message : "?");
-        v->alias_off = off;
-        v->alias_addr = addr;
-        v->alias_size = size;
+    if (!a) {
+        a = tess_mem_alias_new(&v->dev, "vga.window", v->vram_region, off, size, &err);
+        ok = a && tess_mem_map(a, addr, TESS_PRIO_DEVICE + 1, TESS_MAP_RW, &err);
+    } else {
+        ok = tess_mem_alias_set_offset(a, off, &err) &&
+             (v->alias_addr == addr ||
+              tess_mem_map(a, addr, TESS_PRIO_DEVICE + 1, TESS_MAP_RW, &err));
+        if (ok)
+            tess_mem_set_enabled(a, true);
     }
+    if (!ok) {
+        tess_mem_region_free(a);
+        a = NULL;
+        g_debug("%s: no fast path for the window: %s", v->dev.id, err ? err->message : "?");
+    }
+    v->alias = a;
+    v->alias_off = off;
+    v->alias_addr = addr;
+    v->alias_size = size;
     tess_mem_commit(v->dev.machine);
 }

@@ -74,6 +74,14 @@ typedef struct VgaRender {
     uint8_t src[SCRATCH_BYTES];
     uint8_t *dirty;                          /* per output line */
     unsigned dirty_cap;
+    /* The core's dirty log of video memory: page_epoch[p] is the render
+     * (epoch) whose fetch last found page p written. A view rendered at
+     * epoch E may skip comparing a line whose pages all have an epoch <= E:
+     * its shadow still holds what memory holds. */
+    bool logging;
+    uint64_t epoch;
+    uint64_t *page_epoch;
+    uint64_t *logbits;
 } VgaRender;
 
 struct TessDisplayView {
@@ -86,6 +94,7 @@ struct TessDisplayView {
     uint8_t *shadow;
     size_t line_cap;
     unsigned lines;
+    uint64_t seen;                           /* VgaRender.epoch of the last render */
 };
 
 /* ---- timing --------------------------------------------------------------- */
@@ -514,6 +523,10 @@ void vga_render_free(Vga *v)
 {
     if (v->render) {
         g_free(v->render->dirty);
+        g_free(v->render->page_epoch);
+        g_free(v->render->logbits);
+        if (v->render->logging)
+            tess_mem_log_stop(v->vram_region);
         g_free(v->render);
         v->render = NULL;
     }
@@ -544,6 +557,37 @@ static void put_line(RenderJob *j, unsigned y, const uint32_t *px)
 {
     memcpy((uint8_t *)j->surf->pixels + (size_t)y * j->surf->stride, px, (size_t)j->w * 4);
     j->r->dirty[y] = 1;
+}
+
+/* Fetch the dirty log: pages written since the last fetch get this
+ * render's epoch. */
+static void log_update(Vga *v, VgaRender *r)
+{
+    uint64_t pages = v->vram_size >> TESS_PAGE_SHIFT;
+    if (!r->logging) {
+        if (!v->vram_region || !tess_mem_log_start(v->vram_region, NULL))
+            return;
+        r->logging = true;
+        r->page_epoch = g_new0(uint64_t, pages);
+        r->logbits = g_new(uint64_t, (pages + 63) / 64);
+    }
+    r->epoch++;
+    if (!tess_mem_log_fetch(v->vram_region, 0, v->vram_size, r->logbits))
+        return;
+    for (uint64_t w = 0; w < (pages + 63) / 64; w++)
+        for (uint64_t bits = r->logbits[w]; bits; bits &= bits - 1)
+            r->page_epoch[w * 64 + (uint64_t)__builtin_ctzll(bits)] = r->epoch;
+}
+
+/* Video memory [off, off+len) unwritten since the view last showed it. */
+static bool vram_clean(const RenderJob *j, uint64_t off, size_t len)
+{
+    if (j->full || !j->view || !j->r->logging || len == 0)
+        return false;
+    for (uint64_t p = off >> TESS_PAGE_SHIFT; p <= (off + len - 1) >> TESS_PAGE_SHIFT; p++)
+        if (j->r->page_epoch[p] > j->view->seen)
+            return false;
+    return true;
 }
 
 /* Compare a line's source with the view's shadow; true when it must be
@@ -605,7 +649,7 @@ static void render_vbe(RenderJob *j)
         }
         size_t avail = (size_t)MIN((uint64_t)len, v->vram_size - off);
         const uint8_t *s = v->vram + off;
-        if (!line_changed(j, y, s, avail))
+        if (vram_clean(j, off, avail) || !line_changed(j, y, s, avail))
             continue;
         unsigned wv = (unsigned)(avail / g->bytespp);
         /* Straight into the surface when the whole line fits. */
@@ -696,6 +740,7 @@ static bool vga_render(TessDevice *dev, TessDisplayView *view, const TessDisplay
         return false;
     }
     build_luts(v, &r->key);
+    log_update(v, r);
 
     RenderJob j = { .v = v, .r = r, .g = &g, .view = view, .surf = surf,
                     .frame = frame_number(v), .w = MIN(g.width, surf->width) };
@@ -728,7 +773,10 @@ static bool vga_render(TessDevice *dev, TessDisplayView *view, const TessDisplay
 
     if (g.kind == VK_VBE)
         render_vbe(&j);
-    else
+    else if (g.kind == VK_TEXT ||
+             !vram_clean(&j, 0, MIN(v->vram_size, 4 * (uint64_t)VGA_PLANE_SIZE)))
+        /* (a graphics picture depends on nothing but the planes and the
+         * key; text also blinks with the frame count) */
         walk_lines(&g, render_vga_line, &j);
 
     if (j.full) {
@@ -737,6 +785,8 @@ static bool vga_render(TessDevice *dev, TessDisplayView *view, const TessDisplay
     } else {
         add_rects(r, h, j.w, upd);
     }
+    if (view)
+        view->seen = r->epoch;
     return true;
 }
 
