@@ -232,7 +232,7 @@ static void mem_rebuild(TessMemMap *map, uint64_t start, uint64_t end)
         }
         MemEntry *first = *slot ? &(*slot)[(pa >> TESS_PAGE_SHIFT) & (MEM_LEAF_PAGES - 1)] : NULL;
         size_t npages = (size_t)((leaf_end - pa) >> TESS_PAGE_SHIFT);
-        if (leaf_cands->len == 0) {
+        if (ln == 0) {
             /* Nothing mapped here any more: what the page loop below
              * would compute for every page, all zero; a leaf left all
              * zero goes (unmapping gigabytes of RAM frees its table
@@ -248,8 +248,11 @@ static void mem_rebuild(TessMemMap *map, uint64_t start, uint64_t end)
             *slot = g_new0(MemEntry, MEM_LEAF_PAGES);
             first = &(*slot)[(pa >> TESS_PAGE_SHIFT) & (MEM_LEAF_PAGES - 1)];
         }
-        TessMemRegion *top = g_ptr_array_index(leaf_cands, 0);
-        if ((top->access & (TESS_MAP_READ | TESS_MAP_WRITE)) == (TESS_MAP_READ | TESS_MAP_WRITE) &&
+        TessMemRegion *top = leaf_cands[0];
+        uint64_t top_off = pa - top->addr;
+        TessMemRegion *top_t = mem_resolve(top, &top_off);
+        if (!top->disabled && top_t && !top_t->log &&
+            (top->access & (TESS_MAP_READ | TESS_MAP_WRITE)) == (TESS_MAP_READ | TESS_MAP_WRITE) &&
             top->addr <= pa && top->addr + top->size >= leaf_end) {
             /* The best-ranked mapping covers the whole span for reads
              * and writes (RAM, as a rule): it wins every page, as
@@ -262,7 +265,7 @@ static void mem_rebuild(TessMemMap *map, uint64_t start, uint64_t end)
                 first[i] = (MemEntry){
                     .page = { .read = rd ? rd + d : NULL, .write = wr ? wr + d : NULL,
                               .ram = wr != NULL },
-                    .rd = top, .wr = top,
+                    .rd = top, .wr = top, .raw_write = wr ? wr + d : NULL,
                 };
             }
             pa = leaf_end;
