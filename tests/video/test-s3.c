@@ -371,10 +371,12 @@ static void eng_state(Eng *e, bool allow_cpu_src)
     mo->wm = g_test_rand_int_range(0, 4) ? mo->mask : (g_test_rand_int() & mo->mask);
     mo->rm = g_test_rand_int() & mo->mask;
     mo->cmp = rnd_color(mo);
-    mo->fmix = (unsigned)g_test_rand_int_range(0, 16);
+    /* S (what drivers use most, and what the engine's row-at-a-time
+     * paths take) a quarter of the time */
+    mo->fmix = g_test_rand_int_range(0, 4) ? (unsigned)g_test_rand_int_range(0, 16) : 7;
     mo->bmix = (unsigned)g_test_rand_int_range(0, 16);
     static const unsigned srcs[] = { 0, 1, 3 };
-    mo->fsrc = srcs[g_test_rand_int_range(0, 3)];
+    mo->fsrc = g_test_rand_bit() ? 1 : srcs[g_test_rand_int_range(0, 3)];
     mo->bsrc = srcs[g_test_rand_int_range(0, 3)];
     (void)allow_cpu_src;
     mo->cmp_on = g_test_rand_int_range(0, 4) == 0;
@@ -698,6 +700,103 @@ static void test_legacy_mmio(void)
     th_machine_free(m);
 }
 
+/* ---- DDC ---------------------------------------------------------------------- */
+
+/* I2C bit-banged through the serial port at new MMIO FF20h, as the
+ * kernel's i2c-algo-bit does for s3fb: bit 0 SCL out, 1 SDA out, 2 SCL
+ * in, 3 SDA in, 4 drive enable. */
+typedef struct I2c { TessMachine *m; uint8_t out; } I2c;
+
+static void i2c_set(I2c *b, bool scl, bool sda)
+{
+    b->out = (uint8_t)(0x10 | (scl ? 1 : 0) | (sda ? 2 : 0));
+    tess_mem_write(b->m, S3_LFB + 0x1000000u + 0xFF20, b->out, 1);
+}
+
+static bool i2c_sda(I2c *b)
+{
+    return tess_mem_read(b->m, S3_LFB + 0x1000000u + 0xFF20, 1) & 0x08;
+}
+
+static void i2c_start(I2c *b)
+{
+    i2c_set(b, true, true);
+    i2c_set(b, true, false);
+    i2c_set(b, false, false);
+}
+
+static void i2c_stop(I2c *b)
+{
+    i2c_set(b, false, false);
+    i2c_set(b, true, false);
+    i2c_set(b, true, true);
+}
+
+/* Send a byte; true when the slave acknowledged. */
+static bool i2c_send(I2c *b, uint8_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        i2c_set(b, false, (v >> i) & 1);
+        i2c_set(b, true, (v >> i) & 1);
+        i2c_set(b, false, (v >> i) & 1);
+    }
+    i2c_set(b, false, true);
+    i2c_set(b, true, true);
+    bool ack = !i2c_sda(b);
+    i2c_set(b, false, true);
+    return ack;
+}
+
+static uint8_t i2c_recv(I2c *b, bool ack)
+{
+    uint8_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        i2c_set(b, false, true);
+        i2c_set(b, true, true);
+        v = (uint8_t)(v << 1 | i2c_sda(b));
+    }
+    i2c_set(b, false, true);
+    i2c_set(b, false, !ack);
+    i2c_set(b, true, !ack);
+    i2c_set(b, false, !ack);
+    return v;
+}
+
+static void test_ddc(void)
+{
+    TessMachine *m = th_machine(S3_FRAG_ATTRS(""));
+    s3t_setup(m);
+    vt_cr(m, 0x53, 0x08);                       /* new MMIO on */
+    I2c b = { m, 0 };
+    /* Nobody at 0x37 (the DDC/CI address): no acknowledge. */
+    i2c_start(&b);
+    g_assert_false(i2c_send(&b, 0x37 << 1));
+    i2c_stop(&b);
+    /* Offset 0, then read 128 bytes. */
+    uint8_t edid[128];
+    for (unsigned pass = 0; pass < 2; pass++) {
+        i2c_start(&b);
+        g_assert_true(i2c_send(&b, 0xA0));
+        g_assert_true(i2c_send(&b, 0x00));
+        i2c_start(&b);                          /* repeated start */
+        g_assert_true(i2c_send(&b, 0xA1));
+        for (unsigned i = 0; i < 128; i++)
+            edid[i] = i2c_recv(&b, i < 127);
+        i2c_stop(&b);
+        static const uint8_t hdr[8] = { 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00 };
+        g_assert_cmpmem(edid, 8, hdr, 8);
+        uint8_t sum = 0;
+        for (unsigned i = 0; i < 128; i++)
+            sum = (uint8_t)(sum + edid[i]);
+        g_assert_cmpuint(sum, ==, 0);
+        g_assert_cmphex(edid[0x12], ==, 1);      /* EDID 1.3 */
+        g_assert_cmphex(edid[0x13], ==, 3);
+        g_assert_true(edid[0x23] & 0x20);        /* 640x480@60 */
+        g_assert_true(edid[0x24] & 0x08);        /* 1024x768@60 */
+    }
+    th_machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -711,5 +810,6 @@ int main(int argc, char **argv)
     g_test_add_func("/s3/engine/32bpp", test_engine_32);
     g_test_add_func("/s3/engine/new-mmio", test_engine_mmio);
     g_test_add_func("/s3/legacy-mmio", test_legacy_mmio);
+    g_test_add_func("/s3/ddc", test_ddc);
     return g_test_run();
 }

@@ -26,6 +26,7 @@
 #define G_LOG_DOMAIN "s3-trio64"
 #include "s3-trio64.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* CR50 bits 5:4: engine pixel length (24-bit modes draw in bytes). */
@@ -171,6 +172,76 @@ static inline bool ge_mem_bit(const S3Accel *a, uint32_t mem)
 
 /* ---- commands without CPU data --------------------------------------------- */
 
+/* The fast paths: what a driver does most (copies and solid fills with
+ * the plain source mix, every bit written, no compare) done a row at a
+ * time. Only when the result is the same as the pixel pipeline's: the
+ * whole operation inside the scissors and video memory. */
+static bool ge_plain(const Ge *g, unsigned src)
+{
+    const S3Accel *a = &g->s->ge;
+    return ge_mix_sel(a) == 0 && ((a->frgd_mix >> 5) & 3) == src && (a->frgd_mix & 0xF) == 7 &&
+           !(a->mult_misc & MULT_MISC_CMP_EN) && (a->wrt_mask & g->mask) == g->mask;
+}
+
+/* Leftmost column, top row, width and height inside scissors and memory. */
+static bool ge_rect_inside(const Ge *g, int x, int y, unsigned w, unsigned h)
+{
+    const S3Accel *a = &g->s->ge;
+    if (x < a->scissors_l || y < a->scissors_t || x + (int)w - 1 > a->scissors_r ||
+        y + (int)h - 1 > a->scissors_b || x + (int)w - 1 > 0xFFF || y + (int)h - 1 > 0xFFF)
+        return false;
+    uint64_t a0, a1;
+    return ge_addr(g, x, y, &a0) && ge_addr(g, x + (int)w - 1, y + (int)h - 1, &a1);
+}
+
+static bool ge_fast_fill(Ge *g, int x0, int y0, unsigned w, unsigned h)
+{
+    const S3Accel *a = &g->s->ge;
+    if (!ge_plain(g, SRC_FRGD) || !ge_rect_inside(g, x0, y0, w, h))
+        return false;
+    uint32_t c = a->frgd_color & g->mask;
+    for (unsigned j = 0; j < h; j++) {
+        uint8_t *p = g->vram + ((uint64_t)(y0 + (int)j) * g->width + (unsigned)x0) * g->bpp;
+        if (g->bpp == 1) {
+            memset(p, (int)c, w);
+        } else {
+            for (unsigned i = 0; i < w; i++, p += g->bpp)
+                for (unsigned k = 0; k < g->bpp; k++)
+                    p[k] = (uint8_t)(c >> (8 * k));
+        }
+    }
+    return true;
+}
+
+/* sx0/sy0/dx0/dy0: the corner the engine starts from; stx/sty: its
+ * directions. */
+static bool ge_fast_copy(Ge *g, int sx0, int sy0, int dx0, int dy0, unsigned w, unsigned h,
+                         int stx, int sty)
+{
+    if (!ge_plain(g, SRC_DISPLAY))
+        return false;
+    int sl = stx > 0 ? sx0 : sx0 - (int)w + 1, dl = stx > 0 ? dx0 : dx0 - (int)w + 1;
+    int st = sty > 0 ? sy0 : sy0 - (int)h + 1, dt = sty > 0 ? dy0 : dy0 - (int)h + 1;
+    if (sl < 0 || st < 0 || dl < 0 || dt < 0 || !ge_rect_inside(g, dl, dt, w, h) ||
+        sl + (int)w - 1 > 0xFFF || st + (int)h - 1 > 0xFFF)
+        return false;
+    uint64_t a0, a1;
+    if (!ge_addr(g, sl, st, &a0) || !ge_addr(g, sl + (int)w - 1, st + (int)h - 1, &a1))
+        return false;
+    /* In a row that is read and written at once, the engine's direction
+     * must be the one that reads before it writes (what memmove does);
+     * else the pixel pipeline's smearing is the answer. */
+    if (sy0 == dy0 && dl != sl && abs(dl - sl) < (int)w && (dl > sl) != (stx < 0))
+        return false;
+    size_t n = (size_t)w * g->bpp;
+    for (unsigned j = 0; j < h; j++) {
+        int sy = sy0 + sty * (int)j, dy = dy0 + sty * (int)j;
+        memmove(g->vram + ((uint64_t)dy * g->width + (unsigned)dl) * g->bpp,
+                g->vram + ((uint64_t)sy * g->width + (unsigned)sl) * g->bpp, n);
+    }
+    return true;
+}
+
 static void ge_line(Ge *g)
 {
     S3Accel *a = &g->s->ge;
@@ -234,7 +305,10 @@ static void ge_rect(Ge *g)
     unsigned w = (a->maj_axis_pcnt & 0xFFF) + 1u, h = (a->min_axis_pcnt & 0xFFF) + 1u;
     int sx = (a->cmd & CMD_INC_X) ? 1 : -1, sy = (a->cmd & CMD_INC_Y) ? 1 : -1;
     unsigned sel = ge_mix_sel(a);
-    if (a->cmd & CMD_DRAW) {
+    if ((a->cmd & CMD_DRAW) &&
+        ge_fast_fill(g, sx > 0 ? x0 : x0 - (int)w + 1, sy > 0 ? y : y - (int)h + 1, w, h)) {
+        y += sy * (int)h;
+    } else if (a->cmd & CMD_DRAW) {
         for (unsigned j = 0; j < h; j++, y += sy) {
             int x = x0;
             for (unsigned i = 0; i < w; i++, x += sx) {
@@ -258,7 +332,9 @@ static void ge_bitblt(Ge *g, bool pattern)
     unsigned sel = ge_mix_sel(a);
     if (pattern)
         stx = sty = 1;              /* pattern fills run left to right, top down */
-    if (a->cmd & CMD_DRAW) {
+    if ((a->cmd & CMD_DRAW) && !pattern && ge_fast_copy(g, sx0, sy, dx0, dy, w, h, stx, sty)) {
+        /* done a row at a time */
+    } else if (a->cmd & CMD_DRAW) {
         for (unsigned j = 0; j < h; j++) {
             for (unsigned i = 0; i < w; i++) {
                 int px, py;
@@ -601,7 +677,7 @@ uint64_t s3_accel_mmio_read(S3 *s, uint32_t off, unsigned size)
     switch (off & ~3u) {
     case 0x8504: return s->ge.subsys_stat;
     case 0x850C: return s->ge.advfunc_cntl;
-    case 0xFF20: return s->ddc;
+    case 0xFF20: return s3_ddc_read(s);
     default: break;
     }
     if ((off & 0x3FF) == 0x2E8 || (off & 0x3FF) == 0x2EA)
@@ -625,7 +701,7 @@ void s3_accel_mmio_write(S3 *s, uint32_t off, uint64_t val, unsigned size)
     switch (off & ~3u) {
     case 0x8504: ge_reg_write(s, 0x42E8, (uint32_t)val, 2); return;
     case 0x850C: ge_reg_write(s, 0x4AE8, (uint32_t)val, 2); return;
-    case 0xFF20: s->ddc = (uint8_t)val; return;
+    case 0xFF20: s3_ddc_write(s, (uint8_t)val); return;
     default: break;
     }
     if ((off & 0x3FF) == 0x2E8 && size == 4 && off != 0xE2E8) {

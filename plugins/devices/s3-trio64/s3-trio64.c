@@ -573,7 +573,7 @@ static void s3_reset(TessDevice *dev)
     memset(s->cur_fg, 0, sizeof(s->cur_fg));
     memset(s->cur_bg, 0, sizeof(s->cur_bg));
     s->cur_fg_i = s->cur_bg_i = 0;
-    s->ddc = 0;
+    s3_ddc_reset(s);
     s3_accel_reset(s);
     s3_update_window(s);
     s3_update_new_mmio(s);
@@ -627,6 +627,7 @@ static const TessStateField s3_state_fields[] = {
     TESS_STATE_U8(S3, cur_fg_i),
     TESS_STATE_U8(S3, cur_bg_i),
     TESS_STATE_U8(S3, ddc),
+    TESS_STATE_BUF(S3, ddc_bus),
     TESS_STATE_BUF(S3, ge),
     TESS_STATE_END,
 };

@@ -73,6 +73,12 @@ typedef struct S3Accel {
     uint16_t short_stroke;
 } S3Accel;
 
+/* The DDC bus as the monitor's EEPROM sees it (s3-ddc.c). */
+typedef struct S3Ddc {
+    uint8_t scl, sda;            /* bus levels */
+    uint8_t state, bits, shift, offset, read, nack;
+} S3Ddc;
+
 typedef struct S3 {
     Vga vga;                       /* first: the standard VGA */
     /* properties */
@@ -91,6 +97,7 @@ typedef struct S3 {
     uint8_t cur_fg[4], cur_bg[4];  /* CR4A/CR4B colour stacks */
     uint8_t cur_fg_i, cur_bg_i;
     uint8_t ddc;                   /* MMIO FF20h serial port, as written */
+    S3Ddc ddc_bus;
     S3Accel ge;
     /* derived, not saved */
     uint32_t cursor_gen;
@@ -107,6 +114,11 @@ void s3_accel_mmio_write(S3 *s, uint32_t off, uint64_t val, unsigned size);
 /* Bytes per pixel of the engine (CR50) and its line width in pixels. */
 unsigned s3_ge_bytespp(const S3 *s);
 unsigned s3_ge_width(const S3 *s);
+
+/* s3-ddc.c: the serial port at MMIO FF20h */
+void s3_ddc_write(S3 *s, uint8_t val);
+uint8_t s3_ddc_read(S3 *s);
+void s3_ddc_reset(S3 *s);
 
 /* s3-trio64.c helpers the engine uses */
 static inline bool s3_enh_regs(const S3 *s)
