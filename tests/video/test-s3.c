@@ -74,7 +74,7 @@ static void test_ids(void)
     }
 }
 
-static void test_missing_rom(void)
+static void test_bad_config(void)
 {
     g_autoptr(GError) err = NULL;
     TessMachine *m = th_machine_try("<device type='i440fx' id='pci'/>"
@@ -83,6 +83,16 @@ static void test_missing_rom(void)
     g_assert_null(m);
     g_assert_nonnull(err);
     g_assert_nonnull(strstr(err->message, "no-such-vgabios.bin"));
+    /* Memory sizes the chips do not take. */
+    static const char *const bad[] = { "vram='3M'", "vram='8M'", "chip='trio32'" };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) e2 = NULL;
+        g_autofree char *frag = g_strdup_printf("<device type='i440fx' id='pci'/>"
+                                                "<device type='s3-trio64' id='vga' rom='' %s/>", bad[i]);
+        g_assert_null(th_machine_try(frag, &e2));
+        g_assert_nonnull(e2);
+        g_test_message("%s: %s", bad[i], e2->message);
+    }
 }
 
 /* ---- banking ---------------------------------------------------------------- */
@@ -801,7 +811,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/s3/ids", test_ids);
-    g_test_add_func("/s3/missing-rom", test_missing_rom);
+    g_test_add_func("/s3/bad-config", test_bad_config);
     g_test_add_func("/s3/banking", test_banking);
     g_test_add_func("/s3/packed-modes", test_packed_modes);
     g_test_add_func("/s3/cursor", test_cursor);

@@ -535,6 +535,12 @@ static bool s3_realize(TessDevice *dev, GError **err)
                     "%s: vram must be 1M, 2M or 4M (the Trio's memory sizes)", dev->id);
         return false;
     }
+    if (s3_is_trio32(s) && vram > (2u << 20)) {
+        /* The Trio32's 32-bit memory interface addresses at most 2 MiB. */
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "%s: the Trio32 takes at most 2M of video memory (vram=\"2M\")", dev->id);
+        return false;
+    }
     if (!vga_core_realize(&s->vga, &s3_model, err))
         return false;
     if (s->rom_file && *s->rom_file && !s3_load_rom(s, err))
@@ -602,7 +608,7 @@ static const TessPropSpec s3_props[] = {
     TESS_PROP_ENUM_("chip", S3, chip, "trio64", s3_chips,
                     "trio64 (86C764, PCI 5333:8811) or trio32 (86C732, 5333:8810)"),
     TESS_PROP_SIZE_("vram", S3, vga.vram_size, "4M", 1u << 20, 4u << 20,
-                    "video memory: 1M, 2M or 4M"),
+                    "video memory: 1M, 2M or 4M (the Trio32: 1M or 2M)"),
     TESS_PROP_STRING_("rom", S3, rom_file, "tessera-vgabios-s3.bin",
                       "VGA BIOS in the PCI expansion ROM (data-path lookup; \"\": none)"),
     TESS_PROP_END,

@@ -15,20 +15,29 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 nasm -f bin -DCOUNT="$count" -o "$work/s3.bin" "$here/blt.asm"
 nasm -f bin -DCOUNT="$count" -DCIRRUS -o "$work/cirrus.bin" "$here/blt.asm"
-wall() {   # command... -> "wall seconds" on stdout
-    /usr/bin/time -f "%e" -o "$work/t" "$@" >/dev/null 2>&1 || true
+wall() {   # command... -> "wall seconds" on stdout; the guest must exit 0 (status 1)
+    rc=0
+    /usr/bin/time -f "%e" -o "$work/t" "$@" >/dev/null 2>&1 || rc=$?
+    if [ "$rc" != 1 ]; then
+        echo "FAIL: $1 exited $rc (3: the checked copy was wrong)" >&2
+        echo fail
+        return
+    fi
     tail -1 "$work/t"
 }
 mpix() { awk -v n="$count" -v s="$1" 'BEGIN { if (s > 0) printf "%.0f", n * 65536 / s / 1e6; else print "?" }'; }
 t_list="" q_list=""
+[ "$count" -ge 1 ] || { echo "COUNT must be at least 1" >&2; exit 2; }
 for i in $(seq "$runs"); do
     t=$(wall "$tessera" run "$here/s3-blt.xml" --bios "$work/s3.bin")
+    [ "$t" != fail ] || exit 1
     t_list="$t_list $t"
     echo "tessera (s3-trio64) run $i: $t s, $(mpix "$t") Mpixel/s"
     if command -v qemu-system-i386 >/dev/null 2>&1; then
         q=$(wall timeout 600 qemu-system-i386 -M pc -accel tcg -bios "$work/cirrus.bin" \
                 -display none -vga cirrus -nodefaults -no-user-config \
                 -device isa-debug-exit,iobase=0xf4,iosize=1)
+        [ "$q" != fail ] || exit 1
         q_list="$q_list $q"
         echo "qemu (cirrus-vga)   run $i: $q s, $(mpix "$q") Mpixel/s"
     fi
