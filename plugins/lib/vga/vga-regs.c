@@ -191,9 +191,9 @@ static void vga_port_write(Vga *v, unsigned port, uint8_t val)
             v->sr[v->sr_index] = val & sr_mask[v->sr_index];
             if (v->sr_index == 2 || v->sr_index == 4)
                 vga_mapping_regs_changed(v);
-        } else if (v->sr_index < v->model->n_sr) {
-            v->sr[v->sr_index] = val;
         }
+        /* Past SR04 only a model's hook stores anything (the IBM part
+         * reads SR05-SR07 as zeros). */
         break;
     case 0x3C6: v->pel_mask = val; break;
     case 0x3C7: v->dac_read = val; v->dac_sub = 0; v->dac_state = 3; break;
