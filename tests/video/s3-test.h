@@ -61,7 +61,7 @@ static inline uint8_t *s3t_vram(TessMachine *m)
     return p.read;
 }
 
-/* A packed mode: `bpp` 8/15/16/32, timings of a VESA mode (pixels), the
+/* A packed mode: `bpp` 8/15/16/24/32, timings of a VESA mode (pixels), the
  * DCLK from M, N, R. */
 typedef struct S3tMode {
     unsigned w, h, bpp;
@@ -77,7 +77,9 @@ static inline void s3t_wcr_bits(TessMachine *m, uint8_t idx, uint8_t val, uint8_
 
 static inline void s3t_set_mode(TessMachine *m, const S3tMode *md, unsigned start_bytes)
 {
-    unsigned hmul = (md->bpp == 15 || md->bpp == 16) ? 2 : 1;
+    /* CRTC clocks per pixel: two in the 16-bit modes, three in packed
+     * 24-bit (the Trio's RAMDAC takes 24-bit pixels a byte per clock) */
+    unsigned hmul = (md->bpp == 15 || md->bpp == 16) ? 2 : md->bpp == 24 ? 3 : 1;
     unsigned bytespp = md->bpp == 15 ? 2 : md->bpp / 8;
     vt_sr(m, 0, 0x01);
     th_outb(m, 0x3C2, 0xEF);                       /* colour, RAM on, DCLK (CS = 3) */
@@ -137,9 +139,10 @@ static inline void s3t_set_mode(TessMachine *m, const S3tMode *md, unsigned star
     s3t_wcr_bits(m, 0x58, 0x10, 0x10);
     s3t_wcr_bits(m, 0x31, 0x08, 0x08);
     vt_cr(m, 0x3A, 0x35);
-    uint8_t cr50 = md->bpp == 8 ? 0x00 : md->bpp == 32 ? 0x30 : 0x10;
+    uint8_t cr50 = md->bpp == 8 || md->bpp == 24 ? 0x00 : md->bpp == 32 ? 0x30 : 0x10;
     s3t_wcr_bits(m, 0x50, cr50, 0x30);
-    uint8_t cr67 = md->bpp == 8 ? 0x00 : md->bpp == 15 ? 0x30 : md->bpp == 16 ? 0x50 : 0xD0;
+    uint8_t cr67 = md->bpp == 8 ? 0x00 : md->bpp == 15 ? 0x30 : md->bpp == 16 ? 0x50
+                 : md->bpp == 24 ? 0x70 : 0xD0;
     s3t_wcr_bits(m, 0x67, cr67, 0xF0);
     vt_sr(m, 0x12, (uint8_t)((md->n - 2) | md->r << 5));
     vt_sr(m, 0x13, (uint8_t)(md->m - 2));

@@ -146,7 +146,7 @@ static void test_packed_modes(void)
     vt_load_dac(m);
     uint8_t *vram = s3t_vram(m);
     VtScreen s = vt_screen(m, "vga");
-    const unsigned bpps[] = { 8, 15, 16, 32 };
+    const unsigned bpps[] = { 8, 15, 16, 24, 32 };
     const S3tMode *modes[] = { &s3t_640x480, &s3t_800x600 };
     for (size_t k = 0; k < G_N_ELEMENTS(modes); k++) {
         for (size_t b = 0; b < G_N_ELEMENTS(bpps); b++) {
