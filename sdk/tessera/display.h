@@ -28,6 +28,12 @@
  * virtual clock), and copies that surface to the screen under its own
  * lock; input goes back with tess_machine_post().
  *
+ * Cursor plane (interface version 2): a source with a hardware cursor
+ * (the S3's 64x64 sprite) does not draw it into the picture; get_cursor
+ * describes it and the front end composes it on top (the SDL window
+ * shows it, screenshots include it; tess_display_cursor_compose below
+ * does it for a surface). A version 1 source leaves the slot NULL.
+ *
  * Bounds: whatever the guest programs (absurd timings, start addresses past
  * video memory, huge modes), a source reports a picture no larger than
  * TESS_DISPLAY_MAX_WIDTH x TESS_DISPLAY_MAX_HEIGHT and never reads outside
@@ -41,7 +47,8 @@
 G_BEGIN_DECLS
 
 #define TESS_IFACE_DISPLAY_SOURCE "display-source"
-#define TESS_IFACE_DISPLAY_SOURCE_VERSION 1   /* see TessIfaceSpec in device.h */
+#define TESS_IFACE_DISPLAY_SOURCE_VERSION 2   /* see TessIfaceSpec in device.h;
+                                               * 2 added get_cursor */
 
 /* No source reports a picture larger than this. */
 #define TESS_DISPLAY_MAX_WIDTH  4096
@@ -121,6 +128,31 @@ typedef struct TessDisplayListener {
     void (*frame)(void *opaque, TessDevice *src);
 } TessDisplayListener;
 
+/* A hardware cursor (version 2). Pixels are 32-bit: bits 31:24 say what
+ * the pixel does, bits 23:0 are an 0xRRGGBB value. */
+#define TESS_DISPLAY_CURSOR_MAX 64                 /* width and height limit */
+#define TESS_DISPLAY_CURSOR_TRANSPARENT 0x00u      /* the picture shows through */
+#define TESS_DISPLAY_CURSOR_OPAQUE      0x01u      /* the pixel's colour */
+#define TESS_DISPLAY_CURSOR_XOR         0x02u      /* picture XOR colour (0xFFFFFF: invert) */
+#define TESS_DISPLAY_CURSOR_OP(px)  ((uint32_t)(px) >> 24)
+#define TESS_DISPLAY_CURSOR_RGB(px) ((uint32_t)(px) & 0xFFFFFFu)
+
+typedef struct TessDisplayCursor {
+    /* Set by the caller to sizeof(TessDisplayCursor) as it was built; a
+     * source fills only what fits (members are only ever appended). */
+    uint32_t struct_size;
+    bool visible;                 /* false: nothing to compose */
+    /* Where the cursor image's top-left pixel lands in the picture, in
+     * render() coordinates (may be negative or past the edge: clip). */
+    int x, y;
+    /* The hot spot inside the image (the pointer's tip), informative. */
+    unsigned hot_x, hot_y;
+    unsigned width, height;       /* <= TESS_DISPLAY_CURSOR_MAX */
+    /* Changes whenever the image or its colours change (not on a move). */
+    uint32_t generation;
+    uint32_t pixels[TESS_DISPLAY_CURSOR_MAX * TESS_DISPLAY_CURSOR_MAX];  /* row-major, width used */
+} TessDisplayCursor;
+
 typedef struct TessDisplaySourceOps {
     /* What the monitor shows now. Never fails; a blank screen is a mode. */
     void (*get_mode)(TessDevice *src, TessDisplayMode *mode);
@@ -151,8 +183,51 @@ typedef struct TessDisplaySourceOps {
     void (*add_listener)(TessDevice *src, const TessDisplayListener *l, void *opaque);
     void (*remove_listener)(TessDevice *src, const TessDisplayListener *l, void *opaque);
 
-    void *reserved[8];
+    /* Version 2 (NULL in a version 1 source). Fill `cur` (whose
+     * struct_size the caller set) with the hardware cursor as it is now;
+     * false (and cur->visible false) when there is none on screen. */
+    bool (*get_cursor)(TessDevice *src, TessDisplayCursor *cur);
+
+    void *reserved[7];
 } TessDisplaySourceOps;
+
+/* Compose `cur` onto `surf` (picture coordinates, clipped), e.g. on a
+ * copy of the rendered picture for a screenshot. Returns the rectangle
+ * touched (w == 0: nothing). */
+static inline TessDisplayRect tess_display_cursor_compose(const TessDisplayCursor *cur,
+                                                          const TessDisplaySurface *surf)
+{
+    TessDisplayRect r = { 0, 0, 0, 0 };
+    if (!cur || !cur->visible || !surf || !surf->pixels)
+        return r;
+    unsigned cw = cur->width < TESS_DISPLAY_CURSOR_MAX ? cur->width : TESS_DISPLAY_CURSOR_MAX;
+    unsigned ch = cur->height < TESS_DISPLAY_CURSOR_MAX ? cur->height : TESS_DISPLAY_CURSOR_MAX;
+    long x0 = cur->x < 0 ? 0 : cur->x, y0 = cur->y < 0 ? 0 : cur->y;
+    long x1 = (long)cur->x + (long)cw, y1 = (long)cur->y + (long)ch;
+    if (x1 > (long)surf->width)
+        x1 = surf->width;
+    if (y1 > (long)surf->height)
+        y1 = surf->height;
+    if (x0 >= x1 || y0 >= y1)
+        return r;
+    for (long y = y0; y < y1; y++) {
+        uint32_t *row = (uint32_t *)((uint8_t *)surf->pixels + (size_t)y * surf->stride);
+        const uint32_t *src = &cur->pixels[(size_t)(y - cur->y) * TESS_DISPLAY_CURSOR_MAX];
+        for (long x = x0; x < x1; x++) {
+            uint32_t p = src[x - cur->x];
+            switch (TESS_DISPLAY_CURSOR_OP(p)) {
+            case TESS_DISPLAY_CURSOR_OPAQUE: row[x] = TESS_DISPLAY_CURSOR_RGB(p); break;
+            case TESS_DISPLAY_CURSOR_XOR: row[x] = (row[x] ^ TESS_DISPLAY_CURSOR_RGB(p)) & 0xFFFFFFu; break;
+            default: break;
+            }
+        }
+    }
+    r.x = (unsigned)x0;
+    r.y = (unsigned)y0;
+    r.w = (unsigned)(x1 - x0);
+    r.h = (unsigned)(y1 - y0);
+    return r;
+}
 
 G_END_DECLS
 

@@ -24,6 +24,14 @@ interpreter under ASan costs minutes.
         last value, the uptime goes on from where it was (no reboot), the
         shell still answers and `poweroff` ends the run with status 0.
 
+    e2e.py [options] s3fb       machines/pc-s3.xml (the S3 Trio64 in place
+        of the VGA): Linux's s3fb binds the card (/proc/fb names an S3
+        Trio64 with 4 MiB), /sys/class/graphics/fb0 reports its mode
+        list, a 640x480 8-bit mode and its virtual size; fbcon takes the
+        console, and a screenshot of the running machine is that mode
+        with the console's text drawn on it (lit pixels in the top rows,
+        the colours of the kernel's default palette).
+
     e2e.py [options] switch     `tessera run a.xml b.xml`: two pc-net
         machines on <net type="switch" name="lab"/> with static addresses
         ping each other (3 of 3 replies each way), then both power off.
@@ -478,13 +486,104 @@ def run_sound(g, wav):
     check_tone(wav)
 
 
+# ---- s3fb -------------------------------------------------------------------
+
+def png_pixels(path):
+    """(width, height, rows of (r, g, b)) of an 8-bit RGB PNG, with zlib
+    only (no imaging library on the CI machine)."""
+    import struct
+    import zlib
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise Fail(f"{path} is not a PNG")
+    pos, idat, w, h = 8, b"", 0, 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+            if depth != 8 or ctype != 2:
+                raise Fail(f"{path}: PNG depth {depth} colour type {ctype}, expected 8-bit RGB")
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    rows, prev, stride = [], bytearray(w * 3), w * 3
+    for y in range(h):
+        ft, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - 3] if i >= 3 else 0
+            b = prev[i]
+            c = prev[i - 3] if i >= 3 else 0
+            if ft == 1:
+                line[i] = (line[i] + a) & 255
+            elif ft == 2:
+                line[i] = (line[i] + b) & 255
+            elif ft == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif ft == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append([tuple(line[3 * x:3 * x + 3]) for x in range(w)])
+        prev = line
+    return w, h, rows
+
+
+def run_s3fb(g, work):
+    m = g.run('modprobe s3fb; echo "R:$?:R"', rb"R:(\d+):R", "modprobe s3fb")
+    if m.group(1) != b"0":
+        m = g.run("echo \"X#$(dmesg | grep -i -e s3fb -e 'pci 0000:00' | tr '\\n' '|')#X\"",
+                  rb"X#([^#$]*)#X", "dmesg")
+        raise Fail("modprobe s3fb failed:\n" + m.group(1).decode().replace("|", "\n"))
+    m = g.run('echo "F#$(cat /proc/fb)#F"', rb"F#([^#$]*)#F", "/proc/fb")
+    fb = m.group(1).decode().strip()
+    log(f"/proc/fb: {fb}")
+    if not re.match(r"0 S3 Trio64$", fb):
+        raise Fail(f"/proc/fb says {fb!r}, not an S3 Trio64 on fb0")
+    m = g.run('echo "D#$(dmesg | grep -i -e s3fb -e "fb0: " | tr \'\\n\' \'|\')#D"', rb"D#([^#$]*)#D",
+              "s3fb's messages")
+    msgs = m.group(1).decode()
+    log("s3fb: " + msgs.replace("|", " / "))
+    if not re.search(r"\b4 ?MB|4096 ?kB", msgs):
+        raise Fail(f"s3fb did not report 4 MiB of video memory: {msgs}")
+    m = g.run('cd /sys/class/graphics/fb0 && echo "M#$(cat modes | tr \'\\n\' \' \')#'
+              '$(cat bits_per_pixel)#$(cat virtual_size)#M"; cd /',
+              rb"M#([^#$]*)#(\d+)#(\d+,\d+)#M", "fb0's sysfs attributes")
+    modes, bpp, virt = m.group(1).decode().split(), int(m.group(2)), m.group(3).decode()
+    log(f"fb0: modes {modes}, {bpp} bpp, virtual {virt}")
+    if not any(x.startswith("U:640x480") for x in modes) or bpp != 8:
+        raise Fail(f"fb0 is not in 640x480 8-bit: modes {modes}, {bpp} bpp")
+    w, h = (int(v) for v in virt.split(","))
+    if w < 640 or h < 480:
+        raise Fail(f"fb0's virtual size {virt} is smaller than the mode")
+    # fbcon has the console: clear it and write a line on it.
+    g.run('printf "\\033[2J\\033[HTESSERA S3FB CONSOLE TESSERA S3FB CONSOLE\\n" > /dev/tty1; '
+          'echo "W:$?:W"', rb"W:0:W", "the line on tty1")
+    shot = os.path.join(work, "s3fb.png")
+    r = g.emu.control("screenshot", shot).strip()
+    if "640x480" not in r:
+        raise Fail(f"the screenshot is {r}, not the 640x480 mode s3fb set")
+    w, h, rows = png_pixels(shot)
+    lit = sum(1 for y in range(16) for x in range(w) if rows[y][x] != (0, 0, 0))
+    rest = sum(1 for y in range(64, h) for x in range(w) if rows[y][x] != (0, 0, 0))
+    colours = {rows[y][x] for y in range(16) for x in range(w)}
+    log(f"screenshot: {lit} lit pixels in the first text row, {rest} below row 4, colours {colours}")
+    if lit < 300 or rest > lit:
+        raise Fail(f"fbcon's text is not on the screen ({lit} lit pixels in the top row, {rest} below)")
+    # The console's foreground is the kernel's default light grey (0xAA).
+    if not any(c[0] == c[1] == c[2] and 0xA0 <= c[0] <= 0xB0 for c in colours):
+        raise Fail(f"no grey console text in the top row: {colours}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tessera", default=os.environ.get("TESSERA"))
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--sound", action="store_true")
     p.add_argument("--keep", action="store_true")
-    p.add_argument("scenario", choices=("net", "sound", "snapshot", "switch"))
+    p.add_argument("scenario", choices=("net", "sound", "snapshot", "switch", "s3fb"))
     a = p.parse_args()
     a.memory, a.set = 0, None
     # meson's timeout sends SIGTERM: unwind, so the finally below stops
@@ -508,6 +607,8 @@ def main():
         wav = os.path.join(work, "out.wav")
         if a.scenario == "net":
             emu.base = "pc-net"
+        if a.scenario == "s3fb":
+            emu.base = "pc-s3"
         if a.scenario == "sound" or a.scenario == "net" and a.sound:
             if True:
                 emu.extra_xml = '\n  <device type="sb16" id="snd0" port="0x220" irq="5" dma="1" hdma="5"/>'
@@ -520,6 +621,8 @@ def main():
             run_net(g, work, a.sound, wav)
         elif a.scenario == "sound":
             run_sound(g, wav)
+        elif a.scenario == "s3fb":
+            run_s3fb(g, work)
         else:
             run_snapshot(g, a, work, assets["ISO"])
             emu = g.emu

@@ -3,9 +3,13 @@
 # SeaBIOS with SeaVGABIOS (Debian's vgabios-stdvga.bin, handed over through
 # fw_cfg) on machines/pc.xml plus a VGA: the BIOS screen comes back through
 # `screentext` and `screenshot`, and SeaVGABIOS found the DISPI interface.
+# With a third argument "s3", the display is the S3 Trio64 in place of the
+# VGA (no ROM in its BAR): SeaVGABIOS drives its standard VGA registers,
+# finds no DISPI, and the S3 shows the same screen.
 set -u
 tessera=$1
 # $2: machines/pc.xml, which the VM file extends as base="pc"
+card=${3:-vga}
 tmp=$(mktemp -d /tmp/tess-seavga-XXXXXX)
 trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 
@@ -14,9 +18,14 @@ vgabios=/usr/share/seabios/vgabios-stdvga.bin
 for f in "$bios" "$vgabios"; do
     [ -f "$f" ] || { echo "SKIP: $f not installed"; exit 77; }
 done
+if [ "$card" = s3 ]; then
+    display='<remove id="vga"/><device type="s3-trio64" id="vga" rom=""/>'
+else
+    display='<device type="vga" id="vga"/>'
+fi
 cat >"$tmp/vm.xml" <<XML
 <machine name="seavga" base="pc">
-  <device type="vga" id="vga"/>
+  $display
 </machine>
 XML
 
@@ -54,7 +63,11 @@ check() {
     grep -q -- "$2" "$tmp/$1" || { echo "FAIL: $1 lacks '$2'"; cat "$tmp/$1"; fail=1; }
 }
 check debug "Start SeaVGABIOS"
-check debug "VBE DISPI: lfb_addr=e0000000, size 16 MB"
+if [ "$card" = s3 ]; then
+    grep -q "VBE DISPI: lfb" "$tmp/debug" && { echo "FAIL: SeaVGABIOS found DISPI on the S3"; grep DISPI "$tmp/debug"; fail=1; }
+else
+    check debug "VBE DISPI: lfb_addr=e0000000, size 16 MB"
+fi
 check debug "set VGA mode 3"
 check screen "SeaBIOS (version"
 check screen "No bootable device"
@@ -65,5 +78,5 @@ case $sig in
     89504e470d0a1a0a0000000d49484452000002d000000190) ;;
     *) echo "FAIL: screenshot is not a 720x400 PNG ($sig)"; fail=1 ;;
 esac
-[ $fail -eq 0 ] && echo "seabios + seavgabios: text screen via screentext and screenshot"
+[ $fail -eq 0 ] && echo "seabios + seavgabios on the $card: text screen via screentext and screenshot"
 exit $fail

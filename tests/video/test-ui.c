@@ -5,7 +5,7 @@
  * the picture computed from the pattern), screentext (code page 437 to
  * UTF-8) and sendkey (scan codes arriving at the i8042).
  */
-#include "video-test.h"
+#include "s3-test.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -107,6 +107,62 @@ static void test_screenshot_mode13(void)
     g_autofree char *e2 = ctl(m, &ok, "screentext", NULL);
     g_assert_false(ok);
     g_assert_nonnull(strstr(e2, "graphics"));
+    th_machine_free(m);
+}
+
+/* The S3's hardware cursor is in the screenshot where the guest put it
+ * (the cursor plane, composed by the front end). */
+static void test_screenshot_cursor(void)
+{
+    TessMachine *m = th_machine(S3_FRAG_ATTRS("") "<device type='ui-headless' id='display'/>");
+    s3t_setup(m);
+    vt_load_dac(m);
+    s3t_set_mode(m, &s3t_640x480, 0);
+    uint8_t *vram = s3t_vram(m);
+    for (unsigned i = 0; i < 640 * 480; i++)
+        vram[i] = pat13(i);
+    /* A 64x64 image at 2 MiB: an opaque foreground square in the top-left
+     * 16x16 corner, inverted pixels in the next 16 columns, the rest
+     * transparent. */
+    unsigned base = 2u << 20;
+    for (unsigned y = 0; y < 64; y++)
+        for (unsigned g = 0; g < 4; g++) {
+            uint8_t *p = &vram[base + y * 16 + g * 4];
+            bool fgsq = y < 16 && g == 0, inv = y < 16 && g == 1;
+            p[0] = p[1] = fgsq ? 0x00 : 0xFF;            /* AND */
+            p[2] = p[3] = (fgsq || inv) ? 0xFF : 0x00;   /* XOR */
+        }
+    vt_cr(m, 0x4C, (uint8_t)((base >> 10) >> 8));
+    vt_cr(m, 0x4D, (uint8_t)(base >> 10));
+    (void)vt_cr_read(m, 0x45);
+    vt_cr(m, 0x4A, 0xC3);
+    vt_cr(m, 0x4B, 0x11);
+    const unsigned cx = 500, cy = 300;
+    vt_cr(m, 0x46, (uint8_t)(cx >> 8));
+    vt_cr(m, 0x47, (uint8_t)cx);
+    vt_cr(m, 0x48, (uint8_t)(cy >> 8));
+    vt_cr(m, 0x49, (uint8_t)cy);
+    vt_cr(m, 0x45, 0x01);
+    g_autofree char *path = tmp_png();
+    bool ok;
+    g_autofree char *res = ctl(m, &ok, "screenshot", path);
+    g_assert_true(ok);
+    g_assert_cmpstr(res, ==, "640x480");
+    unsigned w, h;
+    g_autofree uint32_t *px = read_png(path, &w, &h);
+    unsigned bad = 0;
+    for (unsigned y = 0; y < 480; y++)
+        for (unsigned x = 0; x < 640; x++) {
+            uint32_t e = vt_dac_rgb(pat13(y * 640 + x));
+            if (y >= cy && y < cy + 16 && x >= cx && x < cx + 16)
+                e = vt_dac_rgb(0xC3);
+            else if (y >= cy && y < cy + 16 && x >= cx + 16 && x < cx + 32)
+                e ^= 0xFFFFFF;
+            if (px[y * 640 + x] != e && bad++ < 5)
+                g_test_message("pixel %u,%u: expected %06x, got %06x", x, y, e, px[y * 640 + x]);
+        }
+    g_assert_cmpuint(bad, ==, 0);
+    rm_tmp(path);
     th_machine_free(m);
 }
 
@@ -442,6 +498,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ui/screenshot-mode13", test_screenshot_mode13);
     g_test_add_func("/ui/screenshot-text", test_screenshot_text);
     g_test_add_func("/ui/screenshot-targets", test_screenshot_targets);
+    g_test_add_func("/ui/screenshot-cursor", test_screenshot_cursor);
     g_test_add_func("/ui/screentext", test_screentext);
     g_test_add_func("/ui/sendkey", test_sendkey);
     g_test_add_func("/ui/sendkey-every-key", test_sendkey_every_key);

@@ -5,9 +5,10 @@
  * surfaces of the mode's size and smaller). Meant for ASan/UBSan builds:
  * whatever the registers say, the device must render something bounded
  * and never read outside video memory. Seeded (g_test_rand), so a failure
- * reproduces with --seed.
+ * reproduces with --seed. The S3 Trio64 gets the same treatment plus its
+ * extended registers, the graphics engine's ports and both MMIO windows.
  */
-#include "video-test.h"
+#include "s3-test.h"
 
 static const uint16_t ports[] = {
     0x3B4, 0x3B5, 0x3BA, 0x3C0, 0x3C1, 0x3C2, 0x3C4, 0x3C5, 0x3C6, 0x3C7, 0x3C8, 0x3C9,
@@ -153,6 +154,95 @@ static void test_absurd(void)
     th_machine_free(m);
 }
 
+/* The S3: unlocked extended registers with random values (banks, start
+ * addresses, pixel formats, cursor places past video memory), engine
+ * commands with random coordinates and sizes, PIX_TRANS data with no
+ * command waiting and too much for the one that is, MMIO windows switched
+ * on and off, renders and cursors in between. */
+static void test_s3_random(void)
+{
+    static const char *const frags[] = { S3_FRAG_ATTRS("vram='1M'"), S3_FRAG_ATTRS("chip='trio32' vram='2M'"),
+                                         S3_FRAG_ATTRS("") };
+    static const uint16_t ge_ports[] = { 0x42E8, 0x4AE8, 0x82E8, 0x86E8, 0x8AE8, 0x8EE8, 0x92E8,
+                                         0x96E8, 0x9AE8, 0x9EE8, 0xA2E8, 0xA6E8, 0xAAE8, 0xAEE8,
+                                         0xB2E8, 0xB6E8, 0xBAE8, 0xBEE8, 0xE2E8 };
+    unsigned shown = 0;
+    for (size_t f = 0; f < G_N_ELEMENTS(frags); f++) {
+        TessMachine *m = th_machine(frags[f]);
+        s3t_setup(m);
+        VtScreen s = vt_screen(m, "vga");
+        const TessDisplaySourceOps *ops2 = tess_device_interface_v(s.src, TESS_IFACE_DISPLAY_SOURCE, 2);
+        g_assert_nonnull(ops2);
+        g_autofree TessDisplayCursor *cur = g_new0(TessDisplayCursor, 1);
+        TessDisplayView *view = s.ops->view_new(s.src);
+        uint32_t small_px[37 * 23];
+        TessDisplaySurface small = { small_px, 37, 23, 37 * 4 };
+        for (unsigned it = 0; it < 6000; it++) {
+            unsigned what = (unsigned)g_test_rand_int_range(0, 100);
+            if (what < 3) {
+                S3tMode md = g_test_rand_bit() ? s3t_640x480 : s3t_800x600;
+                static const unsigned bpps[] = { 8, 15, 16, 32 };
+                md.bpp = bpps[g_test_rand_int_range(0, 4)];
+                s3t_set_mode(m, &md, (unsigned)g_test_rand_int_range(0, 1 << 22) & ~3u);
+            } else if (what < 5) {
+                vt_set_mode(m, &vt_mode13);
+                s3t_setup(m);
+            } else if (what < 30) {
+                bool sr = g_test_rand_int_range(0, 4) == 0;
+                uint8_t idx = (uint8_t)(sr ? g_test_rand_int_range(0x08, 0x20)
+                                           : g_test_rand_int_range(0x19, 0x80));
+                if (!sr && idx == 0x40)
+                    continue;                     /* keep the engine's ports on */
+                if (sr)
+                    vt_sr(m, idx, (uint8_t)g_test_rand_int());
+                else
+                    vt_cr(m, idx, (uint8_t)g_test_rand_int());
+                (void)(sr ? (th_outb(m, 0x3C4, idx), th_inb(m, 0x3C5)) : vt_cr_read(m, idx));
+            } else if (what < 60) {
+                uint16_t p = ge_ports[g_test_rand_int_range(0, G_N_ELEMENTS(ge_ports))];
+                uint32_t v = g_test_rand_int();
+                if (p == 0x9AE8 && g_test_rand_bit())
+                    v &= 0xFF; /* keep small commands common */
+                if (p == 0x96E8 || p == 0xBEE8)
+                    v &= 0xF0FF;                  /* small rectangles, mostly */
+                switch (g_test_rand_int_range(0, 3)) {
+                case 0: th_outb(m, p + (uint16_t)g_test_rand_int_range(0, 2), (uint8_t)v); break;
+                case 1: th_outw(m, p, (uint16_t)v); break;
+                default: th_outl(m, p, v); break;
+                }
+                (void)th_inw(m, ge_ports[g_test_rand_int_range(0, G_N_ELEMENTS(ge_ports))]);
+            } else if (what < 80) {
+                static const uint64_t bases[] = { 0xA0000, S3_LFB, S3_LFB + 0x1000000u, S3_LFB + 0x3FFFFF0u };
+                uint64_t a = bases[g_test_rand_int_range(0, G_N_ELEMENTS(bases))] +
+                             (uint64_t)g_test_rand_int_range(0, 0x10000);
+                unsigned sz = 1u << g_test_rand_int_range(0, 3);
+                a &= ~(uint64_t)(sz - 1);
+                if (g_test_rand_bit())
+                    tess_mem_write(m, a, g_test_rand_int(), sz);
+                else
+                    (void)tess_mem_read(m, a, sz);
+            } else if (what < 83) {
+                th_advance(m, (uint64_t)g_test_rand_int_range(1, 20000000));
+            } else {
+                render_all(&s, view, &small);
+                cur->struct_size = sizeof(*cur);
+                if (ops2->get_cursor(s.src, cur)) {
+                    shown++;
+                    g_assert_cmpuint(cur->width, <=, TESS_DISPLAY_CURSOR_MAX);
+                    if (s.surf.pixels)
+                        tess_display_cursor_compose(cur, &s.surf);
+                    tess_display_cursor_compose(cur, &small);
+                }
+            }
+        }
+        render_all(&s, view, &small);
+        s.ops->view_free(s.src, view);
+        vt_screen_free(&s);
+        th_machine_free(m);
+    }
+    g_test_message("cursors shown: %u", shown);
+}
+
 static void test_random(void)
 {
     fuzz_once("<device type='vga' id='vga'/>", 4000);
@@ -166,5 +256,6 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/vga-fuzz/absurd", test_absurd);
     g_test_add_func("/vga-fuzz/random", test_random);
+    g_test_add_func("/vga-fuzz/s3-random", test_s3_random);
     return g_test_run();
 }

@@ -1,16 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * IBM VGA: the register file at 3B4/3BA/3C0-3CF/3D4/3DA, the class, its
- * properties and state.
- *
- * IBM Personal System/2 Hardware Interface Technical Reference, "Video
- * Subsystem": General Registers (Miscellaneous Output, Input Status 0/1,
- * Feature Control), Sequencer, CRT Controller, Graphics Controller,
- * Attribute Controller and Video DAC register descriptions.
- *
- * Memory access lives in vga-mem.c, the Bochs DISPI extension in
- * vga-dispi.c, picture generation and the "display-source" interface in
- * vga-render.c.
+ * The IBM VGA with the Bochs "DISPI" VBE extension: the class, its
+ * properties and state, on libtessvga (plugins/lib/vga/).
  *
  * The VGA BIOS: Debian's seabios package ships SeaVGABIOS builds for this
  * register set. /usr/share/seabios/vgabios-stdvga.bin (and the ISA-only
@@ -23,293 +14,43 @@
 #define G_LOG_DOMAIN "vga"
 #include "vga.h"
 
-#include <string.h>
-
-/* Which registers' writes can change the mapping of the legacy window. */
-static void vga_mapping_regs_changed(Vga *v)
-{
-    vga_update_mapping(v);
-}
-
-static bool vga_color(const Vga *v)
-{
-    return v->misc & MISC_IOAS;
-}
-
-/* ---- CRT controller -------------------------------------------------------- */
-
-static void crtc_write(Vga *v, uint8_t val)
-{
-    unsigned i = v->cr_index;
-    if (i >= sizeof(v->cr))
-        return;
-    /* CR11 bit 7 protects CR00-CR07, except CR07 bit 4 (line compare bit 8). */
-    if ((v->cr[0x11] & 0x80) && i <= 7) {
-        if (i == 7)
-            v->cr[7] = (uint8_t)((v->cr[7] & ~0x10) | (val & 0x10));
-        return;
-    }
-    v->cr[i] = val;
-}
-
-static uint8_t crtc_read(Vga *v)
-{
-    unsigned i = v->cr_index;
-    return i < sizeof(v->cr) ? v->cr[i] : 0xFF;
-}
-
-/* ---- attribute controller -------------------------------------------------- */
-
-static const uint8_t ar_mask[21] = {
-    0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F,
-    0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F,
-    0xEF, 0xFF, 0x3F, 0x0F, 0x0F,
+/* The IBM register set: SR00-SR04 (SR05-07 read as stored zeros, as
+ * before the library), CR00-CR18 (and 19-1F as plain storage). */
+static const VgaModel vga_ibm_model = {
+    .n_sr = 8,
+    .n_cr = 32,
 };
-
-static void ar_write(Vga *v, uint8_t val)
-{
-    if (!v->ar_flip) {
-        v->ar_index = val & 0x3F;
-    } else {
-        unsigned i = v->ar_index & 0x1F;
-        if (i < sizeof(v->ar))
-            v->ar[i] = val & ar_mask[i];
-    }
-    v->ar_flip ^= 1;
-}
-
-/* ---- Input Status 1 -------------------------------------------------------- */
-
-static uint8_t status1_read(Vga *v)
-{
-    VgaTiming t;
-    vga_timing(v, &t);
-    uint64_t pos = tess_clock_ns(v->dev.machine) % t.frame_ns;
-    unsigned line = (unsigned)(pos / t.line_ns);
-    unsigned hchar = (unsigned)((pos % t.line_ns) * t.htotal / t.line_ns);
-    bool vr = t.vrs <= t.vre ? (line >= t.vrs && line < t.vre)
-                             : (line >= t.vrs || line < t.vre);
-    bool de = line < t.vde && hchar < t.hde;
-    uint8_t s = 0;
-    if (!de)
-        s |= 0x01;                  /* display disabled: blanking interval */
-    if (vr)
-        s |= 0x08;
-    /* Diagnostic bits 5:4 follow two of the colour outputs, selected by
-     * AR12 bits 5:4; with the display blanked they read 0. */
-    v->ar_flip = 0;
-    return s;
-}
-
-/* ---- DAC ------------------------------------------------------------------- */
-
-static uint8_t dac_value_mask(const Vga *v)
-{
-    return (v->dispi[DISPI_INDEX_ENABLE] & DISPI_8BIT_DAC) ? 0xFF : 0x3F;
-}
-
-static void dac_data_write(Vga *v, uint8_t val)
-{
-    v->dac_latch[v->dac_sub++] = val & dac_value_mask(v);
-    if (v->dac_sub == 3) {
-        memcpy(&v->dac[v->dac_write * 3], v->dac_latch, 3);
-        v->dac_write++;
-        v->dac_sub = 0;
-    }
-}
-
-static uint8_t dac_data_read(Vga *v)
-{
-    uint8_t val = v->dac[v->dac_read * 3 + v->dac_sub++];
-    if (v->dac_sub == 3) {
-        v->dac_read++;
-        v->dac_sub = 0;
-    }
-    return val;
-}
-
-/* ---- port dispatch ---------------------------------------------------------- */
-
-/* The ports are mapped as three ranges: 3B4-3BA, 3C0-3CF, 3D4-3DA (the
- * first and last skip 3B6-3B9/3D6-3D9, which are not the VGA's). `opaque`
- * is the Vga; the range base is folded back into the port number. */
-static uint64_t vga_port_read(Vga *v, unsigned port)
-{
-    /* Only the block selected by MISC.IOAS answers. */
-    if ((port >= 0x3B0 && port <= 0x3BF && vga_color(v)) ||
-        (port >= 0x3D0 && port <= 0x3DF && !vga_color(v)))
-        return 0xFF;
-    switch (port) {
-    case 0x3B4: case 0x3D4: return v->cr_index;
-    case 0x3B5: case 0x3D5: return crtc_read(v);
-    case 0x3BA: case 0x3DA: return status1_read(v);
-    case 0x3C0: return (uint8_t)(v->ar_index);
-    case 0x3C1: return (v->ar_index & 0x1F) < sizeof(v->ar) ? v->ar[v->ar_index & 0x1F] : 0;
-    case 0x3C2: return 0x00;        /* Input Status 0: no CRT interrupt, sense low */
-    case 0x3C3: return 0x01;        /* video subsystem enable */
-    case 0x3C4: return v->sr_index;
-    case 0x3C5: return v->sr_index < sizeof(v->sr) ? v->sr[v->sr_index] : 0xFF;
-    case 0x3C6: return v->pel_mask;
-    case 0x3C7: return v->dac_state;
-    case 0x3C8: return v->dac_write;
-    case 0x3C9: return dac_data_read(v);
-    case 0x3CA: return v->fcr;
-    case 0x3CC: return v->misc;
-    case 0x3CE: return v->gr_index;
-    case 0x3CF: return v->gr_index < 9 ? v->gr[v->gr_index] : 0xFF;
-    default:    return 0xFF;
-    }
-}
-
-static void vga_port_write(Vga *v, unsigned port, uint8_t val)
-{
-    if ((port >= 0x3B0 && port <= 0x3BF && vga_color(v)) ||
-        (port >= 0x3D0 && port <= 0x3DF && !vga_color(v)))
-        return;
-    switch (port) {
-    case 0x3B4: case 0x3D4: v->cr_index = val; break;
-    case 0x3B5: case 0x3D5: crtc_write(v, val); break;
-    case 0x3BA: case 0x3DA: v->fcr = val; break;
-    case 0x3C0: ar_write(v, val); break;
-    case 0x3C2:
-        v->misc = val;
-        vga_mapping_regs_changed(v);
-        break;
-    case 0x3C3: break;
-    case 0x3C4: v->sr_index = val; break;
-    case 0x3C5:
-        if (v->sr_index < 5) {
-            static const uint8_t sr_mask[5] = { 0x03, 0x3D, 0x0F, 0x3F, 0x0E };
-            v->sr[v->sr_index] = val & sr_mask[v->sr_index];
-            if (v->sr_index == 2 || v->sr_index == 4)
-                vga_mapping_regs_changed(v);
-        }
-        break;
-    case 0x3C6: v->pel_mask = val; break;
-    case 0x3C7: v->dac_read = val; v->dac_sub = 0; v->dac_state = 3; break;
-    case 0x3C8: v->dac_write = val; v->dac_sub = 0; v->dac_state = 0; break;
-    case 0x3C9: dac_data_write(v, val); break;
-    case 0x3CE: v->gr_index = val; break;
-    case 0x3CF:
-        if (v->gr_index < 9) {
-            static const uint8_t gr_mask[9] = { 0x0F, 0x0F, 0x0F, 0x1F, 0x03, 0x7B, 0x0F, 0x0F, 0xFF };
-            v->gr[v->gr_index] = val & gr_mask[v->gr_index];
-            vga_mapping_regs_changed(v);
-        }
-        break;
-    default:
-        break;
-    }
-}
-
-static uint64_t vga_io_read_b(void *opaque, uint64_t off, unsigned size, unsigned base)
-{
-    Vga *v = opaque;
-    uint64_t r = 0;
-    for (unsigned i = 0; i < size; i++)
-        r |= vga_port_read(v, base + (unsigned)off + i) << (8 * i);
-    return r;
-}
-
-static void vga_io_write_b(void *opaque, uint64_t off, uint64_t val, unsigned size, unsigned base)
-{
-    for (unsigned i = 0; i < size; i++)
-        vga_port_write(opaque, base + (unsigned)off + i, (uint8_t)(val >> (8 * i)));
-}
-
-#define VGA_IO_RANGE(name, base)                                                  \
-    static uint64_t name##_read(void *o, uint64_t off, unsigned size)             \
-    { return vga_io_read_b(o, off, size, base); }                                 \
-    static void name##_write(void *o, uint64_t off, uint64_t val, unsigned size)  \
-    { vga_io_write_b(o, off, val, size, base); }                                  \
-    static const TessIoOps name##_ops = { .read = name##_read,                    \
-                                          .write = name##_write, .widths = TESS_W8 }
-VGA_IO_RANGE(vga_io_3b4, 0x3B4);
-VGA_IO_RANGE(vga_io_3ba, 0x3BA);
-VGA_IO_RANGE(vga_io_3c0, 0x3C0);
-VGA_IO_RANGE(vga_io_3d4, 0x3D4);
-VGA_IO_RANGE(vga_io_3da, 0x3DA);
-
-/* ---- lifecycle --------------------------------------------------------------- */
 
 static bool vga_realize(TessDevice *dev, GError **err)
 {
     Vga *v = (Vga *)dev;
-    if (v->vram_size < VGA_PLANES_SIZE || v->vram_size % 0x10000) {
-        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
-                    "%s: vram must be at least 256K and a multiple of 64K", dev->id);
-        return false;
-    }
     if (v->lfb_addr % TESS_PAGE_SIZE) {
         g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
                     "%s: lfb address 0x%" G_GINT64_MODIFIER "x is not page aligned",
                     dev->id, v->lfb_addr);
         return false;
     }
-    v->vram_region = tess_mem_ram_new(dev, "vga.vram", v->vram_size, err);
-    if (!v->vram_region)
+    if (!vga_core_realize(v, &vga_ibm_model, err))
         return false;
-    v->vram = tess_mem_region_host(v->vram_region);
-    v->vram_bytes = (uint32_t)v->vram_size;
     if (v->lfb_addr &&
         !tess_mem_map(v->vram_region, v->lfb_addr, TESS_PRIO_DEVICE, TESS_MAP_RW, err))
         return false;
-    v->legacy = tess_mem_mmio_new(dev, "vga.legacy", 0x20000, &vga_legacy_ops, v);
-    if (!tess_mem_map(v->legacy, 0xA0000, TESS_PRIO_DEVICE, TESS_MAP_RW, err))
-        return false;
-    if (!tess_pio_map(dev, 0x3B4, 2, &vga_io_3b4_ops, v, err) ||
-        !tess_pio_map(dev, 0x3BA, 1, &vga_io_3ba_ops, v, err) ||
-        !tess_pio_map(dev, 0x3C0, 16, &vga_io_3c0_ops, v, err) ||
-        !tess_pio_map(dev, 0x3D4, 2, &vga_io_3d4_ops, v, err) ||
-        !tess_pio_map(dev, 0x3DA, 1, &vga_io_3da_ops, v, err) ||
-        !tess_pio_map(dev, 0x1CE, 3, &vga_dispi_ops, v, err))
-        return false;
-    v->listeners = g_array_new(FALSE, FALSE, sizeof(VgaListener));
-    v->frame_timer = tess_timer_new(dev, vga_frame_timer_cb, v);
-    return true;
+    return tess_pio_map(dev, 0x1CE, 3, &vga_dispi_ops, v, err);
 }
 
 static void vga_reset(TessDevice *dev)
 {
-    Vga *v = (Vga *)dev;
-    /* Power-on: everything cleared, the sequencer held in reset, the
-     * attribute controller with PAS clear: the screen is blank until a
-     * BIOS programs a mode. */
-    v->misc = 0;
-    v->fcr = 0;
-    v->sr_index = v->gr_index = v->cr_index = v->ar_index = 0;
-    memset(v->sr, 0, sizeof(v->sr));
-    memset(v->gr, 0, sizeof(v->gr));
-    memset(v->cr, 0, sizeof(v->cr));
-    memset(v->ar, 0, sizeof(v->ar));
-    v->gr[8] = 0xFF;
-    v->sr[2] = 0x0F;
-    v->ar_flip = 0;
-    v->dac_state = 0;
-    v->dac_read = v->dac_write = v->dac_sub = 0;
-    v->pel_mask = 0xFF;
-    memset(v->dac, 0, sizeof(v->dac));
-    memset(v->latch, 0, sizeof(v->latch));
-    vga_dispi_reset(v);
-    vga_update_mapping(v);
+    vga_core_reset((Vga *)dev);
 }
 
 static void vga_unrealize(TessDevice *dev)
 {
-    Vga *v = (Vga *)dev;
-    vga_render_free(v);
-    if (v->listeners)
-        g_array_free(v->listeners, TRUE);
-    v->listeners = NULL;
+    vga_core_unrealize((Vga *)dev);
 }
 
 static bool vga_post_load(TessDevice *dev, uint32_t version, GError **err)
 {
-    Vga *v = (Vga *)dev;
-    v->dac_sub %= 3;
-    v->ar_index &= 0x3F;
-    vga_dispi_recompute(v);
-    vga_update_mapping(v);
+    vga_core_post_load((Vga *)dev);
     return true;
 }
 
@@ -326,15 +67,17 @@ static const TessIfaceSpec vga_ifaces[] = {
     TESS_IFACE_END,
 };
 
+/* The register files are the library's larger arrays; the IBM part saves
+ * what it has (SR00-07, CR00-1F), as version 1 always did. */
 static const TessStateField vga_state_fields[] = {
     TESS_STATE_U8(Vga, misc),
     TESS_STATE_U8(Vga, fcr),
     TESS_STATE_U8(Vga, sr_index),
-    TESS_STATE_BUF(Vga, sr),
+    { .name = "sr", .type = TESS_STATE_T_BUF, .offset = offsetof(Vga, sr), .size = 8 },
     TESS_STATE_U8(Vga, gr_index),
     TESS_STATE_BUF(Vga, gr),
     TESS_STATE_U8(Vga, cr_index),
-    TESS_STATE_BUF(Vga, cr),
+    { .name = "cr", .type = TESS_STATE_T_BUF, .offset = offsetof(Vga, cr), .size = 32 },
     TESS_STATE_U8(Vga, ar_index),
     TESS_STATE_BUF(Vga, ar),
     TESS_STATE_U8(Vga, ar_flip),

@@ -237,6 +237,15 @@ static char *cmd_screenshot(TessDevice *dev, int argc, char **argv, GError **err
     unsigned w = md.width ? md.width : 640, h = md.height ? md.height : 480;
     TessDisplaySurface s = { g_new0(uint32_t, (size_t)w * h), w, h, (size_t)w * 4 };
     u->dops->render(u->src, NULL, &s, NULL);
+    /* A hardware cursor (display-source version 2) is part of what the
+     * monitor shows. */
+    const TessDisplaySourceOps *ops2 = tess_device_interface_v(u->src, TESS_IFACE_DISPLAY_SOURCE, 2);
+    if (ops2 && ops2->get_cursor) {
+        g_autofree TessDisplayCursor *cur = g_new0(TessDisplayCursor, 1);
+        cur->struct_size = sizeof(*cur);
+        if (ops2->get_cursor(u->src, cur))
+            tess_display_cursor_compose(cur, &s);
+    }
     bool ok = ui_write_png(argv[0], &s, err);
     g_free(s.pixels);
     return ok ? g_strdup_printf("%ux%u", w, h) : NULL;

@@ -35,9 +35,16 @@ typedef struct UiSdl {
     TessDevice *joy_dev;                /* the game port, if the machine has one */
     const TessJoystickOps *jops;
 
+    /* machine thread: the hardware cursor (cursor plane), composed onto
+     * `shown`, a copy of `fb` (the view's surface must hold only what the
+     * source drew, or its change tracking would keep stale cursors) */
+    TessDisplayCursor *cursor;
+    TessDisplayRect cur_rect;           /* where it was composed, w 0: nowhere */
+
     /* shared, under lock */
     GMutex lock;
     uint32_t *fb;
+    uint32_t *shown;                    /* fb with the cursor on top: what is uploaded */
     unsigned fb_w, fb_h;
     unsigned aspect_w, aspect_h;
     bool fb_new;                        /* size changed: new texture */
@@ -66,6 +73,32 @@ typedef struct UiSdl {
 
 /* ---- machine thread ------------------------------------------------------ */
 
+static void sdl_mark_dirty(UiSdl *s, const TessDisplayRect *r)
+{
+    if (!r->w || !r->h)
+        return;
+    if (!s->dirty) {
+        s->dx0 = r->x;
+        s->dy0 = r->y;
+        s->dx1 = r->x + r->w;
+        s->dy1 = r->y + r->h;
+        s->dirty = true;
+    } else {
+        s->dx0 = MIN(s->dx0, r->x);
+        s->dy0 = MIN(s->dy0, r->y);
+        s->dx1 = MAX(s->dx1, r->x + r->w);
+        s->dy1 = MAX(s->dy1, r->y + r->h);
+    }
+}
+
+/* fb -> shown for one rectangle (inside both). */
+static void sdl_copy_shown(UiSdl *s, const TessDisplayRect *r)
+{
+    for (unsigned y = r->y; y < r->y + r->h && y < s->fb_h; y++)
+        memcpy(s->shown + (size_t)y * s->fb_w + r->x, s->fb + (size_t)y * s->fb_w + r->x,
+               (size_t)MIN(r->w, s->fb_w - r->x) * 4);
+}
+
 static void sdl_frame(void *opaque, TessDevice *src)
 {
     UiSdl *s = opaque;
@@ -76,7 +109,10 @@ static void sdl_frame(void *opaque, TessDevice *src)
     unsigned h = md.height ? md.height : (s->fb_h ? s->fb_h : 480);
     if (w != s->fb_w || h != s->fb_h || !s->fb) {
         g_free(s->fb);
+        g_free(s->shown);
         s->fb = g_new0(uint32_t, (size_t)w * h);
+        s->shown = g_new0(uint32_t, (size_t)w * h);
+        s->cur_rect.w = 0;
         s->fb_w = w;
         s->fb_h = h;
         s->fb_new = true;
@@ -87,19 +123,23 @@ static void sdl_frame(void *opaque, TessDevice *src)
     TessDisplayUpdate upd;
     s->ui.dops->render(src, s->view, &surf, &upd);
     for (unsigned i = 0; i < upd.nrects; i++) {
-        const TessDisplayRect *r = &upd.rects[i];
-        if (!s->dirty) {
-            s->dx0 = r->x;
-            s->dy0 = r->y;
-            s->dx1 = r->x + r->w;
-            s->dy1 = r->y + r->h;
-            s->dirty = true;
-        } else {
-            s->dx0 = MIN(s->dx0, r->x);
-            s->dy0 = MIN(s->dy0, r->y);
-            s->dx1 = MAX(s->dx1, r->x + r->w);
-            s->dy1 = MAX(s->dy1, r->y + r->h);
+        sdl_copy_shown(s, &upd.rects[i]);
+        sdl_mark_dirty(s, &upd.rects[i]);
+    }
+    /* The cursor plane: take the old cursor off, put the current one on. */
+    const TessDisplaySourceOps *ops2 = tess_device_interface_v(src, TESS_IFACE_DISPLAY_SOURCE, 2);
+    if (ops2 && ops2->get_cursor) {
+        if (s->cur_rect.w) {
+            sdl_copy_shown(s, &s->cur_rect);
+            sdl_mark_dirty(s, &s->cur_rect);
         }
+        if (!s->cursor)
+            s->cursor = g_new0(TessDisplayCursor, 1);
+        s->cursor->struct_size = sizeof(*s->cursor);
+        ops2->get_cursor(src, s->cursor);
+        TessDisplaySurface shown = { s->shown, w, h, (size_t)w * 4 };
+        s->cur_rect = tess_display_cursor_compose(s->cursor, &shown);
+        sdl_mark_dirty(s, &s->cur_rect);
     }
     s->frames++;
     g_mutex_unlock(&s->lock);
@@ -375,7 +415,7 @@ static void sdl_present(UiSdl *s)
 {
     bool redraw = false;
     g_mutex_lock(&s->lock);
-    if (s->fb && (s->fb_new || !s->tex)) {
+    if (s->shown && (s->fb_new || !s->tex)) {
         if (s->tex)
             SDL_DestroyTexture(s->tex);
         s->tex = SDL_CreateTexture(s->ren, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_STREAMING,
@@ -390,7 +430,7 @@ static void sdl_present(UiSdl *s)
     }
     if (s->tex && s->dirty) {
         SDL_Rect r = { (int)s->dx0, (int)s->dy0, (int)(s->dx1 - s->dx0), (int)(s->dy1 - s->dy0) };
-        SDL_UpdateTexture(s->tex, &r, s->fb + (size_t)s->dy0 * s->fb_w + s->dx0,
+        SDL_UpdateTexture(s->tex, &r, s->shown + (size_t)s->dy0 * s->fb_w + s->dx0,
                           (int)(s->fb_w * 4));
         s->dirty = false;
         redraw = true;
@@ -519,6 +559,10 @@ static void sdl_unrealize(TessDevice *dev)
     s->win = NULL;
     g_free(s->fb);
     s->fb = NULL;
+    g_free(s->shown);
+    s->shown = NULL;
+    g_free(s->cursor);
+    s->cursor = NULL;
     ui_common_fini(&s->ui);
     g_mutex_clear(&s->lock);
 }

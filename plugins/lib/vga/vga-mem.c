@@ -11,6 +11,10 @@
  * video memory so guest accesses run at RAM speed. Nothing is lost by
  * bypassing the device: the renderer detects change by comparing memory,
  * helped by the core's dirty log (writes here mark it themselves).
+ *
+ * A model extends the window through Vga.bank (its bank register, in
+ * bytes), Vga.ext_mem (chain-4 reaching all of video memory) and
+ * Vga.window_mmio (its own registers overlaid on the window).
  */
 #define G_LOG_DOMAIN "vga"
 #include "vga.h"
@@ -45,12 +49,12 @@ static bool vga_window(const Vga *v, uint32_t off, uint32_t *w)
  * all of video memory, banked 64K at a time. */
 static inline uint32_t plane_space(const Vga *v)
 {
-    return v->dispi_on ? (uint32_t)(v->vram_size / 4) : VGA_PLANE_SIZE;
+    return v->dispi_on || v->ext_mem ? (uint32_t)(v->vram_size / 4) : VGA_PLANE_SIZE;
 }
 
 static inline uint32_t bank_base(const Vga *v)
 {
-    return v->dispi_on ? (uint32_t)v->dispi[DISPI_INDEX_BANK] << 16 : 0;
+    return v->dispi_on ? (uint32_t)v->dispi[DISPI_INDEX_BANK] << 16 : v->bank;
 }
 
 static inline uint32_t bytes4(uint8_t b)
@@ -77,7 +81,14 @@ static bool vga_decode(const Vga *v, uint32_t w, bool write, uint32_t *off,
                        unsigned *planes)
 {
     uint8_t sr4 = v->sr[4];
+    uint32_t bank = bank_base(v);
     if (sr4 & SR04_CHAIN4) {
+        /* A model's bank counts CPU bytes: in chain-4 it moves the
+         * address before the plane is picked. */
+        if (!v->dispi_on) {
+            w += bank;
+            bank = 0;
+        }
         *off = w >> 2;
         *planes = write ? (1u << (w & 3)) & v->sr[2] : (w & 3);
     } else if (write ? !(sr4 & SR04_OE_DIS) : (v->gr[5] & GR05_OE)) {
@@ -90,9 +101,9 @@ static bool vga_decode(const Vga *v, uint32_t w, bool write, uint32_t *off,
         *off = w;
         *planes = write ? v->sr[2] & 0xF : v->gr[4] & 3;
     }
-    if (!v->dispi_on)
+    if (!v->dispi_on && !v->ext_mem)
         *off &= VGA_PLANE_SIZE - 1;
-    *off += bank_base(v);
+    *off += bank;
     return *off < plane_space(v);
 }
 
@@ -189,7 +200,11 @@ static void vga_mem_writeb(Vga *v, uint32_t off, uint8_t val)
 
 static uint64_t vga_legacy_read(void *opaque, uint64_t off, unsigned size)
 {
+    Vga *v = opaque;
     uint64_t r = 0;
+    if (v->window_mmio && v->model->window_read &&
+        v->model->window_read(v, (uint32_t)off, size, &r))
+        return r;
     for (unsigned i = 0; i < size; i++)
         r |= (uint64_t)vga_mem_readb(opaque, (uint32_t)(off + i)) << (8 * i);
     return r;
@@ -197,6 +212,10 @@ static uint64_t vga_legacy_read(void *opaque, uint64_t off, unsigned size)
 
 static void vga_legacy_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
+    Vga *v = opaque;
+    if (v->window_mmio && v->model->window_write &&
+        v->model->window_write(v, (uint32_t)off, size, val))
+        return;
     for (unsigned i = 0; i < size; i++)
         vga_mem_writeb(opaque, (uint32_t)(off + i), (uint8_t)(val >> (8 * i)));
 }
@@ -212,8 +231,8 @@ const TessIoOps vga_legacy_ops = {
 void vga_update_mapping(Vga *v)
 {
     uint64_t off = 0, addr = 0, size = 0;
-    if (!v->legacy) {
-        /* not realized yet */
+    if (!v->legacy || v->window_mmio) {
+        /* not realized yet, or a model's registers share the window */
     } else if (v->dispi_on) {
         uint64_t bank = (uint64_t)v->dispi[DISPI_INDEX_BANK] << 16;
         if (dispi_linear(v) && bank + 0x10000 <= v->vram_size) {
@@ -228,8 +247,14 @@ void vga_update_mapping(Vga *v)
         static const uint32_t mm_base[4] = { 0xA0000, 0xA0000, 0xB0000, 0xB8000 };
         static const uint32_t mm_size[4] = { 0x20000, 0x10000, 0x8000, 0x8000 };
         unsigned mm = (v->gr[6] & GR06_MM) >> 2;
-        addr = mm_base[mm];
-        size = mm_size[mm];
+        /* A model's bank moves the window; without extended memory it
+         * wraps at 256K, which an alias cannot do. */
+        uint64_t end = (uint64_t)v->bank + mm_size[mm];
+        if (end <= (v->ext_mem ? v->vram_size : MIN(v->vram_size, (uint64_t)VGA_PLANES_SIZE))) {
+            off = v->bank;
+            addr = mm_base[mm];
+            size = mm_size[mm];
+        }
     }
     /* The alias is made once per window size and then only pointed
      * elsewhere (a bank switch), moved or switched off: the core and the

@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * IBM VGA with the Bochs "DISPI" VBE extension: private to the vga plugin.
+ * libtessvga: the IBM VGA as a library, with the Bochs "DISPI" VBE
+ * extension. Linked (statically, symbols hidden) by the `vga` plugin and
+ * by the S3 Trio64 model, which extend it through a VgaModel: register
+ * file sizes, hooks for extended sequencer and CRTC registers, a bank and
+ * extended addressing for the CPU window, CRTC overflow bits, the dot
+ * clock and packed-pixel picture formats. A model's instance struct starts
+ * with a Vga (which starts with the TessDevice).
  *
  * Register names follow the IBM VGA technical reference (Personal System/2
  * Hardware Interface Technical Reference, "Video Subsystem"): MISC (misc
@@ -95,13 +101,64 @@
 #define DISPI_MAX_YRES          1600
 #define DISPI_MAX_BPP           32
 
+#define VGA_SR_MAX 0x20           /* register file room for any model */
+#define VGA_CR_MAX 0x80
+
+typedef struct Vga Vga;
+
+/* Extensions of the CRTC a model reports (all zero for the IBM VGA). */
+typedef struct VgaCrtcExt {
+    /* Bits 8+ of the horizontal counts (character clocks) and bit 10+ of
+     * the vertical ones, already shifted into place. */
+    unsigned htotal_hi, hde_hi, vtotal_hi, vde_hi, vrs_hi;
+    /* Start address bits 16+, offset bits 8+ (in CRTC units). */
+    uint32_t start_hi;
+    unsigned offset_hi;
+    /* Dot clock in Hz (0: MISC's 25.175 / 28.322 MHz). */
+    uint64_t dotclk;
+    /* Clocks per pixel in packed modes whose horizontal counts the driver
+     * multiplies (the S3's 16-bit modes take two): 0 or 1 for none. */
+    unsigned hmul;
+} VgaCrtcExt;
+
+/* A packed-pixel picture the model's extended registers select (the S3's
+ * enhanced modes): drawn like a VBE linear mode, timed by the CRTC. */
+typedef struct VgaPacked {
+    unsigned bpp;                /* 8, 15, 16, 24, 32 */
+    unsigned width, height;      /* pixels */
+    uint64_t start, pitch;       /* bytes into video memory */
+} VgaPacked;
+
+typedef struct VgaModel {
+    unsigned n_sr, n_cr;          /* registers that exist: SR00..n_sr-1, CR00..n_cr-1 */
+    /* Extended registers (index >= the standard ones, or any index the
+     * model overrides). Return true when handled; a write hook stores
+     * the value itself. NULL: plain storage up to n_sr / n_cr. */
+    bool (*sr_write)(Vga *v, uint8_t idx, uint8_t val);
+    bool (*sr_read)(Vga *v, uint8_t idx, uint8_t *val);
+    bool (*cr_write)(Vga *v, uint8_t idx, uint8_t val);
+    bool (*cr_read)(Vga *v, uint8_t idx, uint8_t *val);
+    /* Other ports at 3C0-3CF (the S3's 3C3 enable and the like). */
+    bool (*port_write)(Vga *v, unsigned port, uint8_t val);
+    bool (*port_read)(Vga *v, unsigned port, uint8_t *val);
+    void (*crtc_ext)(const Vga *v, VgaCrtcExt *e);
+    /* True (and *p filled) when the picture is packed pixels. */
+    bool (*packed)(const Vga *v, VgaPacked *p);
+    /* The legacy window at A0000 (MMIO regions the model overlays, e.g.
+     * the S3's legacy MMIO) is the library's; the model only says when it
+     * wants offsets 0x8000-0xFFFF for itself: return true and handle. */
+    bool (*window_read)(Vga *v, uint32_t off, unsigned size, uint64_t *val);
+    bool (*window_write)(Vga *v, uint32_t off, unsigned size, uint64_t val);
+} VgaModel;
+
 typedef struct VgaListener {
     const TessDisplayListener *l;
     void *opaque;
 } VgaListener;
 
-typedef struct Vga {
+struct Vga {
     TessDevice dev;
+    const VgaModel *model;           /* set before vga_core_realize */
     /* properties */
     uint64_t vram_size;
     uint64_t lfb_addr;
@@ -117,9 +174,9 @@ typedef struct Vga {
     /* registers (saved) */
     uint8_t misc;
     uint8_t fcr;                     /* feature control */
-    uint8_t sr_index, sr[8];
+    uint8_t sr_index, sr[VGA_SR_MAX];
     uint8_t gr_index, gr[16];
-    uint8_t cr_index, cr[32];
+    uint8_t cr_index, cr[VGA_CR_MAX];
     uint8_t ar_index, ar[21];
     uint8_t ar_flip;                 /* 0: next 3C0 write is the index */
     uint8_t dac_state;               /* 0: write mode, 3: read mode (3C7) */
@@ -132,6 +189,14 @@ typedef struct Vga {
     uint16_t dispi[DISPI_NUM_REGS];
     uint8_t dispi_getcaps;
 
+    /* set by the model (banking): CPU window bank in bytes, added to
+     * chain-4 and packed addresses (planar: to the plane offset), and
+     * whether chain-4 reaches all of video memory rather than 256K */
+    uint32_t bank;
+    bool ext_mem;
+    bool dac8;                       /* 8-bit DAC (else 6-bit) */
+    bool window_mmio;                /* the model's window hooks are live */
+
     /* derived */
     bool dispi_on;                   /* DISPI_ENABLED with a valid mode */
     TessDisplayMode last_mode;       /* for generation numbering */
@@ -141,7 +206,29 @@ typedef struct Vga {
     GArray *listeners;               /* VgaListener */
     TessTimer *frame_timer;
     struct VgaRender *render;        /* vga-render.c scratch */
-} Vga;
+};
+
+/* vga-regs.c: the life cycle a model calls from its own. realize claims
+ * video memory (vram_size, set by the model's property), the legacy
+ * window and the VGA ports (not DISPI's: the vga model maps those). */
+bool vga_core_realize(Vga *v, const VgaModel *model, GError **err);
+void vga_core_reset(Vga *v);
+void vga_core_unrealize(Vga *v);
+void vga_core_post_load(Vga *v);
+/* State fields of the standard registers, for a model's table. */
+#define VGA_STATE_FIELDS(S, nsr, ncr)                                            \
+    TESS_STATE_U8(S, vga.misc), TESS_STATE_U8(S, vga.fcr),                      \
+    TESS_STATE_U8(S, vga.sr_index),                                              \
+    { .name = "sr", .type = TESS_STATE_T_BUF, .offset = offsetof(S, vga.sr), .size = (nsr) }, \
+    TESS_STATE_U8(S, vga.gr_index), TESS_STATE_BUF(S, vga.gr),                  \
+    TESS_STATE_U8(S, vga.cr_index),                                              \
+    { .name = "cr", .type = TESS_STATE_T_BUF, .offset = offsetof(S, vga.cr), .size = (ncr) }, \
+    TESS_STATE_U8(S, vga.ar_index), TESS_STATE_BUF(S, vga.ar),                  \
+    TESS_STATE_U8(S, vga.ar_flip), TESS_STATE_U8(S, vga.dac_state),             \
+    TESS_STATE_U8(S, vga.dac_read), TESS_STATE_U8(S, vga.dac_write),            \
+    TESS_STATE_U8(S, vga.dac_sub), TESS_STATE_BUF(S, vga.dac_latch),            \
+    TESS_STATE_U8(S, vga.pel_mask), TESS_STATE_BUF(S, vga.dac),                 \
+    TESS_STATE_BUF(S, vga.latch)
 
 /* vga-mem.c: the legacy window and the fast-path alias. */
 extern const TessIoOps vga_legacy_ops;
@@ -157,8 +244,17 @@ unsigned vga_dispi_bytespp(unsigned bpp);
 /* Bytes per scanline of the current DISPI mode, virt_width based. */
 uint64_t vga_dispi_line_bytes(const Vga *v);
 
-/* vga-render.c */
+/* vga-render.c: the display-source ops (a model builds its own table
+ * from these when it adds ops of its own). */
 extern const TessDisplaySourceOps vga_display_ops;
+void vga_get_mode(TessDevice *dev, TessDisplayMode *m);
+unsigned vga_get_text(TessDevice *dev, TessDisplayCell *cells, unsigned max);
+TessDisplayView *vga_view_new(TessDevice *dev);
+void vga_view_free(TessDevice *dev, TessDisplayView *view);
+bool vga_render(TessDevice *dev, TessDisplayView *view, const TessDisplaySurface *surf,
+                TessDisplayUpdate *upd);
+void vga_add_listener(TessDevice *dev, const TessDisplayListener *l, void *opaque);
+void vga_remove_listener(TessDevice *dev, const TessDisplayListener *l, void *opaque);
 /* Nanoseconds per frame and per scanline, and line counts, for 0x3DA and
  * the frame timer. */
 typedef struct VgaTiming {

@@ -116,18 +116,22 @@ void vga_timing(const Vga *v, VgaTiming *t)
         return;
     }
     const uint8_t *cr = v->cr;
-    t->htotal = cr[0] + 5u;
-    t->hde = cr[1] + 1u;
-    t->vtotal = (cr[6] | (cr[7] & 0x01) << 8 | (cr[7] & 0x20) << 4) + 2u;
-    t->vde = (cr[0x12] | (cr[7] & 0x02) << 7 | (cr[7] & 0x40) << 3) + 1u;
-    t->vrs = cr[0x10] | (cr[7] & 0x04) << 6 | (cr[7] & 0x80) << 2;
+    VgaCrtcExt e = { 0 };
+    if (v->model && v->model->crtc_ext)
+        v->model->crtc_ext(v, &e);
+    t->htotal = (cr[0] | e.htotal_hi) + 5u;
+    t->hde = (cr[1] | e.hde_hi) + 1u;
+    t->vtotal = (cr[6] | (cr[7] & 0x01) << 8 | (cr[7] & 0x20) << 4 | e.vtotal_hi) + 2u;
+    t->vde = (cr[0x12] | (cr[7] & 0x02) << 7 | (cr[7] & 0x40) << 3 | e.vde_hi) + 1u;
+    t->vrs = cr[0x10] | (cr[7] & 0x04) << 6 | (cr[7] & 0x80) << 2 | e.vrs_hi;
     unsigned len = (cr[0x11] - t->vrs) & 0x0F;
     t->vre = t->vrs + (len ? len : 16);
-    uint64_t dotclk = ((v->misc & MISC_CS) >> 2) == 1 ? 28322000 : 25175000;
+    uint64_t dotclk = e.dotclk ? e.dotclk
+                               : ((v->misc & MISC_CS) >> 2) == 1 ? 28322000 : 25175000;
     uint64_t dots = (v->sr[1] & SR01_98DM) ? 8 : 9;
     if (v->sr[1] & SR01_DCR)
         dots *= 2;
-    t->line_ns = t->htotal * dots * TESS_NS_PER_SEC / dotclk;
+    t->line_ns = t->htotal * dots * TESS_NS_PER_SEC / dotclk / MAX(e.hmul, 1u);
     t->frame_ns = t->line_ns * t->vtotal;
     /* Timings no monitor would sync to still give a frame rate between
      * 10 and 200 Hz, so retrace polling and the frame timer make
@@ -173,6 +177,21 @@ static void vga_geometry(const Vga *v, VgaGeom *g)
     const uint8_t *cr = v->cr, *sr = v->sr, *gr = v->gr, *ar = v->ar;
     if ((sr[0] & 3) != 3 || (sr[1] & SR01_SO) || !(v->ar_index & AR_PAS)) {
         g->kind = VK_BLANK;
+        return;
+    }
+    VgaPacked pk;
+    if (v->model && v->model->packed && v->model->packed(v, &pk)) {
+        /* A model's packed-pixel mode: drawn as a linear VBE picture. */
+        g->kind = VK_VBE;
+        g->bpp = pk.bpp;
+        g->bytespp = vga_dispi_bytespp(pk.bpp);
+        g->width = MIN(pk.width, (unsigned)TESS_DISPLAY_MAX_WIDTH);
+        g->height = MIN(pk.height, (unsigned)TESS_DISPLAY_MAX_HEIGHT);
+        g->depth = pk.bpp;
+        g->vbe_start = pk.start;
+        g->vbe_line = pk.pitch;
+        if (!g->bytespp || !g->width || !g->height)
+            g->kind = VK_BLANK;
         return;
     }
     bool graphics = (gr[6] & GR06_GM) != 0;
@@ -261,7 +280,7 @@ static uint64_t frame_number(const Vga *v)
 
 static void build_luts(const Vga *v, VgaKey *k)
 {
-    bool dac8 = v->dispi[DISPI_INDEX_ENABLE] & DISPI_8BIT_DAC;
+    bool dac8 = (v->dispi[DISPI_INDEX_ENABLE] & DISPI_8BIT_DAC) || v->dac8;
     uint32_t full[256];
     for (unsigned i = 0; i < 256; i++) {
         const uint8_t *c = &v->dac[i * 3];
@@ -704,7 +723,7 @@ static void add_rects(const VgaRender *r, unsigned h, unsigned w, TessDisplayUpd
     }
 }
 
-static bool vga_render(TessDevice *dev, TessDisplayView *view, const TessDisplaySurface *surf,
+bool vga_render(TessDevice *dev, TessDisplayView *view, const TessDisplaySurface *surf,
                        TessDisplayUpdate *upd)
 {
     Vga *v = (Vga *)dev;
@@ -792,7 +811,7 @@ static bool vga_render(TessDevice *dev, TessDisplayView *view, const TessDisplay
 
 /* ---- text ------------------------------------------------------------------ */
 
-static void vga_get_mode(TessDevice *dev, TessDisplayMode *m)
+void vga_get_mode(TessDevice *dev, TessDisplayMode *m)
 {
     Vga *v = (Vga *)dev;
     VgaGeom g;
@@ -846,7 +865,7 @@ static void vga_get_mode(TessDevice *dev, TessDisplayMode *m)
     m->generation = v->mode_gen;
 }
 
-static unsigned vga_get_text(TessDevice *dev, TessDisplayCell *cells, unsigned max)
+unsigned vga_get_text(TessDevice *dev, TessDisplayCell *cells, unsigned max)
 {
     Vga *v = (Vga *)dev;
     TessDisplayMode m;
@@ -872,12 +891,12 @@ static unsigned vga_get_text(TessDevice *dev, TessDisplayCell *cells, unsigned m
 
 /* ---- views and listeners --------------------------------------------------- */
 
-static TessDisplayView *vga_view_new(TessDevice *dev)
+TessDisplayView *vga_view_new(TessDevice *dev)
 {
     return g_new0(TessDisplayView, 1);
 }
 
-static void vga_view_free(TessDevice *dev, TessDisplayView *view)
+void vga_view_free(TessDevice *dev, TessDisplayView *view)
 {
     if (!view)
         return;
@@ -920,7 +939,7 @@ void vga_listeners_changed(Vga *v)
     }
 }
 
-static void vga_add_listener(TessDevice *dev, const TessDisplayListener *l, void *opaque)
+void vga_add_listener(TessDevice *dev, const TessDisplayListener *l, void *opaque)
 {
     Vga *v = (Vga *)dev;
     for (guint i = 0; i < v->listeners->len; i++) {
@@ -933,7 +952,7 @@ static void vga_add_listener(TessDevice *dev, const TessDisplayListener *l, void
     vga_listeners_changed(v);
 }
 
-static void vga_remove_listener(TessDevice *dev, const TessDisplayListener *l, void *opaque)
+void vga_remove_listener(TessDevice *dev, const TessDisplayListener *l, void *opaque)
 {
     Vga *v = (Vga *)dev;
     if (!v->listeners)

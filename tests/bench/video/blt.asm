@@ -1,0 +1,235 @@
+; SPDX-License-Identifier: LGPL-2.1-or-later
+; BitBLT benchmark guest (the firmware ROM of a bare board): COUNT screen-
+; to-screen copies of 256x256 pixels at 8 bits per pixel, 1024-pixel lines,
+; then the test-exit port. Built twice: for the S3 Trio64's engine (the
+; 8514/A registers at xxE8h) and, with -DCIRRUS, for the Cirrus GD5446's
+; blitter (GR20-GR32) that QEMU emulates, the nearest peer with a 2D engine.
+; The first copy is checked: a pattern written through the VGA window at
+; A0000 (chain-4, the chip's bank register) must arrive at the
+; destination; if it does not, the guest exits with status 1 (the run
+; exits 3 instead of 1).
+    org 0
+%ifndef COUNT
+%define COUNT 20000
+%endif
+[bits 16]
+start:
+    cli
+    mov dx, 0x3C2
+    mov al, 0x03                ; colour addressing, RAM on
+    out dx, al
+    mov dx, 0x3C4
+    mov ax, 0x0E04              ; SR04: chain-4
+    out dx, ax
+    mov ax, 0x0F02              ; SR02: all planes
+    out dx, ax
+    mov dx, 0x3CE
+    mov ax, 0x4005              ; GR05: 256-colour
+    out dx, ax
+    mov ax, 0x0506              ; GR06: graphics, A0000-AFFFF
+    out dx, ax
+%ifdef CIRRUS
+    mov dx, 0x3C4
+    mov ax, 0x1206              ; SR06 = 12h: unlock the extensions
+    out dx, ax
+    mov ax, 0x0107              ; SR07 bit 0: packed 8-bit, the window banked by GR09
+    out dx, ax
+    mov dx, 0x3CE
+    mov ax, 0xFF20              ; GR20/21: width - 1 = 255
+    out dx, ax
+    mov ax, 0x0021
+    out dx, ax
+    mov ax, 0xFF22              ; GR22/23: height - 1 = 255
+    out dx, ax
+    mov ax, 0x0023
+    out dx, ax
+    mov ax, 0x0024              ; GR24/25: destination pitch 1024
+    out dx, ax
+    mov ax, 0x0425
+    out dx, ax
+    mov ax, 0x0026              ; GR26/27: source pitch 1024
+    out dx, ax
+    mov ax, 0x0427
+    out dx, ax
+    mov ax, 0x0030              ; GR30: forward, source in video memory, 8 bpp
+    out dx, ax
+    mov ax, 0x0D32              ; GR32: ROP source copy
+    out dx, ax
+    mov ax, 0x0009              ; GR09: bank 0 (4K units)
+    out dx, ax
+    call fill
+    mov ebp, 1                  ; the first copy is checked
+    mov ecx, COUNT
+.loop:
+    mov ax, 0x0028              ; destination 0x40200 (x 512, y 256)
+    out dx, ax
+    mov ax, 0x0229
+    out dx, ax
+    mov ax, 0x042A
+    out dx, ax
+    mov ax, 0x002C              ; source 0
+    out dx, ax
+    mov ax, 0x002D
+    out dx, ax
+    mov ax, 0x002E
+    out dx, ax
+    mov ax, 0x0231              ; GR31: start
+    out dx, ax
+.busy:
+    mov al, 0x31
+    out dx, al
+    inc dx
+    in al, dx
+    dec dx
+    test al, 0x01
+    jnz .busy
+    test ebp, ebp
+    jz .next
+    xor ebp, ebp
+    mov ax, 0x4009              ; GR09: bank 40h: 0x40000 at A0000
+    out dx, ax
+    mov si, 0x200               ; the destination's first row
+    call check
+    mov ax, 0x0009
+    out dx, ax
+.next:
+    dec ecx
+    jnz .loop
+%else
+    mov dx, 0x3D4
+    mov ax, 0x4838              ; CR38 = 48h, CR39 = A5h: unlock
+    out dx, ax
+    mov ax, 0xA539
+    out dx, ax
+    mov ax, 0x0140              ; CR40 bit 0: the engine's registers
+    out dx, ax
+    mov ax, 0x0050              ; CR50: 8 bpp, 1024 pixels per line
+    out dx, ax
+    mov ax, 0x0931              ; CR31: bank offset on, enhanced mapping
+    out dx, ax
+    mov ax, 0x0035              ; CR35: bank 0
+    out dx, ax
+    call fill
+    mov ebp, 1
+    mov dx, 0xBAE8
+    mov ax, 0x0067              ; FRGD_MIX: display memory, S
+    out dx, ax
+    mov dx, 0xBEE8
+    mov ax, 0xA000              ; PIX_CNTL: foreground mix always
+    out dx, ax
+    mov ax, 0x00FF              ; MIN_AXIS_PCNT: height - 1
+    out dx, ax
+    mov dx, 0x96E8
+    mov ax, 0x00FF              ; MAJ_AXIS_PCNT: width - 1
+    out dx, ax
+    mov ecx, COUNT
+.loop:
+    xor ax, ax
+    mov dx, 0x86E8              ; CUR_X, CUR_Y: source (0, 0)
+    out dx, ax
+    mov dx, 0x82E8
+    out dx, ax
+    mov dx, 0x8EE8              ; DESTX_DIASTP, DESTY_AXSTP: (512, 256)
+    mov ax, 512
+    out dx, ax
+    mov dx, 0x8AE8
+    mov ax, 256
+    out dx, ax
+    mov dx, 0x9AE8
+    mov ax, 0xC0B1              ; BitBLT, draw, +X, +Y, write
+    out dx, ax
+.busy:
+    in ax, dx                   ; GP_STAT bit 9: busy
+    test ah, 0x02
+    jnz .busy
+    test ebp, ebp
+    jz .next
+    xor ebp, ebp
+    mov dx, 0x3D4
+    mov ax, 0x0435              ; CR35: bank 4: 0x40000 at A0000
+    out dx, ax
+    mov si, 0x200
+    call check
+    mov ax, 0x0035
+    out dx, ax
+.next:
+    dec ecx
+    jnz .loop
+%endif
+    xor al, al
+    out 0xF4, al
+.halt:
+    hlt
+    jmp .halt
+
+; A pattern in the first 256 bytes of each of the source's first 16
+; rows (pitch 1024) through the window at bank 0.
+fill:
+    push ax
+    push bx
+    push di
+    push es
+    mov ax, 0xA000
+    mov es, ax
+    xor bx, bx
+.row:
+    mov di, bx
+    shl di, 10
+    xor al, al
+.px:
+    mov ah, al
+    add ah, bl
+    xor ah, 0x5A
+    mov [es:di], ah
+    inc di
+    inc al
+    jnz .px
+    inc bx
+    cmp bx, 16
+    jb .row
+    pop es
+    pop di
+    pop bx
+    pop ax
+    ret
+
+; The same pattern at A000:SI and every 1024 bytes after it, 16 rows; a
+; difference exits with status 1.
+check:
+    push ax
+    push bx
+    push di
+    push es
+    mov ax, 0xA000
+    mov es, ax
+    xor bx, bx
+.row:
+    mov di, bx
+    shl di, 10
+    add di, si
+    xor al, al
+.px:
+    mov ah, al
+    add ah, bl
+    xor ah, 0x5A
+    cmp [es:di], ah
+    jne .bad
+    inc di
+    inc al
+    jnz .px
+    inc bx
+    cmp bx, 16
+    jb .row
+    pop es
+    pop di
+    pop bx
+    pop ax
+    ret
+.bad:
+    mov al, 1
+    out 0xF4, al
+    hlt
+
+    times 0x10000 - 16 - ($ - $$) db 0xF4
+    jmp 0xF000:start
+    times 0x10000 - ($ - $$) db 0xF4
