@@ -20,6 +20,7 @@
 #include "qmp.h"
 #include "tess-config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -336,7 +337,8 @@ static JsonNode *qmp_screendump(TessMachine *m, QmpCall *q, GError **err)
                     "Parameter 'format' does not accept value '%s'", format);
         return NULL;
     }
-    if (arg_str(q, "device", false, &e), e) {
+    arg_str(q, "device", false, &e);
+    if (e) {
         g_propagate_error(err, e);
         return NULL;
     }
@@ -577,6 +579,29 @@ static bool check_args(const QmpCommand *c, JsonObject *args, GError **err)
 
 /* ---- dispatch ---------------------------------------------------------------- */
 
+/* Can `n` be echoed as JSON? json-glib reads 1e999 as an infinity, which
+ * it would write back as "inf.0"; and an id nested without end is no id. */
+static bool echoable(JsonNode *n, int depth)
+{
+    if (depth > 32)
+        return false;
+    if (JSON_NODE_HOLDS_VALUE(n))
+        return json_node_get_value_type(n) != G_TYPE_DOUBLE || isfinite(json_node_get_double(n));
+    if (JSON_NODE_HOLDS_ARRAY(n)) {
+        JsonArray *a = json_node_get_array(n);
+        for (guint i = 0; i < json_array_get_length(a); i++)
+            if (!echoable(json_array_get_element(a, i), depth + 1))
+                return false;
+    } else if (JSON_NODE_HOLDS_OBJECT(n)) {
+        JsonObject *o = json_node_get_object(n);
+        g_autoptr(GList) members = json_object_get_members(o);
+        for (GList *l = members; l; l = l->next)
+            if (!echoable(json_object_get_member(o, l->data), depth + 1))
+                return false;
+    }
+    return true;
+}
+
 static char *control_thread_command(QmpSession *s, GPtrArray *machines, const QmpCommand *c,
                                     JsonObject *args, JsonNode *id)
 {
@@ -652,6 +677,11 @@ QmpCall *tess_qmp_parse(QmpSession *s, GPtrArray *machines, TessControl *ctl,
     }
     JsonObject *o = json_node_get_object(root);
     JsonNode *id = json_object_get_member(o, "id");
+    if (id && !echoable(id, 0)) {
+        *reply = tess_qmp_error_text("GenericError", "QMP input member 'id' cannot be echoed "
+                                     "(a number out of range, or nested too deeply)", NULL);
+        return NULL;
+    }
     g_autoptr(GList) members = json_object_get_members(o);
     for (GList *l = members; l; l = l->next) {
         static const char *const known[] = { "execute", "exec-oob", "arguments", "id",

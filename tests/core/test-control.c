@@ -453,10 +453,11 @@ static void test_qmp_session_text(void)
         "{\"execute\":\"stop\",\"id\":[3]}"
         "{\"execute\":\"query-status\",\"id\":4}"
         "{\"execute\":\"cont\"}"
-        "{\"execute\":\"no-such\",\"id\":5}";
+        "{\"execute\":\"no-such\",\"id\":5}"
+        "{\"execute\":\"query-status\",\"id\":[1e999]}";
     g_autofree char *out = tess_control_handle_qmp(v.ms, in, sizeof(in) - 1);
     g_auto(GStrv) lines = g_strsplit(out, "\r\n", -1);
-    g_assert_cmpuint(g_strv_length(lines), ==, 10);    /* 9 messages and "" */
+    g_assert_cmpuint(g_strv_length(lines), ==, 11);    /* 10 messages and "" */
     g_assert_true(g_str_has_prefix(lines[0], "{\"QMP\":{\"version\":{\"qemu\":"));
     g_assert_nonnull(strstr(lines[1], "\"CommandNotFound\""));
     g_assert_nonnull(strstr(lines[1], "\"id\":1"));
@@ -469,6 +470,9 @@ static void test_qmp_session_text(void)
     g_assert_cmpstr(lines[7], ==, "{\"return\":{}}");
     g_assert_nonnull(strstr(lines[8], "\"class\":\"CommandNotFound\""));
     g_assert_nonnull(strstr(lines[8], "no-such"));
+    /* An id json-glib reads as an infinity is not echoed as "inf". */
+    g_assert_true(g_str_has_prefix(lines[9], "{\"error\":{\"class\":\"GenericError\""));
+    g_assert_null(strstr(lines[9], "inf"));
     vm_stop(&v);
 }
 

@@ -200,6 +200,11 @@ def session(tessera, ctl, tmp):
     check(q.reply()["id"] == "split", "a command split across writes")
     q.send_raw(b'{\n  "execute": "query-status",\n  "id": "pretty"\n}\n')
     check(q.reply()["id"] == "pretty", "a pretty-printed command")
+    # An id that is no JSON number once parsed (an infinity) is refused,
+    # not echoed as something a client cannot parse.
+    q.send_raw(b'{"execute":"query-status","id":1e999}')
+    r = q.reply()
+    check("error" in r and "id" not in r, "an infinite id: %r" % r)
     # Strings with brackets and escaped quotes do not confuse the framing.
     q.error("no-such-command", id='}{"\\', cls="CommandNotFound")
 
