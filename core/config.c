@@ -927,6 +927,8 @@ void tess_machine_reset(TessMachine *m)
     }
     if (m->cpu)
         tess_device_reset(m->cpu);
+    if (m->on_reset)
+        m->on_reset(m, m->on_reset_data);
 }
 
 /* The CPU is realized first: if it cannot run here (no /dev/kvm) and the

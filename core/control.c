@@ -22,12 +22,17 @@
  *    connections go on being served meanwhile, idle ones cost nothing;
  *  - the socket file is created owner-only (0600) whatever the umask, and
  *    never replaces a live socket or a file that is not a socket.
- * A framing other than one JSON object per line (QMP's greeting, capability
- * negotiation and asynchronous events) fits on top of CtlConn: it owns the
- * per-connection state, ctl_conn_send() queues bytes, and ctl_conn_lines()
- * is the one place that turns received bytes into requests.
+ *
+ * The same socket speaks QMP (qmp.c): a QMP client waits for the server's
+ * greeting, a line client sends its request at once. So a connection
+ * starts undecided; its first complete input decides ({"execute": ...} is
+ * QMP, anything else the line protocol), and a client that has sent
+ * nothing after CTL_GREET_MS is greeted and taken for QMP unless its
+ * first request says otherwise (line clients skip a greeting line). QMP
+ * connections get the machine's events once they negotiated capabilities.
  */
 #include "core.h"
+#include "qmp.h"
 
 #include <errno.h>
 #include <string.h>
@@ -50,8 +55,22 @@
 /* At exit, connections with a request in flight or a reply unsent get this
  * long to finish (the reply to "quit" is sent after the machine stopped). */
 #define CTL_FLUSH_US    (2 * G_USEC_PER_SEC)
+/* A connection silent this long after connecting gets the QMP greeting:
+ * line clients (tessera ctl, scripts) send at once, QMP clients wait. */
+#define CTL_GREET_MS    300u
 
 typedef struct CtlConn CtlConn;
+
+/* A machine the socket serves: what the host asked of it lately (for the
+ * reason of its next RESET or SHUTDOWN event) and the stop callback the
+ * control socket wraps to send SHUTDOWN. */
+typedef struct {
+    TessControl *ctl;
+    TessMachine *m;
+    gint host;                  /* CtlHostAction bits, atomic */
+    void (*on_stop)(TessMachine *m, int status, void *data);
+    void *on_stop_data;
+} CtlMachine;
 
 struct TessControl {
     GPtrArray *machines;
@@ -67,6 +86,7 @@ struct TessControl {
     unsigned nconns;
     gint jobs;                  /* requests handed to machines, not yet back */
     bool stopping;
+    CtlMachine *ms;             /* one per machine, in machines' order */
 };
 
 /* ---- commands ------------------------------------------------------------ */
@@ -191,14 +211,6 @@ void tess_command_release_owner(TessMachine *m, TessDevice *owner)
     }
 }
 
-typedef struct {
-    const char *cmd;
-    int argc;
-    char **argv;
-    JsonNode *result;
-    GError *error;
-} CallArgs;
-
 static JsonNode *str_node(const char *s)
 {
     JsonNode *n = json_node_new(JSON_NODE_VALUE);
@@ -211,9 +223,8 @@ static const char *state_name(TessRunState s)
     return s == TESS_RUN_RUNNING ? "running" : s == TESS_RUN_PAUSED ? "paused" : "stopped";
 }
 
-static void run_command(TessMachine *m, void *data)
+void tess_control_run(TessMachine *m, CtlCall *a)
 {
-    CallArgs *a = data;
     g_autoptr(JsonBuilder) b = json_builder_new();
     if (!strcmp(a->cmd, "status")) {
         json_builder_begin_object(b);
@@ -238,16 +249,19 @@ static void run_command(TessMachine *m, void *data)
             m->state = TESS_RUN_PAUSED;
             if (!m->opts.deterministic)
                 tess_clock_pause(m);
+            tess_control_event(a->ctl, m, "STOP", NULL);
         } else if (!pause && m->state == TESS_RUN_PAUSED) {
             m->state = TESS_RUN_RUNNING;
             if (!m->opts.deterministic)
                 tess_clock_resume(m);
+            tess_control_event(a->ctl, m, "RESUME", NULL);
         }
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "state");
         json_builder_add_string_value(b, state_name(m->state));
         json_builder_end_object(b);
     } else if (!strcmp(a->cmd, "quit")) {
+        tess_control_note_host(a->ctl, m, CTL_HOST_QUIT);
         tess_machine_request_exit(m, 0);
         a->result = str_node("quitting");
         return;
@@ -298,23 +312,27 @@ static char *reply_line(JsonNode *result, const char *error)
     return json_to_string(root, FALSE);
 }
 
-/* A parsed request, ready to run on its machine. */
+/* A parsed request, ready to run on its machine: a line-protocol one
+ * (a, argv) or a QMP one (qmp). */
 typedef struct {
     TessMachine *m;
-    CallArgs a;
+    CtlCall a;
     char **argv;
+    QmpCall *qmp;
 } CtlRequest;
 
 static void ctl_request_free(CtlRequest *r)
 {
     g_strfreev(r->argv);
     g_free((char *)r->a.cmd);
+    tess_qmp_call_free(r->qmp);
     g_free(r);
 }
 
 /* Parse one line; NULL with *reply set to an error reply when it is not a
  * request for one of `machines`. */
-static CtlRequest *parse_request(GPtrArray *machines, const char *line, char **reply)
+static CtlRequest *parse_request(TessControl *ctl, GPtrArray *machines, const char *line,
+                                 char **reply)
 {
     g_autoptr(JsonParser) p = json_parser_new();
     g_autoptr(GError) e = NULL;
@@ -360,9 +378,15 @@ static CtlRequest *parse_request(GPtrArray *machines, const char *line, char **r
     CtlRequest *r = g_new0(CtlRequest, 1);
     r->m = m;
     r->argv = g_steal_pointer(&argv);
-    r->a = (CallArgs){ .cmd = g_strdup(json_node_get_string(cn)), .argc = (int)n,
-                       .argv = r->argv };
+    r->a = (CtlCall){ .ctl = ctl, .cmd = g_strdup(json_node_get_string(cn)), .argc = (int)n,
+                      .argv = r->argv };
     return r;
+}
+
+static void run_request(TessMachine *m, void *data)
+{
+    CtlRequest *r = data;
+    tess_control_run(m, &r->a);
 }
 
 /* The reply for a request that has run; consumes its result. */
@@ -381,10 +405,10 @@ static char *finish_request(CtlRequest *r)
 char *tess_control_handle_line(GPtrArray *machines, const char *line)
 {
     char *reply = NULL;
-    CtlRequest *r = parse_request(machines, line, &reply);
+    CtlRequest *r = parse_request(NULL, machines, line, &reply);
     if (!r)
         return reply;
-    tess_machine_call(r->m, run_command, &r->a);
+    tess_machine_call(r->m, run_request, r);
     reply = finish_request(r);
     ctl_request_free(r);
     return reply;
@@ -392,9 +416,19 @@ char *tess_control_handle_line(GPtrArray *machines, const char *line)
 
 /* ---- the socket: connections --------------------------------------------- */
 
+typedef enum {
+    CTL_MODE_UNDECIDED,
+    CTL_MODE_LINE,
+    CTL_MODE_QMP,
+} CtlMode;
+
 struct CtlConn {
     gint ref;
     TessControl *ctl;
+    CtlMode mode;
+    bool greeted;               /* the QMP greeting was sent */
+    GSource *greet_src;         /* sends it unless the client speaks first */
+    QmpSession qmp;
     GSocket *sock;
     GSource *src;               /* watches `watching` on sock, or NULL */
     GIOCondition watching;
@@ -438,6 +472,11 @@ static void ctl_conn_close(CtlConn *c)
         g_source_unref(c->src);
         c->src = NULL;
     }
+    if (c->greet_src) {
+        g_source_destroy(c->greet_src);
+        g_source_unref(c->greet_src);
+        c->greet_src = NULL;
+    }
     g_socket_close(c->sock, NULL);
     TessControl *ctl = c->ctl;
     ctl->conns = g_list_remove(ctl->conns, c);
@@ -459,10 +498,12 @@ static bool ctl_conn_send(CtlConn *c, const char *data, gsize len)
     return true;
 }
 
+/* One reply or event; QMP's end in CR LF, as QEMU's do. */
 static void ctl_conn_reply(CtlConn *c, const char *line)
 {
     if (ctl_conn_send(c, line, strlen(line)))
-        ctl_conn_send(c, "\n", 1);
+        ctl_conn_send(c, c->mode == CTL_MODE_QMP ? "\r\n" : "\n",
+                      c->mode == CTL_MODE_QMP ? 2 : 1);
 }
 
 static gboolean ctl_conn_event(GSocket *sock, GIOCondition cond, gpointer data);
@@ -500,10 +541,145 @@ static void ctl_conn_update(CtlConn *c)
 }
 
 static void ctl_dispatch(CtlConn *c, char *line);
+static void ctl_dispatch_qmp(CtlConn *c, char *text);
 
-/* Take complete lines from the input buffer while no request is in flight
- * and the client is reading its replies. */
+static void ctl_conn_greet(CtlConn *c)
+{
+    if (c->greeted)
+        return;
+    c->greeted = true;
+    g_autofree char *greeting = tess_qmp_greeting();
+    CtlMode mode = c->mode;
+    c->mode = CTL_MODE_QMP;     /* CR LF, as QEMU ends it */
+    ctl_conn_reply(c, greeting);
+    if (!c->closed)
+        c->mode = mode;
+}
+
+static void ctl_conn_set_mode(CtlConn *c, CtlMode mode)
+{
+    c->mode = mode;
+    if (c->greet_src) {
+        g_source_destroy(c->greet_src);
+        g_source_unref(c->greet_src);
+        c->greet_src = NULL;
+    }
+    if (mode == CTL_MODE_QMP)
+        ctl_conn_greet(c);
+}
+
+/* Control thread: the client has said nothing for CTL_GREET_MS. */
+static gboolean ctl_conn_greet_due(gpointer data)
+{
+    CtlConn *c = data;
+    g_source_unref(c->greet_src);
+    c->greet_src = NULL;
+    if (!c->closed && c->mode == CTL_MODE_UNDECIDED) {
+        ctl_conn_greet(c);
+        ctl_conn_update(c);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* Undecided: look at the first input. A complete {"execute": ...} is QMP;
+ * a line that does not even start a value, or a complete value that is
+ * not a QMP command, is the line protocol. Until then wait, unless a
+ * line ended inside the unfinished value before any greeting (a line
+ * client's malformed request gets the line protocol's error). */
+static void ctl_conn_decide(CtlConn *c)
+{
+    gsize start, end;
+    bool nl;
+    QmpFrame f = tess_qmp_frame(c->in->data, c->in->len, &start, &end, &nl);
+    if (f == QMP_FRAME_VALUE) {
+        bool qmp = end - start <= CTL_LINE_MAX &&
+                   tess_qmp_looks_like_qmp((const char *)c->in->data + start, end - start);
+        ctl_conn_set_mode(c, qmp ? CTL_MODE_QMP : CTL_MODE_LINE);
+    } else if (f == QMP_FRAME_JUNK) {
+        ctl_conn_set_mode(c, c->greeted ? CTL_MODE_QMP : CTL_MODE_LINE);
+    } else if (start < c->in->len) {
+        /* Too long or cut short: whichever protocol the client showed
+         * answers it (a client that waited for the greeting is QMP). */
+        bool over = c->in->len > CTL_LINE_MAX;
+        if (c->greeted && (over || c->eof))
+            ctl_conn_set_mode(c, CTL_MODE_QMP);
+        else if (!c->greeted && (nl || over || c->eof))
+            ctl_conn_set_mode(c, CTL_MODE_LINE);
+    }
+}
+
+/* QMP: take whole JSON values from the input buffer while no request is in
+ * flight and the client is reading its replies. */
+static void ctl_conn_qmp_input(CtlConn *c)
+{
+    while (!c->closed && !c->busy && !c->closing && c->out->len < CTL_LINE_MAX) {
+        gsize start, end;
+        bool nl;
+        QmpFrame f = tess_qmp_frame(c->in->data, c->in->len, &start, &end, &nl);
+        if (f == QMP_FRAME_NONE) {
+            g_byte_array_remove_range(c->in, 0, (guint)start);
+            if (c->in->len > CTL_LINE_MAX) {
+                g_autofree char *msg = g_strdup_printf("QMP input longer than %u bytes",
+                                                       CTL_LINE_MAX);
+                g_autofree char *reply = tess_qmp_error_text("GenericError", msg, NULL);
+                g_byte_array_set_size(c->in, 0);
+                ctl_conn_reply(c, reply);
+                c->closing = true;
+            }
+            return;
+        }
+        if (f == QMP_FRAME_JUNK) {
+            g_byte_array_remove_range(c->in, 0, (guint)end);
+            g_autofree char *reply = tess_qmp_error_text("GenericError",
+                                                         "JSON parse error, invalid token",
+                                                         NULL);
+            ctl_conn_reply(c, reply);
+            continue;
+        }
+        if (end - start > CTL_LINE_MAX) {
+            /* Framed only because it all arrived in one read; the same
+             * limit as when it comes in pieces. */
+            g_byte_array_set_size(c->in, 0);
+            g_autofree char *msg = g_strdup_printf("QMP input longer than %u bytes",
+                                                   CTL_LINE_MAX);
+            g_autofree char *reply = tess_qmp_error_text("GenericError", msg, NULL);
+            ctl_conn_reply(c, reply);
+            c->closing = true;
+            return;
+        }
+        char *text = g_strndup((const char *)c->in->data + start, end - start);
+        g_byte_array_remove_range(c->in, 0, (guint)end);
+        if (strlen(text) != end - start || !g_utf8_validate(text, -1, NULL)) {
+            g_free(text);
+            g_autofree char *reply = tess_qmp_error_text("GenericError",
+                                                         "JSON parse error, invalid UTF-8",
+                                                         NULL);
+            ctl_conn_reply(c, reply);
+            continue;
+        }
+        ctl_dispatch_qmp(c, text);
+    }
+}
+
+static void ctl_conn_line_input(CtlConn *c);
+
+/* Turn received bytes into requests, as the connection's protocol frames
+ * them. The one place input is looked at. */
 static void ctl_conn_lines(CtlConn *c)
+{
+    if (c->closed)
+        return;
+    if (c->mode == CTL_MODE_UNDECIDED)
+        ctl_conn_decide(c);
+    if (c->mode == CTL_MODE_QMP)
+        ctl_conn_qmp_input(c);
+    else if (c->mode == CTL_MODE_LINE)
+        ctl_conn_line_input(c);
+}
+
+/* The line protocol: take complete lines from the input buffer while no
+ * request is in flight and the client is reading its replies. */
+static void ctl_conn_line_input(CtlConn *c)
 {
     while (!c->closed && !c->busy && !c->closing && c->out->len < CTL_LINE_MAX) {
         guint8 *nl = c->in->len ? memchr(c->in->data, '\n', c->in->len) : NULL;
@@ -614,8 +790,12 @@ static gboolean ctl_job_done(gpointer data)
 static void ctl_job_run(TessMachine *m, void *data)
 {
     CtlJob *j = data;
-    run_command(m, &j->req->a);
-    j->reply = finish_request(j->req);
+    if (j->req->qmp) {
+        j->reply = tess_qmp_run(m, j->req->qmp);
+    } else {
+        tess_control_run(m, &j->req->a);
+        j->reply = finish_request(j->req);
+    }
     GSource *s = g_idle_source_new();
     g_source_set_callback(s, ctl_job_done, j, ctl_job_free);
     g_source_attach(s, j->conn->ctl->ctx);
@@ -641,16 +821,40 @@ static bool ctl_post_unless_stopped(TessMachine *m, CtlJob *j)
     return post;
 }
 
+static void ctl_post(CtlConn *c, CtlRequest *r);
+
 static void ctl_dispatch(CtlConn *c, char *line)
 {
     char *reply = NULL;
-    CtlRequest *r = parse_request(c->ctl->machines, line, &reply);
+    CtlRequest *r = parse_request(c->ctl, c->ctl->machines, line, &reply);
     g_free(line);
     if (!r) {
         ctl_conn_reply(c, reply);
         g_free(reply);
         return;
     }
+    ctl_post(c, r);
+}
+
+static void ctl_dispatch_qmp(CtlConn *c, char *text)
+{
+    char *reply = NULL;
+    QmpCall *q = tess_qmp_parse(&c->qmp, c->ctl->machines, c->ctl, text, &reply);
+    g_free(text);
+    if (!q) {
+        ctl_conn_reply(c, reply);
+        g_free(reply);
+        return;
+    }
+    CtlRequest *r = g_new0(CtlRequest, 1);
+    r->m = tess_qmp_call_machine(q);
+    r->qmp = q;
+    ctl_post(c, r);
+}
+
+/* Hand a request to its machine; the reply comes back through ctl_job_done. */
+static void ctl_post(CtlConn *c, CtlRequest *r)
+{
     CtlJob *j = g_new0(CtlJob, 1);
     j->conn = ctl_conn_ref(c);
     j->req = r;
@@ -658,11 +862,113 @@ static void ctl_dispatch(CtlConn *c, char *line)
     c->busy = true;
     if (!ctl_post_unless_stopped(r->m, j)) {
         /* A stopped machine has no thread to run on: answer here. */
-        run_command(r->m, &r->a);
-        j->reply = finish_request(r);
+        if (r->qmp) {
+            j->reply = tess_qmp_run(r->m, r->qmp);
+        } else {
+            tess_control_run(r->m, &r->a);
+            j->reply = finish_request(r);
+        }
         ctl_job_done(j);
         ctl_job_free(j);
     }
+}
+
+/* ---- the socket: events -------------------------------------------------- */
+
+typedef struct {
+    TessControl *ctl;
+    TessMachine *m;
+    char *text;
+} CtlEvent;
+
+static void ctl_event_free(gpointer data)
+{
+    CtlEvent *ev = data;
+    g_free(ev->text);
+    g_free(ev);
+}
+
+/* Control thread: to every QMP client of the machine past negotiation. */
+static gboolean ctl_event_send(gpointer data)
+{
+    CtlEvent *ev = data;
+    TessControl *ctl = ev->ctl;
+    TessMachine *first = ctl->machines->len ? ctl->machines->pdata[0] : NULL;
+    for (GList *l = ctl->conns, *next; l; l = next) {
+        next = l->next;
+        CtlConn *c = l->data;
+        if (c->mode != CTL_MODE_QMP || !c->qmp.negotiated || c->closed)
+            continue;
+        if ((c->qmp.m ? c->qmp.m : first) != ev->m)
+            continue;
+        ctl_conn_reply(c, ev->text);
+        ctl_conn_update(c);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+void tess_control_event(TessControl *ctl, TessMachine *m, const char *name, JsonNode *data)
+{
+    if (!ctl) {
+        if (data)
+            json_node_unref(data);
+        return;
+    }
+    /* Stamped now, sent in order with the replies (same context). */
+    CtlEvent *ev = g_new0(CtlEvent, 1);
+    ev->ctl = ctl;
+    ev->m = m;
+    ev->text = tess_qmp_event_text(name, data);
+    GSource *s = g_idle_source_new();
+    g_source_set_callback(s, ctl_event_send, ev, ctl_event_free);
+    g_source_attach(s, ctl->ctx);
+    g_source_unref(s);
+}
+
+static CtlMachine *ctl_machine(TessControl *ctl, TessMachine *m)
+{
+    for (guint i = 0; ctl && i < ctl->machines->len; i++)
+        if (ctl->ms[i].m == m)
+            return &ctl->ms[i];
+    return NULL;
+}
+
+void tess_control_note_host(TessControl *ctl, TessMachine *m, CtlHostAction a)
+{
+    CtlMachine *cm = ctl_machine(ctl, m);
+    if (cm)
+        g_atomic_int_or(&cm->host, (guint)a);
+}
+
+static JsonNode *ctl_reason(bool guest, const char *reason)
+{
+    JsonObject *o = json_object_new();
+    json_object_set_boolean_member(o, "guest", guest);
+    json_object_set_string_member(o, "reason", reason);
+    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+    json_node_take_object(n, o);
+    return n;
+}
+
+/* Machine thread, after a machine reset (guest or host). */
+static void ctl_on_reset(TessMachine *m, void *data)
+{
+    CtlMachine *cm = data;
+    bool host = g_atomic_int_and(&cm->host, ~(guint)CTL_HOST_RESET) & CTL_HOST_RESET;
+    tess_control_event(cm->ctl, m, "RESET",
+                       ctl_reason(!host, host ? "host-qmp-system-reset" : "guest-reset"));
+}
+
+/* Machine thread, as the machine stops: SHUTDOWN, then whoever was told
+ * before the control socket came. */
+static void ctl_on_stop(TessMachine *m, int status, void *data)
+{
+    CtlMachine *cm = data;
+    bool host = g_atomic_int_get(&cm->host) & CTL_HOST_QUIT;
+    tess_control_event(cm->ctl, m, "SHUTDOWN",
+                       ctl_reason(!host, host ? "host-qmp-quit" : "guest-shutdown"));
+    if (cm->on_stop)
+        cm->on_stop(m, status, cm->on_stop_data);
 }
 
 /* ---- the socket: listening ----------------------------------------------- */
@@ -690,6 +996,9 @@ static gboolean ctl_accept(GSocket *listener, GIOCondition cond, gpointer data)
         c->sock = s;
         c->in = g_byte_array_new();
         c->out = g_byte_array_new();
+        c->greet_src = g_timeout_source_new(CTL_GREET_MS);
+        g_source_set_callback(c->greet_src, ctl_conn_greet_due, c, NULL);
+        g_source_attach(c->greet_src, ctl->ctx);
         ctl->conns = g_list_prepend(ctl->conns, c);
         ctl->nconns++;
         ctl_conn_update(c);
@@ -810,6 +1119,26 @@ TessControl *tess_control_new(const char *path, GPtrArray *machines, GError **er
         return NULL;
     }
     g_socket_set_blocking(ctl->listener, FALSE);
+    ctl->ms = g_new0(CtlMachine, machines->len ? machines->len : 1);
+    for (guint i = 0; i < machines->len; i++) {
+        TessMachine *m = machines->pdata[i];
+        CtlMachine *cm = &ctl->ms[i];
+        cm->ctl = ctl;
+        cm->m = m;
+        cm->on_stop = m->on_stop;
+        cm->on_stop_data = m->on_stop_data;
+        if (m->on_stop == ctl_on_stop) {
+            /* Another control socket on the same machine (a replacement):
+             * the newest gets the events, the chain stays one deep. */
+            CtlMachine *prev = m->on_stop_data;
+            cm->on_stop = prev->on_stop;
+            cm->on_stop_data = prev->on_stop_data;
+        }
+        m->on_stop = ctl_on_stop;
+        m->on_stop_data = cm;
+        m->on_reset = ctl_on_reset;
+        m->on_reset_data = cm;
+    }
     ctl->ctx = g_main_context_new();
     ctl->loop = g_main_loop_new(ctl->ctx, FALSE);
     ctl->accept_src = g_socket_create_source(ctl->listener, G_IO_IN, NULL);
@@ -856,6 +1185,15 @@ void tess_control_free(TessControl *ctl)
     g_source_attach(s, ctl->ctx);
     g_source_unref(s);
     g_thread_join(ctl->thread);
+    for (guint i = 0; i < ctl->machines->len; i++) {
+        TessMachine *m = ctl->ms[i].m;
+        if (m->on_stop == ctl_on_stop && m->on_stop_data == &ctl->ms[i]) {
+            m->on_stop = ctl->ms[i].on_stop;
+            m->on_stop_data = ctl->ms[i].on_stop_data;
+        }
+        if (m->on_reset == ctl_on_reset && m->on_reset_data == &ctl->ms[i])
+            m->on_reset = NULL;
+    }
     if (g_atomic_int_get(&ctl->jobs)) {
         /* A machine still holds a request of ours (it is not stopped):
          * leave the lot to the process's exit rather than free it under
@@ -871,6 +1209,7 @@ void tess_control_free(TessControl *ctl)
     g_main_loop_unref(ctl->loop);
     g_main_context_unref(ctl->ctx);
     g_ptr_array_unref(ctl->machines);
+    g_free(ctl->ms);
     g_free(ctl->path);
     g_free(ctl);
 }

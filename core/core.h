@@ -237,6 +237,9 @@ void tess_net_restored(TessMachine *m);
 bool tess_net_child_rebind(TessDevice *parent, GError **err);
 /* Run one request line against the machines; returns the reply line. */
 char *tess_control_handle_line(GPtrArray *machines, const char *line);
+/* Run a whole QMP session's input (tests, fuzzing): the greeting, then one
+ * reply per input value, each ending in CR LF (qmp.c). */
+char *tess_control_handle_qmp(GPtrArray *machines, const char *buf, gsize len);
 
 /* ---- machine (machine.c, run.c) ----------------------------------------- */
 
@@ -291,6 +294,10 @@ struct TessMachine {
     _Atomic int net_kick;           /* a host thread filled a port ring (net.c) */
     void (*on_stop)(TessMachine *m, int status, void *data);   /* machine thread */
     void *on_stop_data;
+    /* After every machine reset while running (machine thread): the
+     * control socket's RESET event. */
+    void (*on_reset)(TessMachine *m, void *data);
+    void *on_reset_data;
 
     /* How the machine was built, for snapshots (config.c fills it). */
     char *cfg_xml;                  /* the machine file's text */

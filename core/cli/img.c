@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * tessera img create|info|check|convert|commit|compact: disk images.
+ * tessera img create|info|check|convert|commit|compact|resize: disk images,
+ * with qemu-img's options where they mean the same thing.
  *
  * Formats are the registry's block backends (plugins/storage): this file
- * knows no image format, it drives their "block" interface - class-level
- * operations (create, check, commit_file, compact_file, probe) and opened
- * instances (info, read, write, block_status) - so a format plugin added
- * later works here unchanged.
+ * drives their "block" interface - class-level operations (create, check,
+ * commit_file, compact_file, resize_file, probe) and opened instances
+ * (info, read, write, block_status) - so a format plugin added later works
+ * here unchanged. What it knows of other formats is only how to recognise
+ * them, so that a qcow2 or VMDK file is named and refused rather than
+ * read as a raw disk.
  *
  * Exit codes: 0 success (check: the image is clean), 1 failure (check:
  * errors remain), 2 usage.
@@ -16,8 +19,10 @@
 #include <sys/stat.h>
 
 #include <tessera/block.h>
+#include <json-glib/json-glib.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,29 +35,33 @@ typedef struct {
 
 static void img_usage(FILE *f)
 {
-    fputs("usage: tessera img COMMAND [ARGS]\n"
-          "  create [-f vhd|raw] [-o OPTIONS] FILE [SIZE]\n"
+    fputs("usage: tessera img COMMAND [OPTIONS] ARGS  (tessera img COMMAND --help for more)\n"
+          "  create [-f vhd|raw] [-o OPTIONS] [-b PARENT [-F FMT]] FILE [SIZE]\n"
+          "      the format is -f, else the name's: .vhd a VHD, anything else raw\n"
           "      OPTIONS: type=fixed|dynamic|differencing,parent=FILE,block_size=SIZE\n"
           "      SIZE: bytes, or with K, M, G, T (VHD rounds it up to whole CHS geometry)\n"
-          "  info [-f FMT] FILE            format, type, size, geometry, parent chain, blocks\n"
-          "  check [-f FMT] [--repair] FILE  exit 0 clean, 1 errors (left after repair)\n"
-          "  convert [-f FMT] [-O raw|vhd] [-o OPTIONS] SRC DST\n"
-          "  commit CHILD [PARENT]         merge a differencing image into its parent\n"
+          "  info [-f FMT] [--output=human|json] [--backing-chain] FILE\n"
+          "  check [-f FMT] [-r all|--repair] [--output=human|json] FILE\n"
+          "      exit 0 clean, 1 errors (left after repair)\n"
+          "  convert [-p] [-f FMT] [-O raw|vhd] [-o OPTIONS] [-B PARENT] SRC DST\n"
+          "  commit [-p] CHILD [PARENT]    merge a differencing image into its parent\n"
           "                                (a raw parent must be named)\n"
-          "  compact FILE                  drop all-zero and unreferenced blocks of a VHD\n",
+          "  compact [-p] FILE             drop all-zero and unreferenced blocks of a VHD\n"
+          "  resize [-f FMT] [--shrink] FILE [+|-]SIZE   grow (or with --shrink, shrink)\n"
+          "Images in formats Tessera does not read (qcow2, VMDK, VDI, VHDX, QED...) are\n"
+          "recognised and refused; qemu-img convert -O vpc makes a VHD of them.\n",
           f);
 }
 
-static int usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-static int usage_error(const char *fmt, ...)
+static int usage_error(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static int usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("tessera img: ", stderr);
+    fprintf(stderr, "tessera img%s%s: ", cmd ? " " : "", cmd ? cmd : "");
     vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    fprintf(stderr, " (try 'tessera img %s--help')\n", cmd ? cmd : "");
     va_end(ap);
-    img_usage(stderr);
     return 2;
 }
 
@@ -100,12 +109,68 @@ static const TessDeviceClass *format_class(Img *im, const char *name, GError **e
     return cls;
 }
 
+/* Formats Tessera does not read, by their signatures (from the formats'
+ * specifications, as QEMU's block drivers probe them). Naming them keeps
+ * a qcow2 or VMDK file from being taken for a raw disk and its container
+ * bytes copied out as if they were the guest's. Only regular files and
+ * block devices are looked at (a FIFO would block the open). */
+static const char *foreign_format(const char *file)
+{
+    struct stat st;
+    if (stat(file, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+        return NULL;
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return NULL;
+    uint8_t h[512] = { 0 }, t[512] = { 0 };
+    ssize_t n = pread(fd, h, sizeof(h), 0);
+    off_t end = S_ISREG(st.st_mode) ? st.st_size : lseek(fd, 0, SEEK_END);
+    bool tail = end >= 1024 && pread(fd, t, sizeof(t), end - 512) == (ssize_t)sizeof(t);
+    close(fd);
+    if (n < 8)
+        return NULL;
+    static const struct { size_t off; const char *magic; size_t len; const char *name; } sigs[] = {
+        { 0, "QFI\xfb", 4, "qcow2" },
+        { 0, "QED\0", 4, "QED" },
+        { 0, "KDMV", 4, "VMDK" },
+        { 0, "COWD", 4, "VMDK" },
+        { 0, "# Disk DescriptorFile", 21, "VMDK" },
+        { 64, "\x7f\x10\xda\xbe", 4, "VDI" },
+        { 0, "vhdxfile", 8, "VHDX" },
+        { 0, "LUKS\xba\xbe", 6, "LUKS" },
+        { 0, "WithoutFreeSpace", 16, "Parallels" },
+        { 0, "WithouFreSpacExt", 16, "Parallels" },
+        { 0, "Bochs Virtual HD Image", 22, "Bochs" },
+        { 0, "#!/bin/sh\n#V2.0 Format", 22, "cloop" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(sigs); i++) {
+        if ((size_t)n >= sigs[i].off + sigs[i].len &&
+            !memcmp(h + sigs[i].off, sigs[i].magic, sigs[i].len)) {
+            /* qcow version 1 shares qcow2's magic. */
+            if (i == 0 && (h[4] | h[5] | h[6]) == 0 && h[7] == 1)
+                return "qcow (version 1)";
+            return sigs[i].name;
+        }
+    }
+    if (tail && !memcmp(t, "koly", 4))
+        return "DMG";
+    return NULL;
+}
+
 /* The format whose probe is surest about `file`. */
 static const TessDeviceClass *detect(Img *im, const char *file, GError **err)
 {
     if (access(file, R_OK) != 0) {
         g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND, "%s: %s", file,
                     g_strerror(errno));
+        return NULL;
+    }
+    const char *foreign = foreign_format(file);
+    if (foreign) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_UNSUPPORTED,
+                    "%s: a %s image, which Tessera does not read (it reads raw and VHD "
+                    "images); make a VHD of it with: qemu-img convert -O vpc %s OUT.vhd",
+                    file, foreign, file);
         return NULL;
     }
     g_autoptr(GPtrArray) all = tess_registry_list(im->reg);
@@ -198,61 +263,88 @@ static bool parse_opts(const char *text, Opts *o, GError **err)
     return true;
 }
 
-/* Shared option scanner: -f FMT, -O FMT, -o OPTS, --repair; the rest
- * are positional. */
-typedef struct {
-    const char *fmt;
-    const char *out_fmt;
-    GPtrArray *opts;       /* const char * */
-    bool repair;
-    GPtrArray *pos;
-} Args;
-
-static int scan_args(int argc, char **argv, Args *a, const char *allowed)
+/* The output format: -f/-O, else the file name's (.vhd: VHD; anything
+ * else raw, as qemu-img defaults to raw). */
+static const char *format_for(const char *given, const char *file)
 {
-    a->opts = g_ptr_array_new();
-    a->pos = g_ptr_array_new();
-    for (int i = 0; i < argc; i++) {
-        const char *s = argv[i];
-        if (!strcmp(s, "--")) {
-            for (i++; i < argc; i++)
-                g_ptr_array_add(a->pos, argv[i]);
+    if (given)
+        return given;
+    size_t n = strlen(file);
+    return n > 4 && !g_ascii_strcasecmp(file + n - 4, ".vhd") ? "vhd" : "raw";
+}
+
+static bool collect_opts(char **list, Opts *o, GError **err)
+{
+    for (char **p = list; p && *p; p++)
+        if (!parse_opts(*p, o, err))
+            return false;
+    return true;
+}
+
+/* Parse a subcommand's options with GOption (--opt=value and --opt value,
+ * --help); positional arguments stay in argv[1..]. 0, or the exit status
+ * to return (help printed: 0 is returned through *done). */
+static int parse_options(const char *cmd, const char *params, const char *summary,
+                         GOptionEntry *entries, int *argc, char ***argv, bool *done)
+{
+    gboolean help = FALSE;
+    GOptionEntry help_entry[] = {
+        { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "show this help", NULL },
+        { NULL },
+    };
+    g_autofree char *prog = g_strdup_printf("tessera img %s", cmd);
+    g_autoptr(GOptionContext) oc = g_option_context_new(params);
+    g_option_context_set_summary(oc, summary);
+    g_option_context_set_help_enabled(oc, FALSE);
+    g_option_context_add_main_entries(oc, help_entry, NULL);
+    g_option_context_add_main_entries(oc, entries, NULL);
+    g_autoptr(GError) e = NULL;
+    (*argv)[0] = prog;
+    bool ok = g_option_context_parse(oc, argc, argv, &e);
+    (*argv)[0] = (char *)cmd;
+    *done = false;
+    if (!ok)
+        return usage_error(cmd, "%s", e->message);
+    if (help) {
+        g_autofree char *text = g_option_context_get_help(oc, TRUE, NULL);
+        /* GOption names the program from argv[0]. */
+        fputs(text, stdout);
+        *done = true;
+        return 0;
+    }
+    /* "--" stays in argv when options follow it; drop it. */
+    for (int i = 1; i < *argc; i++) {
+        if (!strcmp((*argv)[i], "--")) {
+            memmove(*argv + i, *argv + i + 1, (size_t)(*argc - i) * sizeof(char *));
+            (*argc)--;
             break;
-        }
-        if (!strcmp(s, "--repair") && strchr(allowed, 'r')) {
-            a->repair = true;
-        } else if ((!strcmp(s, "-f") || !strcmp(s, "-O") || !strcmp(s, "-o")) &&
-                   strchr(allowed, s[1])) {
-            if (i + 1 >= argc)
-                return usage_error("%s needs a value", s);
-            const char *v = argv[++i];
-            if (s[1] == 'f')
-                a->fmt = v;
-            else if (s[1] == 'O')
-                a->out_fmt = v;
-            else
-                g_ptr_array_add(a->opts, (gpointer)v);
-        } else if (s[0] == '-' && s[1]) {
-            return usage_error("unknown option '%s'", s);
-        } else {
-            g_ptr_array_add(a->pos, (gpointer)s);
         }
     }
     return 0;
 }
 
-static void args_clear(Args *a)
+#define PARSE_OPTIONS(cmd, params, summary, entries)                                   \
+    do {                                                                               \
+        bool done_;                                                                    \
+        int rc_ = parse_options(cmd, params, summary, entries, &argc, &argv, &done_);  \
+        if (rc_ || done_)                                                              \
+            return rc_;                                                                \
+    } while (0)
+
+static bool json_output(const char *cmd, const char *output, bool *json, int *rc)
 {
-    g_ptr_array_unref(a->opts);
-    g_ptr_array_unref(a->pos);
+    *json = output && !strcmp(output, "json");
+    if (output && !*json && strcmp(output, "human")) {
+        *rc = usage_error(cmd, "--output takes human or json, not '%s'", output);
+        return false;
+    }
+    return true;
 }
 
-static bool collect_opts(Args *a, Opts *o, GError **err)
+static void print_json(JsonNode *n)
 {
-    for (guint i = 0; i < a->opts->len; i++)
-        if (!parse_opts(a->opts->pdata[i], o, err))
-            return false;
-    return true;
+    g_autofree char *s = json_to_string(n, TRUE);
+    printf("%s\n", s);
 }
 
 /* ---- progress --------------------------------------------------------------- */
@@ -277,82 +369,240 @@ static void progress_cb(void *opaque, uint64_t done, uint64_t total)
     fflush(stderr);
 }
 
-static Progress progress_new(void)
+/* Shown on a terminal, or always with -p (as qemu-img -p). */
+static Progress progress_new(bool forced)
 {
-    return (Progress){ .on = isatty(STDERR_FILENO) != 0, .last = -1 };
+    return (Progress){ .on = forced || isatty(STDERR_FILENO) != 0, .last = -1 };
 }
 
 /* ---- create --------------------------------------------------------------------- */
 
 static int img_create(Img *im, int argc, char **argv)
 {
-    Args a = { 0 };
-    int rc = scan_args(argc, argv, &a, "fo");
+    g_autofree char *fmt = NULL, *backing = NULL, *backing_fmt = NULL;
+    g_auto(GStrv) olist = NULL;
+    gboolean quiet = FALSE;
+    GOptionEntry entries[] = {
+        { "format", 'f', 0, G_OPTION_ARG_STRING, &fmt, "vhd or raw (default: by FILE's name)",
+          "FMT" },
+        { "options", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &olist,
+          "type=fixed|dynamic|differencing,parent=FILE,block_size=SIZE", "OPTIONS" },
+        { "backing", 'b', 0, G_OPTION_ARG_FILENAME, &backing,
+          "make a differencing image over PARENT (its size by default)", "PARENT" },
+        { "backing-format", 'F', 0, G_OPTION_ARG_STRING, &backing_fmt,
+          "the parent's format, checked against its content", "FMT" },
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "print nothing on success", NULL },
+        { NULL },
+    };
+    PARSE_OPTIONS("create", "FILE [SIZE]",
+                  "Create a disk image: a VHD (fixed, dynamic, or differencing over a parent)\n"
+                  "or a raw file. The format is -f, else FILE's name: .vhd a VHD, else raw.",
+                  entries);
     Opts o = { 0 };
     GError *e = NULL;
-    if (rc)
-        goto out;
-    if (a.pos->len < 1 || a.pos->len > 2) {
-        rc = usage_error("create needs FILE [SIZE]");
+    int rc = 0;
+    if (argc < 2 || argc > 3) {
+        rc = usage_error("create", "create needs FILE [SIZE]");
         goto out;
     }
-    if (!collect_opts(&a, &o, &e)) {
-        rc = usage_error("%s", e->message);
+    if (!collect_opts(olist, &o, &e)) {
+        rc = usage_error("create", "%s", e->message);
         g_clear_error(&e);
+        goto out;
+    }
+    if (backing) {
+        if (o.parent && strcmp(o.parent, backing)) {
+            rc = usage_error("create", "-b %s and -o parent=%s disagree", backing, o.parent);
+            goto out;
+        }
+        g_free(o.parent);
+        o.parent = g_strdup(backing);
+    }
+    if (backing_fmt && !o.parent) {
+        rc = usage_error("create", "-F needs -b PARENT");
         goto out;
     }
     uint64_t size = 0;
-    if (a.pos->len == 2 && !parse_size(a.pos->pdata[1], &size, &e)) {
-        rc = usage_error("SIZE: %s", e->message);
+    if (argc == 3 && !parse_size(argv[2], &size, &e)) {
+        rc = usage_error("create", "SIZE: %s", e->message);
         g_clear_error(&e);
         goto out;
     }
-    if (a.pos->len == 1 && !o.parent) {
-        rc = usage_error("create needs a SIZE (or -o parent=FILE)");
+    if (argc == 2 && !o.parent) {
+        rc = usage_error("create", "create needs a SIZE (or -b PARENT)");
         goto out;
     }
-    const TessDeviceClass *cls = format_class(im, a.fmt ? a.fmt : "vhd", &e);
+    const char *file = argv[1];
+    const char *format = format_for(fmt, file);
+    if (o.parent && !strcmp(format, "raw")) {
+        rc = usage_error("create", "a raw image has no parent; a differencing image is a VHD "
+                         "(-f vhd, or a .vhd name)");
+        goto out;
+    }
+    rc = 1;
+    if (backing_fmt) {
+        /* -F names what the parent must be; its content decides. */
+        const TessDeviceClass *want = format_class(im, backing_fmt, &e);
+        const TessDeviceClass *got = want ? detect(im, o.parent, &e) : NULL;
+        if (got && got != want)
+            g_set_error(&e, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                        "%s: -F %s, but the file is a %s image", o.parent, backing_fmt,
+                        got->type);
+        if (e) {
+            rc = fail(e);
+            goto out;
+        }
+    }
+    if (o.parent && !o.type && !strcmp(format, "vhd"))
+        o.type = g_strdup("differencing");
+    const TessDeviceClass *cls = format_class(im, format, &e);
     const TessBlockOps *ops = cls ? tess_block_class_ops(cls) : NULL;
     if (ops && !ops->create)
         g_set_error(&e, TESS_CONFIG_ERROR, TESS_ERROR_UNSUPPORTED,
                     "format '%s' cannot create images", cls->type);
-    TessBlockCreate c = { .file = a.pos->pdata[0], .size = size, .type = o.type,
+    TessBlockCreate c = { .file = file, .size = size, .type = o.type,
                           .parent = o.parent, .block_size = (uint32_t)o.block_size };
     if (e || !ops->create(&c, &e)) {
         rc = fail(e);
         goto out;
     }
-    TessDevice *dev = open_image(im, cls, c.file, true, NULL);
+    TessDevice *dev = quiet ? NULL : open_image(im, cls, c.file, true, NULL);
     if (dev) {
         g_autofree char *hs = human(tess_block_ops(dev)->size(dev));
-        printf("Formatting '%s', fmt=%s size=%" G_GUINT64_FORMAT " (%s)%s%s\n", c.file,
+        printf("Formatting '%s', fmt=%s size=%" G_GUINT64_FORMAT " (%s)%s%s%s%s\n", c.file,
                cls->type, tess_block_ops(dev)->size(dev), hs, o.type ? " type=" : "",
-               o.type ? o.type : "");
+               o.type ? o.type : "", o.parent ? " parent=" : "", o.parent ? o.parent : "");
         tess_device_free(dev);
     }
     rc = 0;
 out:
     opts_clear(&o);
-    args_clear(&a);
     return rc;
 }
 
 /* ---- info ----------------------------------------------------------------------- */
 
+/* qemu-img info's JSON names where they mean the same; Tessera's own
+ * details under "format-specific". */
+static JsonNode *info_json(const char *file, const TessBlockInfo *in)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "filename");
+    json_builder_add_string_value(b, file);
+    json_builder_set_member_name(b, "format");
+    json_builder_add_string_value(b, in->format);
+    json_builder_set_member_name(b, "virtual-size");
+    json_builder_add_int_value(b, (gint64)in->size);
+    json_builder_set_member_name(b, "actual-size");
+    json_builder_add_int_value(b, (gint64)in->file_size);
+    json_builder_set_member_name(b, "dirty-flag");
+    json_builder_add_boolean_value(b, FALSE);
+    if (in->block_size) {
+        json_builder_set_member_name(b, "cluster-size");
+        json_builder_add_int_value(b, in->block_size);
+    }
+    if (in->parent) {
+        json_builder_set_member_name(b, "backing-filename");
+        json_builder_add_string_value(b, in->parent);
+        json_builder_set_member_name(b, "full-backing-filename");
+        g_autofree char *full = g_canonicalize_filename(in->parent, NULL);
+        json_builder_add_string_value(b, full);
+    }
+    json_builder_set_member_name(b, "format-specific");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "type");
+    json_builder_add_string_value(b, in->format);
+    json_builder_set_member_name(b, "data");
+    json_builder_begin_object(b);
+    if (in->subformat) {
+        json_builder_set_member_name(b, "subformat");
+        json_builder_add_string_value(b, in->subformat);
+    }
+    if (in->has_geometry) {
+        json_builder_set_member_name(b, "geometry");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "cylinders");
+        json_builder_add_int_value(b, in->geometry.cylinders);
+        json_builder_set_member_name(b, "heads");
+        json_builder_add_int_value(b, in->geometry.heads);
+        json_builder_set_member_name(b, "sectors");
+        json_builder_add_int_value(b, in->geometry.sectors);
+        json_builder_end_object(b);
+    }
+    if (in->block_size) {
+        json_builder_set_member_name(b, "allocated-blocks");
+        json_builder_add_int_value(b, (gint64)in->blocks_allocated);
+        json_builder_set_member_name(b, "total-blocks");
+        json_builder_add_int_value(b, (gint64)in->blocks_total);
+    }
+    if (in->creator) {
+        json_builder_set_member_name(b, "creator");
+        json_builder_add_string_value(b, in->creator);
+    }
+    if (in->uuid) {
+        json_builder_set_member_name(b, "uuid");
+        json_builder_add_string_value(b, in->uuid);
+    }
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
+static void info_human(const char *file, const TessBlockInfo *in, int depth)
+{
+    g_autofree char *vs = human(in->size);
+    g_autofree char *ds = human(in->file_size);
+    if (depth)
+        printf("\nparent image: %s\n", file);
+    else
+        printf("image: %s\n", file);
+    printf("file format: %s%s%s%s\n", in->format, in->subformat ? " (" : "",
+           in->subformat ? in->subformat : "", in->subformat ? ")" : "");
+    printf("virtual size: %s (%" G_GUINT64_FORMAT " bytes)\n", vs, in->size);
+    printf("disk size: %s\n", ds);
+    if (in->has_geometry)
+        printf("geometry: %u/%u/%u (cylinders/heads/sectors)\n", in->geometry.cylinders,
+               in->geometry.heads, in->geometry.sectors);
+    if (in->block_size) {
+        g_autofree char *bs = human(in->block_size);
+        printf("block size: %s\n", bs);
+        printf("allocated blocks: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT "\n",
+               in->blocks_allocated, in->blocks_total);
+    }
+    if (in->creator)
+        printf("creator: %s\n", in->creator);
+    if (in->uuid)
+        printf("uuid: %s\n", in->uuid);
+    if (in->parent)
+        printf("parent: %s\n", in->parent);
+}
+
 static int img_info(Img *im, int argc, char **argv)
 {
-    Args a = { 0 };
-    int rc = scan_args(argc, argv, &a, "f");
-    if (rc || a.pos->len != 1) {
-        if (!rc)
-            rc = usage_error("info needs FILE");
-        args_clear(&a);
+    g_autofree char *fmt = NULL, *output = NULL;
+    gboolean chain = FALSE;
+    GOptionEntry entries[] = {
+        { "format", 'f', 0, G_OPTION_ARG_STRING, &fmt, "the image's format (default: by content)",
+          "FMT" },
+        { "output", 0, 0, G_OPTION_ARG_STRING, &output, "human (default) or json", "FMT" },
+        { "backing-chain", 0, 0, G_OPTION_ARG_NONE, &chain,
+          "json: every image of the parent chain (an array)", NULL },
+        { NULL },
+    };
+    PARSE_OPTIONS("info", "FILE",
+                  "Describe an image: format, type, size, geometry, blocks, and its parent chain.",
+                  entries);
+    bool json;
+    int rc;
+    if (!json_output("info", output, &json, &rc))
         return rc;
-    }
+    if (argc != 2)
+        return usage_error("info", "info needs FILE");
     GError *e = NULL;
-    g_autofree char *file = g_strdup(a.pos->pdata[0]);
-    const char *fmt = a.fmt;
-    args_clear(&a);
+    g_autofree char *file = g_strdup(argv[1]);
+    g_autoptr(JsonArray) arr = json_array_new();
     for (int depth = 0; file && depth < 64; depth++) {
         const TessDeviceClass *cls = pick(im, depth ? NULL : fmt, file, &e);
         TessDevice *dev = cls ? open_image(im, cls, file, true, &e) : NULL;
@@ -363,35 +613,25 @@ static int img_info(Img *im, int argc, char **argv)
             tess_device_free(dev);
             return fail(e);
         }
-        g_autofree char *vs = human(in.size);
-        g_autofree char *ds = human(in.file_size);
-        if (depth)
-            printf("\nparent image: %s\n", file);
+        if (json)
+            json_array_add_element(arr, info_json(file, &in));
         else
-            printf("image: %s\n", file);
-        printf("file format: %s%s%s%s\n", in.format, in.subformat ? " (" : "",
-               in.subformat ? in.subformat : "", in.subformat ? ")" : "");
-        printf("virtual size: %s (%" G_GUINT64_FORMAT " bytes)\n", vs, in.size);
-        printf("disk size: %s\n", ds);
-        if (in.has_geometry)
-            printf("geometry: %u/%u/%u (cylinders/heads/sectors)\n", in.geometry.cylinders,
-                   in.geometry.heads, in.geometry.sectors);
-        if (in.block_size) {
-            g_autofree char *bs = human(in.block_size);
-            printf("block size: %s\n", bs);
-            printf("allocated blocks: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT "\n",
-                   in.blocks_allocated, in.blocks_total);
-        }
-        if (in.creator)
-            printf("creator: %s\n", in.creator);
-        if (in.uuid)
-            printf("uuid: %s\n", in.uuid);
-        if (in.parent)
-            printf("parent: %s\n", in.parent);
+            info_human(file, &in, depth);
         g_free(file);
+        /* The whole chain is opened (so a broken one fails) either way. */
         file = g_strdup(in.parent);
         tess_block_info_clear(&in);
         tess_device_free(dev);
+    }
+    if (json) {
+        g_autoptr(JsonNode) n = NULL;
+        if (chain) {
+            n = json_node_new(JSON_NODE_ARRAY);
+            json_node_set_array(n, arr);
+        } else {
+            n = json_node_copy(json_array_get_element(arr, 0));
+        }
+        print_json(n);
     }
     return 0;
 }
@@ -400,43 +640,88 @@ static int img_info(Img *im, int argc, char **argv)
 
 static int img_check(Img *im, int argc, char **argv)
 {
-    Args a = { 0 };
-    int rc = scan_args(argc, argv, &a, "fr");
-    if (rc || a.pos->len != 1) {
-        if (!rc)
-            rc = usage_error("check needs FILE");
-        args_clear(&a);
+    g_autofree char *fmt = NULL, *output = NULL, *repair_what = NULL;
+    gboolean repair = FALSE;
+    GOptionEntry entries[] = {
+        { "format", 'f', 0, G_OPTION_ARG_STRING, &fmt, "the image's format (default: by content)",
+          "FMT" },
+        { "repair", 0, 0, G_OPTION_ARG_NONE, &repair, "fix what can be fixed without guessing",
+          NULL },
+        { "repair-mode", 'r', 0, G_OPTION_ARG_STRING, &repair_what, "leaks or all (qemu-img -r): the same as --repair",
+          "leaks|all" },
+        { "output", 0, 0, G_OPTION_ARG_STRING, &output, "human (default) or json", "FMT" },
+        { NULL },
+    };
+    PARSE_OPTIONS("check", "FILE",
+                  "Check an image's metadata (and its parent chain). Exit 0 clean, 1 errors\n"
+                  "(those left after --repair).",
+                  entries);
+    bool json;
+    int rc;
+    if (!json_output("check", output, &json, &rc))
         return rc;
-    }
+    if (repair_what && strcmp(repair_what, "leaks") && strcmp(repair_what, "all"))
+        return usage_error("check", "-r takes leaks or all, not '%s'", repair_what);
+    repair = repair || repair_what;
+    if (argc != 2)
+        return usage_error("check", "check needs FILE");
     GError *e = NULL;
-    const char *file = a.pos->pdata[0];
-    const TessDeviceClass *cls = pick(im, a.fmt, file, &e);
+    const char *file = argv[1];
+    const TessDeviceClass *cls = pick(im, fmt, file, &e);
     const TessBlockOps *ops = cls ? tess_block_class_ops(cls) : NULL;
     if (ops && !ops->check)
         g_set_error(&e, TESS_CONFIG_ERROR, TESS_ERROR_UNSUPPORTED,
                     "format '%s' has no check", cls->type);
     TessBlockCheck res = { .report = g_string_new(NULL) };
-    if (e || !ops->check(file, a.repair, &res, &e)) {
+    if (e || !ops->check(file, repair, &res, &e)) {
         g_string_free(res.report, TRUE);
-        args_clear(&a);
         return fail(e);
+    }
+    unsigned left = res.errors - res.repaired;
+    if (json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "filename");
+        json_builder_add_string_value(b, file);
+        json_builder_set_member_name(b, "format");
+        json_builder_add_string_value(b, cls->type);
+        json_builder_set_member_name(b, "check-errors");
+        json_builder_add_int_value(b, 0);
+        json_builder_set_member_name(b, "corruptions");
+        json_builder_add_int_value(b, res.errors);
+        json_builder_set_member_name(b, "corruptions-fixed");
+        json_builder_add_int_value(b, res.repaired);
+        json_builder_set_member_name(b, "leaked-bytes");
+        json_builder_add_int_value(b, (gint64)res.leaked);
+        json_builder_set_member_name(b, "lost-bytes");
+        json_builder_add_int_value(b, (gint64)res.lost);
+        json_builder_set_member_name(b, "findings");
+        json_builder_begin_array(b);
+        g_auto(GStrv) found = g_strsplit(res.report->str, "\n", -1);
+        for (char **f = found; *f; f++)
+            if (**f)
+                json_builder_add_string_value(b, *f);
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+        g_autoptr(JsonNode) n = json_builder_get_root(b);
+        print_json(n);
+        g_string_free(res.report, TRUE);
+        return left ? 1 : 0;
     }
     fputs(res.report->str, stdout);
     g_string_free(res.report, TRUE);
-    unsigned left = res.errors - res.repaired;
     if (!res.errors)
         printf("No errors were found on the image.\n");
-    else if (a.repair)
+    else if (repair)
         printf("%u errors were found on the image, %u repaired.\n", res.errors, res.repaired);
     else
         printf("%u errors were found on the image.\n", res.errors);
-    if (res.lost && !a.repair)
+    if (res.lost && !repair)
         printf("%" G_GUINT64_FORMAT " bytes of written data were lost (never referenced).\n",
                res.lost);
-    if (res.leaked > res.lost && !a.repair)
+    if (res.leaked > res.lost && !repair)
         printf("%" G_GUINT64_FORMAT " bytes are unreferenced (leaked space).\n",
                res.leaked - res.lost);
-    args_clear(&a);
     return left ? 1 : 0;
 }
 
@@ -444,8 +729,26 @@ static int img_check(Img *im, int argc, char **argv)
 
 static int img_convert(Img *im, int argc, char **argv)
 {
-    Args a = { 0 };
-    int rc = scan_args(argc, argv, &a, "fOo");
+    g_autofree char *fmt = NULL, *out_fmt = NULL, *backing = NULL;
+    g_auto(GStrv) olist = NULL;
+    gboolean progress = FALSE, quiet = FALSE;
+    GOptionEntry entries[] = {
+        { "format", 'f', 0, G_OPTION_ARG_STRING, &fmt, "SRC's format (default: by content)",
+          "FMT" },
+        { "output-format", 'O', 0, G_OPTION_ARG_STRING, &out_fmt,
+          "vhd or raw (default: by DST's name)", "FMT" },
+        { "options", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &olist,
+          "type=fixed|dynamic|differencing,parent=FILE,block_size=SIZE", "OPTIONS" },
+        { "backing", 'B', 0, G_OPTION_ARG_FILENAME, &backing,
+          "make DST a differencing image over PARENT holding what differs", "PARENT" },
+        { "progress", 'p', 0, G_OPTION_ARG_NONE, &progress, "show progress", NULL },
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "no progress, even on a terminal", NULL },
+        { NULL },
+    };
+    PARSE_OPTIONS("convert", "SRC DST",
+                  "Copy an image into a new one (written under a temporary name, then renamed).",
+                  entries);
+    int rc = 0;
     Opts o = { 0 };
     GError *e = NULL;
     TessDevice *src = NULL, *dst = NULL;
@@ -453,22 +756,28 @@ static int img_convert(Img *im, int argc, char **argv)
     const char *dfile = NULL;
     char *tmpfile = NULL;
     g_autofree uint8_t *buf = NULL, *pbuf = NULL;
-    if (rc)
-        goto out;
-    if (a.pos->len != 2) {
-        rc = usage_error("convert needs SRC DST");
+    if (argc != 3) {
+        rc = usage_error("convert", "convert needs SRC DST");
         goto out;
     }
-    if (!collect_opts(&a, &o, &e)) {
-        rc = usage_error("%s", e->message);
+    if (!collect_opts(olist, &o, &e)) {
+        rc = usage_error("convert", "%s", e->message);
         g_clear_error(&e);
         goto out;
     }
-    const char *sfile = a.pos->pdata[0];
-    dfile = a.pos->pdata[1];
-    const char *ofmt = a.out_fmt ? a.out_fmt : g_str_has_suffix(dfile, ".vhd") ? "vhd" : "raw";
+    if (backing) {
+        g_free(o.parent);
+        o.parent = g_strdup(backing);
+        if (!o.type)
+            o.type = g_strdup("differencing");
+    }
+    const char *sfile = argv[1];
+    dfile = argv[2];
+    const char *ofmt = format_for(out_fmt, dfile);
+    if (o.parent && !out_fmt && !strcmp(ofmt, "raw"))
+        ofmt = "vhd";           /* only a VHD has a parent */
     rc = 1;
-    const TessDeviceClass *scls = pick(im, a.fmt, sfile, &e);
+    const TessDeviceClass *scls = pick(im, fmt, sfile, &e);
     const TessDeviceClass *dcls = scls ? format_class(im, ofmt, &e) : NULL;
     const TessBlockOps *dops = dcls ? tess_block_class_ops(dcls) : NULL;
     if (!dops)
@@ -536,7 +845,8 @@ static int img_convert(Img *im, int argc, char **argv)
     const size_t chunk = 2u << 20, grain = 64u << 10;
     buf = g_malloc(chunk);
     pbuf = g_malloc(chunk);
-    Progress pr = progress_new();
+    Progress pr = progress_new(progress);
+    pr.on = pr.on && !quiet;
     for (uint64_t off = 0; off < size;) {
         progress_cb(&pr, off, size);
         uint64_t pnum = 0;
@@ -600,7 +910,6 @@ out:
     if (src)
         tess_device_free(src);
     opts_clear(&o);
-    args_clear(&a);
     return rc;
 }
 
@@ -649,8 +958,19 @@ static bool commit_target_ok(Img *im, const char *child, const char *named, GErr
 
 static int img_commit(Img *im, int argc, char **argv)
 {
+    gboolean progress = FALSE, quiet = FALSE;
+    GOptionEntry entries[] = {
+        { "progress", 'p', 0, G_OPTION_ARG_NONE, &progress, "show progress", NULL },
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "no progress, even on a terminal", NULL },
+        { NULL },
+    };
+    PARSE_OPTIONS("commit", "CHILD [PARENT]",
+                  "Merge a differencing image into its parent. A raw parent must be named.",
+                  entries);
+    argc--;
+    argv++;
     if (argc != 1 && argc != 2)
-        return usage_error("commit needs CHILD [PARENT]");
+        return usage_error("commit", "commit needs CHILD [PARENT]");
     GError *e = NULL;
     const TessDeviceClass *cls = detect(im, argv[0], &e);
     const TessBlockOps *ops = cls ? tess_block_class_ops(cls) : NULL;
@@ -659,7 +979,8 @@ static int img_commit(Img *im, int argc, char **argv)
                     "%s: a %s image has no parent to commit into", argv[0], cls->type);
     if (!e)
         commit_target_ok(im, argv[0], argc == 2 ? argv[1] : NULL, &e);
-    Progress pr = progress_new();
+    Progress pr = progress_new(progress);
+    pr.on = pr.on && !quiet;
     if (e || !ops->commit_file(argv[0], progress_cb, &pr, &e))
         return fail(e);
     printf("Image committed.\n");
@@ -668,20 +989,98 @@ static int img_commit(Img *im, int argc, char **argv)
 
 static int img_compact(Img *im, int argc, char **argv)
 {
+    gboolean progress = FALSE, quiet = FALSE;
+    GOptionEntry entries[] = {
+        { "progress", 'p', 0, G_OPTION_ARG_NONE, &progress, "show progress", NULL },
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "no progress, even on a terminal", NULL },
+        { NULL },
+    };
+    PARSE_OPTIONS("compact", "FILE",
+                  "Rewrite a dynamic or differencing VHD without its all-zero blocks and leaked\n"
+                  "space (contents and modification time unchanged).",
+                  entries);
+    argc--;
+    argv++;
     if (argc != 1)
-        return usage_error("compact needs FILE");
+        return usage_error("compact", "compact needs FILE");
     GError *e = NULL;
     const TessDeviceClass *cls = detect(im, argv[0], &e);
     const TessBlockOps *ops = cls ? tess_block_class_ops(cls) : NULL;
     if (ops && !ops->compact_file)
         g_set_error(&e, TESS_CONFIG_ERROR, TESS_ERROR_UNSUPPORTED,
                     "%s: a %s image cannot be compacted", argv[0], cls->type);
-    Progress pr = progress_new();
+    Progress pr = progress_new(progress);
+    pr.on = pr.on && !quiet;
     uint64_t freed = 0;
     if (e || !ops->compact_file(argv[0], progress_cb, &pr, &freed, &e))
         return fail(e);
     g_autofree char *hs = human(freed);
     printf("Image compacted: %s freed.\n", hs);
+    return 0;
+}
+
+/* ---- resize --------------------------------------------------------------------- */
+
+static int img_resize(Img *im, int argc, char **argv)
+{
+    g_autofree char *fmt = NULL;
+    gboolean shrink = FALSE, quiet = FALSE;
+    GOptionEntry entries[] = {
+        { "format", 'f', 0, G_OPTION_ARG_STRING, &fmt, "the image's format (default: by content)",
+          "FMT" },
+        { "shrink", 0, 0, G_OPTION_ARG_NONE, &shrink,
+          "allow a smaller size (what lies beyond it is lost)", NULL },
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "print nothing on success", NULL },
+        { NULL },
+    };
+    /* "-1G" is a size, not an option (as qemu-img takes it). */
+    char *neg = NULL;
+    if (argc > 2 && argv[argc - 1][0] == '-' && g_ascii_isdigit(argv[argc - 1][1]))
+        neg = argv[--argc];
+    PARSE_OPTIONS("resize", "FILE [+|-]SIZE",
+                  "Change a raw or VHD (fixed, dynamic) image's virtual size: SIZE, or +SIZE /\n"
+                  "-SIZE relative to the current one. Shrinking needs --shrink. A VHD's size is\n"
+                  "rounded up to whole CHS geometry, as at create.",
+                  entries);
+    if (neg)
+        argv[argc++] = neg;
+    if (argc != 3)
+        return usage_error("resize", "resize needs FILE SIZE");
+    const char *file = argv[1], *text = argv[2];
+    int sign = text[0] == '+' ? 1 : text[0] == '-' ? -1 : 0;
+    GError *e = NULL;
+    uint64_t amount;
+    if (!parse_size(text + (sign != 0), &amount, &e)) {
+        int rc = usage_error("resize", "SIZE: %s", e->message);
+        g_error_free(e);
+        return rc;
+    }
+    const TessDeviceClass *cls = pick(im, fmt, file, &e);
+    const TessBlockOps *ops = cls ? tess_block_class_ops(cls) : NULL;
+    if (ops && !ops->resize_file)
+        g_set_error(&e, TESS_CONFIG_ERROR, TESS_ERROR_UNSUPPORTED,
+                    "format '%s' cannot be resized", cls->type);
+    TessDevice *dev = e ? NULL : open_image(im, cls, file, true, &e);
+    if (!dev)
+        return fail(e);
+    uint64_t cur = tess_block_ops(dev)->size(dev);
+    tess_device_free(dev);
+    uint64_t size = sign > 0 ? cur + amount : sign < 0 ? cur - MIN(cur, amount) : amount;
+    if ((sign > 0 && size < cur) || (sign < 0 && amount >= cur) || !size) {
+        return fail(g_error_new(TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                                "%s: a size of %s%s from %" G_GUINT64_FORMAT
+                                " bytes is out of range", file, text, "", cur));
+    }
+    if (size < cur && !shrink)
+        return fail(g_error_new(TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                                "%s: %" G_GUINT64_FORMAT " bytes is smaller than the image (%"
+                                G_GUINT64_FORMAT " bytes): what lies beyond would be lost; "
+                                "give --shrink to do it anyway", file, size, cur));
+    uint64_t done = 0;
+    if (!ops->resize_file(file, size, shrink, &done, &e))
+        return fail(e);
+    if (!quiet)
+        printf("Image resized: %" G_GUINT64_FORMAT " bytes.\n", done);
     return 0;
 }
 
@@ -696,24 +1095,24 @@ int cli_img(TessRegistry *reg, int argc, char **argv)
         img_usage(stdout);
         return 0;
     }
-    Img im = { .reg = reg, .m = tess_machine_new_empty(reg, "img", NULL) };
-    int rc;
-    argc -= 2;
-    argv += 2;
-    if (!strcmp(cmd, "create"))
-        rc = img_create(&im, argc, argv);
-    else if (!strcmp(cmd, "info"))
-        rc = img_info(&im, argc, argv);
-    else if (!strcmp(cmd, "check"))
-        rc = img_check(&im, argc, argv);
-    else if (!strcmp(cmd, "convert"))
-        rc = img_convert(&im, argc, argv);
-    else if (!strcmp(cmd, "commit"))
-        rc = img_commit(&im, argc, argv);
-    else if (!strcmp(cmd, "compact"))
-        rc = img_compact(&im, argc, argv);
-    else
-        rc = usage_error("unknown command '%s'", cmd);
-    tess_machine_free(im.m);
-    return rc;
+    static const struct {
+        const char *name;
+        int (*fn)(Img *im, int argc, char **argv);
+    } cmds[] = {
+        { "create", img_create }, { "info", img_info }, { "check", img_check },
+        { "convert", img_convert }, { "commit", img_commit }, { "compact", img_compact },
+        { "resize", img_resize },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++) {
+        if (strcmp(cmds[i].name, cmd))
+            continue;
+        Img im = { .reg = reg, .m = tess_machine_new_empty(reg, "img", NULL) };
+        /* argv[0] is the subcommand, as GOption wants a program name. */
+        int rc = cmds[i].fn(&im, argc - 1, argv + 1);
+        tess_machine_free(im.m);
+        return rc;
+    }
+    usage_error(NULL, "unknown command '%s'", cmd);
+    img_usage(stderr);
+    return 2;
 }

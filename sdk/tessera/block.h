@@ -243,7 +243,14 @@ typedef struct TessBlockOps {
     bool (*compact_file)(const char *file, TessBlockProgressFn progress, void *opaque,
                          uint64_t *freed, GError **err);
 
-    void *reserved[8];            /* zero: room for additions */
+    /* Change the virtual size to `size` (a format may round it up, as at
+     * create; *new_size gets the result). A smaller size fails unless
+     * `shrink` (what lies beyond is lost). May be NULL: not resizable.
+     * Added in ABI 2.2, in place of a reserved slot. */
+    bool (*resize_file)(const char *file, uint64_t size, bool shrink, uint64_t *new_size,
+                        GError **err);
+
+    void *reserved[7];            /* zero: room for additions */
 } TessBlockOps;
 
 /* The block ops of a device (NULL if it does not provide "block"). */

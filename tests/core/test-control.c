@@ -16,6 +16,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "qmp.h"
 
 typedef struct {
     TessDevice dev;
@@ -101,7 +104,9 @@ static void send_all(int fd, const char *s)
     }
 }
 
-/* Read `nlines` reply lines, failing after 20 s of silence. */
+/* Read `nlines` reply lines, failing after 20 s of silence. A QMP
+ * greeting, which a client that was slow to send may get first (see
+ * control.c), is not counted. */
 static char *read_lines(int fd, int nlines)
 {
     GString *s = g_string_new(NULL);
@@ -112,11 +117,57 @@ static char *read_lines(int fd, int nlines)
         char buf[4096];
         ssize_t n = recv(fd, buf, sizeof(buf), 0);
         g_assert_cmpint(n, >, 0);
-        for (ssize_t i = 0; i < n; i++)
-            got += buf[i] == '\n';
         g_string_append_len(s, buf, n);
+        if (g_str_has_prefix(s->str, "{\"QMP\":")) {
+            const char *nl = strchr(s->str, '\n');
+            if (nl)
+                g_string_erase(s, 0, nl + 1 - s->str);
+        }
+        got = 0;
+        for (gsize i = 0; i < s->len; i++)
+            got += s->str[i] == '\n';
     }
     return g_string_free(s, FALSE);
+}
+
+/* Read one QMP message (a CR LF ended line) into a parsed object; NULL at
+ * EOF. Bytes past it stay in *pending. */
+static JsonObject *qmp_read(int fd, GString *pending)
+{
+    for (;;) {
+        const char *nl = strchr(pending->str, '\n');
+        if (nl) {
+            g_assert_true(nl > pending->str && nl[-1] == '\r');
+            g_autofree char *line = g_strndup(pending->str, (gsize)(nl - pending->str));
+            g_string_erase(pending, 0, nl + 1 - pending->str);
+            g_autoptr(JsonParser) p = json_parser_new();
+            g_assert_true(json_parser_load_from_data(p, line, -1, NULL));
+            g_assert_true(JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)));
+            return json_object_ref(json_node_get_object(json_parser_get_root(p)));
+        }
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        g_assert_cmpint(poll(&p, 1, 20000), ==, 1);
+        char buf[4096];
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        /* A server that hung up on unread input resets the connection. */
+        if (n == 0 || (n < 0 && errno == ECONNRESET))
+            return NULL;
+        g_assert_cmpint(n, >, 0);
+        g_string_append_len(pending, buf, n);
+    }
+}
+
+/* The next reply (events before it are counted into *events by name). */
+static JsonObject *qmp_reply(int fd, GString *pending, GString *events)
+{
+    for (;;) {
+        JsonObject *o = qmp_read(fd, pending);
+        g_assert_nonnull(o);
+        if (!json_object_has_member(o, "event"))
+            return o;
+        g_string_append_printf(events, "%s ", json_object_get_string_member(o, "event"));
+        json_object_unref(o);
+    }
 }
 
 static unsigned count(const char *hay, const char *needle)
@@ -349,6 +400,177 @@ static void test_free_keeps_replacement(void)
     vm_stop(&v);
 }
 
+/* Framing of QMP input: values end where their brackets balance outside
+ * strings; junk runs to the next value or line end. */
+static void test_qmp_frame(void)
+{
+    static const struct {
+        const char *in;
+        QmpFrame f;
+        gsize start, end;
+        bool nl;
+    } cases[] = {
+        { "", QMP_FRAME_NONE, 0, 0, false },
+        { "  \r\n\t", QMP_FRAME_NONE, 5, 5, false },
+        { "{\"execute\":\"x\"}", QMP_FRAME_VALUE, 0, 15, false },
+        { " {\"a\":{\"b\":[1,{}]}}{", QMP_FRAME_VALUE, 1, 19, false },
+        { "{\"a\":\"}{]\\\"\"}x", QMP_FRAME_VALUE, 0, 13, false },
+        { "{\"a\":\n", QMP_FRAME_NONE, 0, 0, true },
+        { "{\"a\":\"\\\"}", QMP_FRAME_NONE, 0, 0, false },
+        { "[1,2]", QMP_FRAME_VALUE, 0, 5, false },
+        { "junk{}", QMP_FRAME_JUNK, 0, 4, false },
+        { "junk\n{}", QMP_FRAME_JUNK, 0, 5, false },
+        { "junk", QMP_FRAME_NONE, 0, 0, false },
+        { "}", QMP_FRAME_NONE, 0, 0, false },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        gsize start, end;
+        bool nl;
+        const char *in = cases[i].in;
+        QmpFrame f = tess_qmp_frame((const guint8 *)in, strlen(in), &start, &end, &nl);
+        g_test_message("case %zu: %s", i, in);
+        g_assert_cmpint(f, ==, cases[i].f);
+        if (f != QMP_FRAME_NONE) {
+            g_assert_cmpuint(start, ==, cases[i].start);
+            g_assert_cmpuint(end, ==, cases[i].end);
+        } else if (start < strlen(in) && in[start] == '{') {
+            g_assert_cmpint(nl, ==, cases[i].nl);
+        }
+    }
+}
+
+/* A whole session without a socket: the greeting, then one reply per
+ * input value, in order, with the ids. */
+static void test_qmp_session_text(void)
+{
+    Vm v = { 0 };
+    vm_start(&v);
+    static const char in[] =
+        "{\"execute\":\"query-status\",\"id\":1}"
+        "{\"execute\":\"qmp_capabilities\"}\n"
+        "{\"execute\":\"query-status\",\"id\":\"two\"}"
+        "nonsense\n"
+        "{\"execute\":\"stop\",\"id\":[3]}"
+        "{\"execute\":\"query-status\",\"id\":4}"
+        "{\"execute\":\"cont\"}"
+        "{\"execute\":\"no-such\",\"id\":5}"
+        "{\"execute\":\"query-status\",\"id\":[1e999]}";
+    g_autofree char *out = tess_control_handle_qmp(v.ms, in, sizeof(in) - 1);
+    g_auto(GStrv) lines = g_strsplit(out, "\r\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 11);    /* 10 messages and "" */
+    g_assert_true(g_str_has_prefix(lines[0], "{\"QMP\":{\"version\":{\"qemu\":"));
+    g_assert_nonnull(strstr(lines[1], "\"CommandNotFound\""));
+    g_assert_nonnull(strstr(lines[1], "\"id\":1"));
+    g_assert_cmpstr(lines[2], ==, "{\"return\":{}}");
+    g_assert_nonnull(strstr(lines[3], "\"status\":\"running\""));
+    g_assert_nonnull(strstr(lines[3], "\"id\":\"two\""));
+    g_assert_nonnull(strstr(lines[4], "\"GenericError\""));
+    g_assert_cmpstr(lines[5], ==, "{\"return\":{},\"id\":[3]}");
+    g_assert_nonnull(strstr(lines[6], "\"status\":\"paused\""));
+    g_assert_cmpstr(lines[7], ==, "{\"return\":{}}");
+    g_assert_nonnull(strstr(lines[8], "\"class\":\"CommandNotFound\""));
+    g_assert_nonnull(strstr(lines[8], "no-such"));
+    /* An id json-glib reads as an infinity is not echoed as "inf". */
+    g_assert_true(g_str_has_prefix(lines[9], "{\"error\":{\"class\":\"GenericError\""));
+    g_assert_null(strstr(lines[9], "inf"));
+    vm_stop(&v);
+}
+
+/* Over the socket: a client that waits is greeted; after negotiation it
+ * gets STOP and RESUME, also for a line client's pause; quit's return comes
+ * before SHUTDOWN, then EOF. A line client on the same socket is never
+ * greeted. */
+static void test_qmp_socket(void)
+{
+    Vm v = { 0 };
+    vm_start(&v);
+    int q = connect_to(v.path);
+    g_autoptr(GString) pend = g_string_new(NULL), ev = g_string_new(NULL);
+    JsonObject *o = qmp_read(q, pend);
+    g_assert_true(json_object_has_member(o, "QMP"));
+    json_object_unref(o);
+    send_all(q, "{\"execute\":\"qmp_capabilities\"}");
+    o = qmp_reply(q, pend, ev);
+    g_assert_true(json_object_has_member(o, "return"));
+    json_object_unref(o);
+    send_all(q, "{\"execute\":\"stop\",\"id\":\"s\"}");
+    o = qmp_reply(q, pend, ev);
+    g_assert_cmpstr(json_object_get_string_member(o, "id"), ==, "s");
+    json_object_unref(o);
+    g_assert_cmpstr(ev->str, ==, "STOP ");
+
+    int l = connect_to(v.path);
+    send_all(l, "{\"cmd\":\"resume\"}\n");
+    g_autofree char *r = read_lines(l, 1);
+    g_assert_true(g_str_has_prefix(r, "{\"ok\":true"));
+    close(l);
+    send_all(q, "{\"execute\":\"query-status\"}");
+    o = qmp_reply(q, pend, ev);
+    g_assert_cmpstr(ev->str, ==, "STOP RESUME ");
+    g_assert_true(json_object_get_boolean_member(json_object_get_object_member(o, "return"),
+                                                 "running"));
+    json_object_unref(o);
+    send_all(q, "{\"execute\":\"system_reset\"}");
+    o = qmp_reply(q, pend, ev);
+    g_assert_true(json_object_has_member(o, "return"));
+    json_object_unref(o);
+    /* The reset happens after the reply, between instructions; a quit
+     * sent before it would win. */
+    while (!strstr(ev->str, "RESET")) {
+        o = qmp_read(q, pend);
+        g_assert_nonnull(o);
+        g_assert_true(json_object_has_member(o, "event"));
+        g_assert_cmpstr(json_object_get_string_member(o, "event"), ==, "RESET");
+        g_assert_cmpstr(json_object_get_string_member(json_object_get_object_member(o, "data"),
+                                                      "reason"), ==, "host-qmp-system-reset");
+        g_string_append(ev, "RESET ");
+        json_object_unref(o);
+    }
+
+    send_all(q, "{\"execute\":\"quit\"}");
+    o = qmp_reply(q, pend, ev);
+    g_assert_true(json_object_has_member(o, "return"));
+    json_object_unref(o);
+    g_assert_cmpint(tess_machine_join(v.m), ==, 0);
+    tess_control_free(v.ctl);
+    v.ctl = NULL;
+    /* SHUTDOWN (host-qmp-quit), then EOF. */
+    while ((o = qmp_read(q, pend))) {
+        g_assert_true(json_object_has_member(o, "event"));
+        const char *name = json_object_get_string_member(o, "event");
+        g_string_append_printf(ev, "%s ", name);
+        if (!strcmp(name, "SHUTDOWN"))
+            g_assert_cmpstr(json_object_get_string_member(
+                                json_object_get_object_member(o, "data"), "reason"),
+                            ==, "host-qmp-quit");
+        json_object_unref(o);
+    }
+    g_assert_cmpstr(ev->str, ==, "STOP RESUME RESET SHUTDOWN ");
+    close(q);
+    vm_stop(&v);
+}
+
+/* A QMP value longer than the limit is refused and the connection closed,
+ * without buffering it whole. */
+static void test_qmp_long_value(void)
+{
+    Vm v = { 0 };
+    vm_start(&v);
+    int q = connect_to(v.path);
+    g_autoptr(GString) pend = g_string_new(NULL), ev = g_string_new(NULL);
+    JsonObject *o = qmp_read(q, pend);
+    json_object_unref(o);
+    g_autofree char *big = g_strnfill(100000, 'a');
+    send_all(q, "{\"execute\":\"qmp_capabilities\",\"id\":\"");
+    send_all(q, big);
+    o = qmp_reply(q, pend, ev);
+    g_assert_true(json_object_has_member(o, "error"));
+    json_object_unref(o);
+    g_assert_null(qmp_read(q, pend));
+    close(q);
+    vm_stop(&v);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -361,5 +583,9 @@ int main(int argc, char **argv)
     g_test_add_func("/control/socket-mode", test_socket_mode);
     g_test_add_func("/control/path-in-use", test_path_in_use);
     g_test_add_func("/control/free-keeps-replacement", test_free_keeps_replacement);
+    g_test_add_func("/control/qmp-frame", test_qmp_frame);
+    g_test_add_func("/control/qmp-session-text", test_qmp_session_text);
+    g_test_add_func("/control/qmp-socket", test_qmp_socket);
+    g_test_add_func("/control/qmp-long-value", test_qmp_long_value);
     return g_test_run();
 }

@@ -6,6 +6,11 @@
  * request against a machine with a headless display, VGA, keyboard and an
  * IDE drive (their commands included). Every line gets exactly one reply,
  * a JSON object with "ok", whatever it holds.
+ *
+ * The same input is then run as a QMP session (the socket's other
+ * protocol, core/qmp.c): framed as a stream of JSON values, each answered
+ * with one CR LF ended object holding "return" or "error", after the
+ * greeting.
  */
 #include "harness.h"
 
@@ -14,6 +19,15 @@
 #include <json-glib/json-glib.h>
 
 static TessMachine *machine;
+
+static bool contains(const uint8_t *data, size_t size, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= size; i++)
+        if (!memcmp(data + i, needle, n))
+            return true;
+    return false;
+}
 static GPtrArray *machines;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,6 +66,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
         p += len + (nl ? 1 : 0);
+    }
+    /* Commands that write host files are left out, as above. */
+    if (!contains(data, size, "screendump") && !contains(data, size, "screenshot")) {
+        g_autofree char *out = tess_control_handle_qmp(machines, (const char *)data, size);
+        g_auto(GStrv) msgs = g_strsplit(out, "\r\n", -1);
+        guint n = g_strv_length(msgs);
+        if (n < 2 || *msgs[n - 1])
+            abort();
+        for (guint i = 0; i + 1 < n; i++) {
+            JsonParser *jp = json_parser_new();
+            JsonNode *root = json_parser_load_from_data(jp, msgs[i], -1, NULL)
+                             ? json_parser_get_root(jp) : NULL;
+            JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root)
+                                                                 : NULL;
+            if (!o || !json_object_has_member(o, i ? (json_object_has_member(o, "error")
+                                                      ? "error" : "return") : "QMP"))
+                abort();
+            g_object_unref(jp);
+        }
     }
     /* "quit" asks the machine to stop; keep fuzzing the same one. */
     machine->exit_requested = false;

@@ -39,7 +39,7 @@ if ! wait_for "$tmp/debug" "No bootable device" 120 || ! wait_for "$tmp/serial" 
     echo "FAIL: no boot attempt"; cat "$tmp/out"; tail -30 "$tmp/debug"; exit 1
 fi
 
-"$tessera" ctl "$tmp/ctl" status | grep -q '"running"' || { echo "FAIL: status"; exit 1; }
+"$tessera" ctl "$tmp/ctl" status | grep -q 'running' || { echo "FAIL: status"; exit 1; }
 "$tessera" ctl "$tmp/ctl" quit >/dev/null || { echo "FAIL: quit"; exit 1; }
 wait $pid
 rc=$?

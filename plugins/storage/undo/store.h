@@ -112,6 +112,9 @@ bool vhd_is_empty(StoreLayer *child);
 
 /* vhd-check.c */
 bool vhd_check_file(const char *path, bool repair, TessBlockCheck *res, GError **err);
+/* Change a fixed or dynamic VHD's size (vhd-resize.c). */
+bool vhd_resize_file(const char *path, uint64_t size, bool shrink, uint64_t *new_size,
+                     GError **err);
 bool vhd_compact_file(const char *path, TessBlockProgressFn progress, void *opaque,
                       uint64_t *freed, GError **err);
 bool vhd_commit_file(const char *child, TessBlockProgressFn progress, void *opaque,

@@ -31,6 +31,7 @@ static const TessBlockOps vhd_block_ops = {
     .check = vhd_check_file,
     .commit_file = vhd_commit_file,
     .compact_file = vhd_compact_file,
+    .resize_file = vhd_resize_file,
 };
 
 static const TessIfaceSpec vhd_provides[] = {

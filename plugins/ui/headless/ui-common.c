@@ -142,6 +142,26 @@ static bool png_encode(FILE *f, const TessDisplaySurface *s)
     return ok;
 }
 
+/* Binary PPM (P6), what QEMU's screendump writes by default. */
+static bool ppm_encode(FILE *f, const TessDisplaySurface *s)
+{
+    if (fprintf(f, "P6\n%u %u\n255\n", s->width, s->height) < 0)
+        return false;
+    uint8_t *row = g_malloc((size_t)s->width * 3);
+    bool ok = true;
+    for (unsigned y = 0; y < s->height && ok; y++) {
+        const uint32_t *px = (const uint32_t *)((const uint8_t *)s->pixels + y * s->stride);
+        for (unsigned x = 0; x < s->width; x++) {
+            row[3 * x] = (uint8_t)(px[x] >> 16);
+            row[3 * x + 1] = (uint8_t)(px[x] >> 8);
+            row[3 * x + 2] = (uint8_t)px[x];
+        }
+        ok = fwrite(row, 3, s->width, f) == s->width;
+    }
+    g_free(row);
+    return ok;
+}
+
 /* Write the picture to `path` (absolute) without ever following, opening
  * for write or deleting anything but a file of our own: it is written to a
  * fresh temporary file in the same directory and renamed over `path`, which
@@ -149,6 +169,11 @@ static bool png_encode(FILE *f, const TessDisplaySurface *s)
  * (opening it would block the machine or write to the device), and a
  * failed write leaves `path` as it was. */
 bool ui_write_png(const char *path, const TessDisplaySurface *s, GError **err)
+{
+    return ui_write_image(path, s, false, err);
+}
+
+bool ui_write_image(const char *path, const TessDisplaySurface *s, bool ppm, GError **err)
 {
     if (!g_path_is_absolute(path)) {
         g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_INVALID,
@@ -175,10 +200,10 @@ bool ui_write_png(const char *path, const TessDisplaySurface *s, GError **err)
     if (!f) {
         close(fd);
         g_unlink(tmp);
-        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_IO, "%s: cannot write PNG", path);
+        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_IO, "%s: cannot write the image", path);
         return false;
     }
-    bool ok = png_encode(f, s);
+    bool ok = ppm ? ppm_encode(f, s) : png_encode(f, s);
     if (fflush(f) != 0 || ferror(f))
         ok = false;
     if (fclose(f) != 0)
@@ -200,7 +225,7 @@ bool ui_write_png(const char *path, const TessDisplaySurface *s, GError **err)
     }
     if (!ok) {
         g_unlink(tmp);
-        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_IO, "%s: cannot write PNG", path);
+        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_IO, "%s: cannot write the image", path);
     }
     return ok;
 }
@@ -225,8 +250,10 @@ static bool need_display(UiCommon *u, GError **err)
 static char *cmd_screenshot(TessDevice *dev, int argc, char **argv, GError **err)
 {
     UiCommon *u = ui_of(dev);
-    if (argc != 1) {
-        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID, "usage: screenshot FILE.png");
+    /* QMP's screendump passes its format; PNG otherwise. */
+    if (argc < 1 || argc > 2 || (argc == 2 && strcmp(argv[1], "png") && strcmp(argv[1], "ppm"))) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "usage: screenshot FILE [png|ppm]");
         return NULL;
     }
     if (!need_display(u, err))
@@ -246,7 +273,7 @@ static char *cmd_screenshot(TessDevice *dev, int argc, char **argv, GError **err
         if (ops2->get_cursor(u->src, cur))
             tess_display_cursor_compose(cur, &s);
     }
-    bool ok = ui_write_png(argv[0], &s, err);
+    bool ok = ui_write_image(argv[0], &s, argc == 2 && !strcmp(argv[1], "ppm"), err);
     g_free(s.pixels);
     return ok ? g_strdup_printf("%ux%u", w, h) : NULL;
 }
@@ -399,7 +426,7 @@ bool ui_common_init(UiCommon *u, TessDevice *dev, GError **err)
         return false;
     u->iops = u->input ? tess_device_interface(u->input, TESS_IFACE_INPUT) : NULL;
     if (!tess_control_add_command(dev, "screenshot", cmd_screenshot,
-                                  "FILE.png  write the screen as a PNG image", err) ||
+                                  "FILE [png|ppm]  write the screen as an image (PNG unless ppm)", err) ||
         !tess_control_add_command(dev, "screentext", cmd_screentext,
                                   " print a text-mode screen as UTF-8 lines", err) ||
         !tess_control_add_command(dev, "sendkey", cmd_sendkey,

@@ -45,6 +45,8 @@ void ui_common_fini(UiCommon *u);
 
 /* Write 32-bit XRGB pixels as an 8-bit RGB PNG. */
 bool ui_write_png(const char *path, const TessDisplaySurface *s, GError **err);
+/* The same, as binary PPM (P6) when ppm. */
+bool ui_write_image(const char *path, const TessDisplaySurface *s, bool ppm, GError **err);
 
 /* Unicode for a code page 437 character (the PC's ROM font). */
 gunichar ui_cp437_to_unicode(uint8_t c);
