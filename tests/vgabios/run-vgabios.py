@@ -17,6 +17,7 @@ usage: run-vgabios.py TESSERA MACHINES_DIR IMAGE FIRMWARE_BUILD_DIR
 import os
 import sys
 
+sys.dont_write_bytecode = True             # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vgatestlib import load_db, read_png, run_guest  # noqa: E402
 
