@@ -70,8 +70,14 @@ def read_png(path):
 
 
 
-def run_guest(tessera, machines, image, devices, on_screen, timeout=480):
-    """Boot IMAGE on machines/pc.xml plus DEVICES (machine-file XML), call
+ANSI = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]')
+
+
+def run_guest(tessera, machines, image, devices, on_screen, timeout=480, cdrom=False,
+              console='debugcon'):
+    """Boot IMAGE (a hard disk, or with cdrom=True an ISO) on
+    machines/pc.xml plus DEVICES (machine-file XML), reading the guest's
+    lines from CONSOLE ('debugcon' or 'serial'); call
     on_screen(name, ctl, tmpdir) -> list of failures for each SCREEN line
     (then press a key), and return (failures, checks seen, log lines, exit status)."""
     deadline = time.monotonic() + timeout
@@ -80,20 +86,27 @@ def run_guest(tessera, machines, image, devices, on_screen, timeout=480):
     proc = None
     try:
         disk = os.path.join(tmp, 'disk.img')
-        shutil.copyfile(image, disk)
+        if cdrom:
+            disk = image
+            drive = '<drive bus="1" unit="0" media="cdrom"><disk format="raw" file="%s" readonly="on"/></drive>'
+        else:
+            shutil.copyfile(image, disk)
+            drive = '<drive bus="0" unit="0"><disk format="raw" file="%s"/></drive>'
+        drive = drive % disk
         with open(os.path.join(tmp, 'vm.xml'), 'w') as f:
             f.write('''<machine name="vgabios" base="pc">
 %s
   <device id="ide0">
-    <drive bus="0" unit="0"><disk format="raw" file="%s"/></drive>
+    %s
   </device>
 </machine>
-''' % (devices, disk))
+''' % (devices, drive))
         sock = os.path.join(tmp, 'ctl')
         env = dict(os.environ, TESSERA_MACHINE_PATH=machines)
         proc = subprocess.Popen([tessera, 'run', os.path.join(tmp, 'vm.xml'), '--deterministic',
-                                 '--display', 'none', '--serial', 'null', '--debugcon', 'stdio',
-                                 '--control', sock],
+                                 '--display', 'none', '--control', sock] +
+                                (['--serial', 'null', '--debugcon', 'stdio'] if console == 'debugcon'
+                                 else ['--serial', 'stdio', '--debugcon', 'null']),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
 
         def ctl(*args):
@@ -119,7 +132,7 @@ def run_guest(tessera, machines, image, devices, on_screen, timeout=480):
             buf += chunk
             while b'\n' in buf:
                 raw, buf = buf.split(b'\n', 1)
-                line = raw.decode('latin-1').rstrip('\r')
+                line = ANSI.sub('', raw.decode('latin-1')).strip('\r ')
                 log.append(line)
                 m = re.match(r'^(PASS|FAIL) (\S+)$', line)
                 if m:
