@@ -7,7 +7,11 @@ the pattern as the mode's pixel format decodes it (8 bpp through the
 default DAC, 15/16 bpp 5:5:5/5:6:5, 32 bpp B,G,R,X bytes) and black below.
 Skips (77) while the machine has no `s3-trio64` device type.
 
-usage: run-vbe.py TESSERA MACHINES_DIR IMAGE FIRMWARE_BUILD_DIR
+The card has 2 MiB (the guest checks the memory size and that modes
+needing more are not offered); CHIP trio32 runs the Trio32 with its own
+ROM image (PCI device 8810 in its PCIR).
+
+usage: run-vbe.py TESSERA MACHINES_DIR IMAGE FIRMWARE_BUILD_DIR [trio64|trio32]
 """
 import os
 import subprocess
@@ -18,6 +22,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vgatestlib import load_db, read_png, run_guest  # noqa: E402
 
 tessera, machines, image, fwdir = sys.argv[1:5]
+chip = sys.argv[5] if len(sys.argv) > 5 else 'trio64'
+rom = 'tessera-vgabios-s3.bin' if chip == 'trio64' else 'tessera-vgabios-trio32.bin'
 if not os.path.exists('/usr/share/seabios/bios-256k.bin'):
     print('SKIP: seabios not installed')
     sys.exit(77)
@@ -85,7 +91,8 @@ def on_screen(name, ctl, tmp):
 
 fail, seen, log, rc = run_guest(tessera, machines, image,
                                 '  <device id="fwcfg" vgarom=""/>\n  <remove id="vga"/>\n'
-                                '  <device type="s3-trio64" id="s3"/>', on_screen)
+                                '  <device type="s3-trio64" id="s3" chip="%s" vram="2M" rom="%s"/>'
+                                % (chip, rom), on_screen)
 if sorted(seen) != sorted(CHECKS):
     fail.append('checks reported %s, expected %s' % (sorted(seen), sorted(CHECKS)))
 if fail:
@@ -94,5 +101,5 @@ if fail:
 for f in fail:
     print('FAIL:', f)
 if not fail:
-    print('vgabios VBE: every mode set, read back and rendered as computed')
+    print('vgabios VBE (%s): every mode set, read back and rendered as computed' % chip)
 sys.exit(1 if fail else 0)

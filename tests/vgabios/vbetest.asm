@@ -112,10 +112,10 @@ main:
     jne .i
     cmp word [INFO + 4], 0x0200
     jne .i
-    cmp word [INFO + 0x12], 16      ; at least 1 MiB
+    cmp word [INFO + 0x12], 32      ; the machine's 2 MiB (CR36), in 64 KiB
 .i:
     CHECK n_info
-    ; the mode list has 101h and 111h
+    ; the mode list has 101h and 111h, not 118h (3 MiB > 2 MiB)
     push ds
     lds si, [INFO + 0x0E]
     xor bx, bx
@@ -128,8 +128,12 @@ main:
     or bl, 1
 .m2:
     cmp ax, 0x111
-    jne .ml
+    jne .m3
     or bl, 2
+.m3:
+    cmp ax, 0x118
+    jne .ml
+    or bl, 4
     jmp .ml
 .mld:
     pop ds
