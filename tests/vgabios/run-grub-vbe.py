@@ -90,9 +90,9 @@ try:
         fail.append('no videoinfo output')
     else:
         info = m.group(1)
-        for res in ('640 x 480', '800 x 600', '1024 x 768'):
-            if res not in info:
-                fail.append('videoinfo lists no %s mode' % res)
+        for w, h in ((640, 480), (800, 600), (1024, 768)):
+            if not re.search(r'0x1[0-9a-f]{2} +%d x +%d x ' % (w, h), info):
+                fail.append('videoinfo lists no %dx%d mode' % (w, h))
         if not re.search(r'VBE info:\s+version: 2\.0', info):
             fail.append('videoinfo does not report VBE 2.0')
 finally:

@@ -127,7 +127,14 @@ def run_guest(tessera, machines, image, devices, on_screen, timeout=480, cdrom=F
                 continue
             chunk = os.read(proc.stdout.fileno(), 65536)
             if not chunk:
-                fail.append('tessera ended before DONE')
+                # the last line may end without a newline
+                last = ANSI.sub('', buf.decode('latin-1')).strip('\r ')
+                if last:
+                    log.append(last)
+                if last == 'DONE':
+                    done = True
+                else:
+                    fail.append('tessera ended before DONE')
                 break
             buf += chunk
             while b'\n' in buf:
