@@ -11,6 +11,7 @@ pkgs="build-essential meson ninja-build pkg-config
       libslirp-dev libpcap-dev libzstd-dev libadplug-dev libvdeplug-dev vde2
       nasm seabios qemu-utils qemu-system-x86 ipxe-qemu
       bochs bochs-term bochsbios vgabios
+      console-setup-linux
       grub-pc-bin grub-common mtools xorriso syslinux isolinux memtest86+ kmod
       busybox-static cpio tcpdump iproute2 coreutils python3
       xvfb xdotool
