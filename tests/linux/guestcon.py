@@ -241,6 +241,7 @@ class Tessera(Emulator):
 class Qemu(Emulator):
     name = "qemu"
     QEMU_KEYS = {}
+    extra_args = ()             # more qemu-system-i386 options (tests/bench/net)
 
     def start(self):
         a = self.args
@@ -257,7 +258,7 @@ class Qemu(Emulator):
                "-serial", f"tcp:127.0.0.1:{port}",
                "-monitor", f"unix:{self.mon_path},server=on,wait=off",
                "-drive", f"file={self.iso},if=ide,index=2,media=cdrom,readonly=on,format=raw",
-               "-boot", "d"]
+               "-boot", "d", *self.extra_args]
         self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=subprocess.STDOUT)
         lsn.settimeout(60)
         try:

@@ -16,6 +16,19 @@
  * set up" (the convention QEMU uses without SMM), and a write of the
  * firmware's ACPI-enable/-disable value to APMC (B2h) does what the SMI
  * handler would: set or clear SCI_EN.
+ *
+ * SeaBIOS builds its ACPI tables for QEMU's PIIX4, which decodes three
+ * register blocks of its own at fixed ports, and the tables point there:
+ * the FADT's GPE0_BLK at AFE0h (GPSTS/GPEN, which the PIIX4 has at
+ * PMBA+0Ch), the PCI hot-plug registers at AE00h (slots added, eject
+ * requests, eject, removable slots) and the present-CPU map at AF00h.
+ * Left undecoded they float high, and the OS then sees every GPE pending,
+ * every slot hot-added with an eject request and 256 CPUs present: Linux
+ * runs _E01 at boot and acpiphp ejects whatever sits in slots 3-31 (the
+ * NIC), racing its own bus scan. With `qemu-acpi-ports` on (the default)
+ * this function answers them: GPE0 at AFE0h is the GPSTS/GPEN pair, no
+ * slot is hot-pluggable (SeaBIOS then writes no _EJ0), CPU 0 alone is
+ * present.
  */
 #define G_LOG_DOMAIN "acpi-pm"
 #include <tessera/tessera.h>
@@ -34,6 +47,15 @@
 #define PM_IO_SIZE    64
 #define SMB_IO_SIZE   16
 #define APM_PORT      0xB2
+
+/* QEMU's PIIX4 blocks that SeaBIOS's ACPI tables use (see the top) */
+#define QEMU_GPE0_PORT   0xAFE0         /* GPE0_STS (16 bits), GPE0_EN (16 bits) */
+#define QEMU_GPE0_LEN    4
+#define PM_GPSTS         0x0C           /* where the PIIX4 has the same pair */
+#define QEMU_PCIHP_PORT  0xAE00         /* PCIU, PCID, B0EJ, PCIRMV: 32 bits each */
+#define QEMU_PCIHP_LEN   16
+#define QEMU_CPUHP_PORT  0xAF00         /* one bit per present CPU */
+#define QEMU_CPUHP_LEN   32
 
 /* PMSTS / PMEN */
 #define PM_TMROF      0x0001
@@ -74,6 +96,7 @@ typedef struct AcpiPm {
     uint64_t devfn;
     bool smm;
     uint64_t acpi_enable, acpi_disable;
+    bool qemu_ports;
     /* lines */
     TessSignal *sci[1];
     /* bus */
@@ -338,6 +361,63 @@ static void apm_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 
 static const TessIoOps apm_ops = { .read = apm_read, .write = apm_write, .widths = TESS_W8 };
 
+/* ---- QEMU's PIIX4 blocks (GPE0 at AFE0h, PCI and CPU hot-plug) ---------- */
+
+static uint64_t gpe0_read(void *opaque, uint64_t off, unsigned size)
+{
+    AcpiPm *s = opaque;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint64_t)pm_read_byte(s, PM_GPSTS + (unsigned)off + i, 0) << (8 * i);
+    return v;
+}
+
+static void gpe0_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    AcpiPm *s = opaque;
+    for (unsigned i = 0; i < size; i++)
+        pm_write_byte(s, PM_GPSTS + (unsigned)off + i, (uint8_t)(val >> (8 * i)));
+    pm_update_sci(s);
+}
+
+static const TessIoOps gpe0_ops = {
+    .read = gpe0_read, .write = gpe0_write, .widths = TESS_W8 | TESS_W16 | TESS_W32,
+};
+
+/* No slot is hot-pluggable: nothing added, no eject request, none
+ * removable (so SeaBIOS gives no slot an _EJ0), and B0EJ ejects nothing. */
+static uint64_t pcihp_read(void *opaque, uint64_t off, unsigned size)
+{
+    return 0;
+}
+
+static void pcihp_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+}
+
+static const TessIoOps pcihp_ops = {
+    .read = pcihp_read, .write = pcihp_write, .widths = TESS_W8 | TESS_W16 | TESS_W32,
+};
+
+/* The machine has one CPU. */
+static uint64_t cpuhp_read(void *opaque, uint64_t off, unsigned size)
+{
+    return off == 0 ? 0x01 : 0;
+}
+
+static void cpuhp_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+}
+
+static const TessIoOps cpuhp_ops = { .read = cpuhp_read, .write = cpuhp_write, .widths = TESS_W8 };
+
+static bool pm_map_qemu_ports(AcpiPm *s, GError **err)
+{
+    return tess_pio_map(&s->dev, QEMU_GPE0_PORT, QEMU_GPE0_LEN, &gpe0_ops, s, err) &&
+           tess_pio_map(&s->dev, QEMU_PCIHP_PORT, QEMU_PCIHP_LEN, &pcihp_ops, s, err) &&
+           tess_pio_map(&s->dev, QEMU_CPUHP_PORT, QEMU_CPUHP_LEN, &cpuhp_ops, s, err);
+}
+
 /* ---- configuration space ------------------------------------------------ */
 
 static void pm_update_decoders(AcpiPm *s)
@@ -447,7 +527,8 @@ static bool pm_realize(TessDevice *dev, GError **err)
         return false;
     s->cfg = s->bus_ops->config(s->fn);
     pm_reset_config(s);
-    if (!tess_pio_map(dev, APM_PORT, 2, &apm_ops, s, err)) {
+    if (!tess_pio_map(dev, APM_PORT, 2, &apm_ops, s, err) ||
+        (s->qemu_ports && !pm_map_qemu_ports(s, err))) {
         s->bus_ops->detach(s->bus, s->fn);
         s->fn = NULL;
         return false;
@@ -474,6 +555,9 @@ static const TessPropSpec pm_props[] = {
                     "APMC value that sets SCI_EN (the FADT's ACPI_ENABLE)"),
     TESS_PROP_UINT_("acpi-disable", AcpiPm, acpi_disable, "0xf0", 0, 0xFF,
                     "APMC value that clears SCI_EN (the FADT's ACPI_DISABLE)"),
+    TESS_PROP_BOOL_("qemu-acpi-ports", AcpiPm, qemu_ports, "on",
+                    "also decode what SeaBIOS's ACPI tables expect of QEMU's PIIX4: GPE0 at 0xafe0, "
+                    "PCI hot-plug at 0xae00 (no slot hot-pluggable), present CPUs at 0xaf00 (one)"),
     TESS_PROP_END
 };
 

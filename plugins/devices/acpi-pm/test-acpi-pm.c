@@ -2,7 +2,8 @@
 /*
  * acpi-pm tests: the PIIX4 PM function's header and decoders, the PM
  * timer against virtual time, TMROF and the SCI, soft-off through
- * SLP_EN, APMC's ACPI enable, the power button, the inert SMBus.
+ * SLP_EN, APMC's ACPI enable, the power button, the inert SMBus, the
+ * blocks SeaBIOS's ACPI tables expect at QEMU's fixed ports.
  */
 #include "harness.h"
 
@@ -104,6 +105,58 @@ static void test_decoders(void)
     g_assert_cmphex(th_inb(m, 0xB104), ==, 0xA1);
     th_outb(m, 0xB100, 0x04);
     g_assert_cmphex(th_inb(m, 0xB100), ==, 0);
+    th_machine_free(m);
+}
+
+/* SeaBIOS's FADT puts GPE0_BLK at AFE0h and its DSDT/SSDT read the PCI
+ * hot-plug registers at AE00h and the CPU map at AF00h. Floating high,
+ * they made Linux see every GPE pending and eject the NIC in slot 3 at
+ * boot (acpiphp), depending on a race with its bus scan. */
+static void test_qemu_ports(void)
+{
+    TessMachine *m = th_machine(MACHINE);
+    TessDevice *pm = tess_machine_device(m, "pm");
+    setup_pm(m, 0xB000);
+
+    /* GPE0: nothing pending, nothing enabled; it is GPSTS/GPEN. */
+    g_assert_true(tess_pio_owner(m, 0xAFE0) == pm);
+    g_assert_true(tess_pio_owner(m, 0xAFE3) == pm);
+    g_assert_cmphex(tess_pio_read(m, 0xAFE0, 4), ==, 0);
+    g_assert_cmphex(th_inb(m, 0xAFE0), ==, 0);
+    th_outw(m, 0xAFE2, 0xFFFF);
+    g_assert_cmphex(th_inw(m, 0xAFE2), ==, 0xFFFF);
+    g_assert_cmphex(th_inw(m, 0xB00E), ==, 0xFFFF);
+    th_outw(m, 0xB00E, 0x0002);
+    g_assert_cmphex(tess_pio_read(m, 0xAFE0, 4), ==, 0x00020000);
+    th_outw(m, 0xAFE0, 0xFFFF);                     /* write 1 to clear: nothing set */
+    g_assert_cmphex(th_inw(m, 0xAFE0), ==, 0);
+    th_outw(m, 0xB004, 0x0001);                     /* SCI_EN */
+    g_assert_false(th_probe_level(m, "probe", 0));
+
+    /* PCI hot-plug: no slot added, no eject request, none removable;
+     * an eject through B0EJ changes nothing. */
+    for (unsigned p = 0xAE00; p < 0xAE10; p += 4)
+        g_assert_cmphex(tess_pio_read(m, p, 4), ==, 0);
+    tess_pio_write(m, 0xAE08, 1u << 3, 4);
+    tess_pio_write(m, 0xAE0C, 0xFFFFFFFF, 4);
+    for (unsigned p = 0xAE00; p < 0xAE10; p += 4)
+        g_assert_cmphex(tess_pio_read(m, p, 4), ==, 0);
+    g_assert_null(tess_pio_owner(m, 0xAE10));
+
+    /* CPUs present: CPU 0. */
+    g_assert_cmphex(th_inb(m, 0xAF00), ==, 0x01);
+    for (unsigned p = 0xAF01; p < 0xAF20; p++)
+        g_assert_cmphex(th_inb(m, p), ==, 0);
+    g_assert_null(tess_pio_owner(m, 0xAF20));
+    th_machine_free(m);
+
+    /* Off: the ports belong to nobody (and read all ones). */
+    m = th_machine("<device type='i440fx' id='pci'/>"
+                   "<device type='acpi-pm' id='pm' qemu-acpi-ports='off'/>");
+    g_assert_null(tess_pio_owner(m, 0xAFE0));
+    g_assert_null(tess_pio_owner(m, 0xAE00));
+    g_assert_null(tess_pio_owner(m, 0xAF00));
+    g_assert_cmphex(tess_pio_read(m, 0xAE04, 4), ==, 0xFFFFFFFF);
     th_machine_free(m);
 }
 
@@ -336,6 +389,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/acpi-pm/header", test_header);
     g_test_add_func("/acpi-pm/decoders", test_decoders);
+    g_test_add_func("/acpi-pm/qemu-ports", test_qemu_ports);
     g_test_add_func("/acpi-pm/timer-rate", test_timer_rate);
     g_test_add_func("/acpi-pm/timer-atomic", test_timer_atomic);
     g_test_add_func("/acpi-pm/tmrof-sci", test_tmrof_sci);

@@ -11,8 +11,9 @@
  *             round-trip time (the machine thread waits the way the run
  *             loop does when idle, woken by the ring's first frame).
  *
- * Guest-level throughput and latency next to QEMU need the DEC 21041
- * model and a Linux guest; they belong in this directory once those land.
+ * Guest-level throughput and latency next to QEMU TCG (the Debian guest
+ * on the DEC 21041, QEMU's on its tulip) are bench-net-guest.py here
+ * (`meson test --benchmark --suite net net-guest`).
  */
 #include "../../net/tnic.h"
 
