@@ -11,6 +11,7 @@
 #include <tessera/tessera.h>
 #include "x86-cpu.h"
 #include "x86-fpu.h"
+#include "x86-jit.h"
 
 typedef struct X86Dev {
     TessDevice dev;
@@ -252,6 +253,13 @@ static void x86p_unrealize(TessDevice *dev)
 {
     X86Dev *d = (X86Dev *)dev;
     tess_mem_remove_listener(dev->machine, &x86_listener, d);
+    const X86JitStats *st = x86_jit_stats(&d->cpu);
+    if (st)
+        g_debug("translator: %llu blocks, %llu instructions inline, %llu as handler calls, "
+                "%llu flushes; lockstep compared %llu blocks, %llu differed",
+                (unsigned long long)st->blocks, (unsigned long long)st->insns_inline,
+                (unsigned long long)st->insns_call, (unsigned long long)st->flushes,
+                (unsigned long long)st->lockstep_blocks, (unsigned long long)st->lockstep_diffs);
     x86_fini(&d->cpu);
 }
 
