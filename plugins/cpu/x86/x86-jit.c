@@ -118,6 +118,7 @@ typedef struct JCtx {
     unsigned k;             /* index of the instruction being translated */
     bool last;
     bool pure;
+    bool dead_flags;        /* a later instruction overwrites this one's flags */
 } JCtx;
 
 /* Leave the block having run `count` instructions. */
@@ -271,6 +272,8 @@ static void j_host(JCtx *j, JSlow *s, int seg, unsigned size, int acc)
 static void f_res(JCtx *j, unsigned size)
 {
     JEm *e = &j->e;
+    if (j->dead_flags)
+        return;
     if (size < 4) {
         e_movsx(e, size, H_R8, H_DX);
         e_st32(e, H_R8, H_BX, OFF(lf_res));
@@ -297,6 +300,8 @@ static void f_carries(JCtx *j, unsigned size)
 static void f_add(JCtx *j, unsigned size)
 {
     JEm *e = &j->e;
+    if (j->dead_flags)
+        return;
     f_res(j, size);
     e_mov_rr(e, H_R8, H_AX);
     e_alu_rr(e, 1, H_R8, H_CX);         /* a | b */
@@ -311,6 +316,8 @@ static void f_add(JCtx *j, unsigned size)
 static void f_sub(JCtx *j, unsigned size)
 {
     JEm *e = &j->e;
+    if (j->dead_flags)
+        return;
     f_res(j, size);
     e_mov_rr(e, H_R8, H_AX);
     e_not(e, H_R8);
@@ -324,6 +331,8 @@ static void f_sub(JCtx *j, unsigned size)
 }
 static void f_logic(JCtx *j, unsigned size)
 {
+    if (j->dead_flags)
+        return;
     f_res(j, size);
     e_st_imm32(&j->e, H_BX, OFF(lf_aux), 0);
 }
@@ -605,6 +614,8 @@ static bool j_shift32(JCtx *j, const X86Insn *i, unsigned op)
     e_mov_rr(e, H_DX, H_AX);
     e_shift_ri(e, op == 6 ? 4 : op, H_DX, (uint8_t)cnt);
     e_st32(e, H_DX, H_BX, OREG(i->rm));
+    if (j->dead_flags)
+        return true;
     switch (op) {
     case 0: case 1:                     /* ROL, ROR: CF and OF only */
         if (op == 0) {                  /* CF = r bit 0, CF ^ OF = r bit 31 */
@@ -693,6 +704,10 @@ static void j_incdec32(JCtx *j, const X86Insn *i, bool dec)
 static void j_imul_flags(JCtx *j, const X86Insn *i)
 {
     JEm *e = &j->e;
+    if (j->dead_flags) {
+        e_st32(e, H_AX, H_BX, OREG(i->reg));
+        return;
+    }
     e_setcc(e, HC_O, H_CX);
     e_st32(e, H_AX, H_BX, OREG(i->reg));
     e_st32(e, H_AX, H_BX, OFF(lf_res));
@@ -821,7 +836,104 @@ static bool j_inline(JCtx *j, const X86Insn *i)
     return false;
 }
 
+/* ---- flag liveness ---------------------------------------------------------------- */
+
+/* How an instruction the translator inlines treats the arithmetic flags,
+ * for the liveness below: FL_NONE leaves them and cannot fault; FL_WRITE
+ * sets all six without reading any, and cannot fault (register forms);
+ * FL_OTHER is anything else: it reads them, may fault (the delivery
+ * pushes EFLAGS), calls a handler or ends the block. */
+enum { FL_NONE, FL_WRITE, FL_OTHER };
+
+static int flag_class(const X86Insn *i)
+{
+    X86Handler fn = i->fn;
+    int idx;
+    if (i->lock)
+        return FL_OTHER;
+    if ((idx = find(fn, &x86_fast_mov[0][0], 3 * 5)) >= 0)
+        return idx % 5 == FF_RR || idx % 5 == FF_RI ? FL_NONE : FL_OTHER;
+    if ((idx = find(fn, &x86_fast_movx[0][0][0][0], 16)) >= 0)
+        return (idx & 1) ? FL_OTHER : FL_NONE;
+    if (fn == h_lea32 || fn == h_nop)
+        return FL_NONE;
+    if ((idx = find(fn, &x86_fast_alu[0][0][0], 8 * 3 * 5)) >= 0) {
+        unsigned op = (unsigned)idx / 15, form = (unsigned)idx % 5;
+        return (form == FF_RR || form == FF_RI) && op != 2 && op != 3 ? FL_WRITE : FL_OTHER;
+    }
+    if ((idx = find(fn, &x86_fast_test[0][0], 3 * 5)) >= 0)
+        return idx % 5 == FF_RR || idx % 5 == FF_RI ? FL_WRITE : FL_OTHER;
+    for (unsigned op = 4; op < 8; op++)
+        if (fn == x86_fast_shift[op][2][0])
+            return (i->imm & 0x1F) ? FL_WRITE : FL_NONE;
+    if (fn == x86_fast_shift[0][2][0] || fn == x86_fast_shift[1][2][0])
+        return (i->imm & 0x1F) ? FL_OTHER : FL_NONE;
+    if (fn == h_imul32_GEI_r || fn == h_imul32_GE_r)
+        return FL_WRITE;
+    return FL_OTHER;
+}
+
+/* dead[k]: instruction k's flags are overwritten, before anything can
+ * read them or see them (a handler, a fault, the end of the block), by
+ * a later instruction of the block: k need not compute them. */
+static void flag_liveness(const X86Block *b, bool *dead)
+{
+    bool overwritten = false;       /* at the point after instruction k */
+    for (int k = b->n - 1; k >= 0; k--) {
+        int cl = flag_class(&b->ins[k]);
+        dead[k] = overwritten && cl == FL_WRITE;
+        if (cl == FL_WRITE)
+            overwritten = true;
+        else if (cl == FL_OTHER)
+            overwritten = false;
+    }
+}
+
 /* ---- blocks ------------------------------------------------------------------------ */
+
+/* A block of inline forms that jumps to its own start runs again without
+ * leaving the translated code, under the very conditions the run loop
+ * would run it again: it completed (no x86_break: brk clear), nothing
+ * asked the CPU to stop, the next run fits under the instruction limit,
+ * and the engine is still the translator (lockstep compares one run at a
+ * time). The run loop's bookkeeping for the run that just ended is done
+ * here (EIP does not move); the last run's is the run loop's. Anything
+ * that could make the jump cache give another block for this EIP (a code
+ * write, a mode or mapping change) sets brk. */
+static void j_self_loop(JCtx *j, uint8_t *body)
+{
+    JEm *e = &j->e;
+    JSlow out = { .n = 0 };
+    X86Block *b = j->b;
+    e_ld32(e, H_AX, H_BX, OFF(next_eip));
+    e_alu_rm(e, 7, H_AX, H_BX, OFF(eip));
+    slow_jcc(j, &out, HC_NE);
+    e_cmpb_mi(e, H_BX, OFF(engine), X86_ENGINE_JIT);
+    slow_jcc(j, &out, HC_NE);
+    e_alu_mi(e, 7, H_BX, OFF(brk), 0);
+    slow_jcc(j, &out, HC_NE);
+    e_ld64(e, H_AX, H_BX, OFF(stop));
+    e_alu_mi(e, 7, H_AX, 0, 0);
+    slow_jcc(j, &out, HC_NE);
+    e_ld64(e, H_DX, H_BX, OFF(icount));
+    e_alu_ri64(e, 0, H_DX, (int8_t)b->n);               /* this run retired */
+    e_mov_rr64(e, H_CX, H_DX);
+    e_alu_ri64(e, 0, H_CX, (int8_t)b->n);               /* the next one's end */
+    e_ld64(e, H_AX, H_BX, OFF(limitp));
+    e_alu_rm64(e, 7, H_CX, H_AX, 0);
+    slow_jcc(j, &out, HC_A);
+    e_st64(e, H_DX, H_BX, OFF(icount));
+    e_m(e, true, 0xC7, 0, H_BX, OFF(cur));              /* cur = NULL */
+    e_d(e, 0);
+    e_ld32(e, H_AX, H_BX, OFF(eip));
+    e_alu_ri(e, 0, H_AX, b->bytes);
+    e_st32(e, H_AX, H_BX, OFF(next_eip));
+    e_b(e, 0xE9);                                       /* jmp body */
+    int32_t rel = (int32_t)(body - (e->p + 4));
+    e_d(e, (uint32_t)rel);
+    for (unsigned k = 0; k < out.n; k++)
+        e_patch(e, out.fix[k]);
+}
 
 static void *translate(X86Cpu *c, X86Block *b)
 {
@@ -846,11 +958,15 @@ static void *translate(X86Cpu *c, X86Block *b)
     e_st64(e, H_AX, H_BX, OFF(blk_first));
     e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&b->ins[b->n - 1]);
     e_st64(e, H_AX, H_BX, OFF(stop_at));
+    uint8_t *body = e->p;
     unsigned ninl = 0;
+    bool dead[BLK_MAX];
+    flag_liveness(b, dead);
     for (unsigned k = 0; k < b->n; k++) {
         const X86Insn *i = &b->ins[k];
         j.k = k;
         j.last = k + 1 == b->n;
+        j.dead_flags = dead[k];
         /* LOCK: the handlers raise #UD where it is invalid */
         if (!i->lock && j_inline(&j, i)) {
             ninl++;
@@ -858,6 +974,12 @@ static void *translate(X86Cpu *c, X86Block *b)
             j_call(&j, i, i->fn);
             j.pure = false;
         }
+    }
+    const X86Insn *tail = &b->ins[b->n - 1];
+    if (ninl == b->n && !tail->lock
+        && (find(tail->fn, &x86_fast_jcc[0], 16) >= 0 || tail->fn == h_jmp_rel || tail->fn == h_loop32)) {
+        j_self_loop(&j, body);
+        jit->st.self_loops++;
     }
     j_exit(&j, b->n);
     if (e->over)

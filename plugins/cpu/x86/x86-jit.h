@@ -48,6 +48,7 @@ typedef struct X86JitStats {
     uint64_t flushes;           /* code buffer flushes */
     uint64_t insns_inline;      /* instructions translated inline */
     uint64_t insns_call;        /* instructions translated as handler calls */
+    uint64_t self_loops;        /* blocks that run again in place when they jump to themselves */
     uint64_t lockstep_blocks;   /* blocks compared in lockstep mode */
     uint64_t lockstep_diffs;    /* of which differed */
 } X86JitStats;
