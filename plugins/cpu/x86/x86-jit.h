@@ -22,10 +22,12 @@
 
 /* Hosts the translator emits code for; elsewhere the engine property
  * falls back to the interpreter. */
+#ifndef X86_HAVE_JIT
 #if defined(__x86_64__) && defined(__linux__)
 #define X86_HAVE_JIT 1
 #else
 #define X86_HAVE_JIT 0
+#endif
 #endif
 
 /* Run a translated block; returns the number of instructions executed
