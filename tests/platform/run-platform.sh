@@ -11,9 +11,13 @@
 # NS_PER_INSN the deterministic runs use that many virtual ns per
 # instruction (a slower CPU against the same devices) and the realtime
 # run is left out.
+# PLATFORM_SET=ID.PROP=VALUE adds that --set to every run (e.g.
+# cpu.engine=jit).
 # usage: run-platform.sh TESSERA MACHINES_DIR IMAGE EXPECTED [CPU [NS_PER_INSN]]
 set -u
 tessera=$1 machines=$2 image=$3 expected=$4 cpu=${5:-x86} ns=${6:-}
+extra=
+[ -n "${PLATFORM_SET:-}" ] && extra="--set $PLATFORM_SET"
 tmp=$(mktemp -d /tmp/tess-platform-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -35,7 +39,8 @@ run() {  # NAME TESSERA-OPTIONS... -> $tmp/NAME.{log,lpt,out}, $rc
   </device>
 </machine>
 EOF
-    timeout 300 "$tessera" run "$tmp/$name.xml" --cpu "$cpu" "$@" --display none \
+    # shellcheck disable=SC2086
+    timeout 300 "$tessera" run "$tmp/$name.xml" --cpu "$cpu" $extra "$@" --display none \
         --serial null --debugcon "file:$tmp/$name.log" >"$tmp/$name.out" 2>&1
     rc=$?
 }

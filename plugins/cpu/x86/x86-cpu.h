@@ -260,6 +260,14 @@ struct X86Block {
     uint8_t code32;
     uint8_t n;
     uint16_t bytes;
+    /* translating engine (x86-jit.h): host code, valid while jit_gen is
+     * the code buffer's generation; runs before translation; blocks whose
+     * every instruction is inline and stores nothing (lockstep replays
+     * them) */
+    void *jit;
+    uint32_t jit_gen;
+    uint8_t jit_runs;
+    uint8_t jit_pure;
     X86Insn ins[];
 };
 
@@ -451,7 +459,18 @@ struct X86Cpu {
 
     X86Bus bus;
     void *owner;            /* plugin instance */
+
+    /* execution engine: X86_ENGINE_*; the translator's state (x86-jit.c);
+     * runs of a block before it is translated */
+    uint8_t engine;
+    uint8_t jit_hot;
+    struct X86Jit *jit;
 };
+
+/* Execution engines: the interpreter, the translator (x86-jit.h), and
+ * both on every translated block that can be replayed, compared after it
+ * (tests). */
+enum { X86_ENGINE_INTERP, X86_ENGINE_JIT, X86_ENGINE_LOCKSTEP };
 
 #define X86_INLINE static inline __attribute__((always_inline))
 

@@ -11,10 +11,12 @@
 #include <tessera/tessera.h>
 #include "x86-cpu.h"
 #include "x86-fpu.h"
+#include "x86-jit.h"
 
 typedef struct X86Dev {
     TessDevice dev;
     int model;
+    int engine;
     bool a20_driven;
     bool reset_level;
     bool nmi_level;
@@ -30,6 +32,9 @@ static const char *const x86_models[] = {
     "486", "pentium", "pentium-pro", "pentium-mmx", "pentium2", "pentium3", "pentium4", NULL
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(x86_models) == X86_MODEL_COUNT + 1);
+
+/* In X86_ENGINE_* order (x86-cpu.h). */
+static const char *const x86_engines[] = { "interp", "jit", "lockstep", NULL };
 
 /* ---- bus ----------------------------------------------------------------- */
 
@@ -244,6 +249,8 @@ static bool x86p_realize(TessDevice *dev, GError **err)
     };
     x86_init(&d->cpu, (X86Model)d->model, &bus);
     d->cpu.owner = d;
+    /* (x86_run falls back to the interpreter where there is no translator) */
+    d->cpu.engine = (uint8_t)d->engine;
     if ((d->cpu.feat_edx & CPUID_FPU) && !tess_pio_map(dev, 0xF0, 1, &f0_ops, d, err))
         return false;
     tess_mem_add_listener(dev->machine, &x86_listener, d);
@@ -264,6 +271,13 @@ static void x86p_unrealize(TessDevice *dev)
 {
     X86Dev *d = (X86Dev *)dev;
     tess_mem_remove_listener(dev->machine, &x86_listener, d);
+    const X86JitStats *st = x86_jit_stats(&d->cpu);
+    if (st)
+        g_debug("translator: %llu blocks, %llu instructions inline, %llu as handler calls, "
+                "%llu flushes; lockstep compared %llu blocks, %llu differed",
+                (unsigned long long)st->blocks, (unsigned long long)st->insns_inline,
+                (unsigned long long)st->insns_call, (unsigned long long)st->flushes,
+                (unsigned long long)st->lockstep_blocks, (unsigned long long)st->lockstep_diffs);
     x86_fini(&d->cpu);
 }
 
@@ -667,6 +681,10 @@ static bool x86p_set_state(TessDevice *dev, const TessCpuState *st, GError **err
 static const TessPropSpec x86_props[] = {
     TESS_PROP_ENUM_("model", X86Dev, model, "pentium", x86_models,
                     "processor model: CPUID, MSRs and instruction set"),
+    TESS_PROP_ENUM_("engine", X86Dev, engine, "interp", x86_engines,
+                    "execution engine: interp (interpreter), jit (translation to x86-64 "
+                    "host code; the interpreter on other hosts), lockstep (both, compared "
+                    "after every replayable block; for tests)"),
     TESS_PROP_END,
 };
 

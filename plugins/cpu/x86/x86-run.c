@@ -7,6 +7,8 @@
  */
 #include "x86-ops.h"
 #include "x86-fpu.h"
+#include "x86-jit.h"
+#include <stdio.h>
 
 static bool exc_has_err(int vec)
 {
@@ -100,6 +102,8 @@ static void arena_reset(X86Cpu *c)
     memset(c->bhash, 0, sizeof(X86Block *) << BLK_HASH_BITS);
     c->arena_used = 0;
     x86_jc_invalidate(c);
+    /* translations point into the arena's blocks */
+    x86_jit_flush(c);
 }
 
 /* Room for a block of BLK_MAX instructions; blk_build takes what it
@@ -140,6 +144,10 @@ static X86Block *blk_build(X86Cpu *c, uint32_t phys, const uint8_t *page, unsign
     b->code32 = c->code32;
     b->n = (uint8_t)n;
     b->bytes = (uint16_t)bytes;
+    b->jit = NULL;
+    b->jit_gen = 0;
+    b->jit_runs = 0;
+    b->jit_pure = 0;
     c->arena_used += (sizeof(X86Block) + n * sizeof(X86Insn) + 15) & ~(size_t)15;
     X86Block **head = &c->bhash[blk_hash(phys)];
     b->hnext = *head;
@@ -264,6 +272,28 @@ done:
     ins->end = ins->len;
 }
 
+/* After a run of a block's instructions that ended after ins (the last
+ * one to run was `last` unless one called x86_break): retire them and
+ * move EIP on. */
+static inline void exec_done(X86Cpu *c, const X86Insn *ins, const X86Insn *last, unsigned n)
+{
+    c->cur = NULL;
+    if (X86_LIKELY(ins == last)) {
+        c->icount += n;
+        c->eip = c->next_eip;
+        return;
+    }
+    c->icount += (uint64_t)(ins - c->blk_first) + 1;
+    if (c->redirect) {
+        c->eip = c->next_eip;
+        c->redirect = false;
+    } else {
+        c->eip += ins->end;
+        if (!c->code32)
+            c->eip &= 0xFFFF;
+    }
+}
+
 /* Run n instructions (n >= 1) starting at ins, the first at c->eip; next
  * is the EIP after the n-th. The last one may branch (it sets next_eip,
  * preset to its fall-through); an instruction that calls x86_break ends
@@ -282,21 +312,105 @@ static inline void exec_insns(X86Cpu *c, const X86Insn *ins, unsigned n, uint32_
             break;
         ins++;
     }
-    c->cur = NULL;
-    if (X86_LIKELY(ins == last)) {
-        c->icount += n;
-        c->eip = c->next_eip;
+    exec_done(c, ins, last, n);
+}
+
+/* ---- translating engine ---------------------------------------------------- */
+
+#if X86_HAVE_JIT
+static inline void jit_run(X86Cpu *c, X86Block *b, X86JitFn fn)
+{
+    unsigned k = fn(c);
+    exec_done(c, &b->ins[k - 1], &b->ins[b->n - 1], b->n);
+}
+
+/* What lockstep compares: the state a block of register operations and
+ * RAM loads can change, lazy flags in their own representation. */
+enum { LS_EIP = 8, LS_NEXT, LS_EFLAGS, LS_RES, LS_AUX, LS_N };
+typedef struct LsState {
+    uint32_t v[LS_N];       /* EAX-EDI, then the above */
+    uint64_t icount;
+} LsState;
+
+static void ls_save(const X86Cpu *c, LsState *s)
+{
+    memcpy(s->v, c->r, 8 * sizeof(uint32_t));
+    s->v[LS_EIP] = c->eip;
+    s->v[LS_NEXT] = c->next_eip;
+    s->v[LS_EFLAGS] = c->eflags;
+    s->v[LS_RES] = c->lf_res;
+    s->v[LS_AUX] = c->lf_aux;
+    s->icount = c->icount;
+}
+
+static void ls_load(X86Cpu *c, const LsState *s)
+{
+    memcpy(c->r, s->v, 8 * sizeof(uint32_t));
+    c->eip = s->v[LS_EIP];
+    c->next_eip = s->v[LS_NEXT];
+    c->eflags = s->v[LS_EFLAGS];
+    c->lf_res = s->v[LS_RES];
+    c->lf_aux = s->v[LS_AUX];
+    c->icount = s->icount;
+}
+
+/* Lockstep: run a block that stores nothing on the translator, then
+ * again on the interpreter from the same state, and compare. A block
+ * that took a fallback (a handler call, which may have touched a device)
+ * or stopped early is not replayed. The interpreter's result stands; a
+ * difference is reported and stops the machine (shutdown). */
+static void jit_lockstep(X86Cpu *c, X86Block *b, X86JitFn fn)
+{
+    LsState pre, tr, in;
+    uint8_t *slow = x86_jit_slow_flag(c);
+    ls_save(c, &pre);
+    *slow = 0;
+    jit_run(c, b, fn);
+    if (*slow || c->brk || c->eip != c->next_eip)
         return;
+    ls_save(c, &tr);
+    ls_load(c, &pre);
+    exec_insns(c, b->ins, b->n, c->eip + b->bytes);
+    ls_save(c, &in);
+    X86JitStats *st = x86_jit_stats(c);
+    st->lockstep_blocks++;
+    if (memcmp(tr.v, in.v, sizeof(tr.v)) == 0 && tr.icount == in.icount)
+        return;
+    st->lockstep_diffs++;
+    fprintf(stderr, "x86 lockstep: block at %08x (phys %08x, %u insns) differs:\n",
+            pre.v[LS_EIP], b->phys, b->n);
+    static const char *const names[LS_N] = {
+        "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi",
+        "eip", "next_eip", "eflags", "lf_res", "lf_aux",
+    };
+    for (unsigned k = 0; k < LS_N; k++)
+        if (tr.v[k] != in.v[k])
+            fprintf(stderr, "  %-8s translated %08x interpreted %08x (before %08x)\n",
+                    names[k], tr.v[k], in.v[k], pre.v[k]);
+    if (tr.icount != in.icount)
+        fprintf(stderr, "  icount translated %llu interpreted %llu\n",
+                (unsigned long long)tr.icount, (unsigned long long)in.icount);
+    c->shutdown = true;
+    c->brk = 1;
+}
+#endif
+
+/* A whole block, on the engine the CPU is set to. */
+static inline void exec_block(X86Cpu *c, X86Block *b)
+{
+#if X86_HAVE_JIT
+    if (c->engine != X86_ENGINE_INTERP) {
+        X86JitFn fn = x86_jit_get(c, b);
+        if (fn) {
+            if (X86_UNLIKELY(c->engine == X86_ENGINE_LOCKSTEP) && b->jit_pure)
+                jit_lockstep(c, b, fn);
+            else
+                jit_run(c, b, fn);
+            return;
+        }
     }
-    c->icount += (uint64_t)(ins - c->blk_first) + 1;
-    if (c->redirect) {
-        c->eip = c->next_eip;
-        c->redirect = false;
-    } else {
-        c->eip += ins->end;
-        if (!c->code32)
-            c->eip &= 0xFFFF;
-    }
+#endif
+    exec_insns(c, b->ins, b->n, c->eip + b->bytes);
 }
 
 /* One instruction fetched byte by byte (see decode_slow). */
@@ -382,6 +496,8 @@ static bool take_interrupt(X86Cpu *c)
 static int run_events(X86Cpu *c)
 {
     c->brk = 0;
+    if (X86_UNLIKELY(c->shutdown))
+        return X86_EXIT_SHUTDOWN;   /* lockstep found a difference */
     mode_refresh(c);
     /* The limit first: nothing past it may retire or count, and a
      * delivery that faults counts (see x86_run). */
@@ -463,7 +579,7 @@ static __attribute__((noinline)) int run_loop(X86Cpu *c)
             exec_insns(c, b->ins, n, c->eip + b->ins[n - 1].end);
             continue;
         }
-        exec_insns(c, b->ins, n, c->eip + b->bytes);
+        exec_block(c, b);
     }
 }
 
@@ -474,6 +590,8 @@ int x86_run(X86Cpu *c, const volatile uint64_t *icount_limit, volatile int *stop
     c->stop = stop ? stop : &no_stop;
     c->cur = NULL;
     c->brk = 1;
+    if (c->engine != X86_ENGINE_INTERP && !c->jit && !x86_jit_init(c))
+        c->engine = X86_ENGINE_INTERP;      /* no translator on this host */
     if (sigsetjmp(c->jb, 0)) {
         /* The faulting instruction did not retire; those before it in its
          * block did. A delivery counts as an instruction: time passes, and
@@ -520,11 +638,13 @@ void x86_init(X86Cpu *c, X86Model model, const X86Bus *bus)
     c->ggen = 1;
     c->a20 = true;
     c->a20_mask = 0xFFFFFFFFu;
+    c->jit_hot = 1;
     x86_reset(c);
 }
 
 void x86_fini(X86Cpu *c)
 {
+    x86_jit_fini(c);
     g_free(c->bhash);
     g_free(c->arena);
     g_free(c->jc);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# CPU interpreter benchmark: the same ROM workload (bench.asm) on Tessera's
-# x86 interpreter, Bochs and QEMU TCG (when installed), side by side.
+# CPU benchmark: the same ROM workload (bench.asm) on Tessera's x86
+# interpreter and its translating engine (tessera-jit: cpu.engine=jit),
+# Bochs and QEMU TCG (when installed), side by side.
 # The emulators take turns, RUNS times, so they share whatever load the
 # host has; each one's start-up time (the same ROM with one iteration,
 # best of three) is taken off before computing MIPS. Reports the minimum
@@ -42,6 +43,10 @@ EOB
 run_tessera() {
     "$tessera" run "$root/machines/bare.xml" --bios "$1" --deterministic 2>&1 | grep CHECKSUM || true
 }
+run_tessera_jit() {
+    "$tessera" run "$root/machines/bare.xml" --bios "$1" --deterministic --set cpu.engine=jit 2>&1 \
+        | grep CHECKSUM || true
+}
 run_bochs() {
     rc=$(bochsrc "$1" "$(basename "$1")")
     # Debian's bochs has the debugger built in: "c" starts the run
@@ -62,7 +67,7 @@ time_run() {
     echo "$t1 - $t0" | bc -l
 }
 
-emus=tessera
+emus="tessera tessera_jit"
 [ $have_bochs = 1 ] && emus="$emus bochs"
 [ $have_qemu = 1 ] && emus="$emus qemu"
 
@@ -91,14 +96,21 @@ for r in $(seq "$runs"); do
 done
 
 echo "workload: $iter iterations x 11 instructions, $runs runs each; $ref"
-printf '%-10s %10s %10s %12s\n' emulator "min MIPS" "median" "start-up s"
+printf '%-12s %10s %10s %12s\n' emulator "min MIPS" "median" "start-up s"
 for e in $emus; do
     sort -g "$work/mips.$e" > "$work/sorted.$e"
     min=$(head -n 1 "$work/sorted.$e")
     med=$(sed -n "$(( (runs + 1) / 2 ))p" "$work/sorted.$e")
     eval "med_$e=$med"
-    printf '%-10s %10.1f %10.1f %12.3f\n' "$e" "$min" "$med" "$(eval "echo \$start_$e")"
+    printf '%-12s %10.1f %10.1f %12.3f\n' "$e" "$min" "$med" "$(eval "echo \$start_$e")"
 done
-[ $have_bochs = 1 ] && printf 'tessera / bochs = %.2f (medians)\n' "$(echo "$med_tessera / $med_bochs" | bc -l)"
-[ $have_qemu = 1 ] && printf 'tessera / qemu  = %.2f (medians)\n' "$(echo "$med_tessera / $med_qemu" | bc -l)"
+printf 'tessera_jit / tessera = %.2f (medians)\n' "$(echo "$med_tessera_jit / $med_tessera" | bc -l)"
+if [ $have_bochs = 1 ]; then
+    printf 'tessera / bochs       = %.2f (medians)\n' "$(echo "$med_tessera / $med_bochs" | bc -l)"
+    printf 'tessera_jit / bochs   = %.2f (medians)\n' "$(echo "$med_tessera_jit / $med_bochs" | bc -l)"
+fi
+if [ $have_qemu = 1 ]; then
+    printf 'tessera / qemu        = %.2f (medians)\n' "$(echo "$med_tessera / $med_qemu" | bc -l)"
+    printf 'tessera_jit / qemu    = %.2f (medians)\n' "$(echo "$med_tessera_jit / $med_qemu" | bc -l)"
+fi
 exit 0

@@ -17,6 +17,7 @@
  * and, now and then, unmasked exceptions (#XM: SIGFPE natively).
  */
 #include "x86-cpu.h"
+#include "x86-jit.h"
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,6 +40,12 @@
 #define O_FXIN     0x3000u      /* FXRSTOR image the case starts from */
 #define O_FXOUT    0x3200u      /* FXSAVE image it ends with */
 #define FX_SIZE    512u
+
+/* X86_TEST_ENGINE=jit: the interpreter side runs on the translator
+ * (translating every block at once); each case then ends with a
+ * `jmp $+2`, in both runs, so that the instruction and that jump form a
+ * whole block that the run loop hands to the translated code. */
+static int engine = X86_ENGINE_INTERP;
 
 static uint8_t *low;            /* below 2 GiB: addresses fit 32 bits */
 static uint32_t lowa;
@@ -101,6 +108,9 @@ static unsigned emit_case(const State *in, const uint8_t *insn, unsigned len)
     unsigned at = (unsigned)(p - (low + O_CODE));
     memcpy(p, insn, len);
     p += len;
+    if (engine != X86_ENGINE_INTERP) {
+        *p++ = 0xEB; *p++ = 0x00;                            /* jmp $+2 */
+    }
     *p++ = 0x0F; *p++ = 0xAE; *p++ = 0x05;                   /* fxsave [abs] */
     put32(p, lowa + O_FXOUT); p += 4;
     *p++ = 0x9C;                                             /* pushfd */
@@ -242,7 +252,10 @@ static void run_interp(const State *in, unsigned at, unsigned end, State *out)
     c->shutdown = false;
     c->halted = false;
     for (int n = 0; n < 8 && c->exc_vec < 0 && c->eip != lowa + O_CODE + end; n++) {
-        uint64_t lim = c->icount + 1;
+        /* the translator: the case's first block whole (the instruction
+         * and the jmp, or a control transfer alone and then the jmp),
+         * never into the epilogue */
+        uint64_t lim = c->icount + (engine != X86_ENGINE_INTERP && n == 0 ? 2 : 1);
         x86_run(c, &lim, NULL);
     }
     out->fault = c->exc_vec >= 0;
@@ -1203,7 +1216,7 @@ static void run_class(gconstpointer data)
         classes[idx].fn(&k, &in);
         unsigned at = emit_case(&in, k.b, k.len);
         run_native(&in, &nat);
-        run_interp(&in, at, at + k.len, &emu);
+        run_interp(&in, at, at + k.len + (engine != X86_ENGINE_INTERP ? 2 : 0), &emu);
         bool bad = nat.fault != emu.fault;
         int fxd = -1;
         if (!nat.fault && !bad) {
@@ -1268,6 +1281,15 @@ int main(int argc, char **argv)
     sigaction(SIGFPE, &sa, NULL);
     X86Bus bus = { NULL, bpage, bread, bwrite, ioread, iowrite, intack, NULL };
     x86_init(&cpu, X86_MODEL_PPRO, &bus);
+    const char *eng = getenv("X86_TEST_ENGINE");
+    if (eng && strcmp(eng, "jit") == 0) {
+        if (!X86_HAVE_JIT || !x86_jit_init(&cpu)) {
+            fprintf(stderr, "x86-diff: no translator on this host\n");
+            return 77;
+        }
+        engine = cpu.engine = X86_ENGINE_JIT;
+        cpu.jit_hot = 0;
+    }
     /* the SIMD classes: a Pentium 4's feature set on the P6 core */
     cpu.feat_edx |= CPUID_MMX | CPUID_FXSR | CPUID_SSE | CPUID_SSE2 | CPUID_CLFSH;
     for (unsigned i = 0; i < G_N_ELEMENTS(classes); i++) {
@@ -1276,6 +1298,17 @@ int main(int argc, char **argv)
         g_free(path);
     }
     int ret = g_test_run();
+    if (engine != X86_ENGINE_INTERP) {
+        /* the translator did run, inline forms included */
+        const X86JitStats *st = x86_jit_stats(&cpu);
+        g_test_message("translated %llu blocks, %llu instructions inline, %llu as calls",
+                       (unsigned long long)st->blocks, (unsigned long long)st->insns_inline,
+                       (unsigned long long)st->insns_call);
+        if (ret == 0 && (st->blocks == 0 || st->insns_inline == 0)) {
+            fprintf(stderr, "x86-diff: the translator ran no inline code\n");
+            ret = 1;
+        }
+    }
     x86_fini(&cpu);
     return ret;
 }

@@ -9,8 +9,16 @@
  * and one cut into slices of a few instructions (as timer deadlines cut
  * runs), must end in the very same state: registers, flags, EIP, the
  * instruction count and memory.
+ *
+ * Engine test: random programs made of the forms the translator inlines
+ * (x86-jit.c) and some it calls handlers for, run on the interpreter and
+ * on the translator (and in lockstep), must end in the very same state.
+ * X86_TEST_ENGINE=jit|lockstep runs the other tests on that engine.
  */
 #include "x86-cpu.h"
+#include "x86-jit.h"
+#include <stdio.h>
+#include <stdlib.h>
 
 #define RAM_SIZE (4u << 20)
 static uint8_t *ram;
@@ -54,6 +62,15 @@ static void setup_tables_in(uint8_t *ram)
         uint64_t g = (HLT_AT & 0xFFFF) | (0x08ull << 16) | (0x8E00ull << 32);
         memcpy(ram + IDT + v * 8, &g, 8);
     }
+}
+
+static int test_engine = X86_ENGINE_INTERP;
+
+/* The engine the tests run on, translating every block at once. */
+static void use_engine(X86Cpu *c, int engine)
+{
+    c->engine = (uint8_t)engine;
+    c->jit_hot = 0;
 }
 
 static void setup_tables(void)
@@ -101,9 +118,12 @@ static void test_fuzz(void)
     X86Bus bus = { NULL, bpage, bread, bwrite, ioread, iowrite, intack, clk };
     ram = g_malloc0(RAM_SIZE);
     x86_init(&cpu, X86_MODEL_PENTIUM, &bus);
+    use_engine(&cpu, test_engine);
     uint32_t feat0 = cpu.feat_edx;
     GRand *rng = g_rand_new_with_seed(0x5EED1234);
     unsigned cases = g_test_slow() ? 2000000 : 200000;
+    if (test_engine != X86_ENGINE_INTERP)
+        cases /= 4;     /* every case translates its blocks anew: keep CI time */
     unsigned outcome[3] = { 0 };
     for (unsigned n = 0; n < cases; n++) {
         setup_tables();
@@ -167,6 +187,8 @@ static void test_slices(void)
     x86_init(&a, X86_MODEL_PPRO, &bus);
     bus.opaque = ram_b;
     x86_init(&b, X86_MODEL_PPRO, &bus);
+    use_engine(&a, test_engine);
+    use_engine(&b, test_engine);
     GRand *rng = g_rand_new_with_seed(0x511CE5);
     unsigned cases = g_test_slow() ? 20000 : 2000;
     for (unsigned n = 0; n < cases; n++) {
@@ -218,6 +240,7 @@ static void test_limit_at_fault(void)
     X86Bus bus = { NULL, bpage, bread, bwrite, ioread, iowrite, intack, clk };
     ram = g_malloc0(RAM_SIZE);
     x86_init(&cpu, X86_MODEL_P3, &bus);
+    use_engine(&cpu, test_engine);
     for (unsigned nops = 0; nops < 40; nops++) {
         setup_tables();
         memset(ram + CODE, 0x90, nops);
@@ -248,9 +271,268 @@ static void test_limit_at_fault(void)
     g_free(ram);
 }
 
+/* One random instruction, mostly of the forms the translator inlines:
+ * ALU, TEST, MOV, MOVZX/MOVSX, LEA, INC/DEC, PUSH/POP, shifts, IMUL,
+ * Jcc, JMP, LOOP, CALL/RET, with register and memory operands (the
+ * registers hold small values: memory operands land in RAM, some cross
+ * a page, some pass a segment limit in real mode). */
+static unsigned gen_insn(GRand *rng, uint8_t *p)
+{
+    unsigned n = 0;
+    uint32_t r = g_rand_int(rng);
+    if ((r & 15) == 0)
+        p[n++] = 0x66;
+    uint8_t modrm = (uint8_t)g_rand_int(rng);
+    if (modrm < 0x80)
+        modrm |= 0xC0;                          /* mostly registers */
+    else if ((modrm & 7) == 4 || (modrm & 0xC7) == 5)
+        modrm = (uint8_t)((modrm & 0x38) | 0x43);   /* [ebx+disp8] */
+    uint8_t d8 = (uint8_t)g_rand_int(rng);
+    switch ((r >> 4) % 22) {
+    case 0: case 1: case 2:                     /* ALU Ev,Gv / Gv,Ev / Eb,Gb */
+        p[n++] = (uint8_t)(((r >> 9) & 7) * 8 + ((r >> 12) & 3));
+        p[n++] = modrm;
+        if ((modrm & 0xC0) == 0x40)
+            p[n++] = d8;
+        break;
+    case 3:                                     /* ALU Ev,Ib / Iz */
+        p[n++] = (r & 0x1000) ? 0x83 : 0x81;
+        p[n++] = modrm;
+        if ((modrm & 0xC0) == 0x40)
+            p[n++] = d8;
+        for (unsigned k = (r & 0x1000) ? 1 : 4; k; k--)
+            p[n++] = (uint8_t)g_rand_int(rng);
+        break;
+    case 4:                                     /* ALU eAX,Iz */
+        p[n++] = (uint8_t)(((r >> 9) & 7) * 8 + 5);
+        for (unsigned k = 0; k < 4; k++)
+            p[n++] = (uint8_t)g_rand_int(rng);
+        break;
+    case 5:                                     /* MOV Ev,Gv / Gv,Ev / Eb,Gb / Gb,Eb */
+        p[n++] = (uint8_t)(0x88 + ((r >> 9) & 3));
+        p[n++] = modrm;
+        if ((modrm & 0xC0) == 0x40)
+            p[n++] = d8;
+        break;
+    case 6:                                     /* MOV r, imm */
+        p[n++] = (uint8_t)(0xB0 + ((r >> 9) & 15));
+        for (unsigned k = 0; k < 4; k++)
+            p[n++] = (uint8_t)(g_rand_int(rng) & 0x3F);
+        break;
+    case 7:                                     /* TEST */
+        p[n++] = (uint8_t)(0x84 + ((r >> 9) & 1));
+        p[n++] = modrm;
+        if ((modrm & 0xC0) == 0x40)
+            p[n++] = d8;
+        break;
+    case 8:                                     /* INC / DEC / PUSH / POP r */
+        p[n++] = (uint8_t)(0x40 + ((r >> 9) & 31));
+        break;
+    case 9:                                     /* shift / rotate by imm8 or 1 */
+        p[n++] = (r & 0x200) ? 0xC1 : 0xD1;
+        p[n++] = modrm;
+        if ((modrm & 0xC0) == 0x40)
+            p[n++] = d8;
+        if (r & 0x200)
+            p[n++] = (uint8_t)(g_rand_int(rng) & 0x3F);
+        break;
+    case 10:                                    /* IMUL Gv,Ev,Iz / Gv,Ev */
+        if (r & 0x200) {
+            p[n++] = 0x69;
+            p[n++] = modrm;
+            if ((modrm & 0xC0) == 0x40)
+                p[n++] = d8;
+            for (unsigned k = 0; k < 4; k++)
+                p[n++] = (uint8_t)g_rand_int(rng);
+        } else {
+            p[n++] = 0x0F;
+            p[n++] = 0xAF;
+            p[n++] = modrm;
+            if ((modrm & 0xC0) == 0x40)
+                p[n++] = d8;
+        }
+        break;
+    case 11:                                    /* LEA */
+        p[n++] = 0x8D;
+        p[n++] = (uint8_t)((modrm & 0x3F) | 0x40);
+        p[n++] = d8;
+        break;
+    case 12:                                    /* MOVZX / MOVSX */
+        p[n++] = 0x0F;
+        p[n++] = (uint8_t)(0xB6 + ((r >> 9) & 1) + ((r >> 10) & 1) * 8);
+        p[n++] = modrm;
+        if ((modrm & 0xC0) == 0x40)
+            p[n++] = d8;
+        break;
+    case 13: case 14:                           /* Jcc short, mostly forward */
+        p[n++] = (uint8_t)(0x70 + ((r >> 9) & 15));
+        p[n++] = (uint8_t)((g_rand_int(rng) % 24) - 4);
+        break;
+    case 15:                                    /* JMP short / LOOP */
+        p[n++] = (r & 0x200) ? 0xEB : 0xE2;
+        p[n++] = (uint8_t)((g_rand_int(rng) % 40) - 20);
+        break;
+    case 16:                                    /* CALL rel16/32 forward, RET */
+        if (r & 0x200) {
+            p[n++] = 0xE8;
+            p[n++] = (uint8_t)(g_rand_int(rng) % 16);
+            p[n++] = 0;
+            p[n++] = 0;
+            p[n++] = 0;
+        } else {
+            p[n++] = 0xC3;
+        }
+        break;
+    case 17:                                    /* MOV Ev, Iz */
+        p[n++] = 0xC7;
+        p[n++] = modrm;
+        if ((modrm & 0xC0) == 0x40)
+            p[n++] = d8;
+        for (unsigned k = 0; k < 4; k++)
+            p[n++] = (uint8_t)g_rand_int(rng);
+        break;
+    case 18:                                    /* ADC/SBB with a carry */
+        p[n++] = (r & 0x200) ? 0xF9 : 0xF8;     /* STC / CLC */
+        p[n++] = (r & 0x400) ? 0x11 : 0x19;
+        p[n++] = (uint8_t)(modrm | 0xC0);
+        break;
+    case 19:                                    /* CMP then SETcc / CMOVcc (calls) */
+        p[n++] = 0x39;
+        p[n++] = (uint8_t)(modrm | 0xC0);
+        p[n++] = 0x0F;
+        p[n++] = (uint8_t)(((r & 0x200) ? 0x90 : 0x40) + ((r >> 10) & 15));
+        p[n++] = (uint8_t)(d8 | 0xC0);
+        break;
+    case 20:                                    /* a store into the code: SMC */
+        p[n++] = 0xC6;
+        p[n++] = 0x05;
+        p[n++] = 0x40 + (uint8_t)(g_rand_int(rng) % 64);
+        p[n++] = (uint8_t)(CODE >> 8);
+        p[n++] = (uint8_t)(CODE >> 16);
+        p[n++] = 0;
+        p[n++] = 0x90;
+        break;
+    default:                                    /* anything */
+        for (unsigned k = 0; k < 3; k++)
+            p[n++] = (uint8_t)g_rand_int(rng);
+        break;
+    }
+    return n;
+}
+
+static void test_engines(void)
+{
+    static X86Cpu a, b;
+    X86Bus bus = { NULL, bpage, bread, bwrite, ioread, iowrite, intack, NULL };
+    uint8_t *ram_a = g_malloc0(RAM_SIZE), *ram_b = g_malloc0(RAM_SIZE);
+    bus.opaque = ram_a;
+    x86_init(&a, X86_MODEL_PPRO, &bus);
+    bus.opaque = ram_b;
+    x86_init(&b, X86_MODEL_PPRO, &bus);
+    if (!X86_HAVE_JIT || !x86_jit_init(&b)) {
+        g_test_skip("no translator on this host");
+        x86_fini(&a);
+        x86_fini(&b);
+        g_free(ram_a);
+        g_free(ram_b);
+        return;
+    }
+    GRand *rng = g_rand_new_with_seed(0xE2617E5);
+    unsigned cases = g_test_slow() ? 40000 : 4000;
+    for (unsigned n = 0; n < cases; n++) {
+        memset(ram_a, 0, RAM_SIZE);
+        setup_tables_in(ram_a);
+        uint8_t *code = ram_a + CODE;
+        if (n % 4 == 3) {
+            /* counted loops (MOV ECX; body; DEC ECX; JNZ body): blocks
+             * that jump to themselves, which the translator runs again
+             * in place, cut by the instruction limit */
+            for (unsigned k = 0; k < 440;) {
+                code[k++] = 0xB9;
+                uint32_t cnt = 1 + g_rand_int_range(rng, 0, 200);
+                memcpy(code + k, &cnt, 4);
+                k += 4;
+                unsigned body = k;
+                for (int m = g_rand_int_range(rng, 1, 4); m > 0; m--)
+                    k += gen_insn(rng, code + k);
+                code[k++] = 0x49;
+                code[k++] = 0x75;
+                code[k] = (uint8_t)(body - (k + 1));
+                k++;
+            }
+        } else {
+            for (unsigned k = 0; k < 480;)
+                k += gen_insn(rng, code + k);
+        }
+        memcpy(ram_b, ram_a, RAM_SIZE);
+        bool pm = n & 1;
+        /* a: the interpreter; b: the translator, in lockstep one case in
+         * four, and translating at once or after a run */
+        use_engine(&a, X86_ENGINE_INTERP);
+        use_engine(&b, (n & 6) == 6 ? X86_ENGINE_LOCKSTEP : X86_ENGINE_JIT);
+        b.jit_hot = (n & 8) ? 1 : 0;
+        enter_mode_cpu(&a, pm);
+        enter_mode_cpu(&b, pm);
+        for (int r = 0; r < 8; r++)
+            if (r != R_ESP)
+                a.r[r] = b.r[r] = g_rand_int(rng) & ((n & 16) ? 0xFFFF : 0x3FFF);
+        a.r[R_EBX] = b.r[R_EBX] = 0x20000 + (g_rand_int(rng) & 0xFFF);
+        if (!pm)
+            a.r[R_EBX] = b.r[R_EBX] &= 0xFFFF;
+        /* one in four: the translator cut into slices (as timer deadlines
+         * cut runs), where blocks cross the limit */
+        int ra = run_sliced(&a, 600, 0, rng);
+        int rb = run_sliced(&b, 600, (n & 5) == 1 ? 13 : 0, rng);
+        if (ra != rb || a.icount != b.icount || a.eip != b.eip
+            || x86_get_eflags(&a) != x86_get_eflags(&b)
+            || memcmp(a.r, b.r, 8 * sizeof(uint32_t)) != 0
+            || memcmp(ram_a, ram_b, RAM_SIZE) != 0) {
+            fprintf(stderr, "case %u (%s mode, engine %d): exit %d/%d icount %llu/%llu "
+                    "eip %08x/%08x eflags %08x/%08x\n", n, pm ? "protected" : "real",
+                    b.engine, ra, rb, (unsigned long long)a.icount,
+                    (unsigned long long)b.icount, a.eip, b.eip,
+                    x86_get_eflags(&a), x86_get_eflags(&b));
+            for (int r = 0; r < 8; r++)
+                fprintf(stderr, "  r%d %08x %08x\n", r, a.r[r], b.r[r]);
+            for (unsigned k = 0; k < RAM_SIZE; k++)
+                if (ram_a[k] != ram_b[k]) {
+                    fprintf(stderr, "  RAM first differs at %05x: %02x %02x\n", k,
+                            ram_a[k], ram_b[k]);
+                    break;
+                }
+            g_assert_not_reached();
+        }
+    }
+    const X86JitStats *st = x86_jit_stats(&b);
+    g_test_message("translated %llu blocks, %llu instructions inline, %llu as calls; "
+                   "lockstep compared %llu blocks", (unsigned long long)st->blocks,
+                   (unsigned long long)st->insns_inline, (unsigned long long)st->insns_call,
+                   (unsigned long long)st->lockstep_blocks);
+    g_test_message("%llu blocks loop in place", (unsigned long long)st->self_loops);
+    g_assert_cmpuint(st->blocks, >, cases);
+    g_assert_cmpuint(st->self_loops, >, cases / 16);
+    g_assert_cmpuint(st->insns_inline, >, st->insns_call);
+    g_assert_cmpuint(st->lockstep_blocks, >, cases);
+    g_assert_cmpuint(st->lockstep_diffs, ==, 0);
+    g_rand_free(rng);
+    x86_fini(&a);
+    x86_fini(&b);
+    g_free(ram_a);
+    g_free(ram_b);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    const char *eng = getenv("X86_TEST_ENGINE");
+    if (eng && strcmp(eng, "jit") == 0)
+        test_engine = X86_ENGINE_JIT;
+    else if (eng && strcmp(eng, "lockstep") == 0)
+        test_engine = X86_ENGINE_LOCKSTEP;
+    if (test_engine != X86_ENGINE_INTERP && !X86_HAVE_JIT)
+        return 77;
+    if (test_engine == X86_ENGINE_INTERP)   /* it sets the engines itself */
+        g_test_add_func("/x86/fuzz/engines", test_engines);
     g_test_add_func("/x86/fuzz/decoder", test_fuzz);
     g_test_add_func("/x86/fuzz/slices", test_slices);
     g_test_add_func("/x86/fuzz/limit-at-fault", test_limit_at_fault);

@@ -1,0 +1,1045 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The translating engine: a decoded block (X86Block) becomes one x86-64
+ * host function. See x86-jit.h for the contract with the run loop.
+ *
+ * Host register use inside a translated block: RBX holds the X86Cpu,
+ * RBP the X86Insn of the last handler call (compared with stop_at after
+ * it); EAX, ECX, EDX, R8-R11 are scratch. Guest registers stay in
+ * X86Cpu.r, so a handler, a fault or a device always sees the
+ * architectural state, and nothing needs writing back.
+ *
+ * Inline forms replicate the interpreter's fast handlers (x86-exec-fast.c)
+ * operation for operation, lazy flags included (lf_res / lf_aux as
+ * x86-cpu.h defines them); where a fast handler would fall back to its
+ * generic one (segment checks, a TLB miss, a page crossing) the inline
+ * code calls the fast handler itself, which makes the same decision.
+ * Only what cannot fault is inline without a fallback: register
+ * operations and the flag computations.
+ *
+ * Code buffer: one memfd mapped twice, read-write for the emitter and
+ * read-execute for running, so no page is ever writable and executable
+ * at once, and the guest cannot reach either view (they are not guest
+ * RAM). A full buffer is flushed whole (a generation number retires
+ * every translation; blocks translate again on demand).
+ */
+#include "x86-jit.h"
+#include "x86-ops.h"
+#include "x86-fast.h"
+
+#if X86_HAVE_JIT
+#include "x86-jit-emit.h"
+#include <stddef.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct X86Jit {
+    int fd;
+    uint8_t *rw, *rx;
+    size_t used;
+    uint32_t gen;
+    uint8_t slow;           /* a fallback ran (lockstep cannot replay) */
+    X86JitStats st;
+};
+
+/* The most one block's code may take; a buffer with less room left is
+ * flushed before translating. */
+#define JIT_BLOCK_MAX (BLK_MAX * 512u + 256u)
+
+#define OFF(f) ((int32_t)offsetof(X86Cpu, f))
+#define OREG(k) (OFF(r) + 4 * (int32_t)(k))
+#define OSEG(s, f) (OFF(seg) + (int32_t)((s) * sizeof(X86Seg) + offsetof(X86Seg, f)))
+
+bool x86_jit_init(X86Cpu *c)
+{
+    if (c->jit)
+        return true;
+    int fd = memfd_create("tessera-x86-jit", MFD_CLOEXEC);
+    if (fd < 0)
+        return false;
+    if (ftruncate(fd, X86_JIT_BUF) != 0) {
+        close(fd);
+        return false;
+    }
+    void *rw = mmap(NULL, X86_JIT_BUF, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (rw == MAP_FAILED) {
+        close(fd);
+        return false;
+    }
+    void *rx = mmap(NULL, X86_JIT_BUF, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+    if (rx == MAP_FAILED) {
+        munmap(rw, X86_JIT_BUF);
+        close(fd);
+        return false;
+    }
+    struct X86Jit *j = g_new0(struct X86Jit, 1);
+    j->fd = fd;
+    j->rw = rw;
+    j->rx = rx;
+    j->gen = 1;
+    c->jit = j;
+    return true;
+}
+
+void x86_jit_fini(X86Cpu *c)
+{
+    struct X86Jit *j = c->jit;
+    if (!j)
+        return;
+    munmap(j->rw, X86_JIT_BUF);
+    munmap(j->rx, X86_JIT_BUF);
+    close(j->fd);
+    g_free(j);
+    c->jit = NULL;
+}
+
+void x86_jit_flush(X86Cpu *c)
+{
+    struct X86Jit *j = c->jit;
+    if (!j)
+        return;
+    j->used = 0;
+    if (++j->gen == 0)
+        j->gen = 1;
+    j->st.flushes++;
+}
+
+X86JitStats *x86_jit_stats(X86Cpu *c)
+{
+    return c->jit ? &c->jit->st : NULL;
+}
+
+/* ---- translation context --------------------------------------------------- */
+
+typedef struct JCtx {
+    JEm e;
+    struct X86Jit *jit;
+    X86Block *b;
+    unsigned k;             /* index of the instruction being translated */
+    bool last;
+    bool pure;
+    bool dead_flags;        /* a later instruction overwrites this one's flags */
+} JCtx;
+
+/* Leave the block having run `count` instructions. */
+static void j_exit(JCtx *j, unsigned count)
+{
+    JEm *e = &j->e;
+    e_mov_ri(e, H_AX, count);
+    e_pop(e, H_R14);
+    e_pop(e, H_R13);
+    e_pop(e, H_R12);
+    e_pop(e, H_BP);
+    e_pop(e, H_BX);
+    e_b(e, 0xC3);
+}
+
+/* Run instruction i through handler fn, as exec_insns does: cur first,
+ * and the end of the block when it called x86_break. */
+static void j_call(JCtx *j, const X86Insn *i, X86Handler fn)
+{
+    JEm *e = &j->e;
+    e_mov_ri64(e, H_BP, (uint64_t)(uintptr_t)i);
+    e_st64(e, H_BP, H_BX, OFF(cur));
+    e_mov_rr64(e, H_DI, H_BX);
+    e_mov_rr64(e, H_SI, H_BP);
+    e_call_abs(e, (const void *)fn);
+    if (!j->last) {
+        e_m(e, true, 0x39, H_BP, H_BX, OFF(stop_at));   /* cmp [stop_at], rbp */
+        uint8_t *go = e_jcc(e, HC_NE);
+        j_exit(j, j->k + 1);
+        e_patch(e, go);
+    }
+}
+
+/* Fallback of an inline form: jumps collected while emitting the fast
+ * path land on a call to the instruction's own handler. */
+typedef struct JSlow {
+    uint8_t *fix[12];
+    unsigned n;
+} JSlow;
+
+static void slow_jcc(JCtx *j, JSlow *s, unsigned cc)
+{
+    uint8_t *at = e_jcc(&j->e, cc);
+    if (s->n < G_N_ELEMENTS(s->fix))
+        s->fix[s->n++] = at;
+    else
+        j->e.over = true;   /* never with the forms below */
+}
+
+/* End of a fast path: jump over the fallback, which calls the handler. */
+static void slow_emit(JCtx *j, JSlow *s, const X86Insn *i)
+{
+    JEm *e = &j->e;
+    uint8_t *done = e_jmp(e);
+    for (unsigned k = 0; k < s->n; k++)
+        e_patch(e, s->fix[k]);
+    e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&j->jit->slow);
+    e_m(e, false, 0xC6, 0, H_AX, 0);    /* mov byte [rax], 1 */
+    e_b(e, 1);
+    j_call(j, i, i->fn);
+    e_patch(e, done);
+}
+
+/* ---- operands -------------------------------------------------------------- */
+
+static int32_t reg_off(unsigned r, unsigned size)
+{
+    if (size == 1)
+        return r < 4 ? OREG(r) : OREG(r - 4) + 1;
+    return OREG(r);
+}
+static void ld_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
+{
+    e_ldz(&j->e, size, h, H_BX, reg_off(r, size));
+}
+static void st_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
+{
+    e_stn(&j->e, size, h, H_BX, reg_off(r, size));
+}
+
+/* EAX = the effective address (x86_ea) */
+static void j_ea(JCtx *j, const X86Insn *i)
+{
+    JEm *e = &j->e;
+    if (i->base != EA_NONE) {
+        e_ld32(e, H_AX, H_BX, OREG(i->base));
+        if (i->disp)
+            e_alu_ri(e, 0, H_AX, i->disp);
+    } else {
+        e_mov_ri(e, H_AX, i->disp);
+    }
+    if (i->index != EA_NONE) {
+        e_ld32(e, H_CX, H_BX, OREG(i->index));
+        if (i->scale)
+            e_shift_ri(e, 4, H_CX, i->scale);
+        e_alu_rr(e, 0, H_AX, H_CX);
+    }
+    if (i->amask != 0xFFFFFFFFu)
+        e_alu_ri(e, 4, H_AX, i->amask);
+}
+
+enum { ACC_RD, ACC_WR, ACC_RMW };
+
+/* R10 = host address of seg:EAX for a size-byte access, as fast_host()
+ * in x86-exec-fast.c decides it; anything else jumps to the fallback.
+ * Keeps EAX and R8/R9; clobbers ECX, EDX, R11. */
+static void j_host(JCtx *j, JSlow *s, int seg, unsigned size, int acc)
+{
+    JEm *e = &j->e;
+    e_alu_rm(e, 7, H_AX, H_BX, OSEG(seg, lo));          /* off < lo */
+    slow_jcc(j, s, HC_B);
+    if (size == 1) {
+        e_alu_rm(e, 7, H_AX, H_BX, OSEG(seg, hi));
+        slow_jcc(j, s, HC_A);
+    } else {                                            /* (u64)off + size - 1 > hi */
+        e_mov_rr(e, H_CX, H_AX);
+        e_alu_ri64(e, 0, H_CX, (int8_t)(size - 1));
+        e_ld32(e, H_DX, H_BX, OSEG(seg, hi));
+        e_alu_rr64(e, 7, H_CX, H_DX);
+        slow_jcc(j, s, HC_A);
+    }
+    e_cmpb_mi(e, H_BX, acc == ACC_RD ? OSEG(seg, rd) : OSEG(seg, wr), 0);
+    slow_jcc(j, s, HC_E);
+    e_mov_rr(e, H_CX, H_AX);
+    e_alu_rm(e, 0, H_CX, H_BX, OSEG(seg, base));        /* ECX = linear */
+    e_mov_rr(e, H_DX, H_CX);
+    e_shift_ri(e, 5, H_DX, 12);
+    e_alu_ri(e, 4, H_DX, TLB_SIZE - 1);
+    e_imul_rri(e, H_DX, H_DX, (uint32_t)sizeof(X86Tlb));
+    e_alu_rm64(e, 0, H_DX, H_BX, OFF(tlbc));            /* RDX = entry */
+    e_mov_rr(e, H_R11, H_CX);
+    e_alu_ri(e, 4, H_R11, 0xFFFFF000u);
+    int32_t tag = acc == ACC_RD ? (int32_t)offsetof(X86Tlb, rtag)
+                : acc == ACC_WR ? (int32_t)offsetof(X86Tlb, wtag) : (int32_t)offsetof(X86Tlb, rwtag);
+    e_alu_rm(e, 7, H_R11, H_DX, tag);
+    slow_jcc(j, s, HC_NE);
+    if (size > 1) {
+        e_mov_rr(e, H_R11, H_CX);
+        e_alu_ri(e, 4, H_R11, 0xFFF);
+        e_alu_ri(e, 7, H_R11, 0x1000 - size);
+        slow_jcc(j, s, HC_A);
+    }
+    e_ld64(e, H_R10, H_DX, acc == ACC_RD ? (int32_t)offsetof(X86Tlb, radd)
+                                         : (int32_t)offsetof(X86Tlb, wadd));
+    e_alu_rr64(e, 0, H_R10, H_CX);
+}
+
+/* ---- lazy flags ---------------------------------------------------------------- */
+
+/* lf_res = sext(EDX) */
+static void f_res(JCtx *j, unsigned size)
+{
+    JEm *e = &j->e;
+    if (j->dead_flags)
+        return;
+    if (size < 4) {
+        e_movsx(e, size, H_R8, H_DX);
+        e_st32(e, H_R8, H_BX, OFF(lf_res));
+    } else {
+        e_st32(e, H_DX, H_BX, OFF(lf_res));
+    }
+}
+/* lf_aux = lf_carries(R8D, size) */
+static void f_carries(JCtx *j, unsigned size)
+{
+    JEm *e = &j->e;
+    if (size == 4) {
+        e_alu_ri(e, 4, H_R8, LF_CF | LF_PO | LF_AF);
+    } else {
+        e_mov_rr(e, H_R9, H_R8);
+        e_shift_ri(e, 4, H_R9, (uint8_t)(32 - 8 * size));
+        e_alu_ri(e, 4, H_R9, LF_CF | LF_PO);
+        e_alu_ri(e, 4, H_R8, LF_AF);
+        e_alu_rr(e, 1, H_R8, H_R9);
+    }
+    e_st32(e, H_R8, H_BX, OFF(lf_aux));
+}
+/* a = EAX, b = ECX, r = EDX: lf_add / lf_sub / lf_logic */
+static void f_add(JCtx *j, unsigned size)
+{
+    JEm *e = &j->e;
+    if (j->dead_flags)
+        return;
+    f_res(j, size);
+    e_mov_rr(e, H_R8, H_AX);
+    e_alu_rr(e, 1, H_R8, H_CX);         /* a | b */
+    e_mov_rr(e, H_R9, H_DX);
+    e_not(e, H_R9);
+    e_alu_rr(e, 4, H_R8, H_R9);         /* & ~r */
+    e_mov_rr(e, H_R9, H_AX);
+    e_alu_rr(e, 4, H_R9, H_CX);
+    e_alu_rr(e, 1, H_R8, H_R9);         /* | a & b */
+    f_carries(j, size);
+}
+static void f_sub(JCtx *j, unsigned size)
+{
+    JEm *e = &j->e;
+    if (j->dead_flags)
+        return;
+    f_res(j, size);
+    e_mov_rr(e, H_R8, H_AX);
+    e_not(e, H_R8);
+    e_alu_rr(e, 4, H_R8, H_CX);         /* ~a & b */
+    e_mov_rr(e, H_R9, H_AX);
+    e_alu_rr(e, 6, H_R9, H_CX);
+    e_not(e, H_R9);
+    e_alu_rr(e, 4, H_R9, H_DX);         /* ~(a ^ b) & r */
+    e_alu_rr(e, 1, H_R8, H_R9);
+    f_carries(j, size);
+}
+static void f_logic(JCtx *j, unsigned size)
+{
+    if (j->dead_flags)
+        return;
+    f_res(j, size);
+    e_st_imm32(&j->e, H_BX, OFF(lf_aux), 0);
+}
+
+/* EDX = EAX op ECX with flags (alu_op in x86-exec-fast.c) */
+static void j_alu_core(JCtx *j, unsigned op, unsigned size)
+{
+    JEm *e = &j->e;
+    switch (op) {
+    case 0: case 1: case 4: case 6:
+        e_mov_rr(e, H_DX, H_AX);
+        e_alu_rr(e, op, H_DX, H_CX);
+        if (op == 0)
+            f_add(j, size);
+        else
+            f_logic(j, size);
+        break;
+    case 2:                             /* ADC: a + b + CF */
+        e_ld32(e, H_DX, H_BX, OFF(lf_aux));
+        e_shift_ri(e, 5, H_DX, 31);
+        e_alu_rr(e, 0, H_DX, H_AX);
+        e_alu_rr(e, 0, H_DX, H_CX);
+        f_add(j, size);
+        break;
+    case 3:                             /* SBB: a - b - CF */
+        e_ld32(e, H_R8, H_BX, OFF(lf_aux));
+        e_shift_ri(e, 5, H_R8, 31);
+        e_mov_rr(e, H_DX, H_AX);
+        e_alu_rr(e, 5, H_DX, H_CX);
+        e_alu_rr(e, 5, H_DX, H_R8);
+        f_sub(j, size);
+        break;
+    default:                            /* SUB, CMP */
+        e_mov_rr(e, H_DX, H_AX);
+        e_alu_rr(e, 5, H_DX, H_CX);
+        f_sub(j, size);
+        break;
+    }
+}
+
+/* ---- control transfers (the last instruction of a block) ------------------------ */
+
+/* EAX = x86_cond(c, cc) for cc >> 1 = kind */
+static void j_cond(JCtx *j, unsigned kind)
+{
+    JEm *e = &j->e;
+    switch (kind) {
+    case 0:                                             /* O: CF ^ PO */
+        e_ld32(e, H_AX, H_BX, OFF(lf_aux));
+        e_shift_ri(e, 5, H_AX, 30);
+        e_mov_rr(e, H_DX, H_AX);
+        e_shift_ri(e, 5, H_DX, 1);
+        e_alu_rr(e, 6, H_AX, H_DX);
+        e_alu_ri(e, 4, H_AX, 1);
+        break;
+    case 1:                                             /* B */
+        e_ld32(e, H_AX, H_BX, OFF(lf_aux));
+        e_shift_ri(e, 5, H_AX, 31);
+        break;
+    case 2:                                             /* Z */
+        e_alu_mi(e, 7, H_BX, OFF(lf_res), 0);
+        e_setcc(e, HC_E, H_AX);
+        break;
+    case 3:                                             /* BE */
+        e_alu_mi(e, 7, H_BX, OFF(lf_res), 0);
+        e_setcc(e, HC_E, H_DX);
+        e_ld32(e, H_AX, H_BX, OFF(lf_aux));
+        e_shift_ri(e, 5, H_AX, 31);
+        e_alu_rr(e, 1, H_AX, H_DX);
+        break;
+    case 4:                                             /* S */
+        e_ld32(e, H_AX, H_BX, OFF(lf_res));
+        e_shift_ri(e, 5, H_AX, 31);
+        e_alu_rm(e, 6, H_AX, H_BX, OFF(lf_aux));
+        e_alu_ri(e, 4, H_AX, 1);
+        break;
+    case 5:                                             /* P: even parity of the low byte */
+        e_ld32(e, H_AX, H_BX, OFF(lf_aux));
+        e_shift_ri(e, 5, H_AX, 8);
+        e_alu_rm(e, 6, H_AX, H_BX, OFF(lf_res));
+        e_r(e, false, 0x84, H_AX, H_AX);                /* test al, al */
+        e_setcc(e, HC_P, H_AX);
+        break;
+    default:                                            /* L, LE */
+        e_ld32(e, H_AX, H_BX, OFF(lf_res));
+        e_shift_ri(e, 5, H_AX, 31);
+        e_ld32(e, H_CX, H_BX, OFF(lf_aux));
+        e_alu_rr(e, 6, H_AX, H_CX);
+        e_mov_rr(e, H_DX, H_CX);
+        e_shift_ri(e, 5, H_DX, 31);
+        e_alu_rr(e, 6, H_AX, H_DX);
+        e_shift_ri(e, 5, H_CX, 30);
+        e_alu_rr(e, 6, H_AX, H_CX);
+        e_alu_ri(e, 4, H_AX, 1);
+        if (kind == 7) {
+            e_alu_mi(e, 7, H_BX, OFF(lf_res), 0);
+            e_setcc(e, HC_E, H_DX);
+            e_alu_rr(e, 1, H_AX, H_DX);
+        }
+        break;
+    }
+}
+
+/* next_eip += imm (x86_jump_near): the CS limit check falls back to the
+ * handler, which raises #GP. */
+static void j_jump_rel(JCtx *j, const X86Insn *i)
+{
+    JEm *e = &j->e;
+    JSlow s = { .n = 0 };
+    e_ld32(e, H_AX, H_BX, OFF(next_eip));
+    e_alu_ri(e, 0, H_AX, i->imm);
+    if (!i->o32)
+        e_alu_ri(e, 4, H_AX, 0xFFFF);
+    e_alu_rm(e, 7, H_AX, H_BX, OSEG(S_CS, limit));
+    slow_jcc(j, &s, HC_A);
+    e_st32(e, H_AX, H_BX, OFF(next_eip));
+    slow_emit(j, &s, i);
+}
+
+/* ---- the inline forms ------------------------------------------------------------- */
+
+static int find(X86Handler fn, const X86Handler *tab, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++)
+        if (tab[k] == fn)
+            return (int)k;
+    return -1;
+}
+
+static const unsigned size_of[3] = { 1, 2, 4 };
+
+static bool j_alu(JCtx *j, const X86Insn *i, int idx)
+{
+    JEm *e = &j->e;
+    unsigned op = (unsigned)idx / 15, size = size_of[(idx / 5) % 3], form = (unsigned)idx % 5;
+    JSlow s = { .n = 0 };
+    switch (form) {
+    case FF_RR:
+        ld_reg(j, size, H_AX, i->rm);
+        ld_reg(j, size, H_CX, i->reg);
+        j_alu_core(j, op, size);
+        if (op != 7)
+            st_reg(j, size, H_DX, i->rm);
+        return true;
+    case FF_RI:
+        ld_reg(j, size, H_AX, i->rm);
+        e_mov_ri(e, H_CX, i->imm);
+        j_alu_core(j, op, size);
+        if (op != 7)
+            st_reg(j, size, H_DX, i->rm);
+        return true;
+    case FF_RM:
+        j_ea(j, i);
+        j_host(j, &s, i->seg, size, ACC_RD);
+        ld_reg(j, size, H_AX, i->reg);
+        e_ldz(e, size, H_CX, H_R10, 0);
+        j_alu_core(j, op, size);
+        if (op != 7)
+            st_reg(j, size, H_DX, i->reg);
+        slow_emit(j, &s, i);
+        return true;
+    default:                            /* FF_MR, FF_MI */
+        j_ea(j, i);
+        j_host(j, &s, i->seg, size, op == 7 ? ACC_RD : ACC_RMW);
+        e_ldz(e, size, H_AX, H_R10, 0);
+        if (form == FF_MR)
+            ld_reg(j, size, H_CX, i->reg);
+        else
+            e_mov_ri(e, H_CX, i->imm);
+        j_alu_core(j, op, size);
+        if (op != 7) {
+            e_stn(e, size, H_DX, H_R10, 0);
+            j->pure = false;
+        }
+        slow_emit(j, &s, i);
+        return true;
+    }
+}
+
+static bool j_test(JCtx *j, const X86Insn *i, int idx)
+{
+    JEm *e = &j->e;
+    unsigned size = size_of[idx / 5], form = (unsigned)idx % 5;
+    JSlow s = { .n = 0 };
+    if (form == FF_RR || form == FF_RI) {
+        ld_reg(j, size, H_DX, i->rm);
+        if (form == FF_RR)
+            ld_reg(j, size, H_CX, i->reg);
+        else
+            e_mov_ri(e, H_CX, i->imm);
+        e_alu_rr(e, 4, H_DX, H_CX);
+        f_logic(j, size);
+        return true;
+    }
+    j_ea(j, i);
+    j_host(j, &s, i->seg, size, ACC_RD);
+    e_ldz(e, size, H_DX, H_R10, 0);
+    if (form == FF_MR)
+        ld_reg(j, size, H_CX, i->reg);
+    else
+        e_mov_ri(e, H_CX, i->imm);
+    e_alu_rr(e, 4, H_DX, H_CX);
+    f_logic(j, size);
+    slow_emit(j, &s, i);
+    return true;
+}
+
+static bool j_mov(JCtx *j, const X86Insn *i, int idx)
+{
+    JEm *e = &j->e;
+    unsigned size = size_of[idx / 5], form = (unsigned)idx % 5;
+    JSlow s = { .n = 0 };
+    switch (form) {
+    case FF_RR:
+        ld_reg(j, size, H_AX, i->reg);
+        st_reg(j, size, H_AX, i->rm);
+        return true;
+    case FF_RI:
+        e_mov_ri(e, H_AX, i->imm);
+        st_reg(j, size, H_AX, i->rm);
+        return true;
+    case FF_RM:
+        j_ea(j, i);
+        j_host(j, &s, i->seg, size, ACC_RD);
+        e_ldz(e, size, H_AX, H_R10, 0);
+        st_reg(j, size, H_AX, i->reg);
+        break;
+    case FF_MR:
+        j_ea(j, i);
+        j_host(j, &s, i->seg, size, ACC_WR);
+        ld_reg(j, size, H_DX, i->reg);
+        e_stn(e, size, H_DX, H_R10, 0);
+        j->pure = false;
+        break;
+    default:
+        j_ea(j, i);
+        j_host(j, &s, i->seg, size, ACC_WR);
+        e_mov_ri(e, H_DX, i->imm);
+        e_stn(e, size, H_DX, H_R10, 0);
+        j->pure = false;
+        break;
+    }
+    slow_emit(j, &s, i);
+    return true;
+}
+
+/* MOVZX / MOVSX: [sx][dst32][src16][mem] */
+static bool j_movx(JCtx *j, const X86Insn *i, int idx)
+{
+    JEm *e = &j->e;
+    bool sx = idx & 8, mem = idx & 1;
+    unsigned dsz = (idx & 4) ? 4 : 2, ssz = (idx & 2) ? 2 : 1;
+    JSlow s = { .n = 0 };
+    if (mem) {
+        j_ea(j, i);
+        j_host(j, &s, i->seg, ssz, ACC_RD);
+        e_ldz(e, ssz, H_AX, H_R10, 0);
+    } else {
+        ld_reg(j, ssz, H_AX, i->rm);
+    }
+    if (sx)
+        e_movsx(e, ssz, H_AX, H_AX);
+    st_reg(j, dsz, H_AX, i->reg);
+    if (mem)
+        slow_emit(j, &s, i);
+    return true;
+}
+
+/* 32-bit shifts and rotates of a register by an immediate (shift_fast) */
+static bool j_shift32(JCtx *j, const X86Insn *i, unsigned op)
+{
+    JEm *e = &j->e;
+    unsigned cnt = i->imm & 0x1F;
+    if (op == 2 || op == 3)
+        return false;                   /* RCL, RCR */
+    if (cnt == 0)
+        return true;                    /* nothing changes, flags included */
+    e_ld32(e, H_AX, H_BX, OREG(i->rm));
+    e_mov_rr(e, H_DX, H_AX);
+    e_shift_ri(e, op == 6 ? 4 : op, H_DX, (uint8_t)cnt);
+    e_st32(e, H_DX, H_BX, OREG(i->rm));
+    if (j->dead_flags)
+        return true;
+    switch (op) {
+    case 0: case 1:                     /* ROL, ROR: CF and OF only */
+        if (op == 0) {                  /* CF = r bit 0, CF ^ OF = r bit 31 */
+            e_mov_rr(e, H_CX, H_DX);
+            e_shift_ri(e, 4, H_CX, 31);
+            e_mov_rr(e, H_R8, H_DX);
+            e_shift_ri(e, 5, H_R8, 31);
+            e_shift_ri(e, 4, H_R8, 30);
+            e_alu_rr(e, 1, H_CX, H_R8);
+        } else {                        /* CF = r bit 31, CF ^ OF = r bit 30 */
+            e_mov_rr(e, H_CX, H_DX);
+            e_alu_ri(e, 4, H_CX, LF_CF | LF_PO);
+        }
+        e_ld32(e, H_R8, H_BX, OFF(lf_aux));
+        e_alu_ri(e, 4, H_R8, ~(LF_CF | LF_PO));
+        e_alu_rr(e, 1, H_CX, H_R8);
+        e_st32(e, H_CX, H_BX, OFF(lf_aux));
+        return true;
+    case 4: case 6:                     /* SHL: CF = a bit 32-cnt, CF ^ OF = r bit 31 */
+        e_st32(e, H_DX, H_BX, OFF(lf_res));
+        e_mov_rr(e, H_CX, H_AX);
+        e_shift_ri(e, 5, H_CX, (uint8_t)(32 - cnt));
+        e_shift_ri(e, 4, H_CX, 31);
+        e_mov_rr(e, H_R8, H_DX);
+        e_shift_ri(e, 5, H_R8, 1);
+        e_alu_ri(e, 4, H_R8, LF_PO);
+        e_alu_rr(e, 1, H_CX, H_R8);
+        e_st32(e, H_CX, H_BX, OFF(lf_aux));
+        return true;
+    case 5:                             /* SHR: CF = a bit cnt-1, OF = a bit 31 */
+        e_st32(e, H_DX, H_BX, OFF(lf_res));
+        e_mov_rr(e, H_CX, H_AX);
+        if (cnt > 1)
+            e_shift_ri(e, 5, H_CX, (uint8_t)(cnt - 1));
+        e_alu_ri(e, 4, H_CX, 1);
+        e_mov_rr(e, H_R8, H_AX);
+        e_shift_ri(e, 5, H_R8, 31);
+        e_alu_rr(e, 6, H_R8, H_CX);
+        e_shift_ri(e, 4, H_R8, 30);
+        e_shift_ri(e, 4, H_CX, 31);
+        e_alu_rr(e, 1, H_CX, H_R8);
+        e_st32(e, H_CX, H_BX, OFF(lf_aux));
+        return true;
+    default:                            /* SAR: CF = a bit cnt-1, OF = 0 */
+        e_st32(e, H_DX, H_BX, OFF(lf_res));
+        e_mov_rr(e, H_CX, H_AX);
+        if (cnt > 1)
+            e_shift_ri(e, 5, H_CX, (uint8_t)(cnt - 1));
+        e_alu_ri(e, 4, H_CX, 1);
+        e_mov_rr(e, H_R8, H_CX);
+        e_shift_ri(e, 4, H_CX, 31);
+        e_shift_ri(e, 4, H_R8, 30);
+        e_alu_rr(e, 1, H_CX, H_R8);
+        e_st32(e, H_CX, H_BX, OFF(lf_aux));
+        return true;
+    }
+}
+
+/* INC / DEC r32 (lf_incdec): CF kept */
+static void j_incdec32(JCtx *j, const X86Insn *i, bool dec)
+{
+    JEm *e = &j->e;
+    e_ld32(e, H_DX, H_BX, OREG(i->reg));
+    e_alu_ri(e, dec ? 5 : 0, H_DX, 1);
+    e_st32(e, H_DX, H_BX, OREG(i->reg));
+    e_st32(e, H_DX, H_BX, OFF(lf_res));
+    e_ld32(e, H_R8, H_BX, OFF(lf_aux));
+    e_alu_ri(e, 4, H_R8, LF_CF);
+    e_mov_rr(e, H_R9, H_R8);
+    e_shift_ri(e, 5, H_R9, 1);
+    e_alu_rr(e, 1, H_R8, H_R9);                     /* cf | cf >> 1 */
+    e_alu_ri(e, 7, H_DX, dec ? 0x7FFFFFFFu : 0x80000000u);
+    e_setcc(e, HC_E, H_AX);
+    e_shift_ri(e, 4, H_AX, 30);
+    e_alu_rr(e, 6, H_R8, H_AX);                     /* ^ of << 30 */
+    e_mov_rr(e, H_CX, H_DX);
+    e_alu_ri(e, 4, H_CX, 0xF);
+    e_alu_ri(e, 7, H_CX, dec ? 0xF : 0);
+    e_setcc(e, HC_E, H_AX);
+    e_shift_ri(e, 4, H_AX, 3);
+    e_alu_rr(e, 1, H_R8, H_AX);                     /* | af << 3 */
+    e_st32(e, H_R8, H_BX, OFF(lf_aux));
+}
+
+/* lf_res_cf_of(r = EAX, cf = of = ovf) after a host IMUL */
+static void j_imul_flags(JCtx *j, const X86Insn *i)
+{
+    JEm *e = &j->e;
+    if (j->dead_flags) {
+        e_st32(e, H_AX, H_BX, OREG(i->reg));
+        return;
+    }
+    e_setcc(e, HC_O, H_CX);
+    e_st32(e, H_AX, H_BX, OREG(i->reg));
+    e_st32(e, H_AX, H_BX, OFF(lf_res));
+    e_shift_ri(e, 4, H_CX, 31);
+    e_st32(e, H_CX, H_BX, OFF(lf_aux));
+}
+
+static bool j_stack(JCtx *j, const X86Insn *i, X86Handler fn)
+{
+    JEm *e = &j->e;
+    JSlow s = { .n = 0 };
+    if (fn == h_call32_rel) {
+        e_ld32(e, H_R8, H_BX, OFF(next_eip));
+        e_alu_ri(e, 0, H_R8, i->imm);
+        e_alu_rm(e, 7, H_R8, H_BX, OSEG(S_CS, limit));
+        slow_jcc(j, &s, HC_A);
+    }
+    e_cmpb_mi(e, H_BX, OFF(ss32), 0);
+    slow_jcc(j, &s, HC_E);
+    e_ld32(e, H_AX, H_BX, OREG(R_ESP));
+    if (fn == h_push32_r || fn == h_call32_rel) {
+        e_alu_ri(e, 5, H_AX, 4);
+        j_host(j, &s, S_SS, 4, ACC_WR);
+        if (fn == h_push32_r)
+            e_ld32(e, H_DX, H_BX, OREG(i->reg));
+        else
+            e_ld32(e, H_DX, H_BX, OFF(next_eip));
+        e_st32(e, H_DX, H_R10, 0);
+        e_st32(e, H_AX, H_BX, OREG(R_ESP));
+        if (fn == h_call32_rel)
+            e_st32(e, H_R8, H_BX, OFF(next_eip));
+        j->pure = false;
+    } else {
+        j_host(j, &s, S_SS, 4, ACC_RD);
+        e_ld32(e, H_DX, H_R10, 0);
+        if (fn == h_ret32) {
+            e_alu_rm(e, 7, H_DX, H_BX, OSEG(S_CS, limit));
+            slow_jcc(j, &s, HC_A);
+        }
+        e_alu_mi(e, 0, H_BX, OREG(R_ESP), 4);
+        if (fn == h_ret32)
+            e_st32(e, H_DX, H_BX, OFF(next_eip));
+        else
+            e_st32(e, H_DX, H_BX, OREG(i->reg));
+    }
+    slow_emit(j, &s, i);
+    return true;
+}
+
+/* Translate i inline, or return false (then it becomes a handler call). */
+static bool j_inline(JCtx *j, const X86Insn *i)
+{
+    JEm *e = &j->e;
+    X86Handler fn = i->fn;
+    int idx;
+    if ((idx = find(fn, &x86_fast_alu[0][0][0], 8 * 3 * 5)) >= 0)
+        return j_alu(j, i, idx);
+    if ((idx = find(fn, &x86_fast_mov[0][0], 3 * 5)) >= 0)
+        return j_mov(j, i, idx);
+    if ((idx = find(fn, &x86_fast_test[0][0], 3 * 5)) >= 0)
+        return j_test(j, i, idx);
+    if ((idx = find(fn, &x86_fast_jcc[0], 16)) >= 0) {
+        j_cond(j, (unsigned)idx >> 1);
+        e_test_rr(e, H_AX, H_AX);
+        uint8_t *skip = e_jcc(e, (idx & 1) ? HC_NE : HC_E);
+        j_jump_rel(j, i);
+        e_patch(e, skip);
+        return true;
+    }
+    if ((idx = find(fn, &x86_fast_movx[0][0][0][0], 16)) >= 0)
+        return j_movx(j, i, idx);
+    for (unsigned op = 0; op < 8; op++)
+        if (fn == x86_fast_shift[op][2][0])
+            return j_shift32(j, i, op);
+    if (fn == h_jmp_rel) {
+        j_jump_rel(j, i);
+        return true;
+    }
+    if (fn == h_loop32) {
+        /* ECX changes only with the jump's limit check passed: the
+         * fallback runs the whole instruction again */
+        JSlow s = { .n = 0 };
+        e_ld32(e, H_AX, H_BX, OREG(R_ECX));
+        e_alu_ri(e, 5, H_AX, 1);
+        uint8_t *nz = e_jcc(e, HC_NE);
+        e_st32(e, H_AX, H_BX, OREG(R_ECX));
+        uint8_t *out = e_jmp(e);
+        e_patch(e, nz);
+        e_ld32(e, H_DX, H_BX, OFF(next_eip));
+        e_alu_ri(e, 0, H_DX, i->imm);
+        if (!i->o32)
+            e_alu_ri(e, 4, H_DX, 0xFFFF);
+        e_alu_rm(e, 7, H_DX, H_BX, OSEG(S_CS, limit));
+        slow_jcc(j, &s, HC_A);
+        e_st32(e, H_AX, H_BX, OREG(R_ECX));
+        e_st32(e, H_DX, H_BX, OFF(next_eip));
+        slow_emit(j, &s, i);
+        e_patch(e, out);
+        return true;
+    }
+    if (fn == h_lea32) {
+        j_ea(j, i);
+        e_st32(e, H_AX, H_BX, OREG(i->reg));
+        return true;
+    }
+    if (fn == h_inc32_r || fn == h_dec32_r) {
+        j_incdec32(j, i, fn == h_dec32_r);
+        return true;
+    }
+    if (fn == h_imul32_GEI_r) {
+        e_ld32(e, H_AX, H_BX, OREG(i->rm));
+        e_imul_rri(e, H_AX, H_AX, i->imm);
+        j_imul_flags(j, i);
+        return true;
+    }
+    if (fn == h_imul32_GE_r) {
+        e_ld32(e, H_AX, H_BX, OREG(i->reg));
+        e_m(e, false, 0x0FAF, H_AX, H_BX, OREG(i->rm));
+        j_imul_flags(j, i);
+        return true;
+    }
+    if (fn == h_push32_r || fn == h_pop32_r || fn == h_call32_rel || fn == h_ret32)
+        return j_stack(j, i, fn);
+    if (fn == h_nop)
+        return true;
+    return false;
+}
+
+/* ---- flag liveness ---------------------------------------------------------------- */
+
+/* How an instruction the translator inlines treats the arithmetic flags,
+ * for the liveness below: FL_NONE leaves them and cannot fault; FL_WRITE
+ * sets all six without reading any, and cannot fault (register forms);
+ * FL_OTHER is anything else: it reads them, may fault (the delivery
+ * pushes EFLAGS), calls a handler or ends the block. */
+enum { FL_NONE, FL_WRITE, FL_OTHER };
+
+static int flag_class(const X86Insn *i)
+{
+    X86Handler fn = i->fn;
+    int idx;
+    if (i->lock)
+        return FL_OTHER;
+    if ((idx = find(fn, &x86_fast_mov[0][0], 3 * 5)) >= 0)
+        return idx % 5 == FF_RR || idx % 5 == FF_RI ? FL_NONE : FL_OTHER;
+    if ((idx = find(fn, &x86_fast_movx[0][0][0][0], 16)) >= 0)
+        return (idx & 1) ? FL_OTHER : FL_NONE;
+    if (fn == h_lea32 || fn == h_nop)
+        return FL_NONE;
+    if ((idx = find(fn, &x86_fast_alu[0][0][0], 8 * 3 * 5)) >= 0) {
+        unsigned op = (unsigned)idx / 15, form = (unsigned)idx % 5;
+        return (form == FF_RR || form == FF_RI) && op != 2 && op != 3 ? FL_WRITE : FL_OTHER;
+    }
+    if ((idx = find(fn, &x86_fast_test[0][0], 3 * 5)) >= 0)
+        return idx % 5 == FF_RR || idx % 5 == FF_RI ? FL_WRITE : FL_OTHER;
+    for (unsigned op = 4; op < 8; op++)
+        if (fn == x86_fast_shift[op][2][0])
+            return (i->imm & 0x1F) ? FL_WRITE : FL_NONE;
+    if (fn == x86_fast_shift[0][2][0] || fn == x86_fast_shift[1][2][0])
+        return (i->imm & 0x1F) ? FL_OTHER : FL_NONE;
+    if (fn == h_imul32_GEI_r || fn == h_imul32_GE_r)
+        return FL_WRITE;
+    return FL_OTHER;
+}
+
+/* dead[k]: instruction k's flags are overwritten, before anything can
+ * read them or see them (a handler, a fault, the end of the block), by
+ * a later instruction of the block: k need not compute them. */
+static void flag_liveness(const X86Block *b, bool *dead)
+{
+    bool overwritten = false;       /* at the point after instruction k */
+    for (int k = b->n - 1; k >= 0; k--) {
+        int cl = flag_class(&b->ins[k]);
+        dead[k] = overwritten && cl == FL_WRITE;
+        if (cl == FL_WRITE)
+            overwritten = true;
+        else if (cl == FL_OTHER)
+            overwritten = false;
+    }
+}
+
+/* ---- blocks ------------------------------------------------------------------------ */
+
+/* A block of inline forms that jumps to its own start runs again without
+ * leaving the translated code, under the very conditions the run loop
+ * would run it again: it completed (no x86_break: brk clear), nothing
+ * asked the CPU to stop, the next run fits under the instruction limit,
+ * and the engine is still the translator (lockstep compares one run at a
+ * time). The run loop's bookkeeping for the run that just ended is done
+ * here (EIP does not move); the last run's is the run loop's. Anything
+ * that could make the jump cache give another block for this EIP (a code
+ * write, a mode or mapping change) sets brk. */
+static void j_self_loop(JCtx *j, uint8_t *body)
+{
+    JEm *e = &j->e;
+    JSlow out = { .n = 0 };
+    X86Block *b = j->b;
+    e_ld32(e, H_AX, H_BX, OFF(next_eip));
+    e_alu_rm(e, 7, H_AX, H_BX, OFF(eip));
+    slow_jcc(j, &out, HC_NE);
+    e_cmpb_mi(e, H_BX, OFF(engine), X86_ENGINE_JIT);
+    slow_jcc(j, &out, HC_NE);
+    e_alu_mi(e, 7, H_BX, OFF(brk), 0);
+    slow_jcc(j, &out, HC_NE);
+    e_ld64(e, H_AX, H_BX, OFF(stop));
+    e_alu_mi(e, 7, H_AX, 0, 0);
+    slow_jcc(j, &out, HC_NE);
+    e_ld64(e, H_DX, H_BX, OFF(icount));
+    e_alu_ri64(e, 0, H_DX, (int8_t)b->n);               /* this run retired */
+    e_mov_rr64(e, H_CX, H_DX);
+    e_alu_ri64(e, 0, H_CX, (int8_t)b->n);               /* the next one's end */
+    e_ld64(e, H_AX, H_BX, OFF(limitp));
+    e_alu_rm64(e, 7, H_CX, H_AX, 0);
+    slow_jcc(j, &out, HC_A);
+    e_st64(e, H_DX, H_BX, OFF(icount));
+    e_m(e, true, 0xC7, 0, H_BX, OFF(cur));              /* cur = NULL */
+    e_d(e, 0);
+    e_ld32(e, H_AX, H_BX, OFF(eip));
+    e_alu_ri(e, 0, H_AX, b->bytes);
+    e_st32(e, H_AX, H_BX, OFF(next_eip));
+    e_b(e, 0xE9);                                       /* jmp body */
+    int32_t rel = (int32_t)(body - (e->p + 4));
+    e_d(e, (uint32_t)rel);
+    for (unsigned k = 0; k < out.n; k++)
+        e_patch(e, out.fix[k]);
+}
+
+static void *translate(X86Cpu *c, X86Block *b)
+{
+    struct X86Jit *jit = c->jit;
+    JCtx j = {
+        .e = { .p = jit->rw + jit->used, .lim = jit->rw + jit->used + JIT_BLOCK_MAX },
+        .jit = jit, .b = b, .pure = true,
+    };
+    JEm *e = &j.e;
+    /* prologue: five pushes keep the stack 16-byte aligned for calls */
+    e_push(e, H_BX);
+    e_push(e, H_BP);
+    e_push(e, H_R12);
+    e_push(e, H_R13);
+    e_push(e, H_R14);
+    e_mov_rr64(e, H_BX, H_DI);
+    /* exec_insns: next_eip = eip + bytes, blk_first, stop_at */
+    e_ld32(e, H_AX, H_BX, OFF(eip));
+    e_alu_ri(e, 0, H_AX, b->bytes);
+    e_st32(e, H_AX, H_BX, OFF(next_eip));
+    e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&b->ins[0]);
+    e_st64(e, H_AX, H_BX, OFF(blk_first));
+    e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&b->ins[b->n - 1]);
+    e_st64(e, H_AX, H_BX, OFF(stop_at));
+    uint8_t *body = e->p;
+    unsigned ninl = 0;
+    bool dead[BLK_MAX];
+    flag_liveness(b, dead);
+    for (unsigned k = 0; k < b->n; k++) {
+        const X86Insn *i = &b->ins[k];
+        j.k = k;
+        j.last = k + 1 == b->n;
+        j.dead_flags = dead[k];
+        /* LOCK: the handlers raise #UD where it is invalid */
+        if (!i->lock && j_inline(&j, i)) {
+            ninl++;
+        } else {
+            j_call(&j, i, i->fn);
+            j.pure = false;
+        }
+    }
+    const X86Insn *tail = &b->ins[b->n - 1];
+    if (ninl == b->n && !tail->lock
+        && (find(tail->fn, &x86_fast_jcc[0], 16) >= 0 || tail->fn == h_jmp_rel || tail->fn == h_loop32)) {
+        j_self_loop(&j, body);
+        jit->st.self_loops++;
+    }
+    j_exit(&j, b->n);
+    if (e->over)
+        return NULL;
+    size_t len = (size_t)(e->p - (jit->rw + jit->used));
+    void *fn = jit->rx + jit->used;
+    jit->used += (len + 15) & ~(size_t)15;
+    jit->st.blocks++;
+    jit->st.insns_inline += ninl;
+    jit->st.insns_call += b->n - ninl;
+    b->jit_pure = j.pure;
+    return fn;
+}
+
+X86JitFn x86_jit_get(X86Cpu *c, X86Block *b)
+{
+    struct X86Jit *jit = c->jit;
+    if (b->jit_gen == jit->gen)
+        return (X86JitFn)b->jit;    /* NULL: did not fit, interpret */
+    if (b->jit_runs < c->jit_hot) {
+        b->jit_runs++;
+        return NULL;
+    }
+    if (jit->used + JIT_BLOCK_MAX > X86_JIT_BUF)
+        x86_jit_flush(c);
+    void *fn = translate(c, b);
+    b->jit = fn;
+    b->jit_gen = jit->gen;
+    return (X86JitFn)fn;
+}
+
+uint8_t *x86_jit_slow_flag(X86Cpu *c)
+{
+    return &c->jit->slow;
+}
+
+#else   /* !X86_HAVE_JIT */
+
+bool x86_jit_init(X86Cpu *c)
+{
+    (void)c;
+    return false;
+}
+void x86_jit_fini(X86Cpu *c) { (void)c; }
+X86JitFn x86_jit_get(X86Cpu *c, X86Block *b)
+{
+    (void)c;
+    (void)b;
+    return NULL;
+}
+void x86_jit_flush(X86Cpu *c) { (void)c; }
+X86JitStats *x86_jit_stats(X86Cpu *c)
+{
+    (void)c;
+    return NULL;
+}
+uint8_t *x86_jit_slow_flag(X86Cpu *c)
+{
+    (void)c;
+    return NULL;
+}
+
+#endif
