@@ -72,9 +72,13 @@ static GPtrArray *overrides_from_options(char **sets, const char *serial, const 
 static char *default_display(TessRegistry *reg)
 {
     const char *x = g_getenv("DISPLAY"), *w = g_getenv("WAYLAND_DISPLAY");
-    if (((x && *x) || (w && *w)) && tess_registry_lookup(reg, "ui-sdl"))
-        return g_strdup("sdl");
-    return g_strdup("none");
+    bool wl = w && *w, xorg = x && *x;
+    if (!(wl || xorg) || !tess_registry_lookup(reg, "ui-sdl"))
+        return g_strdup("none");
+    /* The desktop the variables name, and no other: SDL would otherwise
+     * try its console drivers and show the guest nowhere. */
+    g_setenv("SDL_VIDEODRIVER", wl && xorg ? "wayland,x11" : wl ? "wayland" : "x11", FALSE);
+    return g_strdup("sdl");
 }
 
 /* Returns the exit status, or RUN_NO_WINDOW when the SDL window chosen
@@ -241,7 +245,7 @@ static int run_parsed(TessRegistry *reg, int argc, char **argv, CliShortcuts *sc
         if (!m) {
             if (display_auto && !strcmp(display, "sdl") && strstr(err->message, "display: ")) {
                 fprintf(stderr, "tessera: no window (%s); the guest shows on this terminal\n",
-                        err->message);
+                        strstr(err->message, "display: "));
                 rc = RUN_NO_WINDOW;
                 break;
             }
@@ -364,6 +368,34 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
     return rc;
 }
 
+/* "FILE:LINE: ..." -> the file's length and the line (0 if none). */
+static unsigned error_line(const char *msg, size_t *file_len)
+{
+    for (const char *c = strchr(msg, ':'); c; c = strchr(c + 1, ':')) {
+        const char *d = c + 1;
+        while (g_ascii_isdigit(*d))
+            d++;
+        if (d > c + 1 && *d == ':') {
+            *file_len = (size_t)(c - msg);
+            return (unsigned)strtoul(c + 1, NULL, 10);
+        }
+    }
+    *file_len = 0;
+    return 0;
+}
+
+/* Errors in the order of the files and lines they name (stable). */
+static gint error_cmp(gconstpointer a, gconstpointer b)
+{
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    size_t lx, ly;
+    unsigned nx = error_line(x, &lx), ny = error_line(y, &ly);
+    int c = lx == ly ? strncmp(x, y, lx) : (lx < ly ? -1 : 1);
+    if (!lx || !ly || c)
+        return !lx || !ly ? 0 : c;
+    return nx < ny ? -1 : nx > ny;
+}
+
 int cli_validate(TessRegistry *reg, int argc, char **argv)
 {
     GOptionEntry entries[] = { cli_debug_entry[0], { NULL } };
@@ -391,6 +423,7 @@ int cli_validate(TessRegistry *reg, int argc, char **argv)
         if (!m) {
             if (!errors->len)
                 g_ptr_array_add(errors, g_strdup(e->message));
+            g_ptr_array_sort(errors, error_cmp);
             for (guint k = 0; k < errors->len; k++)
                 fprintf(stderr, "tessera: %s\n", (char *)errors->pdata[k]);
             if (errors->len > 1)
