@@ -5,7 +5,7 @@
  * built against the installed SDK only (pkg-config tessera-sdk), which is
  * all a third-party plugin needs.
  *
- *   <device type="hello-device" id="hello" port="0x510"/>
+ *   <device type="hello-device" id="hello" port="0x520"/>
  */
 #include <string.h>
 #include <tessera/tessera.h>
@@ -55,7 +55,7 @@ static void hello_reset(TessDevice *dev)
 }
 
 static const TessPropSpec hello_props[] = {
-    TESS_PROP_UINT_("port", Hello, port, "0x510", 1, 0xFFFE, "data port (status at port+1)"),
+    TESS_PROP_UINT_("port", Hello, port, "0x520", 1, 0xFFFE, "data port (status at port+1; 0x510 is fw-cfg)"),
     TESS_PROP_STRING_("greeting", Hello, greeting, "hello, world", "what reads return"),
     TESS_PROP_END,
 };
