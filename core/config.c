@@ -778,9 +778,14 @@ static bool apply_overrides(Conf *c, const TessLoadOptions *o, GError **err)
                 break;
         }
         if (!hit && ov->id) {
+            g_autoptr(GPtrArray) ids = g_ptr_array_new();
+            for (guint k = 0; k < c->devices->len; k++)
+                g_ptr_array_add(ids, ((ConfNode *)c->devices->pdata[k])->id);
+            g_autofree char *hint = tess_did_you_mean(ov->id, (const char *const *)ids->pdata,
+                                                      ids->len);
             g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND,
-                        "--set %s.%s: the machine has no device '%s'", ov->id, ov->prop,
-                        ov->id);
+                        "--set %s.%s: the machine has no device '%s'%s", ov->id, ov->prop,
+                        ov->id, hint);
             return false;
         }
         if (!hit)

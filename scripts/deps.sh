@@ -12,7 +12,7 @@ pkgs="build-essential meson ninja-build pkg-config
       nasm seabios qemu-utils qemu-system-x86 ipxe-qemu
       bochs bochs-term bochsbios vgabios
       grub-pc-bin grub-common mtools xorriso syslinux isolinux memtest86+ kmod
-      busybox-static cpio tcpdump iproute2 coreutils
+      busybox-static cpio tcpdump iproute2 coreutils groff-base bsdutils
       xvfb xdotool
       clang libclang-rt-14-dev valgrind abigail-tools"
 missing=""

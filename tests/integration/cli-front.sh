@@ -129,6 +129,10 @@ done
 grep -o 'multi.xml:[0-9]*:' "$tmp/err" | cut -d: -f2 >"$tmp/lines"
 sort -n "$tmp/lines" | cmp -s - "$tmp/lines" || { echo "FAIL: errors out of order"; fail=1; }
 expect 2 "multi.xml:2:" -- "$tessera" validate --debug=x86 "$tmp/multi.xml"
+# --set: a device id or property mistyped.
+printf '<machine base="pc"/>\n' >"$tmp/plain.xml"
+expect 2 "did you mean 'com1'" -- "$tessera" run "$tmp/plain.xml" --set com2.port=0x2f8
+expect 2 "did you mean 'port'" -- "$tessera" run "$tmp/plain.xml" --set com1.prot=0x2f8
 printf '<machine base="pcc"/>\n' >"$tmp/base.xml"
 expect 2 "did you mean 'pc'" -- "$tessera" validate "$tmp/base.xml"
 

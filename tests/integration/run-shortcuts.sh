@@ -113,5 +113,11 @@ expect 2 "NAME.xml" -- "$tessera" run "$tmp/my machine" -m 64
 expect 2 "apply to one machine" -- "$tessera" run "$tmp/mine.xml" "$tmp/mine.xml" -m 64
 expect 2 "restore" -- "$tessera" run --restore "$tmp/none.snap" -m 64
 
+# A run made of shortcuts suspends and resumes like any other: the snapshot
+# holds the overlay machine file (64 MiB, the CD) and brings it back.
+expect 0 "" -- "$tessera" run "$tmp/cd.iso" -m 64 --suspend-at 2000000 --suspend-file "$tmp/s.snap"
+expect 0 "ram: 64 MiB" -- "$tessera" snapshot info "$tmp/s.snap"
+expect $cd "" -- "$tessera" run --restore "$tmp/s.snap"
+
 [ $fail -eq 0 ] && echo "run shortcuts: all passed"
 exit $fail
