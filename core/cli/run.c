@@ -107,7 +107,10 @@ static int run_parsed(TessRegistry *reg, int argc, char **argv, CliShortcuts *sc
     if (tess_registry_lookup(reg, ui_type)) {
         ui_dev = g_strdup_printf("%s=display", ui_type);
     } else if (strcmp(ui_type, "ui-none")) {
-        fprintf(stderr, "tessera run: --display %s: no such display in this build\n", display);
+        static const char *const displays[] = { "sdl", "none", NULL };
+        g_autofree char *hint = tess_did_you_mean(display, displays, -1);
+        fprintf(stderr, "tessera run: --display %s: no such display in this build%s\n", display,
+                hint);
         return 2;
     }
     /* --audio adds the sink device "audio" (audio-sdl or audio-wav). By
