@@ -478,11 +478,52 @@ static Conf *conf_load_base(TessRegistry *reg, const char *name, const char *fro
         g_autofree char *label = g_strconcat("(built-in) ", fname, NULL);
         return conf_load(reg, d, n, label, NULL, depth, seen, err);
     }
+    g_autoptr(GPtrArray) known = tess_machine_names(from_dir);
+    g_autofree char *hint = tess_did_you_mean(name, (const char *const *)known->pdata,
+                                              known->len);
     g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND,
                 "%s:%d: base machine '%s' not found (looked for %s next to the file, in "
-                "$TESSERA_MACHINE_PATH and among the built-in machines)",
-                from_file, line, name, fname);
+                "$TESSERA_MACHINE_PATH and among the built-in machines)%s",
+                from_file, line, name, fname, hint);
     return NULL;
+}
+
+static void add_names_in_dir(GPtrArray *out, const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *e;
+    while (d && (e = g_dir_read_name(d)))
+        if (g_str_has_suffix(e, ".xml") && strlen(e) > 4)
+            g_ptr_array_add(out, g_strndup(e, strlen(e) - 4));
+}
+
+static gint cmp_str(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+GPtrArray *tess_machine_names(const char *dir)
+{
+    GPtrArray *all = g_ptr_array_new_with_free_func(g_free);
+    if (dir)
+        add_names_in_dir(all, dir);
+    const char *env = g_getenv("TESSERA_MACHINE_PATH");
+    if (env) {
+        g_auto(GStrv) parts = g_strsplit(env, G_SEARCHPATH_SEPARATOR_S, -1);
+        for (char **p = parts; *p; p++)
+            if (**p)
+                add_names_in_dir(all, *p);
+    }
+    g_auto(GStrv) builtin = g_resources_enumerate_children("/tessera/machines/",
+                                                           G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+    for (char **b = builtin; b && *b; b++)
+        if (g_str_has_suffix(*b, ".xml"))
+            g_ptr_array_add(all, g_strndup(*b, strlen(*b) - 4));
+    g_ptr_array_sort(all, cmp_str);
+    for (guint i = all->len; i-- > 1;)
+        if (!strcmp(all->pdata[i], all->pdata[i - 1]))
+            g_ptr_array_remove_index(all, i);
+    return all;
 }
 
 static ConfNode *conf_find_device(Conf *c, const char *id, guint *index)
@@ -737,9 +778,14 @@ static bool apply_overrides(Conf *c, const TessLoadOptions *o, GError **err)
                 break;
         }
         if (!hit && ov->id) {
+            g_autoptr(GPtrArray) ids = g_ptr_array_new();
+            for (guint k = 0; k < c->devices->len; k++)
+                g_ptr_array_add(ids, ((ConfNode *)c->devices->pdata[k])->id);
+            g_autofree char *hint = tess_did_you_mean(ov->id, (const char *const *)ids->pdata,
+                                                      ids->len);
             g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND,
-                        "--set %s.%s: the machine has no device '%s'", ov->id, ov->prop,
-                        ov->id);
+                        "--set %s.%s: the machine has no device '%s'%s", ov->id, ov->prop,
+                        ov->id, hint);
             return false;
         }
         if (!hit)
@@ -763,6 +809,38 @@ static bool conf_error(GError **err, const char *file, int line, const char *fmt
     return false;
 }
 
+/* "; did you mean 'X'?" among the classes of the kind wanted, else the
+ * pointer to `tessera inspect`. */
+static char *class_hint(TessRegistry *reg, const char *type, TessClassKind want)
+{
+    g_autoptr(GPtrArray) all = tess_registry_list(reg);
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    for (guint i = 0; i < all->len; i++) {
+        const TessDeviceClass *c = all->pdata[i];
+        if ((int)want < 0 || (c->kind == TESS_CLASS_CPU) == (want == TESS_CLASS_CPU))
+            g_ptr_array_add(names, (gpointer)c->type);
+    }
+    const char *s = tess_suggest(type, (const char *const *)names->pdata, names->len);
+    return s ? g_strdup_printf("; did you mean '%s'?", s)
+             : g_strdup(" (see `tessera inspect`)");
+}
+
+/* An attribute naming no property: say which one was meant, or list them. */
+static bool unknown_prop_error(GError **err, TessDevice *dev, ConfAttr *a)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    for (const TessPropSpec *q = dev->cls->props; q && q->name; q++)
+        g_ptr_array_add(names, (gpointer)q->name);
+    const char *s = tess_suggest(a->name, (const char *const *)names->pdata, names->len);
+    if (!s) {
+        g_autoptr(GError) e = NULL;
+        tess_device_set_prop(dev, a->name, a->value, &e);
+        return conf_error(err, a->file, a->line, "%s", e->message);
+    }
+    return conf_error(err, a->file, a->line, "a %s ('%s') has no property '%s'; did you mean '%s'?",
+                      dev->cls->type, dev->id, a->name, s);
+}
+
 /* `lenient`: skip attributes the class has no property for (a fallback
  * CPU gets the <cpu> element written for the preferred class). */
 static bool apply_attrs(TessDevice *dev, ConfNode *n, const char *skip, bool lenient,
@@ -778,6 +856,8 @@ static bool apply_attrs(TessDevice *dev, ConfNode *n, const char *skip, bool len
                     dev->cls->type, a->name);
             continue;
         }
+        if (!p)
+            return unknown_prop_error(err, dev, a);
         g_autofree char *value = NULL;
         if (p && p->type == TESS_PROP_PATH && *a->value && !g_path_is_absolute(a->value) &&
             a->dir)
@@ -792,6 +872,7 @@ static bool apply_attrs(TessDevice *dev, ConfNode *n, const char *skip, bool len
 static TessDevice *instantiate(TessMachine *m, ConfNode *n, const char *type,
                                const char *id, TessClassKind want, const char *skip,
                                bool lenient, GError **err);
+
 
 static bool instantiate_slots(TessMachine *m, TessDevice *dev, ConfNode *n, GError **err)
 {
@@ -857,8 +938,9 @@ static TessDevice *instantiate(TessMachine *m, ConfNode *n, const char *type,
 {
     const TessDeviceClass *cls = tess_registry_lookup(m->reg, type);
     if (!cls) {
-        conf_error(err, n->file, n->line, "unknown %s type '%s' (see `tessera inspect`)",
-                   want == TESS_CLASS_CPU ? "cpu" : "device", type);
+        g_autofree char *hint = class_hint(m->reg, type, want);
+        conf_error(err, n->file, n->line, "unknown %s type '%s'%s",
+                   want == TESS_CLASS_CPU ? "cpu" : "device", type, hint);
         return NULL;
     }
     if ((int)want >= 0 && (cls->kind == TESS_CLASS_CPU) != (want == TESS_CLASS_CPU)) {
@@ -970,11 +1052,77 @@ static ConfNode *conf_node_of(Conf *c, const char *id)
     }
 }
 
+/* validate: what `run` would refuse about files before it claimed
+ * anything - an image, firmware or other required file that is missing,
+ * or any path whose directory does not exist. */
+static const TessDeviceClass *slot_child_class(TessRegistry *reg, const TessDeviceClass *parent,
+                                               ConfNode *cn, const char **type_attr);
+
+static void check_node_files(TessRegistry *reg, const TessDeviceClass *cls, ConfNode *n,
+                             GPtrArray *errs)
+{
+    if (!cls)
+        return;
+    for (guint i = 0; i < n->attrs->len; i++) {
+        ConfAttr *a = n->attrs->pdata[i];
+        const TessPropSpec *p = NULL;
+        for (const TessPropSpec *q = cls->props; q && q->name; q++)
+            if (!strcmp(q->name, a->name))
+                p = q;
+        if (!p || p->type != TESS_PROP_PATH || !*a->value)
+            continue;
+        g_autofree char *path = g_path_is_absolute(a->value) || !a->dir
+                                    ? g_strdup(a->value)
+                                    : g_build_filename(a->dir, a->value, NULL);
+        g_autofree char *dir = g_path_get_dirname(path);
+        if ((p->flags & TESS_PROP_F_REQUIRED) && !g_file_test(path, G_FILE_TEST_EXISTS))
+            g_ptr_array_add(errs, g_strdup_printf("%s:%d: %s='%s': %s: no such file", a->file,
+                                                  a->line, a->name, a->value, path));
+        else if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+            g_ptr_array_add(errs, g_strdup_printf("%s:%d: %s='%s': no directory %s", a->file,
+                                                  a->line, a->name, a->value, dir));
+    }
+    for (guint i = 0; i < n->children->len; i++) {
+        ConfNode *cn = n->children->pdata[i];
+        check_node_files(reg, slot_child_class(reg, cls, cn, NULL), cn, errs);
+    }
+}
+
+static void check_input_files(Conf *c, TessRegistry *reg, GPtrArray *errs)
+{
+    if (c->cpu && c->cpu->type)
+        check_node_files(reg, tess_registry_lookup(reg, c->cpu->type), c->cpu, errs);
+    for (guint i = 0; i < c->devices->len; i++) {
+        ConfNode *n = c->devices->pdata[i];
+        if (n->type)
+            check_node_files(reg, tess_registry_lookup(reg, n->type), n, errs);
+    }
+}
+
+/* The class a slot child element names (its type attribute or the
+ * slot's default), or NULL. */
+static const TessDeviceClass *slot_child_class(TessRegistry *reg, const TessDeviceClass *parent,
+                                               ConfNode *cn, const char **type_attr)
+{
+    for (const TessSlotSpec *s = parent ? parent->slots : NULL; s && s->element; s++) {
+        if (strcmp(s->element, cn->element))
+            continue;
+        const char *tattr = s->type_attr ? s->type_attr : "type";
+        if (type_attr)
+            *type_attr = tattr;
+        const char *type = node_attr(cn, tattr);
+        return tess_registry_lookup(reg, type ? type : s->default_type ? s->default_type : "");
+    }
+    return NULL;
+}
+
 static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoadOptions *o,
                                       GError **err)
 {
     TessMachineOptions mo = o ? o->mopts : (TessMachineOptions){ 0 };
     g_autoptr(GError) e = NULL;
+    GPtrArray *errs = o && o->no_realize ? o->errors : NULL;
+    g_autoptr(GHashTable) broken = g_hash_table_new(g_str_hash, g_str_equal);
     TessMachine *m = tess_machine_new_empty(reg, c->name ? c->name : "machine", &mo);
     m->file = g_strdup(c->file);
     m->dir = g_strdup(c->dir);
@@ -993,37 +1141,60 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
     if (!tess_mem_create_main_ram(m, size, below, err))
         goto fail;
 
+    /* validate: note each error and go on, so one pass reports them all;
+     * a wire to a device that could not be made is not reported again. */
+#define COLLECT_OR_FAIL(id_)                                                  \
+    do {                                                                      \
+        if (!errs)                                                            \
+            goto fail;                                                        \
+        g_ptr_array_add(errs, g_strdup((*err)->message));                     \
+        g_clear_error(err);                                                   \
+        if (id_)                                                              \
+            g_hash_table_add(broken, (gpointer)(id_));                        \
+    } while (0)
     if (c->cpu) {
         if (!c->cpu->type) {
             conf_error(err, c->cpu->file, c->cpu->line, "<cpu> needs a type");
-            goto fail;
-        }
-        m->cpu = instantiate(m, c->cpu, c->cpu->type, "cpu", TESS_CLASS_CPU, NULL, false, err);
-        if (!m->cpu)
-            goto fail;
-        m->cpu_ops = tess_device_interface(m->cpu, TESS_IFACE_CPU);
-        if (!m->cpu_ops) {
+            COLLECT_OR_FAIL("cpu");
+        } else if (!(m->cpu = instantiate(m, c->cpu, c->cpu->type, "cpu", TESS_CLASS_CPU, NULL,
+                                          false, err))) {
+            COLLECT_OR_FAIL("cpu");
+        } else if (!(m->cpu_ops = tess_device_interface(m->cpu, TESS_IFACE_CPU))) {
             conf_error(err, c->cpu->file, c->cpu->line, "cpu '%s' does not provide 'cpu'",
                        c->cpu->type);
-            goto fail;
+            COLLECT_OR_FAIL("cpu");
         }
     }
     for (guint i = 0; i < c->devices->len; i++) {
         ConfNode *n = c->devices->pdata[i];
         if (!n->type) {
             conf_error(err, n->file, n->line, "device '%s' needs a type", n->id);
-            goto fail;
+            COLLECT_OR_FAIL(n->id);
+        } else if (!instantiate(m, n, n->type, n->id, TESS_CLASS_DEVICE, NULL, false, err)) {
+            COLLECT_OR_FAIL(n->id);
         }
-        if (!instantiate(m, n, n->type, n->id, TESS_CLASS_DEVICE, NULL, false, err))
-            goto fail;
     }
     /* The CPU is realized before anything is wired to it, so a fallback
      * CPU swapped in here gets the machine's wires like any device. */
     if (m->cpu && !(o && o->no_realize) && !realize_cpu(m, c->cpu, err))
         goto fail;
-    for (guint i = 0; i < c->wires->len; i++)
-        if (!connect_wire(m, c->wires->pdata[i], err))
+    for (guint i = 0; i < c->wires->len; i++) {
+        ConfWire *w = c->wires->pdata[i];
+        g_autofree char *fdev = NULL, *fline = NULL, *tdev = NULL, *tline = NULL;
+        if (errs && split_lineref(w->from, &fdev, &fline) && split_lineref(w->to, &tdev, &tline) &&
+            (g_hash_table_contains(broken, fdev) || g_hash_table_contains(broken, tdev)))
+            continue;
+        if (!connect_wire(m, w, err))
+            COLLECT_OR_FAIL(NULL);
+    }
+#undef COLLECT_OR_FAIL
+    if (errs) {
+        check_input_files(c, reg, errs);
+        if (errs->len) {
+            g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID, "%s", (char *)errs->pdata[0]);
             goto fail;
+        }
+    }
     if (o && o->no_realize)
         return m;
 
@@ -1100,5 +1271,95 @@ TessMachine *tess_machine_load_string(TessRegistry *reg, const char *xml, const 
                                       const TessLoadOptions *o, GError **err)
 {
     g_autofree char *d = g_strdup(dir ? dir : ".");
-    return load_common(reg, xml, strlen(xml), "(string)", d, o, err);
+    return load_common(reg, xml, strlen(xml), o && o->label ? o->label : "(string)", d, o, err);
+}
+
+/* ---- a machine after inheritance, as one file (inspect, run shortcuts) -- */
+
+static void flatten_node(GString *out, TessRegistry *reg, const TessDeviceClass *cls,
+                         ConfNode *n, int indent)
+{
+    g_string_append_printf(out, "%*s<!-- %s:%d -->\n%*s<%s", indent, "", n->file, n->line,
+                           indent, "", n->element);
+    if (n->type) {
+        g_autofree char *t = g_markup_printf_escaped(" type=\"%s\"", n->type);
+        g_string_append(out, t);
+    }
+    if (n->id && strcmp(n->element, "cpu")) {
+        g_autofree char *t = g_markup_printf_escaped(" id=\"%s\"", n->id);
+        g_string_append(out, t);
+    }
+    if (n->fallback) {
+        g_autofree char *t = g_markup_printf_escaped(" fallback=\"%s\"", n->fallback);
+        g_string_append(out, t);
+    }
+    for (guint i = 0; i < n->attrs->len; i++) {
+        ConfAttr *a = n->attrs->pdata[i];
+        const TessPropSpec *p = NULL;
+        for (const TessPropSpec *q = cls ? cls->props : NULL; q && q->name; q++)
+            if (!strcmp(q->name, a->name))
+                p = q;
+        g_autofree char *abs = NULL;
+        if (p && p->type == TESS_PROP_PATH && *a->value && !g_path_is_absolute(a->value) &&
+            a->dir)
+            abs = g_build_filename(a->dir, a->value, NULL);
+        g_autofree char *t = g_markup_printf_escaped(" %s=\"%s\"", a->name,
+                                                     abs ? abs : a->value);
+        g_string_append(out, t);
+    }
+    if (!n->children->len) {
+        g_string_append(out, "/>\n");
+        return;
+    }
+    g_string_append(out, ">\n");
+    for (guint i = 0; i < n->children->len; i++) {
+        ConfNode *cn = n->children->pdata[i];
+        flatten_node(out, reg, slot_child_class(reg, cls, cn, NULL), cn, indent + 2);
+    }
+    g_string_append_printf(out, "%*s</%s>\n", indent, "", n->element);
+}
+
+char *tess_machine_flatten(TessRegistry *reg, const char *file_or_name, GError **err)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(Conf) c = NULL;
+    if (strchr(file_or_name, '/') || g_file_test(file_or_name, G_FILE_TEST_IS_REGULAR)) {
+        g_autofree char *data = NULL;
+        gsize len = 0;
+        if (!read_machine_file(file_or_name, &data, &len, err))
+            return NULL;
+        g_autofree char *abs = g_canonicalize_filename(file_or_name, NULL);
+        g_autofree char *dir = g_path_get_dirname(abs);
+        c = conf_load(reg, data, len, file_or_name, dir, 0, seen, err);
+    } else {
+        c = conf_load_base(reg, file_or_name, NULL, "(command line)", 0, 0, seen, err);
+    }
+    if (!c)
+        return NULL;
+    GString *out = g_string_new("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    g_autofree char *head = g_markup_printf_escaped(
+        "<!-- %s after inheritance (%s) -->\n<machine name=\"%s\">\n",
+        c->name ? c->name : "machine", c->file, c->name ? c->name : "machine");
+    g_string_append(out, head);
+    uint64_t size = c->mem_given ? c->mem_size : 16u << 20;
+    g_string_append_printf(out, "  <memory size=\"%" G_GUINT64_FORMAT "%s\"",
+                           size % (1u << 20) ? size : size >> 20, size % (1u << 20) ? "" : "M");
+    if (c->below_given)
+        g_string_append_printf(out, " below-4g=\"%" G_GUINT64_FORMAT "\"", c->below_4g);
+    g_string_append(out, "/>\n");
+    if (c->cpu)
+        flatten_node(out, reg, c->cpu->type ? tess_registry_lookup(reg, c->cpu->type) : NULL,
+                     c->cpu, 2);
+    for (guint i = 0; i < c->devices->len; i++) {
+        ConfNode *n = c->devices->pdata[i];
+        flatten_node(out, reg, n->type ? tess_registry_lookup(reg, n->type) : NULL, n, 2);
+    }
+    for (guint i = 0; i < c->wires->len; i++) {
+        ConfWire *w = c->wires->pdata[i];
+        g_autofree char *t = g_markup_printf_escaped("  <wire from=\"%s\" to=\"%s\"/>\n",
+                                                     w->from ? w->from : "", w->to ? w->to : "");
+        g_string_append(out, t);
+    }
+    g_string_append(out, "</machine>\n");
+    return g_string_free(out, FALSE);
 }

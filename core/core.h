@@ -338,10 +338,29 @@ typedef struct TessLoadOptions {
     GPtrArray *device_overrides;    /* TessOverride * by device id, slot children
                                      * included ("ide0.drive0.disk"), set after
                                      * everything else, before realize */
+    const char *label;              /* name of XML text in errors (default "(string)") */
+    GPtrArray *errors;              /* validate: when set (with no_realize), every
+                                     * error found is appended here (char *) and the
+                                     * build goes on; the load fails if any */
 } TessLoadOptions;
 
 void tess_override_free(TessOverride *o);
 TessOverride *tess_override_copy(const TessOverride *o);
+/* "Did you mean": the candidate closest to `word` by edit distance, if
+ * it is close enough to be a typo (n < 0: NULL-terminated). */
+const char *tess_suggest(const char *word, const char *const *candidates, gssize n);
+/* "; did you mean 'X'?" or "" (free with g_free). */
+char *tess_did_you_mean(const char *word, const char *const *candidates, gssize n);
+
+/* Machines a `base=` can name from `dir` (may be NULL): NAME.xml there, in
+ * $TESSERA_MACHINE_PATH and built in, sorted, without duplicates. */
+GPtrArray *tess_machine_names(const char *dir);
+/* A machine file (a path) or a machine name (as `base=` takes it) after
+ * inheritance, as one self-contained machine file: every device with its
+ * attributes and slot children (relative paths made absolute), each with
+ * a comment naming the file:line it came from, and every wire. */
+char *tess_machine_flatten(TessRegistry *reg, const char *file_or_name, GError **err);
+
 /* Parse "ID.PROP=VALUE" (as --set takes it). */
 TessOverride *tess_override_parse(const char *text, GError **err);
 

@@ -137,8 +137,14 @@ int tess_machine_run(TessMachine *m)
     }
     if (m->state != TESS_RUN_PAUSED || !m->start_paused)
         m->state = TESS_RUN_RUNNING;
-    if (!m->opts.deterministic)
-        tess_clock_resume(m);
+    /* Started paused (--paused): virtual time stands still until `cont`,
+     * as it does for a machine paused later. */
+    if (!m->opts.deterministic) {
+        if (m->state == TESS_RUN_RUNNING)
+            tess_clock_resume(m);
+        else
+            tess_clock_pause(m);
+    }
     while (!m->exit_requested) {
         drain_requests(m);
         if (m->exit_requested)

@@ -83,15 +83,86 @@ static void print_class(TessRegistry *reg, const TessDeviceClass *c)
         printf("  state: none\n");
 }
 
+static TessPluginRec *find_plugin(TessRegistry *reg, const char *name)
+{
+    for (guint i = 0; i < reg->plugins->len; i++) {
+        TessPluginRec *p = reg->plugins->pdata[i];
+        if (!strcmp(p->name, name))
+            return p;
+    }
+    return NULL;
+}
+
+/* Not a class, plugin or machine: the nearest of all three. */
+static void not_found(TessRegistry *reg, const char *what)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) all = tess_registry_list(reg);
+    for (guint i = 0; i < all->len; i++)
+        g_ptr_array_add(names, g_strdup(((const TessDeviceClass *)all->pdata[i])->type));
+    for (guint i = 0; i < reg->plugins->len; i++)
+        g_ptr_array_add(names, g_strdup(((TessPluginRec *)reg->plugins->pdata[i])->name));
+    g_autoptr(GPtrArray) machines = tess_machine_names(NULL);
+    for (guint i = 0; i < machines->len; i++)
+        g_ptr_array_add(names, g_strdup(machines->pdata[i]));
+    g_autofree char *hint = tess_did_you_mean(what, (const char *const *)names->pdata,
+                                              names->len);
+    fprintf(stderr, "tessera inspect: no class, plugin or machine '%s'%s\n", what, hint);
+}
+
 int cli_inspect(TessRegistry *reg, int argc, char **argv)
 {
-    if (argc >= 2) {
-        const TessDeviceClass *c = tess_registry_lookup(reg, argv[1]);
-        if (!c) {
-            fprintf(stderr, "tessera inspect: no class '%s'\n", argv[1]);
+    GOptionEntry entries[] = { cli_debug_entry[0], { NULL } };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(
+        "[CLASS|PLUGIN|MACHINE|FILE.xml] - describe what Tessera can build");
+    g_option_context_set_summary(ctx,
+        "Without an argument: every plugin and class, then every class in detail.\n"
+        "CLASS: its properties (type, default, range, doc), lines, slots, interfaces\n"
+        "and state version. PLUGIN: the plugin and each of its classes. MACHINE (a\n"
+        "machine name such as pc, or a machine file): the machine after inheritance,\n"
+        "as one machine file, each element with the file:line it comes from.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) err = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        fprintf(stderr, "tessera inspect: %s (see tessera inspect --help)\n", err->message);
+        return 2;
+    }
+    if (argc > 2) {
+        fprintf(stderr, "usage: tessera inspect [CLASS|PLUGIN|MACHINE|FILE.xml]\n");
+        return 2;
+    }
+    if (argc == 2) {
+        const char *what = argv[1];
+        const TessDeviceClass *c = strchr(what, '/') ? NULL : tess_registry_lookup(reg, what);
+        if (c) {
+            print_class(reg, c);
+            return 0;
+        }
+        TessPluginRec *pl = strchr(what, '/') ? NULL : find_plugin(reg, what);
+        if (pl) {
+            printf("plugin %s %s (%s): %s\n  file: %s\n\n", pl->name, pl->desc->version,
+                   pl->desc->license, pl->desc->description ? pl->desc->description : "",
+                   pl->path);
+            for (guint k = 0; k < pl->classes->len; k++) {
+                print_class(reg, pl->classes->pdata[k]);
+                printf("\n");
+            }
+            return 0;
+        }
+        g_autoptr(GPtrArray) machines = tess_machine_names(NULL);
+        bool is_machine = strchr(what, '/') || g_str_has_suffix(what, ".xml");
+        for (guint i = 0; i < machines->len && !is_machine; i++)
+            is_machine = !strcmp(machines->pdata[i], what);
+        if (!is_machine) {
+            not_found(reg, what);
             return 2;
         }
-        print_class(reg, c);
+        g_autofree char *flat = tess_machine_flatten(reg, what, &err);
+        if (!flat) {
+            fprintf(stderr, "tessera: %s\n", err->message);
+            return 2;
+        }
+        fputs(flat, stdout);
         return 0;
     }
     for (guint i = 0; i < reg->plugins->len; i++) {

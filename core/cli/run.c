@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <glib-unix.h>
+#include <unistd.h>
 
 typedef struct {
     GMainLoop *loop;
@@ -67,41 +68,34 @@ static GPtrArray *overrides_from_options(char **sets, const char *serial, const 
     return ov;
 }
 
-int cli_run(TessRegistry *reg, int argc, char **argv)
+/* Without --display: the SDL window on a desktop, else the terminal. */
+static char *default_display(TessRegistry *reg)
 {
-    g_auto(GStrv) sets = NULL;
-    g_autofree char *serial = NULL, *debugcon = NULL, *bios = NULL, *cpu = NULL;
-    g_autofree char *display = NULL, *control = NULL, *restore = NULL, *debug = NULL;
-    g_autofree char *suspend_file = NULL;
-    g_autofree char *audio = NULL;
-    gboolean deterministic = FALSE, paused = FALSE;
-    gint ns_per_insn = 1;
-    gint64 suspend_at = -1;
-    GOptionEntry entries[] = {
-        { "display", 0, 0, G_OPTION_ARG_STRING, &display, "Host display (adds the ui-NAME device)", "sdl|none" },
-        { "audio", 0, 0, G_OPTION_ARG_STRING, &audio, "Sound output (default: sdl with --display sdl, else none)", "sdl|wav:FILE|none" },
-        { "serial", 0, 0, G_OPTION_ARG_STRING, &serial, "First serial port's host side", "stdio|file:PATH|pty|tcp:127.0.0.1:PORT|null" },
-        { "debugcon", 0, 0, G_OPTION_ARG_STRING, &debugcon, "Debug console output (ports 0xE9/0x402)", "stdio|file:PATH|null" },
-        { "bios", 0, 0, G_OPTION_ARG_FILENAME, &bios, "Firmware image (sets bios.file)", "FILE" },
-        { "cpu", 0, 0, G_OPTION_ARG_STRING, &cpu, "CPU plugin to use", "x86|kvm" },
-        { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Set a device property", "ID.PROP=VALUE" },
-        { "deterministic", 0, 0, G_OPTION_ARG_NONE, &deterministic, "Virtual time from instructions retired: identical runs", NULL },
-        { "ns-per-insn", 0, 0, G_OPTION_ARG_INT, &ns_per_insn, "Deterministic mode: virtual ns per instruction (default 1)", "N" },
-        { "paused", 0, 0, G_OPTION_ARG_NONE, &paused, "Start paused (resume with tessera ctl)", NULL },
-        { "control", 0, 0, G_OPTION_ARG_FILENAME, &control, "Control socket path", "PATH" },
-        { "restore", 0, 0, G_OPTION_ARG_FILENAME, &restore, "Resume from a snapshot (give --serial, --control, disk paths again as needed)", "SNAPSHOT" },
-        { "suspend-at", 0, 0, G_OPTION_ARG_INT64, &suspend_at, "Suspend to --suspend-file when the CPU has retired N instructions (exact; for tests)", "N" },
-        { "suspend-file", 0, 0, G_OPTION_ARG_FILENAME, &suspend_file, "Snapshot file for --suspend-at", "FILE" },
-        { "debug", 0, 0, G_OPTION_ARG_STRING, &debug, "Debug log domains", "pic,ide,..." },
-        { NULL },
-    };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("[FILE.xml ...] - build and run machines");
-    g_option_context_add_main_entries(ctx, entries, NULL);
+    const char *x = g_getenv("DISPLAY"), *w = g_getenv("WAYLAND_DISPLAY");
+    bool wl = w && *w, xorg = x && *x;
+    if (!(wl || xorg) || !tess_registry_lookup(reg, "ui-sdl"))
+        return g_strdup("none");
+    /* The desktop the variables name, and no other: SDL would otherwise
+     * try its console drivers and show the guest nowhere. */
+    g_setenv("SDL_VIDEODRIVER", wl && xorg ? "wayland,x11" : wl ? "wayland" : "x11", FALSE);
+    return g_strdup("sdl");
+}
+
+/* Returns the exit status, or RUN_NO_WINDOW when the SDL window chosen
+ * by default could not open (the caller tries again on the terminal). */
+#define RUN_NO_WINDOW (-1)
+
+static int run_parsed(TessRegistry *reg, int argc, char **argv, CliShortcuts *sc, char **sets_in,
+                      const char *serial_in, const char *debugcon, const char *bios,
+                      const char *cpu, const char *display, bool display_auto,
+                      const char *control, const char *restore, const char *suspend_file,
+                      const char *audio_in, gboolean deterministic, gboolean paused,
+                      gint ns_per_insn, gint64 suspend_at)
+{
     g_autoptr(GError) err = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-        fprintf(stderr, "tessera run: %s\n", err->message);
-        return 2;
-    }
+    g_auto(GStrv) sets = g_strdupv(sets_in);
+    g_autofree char *audio = g_strdup(audio_in);
+    g_autofree char *serial = g_strdup(serial_in);
     /* --display X adds the ui device of class "ui-X" (id "display"). With
      * none and no headless ui plugin, the machine simply has no display. */
     g_autofree char *ui_type = g_strdup_printf("ui-%s", display ? display : "none");
@@ -113,7 +107,10 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
     if (tess_registry_lookup(reg, ui_type)) {
         ui_dev = g_strdup_printf("%s=display", ui_type);
     } else if (strcmp(ui_type, "ui-none")) {
-        fprintf(stderr, "tessera run: --display %s: no such display in this build\n", display);
+        static const char *const displays[] = { "sdl", "none", NULL };
+        g_autofree char *hint = tess_did_you_mean(display, displays, -1);
+        fprintf(stderr, "tessera run: --display %s: no such display in this build%s\n", display,
+                hint);
         return 2;
     }
     /* --audio adds the sink device "audio" (audio-sdl or audio-wav). By
@@ -160,9 +157,69 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
         fprintf(stderr, "tessera run: --ns-per-insn must be between 1 and 1000000\n");
         return 2;
     }
+    /* What the files are: machine files run as they are; an ISO or a disk
+     * image runs on the pc machine, as if given with --cdrom or --disk. */
+    g_autoptr(GPtrArray) machines = g_ptr_array_new();
+    g_autoptr(GPtrArray) cds = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) hds = g_ptr_array_new_with_free_func(g_free);
+    for (int i = 1; i < argc; i++) {
+        g_autofree char *why = NULL;
+        switch (cli_file_kind(argv[i], &why)) {
+        case CLI_FILE_MACHINE:
+            g_ptr_array_add(machines, argv[i]);
+            break;
+        case CLI_FILE_ISO:
+            g_ptr_array_add(cds, g_strdup(argv[i]));
+            break;
+        case CLI_FILE_VHD:
+            g_ptr_array_add(hds, g_strconcat(argv[i], ",format=vhd", NULL));
+            break;
+        case CLI_FILE_RAW:
+            g_ptr_array_add(hds, g_strconcat(argv[i], ",format=raw", NULL));
+            break;
+        case CLI_FILE_OTHER:
+            fprintf(stderr, "tessera: %s\n", why);
+            return 2;
+        }
+    }
+    for (char **c = sc->cdroms; c && *c; c++)
+        g_ptr_array_add(cds, g_strdup(*c));
+    for (char **c = sc->disks; c && *c; c++)
+        g_ptr_array_add(hds, g_strdup(*c));
+    g_ptr_array_add(cds, NULL);
+    g_ptr_array_add(hds, NULL);
+    CliShortcuts all = *sc;
+    all.cdroms = (char **)cds->pdata;
+    all.disks = (char **)hds->pdata;
+    if (audio && strcmp(audio, "none"))
+        all.sound = audio;
+    bool overlay = cli_shortcuts_any(&all);
+    if (restore && overlay) {
+        fprintf(stderr, "tessera run: --restore brings back the machine as it was suspended: "
+                "give no image, --cdrom, --disk, -m, --boot, --net or --audio wav\n");
+        return 2;
+    }
+    if (overlay && machines->len > 1) {
+        fprintf(stderr, "tessera run: --cdrom, --disk, -m, --boot, --net and --audio apply to "
+                "one machine; give one machine file with them\n");
+        return 2;
+    }
+    if (!restore && !machines->len && !cds->pdata[0] && !hds->pdata[0])
+        fprintf(stderr, "tessera: no machine file or disk image: running the built-in pc "
+                "machine, which has no disk (try tessera run IMAGE.iso, or --help)\n");
+    /* Without a window the guest shows on this terminal: COM1, where the
+     * pc machine's SeaBIOS mirrors its screen and Linux its console. */
+    if (!restore && !serial && !strcmp(display, "none") && display_auto &&
+        isatty(STDOUT_FILENO)) {
+        serial = g_strdup("stdio");
+        fprintf(stderr, "tessera: no display: COM1 on this terminal (Ctrl-C quits; "
+                "--display sdl opens a window)\n");
+    }
+
     TessLoadOptions lo = { .mopts = { .deterministic = deterministic,
                                       .ns_per_insn = (uint32_t)ns_per_insn },
-                           .cpu_type = cpu, .extra_devices = extra };
+                           .cpu_type = cpu, .extra_devices = extra,
+                           .label = "(command line)" };
     lo.overrides = overrides_from_options(sets, serial, debugcon, bios, &err);
     if (!lo.overrides) {
         fprintf(stderr, "tessera: %s\n", err->message);
@@ -172,13 +229,29 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
     RunCtx r = { .loop = g_main_loop_new(NULL, FALSE),
                  .machines = g_ptr_array_new() };
     int rc = 0;
-    int nfiles = argc - 1;
-    for (int i = 0; i < MAX(nfiles, 1) && rc == 0; i++) {
-        TessMachine *m = restore ? tess_snapshot_restore(reg, restore, &lo, &err)
-            : nfiles > 0
-            ? tess_machine_load(reg, argv[i + 1], &lo, &err)
-            : tess_machine_load_string(reg, "<machine base=\"pc\"/>", NULL, &lo, &err);
+    guint nfiles = machines->len;
+    for (guint i = 0; i < MAX(nfiles, 1u) && rc == 0; i++) {
+        const char *file = nfiles ? machines->pdata[i] : NULL;
+        TessMachine *m = NULL;
+        if (restore) {
+            m = tess_snapshot_restore(reg, restore, &lo, &err);
+        } else if (overlay) {
+            g_autofree char *dir = NULL;
+            g_autofree char *xml = cli_overlay_xml(reg, file ? file : "pc", &all, &dir, &err);
+            g_debug("overlay machine:\n%s", xml ? xml : "(none)");
+            m = xml ? tess_machine_load_string(reg, xml, dir, &lo, &err) : NULL;
+        } else if (file) {
+            m = tess_machine_load(reg, file, &lo, &err);
+        } else {
+            m = tess_machine_load_string(reg, "<machine base=\"pc\"/>", NULL, &lo, &err);
+        }
         if (!m) {
+            if (display_auto && !strcmp(display, "sdl") && strstr(err->message, "display: ")) {
+                fprintf(stderr, "tessera: no window (%s); the guest shows on this terminal\n",
+                        strstr(err->message, "display: "));
+                rc = RUN_NO_WINDOW;
+                break;
+            }
             fprintf(stderr, "tessera: %s\n", err->message);
             rc = 2;
             break;
@@ -192,7 +265,7 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
         for (guint k = 0; k < r.machines->len; k++) {
             if (!strcmp(((TessMachine *)r.machines->pdata[k])->name, m->name)) {
                 g_free(m->name);
-                m->name = g_strdup_printf("%s-%d", ((TessMachine *)r.machines->pdata[k])->name, i);
+                m->name = g_strdup_printf("%s-%u", ((TessMachine *)r.machines->pdata[k])->name, i);
             }
         }
         m->start_paused = paused;
@@ -239,19 +312,125 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
     return rc;
 }
 
+int cli_run(TessRegistry *reg, int argc, char **argv)
+{
+    g_auto(GStrv) sets = NULL;
+    g_autofree char *serial = NULL, *debugcon = NULL, *bios = NULL, *cpu = NULL;
+    g_autofree char *display = NULL, *control = NULL, *restore = NULL;
+    g_autofree char *suspend_file = NULL;
+    g_autofree char *audio = NULL;
+    gboolean deterministic = FALSE, paused = FALSE;
+    gint ns_per_insn = 1;
+    gint64 suspend_at = -1;
+    CliShortcuts sc = { 0 };
+    GOptionEntry entries[] = {
+        { "cdrom", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &sc.cdroms, "CD-ROM image (secondary master first; repeatable)", "FILE" },
+        { "disk", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &sc.disks, "Hard disk image on the next free IDE position (primary master first; repeatable)", "FILE[,format=vhd|raw][,undo=discard|commit|ask]" },
+        { "memory", 'm', 0, G_OPTION_ARG_STRING, &sc.memory, "Main memory (a bare number is MiB)", "SIZE" },
+        { "boot", 0, 0, G_OPTION_ARG_STRING, &sc.boot, "Firmware boot order: a floppy, c disk, d CD-ROM, n network", "ORDER[,menu=on]" },
+        { "net", 0, 0, G_OPTION_ARG_STRING, &sc.net, "Network card (the DEC 21041) on shared networking, a virtual switch, a VDE switch or no cable", "shared|switch:NAME|vde:URL|none" },
+        { "display", 0, 0, G_OPTION_ARG_STRING, &display, "Host display (default: the SDL window on a desktop, else the terminal)", "sdl|none" },
+        { "audio", 0, 0, G_OPTION_ARG_STRING, &audio, "Sound output (default: sdl with --display sdl, else none)", "sdl|wav:FILE|none" },
+        { "serial", 0, 0, G_OPTION_ARG_STRING, &serial, "First serial port's host side", "stdio|file:PATH|pty|tcp:127.0.0.1:PORT|null" },
+        { "debugcon", 0, 0, G_OPTION_ARG_STRING, &debugcon, "Debug console output (ports 0xE9/0x402)", "stdio|file:PATH|null" },
+        { "bios", 0, 0, G_OPTION_ARG_FILENAME, &bios, "Firmware image (sets bios.file)", "FILE" },
+        { "cpu", 0, 0, G_OPTION_ARG_STRING, &cpu, "CPU plugin to use", "x86|kvm" },
+        { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Set a device property", "ID.PROP=VALUE" },
+        { "deterministic", 0, 0, G_OPTION_ARG_NONE, &deterministic, "Virtual time from instructions retired: identical runs", NULL },
+        { "ns-per-insn", 0, 0, G_OPTION_ARG_INT, &ns_per_insn, "Deterministic mode: virtual ns per instruction (default 1)", "N" },
+        { "paused", 0, 0, G_OPTION_ARG_NONE, &paused, "Start paused (resume with tessera ctl)", NULL },
+        { "control", 0, 0, G_OPTION_ARG_FILENAME, &control, "Control socket path", "PATH" },
+        { "restore", 0, 0, G_OPTION_ARG_FILENAME, &restore, "Resume from a snapshot (give --serial, --control, disk paths again as needed)", "SNAPSHOT" },
+        { "suspend-at", 0, 0, G_OPTION_ARG_INT64, &suspend_at, "Suspend to --suspend-file when the CPU has retired N instructions (exact; for tests)", "N" },
+        { "suspend-file", 0, 0, G_OPTION_ARG_FILENAME, &suspend_file, "Snapshot file for --suspend-at", "FILE" },
+        cli_debug_entry[0],
+        { NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("[FILE ...] - build and run machines");
+    g_option_context_set_summary(ctx,
+        "FILE is a machine file (XML), an ISO 9660 image (boots from the CD-ROM of the pc\n"
+        "machine), or a VHD or raw disk image (boots from its first disk), decided by content.\n"
+        "No FILE runs the built-in pc machine. --cdrom, --disk, -m, --boot, --net and --audio\n"
+        "extend whichever machine runs.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) err = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        fprintf(stderr, "tessera run: %s (see tessera run --help)\n", err->message);
+        cli_shortcuts_clear(&sc);
+        return 2;
+    }
+    g_autofree char *shown = display ? g_strdup(display) : default_display(reg);
+    int rc = run_parsed(reg, argc, argv, &sc, sets, serial, debugcon, bios, cpu, shown,
+                        !display, control, restore, suspend_file, audio, deterministic, paused,
+                        ns_per_insn, suspend_at);
+    if (rc == RUN_NO_WINDOW)
+        rc = run_parsed(reg, argc, argv, &sc, sets, serial, debugcon, bios, cpu, "none", true,
+                        control, restore, suspend_file, audio, deterministic, paused,
+                        ns_per_insn, suspend_at);
+    cli_shortcuts_clear(&sc);
+    return rc;
+}
+
+/* "FILE:LINE: ..." -> the file's length and the line (0 if none). */
+static unsigned error_line(const char *msg, size_t *file_len)
+{
+    for (const char *c = strchr(msg, ':'); c; c = strchr(c + 1, ':')) {
+        const char *d = c + 1;
+        while (g_ascii_isdigit(*d))
+            d++;
+        if (d > c + 1 && *d == ':') {
+            *file_len = (size_t)(c - msg);
+            return (unsigned)strtoul(c + 1, NULL, 10);
+        }
+    }
+    *file_len = 0;
+    return 0;
+}
+
+/* Errors in the order of the files and lines they name (stable). */
+static gint error_cmp(gconstpointer a, gconstpointer b)
+{
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    size_t lx, ly;
+    unsigned nx = error_line(x, &lx), ny = error_line(y, &ly);
+    int c = lx == ly ? strncmp(x, y, lx) : (lx < ly ? -1 : 1);
+    if (!lx || !ly || c)
+        return !lx || !ly ? 0 : c;
+    return nx < ny ? -1 : nx > ny;
+}
+
 int cli_validate(TessRegistry *reg, int argc, char **argv)
 {
+    GOptionEntry entries[] = { cli_debug_entry[0], { NULL } };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("FILE.xml ... - check machine files");
+    g_option_context_set_summary(ctx,
+        "Checks each machine file as run would build it - schema, classes, properties,\n"
+        "slots, wires, the files it names - without claiming or running anything, and\n"
+        "reports every error found, each with its file:line. Exit status 2 if any.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) err = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        fprintf(stderr, "tessera validate: %s (see tessera validate --help)\n", err->message);
+        return 2;
+    }
     if (argc < 2) {
-        fprintf(stderr, "usage: tessera validate FILE.xml ...\n");
+        fprintf(stderr, "usage: tessera validate FILE.xml ... (see tessera validate --help)\n");
         return 2;
     }
     int rc = 0;
-    TessLoadOptions lo = { .no_realize = true };
     for (int i = 1; i < argc; i++) {
-        g_autoptr(GError) err = NULL;
-        TessMachine *m = tess_machine_load(reg, argv[i], &lo, &err);
+        g_autoptr(GError) e = NULL;
+        g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+        TessLoadOptions lo = { .no_realize = true, .errors = errors };
+        TessMachine *m = tess_machine_load(reg, argv[i], &lo, &e);
         if (!m) {
-            fprintf(stderr, "tessera: %s\n", err->message);
+            if (!errors->len)
+                g_ptr_array_add(errors, g_strdup(e->message));
+            g_ptr_array_sort(errors, error_cmp);
+            for (guint k = 0; k < errors->len; k++)
+                fprintf(stderr, "tessera: %s\n", (char *)errors->pdata[k]);
+            if (errors->len > 1)
+                fprintf(stderr, "tessera: %s: %u errors\n", argv[i], errors->len);
             rc = 2;
             continue;
         }
@@ -263,14 +442,28 @@ int cli_validate(TessRegistry *reg, int argc, char **argv)
 
 int cli_snapshot(TessRegistry *reg, int argc, char **argv)
 {
-    bool fields = argc == 4 && !strcmp(argv[2], "--fields");
-    if ((argc != 3 && !fields) || strcmp(argv[1], "info")) {
+    gboolean fields = FALSE;
+    GOptionEntry entries[] = {
+        { "fields", 0, 0, G_OPTION_ARG_NONE, &fields, "Every saved field of every device", NULL },
+        cli_debug_entry[0],
+        { NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("info FILE - describe a snapshot");
+    g_option_context_set_summary(ctx,
+        "Prints a snapshot's header, machine, plugin set, sections and their CRCs.\n"
+        "(tessera ctl SOCKET save|suspend FILE makes one; tessera run --restore FILE resumes it.)");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) err = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        fprintf(stderr, "tessera snapshot: %s (see tessera snapshot --help)\n", err->message);
+        return 2;
+    }
+    if (argc != 3 || strcmp(argv[1], "info")) {
         fprintf(stderr, "usage: tessera snapshot info [--fields] FILE\n");
         return 2;
     }
-    g_autoptr(GError) err = NULL;
     g_autoptr(GString) out = g_string_new(NULL);
-    if (!tess_snapshot_describe(argv[argc - 1], fields, out, &err)) {
+    if (!tess_snapshot_describe(argv[2], fields, out, &err)) {
         fprintf(stderr, "tessera: %s\n", err->message);
         return 2;
     }

@@ -36,6 +36,22 @@ void tess_machine_post(TessMachine *m, void (*fn)(TessMachine *m, void *data), v
  * device per second reach the debug log, the rest are counted. */
 void tess_guest_error(TessDevice *dev, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
+/* Trace points (`tessera run --debug DOMAIN`) that cost one test of a
+ * bool when off: a plugin keeps a flag, sets it once (at realize) with
+ * TESS_TRACE_INIT, and traces with TESS_TRACE, which formats nothing
+ * unless the domain is on:
+ *     static bool pic_trace;
+ *     TESS_TRACE_INIT(pic_trace);                      (in realize)
+ *     TESS_TRACE(pic_trace, "%s: ICW1 %02x", dev->id, v);
+ * Header-only: no symbol of the plugin ABI. */
+#define TESS_TRACE_INIT(flag) \
+    ((flag) = !g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+#define TESS_TRACE(flag, ...)      \
+    do {                           \
+        if (G_UNLIKELY(flag))      \
+            g_debug(__VA_ARGS__);  \
+    } while (0)
+
 G_END_DECLS
 
 #endif

@@ -18,11 +18,19 @@ meson install -C "$tmp/core-build" >"$tmp/install.log" 2>&1 || { cat "$tmp/insta
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 test "$(pkg-config --modversion tessera-sdk)" != ""
 test -f "$prefix/include/tessera/tessera.h"
+# Installed like a real tool: manual pages and bash completion.
+for page in tessera tessera-run tessera-inspect tessera-validate tessera-ctl tessera-img \
+            tessera-snapshot; do
+    test -f "$prefix/share/man/man1/$page.1" || { echo "$page.1 not installed"; exit 1; }
+done
+test -f "$prefix/share/bash-completion/completions/tessera" || { echo "completion not installed"; exit 1; }
 
-meson setup "$tmp/ex-build" "$source_root/sdk/examples/hello-device" >"$tmp/ex.log" 2>&1 ||
+# Without a warning: what a third party builds first must be clean.
+meson setup -Dwerror=true "$tmp/ex-build" "$source_root/sdk/examples/hello-device" >"$tmp/ex.log" 2>&1 ||
     { cat "$tmp/ex.log"; exit 1; }
 ninja -C "$tmp/ex-build" >>"$tmp/ex.log" 2>&1 || { cat "$tmp/ex.log"; exit 1; }
 test -f "$tmp/ex-build/hello-device.so"
+! grep -i "warning:" "$tmp/ex.log" || { echo "the SDK example builds with warnings"; exit 1; }
 
 export TESSERA_PLUGIN_PATH=$tmp/ex-build
 out=$("$prefix/bin/tessera" inspect)

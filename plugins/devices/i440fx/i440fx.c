@@ -154,6 +154,7 @@ static bool i440fx_realize(TessDevice *dev, GError **err)
 {
     I440fx *s = (I440fx *)dev;
     TessMachine *m = dev->machine;
+    TESS_TRACE_INIT(s->trace);
     TessPciFunctionInfo info = {
         .vendor_id = 0x8086, .device_id = 0x1237,
         .subsystem_vendor_id = (uint16_t)(s->subsystem >> 16),

@@ -93,6 +93,7 @@ struct I440fx {
     TessMemRegion *smram_alias;
     bool smram_mapped;
     TessMemRegion *hole;
+    bool trace;                   /* --debug i440fx (TESS_TRACE_INIT at realize) */
 };
 
 /* pcibus.c */

@@ -115,6 +115,9 @@ static void bar_map(TessPciFunction *f, int i, uint32_t addr)
     }
     f->mapped[i] = true;
     f->mapped_addr[i] = addr;
+    TESS_TRACE(f->bus->trace, "%s: %02x.%x %s%d mapped at 0x%x (%u bytes)", f->dev->id,
+               f->devfn >> 3, f->devfn & 7, i == PCI_ROM_SLOT ? "ROM" : "BAR",
+               i == PCI_ROM_SLOT ? 0 : i, addr, f->bar_size[i]);
 }
 
 /* Bring one function's decoders in line with its registers. Returns true
@@ -482,15 +485,27 @@ static uint64_t confdata_read(void *opaque, uint64_t off, unsigned size)
 {
     I440fx *s = opaque;
     TessPciFunction *f = confdata_target(s);
-    if (!f)                               /* master abort */
+    unsigned reg = (s->confadd & 0xFC) + (unsigned)off;
+    if (!f) {                             /* master abort */
+        TESS_TRACE(s->trace, "config read %02x:%02x.%x [%02x]/%u: no function (master abort)",
+                   (s->confadd >> 16) & 0xFF, (s->confadd >> 11) & 0x1F,
+                   (s->confadd >> 8) & 7, reg, size);
         return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
-    return pcibus_config_read(f, (s->confadd & 0xFC) + (unsigned)off, size);
+    }
+    uint64_t v = pcibus_config_read(f, reg, size);
+    TESS_TRACE(s->trace, "config read 00:%02x.%x [%02x]/%u -> 0x%0*" G_GINT64_MODIFIER "x (%s)",
+               f->devfn >> 3, f->devfn & 7, reg, size, (int)size * 2, v, f->dev->id);
+    return v;
 }
 
 static void confdata_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
     I440fx *s = opaque;
     TessPciFunction *f = confdata_target(s);
+    TESS_TRACE(s->trace, "config write %02x:%02x.%x [%02x]/%u <- 0x%0*" G_GINT64_MODIFIER "x (%s)",
+               (s->confadd >> 16) & 0xFF, (s->confadd >> 11) & 0x1F, (s->confadd >> 8) & 7,
+               (s->confadd & 0xFC) + (unsigned)off, size, (int)size * 2, val,
+               f ? f->dev->id : "no function");
     if (f)
         pcibus_config_write(f, (s->confadd & 0xFC) + (unsigned)off, (uint32_t)val, size);
 }

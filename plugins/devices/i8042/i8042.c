@@ -175,8 +175,12 @@ static void kbc_write_outport(Kbc *s, uint8_t v)
         tess_machine_request_reset(s->dev.machine);
 }
 
+/* --debug i8042: set at realize (TESS_TRACE_INIT). */
+static bool kbc_trace;
+
 static void kbc_command(Kbc *s, uint8_t c)
 {
+    TESS_TRACE(kbc_trace, "%s: command 0x%02x", s->dev.id, c);
     s->pending = 0;
     if (c >= 0x20 && c <= 0x3F) {
         kbc_cq_push(s, s->ram[c & 0x1F]);
@@ -257,6 +261,10 @@ static void kbc_command(Kbc *s, uint8_t c)
 static void kbc_data(Kbc *s, uint8_t v)
 {
     uint8_t c = s->pending;
+    TESS_TRACE(kbc_trace, "%s: data 0x%02x -> %s", s->dev.id, v,
+               c >= 0x60 && c <= 0x7F ? "controller RAM" : c == 0xD1 ? "output port"
+               : c == 0xD4 ? "mouse" : c == 0xD2 || c == 0xD3 ? "output buffer"
+               : c == 0xA5 ? "password" : "keyboard");
     s->pending = 0;
     if (c >= 0x60 && c <= 0x7F) {
         s->ram[c & 0x1F] = v;
@@ -292,6 +300,8 @@ static uint64_t kbc_data_read(void *opaque, uint64_t off, unsigned size)
 {
     Kbc *s = opaque;
     uint8_t v = s->obuf;
+    TESS_TRACE(kbc_trace, "%s: read data 0x%02x%s", s->dev.id, v,
+               s->obuf_full ? "" : " (output buffer empty)");
     s->obuf_full = 0;
     /* OBF going low drops IRQ1/IRQ12. The next byte of a sequence (E0 50
      * for Down) arrives from the keyboard only after this read, so the
@@ -366,6 +376,7 @@ static const TessInputOps kbc_input_ops = {
 static bool kbc_realize(TessDevice *dev, GError **err)
 {
     Kbc *s = (Kbc *)dev;
+    TESS_TRACE_INIT(kbc_trace);
     s->repeat_timer = tess_timer_new(dev, kbc_repeat_cb, s);
     return tess_pio_map(dev, 0x60, 1, &kbc_data_io, s, err) &&
            tess_pio_map(dev, 0x64, 1, &kbc_cmd_io, s, err);

@@ -557,6 +557,10 @@ void atapi_packet(IdeUnit *u)
     u->ch->r.xfer = XF_NONE;
 
     uint8_t op = cdb[0];
+    TESS_TRACE(u->ch->ide->trace, "%s: channel %u unit %u: packet %02x %02x %02x %02x %02x %02x "
+               "%02x %02x %02x %02x %02x %02x", u->ch->ide->dev.id, u->ch->index, u->index,
+               cdb[0], cdb[1], cdb[2], cdb[3], cdb[4], cdb[5], cdb[6], cdb[7], cdb[8], cdb[9],
+               cdb[10], cdb[11]);
     /* A pending UNIT ATTENTION fails the first command, except those
      * that report status (SPC-2 5.6.5, MMC-2 5.x). */
     if (r->unit_attention && op != GPCMD_INQUIRY && op != GPCMD_REQUEST_SENSE &&

@@ -97,6 +97,8 @@ void ide_cmd_done(IdeUnit *u, bool irq)
 
 void ide_cmd_error(IdeUnit *u, uint8_t error)
 {
+    TESS_TRACE(u->ch->ide->trace, "%s: channel %u unit %u: command 0x%02x aborted, error 0x%02x",
+               u->ch->ide->dev.id, u->ch->index, u->index, u->r.cmd, error);
     ide_cmd_done(u, false);
     u->r.status |= ST_ERR;
     u->r.error = error;
@@ -209,6 +211,10 @@ static void ide_timer(void *opaque)
     ch->r.action = ACT_NONE;
     switch (act) {
     case ACT_EXEC:
+        TESS_TRACE(ch->ide->trace, "%s: channel %u unit %u: command 0x%02x feature 0x%02x "
+                   "count 0x%02x LBA/CHS %02x %02x %02x select 0x%02x", ch->ide->dev.id,
+                   ch->index, u->index, u->r.cmd, u->r.feature, u->r.nsector, u->r.hcyl,
+                   u->r.lcyl, u->r.sector, u->r.select);
         if (u->atapi)
             atapi_exec(u);
         else
@@ -720,6 +726,7 @@ static bool ide_setup_unit(Ide *s, IdeDrive *d, GError **err)
 static bool ide_realize(TessDevice *dev, GError **err)
 {
     Ide *s = (Ide *)dev;
+    TESS_TRACE_INIT(s->trace);
     const char *bus_id = s->bus_id && *s->bus_id ? s->bus_id : NULL;
 
     for (unsigned c = 0; c < 2; c++) {

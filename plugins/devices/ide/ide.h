@@ -257,6 +257,7 @@ struct Ide {
     TessDevice *bus;
     const TessPciBusOps *bus_ops;
     TessPciFunction *fn;
+    bool trace;                /* --debug ide (TESS_TRACE_INIT at realize) */
     uint8_t *cfg;
     IdeChannel ch[2];
 };

@@ -93,6 +93,9 @@ typedef struct PicCascadeOps {
     bool (*ack)(TessDevice *slave, unsigned cas, uint8_t *vector);
 } PicCascadeOps;
 
+/* --debug pic: set at realize (TESS_TRACE_INIT). */
+static bool pic_trace;
+
 static uint8_t pic_level_mask(Pic *p)
 {
     return (p->icw1 & ICW1_LTIM) ? 0xFF : (uint8_t)p->elcr;
@@ -206,6 +209,8 @@ static uint8_t pic_inta(Pic *p)
         else
             v = pic_vector(p, ir);
     }
+    TESS_TRACE(pic_trace, "%s: INTA IR%d -> vector 0x%02x (ISR 0x%02x)", p->dev.id,
+               ir < 0 ? 7 : ir, v, p->isr);
     pic_update(p);
     return v;
 }
@@ -310,6 +315,10 @@ static void pic_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
     Pic *p = opaque;
     uint8_t v = val;
+    TESS_TRACE(pic_trace, "%s: %s <- 0x%02x", p->dev.id,
+               off == 0 ? (v & ICW1_SEL ? "ICW1" : v & OCW3_SEL ? "OCW3" : "OCW2")
+               : p->init_step == PIC_WANT_ICW2 ? "ICW2" : p->init_step == PIC_WANT_ICW3 ? "ICW3"
+               : p->init_step == PIC_WANT_ICW4 ? "ICW4" : "OCW1 (IMR)", v);
     if (off == 0) {
         if (v & ICW1_SEL)
             pic_icw1(p, v);
@@ -374,6 +383,8 @@ static void pic_set_ir(TessDevice *dev, unsigned n, bool level)
 {
     Pic *p = (Pic *)dev;
     uint8_t bit = 1u << (n & 7);
+    if (!!(p->irq_level & bit) != level)
+        TESS_TRACE(pic_trace, "%s: IR%u %s", p->dev.id, n & 7, level ? "raised" : "lowered");
     if (level) {
         if (!(p->irq_level & bit))
             p->edge |= bit;
@@ -387,6 +398,7 @@ static void pic_set_ir(TessDevice *dev, unsigned n, bool level)
 static bool pic_realize(TessDevice *dev, GError **err)
 {
     Pic *p = (Pic *)dev;
+    TESS_TRACE_INIT(pic_trace);
     p->nslaves = 0;
     if (p->slave_ids && *p->slave_ids) {
         g_auto(GStrv) ids = g_strsplit(p->slave_ids, ",", -1);

@@ -5,7 +5,7 @@
  * built against the installed SDK only (pkg-config tessera-sdk), which is
  * all a third-party plugin needs.
  *
- *   <device type="hello-device" id="hello" port="0x510"/>
+ *   <device type="hello-device" id="hello" port="0x520"/>
  */
 #include <string.h>
 #include <tessera/tessera.h>
@@ -18,7 +18,9 @@ typedef struct {
     uint32_t written;
 } Hello;
 
-static uint64_t hello_read(void *opaque, uint64_t offset, unsigned size)
+/* The ops take the access width; one byte at a time is all this port
+ * accepts (TESS_W8), so the core never hands it anything else. */
+static uint64_t hello_read(void *opaque, uint64_t offset, G_GNUC_UNUSED unsigned size)
 {
     Hello *h = opaque;
     if (offset == 1)
@@ -31,7 +33,8 @@ static uint64_t hello_read(void *opaque, uint64_t offset, unsigned size)
     return c;
 }
 
-static void hello_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
+static void hello_write(void *opaque, uint64_t offset, G_GNUC_UNUSED uint64_t value,
+                        G_GNUC_UNUSED unsigned size)
 {
     Hello *h = opaque;
     if (offset == 0)
@@ -55,7 +58,7 @@ static void hello_reset(TessDevice *dev)
 }
 
 static const TessPropSpec hello_props[] = {
-    TESS_PROP_UINT_("port", Hello, port, "0x510", 1, 0xFFFE, "data port (status at port+1)"),
+    TESS_PROP_UINT_("port", Hello, port, "0x520", 1, 0xFFFE, "data port (status at port+1; 0x510 is fw-cfg)"),
     TESS_PROP_STRING_("greeting", Hello, greeting, "hello, world", "what reads return"),
     TESS_PROP_END,
 };
