@@ -35,9 +35,15 @@ G_BEGIN_DECLS
  * not say what changed.
  *
  * 2.0: interfaces carry a version; TessPciFunctionInfo its size;
- * TessStateDesc reserved room; TessBlockCheck.lost. */
+ * TessStateDesc reserved room; TessBlockCheck.lost.
+ * 2.1: the net, audio-sink and joystick interfaces, instance control
+ * commands, the BOOL/VARBUF/UNSAVABLE state types.
+ * 2.2: display-source version 2 (a cursor plane, TessDisplayCursor,
+ * tess_display_cursor_compose), TessBlockOps.resize_file, alias moves,
+ * enabled mappings, MMIO pages and the dirty log in mem.h, the BLOB
+ * state type, TESS_TRACE in machine.h. */
 #define TESS_ABI_MAJOR 2
-#define TESS_ABI_MINOR 1
+#define TESS_ABI_MINOR 2
 
 /* The exported symbol's name. */
 #define TESS_PLUGIN_SYMBOL "tess_plugin_descriptor"

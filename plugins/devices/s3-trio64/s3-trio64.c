@@ -25,6 +25,10 @@
 #define G_LOG_DOMAIN "s3-trio64"
 #include "s3-trio64.h"
 
+/* Tessera's own VGA BIOS (firmware/vgabios), one build per device id. */
+#define S3_ROM_DEFAULT "tessera-vgabios-s3.bin"
+#define S3_ROM_TRIO32  "tessera-vgabios-trio32.bin"
+
 #include <string.h>
 
 #define REF_KHZ 14318u          /* reference crystal, 14.31818 MHz */
@@ -543,6 +547,12 @@ static bool s3_realize(TessDevice *dev, GError **err)
     }
     if (!vga_core_realize(&s->vga, &s3_model, err))
         return false;
+    /* SeaBIOS runs a ROM only when its PCI data structure names the
+     * card's device id: the Trio32 takes the 8810 build of the BIOS. */
+    if (s->chip == S3_CHIP_TRIO32 && s->rom_file && !strcmp(s->rom_file, S3_ROM_DEFAULT)) {
+        g_free(s->rom_file);
+        s->rom_file = g_strdup(S3_ROM_TRIO32);
+    }
     if (s->rom_file && *s->rom_file && !s3_load_rom(s, err))
         return false;
     if (!s3_accel_map_ports(s, err))
@@ -609,8 +619,9 @@ static const TessPropSpec s3_props[] = {
                     "trio64 (86C764, PCI 5333:8811) or trio32 (86C732, 5333:8810)"),
     TESS_PROP_SIZE_("vram", S3, vga.vram_size, "4M", 1u << 20, 4u << 20,
                     "video memory: 1M, 2M or 4M (the Trio32: 1M or 2M)"),
-    TESS_PROP_STRING_("rom", S3, rom_file, "tessera-vgabios-s3.bin",
-                      "VGA BIOS in the PCI expansion ROM (data-path lookup; \"\": none)"),
+    TESS_PROP_STRING_("rom", S3, rom_file, S3_ROM_DEFAULT,
+                      "VGA BIOS in the PCI expansion ROM (data-path lookup; \"\": none); "
+                      "the default is Tessera's own, " S3_ROM_TRIO32 " on the Trio32"),
     TESS_PROP_END,
 };
 

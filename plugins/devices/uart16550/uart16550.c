@@ -382,8 +382,24 @@ static void rx_timer_cb(void *opaque)
 
 /* ---- registers ------------------------------------------------------------ */
 
+/* The transmitter as of now. Timers run between the CPU's slices, so a
+ * character whose time is over may still sit in the shift register when
+ * the guest looks; a guest that polls LSR against its own clock (SeaBIOS
+ * gives up on a character after 10 ms of TSC time) would then see THRE
+ * late, drop characters when the host stalls it, and print differently
+ * under load. What the line has sent by now has gone. */
+static void tx_catch_up(Uart *u)
+{
+    while (u->tsr_busy && tess_timer_pending(u->tx_timer) &&
+           tess_timer_deadline(u->tx_timer) <= tess_clock_ns(u->dev.machine)) {
+        tess_timer_cancel(u->tx_timer);
+        tx_timer_fire(u);
+    }
+}
+
 static uint8_t lsr_read(Uart *u)
 {
+    tx_catch_up(u);
     uint8_t v = u->lsr & LSR_ERRORS;
     if (u->rx_count)
         v |= LSR_DR;
