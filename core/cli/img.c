@@ -306,8 +306,10 @@ static int parse_options(const char *cmd, const char *params, const char *summar
     if (!ok)
         return usage_error(cmd, "%s", e->message);
     if (help) {
+        /* GOption names the program by the program name once one is set
+         * (the dispatcher sets "tessera img"), else from argv[0]. */
+        g_set_prgname(prog);
         g_autofree char *text = g_option_context_get_help(oc, TRUE, NULL);
-        /* GOption names the program from argv[0]. */
         fputs(text, stdout);
         *done = true;
         return 0;

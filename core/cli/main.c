@@ -204,6 +204,10 @@ int main(int argc, char **argv)
         cmd = argv[1];
     }
 
+    /* Each command's --help names it: "Usage: tessera run [OPTION...]". */
+    g_autofree char *prgname = g_strdup_printf("tessera %s", cmd);
+    g_set_prgname(prgname);
+
     int rc;
     if (!strcmp(cmd, "ctl")) {
         rc = cli_ctl(argc - 1, argv + 1);
