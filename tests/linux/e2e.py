@@ -27,7 +27,7 @@ interpreter under ASan costs minutes.
     e2e.py [options] s3fb       machines/pc-s3.xml (the S3 Trio64 in place
         of the VGA): Linux's s3fb binds the card (/proc/fb names an S3
         Trio64 with 4 MiB), /sys/class/graphics/fb0 reports its mode
-        list, a 640x480 8-bit mode and its virtual size; fbcon takes the
+        list, the 8-bit mode it set and its virtual size; fbcon takes the
         console, and a screenshot of the running machine is that mode
         with the console's text drawn on it (lit pixels in the top rows,
         the colours of the kernel's default palette).
@@ -565,22 +565,37 @@ def run_s3fb(g, work):
     if not re.search(r"\b4 ?MB|4096 ?kB", msgs):
         raise Fail(f"s3fb did not report 4 MiB of video memory: {msgs}")
     m = g.run('cd /sys/class/graphics/fb0 && echo "M#$(cat modes | tr \'\\n\' \' \')#'
-              '$(cat bits_per_pixel)#$(cat virtual_size)#M"; cd /',
-              rb"M#([^#$]*)#(\d+)#(\d+,\d+)#M", "fb0's sysfs attributes")
-    modes, bpp, virt = m.group(1).decode().split(), int(m.group(2)), m.group(3).decode()
-    log(f"fb0: modes {modes}, {bpp} bpp, virtual {virt}")
-    if not any(x.startswith("U:640x480") for x in modes) or bpp != 8:
-        raise Fail(f"fb0 is not in 640x480 8-bit: modes {modes}, {bpp} bpp")
+              '$(cat mode)#$(cat bits_per_pixel)#$(cat virtual_size)#M"; cd /',
+              rb"M#([^#$]*)#([^#$]*)#(\d+)#(\d+,\d+)#M", "fb0's sysfs attributes")
+    modes, cur = m.group(1).decode().split(), m.group(2).decode().strip()
+    bpp, virt = int(m.group(3)), m.group(4).decode()
+    log(f"fb0: mode {cur!r}, modes {modes}, {bpp} bpp, virtual {virt}")
+    # The mode s3fb set: sysfs `mode`, else the user-set "U:" entry of the
+    # list, else (s3fb took the monitor's preferred mode from the EDID and
+    # reports no current mode) the listed mode as wide as the virtual
+    # screen. It must be 8-bit, one the card lists, and what the screen
+    # then shows.
+    vw = int(virt.split(",")[0])
+    if not cur:
+        cur = next((x for x in modes if x.startswith("U:")), "")
+    if not cur:
+        cur = next((x for x in modes if re.match(rf"[A-Z]:{vw}x\d+", x)), "")
+    mm = re.match(r"[A-Z]:(\d+)x(\d+)", cur)
+    if not mm or bpp != 8:
+        raise Fail(f"fb0 has no 8-bit mode set: mode {cur!r}, modes {modes}, {bpp} bpp")
+    mw, mh = int(mm.group(1)), int(mm.group(2))
+    if not any(re.match(rf"[A-Z]:{mw}x{mh}(?!\d)", x) for x in modes):
+        raise Fail(f"fb0's mode {cur} is not one of the modes it lists: {modes}")
     w, h = (int(v) for v in virt.split(","))
-    if w < 640 or h < 480:
-        raise Fail(f"fb0's virtual size {virt} is smaller than the mode")
+    if w < mw or h < mh:
+        raise Fail(f"fb0's virtual size {virt} is smaller than the mode {mw}x{mh}")
     # fbcon has the console: clear it and write a line on it.
     g.run('printf "\\033[2J\\033[HTESSERA S3FB CONSOLE TESSERA S3FB CONSOLE\\n" > /dev/tty1; '
           'echo "W:$?:W"', rb"W:0:W", "the line on tty1")
     shot = os.path.join(work, "s3fb.png")
     r = g.emu.control("screenshot", shot).strip()
-    if "640x480" not in r:
-        raise Fail(f"the screenshot is {r}, not the 640x480 mode s3fb set")
+    if f"{mw}x{mh}" not in r:
+        raise Fail(f"the screenshot is {r}, not the {mw}x{mh} mode s3fb set")
     w, h, rows = png_pixels(shot)
     lit = sum(1 for y in range(16) for x in range(w) if rows[y][x] != (0, 0, 0))
     rest = sum(1 for y in range(64, h) for x in range(w) if rows[y][x] != (0, 0, 0))
