@@ -136,21 +136,29 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 
 /* ---- opening ------------------------------------------------------------ */
 
-static bool open_tcp(TessChardev *c, const char *addr, GError **err)
+static bool parse_tcp(const char *addr, struct sockaddr_in *sa, GError **err)
 {
     const char *colon = strrchr(addr, ':');
     g_autofree char *host = colon ? g_strndup(addr, colon - addr) : NULL;
     char *end = NULL;
     long port = colon ? strtol(colon + 1, &end, 10) : -1;
-    struct sockaddr_in sa = { .sin_family = AF_INET };
+    *sa = (struct sockaddr_in){ .sin_family = AF_INET };
     if (!colon || *end || port < 1 || port > 65535 || !host ||
-        inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
-        sa.sin_addr.s_addr != htonl(INADDR_LOOPBACK)) {
+        inet_pton(AF_INET, host, &sa->sin_addr) != 1 ||
+        sa->sin_addr.s_addr != htonl(INADDR_LOOPBACK)) {
         g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
                     "chardev 'tcp:%s': expected tcp:127.0.0.1:PORT (loopback only)", addr);
         return false;
     }
-    sa.sin_port = htons((uint16_t)port);
+    sa->sin_port = htons((uint16_t)port);
+    return true;
+}
+
+static bool open_tcp(TessChardev *c, const char *addr, GError **err)
+{
+    struct sockaddr_in sa;
+    if (!parse_tcp(addr, &sa, err))
+        return false;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -184,6 +192,28 @@ static bool open_pty(TessChardev *c, GError **err)
     return true;
 }
 
+/* A dry run (validate) refuses what opening would, short of opening:
+ * an unknown kind, a bad address, a file in a directory that is not. */
+static bool dry_check(const char *spec, GError **err)
+{
+    struct sockaddr_in sa;
+    if (!strcmp(spec, "stdio") || !strcmp(spec, "pty"))
+        return true;
+    if (g_str_has_prefix(spec, "tcp:"))
+        return parse_tcp(spec + 4, &sa, err);
+    if (g_str_has_prefix(spec, "file:") && spec[5]) {
+        g_autofree char *dir = g_path_get_dirname(spec + 5);
+        if (g_file_test(dir, G_FILE_TEST_IS_DIR))
+            return true;
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_IO, "chardev '%s': no directory %s",
+                    spec, dir);
+        return false;
+    }
+    g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                "chardev '%s': expected stdio, file:PATH, null, pty or tcp:127.0.0.1:PORT", spec);
+    return false;
+}
+
 TessChardev *tess_chardev_open(TessDevice *owner, const char *spec, GError **err)
 {
     TessChardev *c = g_new0(TessChardev, 1);
@@ -195,6 +225,10 @@ TessChardev *tess_chardev_open(TessDevice *owner, const char *spec, GError **err
     bool ok = true;
     if (!spec || !*spec || !strcmp(spec, "null") || !strcmp(spec, "none")) {
         c->kind = CD_NULL;
+    } else if (owner->machine->dry) {
+        /* validate: check the spec as run would, open nothing. */
+        c->kind = CD_NULL;
+        ok = dry_check(spec, err);
     } else if (!strcmp(spec, "stdio")) {
         c->kind = CD_STDIO;
         c->out_fd = STDOUT_FILENO;

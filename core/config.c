@@ -448,7 +448,8 @@ static Conf *conf_load_base(TessRegistry *reg, const char *name, const char *fro
         g_autofree char *path = g_build_filename(dirs->pdata[i], fname, NULL);
         if (!g_file_test(path, G_FILE_TEST_EXISTS))
             continue;
-        if (g_hash_table_contains(seen, path)) {
+        g_autofree char *canon = g_canonicalize_filename(path, NULL);
+        if (g_hash_table_contains(seen, canon)) {
             g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
                         "%s:%d: base machine '%s' (%s) is already in the inheritance chain "
                         "(a cycle)", from_file, line, name, path);
@@ -591,12 +592,16 @@ static Conf *conf_load(TessRegistry *reg, const char *data, size_t len,
                     "%s: base machines nested more than %d deep", file, MAX_BASE_DEPTH);
         return NULL;
     }
-    if (g_hash_table_contains(seen, file)) {
+    /* Keyed by canonical path: "a.xml" on the command line and the
+     * same file found as a base are one file. */
+    char *canon = g_canonicalize_filename(file, NULL);
+    if (g_hash_table_contains(seen, canon)) {
         g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
                     "%s: is its own base (inheritance cycle)", file);
+        g_free(canon);
         return NULL;
     }
-    g_hash_table_add(seen, g_strdup(file));
+    g_hash_table_add(seen, canon);
 
     xmlDocPtr doc = parse_xml(data, len, file, err);
     if (!doc)
@@ -1075,7 +1080,8 @@ static void check_node_files(TessRegistry *reg, const TessDeviceClass *cls, Conf
                                     ? g_strdup(a->value)
                                     : g_build_filename(a->dir, a->value, NULL);
         g_autofree char *dir = g_path_get_dirname(path);
-        if ((p->flags & TESS_PROP_F_REQUIRED) && !g_file_test(path, G_FILE_TEST_EXISTS))
+        if ((p->flags & TESS_PROP_F_REQUIRED) && !(p->flags & TESS_PROP_F_OUTPUT) &&
+            !g_file_test(path, G_FILE_TEST_EXISTS))
             g_ptr_array_add(errs, g_strdup_printf("%s:%d: %s='%s': %s: no such file", a->file,
                                                   a->line, a->name, a->value, path));
         else if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
@@ -1088,15 +1094,32 @@ static void check_node_files(TessRegistry *reg, const TessDeviceClass *cls, Conf
     }
 }
 
-static void check_input_files(Conf *c, TessRegistry *reg, GPtrArray *errs)
+/* Devices with a file error are marked broken: a dry realize of them
+ * would only say the same again. */
+static void check_input_files(Conf *c, TessRegistry *reg, GPtrArray *errs, GHashTable *broken)
 {
     if (c->cpu && c->cpu->type)
         check_node_files(reg, tess_registry_lookup(reg, c->cpu->type), c->cpu, errs);
     for (guint i = 0; i < c->devices->len; i++) {
         ConfNode *n = c->devices->pdata[i];
+        guint before = errs->len;
         if (n->type)
             check_node_files(reg, tess_registry_lookup(reg, n->type), n, errs);
+        if (errs->len > before && n->id)
+            g_hash_table_add(broken, n->id);
     }
+}
+
+/* A realize error with the file:line of the element the device came from
+ * (for a slot child, its top-level element): the one that last said
+ * something about it, so the user's file rather than the base's. */
+static void realize_error(Conf *c, TessDevice *dev, GError *e, GError **err)
+{
+    ConfNode *n = conf_node_of(c, dev->priv->id);
+    if (n && !g_str_has_prefix(e->message, n->file))
+        g_set_error(err, e->domain, e->code, "%s:%d: %s", n->file, n->line, e->message);
+    else
+        g_propagate_error(err, g_error_copy(e));
 }
 
 /* The class a slot child element names (its type attribute or the
@@ -1116,16 +1139,31 @@ static const TessDeviceClass *slot_child_class(TessRegistry *reg, const TessDevi
     return NULL;
 }
 
+typedef struct {
+    Conf *c;
+    GPtrArray *errs;
+} ClashReport;
+
+static void report_mem_clash(TessDevice *dev, const char *msg, void *data)
+{
+    ClashReport *r = data;
+    ConfNode *n = conf_node_of(r->c, dev->priv->id);
+    g_ptr_array_add(r->errs, n ? g_strdup_printf("%s:%d: %s", n->file, n->line, msg)
+                               : g_strdup(msg));
+}
+
 static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoadOptions *o,
                                       GError **err)
 {
     TessMachineOptions mo = o ? o->mopts : (TessMachineOptions){ 0 };
     g_autoptr(GError) e = NULL;
-    GPtrArray *errs = o && o->no_realize ? o->errors : NULL;
+    bool dry = o && o->dry;
+    GPtrArray *errs = o && (o->no_realize || dry) ? o->errors : NULL;
     g_autoptr(GHashTable) broken = g_hash_table_new(g_str_hash, g_str_equal);
     TessMachine *m = tess_machine_new_empty(reg, c->name ? c->name : "machine", &mo);
     m->file = g_strdup(c->file);
     m->dir = g_strdup(c->dir);
+    m->dry = dry;
 
     uint64_t size = c->mem_given ? c->mem_size : 16u << 20;
     uint64_t below = c->below_given ? c->below_4g : MIN(size, 0xE0000000ull);
@@ -1136,7 +1174,12 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
                     " below 4 GiB is not possible (1 byte to %u GiB, below-4g <= size and < 4 GiB)",
                     c->mem_file ? c->mem_file : c->file, c->mem_file ? c->mem_line : 1,
                     size, below, (1u << (TESS_PHYS_BITS - 30)) - 4);
-        goto fail;
+        if (!errs)
+            goto fail;
+        /* validate: go on with the default size to find the rest */
+        g_ptr_array_add(errs, g_strdup((*err)->message));
+        g_clear_error(err);
+        size = below = 16u << 20;
     }
     if (!tess_mem_create_main_ram(m, size, below, err))
         goto fail;
@@ -1176,8 +1219,13 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
     }
     /* The CPU is realized before anything is wired to it, so a fallback
      * CPU swapped in here gets the machine's wires like any device. */
-    if (m->cpu && !(o && o->no_realize) && !realize_cpu(m, c->cpu, err))
-        goto fail;
+    if (m->cpu && !(o && o->no_realize) && !realize_cpu(m, c->cpu, err)) {
+        if (!dry)
+            goto fail;
+        g_autoptr(GError) ce = g_steal_pointer(err);
+        realize_error(c, m->cpu, ce, err);
+        COLLECT_OR_FAIL("cpu");
+    }
     for (guint i = 0; i < c->wires->len; i++) {
         ConfWire *w = c->wires->pdata[i];
         g_autofree char *fdev = NULL, *fline = NULL, *tdev = NULL, *tline = NULL;
@@ -1187,15 +1235,38 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
         if (!connect_wire(m, w, err))
             COLLECT_OR_FAIL(NULL);
     }
-#undef COLLECT_OR_FAIL
-    if (errs) {
-        check_input_files(c, reg, errs);
-        if (errs->len) {
-            g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID, "%s", (char *)errs->pdata[0]);
-            goto fail;
+    if (errs)
+        check_input_files(c, reg, errs, broken);
+    if (dry) {
+        /* Every device claims what it would in run, against this
+         * machine's maps, so overlaps and clashes show; one that cannot
+         * is reported and the others go on (its claims rolled back). */
+        for (guint i = 0; i < m->devices->len; i++) {
+            TessDevice *dev = m->devices->pdata[i];
+            ConfNode *n = conf_node_of(c, dev->priv->id);
+            if (dev == m->cpu || (n && n->id && g_hash_table_contains(broken, n->id)))
+                continue;
+            if (!tess_device_realize(dev, &e)) {
+                realize_error(c, dev, e, err);
+                g_clear_error(&e);
+                bool dup = false;
+                for (guint k = 0; k < errs->len && !dup; k++)
+                    dup = !strcmp(errs->pdata[k], (*err)->message);
+                if (dup)
+                    g_clear_error(err);
+                else
+                    COLLECT_OR_FAIL(NULL);
+            }
         }
+        ClashReport cr = { c, errs };
+        tess_mem_find_clashes(m, report_mem_clash, &cr);
     }
-    if (o && o->no_realize)
+#undef COLLECT_OR_FAIL
+    if (errs && errs->len) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID, "%s", (char *)errs->pdata[0]);
+        goto fail;
+    }
+    if (o && (o->no_realize || dry))
         return m;
 
     if (m->cpu) {
@@ -1217,14 +1288,8 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
     for (guint i = 0; i < m->devices->len; i++) {
         TessDevice *dev = m->devices->pdata[i];
         if (!tess_device_realize(dev, &e)) {
-            /* Port overlaps, PCI slot clashes and the like: name the line of
-             * the device (or its top-level element) that could not be set up. */
-            ConfNode *n = conf_node_of(c, dev->priv->id);
-            if (n && !g_str_has_prefix(e->message, n->file))
-                g_set_error(err, e->domain, e->code, "%s:%d: %s", n->file, n->line,
-                            e->message);
-            else
-                g_propagate_error(err, g_steal_pointer(&e));
+            /* Port overlaps, PCI slot clashes and the like. */
+            realize_error(c, dev, e, err);
             goto fail;
         }
     }

@@ -147,6 +147,11 @@ typedef struct TessMemMap TessMemMap;      /* private to mem.c */
 TessMemMap *tess_mem_map_new(TessMachine *m);
 void tess_mem_map_free(TessMemMap *map);
 void tess_mem_release_owner(TessMachine *m, TessDevice *owner);
+/* validate: regions of different devices mapped over each other at the
+ * same priority (the newer one would silently shadow the other). Calls
+ * report(newer owner, message) for each pair. */
+void tess_mem_find_clashes(TessMachine *m, void (*report)(TessDevice *dev, const char *msg,
+                                                          void *data), void *data);
 /* Create and map main RAM (below_4g from 0, the rest at 4 GiB), owned by
  * the machine's root device. */
 bool tess_mem_create_main_ram(TessMachine *m, uint64_t size, uint64_t below_4g,
@@ -310,6 +315,9 @@ struct TessMachine {
     /* Loading a snapshot: tess_signal_set records levels without telling
      * sinks (their state comes from the snapshot too). */
     bool restoring;
+    /* validate: realize claims guest-side resources to find clashes and
+     * acquires no host-side ones (tess_machine_dry_run); never run. */
+    bool dry;
 };
 
 /* A request run on the machine thread between instructions. */
@@ -332,14 +340,17 @@ typedef struct TessLoadOptions {
     TessMachineOptions mopts;
     GPtrArray *overrides;           /* TessOverride *, applied in order */
     const char *cpu_type;           /* --cpu: replaces <cpu type> */
-    bool no_realize;                /* validate: build, set, wire; claim nothing */
+    bool no_realize;                /* build, set, wire; claim nothing */
+    bool dry;                       /* validate: build, set, wire, then realize
+                                     * dry (tess_machine_dry_run): claims are
+                                     * checked, nothing on the host is touched */
     const char *const *extra_devices; /* "type=id" pairs added after the file's
                                        * devices (--display adds its ui device) */
     GPtrArray *device_overrides;    /* TessOverride * by device id, slot children
                                      * included ("ide0.drive0.disk"), set after
                                      * everything else, before realize */
     const char *label;              /* name of XML text in errors (default "(string)") */
-    GPtrArray *errors;              /* validate: when set (with no_realize), every
+    GPtrArray *errors;              /* validate: when set (with no_realize or dry), every
                                      * error found is appended here (char *) and the
                                      * build goes on; the load fails if any */
 } TessLoadOptions;

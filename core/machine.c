@@ -109,6 +109,11 @@ const char *tess_machine_dir(TessMachine *m)
     return m->dir ? m->dir : ".";
 }
 
+bool tess_machine_dry_run(TessMachine *m)
+{
+    return m->dry;
+}
+
 void tess_machine_request_exit(TessMachine *m, int status)
 {
     if (!m->exit_requested) {

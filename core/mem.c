@@ -566,6 +566,31 @@ void tess_mem_unmap(TessMemRegion *r)
     mem_changed(r->map, r->addr, r->size);
 }
 
+void tess_mem_find_clashes(TessMachine *m, void (*report)(TessDevice *dev, const char *msg,
+                                                          void *data), void *data)
+{
+    GPtrArray *mapped = m->mem->mapped;
+    for (guint i = 0; i < mapped->len; i++) {
+        TessMemRegion *a = g_ptr_array_index(mapped, i);
+        for (guint j = i + 1; j < mapped->len; j++) {
+            TessMemRegion *b = g_ptr_array_index(mapped, j);
+            if (b->prio != a->prio)
+                break;              /* sorted by priority */
+            if (a->owner == b->owner || a->disabled || b->disabled ||
+                !mem_overlaps(b, a->addr, a->addr + a->size))
+                continue;
+            TessMemRegion *newer = a->seq > b->seq ? a : b, *older = newer == a ? b : a;
+            g_autofree char *msg = g_strdup_printf(
+                "memory 0x%" G_GINT64_MODIFIER "x-0x%" G_GINT64_MODIFIER "x ('%s' of '%s') "
+                "overlaps 0x%" G_GINT64_MODIFIER "x-0x%" G_GINT64_MODIFIER "x ('%s' of '%s' (%s)) "
+                "at the same priority", newer->addr, newer->addr + newer->size - 1, newer->name,
+                newer->owner->id, older->addr, older->addr + older->size - 1, older->name,
+                older->owner->id, older->owner->cls->type);
+            report(newer->owner, msg, data);
+        }
+    }
+}
+
 bool tess_mem_is_mapped(TessMemRegion *r)
 {
     return r && r->mapped;

@@ -178,7 +178,9 @@ static bool port_bind(TessNetPort *p, GError **err)
                     "'%s' does not provide the %s interface", be->id, TESS_IFACE_NET);
         return false;
     }
-    const char *cap = backend_capture(be);
+    /* validate (dry): the file is not created; its directory is checked
+     * with the other paths of the machine file. */
+    const char *cap = p->nic->machine->dry ? NULL : backend_capture(be);
     if (cap && !capture_start(p, cap, err))
         return false;
     p->cap_from_prop = cap != NULL;

@@ -13,7 +13,7 @@ pkgs="build-essential meson ninja-build pkg-config
       bochs bochs-term bochsbios vgabios
       console-setup-linux
       grub-pc-bin grub-common mtools xorriso syslinux isolinux memtest86+ kmod
-      busybox-static cpio tcpdump iproute2 coreutils python3 groff-base bsdutils
+      busybox-static cpio tcpdump strace iproute2 coreutils python3 groff-base bsdutils
       xvfb xdotool
       clang libclang-rt-14-dev valgrind abigail-tools"
 missing=""

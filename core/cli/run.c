@@ -401,12 +401,23 @@ static gint error_cmp(gconstpointer a, gconstpointer b)
 
 int cli_validate(TessRegistry *reg, int argc, char **argv)
 {
-    GOptionEntry entries[] = { cli_debug_entry[0], { NULL } };
+    g_auto(GStrv) sets = NULL;
+    g_autofree char *bios = NULL;
+    GOptionEntry entries[] = {
+        { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+          "Check with a property set as run --set would (repeatable)", "ID.PROP=VALUE" },
+        { "bios", 0, 0, G_OPTION_ARG_FILENAME, &bios, "Check with this firmware (sets bios.file)",
+          "FILE" },
+        cli_debug_entry[0],
+        { NULL },
+    };
     g_autoptr(GOptionContext) ctx = g_option_context_new("FILE.xml ... - check machine files");
     g_option_context_set_summary(ctx,
         "Checks each machine file as run would build it - schema, classes, properties,\n"
-        "slots, wires, the files it names - without claiming or running anything, and\n"
-        "reports every error found, each with its file:line. Exit status 2 if any.");
+        "slots, wires, the files it names, and the resources its devices claim (I/O\n"
+        "ports, memory, PCI slots, IRQ and DMA lines) - without running anything or\n"
+        "touching the host (nothing is created, written, bound or opened for writing),\n"
+        "and reports every error found, each with its file:line. Exit status 2 if any.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) err = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
@@ -414,14 +425,20 @@ int cli_validate(TessRegistry *reg, int argc, char **argv)
         return 2;
     }
     if (argc < 2) {
-        fprintf(stderr, "usage: tessera validate FILE.xml ... (see tessera validate --help)\n");
+        fprintf(stderr, "usage: tessera validate [--bios FILE] [--set ID.PROP=VALUE] FILE.xml ... "
+                        "(see tessera validate --help)\n");
+        return 2;
+    }
+    g_autoptr(GPtrArray) overrides = overrides_from_options(sets, NULL, NULL, bios, &err);
+    if (!overrides) {
+        fprintf(stderr, "tessera validate: %s\n", err->message);
         return 2;
     }
     int rc = 0;
     for (int i = 1; i < argc; i++) {
         g_autoptr(GError) e = NULL;
         g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
-        TessLoadOptions lo = { .no_realize = true, .errors = errors };
+        TessLoadOptions lo = { .dry = true, .errors = errors, .overrides = overrides };
         TessMachine *m = tess_machine_load(reg, argv[i], &lo, &e);
         if (!m) {
             if (!errors->len)

@@ -20,6 +20,17 @@ const char *tess_machine_name(TessMachine *m);
 /* Directory of the machine file, for resolving relative paths. */
 const char *tess_machine_dir(TessMachine *m);
 
+/* True while `tessera validate` realizes the machine to find what run
+ * would refuse, without running it. Realize as always - claim ports,
+ * memory, PCI slots, lines and DMA channels, which is how clashes are
+ * found - and check host-side resources without acquiring them: a file
+ * may be opened read-only (it exists, its format is right); nothing is
+ * created or written, and no socket, thread, window, audio device or
+ * /dev/kvm is opened. The machine is unrealized and freed, never reset
+ * or run; unrealize must not write anything back either. Chardevs
+ * (tess_chardev_open) are dry by themselves. Added in ABI 2.3. */
+bool tess_machine_dry_run(TessMachine *m);
+
 /* Find a data file shipped with Tessera or the system (firmware, fonts):
  * an absolute path is checked as is; a relative one is looked up in the
  * machine file's directory, then $TESSERA_DATA_PATH, then Tessera's data

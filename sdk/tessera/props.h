@@ -46,6 +46,10 @@ typedef struct { uint8_t a[6]; } TessMac;
 enum {
     TESS_PROP_F_RUNTIME  = 1u << 0,   /* may change after realize */
     TESS_PROP_F_REQUIRED = 1u << 1,   /* must be given (no usable default) */
+    /* A path the device writes (a recording, a log), not one it reads:
+     * `tessera validate` checks that its directory exists, not that the
+     * file does. Added in ABI 2.3; older cores ignore it. */
+    TESS_PROP_F_OUTPUT   = 1u << 2,
 };
 
 typedef struct TessPropSpec {

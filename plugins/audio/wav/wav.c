@@ -96,6 +96,9 @@ static void wav_write(TessDevice *dev, const int16_t *frames, size_t n)
 static bool wav_realize(TessDevice *dev, GError **err)
 {
     Wav *w = (Wav *)dev;
+    w->fd = -1;
+    if (tess_machine_dry_run(dev->machine))
+        return true;                /* validate: the file is not made (its directory is checked) */
     /* Never follow a link or block on a FIFO; replace only a regular file. */
     w->fd = open(w->file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
                  0644);
@@ -142,7 +145,7 @@ static const TessIfaceSpec wav_ifaces[] = {
 
 static const TessPropSpec wav_props[] = {
     { .name = "file", .type = TESS_PROP_PATH, .offset = offsetof(Wav, file),
-      .flags = TESS_PROP_F_REQUIRED, .doc = "WAV file to write (replaced if it exists)" },
+      .flags = TESS_PROP_F_REQUIRED | TESS_PROP_F_OUTPUT, .doc = "WAV file to write (replaced if it exists)" },
     TESS_PROP_END,
 };
 

@@ -610,6 +610,17 @@ static bool kvmp_realize(TessDevice *dev, GError **err)
                     dev->id);
         return false;
     }
+    if (tess_machine_dry_run(dev->machine)) {
+        /* validate: would the open succeed? (a missing /dev/kvm is what
+         * makes run take the <cpu fallback>) */
+        const char *path = d->device && *d->device ? d->device : "/dev/kvm";
+        if (access(path, R_OK | W_OK) == 0)
+            return true;
+        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_UNSUPPORTED,
+                    "%s: cannot open %s (%s): run with --cpu x86", dev->id, path,
+                    g_strerror(errno));
+        return false;
+    }
     if (!kvm_open(d, err) || !kvm_setup_cpuid(d, err) || !kvm_setup_reset_state(d, err)) {
         kvm_close_all(d);
         return false;
@@ -626,7 +637,8 @@ static void kvmp_unrealize(TessDevice *dev)
 {
     KvmCpu *d = (KvmCpu *)dev;
     kvm_close_all(d);
-    kick_uninstall();
+    if (!tess_machine_dry_run(dev->machine))
+        kick_uninstall();
 }
 
 static void kvmp_reset(TessDevice *dev)

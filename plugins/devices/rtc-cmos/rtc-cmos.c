@@ -662,7 +662,8 @@ static bool rtc_realize(TessDevice *dev, GError **err)
 static void rtc_unrealize(TessDevice *dev)
 {
     Rtc *r = (Rtc *)dev;
-    if (!r->file || !*r->file)
+    /* validate (dry) never ran the machine: nothing to keep */
+    if (!r->file || !*r->file || tess_machine_dry_run(dev->machine))
         return;
     if (!(r->cmos[RTC_REG_B] & REGB_SET))
         rtc_materialize(r, rtc_time(r));

@@ -763,7 +763,8 @@ static bool sb_realize(TessDevice *dev, GError **err)
         return false;
     if (s->mpu_port && !tess_pio_map(dev, (uint32_t)s->mpu_port, 2, &mpu_io, s, err))
         return false;
-    if (s->midi_file) {
+    /* validate (dry): the file is not made (its directory is checked) */
+    if (s->midi_file && !tess_machine_dry_run(dev->machine)) {
         int fd = open(s->midi_file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK |
                       O_CLOEXEC, 0644);
         struct stat st;

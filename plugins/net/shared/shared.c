@@ -314,6 +314,9 @@ static bool add_hostfwd(Shared *s, const char *rule, GError **err)
         return false;
     }
     udp = !strcmp(h[0], "udp");
+    /* validate: the rule is checked, the host port not taken */
+    if (tess_machine_dry_run(s->dev.machine))
+        return true;
     if (slirp_add_hostfwd(s->slirp, udp, hostaddr, hport, guestaddr, gport) < 0) {
         g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_IO,
                     "hostfwd rule '%s': cannot listen on %s port %d (%s)", rule,
@@ -527,7 +530,8 @@ static bool shared_realize(TessDevice *dev, GError **err)
     s->ctx->refs = 1;
     s->ctx->s = s;
     sh_publish(s);
-    s->poller = g_thread_new("shared-poll", sh_poller, s);
+    if (!tess_machine_dry_run(dev->machine))
+        s->poller = g_thread_new("shared-poll", sh_poller, s);
     return true;
 }
 

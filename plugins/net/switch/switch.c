@@ -264,10 +264,12 @@ static bool switch_realize(TessDevice *dev, GError **err)
     }
     s->sw = sw_join(s->name);
     bool ok = true;
+    /* validate: no TAP device or host interface is opened */
+    bool dry = tess_machine_dry_run(dev->machine);
     g_mutex_lock(&s->sw->lock);
-    if (s->tap && *s->tap)
+    if (!dry && s->tap && *s->tap)
         ok = sw_uplink_tap(s->sw, s->tap, err);
-    if (ok && s->pcap && *s->pcap)
+    if (ok && !dry && s->pcap && *s->pcap)
         ok = sw_uplink_pcap(s->sw, s->pcap, err);
     g_mutex_unlock(&s->sw->lock);
     if (ok)

@@ -120,6 +120,8 @@ static bool vde_attach(TessDevice *dev, TessNetPort *port, GError **err)
         return false;
     }
     v->port = port;
+    if (tess_machine_dry_run(dev->machine))
+        return true;                /* validate: no connection, no thread */
     v->ctx = g_new0(VdeCtx, 1);
     v->ctx->refs = 1;
     v->ctx->v = v;
@@ -171,6 +173,9 @@ static bool vde_realize(TessDevice *dev, GError **err)
                     "url is required (e.g. vde:///run/vde.ctl)");
         return false;
     }
+    v->wake_fd = -1;
+    if (tess_machine_dry_run(dev->machine))
+        return true;                /* validate: the switch is not connected to */
     struct vde_open_args args = { .port = 0, .group = NULL, .mode = 0700 };
     v->conn = vde_open(v->url, "tessera", &args);
     if (!v->conn) {
@@ -199,7 +204,8 @@ static void vde_unrealize(TessDevice *dev)
     if (v->conn)
         vde_close(v->conn);
     v->conn = NULL;
-    close(v->wake_fd);
+    if (v->wake_fd >= 0)
+        close(v->wake_fd);
 }
 
 static const TessPropSpec vde_props[] = {

@@ -210,7 +210,8 @@ bool store_disk_realize(TessDevice *dev, StoreOpenFn open, GError **err)
      * so disk-commit works at run time; with discard or ask the machine
      * can do without that, and then takes it read-only (a read-only file,
      * or an image other discard machines share). */
-    bool rw = !d->readonly;
+    bool dry = dev->machine && tess_machine_dry_run(dev->machine);
+    bool rw = !d->readonly && !dry;
     GError *e = NULL;
     d->base = open(d->file, rw ? STORE_OPEN_RW : 0, &e);
     if (!d->base && rw &&
@@ -225,6 +226,17 @@ bool store_disk_realize(TessDevice *dev, StoreOpenFn open, GError **err)
         return false;
     }
     d->top = d->base;
+    if (dry) {
+        /* validate: the image opens and is what its format says; an undo
+         * overlay is neither made nor (when resuming) opened. */
+        if (d->undo != TESS_BLOCK_UNDO_OFF && d->undo_overlay && *d->undo_overlay &&
+            !g_file_test(d->undo_overlay, G_FILE_TEST_IS_REGULAR)) {
+            store_error(err, TESS_ERROR_NOT_FOUND, "undo overlay %s: no such file",
+                        d->undo_overlay);
+            goto fail_base;
+        }
+        return true;
+    }
     if (d->undo != TESS_BLOCK_UNDO_OFF) {
         if (d->undo_overlay && *d->undo_overlay) {
             /* resuming: the suspended machine's writes are in there */
