@@ -23,13 +23,13 @@
  *  - the socket file is created owner-only (0600) whatever the umask, and
  *    never replaces a live socket or a file that is not a socket.
  *
- * The same socket speaks QMP (qmp.c): a QMP client waits for the server's
- * greeting, a line client sends its request at once. So a connection
- * starts undecided; its first complete input decides ({"execute": ...} is
- * QMP, anything else the line protocol), and a client that has sent
- * nothing after CTL_GREET_MS is greeted and taken for QMP unless its
- * first request says otherwise (line clients skip a greeting line). QMP
- * connections get the machine's events once they negotiated capabilities.
+ * QMP (qmp.c) has a socket of its own (`run --qmp PATH`), served by the
+ * same thread: a QMP client waits for the server's greeting before it
+ * says anything and a line client speaks at once, so no first byte or
+ * silence could tell them apart on one socket without delaying one of
+ * them. A QMP connection is greeted as it is accepted, as QEMU's are; a
+ * line connection is never greeted. QMP connections get the machine's
+ * events once they negotiated capabilities.
  */
 #include "core.h"
 #include "qmp.h"
@@ -55,9 +55,6 @@
 /* At exit, connections with a request in flight or a reply unsent get this
  * long to finish (the reply to "quit" is sent after the machine stopped). */
 #define CTL_FLUSH_US    (2 * G_USEC_PER_SEC)
-/* A connection silent this long after connecting gets the QMP greeting:
- * line clients (tessera ctl, scripts) send at once, QMP clients wait. */
-#define CTL_GREET_MS    300u
 
 typedef struct CtlConn CtlConn;
 
@@ -72,16 +69,22 @@ typedef struct {
     void *on_stop_data;
 } CtlMachine;
 
-struct TessControl {
-    GPtrArray *machines;
+/* A listening socket and the protocol it speaks. */
+typedef struct {
     char *path;
     dev_t sock_dev;             /* the socket file we created, so that we */
     ino_t sock_ino;             /* never unlink another VM's */
     GSocket *listener;
+    GSource *accept_src;
+    bool qmp;
+} CtlListener;
+
+struct TessControl {
+    GPtrArray *machines;
+    CtlListener ls[2];          /* the line socket, the QMP socket (either unused) */
     GMainContext *ctx;          /* the control thread's; owns all sockets */
     GMainLoop *loop;
     GThread *thread;
-    GSource *accept_src;
     GList *conns;               /* CtlConn *, control thread only */
     unsigned nconns;
     gint jobs;                  /* requests handed to machines, not yet back */
@@ -417,7 +420,6 @@ char *tess_control_handle_line(GPtrArray *machines, const char *line)
 /* ---- the socket: connections --------------------------------------------- */
 
 typedef enum {
-    CTL_MODE_UNDECIDED,
     CTL_MODE_LINE,
     CTL_MODE_QMP,
 } CtlMode;
@@ -425,9 +427,7 @@ typedef enum {
 struct CtlConn {
     gint ref;
     TessControl *ctl;
-    CtlMode mode;
-    bool greeted;               /* the QMP greeting was sent */
-    GSource *greet_src;         /* sends it unless the client speaks first */
+    CtlMode mode;               /* the protocol of the socket it came in on */
     QmpSession qmp;
     GSocket *sock;
     GSource *src;               /* watches `watching` on sock, or NULL */
@@ -471,11 +471,6 @@ static void ctl_conn_close(CtlConn *c)
         g_source_destroy(c->src);
         g_source_unref(c->src);
         c->src = NULL;
-    }
-    if (c->greet_src) {
-        g_source_destroy(c->greet_src);
-        g_source_unref(c->greet_src);
-        c->greet_src = NULL;
     }
     g_socket_close(c->sock, NULL);
     TessControl *ctl = c->ctl;
@@ -543,71 +538,6 @@ static void ctl_conn_update(CtlConn *c)
 static void ctl_dispatch(CtlConn *c, char *line);
 static void ctl_dispatch_qmp(CtlConn *c, char *text);
 
-static void ctl_conn_greet(CtlConn *c)
-{
-    if (c->greeted)
-        return;
-    c->greeted = true;
-    g_autofree char *greeting = tess_qmp_greeting();
-    CtlMode mode = c->mode;
-    c->mode = CTL_MODE_QMP;     /* CR LF, as QEMU ends it */
-    ctl_conn_reply(c, greeting);
-    if (!c->closed)
-        c->mode = mode;
-}
-
-static void ctl_conn_set_mode(CtlConn *c, CtlMode mode)
-{
-    c->mode = mode;
-    if (c->greet_src) {
-        g_source_destroy(c->greet_src);
-        g_source_unref(c->greet_src);
-        c->greet_src = NULL;
-    }
-    if (mode == CTL_MODE_QMP)
-        ctl_conn_greet(c);
-}
-
-/* Control thread: the client has said nothing for CTL_GREET_MS. */
-static gboolean ctl_conn_greet_due(gpointer data)
-{
-    CtlConn *c = data;
-    g_source_unref(c->greet_src);
-    c->greet_src = NULL;
-    if (!c->closed && c->mode == CTL_MODE_UNDECIDED) {
-        ctl_conn_greet(c);
-        ctl_conn_update(c);
-    }
-    return G_SOURCE_REMOVE;
-}
-
-/* Undecided: look at the first input. A complete {"execute": ...} is QMP;
- * a line that does not even start a value, or a complete value that is
- * not a QMP command, is the line protocol. Until then wait, unless a
- * line ended inside the unfinished value before any greeting (a line
- * client's malformed request gets the line protocol's error). */
-static void ctl_conn_decide(CtlConn *c)
-{
-    gsize start, end;
-    bool nl;
-    QmpFrame f = tess_qmp_frame(c->in->data, c->in->len, &start, &end, &nl);
-    if (f == QMP_FRAME_VALUE) {
-        bool qmp = end - start <= CTL_LINE_MAX &&
-                   tess_qmp_looks_like_qmp((const char *)c->in->data + start, end - start);
-        ctl_conn_set_mode(c, qmp ? CTL_MODE_QMP : CTL_MODE_LINE);
-    } else if (f == QMP_FRAME_JUNK) {
-        ctl_conn_set_mode(c, c->greeted ? CTL_MODE_QMP : CTL_MODE_LINE);
-    } else if (start < c->in->len) {
-        /* Too long or cut short: whichever protocol the client showed
-         * answers it (a client that waited for the greeting is QMP). */
-        bool over = c->in->len > CTL_LINE_MAX;
-        if (c->greeted && (over || c->eof))
-            ctl_conn_set_mode(c, CTL_MODE_QMP);
-        else if (!c->greeted && (nl || over || c->eof))
-            ctl_conn_set_mode(c, CTL_MODE_LINE);
-    }
-}
-
 /* QMP: take whole JSON values from the input buffer while no request is in
  * flight and the client is reading its replies. */
 static void ctl_conn_qmp_input(CtlConn *c)
@@ -669,11 +599,9 @@ static void ctl_conn_lines(CtlConn *c)
 {
     if (c->closed)
         return;
-    if (c->mode == CTL_MODE_UNDECIDED)
-        ctl_conn_decide(c);
     if (c->mode == CTL_MODE_QMP)
         ctl_conn_qmp_input(c);
-    else if (c->mode == CTL_MODE_LINE)
+    else
         ctl_conn_line_input(c);
 }
 
@@ -826,6 +754,15 @@ static void ctl_post(CtlConn *c, CtlRequest *r);
 static void ctl_dispatch(CtlConn *c, char *line)
 {
     char *reply = NULL;
+    if (tess_qmp_looks_like_qmp(line, strlen(line))) {
+        /* A QMP client that did not wait for a greeting, on the wrong socket. */
+        g_free(line);
+        reply = reply_line(NULL, "this socket speaks Tessera's line protocol; QMP is on "
+                                 "the socket given with tessera run --qmp PATH");
+        ctl_conn_reply(c, reply);
+        g_free(reply);
+        return;
+    }
     CtlRequest *r = parse_request(c->ctl, c->ctl->machines, line, &reply);
     g_free(line);
     if (!r) {
@@ -996,11 +933,14 @@ static gboolean ctl_accept(GSocket *listener, GIOCondition cond, gpointer data)
         c->sock = s;
         c->in = g_byte_array_new();
         c->out = g_byte_array_new();
-        c->greet_src = g_timeout_source_new(CTL_GREET_MS);
-        g_source_set_callback(c->greet_src, ctl_conn_greet_due, c, NULL);
-        g_source_attach(c->greet_src, ctl->ctx);
+        c->mode = listener == ctl->ls[1].listener ? CTL_MODE_QMP : CTL_MODE_LINE;
         ctl->conns = g_list_prepend(ctl->conns, c);
         ctl->nconns++;
+        if (c->mode == CTL_MODE_QMP) {
+            /* QMP clients say nothing until greeted. */
+            g_autofree char *greeting = tess_qmp_greeting();
+            ctl_conn_reply(c, greeting);
+        }
         ctl_conn_update(c);
     }
     return G_SOURCE_CONTINUE;
@@ -1034,9 +974,9 @@ static bool ctl_socket_live(const char *path)
  * fresh 0700 directory next to `path` (so the umask never shows and nobody
  * can connect before the chmod), then hard-linked into place: link() never
  * replaces what is there. */
-static GSocket *ctl_listen(TessControl *ctl, GError **err)
+static GSocket *ctl_listen(CtlListener *l, GError **err)
 {
-    const char *path = ctl->path;
+    const char *path = l->path;
     struct sockaddr_un probe;
     if (strlen(path) >= sizeof(probe.sun_path)) {
         g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
@@ -1097,8 +1037,8 @@ static GSocket *ctl_listen(TessControl *ctl, GError **err)
     }
     struct stat st;
     if (lstat(path, &st) == 0) {
-        ctl->sock_dev = st.st_dev;
-        ctl->sock_ino = st.st_ino;
+        l->sock_dev = st.st_dev;
+        l->sock_ino = st.st_ino;
     }
 out:
     g_unlink(tmp);
@@ -1106,19 +1046,41 @@ out:
     return s;
 }
 
-TessControl *tess_control_new(const char *path, GPtrArray *machines, GError **err)
+static void ctl_listener_close(CtlListener *l)
+{
+    if (!l->listener)
+        return;
+    struct stat st;
+    if (lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == l->sock_dev &&
+        st.st_ino == l->sock_ino)
+        g_unlink(l->path);
+}
+
+TessControl *tess_control_new(const char *path, const char *qmp_path, GPtrArray *machines,
+                              GError **err)
 {
     TessControl *ctl = g_new0(TessControl, 1);
-    ctl->machines = g_ptr_array_ref(machines);
-    ctl->path = g_strdup(path);
-    ctl->listener = ctl_listen(ctl, err);
-    if (!ctl->listener) {
-        g_ptr_array_unref(ctl->machines);
-        g_free(ctl->path);
-        g_free(ctl);
-        return NULL;
+    const char *paths[2] = { path, qmp_path };
+    for (int i = 0; i < 2; i++) {
+        CtlListener *l = &ctl->ls[i];
+        l->qmp = i == 1;
+        if (!paths[i])
+            continue;
+        l->path = g_strdup(paths[i]);
+        l->listener = ctl_listen(l, err);
+        if (!l->listener) {
+            if (i == 1) {
+                ctl_listener_close(&ctl->ls[0]);
+                g_clear_object(&ctl->ls[0].listener);
+            }
+            g_free(ctl->ls[0].path);
+            g_free(ctl->ls[1].path);
+            g_free(ctl);
+            return NULL;
+        }
+        g_socket_set_blocking(l->listener, FALSE);
     }
-    g_socket_set_blocking(ctl->listener, FALSE);
+    ctl->machines = g_ptr_array_ref(machines);
     ctl->ms = g_new0(CtlMachine, machines->len ? machines->len : 1);
     for (guint i = 0; i < machines->len; i++) {
         TessMachine *m = machines->pdata[i];
@@ -1141,9 +1103,14 @@ TessControl *tess_control_new(const char *path, GPtrArray *machines, GError **er
     }
     ctl->ctx = g_main_context_new();
     ctl->loop = g_main_loop_new(ctl->ctx, FALSE);
-    ctl->accept_src = g_socket_create_source(ctl->listener, G_IO_IN, NULL);
-    g_source_set_callback(ctl->accept_src, G_SOURCE_FUNC(ctl_accept), ctl, NULL);
-    g_source_attach(ctl->accept_src, ctl->ctx);
+    for (int i = 0; i < 2; i++) {
+        CtlListener *l = &ctl->ls[i];
+        if (!l->listener)
+            continue;
+        l->accept_src = g_socket_create_source(l->listener, G_IO_IN, NULL);
+        g_source_set_callback(l->accept_src, G_SOURCE_FUNC(ctl_accept), ctl, NULL);
+        g_source_attach(l->accept_src, ctl->ctx);
+    }
     ctl->thread = g_thread_new("tessera-control", ctl_thread, ctl);
     return ctl;
 }
@@ -1153,7 +1120,9 @@ static gboolean ctl_stop(gpointer data)
 {
     TessControl *ctl = data;
     ctl->stopping = true;
-    g_source_destroy(ctl->accept_src);
+    for (int i = 0; i < 2; i++)
+        if (ctl->ls[i].accept_src)
+            g_source_destroy(ctl->ls[i].accept_src);
     for (GList *l = ctl->conns, *next; l; l = next) {
         next = l->next;
         ctl_conn_update(l->data);
@@ -1172,10 +1141,8 @@ void tess_control_free(TessControl *ctl)
 {
     if (!ctl)
         return;
-    struct stat st;
-    if (lstat(ctl->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == ctl->sock_dev &&
-        st.st_ino == ctl->sock_ino)
-        g_unlink(ctl->path);
+    ctl_listener_close(&ctl->ls[0]);
+    ctl_listener_close(&ctl->ls[1]);
     GSource *s = g_idle_source_new();
     g_source_set_callback(s, ctl_stop, ctl, NULL);
     g_source_attach(s, ctl->ctx);
@@ -1198,18 +1165,24 @@ void tess_control_free(TessControl *ctl)
         /* A machine still holds a request of ours (it is not stopped):
          * leave the lot to the process's exit rather than free it under
          * that machine. */
-        g_debug("control socket %s: a request is still with a machine", ctl->path);
+        g_debug("control socket %s: a request is still with a machine",
+                ctl->ls[0].path ? ctl->ls[0].path : ctl->ls[1].path);
         return;
     }
     while (ctl->conns)
         ctl_conn_close(ctl->conns->data);
-    g_source_unref(ctl->accept_src);
-    g_socket_close(ctl->listener, NULL);
-    g_object_unref(ctl->listener);
+    for (int i = 0; i < 2; i++) {
+        CtlListener *l = &ctl->ls[i];
+        if (!l->listener)
+            continue;
+        g_source_unref(l->accept_src);
+        g_socket_close(l->listener, NULL);
+        g_object_unref(l->listener);
+        g_free(l->path);
+    }
     g_main_loop_unref(ctl->loop);
     g_main_context_unref(ctl->ctx);
     g_ptr_array_unref(ctl->machines);
     g_free(ctl->ms);
-    g_free(ctl->path);
     g_free(ctl);
 }

@@ -215,8 +215,10 @@ typedef struct TessControl TessControl;
 /* Listen on a Unix socket at `path` for line-delimited JSON requests
  * {"cmd": NAME, "args": [...], "machine": NAME?} addressed to one of
  * `machines` (the first when not named). Replies {"ok": true, "result": ...}
- * or {"ok": false, "error": TEXT}. */
-TessControl *tess_control_new(const char *path, GPtrArray *machines, GError **err);
+ * or {"ok": false, "error": TEXT}. And on one at `qmp_path` for QMP, the
+ * greeting sent as a client connects. Either path may be NULL. */
+TessControl *tess_control_new(const char *path, const char *qmp_path, GPtrArray *machines,
+                              GError **err);
 void tess_control_free(TessControl *c);
 void tess_command_release_owner(TessMachine *m, TessDevice *owner);
 

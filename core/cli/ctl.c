@@ -150,18 +150,15 @@ int cli_ctl(int argc, char **argv)
     }
     g_autoptr(GDataInputStream) in =
         g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(conn)));
-    g_autofree char *reply = NULL;
-    for (;;) {
-        g_free(reply);
-        reply = g_data_input_stream_read_line_utf8(in, NULL, NULL, &err);
-        /* A QMP greeting comes first when this process was slow to send
-         * (see docs/control.md); the reply follows it. */
-        if (!reply || !g_str_has_prefix(reply, "{\"QMP\":"))
-            break;
-    }
+    g_autofree char *reply = g_data_input_stream_read_line_utf8(in, NULL, NULL, &err);
     if (!reply) {
         fprintf(stderr, "tessera ctl: no reply%s%s\n", err ? ": " : "", err ? err->message : "");
         return 1;
+    }
+    if (g_str_has_prefix(reply, "{\"QMP\":")) {
+        fprintf(stderr, "tessera ctl: %s is a QMP socket (run --qmp); tessera ctl talks to "
+                        "the one given with run --control\n", sock);
+        return 2;
     }
     g_autoptr(JsonParser) p = json_parser_new();
     if (!json_parser_load_from_data(p, reply, -1, NULL) ||

@@ -68,6 +68,35 @@ static GPtrArray *overrides_from_options(char **sets, const char *serial, const 
     return ov;
 }
 
+/* --qmp PATH, or as QEMU's -qmp takes it: unix:PATH[,server][,nowait]
+ * [,wait=off] (the socket is always a server that does not wait). */
+static char *qmp_socket_path(const char *arg, GError **err)
+{
+    if (g_str_has_prefix(arg, "tcp:") || g_str_has_prefix(arg, "stdio") || !*arg) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                    "--qmp '%s': give a Unix socket path (PATH or unix:PATH,server,wait=off)",
+                    arg);
+        return NULL;
+    }
+    if (!g_str_has_prefix(arg, "unix:"))
+        return g_strdup(arg);
+    g_auto(GStrv) parts = g_strsplit(arg + 5, ",", -1);
+    for (char **p = parts + 1; *p; p++) {
+        if (strcmp(*p, "server") && strcmp(*p, "server=on") && strcmp(*p, "nowait") &&
+            strcmp(*p, "wait=off")) {
+            g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
+                        "--qmp %s: '%s' is not an option here (unix:PATH[,server][,wait=off])",
+                        arg, *p);
+            return NULL;
+        }
+    }
+    if (!*parts[0]) {
+        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID, "--qmp %s: no path", arg);
+        return NULL;
+    }
+    return g_strdup(parts[0]);
+}
+
 /* Without --display: the SDL window on a desktop, else the terminal. */
 static char *default_display(TessRegistry *reg)
 {
@@ -88,8 +117,8 @@ static char *default_display(TessRegistry *reg)
 static int run_parsed(TessRegistry *reg, int argc, char **argv, CliShortcuts *sc, char **sets_in,
                       const char *serial_in, const char *debugcon, const char *bios,
                       const char *cpu, const char *display, bool display_auto,
-                      const char *control, const char *restore, const char *suspend_file,
-                      const char *audio_in, gboolean deterministic, gboolean paused,
+                      const char *control, const char *qmp, const char *restore,
+                      const char *suspend_file, const char *audio_in, gboolean deterministic, gboolean paused,
                       gint ns_per_insn, gint64 suspend_at)
 {
     g_autoptr(GError) err = NULL;
@@ -281,8 +310,8 @@ static int run_parsed(TessRegistry *reg, int argc, char **argv, CliShortcuts *sc
     g_ptr_array_unref(lo.overrides);
 
     TessControl *ctl = NULL;
-    if (rc == 0 && control) {
-        ctl = tess_control_new(control, r.machines, &err);
+    if (rc == 0 && (control || qmp)) {
+        ctl = tess_control_new(control, qmp, r.machines, &err);
         if (!ctl) {
             fprintf(stderr, "tessera: %s\n", err->message);
             rc = 2;
@@ -316,7 +345,7 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
 {
     g_auto(GStrv) sets = NULL;
     g_autofree char *serial = NULL, *debugcon = NULL, *bios = NULL, *cpu = NULL;
-    g_autofree char *display = NULL, *control = NULL, *restore = NULL;
+    g_autofree char *display = NULL, *control = NULL, *restore = NULL, *qmp_arg = NULL;
     g_autofree char *suspend_file = NULL;
     g_autofree char *audio = NULL;
     gboolean deterministic = FALSE, paused = FALSE;
@@ -339,7 +368,8 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
         { "deterministic", 0, 0, G_OPTION_ARG_NONE, &deterministic, "Virtual time from instructions retired: identical runs", NULL },
         { "ns-per-insn", 0, 0, G_OPTION_ARG_INT, &ns_per_insn, "Deterministic mode: virtual ns per instruction (default 1)", "N" },
         { "paused", 0, 0, G_OPTION_ARG_NONE, &paused, "Start paused (resume with tessera ctl)", NULL },
-        { "control", 0, 0, G_OPTION_ARG_FILENAME, &control, "Control socket path", "PATH" },
+        { "control", 0, 0, G_OPTION_ARG_FILENAME, &control, "Control socket (Tessera's line protocol; tessera ctl)", "PATH" },
+        { "qmp", 0, 0, G_OPTION_ARG_FILENAME, &qmp_arg, "QMP socket (QEMU's protocol; also as QEMU spells it, unix:PATH,server,wait=off)", "PATH" },
         { "restore", 0, 0, G_OPTION_ARG_FILENAME, &restore, "Resume from a snapshot (give --serial, --control, disk paths again as needed)", "SNAPSHOT" },
         { "suspend-at", 0, 0, G_OPTION_ARG_INT64, &suspend_at, "Suspend to --suspend-file when the CPU has retired N instructions (exact; for tests)", "N" },
         { "suspend-file", 0, 0, G_OPTION_ARG_FILENAME, &suspend_file, "Snapshot file for --suspend-at", "FILE" },
@@ -359,13 +389,19 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
         cli_shortcuts_clear(&sc);
         return 2;
     }
+    g_autofree char *qmp = qmp_arg ? qmp_socket_path(qmp_arg, &err) : NULL;
+    if (qmp_arg && !qmp) {
+        fprintf(stderr, "tessera run: %s (see tessera run --help)\n", err->message);
+        cli_shortcuts_clear(&sc);
+        return 2;
+    }
     g_autofree char *shown = display ? g_strdup(display) : default_display(reg);
     int rc = run_parsed(reg, argc, argv, &sc, sets, serial, debugcon, bios, cpu, shown,
-                        !display, control, restore, suspend_file, audio, deterministic, paused,
-                        ns_per_insn, suspend_at);
+                        !display, control, qmp, restore, suspend_file, audio, deterministic,
+                        paused, ns_per_insn, suspend_at);
     if (rc == RUN_NO_WINDOW)
         rc = run_parsed(reg, argc, argv, &sc, sets, serial, debugcon, bios, cpu, "none", true,
-                        control, restore, suspend_file, audio, deterministic, paused,
+                        control, qmp, restore, suspend_file, audio, deterministic, paused,
                         ns_per_insn, suspend_at);
     cli_shortcuts_clear(&sc);
     return rc;

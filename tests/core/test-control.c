@@ -50,7 +50,7 @@ static TessRegistry *reg;
 typedef struct {
     TessMachine *m;
     GPtrArray *ms;
-    char *dir, *path;
+    char *dir, *path, *qmp;
     TessControl *ctl;
 } Vm;
 
@@ -65,7 +65,8 @@ static void vm_start(Vm *v)
     g_ptr_array_add(v->ms, v->m);
     v->dir = g_dir_make_tmp("tess-ctl-XXXXXX", NULL);
     v->path = g_build_filename(v->dir, "ctl.sock", NULL);
-    v->ctl = tess_control_new(v->path, v->ms, &err);
+    v->qmp = g_build_filename(v->dir, "qmp.sock", NULL);
+    v->ctl = tess_control_new(v->path, v->qmp, v->ms, &err);
     g_assert_no_error(err);
     tess_machine_start(v->m);
 }
@@ -76,11 +77,13 @@ static void vm_stop(Vm *v)
     g_assert_cmpint(tess_machine_join(v->m), ==, 0);
     tess_control_free(v->ctl);
     g_assert_false(g_file_test(v->path, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(v->qmp, G_FILE_TEST_EXISTS));
     tess_machine_free(v->m);
     g_ptr_array_unref(v->ms);
     g_rmdir(v->dir);
     g_free(v->dir);
     g_free(v->path);
+    g_free(v->qmp);
 }
 
 static int connect_to(const char *path)
@@ -104,9 +107,8 @@ static void send_all(int fd, const char *s)
     }
 }
 
-/* Read `nlines` reply lines, failing after 20 s of silence. A QMP
- * greeting, which a client that was slow to send may get first (see
- * control.c), is not counted. */
+/* Read `nlines` reply lines, failing after 20 s of silence. The line
+ * socket never greets: a QMP greeting fails the test. */
 static char *read_lines(int fd, int nlines)
 {
     GString *s = g_string_new(NULL);
@@ -118,11 +120,7 @@ static char *read_lines(int fd, int nlines)
         ssize_t n = recv(fd, buf, sizeof(buf), 0);
         g_assert_cmpint(n, >, 0);
         g_string_append_len(s, buf, n);
-        if (g_str_has_prefix(s->str, "{\"QMP\":")) {
-            const char *nl = strchr(s->str, '\n');
-            if (nl)
-                g_string_erase(s, 0, nl + 1 - s->str);
-        }
+        g_assert_false(g_str_has_prefix(s->str, "{\"QMP\":"));
         got = 0;
         for (gsize i = 0; i < s->len; i++)
             got += s->str[i] == '\n';
@@ -324,13 +322,17 @@ static void test_socket_mode(void)
     vm_start(&v);
     umask(old);
     struct stat st;
-    g_assert_cmpint(lstat(v.path, &st), ==, 0);
-    g_assert_true(S_ISSOCK(st.st_mode));
-    g_assert_cmpint(st.st_mode & 07777, ==, 0600);
-    /* Nothing left behind next to it. */
+    for (int i = 0; i < 2; i++) {
+        g_assert_cmpint(lstat(i ? v.qmp : v.path, &st), ==, 0);
+        g_assert_true(S_ISSOCK(st.st_mode));
+        g_assert_cmpint(st.st_mode & 07777, ==, 0600);
+    }
+    /* Nothing left behind next to them. */
     g_autoptr(GDir) d = g_dir_open(v.dir, 0, NULL);
-    g_assert_cmpstr(g_dir_read_name(d), ==, "ctl.sock");
-    g_assert_null(g_dir_read_name(d));
+    int n = 0;
+    for (const char *name; (name = g_dir_read_name(d)); n++)
+        g_assert_true(!strcmp(name, "ctl.sock") || !strcmp(name, "qmp.sock"));
+    g_assert_cmpint(n, ==, 2);
     vm_stop(&v);
 }
 
@@ -342,7 +344,7 @@ static void test_path_in_use(void)
     Vm v = { 0 };
     vm_start(&v);
     g_autoptr(GError) err = NULL;
-    TessControl *second = tess_control_new(v.path, v.ms, &err);
+    TessControl *second = tess_control_new(v.path, NULL, v.ms, &err);
     g_assert_null(second);
     g_assert_nonnull(strstr(err->message, "in use"));
     g_clear_error(&err);
@@ -354,7 +356,7 @@ static void test_path_in_use(void)
 
     g_autofree char *file = g_build_filename(v.dir, "not-a-socket", NULL);
     g_assert_true(g_file_set_contents(file, "precious", -1, NULL));
-    g_assert_null(tess_control_new(file, v.ms, &err));
+    g_assert_null(tess_control_new(file, NULL, v.ms, &err));
     g_assert_nonnull(strstr(err->message, "not a socket"));
     g_clear_error(&err);
     g_autofree char *kept = NULL;
@@ -369,7 +371,7 @@ static void test_path_in_use(void)
     g_strlcpy(sa.sun_path, stale, sizeof(sa.sun_path));
     g_assert_cmpint(bind(s, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
     close(s);
-    TessControl *c2 = tess_control_new(stale, v.ms, &err);
+    TessControl *c2 = tess_control_new(stale, NULL, v.ms, &err);
     g_assert_no_error(err);
     fd = connect_to(stale);
     send_all(fd, "{\"cmd\":\"status\"}\n");
@@ -390,7 +392,7 @@ static void test_free_keeps_replacement(void)
     g_autoptr(GError) err = NULL;
     g_autofree char *moved = g_build_filename(v.dir, "moved.sock", NULL);
     g_assert_cmpint(g_rename(v.path, moved), ==, 0);
-    TessControl *c2 = tess_control_new(v.path, v.ms, &err);
+    TessControl *c2 = tess_control_new(v.path, NULL, v.ms, &err);
     g_assert_no_error(err);
     TessControl *c1 = v.ctl;
     v.ctl = c2;
@@ -476,15 +478,14 @@ static void test_qmp_session_text(void)
     vm_stop(&v);
 }
 
-/* Over the socket: a client that waits is greeted; after negotiation it
- * gets STOP and RESUME, also for a line client's pause; quit's return comes
- * before SHUTDOWN, then EOF. A line client on the same socket is never
- * greeted. */
+/* Over the QMP socket: a client is greeted at once; after negotiation it
+ * gets STOP and RESUME, also for a line client's resume on the line
+ * socket; quit's return comes before SHUTDOWN, then EOF. */
 static void test_qmp_socket(void)
 {
     Vm v = { 0 };
     vm_start(&v);
-    int q = connect_to(v.path);
+    int q = connect_to(v.qmp);
     g_autoptr(GString) pend = g_string_new(NULL), ev = g_string_new(NULL);
     JsonObject *o = qmp_read(q, pend);
     g_assert_true(json_object_has_member(o, "QMP"));
@@ -556,7 +557,7 @@ static void test_qmp_long_value(void)
 {
     Vm v = { 0 };
     vm_start(&v);
-    int q = connect_to(v.path);
+    int q = connect_to(v.qmp);
     g_autoptr(GString) pend = g_string_new(NULL), ev = g_string_new(NULL);
     JsonObject *o = qmp_read(q, pend);
     json_object_unref(o);
@@ -567,6 +568,37 @@ static void test_qmp_long_value(void)
     g_assert_true(json_object_has_member(o, "error"));
     json_object_unref(o);
     g_assert_null(qmp_read(q, pend));
+    close(q);
+    vm_stop(&v);
+}
+
+/* The line socket never greets and tells a QMP client where QMP is; the
+ * QMP socket greets before the client says anything and answers a line
+ * request as QMP does (an error), never as the line protocol. */
+static void test_protocol_per_socket(void)
+{
+    Vm v = { 0 };
+    vm_start(&v);
+    int l = connect_to(v.path);
+    send_all(l, "{\"execute\":\"qmp_capabilities\"}\n");
+    g_autofree char *r = read_lines(l, 1);
+    g_assert_true(g_str_has_prefix(r, "{\"ok\":false"));
+    g_assert_nonnull(strstr(r, "--qmp"));
+    send_all(l, "{\"cmd\":\"status\"}\n");
+    g_autofree char *r2 = read_lines(l, 1);
+    g_assert_true(g_str_has_prefix(r2, "{\"ok\":true"));
+    close(l);
+
+    int q = connect_to(v.qmp);
+    g_autoptr(GString) pend = g_string_new(NULL), ev = g_string_new(NULL);
+    JsonObject *o = qmp_read(q, pend);
+    g_assert_true(json_object_has_member(o, "QMP"));
+    json_object_unref(o);
+    send_all(q, "{\"cmd\":\"status\"}\n");
+    o = qmp_reply(q, pend, ev);
+    g_assert_true(json_object_has_member(o, "error"));
+    g_assert_false(json_object_has_member(o, "ok"));
+    json_object_unref(o);
     close(q);
     vm_stop(&v);
 }
@@ -587,5 +619,6 @@ int main(int argc, char **argv)
     g_test_add_func("/control/qmp-session-text", test_qmp_session_text);
     g_test_add_func("/control/qmp-socket", test_qmp_socket);
     g_test_add_func("/control/qmp-long-value", test_qmp_long_value);
+    g_test_add_func("/control/protocol-per-socket", test_protocol_per_socket);
     return g_test_run();
 }

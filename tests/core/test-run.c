@@ -229,7 +229,7 @@ static void test_control_socket(void)
     g_autofree char *dir = g_dir_make_tmp("tess-ctl-XXXXXX", NULL);
     g_autofree char *path = g_build_filename(dir, "ctl.sock", NULL);
     g_autoptr(GError) err = NULL;
-    TessControl *ctl = tess_control_new(path, ms, &err);
+    TessControl *ctl = tess_control_new(path, NULL, ms, &err);
     g_assert_no_error(err);
     tess_machine_start(m);
     ClientCtx c = { .path = path, .loop = g_main_loop_new(NULL, FALSE) };

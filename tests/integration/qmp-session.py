@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""A QMP session against `tessera run --control`, driven the way QEMU's own
+"""A QMP session against `tessera run --qmp`, driven the way QEMU's own
 Python client (qemu.qmp) drives QEMU: wait for the greeting, negotiate,
 send compact JSON objects with no newline after them, read CR LF ended
 replies, and take asynchronous events as they come between replies.
@@ -115,17 +115,20 @@ def main():
         return 77
     tmp = tempfile.mkdtemp(prefix="tess-qmp-")
     ctl = os.path.join(tmp, "ctl")
+    qmp = os.path.join(tmp, "qmp")
     log = open(os.path.join(tmp, "out"), "w+")
+    # --qmp as QEMU's -qmp spells it.
     proc = subprocess.Popen([tessera, "run", machine, "--display", "none", "--paused",
-                             "--serial", "null", "--control", ctl],
+                             "--serial", "null", "--control", ctl,
+                             "--qmp", "unix:%s,server,wait=off" % qmp],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + TIMEOUT
-        while not os.path.exists(ctl):
-            check(proc.poll() is None, "tessera exited before its control socket appeared")
+        while not (os.path.exists(ctl) and os.path.exists(qmp)):
+            check(proc.poll() is None, "tessera exited before its control sockets appeared")
             check(time.monotonic() < deadline, "no control socket")
             select.select([], [], [], 0.05)
-        session(tessera, ctl, tmp)
+        session(tessera, ctl, qmp, tmp)
         rc = proc.wait(timeout=TIMEOUT)
         check(rc == 0, "exit status %d after quit" % rc)
     except (Fail, EOFError, subprocess.TimeoutExpired) as e:
@@ -142,8 +145,8 @@ def main():
     return 0
 
 
-def session(tessera, ctl, tmp):
-    q = Qmp(ctl)
+def session(tessera, ctl, qmp, tmp):
+    q = Qmp(qmp)
     g = q.greeting
     check(set(g) == {"QMP"}, "greeting: %r" % g)
     v = g["QMP"]["version"]
@@ -219,7 +222,7 @@ def session(tessera, ctl, tmp):
     check(q.cmd("cont") == {}, "cont again")
     q.event("RESUME")
 
-    # A line-protocol client on the same socket meanwhile (tessera ctl);
+    # A line-protocol client on the line socket meanwhile (tessera ctl);
     # the QMP client sees the STOP its pause causes.
     out = subprocess.run([tessera, "ctl", ctl, "pause"], capture_output=True, text=True,
                          timeout=TIMEOUT)
@@ -231,10 +234,28 @@ def session(tessera, ctl, tmp):
           "tessera ctl --json resume: %r" % (out,))
     q.event("RESUME")
 
+    # The line socket never greets; a QMP client there is told where QMP is.
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(ctl)
+    s.sendall(b'{"execute":"qmp_capabilities"}\n')
+    line = Qmp.__new__(Qmp)
+    line.sock, line.buf, line.events, line.greeting = s, b"", [], None
+    deadline = time.monotonic() + TIMEOUT
+    while b"\n" not in line.buf:
+        check(time.monotonic() < deadline and select.select([s], [], [], TIMEOUT)[0],
+              "no reply on the line socket")
+        data = s.recv(65536)
+        check(data, "the line socket closed")
+        line.buf += data
+    first = json.loads(line.buf.split(b"\n", 1)[0])
+    check(first.get("ok") is False and "--qmp" in first.get("error", ""),
+          "a QMP client on the line socket is pointed to --qmp: %r" % first)
+    s.close()
+
     # A client that does not wait for the greeting (echo ... | socat):
     # greeted first all the same, then answered.
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(ctl)
+    s.connect(qmp)
     s.sendall(b'{"execute":"qmp_capabilities"}{"execute":"query-status","id":"eager"}\n')
     eager = Qmp.__new__(Qmp)
     eager.sock, eager.buf, eager.events, eager.greeting = s, b"", [], None
