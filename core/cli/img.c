@@ -60,7 +60,7 @@ static int usage_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     fprintf(stderr, "tessera img%s%s: ", cmd ? " " : "", cmd ? cmd : "");
     vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (try 'tessera img %s--help')\n", cmd ? cmd : "");
+    fprintf(stderr, " (try 'tessera img %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
     va_end(ap);
     return 2;
 }
@@ -372,10 +372,19 @@ static void progress_cb(void *opaque, uint64_t done, uint64_t total)
 }
 
 /* Shown on a terminal, or always with -p (as qemu-img -p). */
-static Progress progress_new(bool forced)
+/* -p forces it, -q silences it, a terminal shows it. */
+static Progress progress_new(bool forced, bool quiet)
 {
-    return (Progress){ .on = forced || isatty(STDERR_FILENO) != 0, .last = -1 };
+    return (Progress){ .on = !quiet && (forced || isatty(STDERR_FILENO) != 0), .last = -1 };
 }
+
+/* Option entries more than one subcommand takes, as qemu-img spells them. */
+#define IMG_OPT_FORMAT(var)                                                                 \
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &(var), "the image's format (default: by content)", \
+      "FMT" }
+#define IMG_OPT_PROGRESS(progress, quiet)                                                   \
+    { "progress", 'p', 0, G_OPTION_ARG_NONE, &(progress), "show progress", NULL },          \
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &(quiet), "no progress, even on a terminal", NULL }
 
 /* ---- create --------------------------------------------------------------------- */
 
@@ -586,8 +595,7 @@ static int img_info(Img *im, int argc, char **argv)
     g_autofree char *fmt = NULL, *output = NULL;
     gboolean chain = FALSE;
     GOptionEntry entries[] = {
-        { "format", 'f', 0, G_OPTION_ARG_STRING, &fmt, "the image's format (default: by content)",
-          "FMT" },
+        IMG_OPT_FORMAT(fmt),
         { "output", 0, 0, G_OPTION_ARG_STRING, &output, "human (default) or json", "FMT" },
         { "backing-chain", 0, 0, G_OPTION_ARG_NONE, &chain,
           "json: every image of the parent chain (an array)", NULL },
@@ -645,8 +653,7 @@ static int img_check(Img *im, int argc, char **argv)
     g_autofree char *fmt = NULL, *output = NULL, *repair_what = NULL;
     gboolean repair = FALSE;
     GOptionEntry entries[] = {
-        { "format", 'f', 0, G_OPTION_ARG_STRING, &fmt, "the image's format (default: by content)",
-          "FMT" },
+        IMG_OPT_FORMAT(fmt),
         { "repair", 0, 0, G_OPTION_ARG_NONE, &repair, "fix what can be fixed without guessing",
           NULL },
         { "repair-mode", 'r', 0, G_OPTION_ARG_STRING, &repair_what, "leaks or all (qemu-img -r): the same as --repair",
@@ -743,8 +750,7 @@ static int img_convert(Img *im, int argc, char **argv)
           "type=fixed|dynamic|differencing,parent=FILE,block_size=SIZE", "OPTIONS" },
         { "backing", 'B', 0, G_OPTION_ARG_FILENAME, &backing,
           "make DST a differencing image over PARENT holding what differs", "PARENT" },
-        { "progress", 'p', 0, G_OPTION_ARG_NONE, &progress, "show progress", NULL },
-        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "no progress, even on a terminal", NULL },
+        IMG_OPT_PROGRESS(progress, quiet),
         { NULL },
     };
     PARSE_OPTIONS("convert", "SRC DST",
@@ -847,8 +853,7 @@ static int img_convert(Img *im, int argc, char **argv)
     const size_t chunk = 2u << 20, grain = 64u << 10;
     buf = g_malloc(chunk);
     pbuf = g_malloc(chunk);
-    Progress pr = progress_new(progress);
-    pr.on = pr.on && !quiet;
+    Progress pr = progress_new(progress, quiet);
     for (uint64_t off = 0; off < size;) {
         progress_cb(&pr, off, size);
         uint64_t pnum = 0;
@@ -962,8 +967,7 @@ static int img_commit(Img *im, int argc, char **argv)
 {
     gboolean progress = FALSE, quiet = FALSE;
     GOptionEntry entries[] = {
-        { "progress", 'p', 0, G_OPTION_ARG_NONE, &progress, "show progress", NULL },
-        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "no progress, even on a terminal", NULL },
+        IMG_OPT_PROGRESS(progress, quiet),
         { NULL },
     };
     PARSE_OPTIONS("commit", "CHILD [PARENT]",
@@ -981,8 +985,7 @@ static int img_commit(Img *im, int argc, char **argv)
                     "%s: a %s image has no parent to commit into", argv[0], cls->type);
     if (!e)
         commit_target_ok(im, argv[0], argc == 2 ? argv[1] : NULL, &e);
-    Progress pr = progress_new(progress);
-    pr.on = pr.on && !quiet;
+    Progress pr = progress_new(progress, quiet);
     if (e || !ops->commit_file(argv[0], progress_cb, &pr, &e))
         return fail(e);
     printf("Image committed.\n");
@@ -993,8 +996,7 @@ static int img_compact(Img *im, int argc, char **argv)
 {
     gboolean progress = FALSE, quiet = FALSE;
     GOptionEntry entries[] = {
-        { "progress", 'p', 0, G_OPTION_ARG_NONE, &progress, "show progress", NULL },
-        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "no progress, even on a terminal", NULL },
+        IMG_OPT_PROGRESS(progress, quiet),
         { NULL },
     };
     PARSE_OPTIONS("compact", "FILE",
@@ -1011,8 +1013,7 @@ static int img_compact(Img *im, int argc, char **argv)
     if (ops && !ops->compact_file)
         g_set_error(&e, TESS_CONFIG_ERROR, TESS_ERROR_UNSUPPORTED,
                     "%s: a %s image cannot be compacted", argv[0], cls->type);
-    Progress pr = progress_new(progress);
-    pr.on = pr.on && !quiet;
+    Progress pr = progress_new(progress, quiet);
     uint64_t freed = 0;
     if (e || !ops->compact_file(argv[0], progress_cb, &pr, &freed, &e))
         return fail(e);
@@ -1028,8 +1029,7 @@ static int img_resize(Img *im, int argc, char **argv)
     g_autofree char *fmt = NULL;
     gboolean shrink = FALSE, quiet = FALSE;
     GOptionEntry entries[] = {
-        { "format", 'f', 0, G_OPTION_ARG_STRING, &fmt, "the image's format (default: by content)",
-          "FMT" },
+        IMG_OPT_FORMAT(fmt),
         { "shrink", 0, 0, G_OPTION_ARG_NONE, &shrink,
           "allow a smaller size (what lies beyond it is lost)", NULL },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "print nothing on success", NULL },

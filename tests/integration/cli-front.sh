@@ -8,6 +8,7 @@
 set -u
 tessera=$1
 guests=$2
+source_root=$(cd "$guests/../../.." && pwd)
 tmp=$(mktemp -d /tmp/tess-front-XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -46,6 +47,14 @@ expect 2 "did you mean 'inspect'" -- "$tessera" inspec
 expect 2 "Unknown option" -- "$tessera" inspect --frobnicate
 expect 2 "did you mean 'sdl'" -- "$tessera" run --display sld
 expect 2 "Unknown option" -- "$tessera" validate --frobnicate
+# A subcommand's usage error points at its own --help.
+expect 2 "(try 'tessera img create --help')" -- "$tessera" img create
+expect 2 "(try 'tessera img --help')" -- "$tessera" img frob
+# validate takes run's --set and --bios, and checks with them.
+printf '<machine name="s" base="pc">\n</machine>\n' >"$tmp/plain.xml"
+expect 2 "'com1' overlap ports 0x60-0x60 of 'kbc'" -- "$tessera" validate --set com1.port=0x60 "$tmp/plain.xml"
+expect 2 "bios: no firmware" -- "$tessera" validate "$source_root/machines/bare.xml"
+expect 0 "bare.xml: ok" -- "$tessera" validate --bios /usr/share/seabios/bios.bin "$source_root/machines/bare.xml"
 
 # --debug: help lists the domains; a plugin's name stands for its domain;
 # --debug=X and --debug X; all.
