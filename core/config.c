@@ -778,6 +778,11 @@ static bool apply_overrides(Conf *c, const TessLoadOptions *o, GError **err)
             if (!match)
                 continue;
             node_set_attr(n, ov->prop, ov->value, cwd, "(command line)", 0);
+            /* The last word on the device, as with a derived file's
+             * element (node_merge): a clash at realize is the option's. */
+            g_free(n->file);
+            n->file = g_strdup("(command line)");
+            n->line = 0;
             hit = true;
             if (ov->id || ov->first_only)
                 break;

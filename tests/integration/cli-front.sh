@@ -52,7 +52,8 @@ expect 2 "(try 'tessera img create --help')" -- "$tessera" img create
 expect 2 "(try 'tessera img --help')" -- "$tessera" img frob
 # validate takes run's --set and --bios, and checks with them.
 printf '<machine name="s" base="pc">\n</machine>\n' >"$tmp/plain.xml"
-expect 2 "'com1' overlap ports 0x60-0x60 of 'kbc'" -- "$tessera" validate --set com1.port=0x60 "$tmp/plain.xml"
+expect 2 "(command line):0: ports 0x60-0x67 of 'com1' overlap ports 0x60-0x60 of 'kbc'" -- \
+    "$tessera" validate --set com1.port=0x60 "$tmp/plain.xml"
 expect 2 "bios: no firmware" -- "$tessera" validate "$source_root/machines/bare.xml"
 expect 0 "bare.xml: ok" -- "$tessera" validate --bios /usr/share/seabios/bios.bin "$source_root/machines/bare.xml"
 
