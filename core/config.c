@@ -1103,8 +1103,13 @@ static void check_node_files(TessRegistry *reg, const TessDeviceClass *cls, Conf
  * would only say the same again. */
 static void check_input_files(Conf *c, TessRegistry *reg, GPtrArray *errs, GHashTable *broken)
 {
-    if (c->cpu && c->cpu->type)
+    /* A CPU with a fallback runs whatever its files say. */
+    if (c->cpu && c->cpu->type && !c->cpu->fallback) {
+        guint before = errs->len;
         check_node_files(reg, tess_registry_lookup(reg, c->cpu->type), c->cpu, errs);
+        if (errs->len > before)
+            g_hash_table_add(broken, "cpu");
+    }
     for (guint i = 0; i < c->devices->len; i++) {
         ConfNode *n = c->devices->pdata[i];
         guint before = errs->len;
@@ -1224,7 +1229,10 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
     }
     /* The CPU is realized before anything is wired to it, so a fallback
      * CPU swapped in here gets the machine's wires like any device. */
-    if (m->cpu && !(o && o->no_realize) && !realize_cpu(m, c->cpu, err)) {
+    if (errs)
+        check_input_files(c, reg, errs, broken);
+    if (m->cpu && !(o && o->no_realize) && !(dry && g_hash_table_contains(broken, "cpu")) &&
+        !realize_cpu(m, c->cpu, err)) {
         if (!dry)
             goto fail;
         g_autoptr(GError) ce = g_steal_pointer(err);
@@ -1240,8 +1248,6 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
         if (!connect_wire(m, w, err))
             COLLECT_OR_FAIL(NULL);
     }
-    if (errs)
-        check_input_files(c, reg, errs, broken);
     if (dry) {
         /* Every device claims what it would in run, against this
          * machine's maps, so overlaps and clashes show; one that cannot

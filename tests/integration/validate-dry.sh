@@ -113,6 +113,18 @@ EOF
 check props.xml 2 "props.xml:2: unknown cpu type 'x68'" "props.xml:3: .*did you mean 'port'" \
     "props.xml:5: .*floppy" "3 errors"
 
+# A CPU that cannot open its device: an error once, unless it names a
+# fallback (then run takes the fallback, and so does validate).
+cat >kvm.xml <<'EOF'
+<machine name="kvm" base="pc">
+  <cpu type="kvm" device="/nonexistent-dir/kvm"/>
+</machine>
+EOF
+check kvm.xml 2 "kvm.xml:2: device='/nonexistent-dir/kvm': no directory"
+grep -c "kvm.xml:" "$tmp/err" | grep -qx 1 || { echo "FAIL: the kvm error is reported more than once"; fail=1; }
+sed 's#/kvm"#/kvm" fallback="x86"#' kvm.xml >kvmfb.xml
+check kvmfb.xml 0 "kvmfb.xml: ok" "using fallback 'x86'"
+
 # Output paths in a directory that does not exist: each named, none made.
 truncate -s 1M disk.img
 "$tessera" img create -f vhd d.vhd 10M >/dev/null || { echo "FAIL: img create"; exit 1; }
