@@ -1168,7 +1168,10 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
     TessMachineOptions mo = o ? o->mopts : (TessMachineOptions){ 0 };
     g_autoptr(GError) e = NULL;
     bool dry = o && o->dry;
-    GPtrArray *errs = o && (o->no_realize || dry) ? o->errors : NULL;
+    /* A dry realize goes on past errors, so it always collects them. */
+    g_autoptr(GPtrArray) own_errs = dry && !o->errors ? g_ptr_array_new_with_free_func(g_free)
+                                                      : NULL;
+    GPtrArray *errs = o && (o->no_realize || dry) ? (own_errs ? own_errs : o->errors) : NULL;
     g_autoptr(GHashTable) broken = g_hash_table_new(g_str_hash, g_str_equal);
     TessMachine *m = tess_machine_new_empty(reg, c->name ? c->name : "machine", &mo);
     m->file = g_strdup(c->file);

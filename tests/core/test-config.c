@@ -405,6 +405,38 @@ static void test_validate_does_not_claim(void)
     tess_machine_free(m);
 }
 
+/* A dry realize claims against the scratch machine: the clash is found,
+ * each error at its line, with or without an error list to collect in;
+ * a machine that passes comes back realized dry, its claims in place. */
+static void test_dry_realize(void)
+{
+    g_autofree char *p = write_file("dry.xml",
+        "<machine>\n<device type='tc-dev' id='a' port='0x60'/>\n"
+        "<device type='tc-dev' id='b' port='0x62'/>\n"
+        "<device type='tc-dev' id='c' port='0x60'/>\n</machine>");
+    g_autoptr(GError) err = NULL;
+    TessLoadOptions lo = { .dry = true };
+    g_assert_null(tess_machine_load(reg, p, &lo, &err));
+    g_assert_nonnull(strstr(err->message, "dry.xml:3:"));
+    g_clear_error(&err);
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    lo.errors = errors;
+    g_assert_null(tess_machine_load(reg, p, &lo, &err));
+    g_assert_cmpuint(errors->len, ==, 2);
+    g_assert_nonnull(strstr(errors->pdata[0], "dry.xml:3:"));
+    g_assert_nonnull(strstr(errors->pdata[1], "dry.xml:4:"));
+    g_clear_error(&err);
+
+    g_autofree char *ok = write_file("dryok.xml",
+        "<machine>\n<device type='tc-dev' id='a' port='0x60'/>\n</machine>");
+    g_ptr_array_set_size(errors, 0);
+    TessMachine *m = tess_machine_load(reg, ok, &lo, &err);
+    g_assert_no_error(err);
+    g_assert_true(tess_machine_dry_run(m));
+    g_assert_nonnull(tess_pio_owner(m, 0x60));
+    tess_machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -417,6 +449,7 @@ int main(int argc, char **argv)
     tmpdir = g_dir_make_tmp("tess-config-XXXXXX", NULL);
     g_setenv("TESSERA_MACHINE_PATH", "", TRUE);
     g_test_add_func("/config/minimal", test_minimal);
+    g_test_add_func("/config/dry-realize", test_dry_realize);
     g_test_add_func("/config/schema-errors", test_schema_errors);
     g_test_add_func("/config/semantic-errors", test_semantic_errors);
     g_test_add_func("/config/hostile", test_hostile);
