@@ -143,40 +143,44 @@ static void sig_pin_update(TessInputPin *pin)
         pin->spec->set(pin->dev, pin->index, level);
 }
 
+/* Move the line to `level` and every sink's count of high sources with
+ * it; false when there is nothing to move. */
+static bool sig_move(TessSignal *s, bool level)
+{
+    if (!s || s->level == level)
+        return false;
+    s->level = level;
+    for (guint i = 0; i < s->sinks->len; i++) {
+        TessInputPin *pin = g_ptr_array_index(s->sinks, i);
+        if (level)
+            pin->high++;
+        else if (pin->high)
+            pin->high--;
+    }
+    return true;
+}
+
 void tess_signal_set(TessSignal *s, bool level)
 {
     if (s && s->owner && s->owner->machine && s->owner->machine->restoring) {
         tess_signal_restore_level(s, level);
         return;
     }
-    if (!s || s->level == level)
-        return;
-    s->level = level;
     /* Count first, then tell: a handler that moves this same line again
      * finds every pin's count already consistent. */
-    for (guint i = 0; i < s->sinks->len; i++) {
-        TessInputPin *pin = g_ptr_array_index(s->sinks, i);
-        if (level)
-            pin->high++;
-        else if (pin->high)
-            pin->high--;
-    }
+    if (!sig_move(s, level))
+        return;
     for (guint i = 0; i < s->sinks->len; i++)
         sig_pin_update(g_ptr_array_index(s->sinks, i));
 }
 
 void tess_signal_restore_level(TessSignal *s, bool level)
 {
-    if (!s || s->level == level)
+    if (!sig_move(s, level))
         return;
-    s->level = level;
     for (guint i = 0; i < s->sinks->len; i++) {
-        TessInputPin *pin = g_ptr_array_index(s->sinks, i);
-        if (level)
-            pin->high++;
-        else if (pin->high)
-            pin->high--;
-        ((SigPin *)pin)->told = pin->high > 0;
+        SigPin *sp = g_ptr_array_index(s->sinks, i);
+        sp->told = sp->pin.high > 0;
     }
 }
 

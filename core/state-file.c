@@ -132,6 +132,25 @@ char *snap_get_str(Rd *r)
     return g_strndup((const char *)p, n);
 }
 
+void snap_field_clear(SnapField *f)
+{
+    g_clear_pointer(&f->name, g_free);
+}
+
+bool snap_get_field(Rd *r, SnapField *f)
+{
+    f->name = snap_get_str(r);
+    f->type = snap_get_u8(r);
+    f->n = snap_get_u64(r);
+    f->enc = snap_get_u8(r);
+    f->zn = f->enc == SNAP_ENC_ZSTD ? snap_get_u64(r) : f->n;
+    /* a length past the end fails without truncating it to size_t */
+    f->p = snap_get_bytes(r, f->zn > r->len ? r->len + 1 : (size_t)f->zn);
+    if (!f->name || f->enc > SNAP_ENC_ZSTD)
+        r->bad = true;
+    return !r->bad;
+}
+
 void snap_section_free(gpointer p)
 {
     Section *s = p;
@@ -336,28 +355,24 @@ static void describe_fields(const Section *s, GString *out)
 {
     Rd r = { .p = s->data, .len = s->len };
     uint32_t count = snap_get_u32(&r);
-    for (uint32_t i = 0; i < count && !r.bad; i++) {
-        g_autofree char *name = snap_get_str(&r);
-        uint8_t type = snap_get_u8(&r);
-        uint64_t n = snap_get_u64(&r);
-        uint8_t enc = snap_get_u8(&r);
-        uint64_t zn = enc == 1 ? snap_get_u64(&r) : n;
-        const uint8_t *p = snap_get_bytes(&r, zn > r.len ? r.len + 1 : (size_t)zn);
-        if (r.bad || !name)
+    for (uint32_t i = 0; i < count; i++) {
+        g_auto(SnapField) f = { 0 };
+        if (!snap_get_field(&r, &f))
             break;
-        g_string_append_printf(out, "       %s.%s =", s->id, name);
-        unsigned w = snap_field_width((TessStateType)type);
-        if (w && enc == 0 && n <= 64) {
-            for (uint64_t k = 0; k + w <= n; k += w) {
+        g_string_append_printf(out, "       %s.%s =", s->id, f.name);
+        unsigned w = snap_field_width((TessStateType)f.type);
+        if (w && f.enc == SNAP_ENC_RAW && f.n <= 64) {
+            for (uint64_t k = 0; k + w <= f.n; k += w) {
                 uint64_t v = 0;
                 for (unsigned j = 0; j < w; j++)
-                    v |= (uint64_t)p[k + j] << (8 * j);
+                    v |= (uint64_t)f.p[k + j] << (8 * j);
                 g_string_append_printf(out, " 0x%" G_GINT64_MODIFIER "x", v);
             }
             g_string_append_c(out, '\n');
         } else {
-            g_string_append_printf(out, " %" G_GUINT64_FORMAT " bytes%s, crc %08x\n", n,
-                                   enc ? " (zstd)" : "", snap_crc32(p, (size_t)zn));
+            g_string_append_printf(out, " %" G_GUINT64_FORMAT " bytes%s, crc %08x\n", f.n,
+                                   f.enc == SNAP_ENC_ZSTD ? " (zstd)" : "",
+                                   snap_crc32(f.p, (size_t)f.zn));
         }
     }
 }

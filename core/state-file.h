@@ -108,6 +108,28 @@ uint64_t snap_get_u64(Rd *r);
 /* A g_malloc'd string, or NULL (absent, or malformed: r->bad). */
 char *snap_get_str(Rd *r);
 
+#define SNAP_ENC_RAW 0
+#define SNAP_ENC_ZSTD 1
+
+/* One field record of a device section, as stored: its bytes point into
+ * the section (n of them raw, or a zn-byte zstd frame that holds n). */
+typedef struct SnapField {
+    char *name;                         /* g_malloc'd */
+    uint8_t type;                       /* TessStateType */
+    uint8_t enc;                        /* SNAP_ENC_* */
+    uint64_t n;                         /* the field's size */
+    uint64_t zn;                        /* bytes stored (n when raw) */
+    const uint8_t *p;
+} SnapField;
+
+/* Read the next field record into a fresh g_auto(SnapField) f = { 0 }
+ * (which frees the name, on failure too). False, with r->bad set, when
+ * the record is truncated, has no name or an encoding this build does
+ * not know. */
+bool snap_get_field(Rd *r, SnapField *f);
+void snap_field_clear(SnapField *f);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SnapField, snap_field_clear)
+
 void snap_section_free(gpointer p);
 const char *snap_kind_name(uint32_t kind);
 /* Set a TESS_STATE_ERROR; returns false. */

@@ -143,7 +143,7 @@ static void put_field_data(GByteArray *b, const TessStateField *f, const uint8_t
         if (n >= SNAP_ZSTD_MIN) {
             size_t cap = ZSTD_compressBound(n);
             guint at = b->len;
-            snap_put_u8(b, 1);
+            snap_put_u8(b, SNAP_ENC_ZSTD);
             snap_put_u64(b, 0);
             g_byte_array_set_size(b, at + 9 + (guint)cap);
             size_t z = ZSTD_compress(b->data + at + 9, cap, p, n, SNAP_ZSTD_LEVEL);
@@ -155,11 +155,11 @@ static void put_field_data(GByteArray *b, const TessStateField *f, const uint8_t
             }
             g_byte_array_set_size(b, at);
         }
-        snap_put_u8(b, 0);
+        snap_put_u8(b, SNAP_ENC_RAW);
         snap_put_bytes(b, p, n);
         return;
     }
-    snap_put_u8(b, 0);
+    snap_put_u8(b, SNAP_ENC_RAW);
     for (size_t i = 0; i < n; i += w)
         for (unsigned k = w; k-- > 0;)
             snap_put_u8(b, p[i + k]);
@@ -211,43 +211,39 @@ static bool dev_state_load(TessDevice *dev, const Section *s, GError **err)
     g_autoptr(GArray) pend = g_array_new(FALSE, FALSE, sizeof(Pend));
     Rd r = { .p = s->data, .len = s->len };
     uint32_t count = snap_get_u32(&r);
-    for (uint32_t i = 0; i < count && !r.bad; i++) {
-        g_autofree char *name = snap_get_str(&r);
-        uint8_t type = snap_get_u8(&r);
-        uint64_t n = snap_get_u64(&r);
-        uint8_t enc = snap_get_u8(&r);
-        uint64_t zn = enc == 1 ? snap_get_u64(&r) : n;
-        const uint8_t *p = snap_get_bytes(&r, zn > r.len ? r.len + 1 : (size_t)zn);
-        if (r.bad || !name || enc > 1)
+    for (uint32_t i = 0; i < count; i++) {
+        g_auto(SnapField) rec = { 0 };
+        if (!snap_get_field(&r, &rec))
             break;
+        const char *name = rec.name;
         const TessStateField *f = find_field(sd, name);
         if (!f)
             continue;           /* a field this version dropped */
-        if (f->type != type)
+        if (f->type != rec.type)
             return snap_fail(err, TESS_ERROR_INVALID,
                              "device '%s' (%s): field %s has type %u in the snapshot, %u here",
-                             dev->id, dev->cls->type, name, type, f->type);
+                             dev->id, dev->cls->type, name, rec.type, f->type);
         size_t want;
         uint8_t *dst = field_bytes(dev, f, &want);
         if (f->type == TESS_STATE_T_BLOB) {
             /* its size is state: any up to the cap */
-            if (n > TESS_STATE_BLOB_MAX)
+            if (rec.n > TESS_STATE_BLOB_MAX)
                 return snap_fail(err, TESS_ERROR_INVALID,
                                  "device '%s' (%s): field %s holds %" G_GUINT64_FORMAT
                                  " bytes, more than a blob may", dev->id, dev->cls->type,
-                                 name, n);
-        } else if (n != want || (!dst && want))
+                                 name, rec.n);
+        } else if (rec.n != want || (!dst && want))
             return snap_fail(err, TESS_ERROR_INVALID,
                              "device '%s' (%s): field %s holds %" G_GUINT64_FORMAT
                              " bytes in the snapshot, %zu here", dev->id, dev->cls->type,
-                             name, n, want);
+                             name, rec.n, want);
         if (f->type == TESS_STATE_T_BOOL)
-            for (uint64_t k = 0; k < n && enc == 0; k++)
-                if (p[k] > 1)
+            for (uint64_t k = 0; k < rec.n && rec.enc == SNAP_ENC_RAW; k++)
+                if (rec.p[k] > 1)
                     return snap_fail(err, TESS_ERROR_INVALID,
                                      "device '%s' (%s): field %s is not a boolean",
                                      dev->id, dev->cls->type, name);
-        Pend pd = { f, p, (size_t)n, enc == 1, (size_t)zn };
+        Pend pd = { f, rec.p, (size_t)rec.n, rec.enc == SNAP_ENC_ZSTD, (size_t)rec.zn };
         g_array_append_val(pend, pd);
     }
     if (r.bad || r.pos != r.len)

@@ -21,15 +21,7 @@
 
 [bits 16]
 start:
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, 0x7C00
-    mov word [FAILS], 0
-    mov al, 2
-    out 0x92, al
+    GUEST_START
 
     ; ---- real mode images: FIP/FDP as 20-bit linear addresses
     fninit
@@ -68,24 +60,7 @@ rm_fld:
     cmp dword [BUF + 20], 0x3200
     OKIF e, "rm32 env fdp"
 
-    push cs
-    pop ds
-    mov si, gdt_tmpl
-    mov di, GDT
-    mov cx, gdt_end - gdt_tmpl
-    rep movsb
-    xor ax, ax
-    mov ds, ax
-    lgdt [cs:gdtr]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp dword KCODE:(pm32 + ROMBASE)
-
-gdtr: dw gdt_end - gdt_tmpl - 1
-      dd GDT
-idtr: dw 256*8 - 1
-      dd IDT
+    ENTER_PM
 
 align 8
 gdt_tmpl:
@@ -127,32 +102,11 @@ irq13:                      ; the DOS way: clear the latch, EOI, maybe FNCLEX
     pop eax
     iretd
 
-%macro EXPECT32 1
-    mov dword [LASTVEC], 0xFF
-    mov dword [RESUME], %1 + ROMBASE
-%endmacro
-
-set_gate:                   ; eax = vector, ebx = handler
-    mov [IDT + eax*8], bx
-    mov word [IDT + eax*8 + 2], KCODE
-    mov word [IDT + eax*8 + 4], 0x8E00
-    shr ebx, 16
-    mov [IDT + eax*8 + 6], bx
-    ret
+SET_GATE_FN
 
 pm32:
-    mov ax, KDATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, STK0
-    xor eax, eax
-.idt:
-    mov ebx, [stubs + ROMBASE + eax*4]
-    call set_gate
-    inc eax
-    cmp eax, 32
-    jb .idt
+    PM32_FLAT
+    IDT_STUBS
     mov eax, 0x2D           ; IRQ13 with the slave 8259 at 0x28
     mov ebx, irq13 + ROMBASE
     call set_gate

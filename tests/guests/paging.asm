@@ -44,33 +44,8 @@
 
 [bits 16]
 start:
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, 0x7C00
-    mov word [FAILS], 0
-    mov al, 2
-    out 0x92, al
-    push cs
-    pop ds
-    mov si, gdt_tmpl
-    mov di, GDT
-    mov cx, gdt_end - gdt_tmpl
-    rep movsb
-    xor ax, ax
-    mov ds, ax
-    lgdt [cs:gdtr]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp dword KCODE:(pm32 + ROMBASE)
-
-gdtr: dw gdt_end - gdt_tmpl - 1
-      dd GDT
-idtr: dw 256*8 - 1
-      dd IDT
+    GUEST_START
+    ENTER_PM
 
 align 8
 gdt_tmpl:
@@ -96,11 +71,6 @@ stub_common:                ; [esp] vec, [esp+4] err, [esp+8] eip
     add esp, 8
     iretd
 
-%macro EXPECT32 1
-    mov dword [LASTVEC], 0xFF
-    mov dword [RESUME], %1 + ROMBASE
-%endmacro
-
 ; fault check: vector %1, error code %2, name %3
 %macro FAULT 3
     cmp dword [LASTVEC], %1
@@ -109,13 +79,7 @@ stub_common:                ; [esp] vec, [esp+4] err, [esp+8] eip
     OKIF32 e, {%3, " error code"}
 %endmacro
 
-set_gate:
-    mov [IDT + eax*8], bx
-    mov word [IDT + eax*8 + 2], KCODE
-    mov [IDT + eax*8 + 4], cx
-    shr ebx, 16
-    mov [IDT + eax*8 + 6], bx
-    ret
+SET_GATE_FN
 
 %macro RELOAD_CR3 0
     mov eax, cr3
@@ -123,19 +87,8 @@ set_gate:
 %endmacro
 
 pm32:
-    mov ax, KDATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, STK0
-    xor eax, eax
-.idt:
-    mov ebx, [stubs + ROMBASE + eax*4]
-    mov ecx, 0x8E00
-    call set_gate
-    inc eax
-    cmp eax, 32
-    jb .idt
+    PM32_FLAT
+    IDT_STUBS
     lidt [idtr + ROMBASE]
     mov eax, 1
     cpuid

@@ -31,34 +31,8 @@
 
 [bits 16]
 start:
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, 0x7C00
-    mov word [FAILS], 0
-    mov al, 2               ; A20 on
-    out 0x92, al
-    ; copy the GDT template to RAM
-    push cs
-    pop ds
-    mov si, gdt_tmpl
-    mov di, GDT
-    mov cx, gdt_end - gdt_tmpl
-    rep movsb
-    xor ax, ax
-    mov ds, ax
-    lgdt [cs:gdtr]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp dword KCODE:(pm32 + ROMBASE)
-
-gdtr: dw gdt_end - gdt_tmpl - 1
-      dd GDT
-idtr: dw 256*8 - 1
-      dd IDT
+    GUEST_START
+    ENTER_PM
 
 align 8
 gdt_tmpl:
@@ -78,25 +52,7 @@ gdt_end:
 ; ---- exception stubs: push a uniform frame, then common handler
 EXCEPTION_STUBS
 
-stub_common:                ; [esp] vec, [esp+4] err, [esp+8] eip, [esp+12] cs
-    push eax
-    push ds
-    mov ax, KDATA
-    mov ds, ax
-    mov eax, [esp+8]
-    mov [LASTVEC], eax
-    mov eax, [esp+12]
-    mov [LASTERR], eax
-    mov eax, [esp+16]
-    mov [LASTEIP], eax
-    mov eax, [esp+20]
-    mov [LASTCS], eax
-    mov eax, [RESUME]
-    mov [esp+16], eax
-    pop ds
-    pop eax
-    add esp, 8
-    iretd
+STUB_COMMON
 
 int30:                      ; DPL3 trap gate: returns EAX+1
     inc eax
@@ -121,36 +77,14 @@ task2:                      ; runs as the second task
     iretd                   ; NT=1: back to the caller task
     jmp task2
 
-%macro EXPECT32 1
-    mov dword [LASTVEC], 0xFF
-    mov dword [RESUME], %1 + ROMBASE
-%endmacro
-
-set_gate:                   ; eax = vector, ebx = handler, ecx = type/DPL word
-    mov [IDT + eax*8], bx
-    mov word [IDT + eax*8 + 2], KCODE
-    mov [IDT + eax*8 + 4], cx
-    shr ebx, 16
-    mov [IDT + eax*8 + 6], bx
-    ret
+SET_GATE_FN
 
 pm32:
-    mov ax, KDATA
-    mov ds, ax
-    mov es, ax
+    PM32_FLAT
     mov fs, ax
     mov gs, ax
-    mov ss, ax
-    mov esp, STK0
     ; IDT: 32 exception interrupt gates + int 0x30 trap gate (DPL3)
-    xor eax, eax
-.idt:
-    mov ebx, [stubs + ROMBASE + eax*4]
-    mov ecx, 0x8E00
-    call set_gate
-    inc eax
-    cmp eax, 32
-    jb .idt
+    IDT_STUBS
     mov eax, 0x30
     mov ebx, int30 + ROMBASE
     mov ecx, 0xEF00

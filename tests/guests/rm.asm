@@ -46,13 +46,7 @@ smc_tmpl:               ; copied to RAM at 0x7000: mov ax, imm16 ; retf
 smc_tmpl_end:
 
 start:
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, 0x7C00
-    mov word [FAILS], 0
+    GUEST_START
     SETVEC 0, rmvec_0
     SETVEC 4, rmvec_4
     SETVEC 5, rmvec_5

@@ -31,33 +31,8 @@
 
 [bits 16]
 start:
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, 0x7C00
-    mov word [FAILS], 0
-    mov al, 2
-    out 0x92, al
-    push cs
-    pop ds
-    mov si, gdt_tmpl
-    mov di, GDT
-    mov cx, gdt_end - gdt_tmpl
-    rep movsb
-    xor ax, ax
-    mov ds, ax
-    lgdt [cs:gdtr]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp dword KCODE:(pm32 + ROMBASE)
-
-gdtr: dw gdt_end - gdt_tmpl - 1
-      dd GDT
-idtr: dw 256*8 - 1
-      dd IDT
+    GUEST_START
+    ENTER_PM
 
 align 8
 gdt_tmpl:
@@ -69,26 +44,7 @@ gdt_end:
 [bits 32]
 EXCEPTION_STUBS
 
-stub_common:                ; [esp] vec, [esp+4] err, [esp+8] eip, [esp+12] cs
-    push eax
-    push ds
-    mov ax, KDATA
-    mov ds, ax
-    mov eax, [esp+8]
-    mov [LASTVEC], eax
-    mov eax, [esp+12]
-    mov [LASTERR], eax
-    mov eax, [RESUME]
-    mov [esp+16], eax
-    pop ds
-    pop eax
-    add esp, 8
-    iretd
-
-%macro EXPECT32 1
-    mov dword [LASTVEC], 0xFF
-    mov dword [RESUME], %1 + ROMBASE
-%endmacro
+STUB_COMMON
 
 ; VEC n, "name": PASS when the last exception was vector n (0xFF: none)
 %macro VEC 2
@@ -133,23 +89,11 @@ c_mx_bad: dd 0x10000 | 0x1F80       ; a reserved bit
 c_pat:  db 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77
         db 0x88, 0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF
 
+SET_GATE_FN
+
 pm32:
-    mov ax, KDATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, STK0
-    xor eax, eax
-.idt:
-    mov ebx, [stubs + ROMBASE + eax*4]
-    mov [IDT + eax*8], bx
-    mov word [IDT + eax*8 + 2], KCODE
-    mov word [IDT + eax*8 + 4], 0x8E00
-    shr ebx, 16
-    mov [IDT + eax*8 + 6], bx
-    inc eax
-    cmp eax, 32
-    jb .idt
+    PM32_FLAT
+    IDT_STUBS
     lidt [idtr + ROMBASE]
     ; CPUID.1 where EFLAGS.ID toggles
     mov dword [FEAT], 0

@@ -33,33 +33,8 @@
 
 [bits 16]
 start:
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, 0x7C00
-    mov word [FAILS], 0
-    mov al, 2
-    out 0x92, al
-    push cs
-    pop ds
-    mov si, gdt_tmpl
-    mov di, GDT
-    mov cx, gdt_end - gdt_tmpl
-    rep movsb
-    xor ax, ax
-    mov ds, ax
-    lgdt [cs:gdtr]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp dword KCODE:(pm32 + ROMBASE)
-
-gdtr: dw gdt_end - gdt_tmpl - 1
-      dd GDT
-idtr: dw 256*8 - 1
-      dd IDT
+    GUEST_START
+    ENTER_PM
 
 align 8
 gdt_tmpl:
@@ -146,13 +121,7 @@ ring3:
     int 0x30
     jmp ring3
 
-set_gate:                   ; eax = vector, ebx = handler, ecx = type/DPL word
-    mov [IDT + eax*8], bx
-    mov word [IDT + eax*8 + 2], KCODE
-    mov [IDT + eax*8 + 4], cx
-    shr ebx, 16
-    mov [IDT + eax*8 + 6], bx
-    ret
+SET_GATE_FN
 
 %macro STACK16 1            ; SS = 16-bit stack, ESP = %1 (EDX changes)
     mov dx, STK16
@@ -166,21 +135,10 @@ set_gate:                   ; eax = vector, ebx = handler, ecx = type/DPL word
 %endmacro
 
 pm32:
-    mov ax, KDATA
-    mov ds, ax
-    mov es, ax
+    PM32_FLAT
     mov fs, ax
     mov gs, ax
-    mov ss, ax
-    mov esp, STK0
-    xor eax, eax
-.idt:
-    mov ebx, [stubs + ROMBASE + eax*4]
-    mov ecx, 0x8E00
-    call set_gate
-    inc eax
-    cmp eax, 32
-    jb .idt
+    IDT_STUBS
     mov eax, 0x30
     mov ebx, int30 + ROMBASE
     mov ecx, 0xEE00

@@ -48,28 +48,8 @@
 
 [bits 16]
 start:
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, 0x7C00
-    mov word [FAILS], 0
-    mov al, 2
-    out 0x92, al
-    push cs
-    pop ds
-    mov si, gdt_tmpl
-    mov di, GDT
-    mov cx, gdt_end - gdt_tmpl
-    rep movsb
-    xor ax, ax
-    mov ds, ax
-    lgdt [cs:gdtr]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp dword KCODE:(pm32 + ROMBASE)
+    GUEST_START
+    ENTER_PM
 
 ; ---- the 16-bit task: CS is KCODE16 (base F0000), so offsets are ROM offsets
 task16:
@@ -92,11 +72,6 @@ task16_again:               ; where the next switch to it resumes
     iret                    ; NT: back to the caller task
     jmp task16
 
-gdtr: dw gdt_end - gdt_tmpl - 1
-      dd GDT
-idtr: dw 256*8 - 1
-      dd IDT
-
 align 8
 gdt_tmpl:
     dq 0
@@ -118,38 +93,9 @@ gdt_end:
 ; ---- exception stubs: record vector, error code, EIP, CS; resume at RESUME
 EXCEPTION_STUBS
 
-stub_common:
-    push eax
-    push ds
-    mov ax, KDATA
-    mov ds, ax
-    mov eax, [esp+8]
-    mov [LASTVEC], eax
-    mov eax, [esp+12]
-    mov [LASTERR], eax
-    mov eax, [esp+16]
-    mov [LASTEIP], eax
-    mov eax, [esp+20]
-    mov [LASTCS], eax
-    mov eax, [RESUME]
-    mov [esp+16], eax
-    pop ds
-    pop eax
-    add esp, 8
-    iretd
+STUB_COMMON
 
-%macro EXPECT32 1
-    mov dword [LASTVEC], 0xFF
-    mov dword [RESUME], %1 + ROMBASE
-%endmacro
-
-set_gate:                   ; eax = vector, ebx = handler, ecx = type/DPL word
-    mov [IDT + eax*8], bx
-    mov word [IDT + eax*8 + 2], KCODE
-    mov [IDT + eax*8 + 4], cx
-    shr ebx, 16
-    mov [IDT + eax*8 + 6], bx
-    ret
+SET_GATE_FN
 
 set_task_gate:              ; eax = vector, bx = TSS selector
     mov word [IDT + eax*8], 0
@@ -223,21 +169,10 @@ back_to_ring0:              ; through the call gate
     jmp dword [SE_NEXT]
 
 pm32:
-    mov ax, KDATA
-    mov ds, ax
-    mov es, ax
+    PM32_FLAT
     mov fs, ax
     mov gs, ax
-    mov ss, ax
-    mov esp, STK0
-    xor eax, eax
-.idt:
-    mov ebx, [stubs + ROMBASE + eax*4]
-    mov ecx, 0x8E00
-    call set_gate
-    inc eax
-    cmp eax, 32
-    jb .idt
+    IDT_STUBS
     mov eax, 0x41
     mov ebx, conf_int + ROMBASE
     mov ecx, 0xEE00         ; DPL 3 interrupt gate

@@ -41,6 +41,27 @@ static const TessDeviceClass probe_class = {
     .realize = probe_realize,
 };
 
+#define SOURCE_LINES 16
+
+typedef struct {
+    TessDevice dev;
+    TessSignal *out[SOURCE_LINES];
+} Source;
+
+static const TessLineSpec source_lines[] = {
+    TESS_LINE_OUT_("out", SOURCE_LINES, Source, out, "lines the test sets"),
+    TESS_LINE_END,
+};
+
+static const TessDeviceClass source_class = {
+    .type = "th-source",
+    .kind = TESS_CLASS_DEVICE,
+    .doc = "test source: output lines a test sets by hand",
+    .instance_size = sizeof(Source),
+    .lines = source_lines,
+    .realize = probe_realize,
+};
+
 TessRegistry *th_registry(void)
 {
     static TessRegistry *reg;
@@ -48,7 +69,8 @@ TessRegistry *th_registry(void)
         reg = tess_registry_new();
         tess_registry_scan_default(reg);
         g_autoptr(GError) err = NULL;
-        if (!tess_registry_add_builtin(reg, &probe_class, &err))
+        if (!tess_registry_add_builtin(reg, &probe_class, &err) ||
+            !tess_registry_add_builtin(reg, &source_class, &err))
             g_error("harness: %s", err->message);
     }
     return reg;
@@ -112,6 +134,15 @@ unsigned th_probe_edges(TessMachine *m, const char *probe_id, unsigned line)
 {
     g_assert_cmpuint(line, <, PROBE_LINES);
     return probe(m, probe_id)->edges[line];
+}
+
+void th_source_set(TessMachine *m, const char *source_id, unsigned line, bool level)
+{
+    TessDevice *d = tess_machine_device(m, source_id);
+    g_assert_nonnull(d);
+    g_assert_true(d->cls == &source_class);
+    g_assert_cmpuint(line, <, SOURCE_LINES);
+    tess_signal_set(((Source *)d)->out[line], level);
 }
 
 uint8_t th_intack(TessMachine *m)

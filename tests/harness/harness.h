@@ -43,6 +43,12 @@ void th_advance(TessMachine *m, uint64_t ns);
 bool th_probe_level(TessMachine *m, const char *probe_id, unsigned line);
 unsigned th_probe_edges(TessMachine *m, const char *probe_id, unsigned line);
 
+/* A source device ("th-source", built in too) with 16 output lines
+ * out0..out15 that a test sets by hand, to drive a device's inputs:
+ * <device type="th-source" id="src"/> <wire from="src.out3" to="pic0.ir3"/>,
+ * then th_source_set(m, "src", 3, true). */
+void th_source_set(TessMachine *m, const char *source_id, unsigned line, bool level);
+
 /* A fake interrupt acknowledge: calls the "intc" provider's ack. */
 uint8_t th_intack(TessMachine *m);
 

@@ -1,40 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Virtual clock and timers: ordering, re-arming, cancelling from
  * callbacks, instruction-count time, determinism. */
-#include "core.h"
+#include "fabric.h"
 
 #include <string.h>
 
-typedef struct {
-    TessDevice dev;
-} Owner;
-
-static bool owner_realize(TessDevice *dev, GError **err)
-{
-    return true;
-}
-
-static const TessDeviceClass owner_class = {
-    .type = "test-owner", .kind = TESS_CLASS_DEVICE, .doc = "owns timers",
-    .instance_size = sizeof(Owner), .realize = owner_realize,
-};
-
-static TessMachine *new_machine(bool det, uint32_t ns_per_insn)
-{
-    TessMachineOptions o = { .deterministic = det, .ns_per_insn = ns_per_insn };
-    return tess_machine_new_empty(NULL, "test", &o);
-}
-
-static TessDevice *new_dev(TessMachine *m, const char *id)
-{
-    GError *err = NULL;
-    TessDevice *d = tess_device_new(m, &owner_class, id, &err);
-    g_assert_no_error(err);
-    g_assert_true(tess_device_realize(d, &err));
-    g_ptr_array_add(m->devices, d);
-    g_hash_table_insert(m->by_id, (char *)d->id, d);
-    return d;
-}
 
 /* Let time pass to `ns`, stopping at each deadline on the way, as the run
  * loop does for a halted CPU. */
@@ -100,8 +70,8 @@ static void tm_fire(void *opaque)
 static void world_init(World *w, bool det)
 {
     memset(w, 0, sizeof(*w));
-    w->m = new_machine(det, 1);
-    w->dev = new_dev(w->m, "timers");
+    w->m = fab_machine(det, 1, 0);
+    w->dev = fab_device(w->m, &fab_owner_class, "timers");
     w->trace = g_string_new(NULL);
     for (unsigned i = 0; i < G_N_ELEMENTS(w->tm); i++) {
         w->tm[i] = (Tm) { .w = w, .id = i, .cancel_other = -1, .free_other = -1 };
@@ -206,9 +176,9 @@ static void test_rearm_cancel_free(void)
 
 static void test_release_owner(void)
 {
-    TessMachine *m = new_machine(true, 1);
-    TessDevice *a = new_dev(m, "a");
-    TessDevice *b = new_dev(m, "b");
+    TessMachine *m = fab_machine(true, 1, 0);
+    TessDevice *a = fab_device(m, &fab_owner_class, "a");
+    TessDevice *b = fab_device(m, &fab_owner_class, "b");
     GString *trace = g_string_new(NULL);
     World w = { .m = m, .trace = trace };
     Tm ta = { .w = &w, .id = 1, .cancel_other = -1, .free_other = -1 };
@@ -241,12 +211,12 @@ static const TessCpuOps fake_ops = { .icount = fake_icount };
 
 static const TessDeviceClass fake_cpu_class = {
     .type = "test-cpu", .kind = TESS_CLASS_CPU, .doc = "counts",
-    .instance_size = sizeof(FakeCpu), .realize = owner_realize,
+    .instance_size = sizeof(FakeCpu), .realize = fab_realize_nothing,
 };
 
 static void test_icount_time(void)
 {
-    TessMachine *m = new_machine(true, 10);
+    TessMachine *m = fab_machine(true, 10, 0);
     GError *err = NULL;
     FakeCpu *cpu = (FakeCpu *)tess_device_new(m, &fake_cpu_class, "cpu", &err);
     g_assert_no_error(err);
@@ -318,8 +288,8 @@ static char *run_script(uint32_t seed)
 {
     World w;
     memset(&w, 0, sizeof(w));
-    w.m = new_machine(true, 10);
-    w.dev = new_dev(w.m, "timers");
+    w.m = fab_machine(true, 10, 0);
+    w.dev = fab_device(w.m, &fab_owner_class, "timers");
     w.trace = g_string_new(NULL);
     w.rand = g_rand_new_with_seed(seed);
     for (unsigned i = 0; i < G_N_ELEMENTS(w.tm); i++) {
@@ -383,8 +353,8 @@ static void heap_fire(void *opaque)
 
 static void test_heap_order(void)
 {
-    TessMachine *m = new_machine(true, 1);
-    TessDevice *d = new_dev(m, "d");
+    TessMachine *m = fab_machine(true, 1, 0);
+    TessDevice *d = fab_device(m, &fab_owner_class, "d");
     GRand *r = g_rand_new_with_seed(7);
     enum { N = 500 };
     TessTimer *t[N];
@@ -421,7 +391,7 @@ static void test_heap_order(void)
 
 static void test_realtime(void)
 {
-    TessMachine *m = new_machine(false, 1);
+    TessMachine *m = fab_machine(false, 1, 0);
     g_assert_false(tess_clock_deterministic(m));
     uint64_t a = tess_clock_ns(m);
     uint64_t b = tess_clock_ns(m);
@@ -448,7 +418,7 @@ static void test_realtime(void)
     g_assert_cmpint(w1, >, INT64_C(1500000000) * (int64_t)TESS_NS_PER_SEC);
 
     /* A timer armed in the past is due right away. */
-    TessDevice *d = new_dev(m, "d");
+    TessDevice *d = fab_device(m, &fab_owner_class, "d");
     heap_order = g_array_new(FALSE, FALSE, sizeof(guint));
     TessTimer *t = tess_timer_new(d, heap_fire, GUINT_TO_POINTER(42));
     tess_timer_arm(t, 0);

@@ -1,24 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Bus-master DMA: whole-transfer bounds checks, listeners. */
-#include "core.h"
+#include "fabric.h"
 
 #include <string.h>
 
 #define RAM_SIZE 0x100000u
 
-typedef struct {
-    TessDevice dev;
-} Owner;
-
-static bool owner_realize(TessDevice *dev, GError **err)
-{
-    return true;
-}
-
-static const TessDeviceClass owner_class = {
-    .type = "test-owner", .kind = TESS_CLASS_DEVICE, .doc = "claims things",
-    .instance_size = sizeof(Owner), .realize = owner_realize,
-};
 
 typedef struct {
     TessMachine *m;
@@ -52,19 +39,12 @@ static const TessIoOps fx_mmio = { fx_mmio_read, fx_mmio_write, TESS_W32 };
 
 static void fx_init(Fix *f)
 {
-    GError *err = NULL;
-    TessMachineOptions o = { .deterministic = true, .ns_per_insn = 1 };
     memset(f, 0, sizeof(*f));
-    f->m = tess_machine_new_empty(NULL, "test", &o);
-    g_assert_true(tess_mem_create_main_ram(f->m, RAM_SIZE, RAM_SIZE, &err));
-    g_assert_no_error(err);
+    f->m = fab_machine(true, 1, RAM_SIZE);
     f->ram = tess_mem_region_host(tess_machine_ram(f->m));
     for (unsigned i = 0; i < RAM_SIZE; i++)
         f->ram[i] = (uint8_t)(i ^ (i >> 8));
-    f->dev = tess_device_new(f->m, &owner_class, "busmaster", &err);
-    g_assert_no_error(err);
-    g_assert_true(tess_device_realize(f->dev, &err));
-    g_ptr_array_add(f->m->devices, f->dev);
+    f->dev = fab_device(f->m, &fab_owner_class, "busmaster");
     f->written = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     tess_mem_add_listener(f->m, &fx_listener, f);
 }

@@ -1,46 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Memory map: priorities, aliases, split read/write routing, sub-page
  * MMIO, listeners, and the slow paths. */
-#include "core.h"
+#include "fabric.h"
 
 #include <string.h>
 
-typedef struct {
-    TessDevice dev;
-} Owner;
-
-static bool owner_realize(TessDevice *dev, GError **err)
-{
-    return true;
-}
-
-static const TessDeviceClass owner_class = {
-    .type = "test-owner", .kind = TESS_CLASS_DEVICE, .doc = "claims things",
-    .instance_size = sizeof(Owner), .realize = owner_realize,
-};
-
-static TessMachine *new_machine(uint64_t ram)
-{
-    TessMachineOptions o = { .deterministic = true, .ns_per_insn = 1 };
-    TessMachine *m = tess_machine_new_empty(NULL, "test", &o);
-    if (ram) {
-        GError *err = NULL;
-        g_assert_true(tess_mem_create_main_ram(m, ram, ram, &err));
-        g_assert_no_error(err);
-    }
-    return m;
-}
-
-static TessDevice *new_dev(TessMachine *m, const char *id)
-{
-    GError *err = NULL;
-    TessDevice *d = tess_device_new(m, &owner_class, id, &err);
-    g_assert_no_error(err);
-    g_assert_true(tess_device_realize(d, &err));
-    g_ptr_array_add(m->devices, d);
-    g_hash_table_insert(m->by_id, (char *)d->id, d);
-    return d;
-}
 
 static TessMemRegion *ram_new(TessDevice *d, const char *name, uint64_t size, uint8_t fill)
 {
@@ -100,7 +64,7 @@ static Access *nth(Mmio *mm, unsigned i)
 
 static void test_main_ram(void)
 {
-    TessMachine *m = new_machine(1 << 20);
+    TessMachine *m = fab_machine(true, 1, 1 << 20);
     TessMemRegion *ram = tess_machine_ram(m);
     g_assert_nonnull(ram);
     g_assert_cmpuint(tess_machine_ram_size(m), ==, 1 << 20);
@@ -157,8 +121,8 @@ static void test_ram_above_4g(void)
 
 static void test_priorities(void)
 {
-    TessMachine *m = new_machine(1 << 20);
-    TessDevice *d = new_dev(m, "d");
+    TessMachine *m = fab_machine(true, 1, 1 << 20);
+    TessDevice *d = fab_device(m, &fab_owner_class, "d");
     uint8_t *low = tess_mem_region_host(tess_machine_ram(m));
     memset(low + 0x40000, 0x11, 0x4000);
     TessMemRegion *b = ram_new(d, "b", 0x2000, 0x22);
@@ -207,8 +171,8 @@ static void test_priorities(void)
 
 static void test_aliases(void)
 {
-    TessMachine *m = new_machine(1 << 20);
-    TessDevice *d = new_dev(m, "d");
+    TessMachine *m = fab_machine(true, 1, 1 << 20);
+    TessDevice *d = fab_device(m, &fab_owner_class, "d");
     GError *err = NULL;
     TessMemRegion *t = ram_new(d, "target", 0x4000, 0);
     uint8_t *th = tess_mem_region_host(t);
@@ -269,8 +233,8 @@ static void test_aliases(void)
 
 static void test_read_write_split(void)
 {
-    TessMachine *m = new_machine(1 << 20);
-    TessDevice *d = new_dev(m, "chipset");
+    TessMachine *m = fab_machine(true, 1, 1 << 20);
+    TessDevice *d = fab_device(m, &fab_owner_class, "chipset");
     GError *err = NULL;
     uint8_t *low = tess_mem_region_host(tess_machine_ram(m));
     memset(low + 0xe0000, 0x00, 0x20000);
@@ -332,8 +296,8 @@ static void test_read_write_split(void)
 
 static void test_subpage_mmio(void)
 {
-    TessMachine *m = new_machine(1 << 20);
-    TessDevice *d = new_dev(m, "nic");
+    TessMachine *m = fab_machine(true, 1, 1 << 20);
+    TessDevice *d = fab_device(m, &fab_owner_class, "nic");
     uint8_t *low = tess_mem_region_host(tess_machine_ram(m));
     for (unsigned i = 0; i < 0x1000; i++)
         low[0x50000 + i] = (uint8_t)i;
@@ -407,8 +371,8 @@ static void test_subpage_mmio(void)
 
 static void test_cross_page(void)
 {
-    TessMachine *m = new_machine(0x10000);
-    TessDevice *d = new_dev(m, "d");
+    TessMachine *m = fab_machine(true, 1, 0x10000);
+    TessDevice *d = fab_device(m, &fab_owner_class, "d");
     GError *err = NULL;
     uint8_t *low = tess_mem_region_host(tess_machine_ram(m));
     TessMemRegion *rom = tess_mem_rom_new(d, "rom", 0x1000, &err);
@@ -461,8 +425,8 @@ static void expect_changes(Heard *h, const uint64_t *want, unsigned pairs)
 
 static void test_listener(void)
 {
-    TessMachine *m = new_machine(1 << 20);
-    TessDevice *d = new_dev(m, "d");
+    TessMachine *m = fab_machine(true, 1, 1 << 20);
+    TessDevice *d = fab_device(m, &fab_owner_class, "d");
     Heard h = { g_array_new(FALSE, FALSE, 8), g_array_new(FALSE, FALSE, 8) };
     tess_mem_add_listener(m, &heard_listener, &h);
 
@@ -508,7 +472,7 @@ static void test_listener(void)
     g_assert_cmphex(tess_mem_read(m, 0x400000, 4), ==, 0xffffffff);
 
     tess_mem_remove_listener(m, &heard_listener, &h);
-    TessDevice *d2 = new_dev(m, "d2");
+    TessDevice *d2 = fab_device(m, &fab_owner_class, "d2");
     map(ram_new(d2, "x", 0x1000, 0), 0x600000, 0, TESS_MAP_RW);
     expect_changes(&h, NULL, 0);
     g_assert_cmpuint(h.written->len, ==, 0);
@@ -521,8 +485,8 @@ static void test_listener(void)
 
 static void test_high_and_sparse(void)
 {
-    TessMachine *m = new_machine(0x1000);
-    TessDevice *d = new_dev(m, "d");
+    TessMachine *m = fab_machine(true, 1, 0x1000);
+    TessDevice *d = fab_device(m, &fab_owner_class, "d");
     TessMemRegion *r = ram_new(d, "top", 0x2000, 0x5e);
     /* The top of the 36-bit space. */
     map(r, (UINT64_C(1) << 36) - 0x2000, TESS_PRIO_DEVICE, TESS_MAP_RW);
@@ -547,7 +511,7 @@ static void test_big_regions(void)
 {
     TessMachineOptions o = { .deterministic = true, .ns_per_insn = 1 };
     TessMachine *m = tess_machine_new_empty(NULL, "test", &o);
-    TessDevice *d = new_dev(m, "d");
+    TessDevice *d = fab_device(m, &fab_owner_class, "d");
     const uint64_t size = 40u << 20, at = (64u << 20) - 0x3000;   /* not leaf-aligned */
     TessMemRegion *big = ram_new(d, "big", size, 0);
     uint8_t *h = tess_mem_region_host(big);
@@ -599,8 +563,8 @@ static void test_big_regions(void)
 
 static void test_alias_move(void)
 {
-    TessMachine *m = new_machine(1 << 20);
-    TessDevice *d = new_dev(m, "d");
+    TessMachine *m = fab_machine(true, 1, 1 << 20);
+    TessDevice *d = fab_device(m, &fab_owner_class, "d");
     Heard h = { g_array_new(FALSE, FALSE, 8), g_array_new(FALSE, FALSE, 8) };
     TessMemRegion *vram = ram_new(d, "vram", 0x40000, 0);
     uint8_t *host = tess_mem_region_host(vram);
@@ -672,8 +636,8 @@ static void test_alias_move(void)
 
 static void test_enable(void)
 {
-    TessMachine *m = new_machine(1 << 20);
-    TessDevice *d = new_dev(m, "d");
+    TessMachine *m = fab_machine(true, 1, 1 << 20);
+    TessDevice *d = fab_device(m, &fab_owner_class, "d");
     Heard h = { g_array_new(FALSE, FALSE, 8), g_array_new(FALSE, FALSE, 8) };
     Mmio mm = { g_array_new(FALSE, TRUE, sizeof(Access)) };
     TessMemRegion *legacy = tess_mem_mmio_new(d, "legacy", 0x20000, &mmio_any, &mm);
@@ -723,8 +687,8 @@ static void test_enable(void)
 
 static void test_page_mmio(void)
 {
-    TessMachine *m = new_machine(1 << 20);
-    TessDevice *d = new_dev(m, "d");
+    TessMachine *m = fab_machine(true, 1, 1 << 20);
+    TessDevice *d = fab_device(m, &fab_owner_class, "d");
     Mmio mm = { g_array_new(FALSE, TRUE, sizeof(Access)) };
     TessMemRegion *regs = tess_mem_mmio_new(d, "regs", 0x4000, &mmio32, &mm);
     map(regs, 0xE0000000, TESS_PRIO_DEVICE, TESS_MAP_RW);
@@ -801,8 +765,8 @@ static uint64_t fetch1(TessMemRegion *r)
 
 static void test_dirty_log(void)
 {
-    TessMachine *m = new_machine(1 << 20);
-    TessDevice *d = new_dev(m, "d");
+    TessMachine *m = fab_machine(true, 1, 1 << 20);
+    TessDevice *d = fab_device(m, &fab_owner_class, "d");
     Heard h = { g_array_new(FALSE, FALSE, 8), g_array_new(FALSE, FALSE, 8) };
     TessMemRegion *vram = ram_new(d, "vram", 0x10000, 0);     /* 16 pages */
     uint8_t *host = tess_mem_region_host(vram);

@@ -1,44 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Port I/O map: claims, conflicts, width adaptation, split accesses. */
-#include "core.h"
+#include "fabric.h"
 
 #include <string.h>
 
-typedef struct {
-    TessDevice dev;
-} Owner;
-
-static bool owner_realize(TessDevice *dev, GError **err)
-{
-    return true;
-}
-
-static const TessDeviceClass owner_class = {
-    .type = "test-owner", .kind = TESS_CLASS_DEVICE, .doc = "claims things",
-    .instance_size = sizeof(Owner), .realize = owner_realize,
-};
 static const TessDeviceClass kbc_class = {
     .type = "i8042", .kind = TESS_CLASS_DEVICE, .doc = "stands in for a kbc",
-    .instance_size = sizeof(Owner), .realize = owner_realize,
+    .instance_size = sizeof(TessDevice), .realize = fab_realize_nothing,
 };
-
-static TessMachine *new_machine(void)
-{
-    TessMachineOptions o = { .deterministic = true, .ns_per_insn = 1 };
-    return tess_machine_new_empty(NULL, "test", &o);
-}
-
-static TessDevice *new_dev(TessMachine *m, const TessDeviceClass *cls, const char *id)
-{
-    GError *err = NULL;
-    TessDevice *d = tess_device_new(m, cls, id, &err);
-    g_assert_no_error(err);
-    g_assert_true(tess_device_realize(d, &err));
-    g_assert_no_error(err);
-    g_ptr_array_add(m->devices, d);
-    g_hash_table_insert(m->by_id, (char *)d->id, d);
-    return d;
-}
 
 /* A device that records every access it sees. */
 typedef struct {
@@ -98,9 +67,9 @@ static void check_log(Rec *r, const Access *want, unsigned n)
 
 static void test_overlap_names_both(void)
 {
-    TessMachine *m = new_machine();
-    TessDevice *kbc = new_dev(m, &kbc_class, "kbc");
-    TessDevice *kbd = new_dev(m, &owner_class, "kbd0");
+    TessMachine *m = fab_machine(true, 1, 0);
+    TessDevice *kbc = fab_device(m, &kbc_class, "kbc");
+    TessDevice *kbd = fab_device(m, &fab_owner_class, "kbd0");
     Rec r;
     rec_init(&r);
     GError *err = NULL;
@@ -133,8 +102,8 @@ static void test_overlap_names_both(void)
 
 static void test_invalid_ranges(void)
 {
-    TessMachine *m = new_machine();
-    TessDevice *d = new_dev(m, &owner_class, "d");
+    TessMachine *m = fab_machine(true, 1, 0);
+    TessDevice *d = fab_device(m, &fab_owner_class, "d");
     Rec r;
     rec_init(&r);
     GError *err = NULL;
@@ -161,8 +130,8 @@ static void test_invalid_ranges(void)
 
 static void test_split_wide(void)
 {
-    TessMachine *m = new_machine();
-    TessDevice *d = new_dev(m, &owner_class, "d");
+    TessMachine *m = fab_machine(true, 1, 0);
+    TessDevice *d = fab_device(m, &fab_owner_class, "d");
     Rec r8, r16;
     rec_init(&r8);
     rec_init(&r16);
@@ -205,8 +174,8 @@ static void test_split_wide(void)
 
 static void test_narrow_to_wide(void)
 {
-    TessMachine *m = new_machine();
-    TessDevice *d = new_dev(m, &owner_class, "d");
+    TessMachine *m = fab_machine(true, 1, 0);
+    TessDevice *d = fab_device(m, &fab_owner_class, "d");
     Rec r;
     rec_init(&r);
     g_assert_true(tess_pio_map(d, 0xcf8, 8, &ops32, &r, NULL));
@@ -237,9 +206,9 @@ static void test_narrow_to_wide(void)
 
 static void test_straddle_and_unowned(void)
 {
-    TessMachine *m = new_machine();
-    TessDevice *a = new_dev(m, &owner_class, "a");
-    TessDevice *b = new_dev(m, &owner_class, "b");
+    TessMachine *m = fab_machine(true, 1, 0);
+    TessDevice *a = fab_device(m, &fab_owner_class, "a");
+    TessDevice *b = fab_device(m, &fab_owner_class, "b");
     Rec ra, rb;
     rec_init(&ra);
     rec_init(&rb);
@@ -280,9 +249,9 @@ static void test_straddle_and_unowned(void)
 
 static void test_unmap_and_release(void)
 {
-    TessMachine *m = new_machine();
-    TessDevice *a = new_dev(m, &owner_class, "a");
-    TessDevice *b = new_dev(m, &owner_class, "b");
+    TessMachine *m = fab_machine(true, 1, 0);
+    TessDevice *a = fab_device(m, &fab_owner_class, "a");
+    TessDevice *b = fab_device(m, &fab_owner_class, "b");
     Rec r;
     rec_init(&r);
     g_assert_true(tess_pio_map(a, 0x3f8, 8, &ops8, &r, NULL));

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Signal lines: naming, wiring, wired-OR, change-only notification. */
-#include "core.h"
+#include "fabric.h"
 
 #include <string.h>
 
@@ -10,11 +10,6 @@ typedef struct {
     TessSignal *irq;
 } Src;
 
-static bool any_realize(TessDevice *dev, GError **err)
-{
-    return true;
-}
-
 static const TessLineSpec src_lines[] = {
     TESS_LINE_OUT_("out", 2, Src, out, "two outputs"),
     TESS_LINE_OUT_("irq", 0, Src, irq, "one output"),
@@ -23,7 +18,7 @@ static const TessLineSpec src_lines[] = {
 
 static const TessDeviceClass src_class = {
     .type = "test-src", .kind = TESS_CLASS_DEVICE, .doc = "drives lines",
-    .instance_size = sizeof(Src), .lines = src_lines, .realize = any_realize,
+    .instance_size = sizeof(Src), .lines = src_lines, .realize = fab_realize_nothing,
 };
 
 typedef struct {
@@ -54,23 +49,13 @@ static const TessLineSpec sink_lines[] = {
 
 static const TessDeviceClass sink_class = {
     .type = "test-sink", .kind = TESS_CLASS_DEVICE, .doc = "listens",
-    .instance_size = sizeof(Sink), .lines = sink_lines, .realize = any_realize,
+    .instance_size = sizeof(Sink), .lines = sink_lines, .realize = fab_realize_nothing,
 };
 
-static TessMachine *new_machine(void)
-{
-    TessMachineOptions o = { .deterministic = true, .ns_per_insn = 1 };
-    return tess_machine_new_empty(NULL, "test", &o);
-}
-
+/* The sinks get their logs. */
 static TessDevice *new_dev(TessMachine *m, const TessDeviceClass *cls, const char *id)
 {
-    GError *err = NULL;
-    TessDevice *d = tess_device_new(m, cls, id, &err);
-    g_assert_no_error(err);
-    g_assert_true(tess_device_realize(d, &err));
-    g_ptr_array_add(m->devices, d);
-    g_hash_table_insert(m->by_id, (char *)d->id, d);
+    TessDevice *d = fab_device(m, cls, id);
     if (cls == &sink_class)
         ((Sink *)d)->log = g_string_new(NULL);
     return d;
@@ -102,7 +87,7 @@ static char *took(TessDevice *d)
 
 static void test_names(void)
 {
-    TessMachine *m = new_machine();
+    TessMachine *m = fab_machine(true, 1, 0);
     Src *a = (Src *)new_dev(m, &src_class, "a");
     TessDevice *k = new_dev(m, &sink_class, "k");
 
@@ -127,7 +112,7 @@ static void test_names(void)
 
 static void test_wired_or(void)
 {
-    TessMachine *m = new_machine();
+    TessMachine *m = fab_machine(true, 1, 0);
     Src *a = (Src *)new_dev(m, &src_class, "a");
     Src *b = (Src *)new_dev(m, &src_class, "b");
     TessDevice *k = new_dev(m, &sink_class, "k");
@@ -170,7 +155,7 @@ static void test_wired_or(void)
 
 static void test_connect_disconnect(void)
 {
-    TessMachine *m = new_machine();
+    TessMachine *m = fab_machine(true, 1, 0);
     Src *a = (Src *)new_dev(m, &src_class, "a");
     TessDevice *k = new_dev(m, &sink_class, "pic0");
     GError *err = NULL;
@@ -199,7 +184,7 @@ static void test_connect_disconnect(void)
 
 static void test_reentrant(void)
 {
-    TessMachine *m = new_machine();
+    TessMachine *m = fab_machine(true, 1, 0);
     Src *a = (Src *)new_dev(m, &src_class, "a");
     TessDevice *k1 = new_dev(m, &sink_class, "k1");
     TessDevice *k2 = new_dev(m, &sink_class, "k2");
@@ -221,7 +206,7 @@ static void test_reentrant(void)
 
 static void test_device_free_unwires(void)
 {
-    TessMachine *m = new_machine();
+    TessMachine *m = fab_machine(true, 1, 0);
     GError *err = NULL;
     TessDevice *k = new_dev(m, &sink_class, "k");
     TessDevice *ad = tess_device_new(m, &src_class, "a", &err);

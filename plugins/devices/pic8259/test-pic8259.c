@@ -7,42 +7,15 @@
  */
 #include "harness.h"
 
-/* A device with 16 output lines the test sets by hand. */
-typedef struct {
-    TessDevice dev;
-    TessSignal *out[16];
-} Src;
-
-static bool src_realize(TessDevice *dev, GError **err)
-{
-    return true;
-}
-
-static const TessLineSpec src_lines[] = {
-    TESS_LINE_OUT_("out", 16, Src, out, "test outputs"),
-    TESS_LINE_END,
-};
-
-static const TessDeviceClass src_class = {
-    .type = "test-src",
-    .kind = TESS_CLASS_DEVICE,
-    .doc = "test line source",
-    .instance_size = sizeof(Src),
-    .lines = src_lines,
-    .realize = src_realize,
-};
-
 static void src_set(TessMachine *m, unsigned n, bool level)
 {
-    Src *s = (Src *)tess_machine_device(m, "src");
-    g_assert_nonnull(s);
-    tess_signal_set(s->out[n], level);
+    th_source_set(m, "src", n, level);
 }
 
 /* src.out0-7 -> master IR0-7 (but IR2 carries the slave), src.out8-15 ->
  * slave IR0-7; src.out2 is also on master IR2 (wired OR with the slave). */
 static const char *pair_xml =
-    "<device type='test-src' id='src'/>"
+    "<device type='th-source' id='src'/>"
     "<device type='pic8259' id='pic0' port='0x20' role='master' slave='pic1'/>"
     "<device type='pic8259' id='pic1' port='0xA0' role='slave'/>"
     "<device type='th-probe' id='probe'/>"
@@ -413,9 +386,6 @@ static void test_bad_config(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_autoptr(GError) err = NULL;
-    if (!tess_registry_add_builtin(th_registry(), &src_class, &err))
-        g_error("%s", err->message);
     g_test_add_func("/pic8259/priority-eoi", test_priority_and_eoi);
     g_test_add_func("/pic8259/cascade", test_cascade);
     g_test_add_func("/pic8259/spurious", test_spurious);

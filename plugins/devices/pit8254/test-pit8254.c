@@ -9,43 +9,18 @@
  */
 #include "harness.h"
 
-typedef struct {
-    TessDevice dev;
-    TessSignal *out[1];
-} Src;
-
-static bool src_realize(TessDevice *dev, GError **err)
-{
-    return true;
-}
-
-static const TessLineSpec src_lines[] = {
-    TESS_LINE_OUT_("out", 1, Src, out, "test output"),
-    TESS_LINE_END,
-};
-
-static const TessDeviceClass src_class = {
-    .type = "test-src",
-    .kind = TESS_CLASS_DEVICE,
-    .doc = "test line source",
-    .instance_size = sizeof(Src),
-    .lines = src_lines,
-    .realize = src_realize,
-};
-
 static const char *pit_xml =
-    "<device type='test-src' id='src'/>"
+    "<device type='th-source' id='src'/>"
     "<device type='pit8254' id='pit0'/>"
     "<device type='th-probe' id='probe'/>"
     "<wire from='pit0.out0' to='probe.in0'/>"
     "<wire from='pit0.out1' to='probe.in1'/>"
     "<wire from='pit0.out2' to='probe.in2'/>"
-    "<wire from='src.out' to='pit0.gate2'/>";
+    "<wire from='src.out0' to='pit0.gate2'/>";
 
 static void gate2(TessMachine *m, bool level)
 {
-    Src *s = (Src *)tess_machine_device(m, "src");
-    tess_signal_set(s->out[0], level);
+    th_source_set(m, "src", 0, level);
 }
 
 /* Time of CLK tick t (the first ns at which the counter has seen it). */
@@ -442,9 +417,6 @@ static void test_untimed_output(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_autoptr(GError) err = NULL;
-    if (!tess_registry_add_builtin(th_registry(), &src_class, &err))
-        g_error("%s", err->message);
     g_test_add_func("/pit8254/mode0", test_mode0);
     g_test_add_func("/pit8254/mode0-gate", test_mode0_gate);
     g_test_add_func("/pit8254/mode1", test_mode1);

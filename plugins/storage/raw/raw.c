@@ -94,17 +94,7 @@ static bool raw_check(const char *file, bool repair, TessBlockCheck *res, GError
 }
 
 static const TessBlockOps raw_block_ops = {
-    .size = store_disk_size,
-    .sector_size = store_disk_sector_size,
-    .read_only = store_disk_read_only,
-    .geometry = store_disk_geometry,
-    .read = store_disk_read,
-    .write = store_disk_write,
-    .flush = store_disk_flush,
-    .block_status = store_disk_block_status,
-    .info = store_disk_info,
-    .commit = store_disk_commit,
-    .discard = store_disk_discard,
+    STORE_DISK_BLOCK_OPS,
     .probe = raw_probe,
     .create = raw_create,
     .check = raw_check,

@@ -173,6 +173,21 @@ bool store_disk_info(TessDevice *dev, TessBlockInfo *info, GError **err);
 bool store_disk_commit(TessDevice *dev, GError **err);
 bool store_disk_discard(TessDevice *dev, GError **err);
 
+/* The TessBlockOps entries that every image format takes from the engine;
+ * the format adds its probe, create, check and file operations. */
+#define STORE_DISK_BLOCK_OPS                            \
+    .size = store_disk_size,                            \
+    .sector_size = store_disk_sector_size,              \
+    .read_only = store_disk_read_only,                  \
+    .geometry = store_disk_geometry,                    \
+    .read = store_disk_read,                            \
+    .write = store_disk_write,                          \
+    .flush = store_disk_flush,                          \
+    .block_status = store_disk_block_status,            \
+    .info = store_disk_info,                            \
+    .commit = store_disk_commit,                        \
+    .discard = store_disk_discard
+
 #pragma GCC visibility pop
 
 #endif

@@ -15,17 +15,7 @@ static bool vhd_realize(TessDevice *dev, GError **err)
 }
 
 static const TessBlockOps vhd_block_ops = {
-    .size = store_disk_size,
-    .sector_size = store_disk_sector_size,
-    .read_only = store_disk_read_only,
-    .geometry = store_disk_geometry,
-    .read = store_disk_read,
-    .write = store_disk_write,
-    .flush = store_disk_flush,
-    .block_status = store_disk_block_status,
-    .info = store_disk_info,
-    .commit = store_disk_commit,
-    .discard = store_disk_discard,
+    STORE_DISK_BLOCK_OPS,
     .probe = vhd_probe,
     .create = vhd_create,
     .check = vhd_check_file,
