@@ -140,7 +140,7 @@ def restored(ctl, tmp, mode, want):
 fail, seen, log, rc = run_guest(tessera, machines, image,
                                 '  <device id="fwcfg" vgarom=""/>\n  <remove id="vga"/>\n'
                                 '  <device type="s3-trio64" id="s3" chip="%s" vram="2M" rom="%s"/>'
-                                % (chip, rom), on_screen)
+                                % (chip, rom), on_screen, disk_readonly=True)
 if sorted(seen) != sorted(CHECKS):
     fail.append('checks reported %s, expected %s' % (sorted(seen), sorted(CHECKS)))
 if fail:
