@@ -7,8 +7,9 @@
 #   tests/fuzz/make-snapshot-seeds.sh build/bin/tessera
 # tiny: a 486 with 64 KiB of RAM and the legacy devices, no firmware (it
 #       runs what an empty bus reads);
-# pc-shared: the default PC with 2 MiB (and 256 KiB of VRAM: every
-#       execution builds the machine) and the DEC 21041 on the shared
+# pc-shared: the default PC with its plain VGA (pc-vga: 256 KiB of VRAM,
+#       where the S3 has 1 MiB at least; every execution builds the
+#       machine), 2 MiB of RAM and the DEC 21041 on the shared
 #       backend (libslirp's state blob), suspended early in SeaBIOS (before it
 #       fills RAM: small seeds);
 # pc-switch: the same NIC on a switch.
@@ -40,7 +41,7 @@ cat >"$tmp/tiny.xml" <<'XML'
 XML
 for net in shared switch; do
     cat >"$tmp/pc-$net.xml" <<XML
-<machine name="pc-$net" base="pc">
+<machine name="pc-$net" base="pc-vga">
   <memory size="2M"/>
   <device id="vga" vram="256K"/>
   <device type="dec21041" id="nic0" devfn="0x18" mac="52:54:00:12:34:56">

@@ -24,9 +24,10 @@ interpreter under ASan costs minutes.
         last value, the uptime goes on from where it was (no reboot), the
         shell still answers and `poweroff` ends the run with status 0.
 
-    e2e.py [options] s3fb       machines/pc-s3.xml (the S3 Trio64 in place
-        of the VGA): Linux's s3fb binds the card (/proc/fb names an S3
-        Trio64 with 4 MiB), /sys/class/graphics/fb0 reports its mode
+    e2e.py [options] s3fb       machines/pc.xml (its display is the S3
+        Trio64, with Tessera's VGA BIOS): Linux's s3fb binds the card
+        (/proc/fb names an S3 Trio64 with 4 MiB), /sys/class/graphics/fb0
+        reports its mode
         list, the 8-bit mode it set and its virtual size; fbcon takes the
         console, and a screenshot of the running machine is that mode
         with the console's text drawn on it (lit pixels in the top rows,
@@ -638,8 +639,6 @@ def main():
         wav = os.path.join(work, "out.wav")
         if a.scenario == "net":
             emu.base = "pc-net"
-        if a.scenario == "s3fb":
-            emu.base = "pc-s3"
         if a.scenario == "sound" or a.scenario == "net" and a.sound:
             if True:
                 emu.extra_xml = '\n  <device type="sb16" id="snd0" port="0x220" irq="5" dma="1" hdma="5"/>'

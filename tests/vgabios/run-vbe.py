@@ -11,11 +11,18 @@ The card has 2 MiB (the guest checks the memory size and that modes
 needing more are not offered); CHIP trio32 runs the Trio32 with its own
 ROM image (PCI device 8810 in its PCIR).
 
+In the last mode, the machine is also saved (`ctl save`) and restored in
+a new process: its screenshot there must be the same picture, so the
+S3's state (extended registers, PLLs, DAC, video memory) survives a
+snapshot.
+
 usage: run-vbe.py TESSERA MACHINES_DIR IMAGE FIRMWARE_BUILD_DIR [trio64|trio32]
 """
 import os
+import select
 import subprocess
 import sys
+import time
 
 sys.dont_write_bytecode = True             # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -86,13 +93,54 @@ def on_screen(name, ctl, tmp):
     if bad:
         return ['mode %Xh: %d pixels differ, first %s' % (mode, bad, first)]
     print('mode %Xh: screenshot matches the computed image' % mode)
+    if mode == LAST_MODE:
+        return restored(ctl, tmp, mode, got)
+    return []
+
+
+LAST_MODE = list(MODES)[-1]
+
+
+def restored(ctl, tmp, mode, want):
+    """Save the machine, restore it paused in a new process and compare
+    that process's screenshot with WANT."""
+    snap = os.path.join(tmp, 'vbe.snap')
+    ctl('save', snap)
+    sock = os.path.join(tmp, 'ctl-restored')
+    shot = os.path.join(tmp, 'restored.png')
+    proc = subprocess.Popen([tessera, 'run', '--restore', snap, '--paused', '--display', 'none',
+                             '--serial', 'null', '--debugcon', 'null', '--control', sock],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while not os.path.exists(sock):
+            if proc.poll() is not None:
+                return ['mode %Xh: restoring the snapshot failed: %s'
+                        % (mode, proc.stdout.read().decode(errors='replace'))]
+            if time.monotonic() > deadline:
+                return ['mode %Xh: the restored machine opened no control socket' % mode]
+            select.select([], [], [], 0.05)
+        r = subprocess.run([tessera, 'ctl', sock, 'screenshot', shot], capture_output=True,
+                           text=True, timeout=60)
+        subprocess.run([tessera, 'ctl', sock, 'quit'], capture_output=True, timeout=60)
+        proc.wait(timeout=60)
+        if r.returncode != 0:
+            return ['mode %Xh: screenshot after restore: %s' % (mode, r.stdout + r.stderr)]
+        sw, sh, got = read_png(shot)
+        if (sw, sh) != (len(want[0]), len(want)) or got != want:
+            return ['mode %Xh: after save and restore the screen differs (%dx%d)' % (mode, sw, sh)]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    print('mode %Xh: saved, restored in a new process, the same picture' % mode)
     return []
 
 
 fail, seen, log, rc = run_guest(tessera, machines, image,
                                 '  <device id="fwcfg" vgarom=""/>\n  <remove id="vga"/>\n'
                                 '  <device type="s3-trio64" id="s3" chip="%s" vram="2M" rom="%s"/>'
-                                % (chip, rom), on_screen)
+                                % (chip, rom), on_screen, disk_readonly=True)
 if sorted(seen) != sorted(CHECKS):
     fail.append('checks reported %s, expected %s' % (sorted(seen), sorted(CHECKS)))
 if fail:

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Tessera's VGA BIOS on the standard VGA: SeaBIOS runs the ROM (handed
-over through fw-cfg `vgarom`, found by name on $TESSERA_DATA_PATH) and
+"""Tessera's VGA BIOS on the standard VGA (machines/pc-vga.xml): SeaBIOS
+runs the ROM (handed over through fw-cfg `vgarom` in place of
+SeaVGABIOS, found by name on $TESSERA_DATA_PATH) and
 boots vgatest.img, which calls INT 10h and reports on the debug console.
 
 For every "SCREEN name" the program prints, this script checks the screen
@@ -151,7 +152,8 @@ def on_screen(name, ctl, tmp):
 
 
 fail, seen, log, rc = run_guest(tessera, machines, image,
-                                '  <device id="fwcfg" vgarom="%s"/>' % ROM, on_screen)
+                                '  <device id="fwcfg" vgarom="%s"/>' % ROM, on_screen,
+                                base='pc-vga')
 if sorted(seen) != sorted(CHECKS):
     fail.append('checks reported %s, expected %s' % (sorted(seen), sorted(CHECKS)))
 if fail:

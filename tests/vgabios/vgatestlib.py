@@ -74,12 +74,14 @@ ANSI = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]')
 
 
 def run_guest(tessera, machines, image, devices, on_screen, timeout=480, cdrom=False,
-              console='debugcon'):
+              console='debugcon', base='pc', disk_readonly=False):
     """Boot IMAGE (a hard disk, or with cdrom=True an ISO) on
-    machines/pc.xml plus DEVICES (machine-file XML), reading the guest's
+    machines/BASE.xml plus DEVICES (machine-file XML), reading the guest's
     lines from CONSOLE ('debugcon' or 'serial'); call
     on_screen(name, ctl, tmpdir) -> list of failures for each SCREEN line
-    (then press a key), and return (failures, checks seen, log lines, exit status)."""
+    (then press a key), and return (failures, checks seen, log lines, exit status).
+    disk_readonly: the hard disk read-only (shared, so a second process
+    restoring a snapshot of the machine can open it too)."""
     deadline = time.monotonic() + timeout
     tmp = tempfile.mkdtemp(prefix='tess-vgabios-')
     fail, seen, log, rc = [], [], [], None
@@ -91,16 +93,17 @@ def run_guest(tessera, machines, image, devices, on_screen, timeout=480, cdrom=F
             drive = '<drive bus="1" unit="0" media="cdrom"><disk format="raw" file="%s" readonly="on"/></drive>'
         else:
             shutil.copyfile(image, disk)
-            drive = '<drive bus="0" unit="0"><disk format="raw" file="%s"/></drive>'
+            drive = ('<drive bus="0" unit="0"><disk format="raw" file="%s"' +
+                     (' readonly="on"' if disk_readonly else '') + '/></drive>')
         drive = drive % disk
         with open(os.path.join(tmp, 'vm.xml'), 'w') as f:
-            f.write('''<machine name="vgabios" base="pc">
+            f.write('''<machine name="vgabios" base="%s">
 %s
   <device id="ide0">
     %s
   </device>
 </machine>
-''' % (devices, drive))
+''' % (base, devices, drive))
         sock = os.path.join(tmp, 'ctl')
         env = dict(os.environ, TESSERA_MACHINE_PATH=machines)
         proc = subprocess.Popen([tessera, 'run', os.path.join(tmp, 'vm.xml'), '--deterministic',

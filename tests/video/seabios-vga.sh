@@ -1,14 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # SeaBIOS with SeaVGABIOS (Debian's vgabios-stdvga.bin, handed over through
-# fw_cfg) on machines/pc.xml plus a VGA: the BIOS screen comes back through
-# `screentext` and `screenshot`, and SeaVGABIOS found the DISPI interface.
-# With a third argument "s3", the display is the S3 Trio64 in place of the
-# VGA (no ROM in its BAR): SeaVGABIOS drives its standard VGA registers,
-# finds no DISPI, and the S3 shows the same screen.
+# fw_cfg) on machines/pc-vga.xml, the default PC with the plain VGA in place
+# of its S3: the BIOS screen comes back through `screentext` and
+# `screenshot`, and SeaVGABIOS found the DISPI interface. With a third
+# argument "s3", the machine is machines/pc.xml as it is, with SeaVGABIOS in
+# place of the S3's own BIOS (no ROM in its BAR): SeaVGABIOS drives its
+# standard VGA registers, finds no DISPI, and the S3 shows the same screen.
 set -u
 tessera=$1
-# $2: machines/pc.xml, which the VM file extends as base="pc"
+# $2: the directory of pc.xml and pc-vga.xml, which the VM file extends
 card=${3:-vga}
 tmp=$(mktemp -d /tmp/tess-seavga-XXXXXX)
 trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -19,12 +20,14 @@ for f in "$bios" "$vgabios"; do
     [ -f "$f" ] || { echo "SKIP: $f not installed"; exit 77; }
 done
 if [ "$card" = s3 ]; then
-    display='<remove id="vga"/><device type="s3-trio64" id="vga" rom=""/>'
+    base=pc
+    display='<device id="vga" rom=""/>'
 else
-    display='<device type="vga" id="vga"/>'
+    base=pc-vga
+    display=
 fi
 cat >"$tmp/vm.xml" <<XML
-<machine name="seavga" base="pc">
+<machine name="seavga" base="$base">
   $display
 </machine>
 XML

@@ -839,6 +839,66 @@ static void test_dirty(void)
     th_machine_free(m);
 }
 
+/* A still text screen: nothing to draw between cursor phases (every 8
+ * frames), then only the cursor's lines; a written cell redraws its row. */
+static void test_dirty_text(void)
+{
+    TessMachine *m = th_machine(VGA_FRAG);
+    vt_set_mode(m, &vt_mode03);
+    vt_load_dac(m);
+    vt_load_font(m, 0, 16);
+    for (unsigned i = 0; i < 80 * 25; i++) {
+        tess_mem_write(m, 0xB8000 + 2 * i, 'a' + i % 26, 1);
+        tess_mem_write(m, 0xB8000 + 2 * i + 1, 0x07, 1);     /* no blinking cells */
+    }
+    set_cursor(m, 5 * 80 + 10);
+    VtScreen s = vt_screen(m, "vga");
+    TessDisplayMode md = vt_render(&s);
+    uint64_t frame_ns = TESS_NS_PER_SEC * 1000 / md.refresh_mhz;
+    TessDisplayView *view = s.ops->view_new(s.src);
+    TessDisplayUpdate u;
+    s.ops->render(s.src, view, &s.surf, &u);
+    g_assert_cmpuint(upd_lines(&u), ==, 400);
+    s.ops->render(s.src, view, &s.surf, &u);
+    g_assert_cmpuint(u.nrects, ==, 0);
+    th_advance(m, frame_ns * 3);                 /* same cursor phase */
+    s.ops->render(s.src, view, &s.surf, &u);
+    g_assert_cmpuint(u.nrects, ==, 0);
+
+    tess_mem_write(m, 0xB8000 + 2 * (12 * 80 + 3), 'X', 1);
+    s.ops->render(s.src, view, &s.surf, &u);
+    g_assert_cmpuint(u.nrects, ==, 1);
+    g_assert_cmpuint(u.rects[0].y, ==, 12 * 16);
+    g_assert_cmpuint(u.rects[0].h, ==, 16);
+
+    /* Frame 8: the cursor goes off, its two scan lines (13-14) redraw. */
+    th_advance(m, frame_ns * 5 + frame_ns / 2);
+    s.ops->render(s.src, view, &s.surf, &u);
+    g_assert_cmpuint(u.nrects, ==, 1);
+    g_assert_cmpuint(u.rects[0].y, ==, 5 * 16 + 13);
+    g_assert_cmpuint(u.rects[0].h, ==, 2);
+    uint32_t off[2][9];
+    for (unsigned y = 0; y < 2; y++)
+        for (unsigned x = 0; x < 9; x++)
+            off[y][x] = vt_px(&s, 10 * 9 + x, 5 * 16 + 13 + y);
+    s.ops->render(s.src, view, &s.surf, &u);
+    g_assert_cmpuint(u.nrects, ==, 0);
+    /* Frame 16: on again (blink phase too, but no cell blinks). */
+    th_advance(m, frame_ns * 8);
+    s.ops->render(s.src, view, &s.surf, &u);
+    g_assert_cmpuint(u.nrects, ==, 1);
+    g_assert_cmpuint(u.rects[0].y, ==, 5 * 16 + 13);
+    g_assert_cmpuint(u.rects[0].h, ==, 2);
+    unsigned changed = 0;
+    for (unsigned y = 0; y < 2; y++)
+        for (unsigned x = 0; x < 9; x++)
+            changed += vt_px(&s, 10 * 9 + x, 5 * 16 + 13 + y) != off[y][x];
+    g_assert_cmpuint(changed, >, 0);
+    s.ops->view_free(s.src, view);
+    vt_screen_free(&s);
+    th_machine_free(m);
+}
+
 /* The fast path (an alias over the window in chain-4) and the slow path
  * agree, and the alias goes away when the write logic is needed. */
 static void test_window_paths(void)
@@ -877,6 +937,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vga/vbe32", test_vbe32);
     g_test_add_func("/vga/vbe-formats", test_vbe_formats);
     g_test_add_func("/vga/dirty", test_dirty);
+    g_test_add_func("/vga/dirty-text", test_dirty_text);
     g_test_add_func("/vga/window-paths", test_window_paths);
     return g_test_run();
 }

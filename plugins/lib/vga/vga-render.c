@@ -95,6 +95,7 @@ struct TessDisplayView {
     size_t line_cap;
     unsigned lines;
     uint64_t seen;                           /* VgaRender.epoch of the last render */
+    uint64_t text_tick;                      /* text: frame / 8 of the last walk */
 };
 
 /* ---- timing --------------------------------------------------------------- */
@@ -790,13 +791,19 @@ bool vga_render(TessDevice *dev, TessDisplayView *view, const TessDisplaySurface
     if (j.full && (surf->width > g.width || surf->height > g.height))
         fill_black(surf);       /* the margin outside the picture */
 
+    /* A planar picture depends on nothing but the planes and the key;
+     * text also on the cursor and character blink phases, which change
+     * every 8 frames: between those, unwritten planes leave nothing to
+     * look at (a still text screen must not cost a walk of every line at
+     * every frame). */
+    bool planes_clean = g.kind != VK_VBE &&
+                        vram_clean(&j, 0, MIN(v->vram_size, 4 * (uint64_t)VGA_PLANE_SIZE));
     if (g.kind == VK_VBE)
         render_vbe(&j);
-    else if (g.kind == VK_TEXT ||
-             !vram_clean(&j, 0, MIN(v->vram_size, 4 * (uint64_t)VGA_PLANE_SIZE)))
-        /* (a graphics picture depends on nothing but the planes and the
-         * key; text also blinks with the frame count) */
+    else if (!planes_clean || (g.kind == VK_TEXT && view->text_tick != j.frame >> 3))
         walk_lines(&g, render_vga_line, &j);
+    if (view && g.kind == VK_TEXT)
+        view->text_tick = j.frame >> 3;
 
     if (j.full) {
         upd->nrects = 1;

@@ -40,6 +40,9 @@ typedef struct UiSdl {
      * source drew, or its change tracking would keep stale cursors) */
     TessDisplayCursor *cursor;
     TessDisplayRect cur_rect;           /* where it was composed, w 0: nowhere */
+    bool cur_visible;                   /* what was composed there: position, */
+    int cur_x, cur_y;                   /* visibility and image generation */
+    uint32_t cur_gen;
 
     /* shared, under lock */
     GMutex lock;
@@ -57,6 +60,8 @@ typedef struct UiSdl {
     SDL_Renderer *ren;
     SDL_Texture *tex;
     unsigned tex_w, tex_h;
+    uint32_t *upload;                   /* what changed in `shown`, copied out */
+    size_t upload_len;
     unsigned shown_w, shown_h;          /* logical size last set */
     guint source;
     bool grabbed, fullscreen, user_sized;
@@ -99,11 +104,18 @@ static void sdl_copy_shown(UiSdl *s, const TessDisplayRect *r)
                (size_t)MIN(r->w, s->fb_w - r->x) * 4);
 }
 
+static bool sdl_rects_meet(const TessDisplayRect *a, const TessDisplayRect *b)
+{
+    return a->x < b->x + b->w && b->x < a->x + a->w && a->y < b->y + b->h && b->y < a->y + a->h;
+}
+
 static void sdl_frame(void *opaque, TessDevice *src)
 {
     UiSdl *s = opaque;
     TessDisplayMode md;
     s->ui.dops->get_mode(src, &md);
+    /* `fb` is this thread's alone: render outside the lock, so the window
+     * uploading the last frame never holds the machine up. */
     g_mutex_lock(&s->lock);
     unsigned w = md.width ? md.width : (s->fb_w ? s->fb_w : 640);
     unsigned h = md.height ? md.height : (s->fb_h ? s->fb_h : 480);
@@ -113,33 +125,49 @@ static void sdl_frame(void *opaque, TessDevice *src)
         s->fb = g_new0(uint32_t, (size_t)w * h);
         s->shown = g_new0(uint32_t, (size_t)w * h);
         s->cur_rect.w = 0;
+        s->cur_visible = false;         /* compose again on the new surface */
         s->fb_w = w;
         s->fb_h = h;
         s->fb_new = true;
     }
     s->aspect_w = md.aspect_w ? md.aspect_w : 4;
     s->aspect_h = md.aspect_h ? md.aspect_h : 3;
+    g_mutex_unlock(&s->lock);
     TessDisplaySurface surf = { s->fb, w, h, (size_t)w * 4 };
     TessDisplayUpdate upd;
     s->ui.dops->render(src, s->view, &surf, &upd);
+    g_mutex_lock(&s->lock);
     for (unsigned i = 0; i < upd.nrects; i++) {
         sdl_copy_shown(s, &upd.rects[i]);
         sdl_mark_dirty(s, &upd.rects[i]);
     }
-    /* The cursor plane: take the old cursor off, put the current one on. */
+    /* The cursor plane: take the old cursor off and put the current one
+     * on, only when it moved, changed or the picture under it was redrawn:
+     * a still cursor over a still picture must leave the window idle. */
     const TessDisplaySourceOps *ops2 = tess_device_interface_v(src, TESS_IFACE_DISPLAY_SOURCE, 2);
     if (ops2 && ops2->get_cursor) {
-        if (s->cur_rect.w) {
-            sdl_copy_shown(s, &s->cur_rect);
-            sdl_mark_dirty(s, &s->cur_rect);
-        }
         if (!s->cursor)
             s->cursor = g_new0(TessDisplayCursor, 1);
         s->cursor->struct_size = sizeof(*s->cursor);
         ops2->get_cursor(src, s->cursor);
-        TessDisplaySurface shown = { s->shown, w, h, (size_t)w * 4 };
-        s->cur_rect = tess_display_cursor_compose(s->cursor, &shown);
-        sdl_mark_dirty(s, &s->cur_rect);
+        bool redo = s->cursor->visible != s->cur_visible ||
+                    (s->cursor->visible && (s->cursor->x != s->cur_x || s->cursor->y != s->cur_y ||
+                                            s->cursor->generation != s->cur_gen));
+        for (unsigned i = 0; i < upd.nrects && !redo && s->cur_rect.w; i++)
+            redo = sdl_rects_meet(&upd.rects[i], &s->cur_rect);
+        if (redo) {
+            if (s->cur_rect.w) {
+                sdl_copy_shown(s, &s->cur_rect);
+                sdl_mark_dirty(s, &s->cur_rect);
+            }
+            TessDisplaySurface shown = { s->shown, w, h, (size_t)w * 4 };
+            s->cur_rect = tess_display_cursor_compose(s->cursor, &shown);
+            sdl_mark_dirty(s, &s->cur_rect);
+            s->cur_visible = s->cursor->visible;
+            s->cur_x = s->cursor->x;
+            s->cur_y = s->cursor->y;
+            s->cur_gen = s->cursor->generation;
+        }
     }
     s->frames++;
     g_mutex_unlock(&s->lock);
@@ -428,10 +456,20 @@ static void sdl_present(UiSdl *s)
         s->dx1 = s->fb_w;
         s->dy1 = s->fb_h;
     }
+    /* Take the changed rectangle out under the lock, upload it without:
+     * a texture upload can take milliseconds (a software GL), and the
+     * machine thread must not wait for it at its next frame. */
+    SDL_Rect r = { 0, 0, 0, 0 };
     if (s->tex && s->dirty) {
-        SDL_Rect r = { (int)s->dx0, (int)s->dy0, (int)(s->dx1 - s->dx0), (int)(s->dy1 - s->dy0) };
-        SDL_UpdateTexture(s->tex, &r, s->shown + (size_t)s->dy0 * s->fb_w + s->dx0,
-                          (int)(s->fb_w * 4));
+        r = (SDL_Rect){ (int)s->dx0, (int)s->dy0, (int)(s->dx1 - s->dx0), (int)(s->dy1 - s->dy0) };
+        if (s->upload_len < (size_t)s->tex_w * s->tex_h) {
+            g_free(s->upload);
+            s->upload_len = (size_t)s->tex_w * s->tex_h;
+            s->upload = g_new(uint32_t, s->upload_len);
+        }
+        for (int y = r.y; y < r.y + r.h; y++)
+            memcpy(s->upload + (size_t)y * s->tex_w + r.x, s->shown + (size_t)y * s->fb_w + r.x,
+                   (size_t)r.w * 4);
         s->dirty = false;
         redraw = true;
     }
@@ -439,6 +477,9 @@ static void sdl_present(UiSdl *s)
     g_mutex_unlock(&s->lock);
     if (!s->tex)
         return;
+    if (r.w && r.h)
+        SDL_UpdateTexture(s->tex, &r, s->upload + (size_t)r.y * s->tex_w + r.x,
+                          (int)(s->tex_w * 4));
     /* The picture at its aspect: stretch the shorter side. */
     unsigned lw = s->tex_w, lh = (unsigned)((uint64_t)s->tex_w * ah / aw);
     if (lh < s->tex_h) {
@@ -477,6 +518,36 @@ static gboolean sdl_tick(gpointer data)
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
+/* SDL's first choice is OpenGL; where that is a software rasterizer
+ * (Mesa's llvmpipe on a machine without a GPU, Xvfb, a remote X display)
+ * every present composites the whole window on the CPU, several threads
+ * of it, which SDL's own 2D software renderer does for a fraction. Use
+ * that there, unless the user chose a driver (SDL_RENDER_DRIVER). */
+static bool sdl_gl_is_software(SDL_Renderer *ren)
+{
+    SDL_RendererInfo info;
+    if (SDL_GetRendererInfo(ren, &info) != 0 || !info.name || strncmp(info.name, "opengl", 6))
+        return false;
+    typedef const unsigned char *(*GetStringFn)(unsigned);
+    GetStringFn get_string = (GetStringFn)SDL_GL_GetProcAddress("glGetString");
+    const char *r = get_string ? (const char *)get_string(0x1F01 /* GL_RENDERER */) : NULL;
+    return r && (strstr(r, "llvmpipe") || strstr(r, "softpipe") || strstr(r, "swrast") ||
+                 strstr(r, "Software Rasterizer"));
+}
+
+static SDL_Renderer *sdl_create_renderer(SDL_Window *win)
+{
+    SDL_Renderer *ren = SDL_CreateRenderer(win, -1, 0);
+    if (!ren || g_getenv("SDL_RENDER_DRIVER") || !sdl_gl_is_software(ren))
+        return ren;
+    SDL_DestroyRenderer(ren);
+    SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
+    ren = SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE);
+    g_debug("software OpenGL: SDL's software renderer instead (%s)",
+            ren ? "ok" : SDL_GetError());
+    return ren ? ren : SDL_CreateRenderer(win, -1, 0);
+}
+
 static bool sdl_realize(TessDevice *dev, GError **err)
 {
     UiSdl *s = (UiSdl *)dev;
@@ -496,7 +567,7 @@ static bool sdl_realize(TessDevice *dev, GError **err)
                               640, 480, SDL_WINDOW_RESIZABLE |
                               (s->start_fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0));
     if (s->win)
-        s->ren = SDL_CreateRenderer(s->win, -1, 0);
+        s->ren = sdl_create_renderer(s->win);
     if (!s->win || !s->ren) {
         g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_IO,
                     "%s: cannot create the window: %s", dev->id, SDL_GetError());
@@ -561,6 +632,8 @@ static void sdl_unrealize(TessDevice *dev)
     s->fb = NULL;
     g_free(s->shown);
     s->shown = NULL;
+    g_free(s->upload);
+    s->upload = NULL;
     g_free(s->cursor);
     s->cursor = NULL;
     ui_common_fini(&s->ui);
