@@ -256,6 +256,8 @@ pm_test:
     rep movsb
     pop es
     pop ds
+    xor ax, ax                      ; ES was the table's segment
+    mov es, ax
     ; every offset inside; the port list names 3D4h and ends with FFFFh, FFFFh
     push ds
     mov ax, PMCOPY >> 4
