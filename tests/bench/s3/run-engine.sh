@@ -47,7 +47,7 @@ rate() {
 }
 
 summary=""
-for case in "BLT 256 256 20000" "FILL 256 256 20000" "BLT 16 16 400000" "FILL 16 16 400000"; do
+for case in "BLT 256 256 5000" "FILL 256 256 5000" "BLT 16 16 50000" "FILL 16 16 50000"; do
     set -- $case
     op=$1 w=$2 h=$3 count=$(($4 * scale))
     name=$(echo "$op" | tr A-Z a-z)-${w}x${h}
