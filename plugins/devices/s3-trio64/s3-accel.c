@@ -528,6 +528,10 @@ static void ge_transfer(Ge *g, const uint8_t *t, unsigned n)
 {
     S3Accel *a = &g->s->ge;
     if (ge_cpu_colour(a)) {
+        if (a->run_bits >= g->bpp) {
+            a->run_bits = 0;        /* CR50 changed under it, or a snapshot's word */
+            a->run_data = 0;
+        }
         for (unsigned i = 0; i < n && a->busy; i++) {
             a->run_data |= (uint32_t)t[i] << (8 * a->run_bits);
             if (++a->run_bits < g->bpp)
@@ -557,6 +561,8 @@ static void ge_pix_trans(S3 *s, uint32_t val, unsigned size)
     Ge g;
     ge_init(&g, s);
     unsigned bus = ge_bus_bytes(a), n = MIN(size, bus);
+    if (a->xfer_n >= bus)
+        a->xfer_n = 0;              /* CMD rewritten, or a snapshot's word */
     for (unsigned i = 0; i < n && a->busy; i++) {
         a->xfer[a->xfer_n++] = (uint8_t)(val >> (8 * i));
         if (a->xfer_n == bus) {
