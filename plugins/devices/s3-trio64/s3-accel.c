@@ -228,17 +228,24 @@ static bool ge_fast_fill(Ge *g, int x0, int y0, unsigned w, unsigned h)
     if (!ge_plain(g, SRC_FRGD) || !ge_rect_inside(g, x0, y0, w, h))
         return false;
     uint32_t c = a->frgd_color & g->mask;
-    for (unsigned j = 0; j < h; j++) {
+    size_t n = (size_t)w * g->bpp;
+    uint64_t first = ((uint64_t)y0 * g->width + (unsigned)x0) * g->bpp;
+    uint8_t *p0 = g->vram + first;
+    /* The first row pixel by pixel, the others copies of it (the C
+     * library's copy beats a fill of small rows; rows wider than the
+     * engine's line overlap the next, with the same pixels in phase). */
+    if (g->bpp == 1) {
+        memset(p0, (int)c, w);
+    } else {
+        for (unsigned i = 0; i < w; i++)
+            for (unsigned k = 0; k < g->bpp; k++)
+                p0[i * g->bpp + k] = (uint8_t)(c >> (8 * k));
+    }
+    ge_touch(g, first, n);
+    for (unsigned j = 1; j < h; j++) {
         uint64_t row = ((uint64_t)(y0 + (int)j) * g->width + (unsigned)x0) * g->bpp;
-        uint8_t *p = g->vram + row;
-        ge_touch(g, row, (uint64_t)w * g->bpp);
-        if (g->bpp == 1) {
-            memset(p, (int)c, w);
-        } else {
-            for (unsigned i = 0; i < w; i++, p += g->bpp)
-                for (unsigned k = 0; k < g->bpp; k++)
-                    p[k] = (uint8_t)(c >> (8 * k));
-        }
+        memmove(g->vram + row, p0, n);
+        ge_touch(g, row, n);
     }
     return true;
 }
