@@ -11,8 +11,8 @@
  *
  * S3 Trio32/Trio64 data book, "Enhanced Commands Registers"; the 8514/A
  * technical reference for the mix functions and the line registers.
- * The packed MMIO registers at 8100h-814Bh as the Trio64 data book's
- * "MMIO packed register" table lays them out.
+ * The packed MMIO registers at 8100h-814Bh in the layout XFree86's kdrive
+ * S3 driver programs them (ALT_CURXY, ALT_STEP, ALT_MIX, ALT_PCNT, ...).
  *
  * The engine runs each command to completion when it is written, or, for
  * commands that wait for CPU data, pixel by pixel as PIX_TRANS writes
