@@ -343,9 +343,9 @@ typedef struct Eng {
 
 #define NEW_MMIO (S3_LFB + 0x1000000u)
 
-/* The packed MMIO register that holds a port's register (0: none), from
- * the Trio64 data book's table: pairs in double words, the first named
- * in the low word. */
+/* The packed MMIO register that holds a port's register (0: none), as
+ * XFree86's kdrive S3 driver lays them out: pairs in double words, the
+ * first named in the low word. */
 static uint32_t packed_off(uint32_t port, uint32_t v)
 {
     switch (port) {
