@@ -30,77 +30,11 @@
     org 0x7C00
 
 ; ---- boot sector -----------------------------------------------------------
-boot:
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, 0x7C00
-    jmp 0:.cs0
-.cs0:
-    sti
-    cld
-    mov [boot_drive], dl
-    mov si, msg_boot
-    call boot_puts
-
-    mov ah, 0x41                    ; INT 13h extensions present?
-    mov bx, 0x55AA
-    mov dl, [boot_drive]
-    int 0x13
-    jc .chs
-    cmp bx, 0xAA55
-    jne .chs
-    test cl, 1                      ; fixed disk access subset
-    jz .chs
-    mov si, boot_dap
-    mov ah, 0x42
-    mov dl, [boot_drive]
-    int 0x13
-    jc .chs
-    mov byte [boot_method], 0x42
-    jmp main
-
-.chs:                               ; cylinder 0, head 0, sectors 2..
-    mov ax, 0x0200 | PROG_SECTORS
-    mov cx, 0x0002
-    xor dh, dh
-    mov dl, [boot_drive]
-    mov bx, 0x7E00
-    int 0x13
-    jc .fail
-    mov byte [boot_method], 0x02
-    jmp main
-.fail:
-    mov si, msg_bootfail
-    call boot_puts
-    mov al, 0x7F
-    out 0xF4, al
-.hang:
-    hlt
-    jmp .hang
-
-boot_puts:
-    lodsb
-    test al, al
-    jz .e
-    out 0xE9, al
-    jmp boot_puts
-.e: ret
-
-boot_dap:
-    db 16, 0
-    dw PROG_SECTORS
-    dw 0x7E00, 0
-    dq 1
-boot_drive:  db 0
-boot_method: db 0
-msg_boot:     db "platform: boot sector running", 10, 0
-msg_bootfail: db "FAIL boot-load-program", 10, 0
-
-    times 510 - ($ - $$) db 0
-    dw 0xAA55
+%define BOOT_SECTORS PROG_SECTORS
+%define BOOT_MSG "platform: boot sector running"
+%define BOOT_FAIL_MSG "FAIL boot-load-program"
+%define BOOT_FAIL_CODE 0x7F
+%include "../guests/diskboot.inc"
 
 ; ---- the program (sector 1 on, loaded at 0000:7E00) -------------------------
 prog_start:

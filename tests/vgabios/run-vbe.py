@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """VBE on the S3 Trio64 with Tessera's VGA BIOS as its PCI expansion ROM:
 vbetest.img sets VBE modes, writes 64 scan lines of a byte pattern through
-the bank window and reads the VBE state back; each screenshot must show
+the bank window and reads the VBE state back, and calls the 4F0A
+protected-mode functions from 32-bit protected mode; each screenshot must show
 the pattern as the mode's pixel format decodes it (8 bpp through the
 default DAC, 15/16 bpp 5:5:5/5:6:5, 32 bpp B,G,R,X bytes) and black below.
 Skips (77) while the machine has no `s3-trio64` device type.
@@ -41,7 +42,9 @@ if subprocess.run([tessera, 'inspect', 's3-trio64'], capture_output=True).return
 MODES = {0x101: (640, 480, 8), 0x110: (640, 480, 15), 0x111: (640, 480, 16),
          0x112: (640, 480, 32), 0x103: (800, 600, 8), 0x105: (1024, 768, 8),
          0x117: (1024, 768, 16)}
-CHECKS = ['vbe-info', 'vbe-mode-list', 'vbe-dac-width', 'vbe-state-size', 'vbe-back-to-text']
+CHECKS = ['vbe-info', 'vbe-mode-list', 'vbe-dac-width', 'vbe-state-size', 'vbe-back-to-text',
+          'vbe-dac-8bit-refused', 'vbe-pm-table', 'vbe-pm-window', 'vbe-pm-display-start',
+          'vbe-pm-palette']
 CHECKS += ['vbe-mode-info', 'vbe-set-mode', 'vbe-get-mode', 'vbe-window', 'vbe-scanline',
            'vbe-display-start'] * len(MODES)
 DAC = load_db(os.path.join(fwdir, 'palettes.inc'), 'pal_vga')

@@ -6,7 +6,6 @@
 ; line offset o of line y = (o + 3y) & 0FFh), a screen check, then the
 ; scan-line, display-start and window read-backs.
 
-%define DEBUGCON 0xE9
 %define LOAD_SECTORS 16
 %define INFO 0x9000                 ; VbeInfoBlock (512)
 %define MINFO 0x9200                ; ModeInfoBlock (256)
@@ -14,91 +13,10 @@
     bits 16
     org 0x7C00
 
-boot:
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, 0x7C00
-    jmp 0:.cs0
-.cs0:
-    sti
-    cld
-    mov si, dap
-    mov ah, 0x42
-    int 0x13
-    jc .fail
-    jmp main
-.fail:
-    mov al, 0xEE
-    out 0xF4, al
-    hlt
-    jmp .fail
-dap:
-    db 0x10, 0
-    dw LOAD_SECTORS
-    dw 0x7E00, 0
-    dq 1
-    times 510 - ($ - $$) db 0
-    dw 0xAA55
+%define BOOT_SECTORS LOAD_SECTORS
+%include "../guests/diskboot.inc"
 
-failures: dw 0
-
-puts:
-    push ax
-    push si
-.l: lodsb
-    test al, al
-    jz .d
-    out DEBUGCON, al
-    jmp .l
-.d: pop si
-    pop ax
-    ret
-
-check:
-    pushf
-    push si
-    jz .pass
-    mov si, s_fail
-    call puts
-    inc word [failures]
-    jmp .name
-.pass:
-    mov si, s_pass
-    call puts
-.name:
-    pop si
-    call puts
-    mov al, 10
-    out DEBUGCON, al
-    popf
-    ret
-
-hex4:
-    push ax
-    mov al, ah
-    call hex2
-    pop ax
-hex2:
-    push ax
-    shr al, 4
-    call .dig
-    pop ax
-    and al, 15
-.dig:
-    add al, '0'
-    cmp al, '9'
-    jbe .o
-    add al, 'A' - '0' - 10
-.o: out DEBUGCON, al
-    ret
-
-%macro CHECK 1
-    mov si, %1
-    call check
-%endmacro
+%include "report.inc"
 
 main:
     ; 4F00 with the VBE 2 signature
@@ -162,6 +80,13 @@ main:
     sbb ax, ax                      ; ZF when BX <= 16
 .st:
     CHECK n_state
+    ; 4F08: 8-bit palette entries refused (the Trio's DAC has 6)
+    mov ax, 0x4F08
+    xor bl, bl
+    mov bh, 8
+    int 0x10
+    cmp ax, 0x034F
+    CHECK n_dac8
 
     mov si, modes
 .next:
@@ -173,6 +98,7 @@ main:
     pop si
     jmp .next
 .done:
+    call pm_test                    ; in the last mode (117h: 1024x768, 16 bpp)
     ; back to text through 4F02
     mov ax, 0x4F02
     mov bx, 0x0003
@@ -303,8 +229,227 @@ mode_test:
     CHECK n_start
     ret
 
-s_pass:   db 'PASS ', 0
-s_fail:   db 'FAIL ', 0
+; ---- 4F0A: the protected-mode interface -----------------------------------------
+; The table is copied to PMCOPY and its functions called from a flat 32-bit
+; code segment, as a protected-mode program would; the results are read
+; back through the real-mode functions.
+%define PMCOPY 0x20000
+
+pm_test:
+    mov ax, 0x4F0A
+    xor bl, bl
+    int 0x10
+    cmp ax, 0x004F
+    jne .t
+    mov [pm_len], cx
+    cmp cx, 10
+    jb .bad
+    ; copy it (ES:DI, CX bytes) to PMCOPY
+    push ds
+    push es
+    mov si, di
+    push es
+    pop ds
+    mov ax, PMCOPY >> 4
+    mov es, ax
+    xor di, di
+    rep movsb
+    pop es
+    pop ds
+    xor ax, ax                      ; ES was the table's segment
+    mov es, ax
+    ; every offset inside; the port list names 3D4h and ends with FFFFh, FFFFh
+    push ds
+    mov ax, PMCOPY >> 4
+    mov ds, ax
+    xor bx, bx
+    xor dx, dx                      ; DX: 3D4h seen
+.off:
+    mov ax, [bx]
+    cmp ax, [cs:pm_len]
+    jae .badds
+    add bx, 2
+    cmp bx, 8
+    jb .off
+    mov si, [6]
+.port:
+    lodsw
+    cmp si, [cs:pm_len]
+    ja .badds
+    cmp ax, 0x3D4
+    jne .p2
+    inc dx
+.p2:
+    cmp ax, 0xFFFF
+    jne .port
+    cmp word [si], 0xFFFF           ; no memory areas
+    jne .badds
+    pop ds
+    test dx, dx
+    jz .bad
+    cmp ax, ax
+    jmp .t
+.badds:
+    pop ds
+.bad:
+    or ax, 1                        ; ZF clear
+.t:
+    CHECK n_pmtable
+    jnz .ret
+    ; set window: bank 7, read back through 4F05
+    call pm_prep
+    mov dword [pm_ebx], 0
+    mov dword [pm_edx], 7
+    mov ax, [fs:0]
+    call pm_call_off
+    cmp ax, 0x004F
+    jne .w
+    mov ax, 0x4F05
+    mov bx, 0x0100
+    int 0x10
+    cmp dx, 7
+.w:
+    CHECK n_pmwindow
+    ; display start: line 3 (1536 units of 4 bytes at 2048 bytes a line),
+    ; then line 200 (102400: above 64K units), read back through 4F07
+    mov dword [pm_ebx], 0
+    mov dword [pm_ecx], 1536
+    mov dword [pm_edx], 0
+    mov ax, [fs:2]
+    call pm_call_off
+    cmp ax, 0x004F
+    jne .s
+    mov ax, 0x4F07
+    mov bx, 1
+    int 0x10
+    cmp dx, 3
+    jne .s
+    mov dword [pm_ebx], 0x80        ; at the retrace
+    mov dword [pm_ecx], 102400 & 0xFFFF
+    mov dword [pm_edx], 102400 >> 16
+    mov ax, [fs:2]
+    call pm_call_off
+    cmp ax, 0x004F
+    jne .s
+    mov ax, 0x4F07
+    mov bx, 1
+    int 0x10
+    cmp dx, 200
+    jne .s
+    cmp cx, 0
+.s:
+    CHECK n_pmstart
+    ; palette: entries 10 and 11 from ES:EDI, read back through 4F09
+    mov dword [pm_ebx], 0
+    mov dword [pm_ecx], 2
+    mov dword [pm_edx], 10
+    mov dword [pm_edi], pm_pal
+    mov ax, [fs:4]
+    call pm_call_off
+    cmp ax, 0x004F
+    jne .p
+    mov ax, 0x4F09
+    mov bl, 1
+    mov cx, 2
+    mov dx, 10
+    mov di, pm_palback
+    int 0x10
+    cmp ax, 0x004F
+    jne .p
+    mov eax, [pm_palback]
+    cmp eax, [pm_pal]
+    jne .p
+    mov eax, [pm_palback + 4]
+    cmp eax, [pm_pal + 4]
+.p:
+    CHECK n_pmpalette
+    ; back to the start of memory
+    mov ax, 0x4F07
+    xor bx, bx
+    xor cx, cx
+    xor dx, dx
+    int 0x10
+.ret:
+    ret
+
+; pm_prep: FS = the copied table
+pm_prep:
+    push ax
+    mov ax, PMCOPY >> 4
+    mov fs, ax
+    pop ax
+    ret
+
+; pm_call_off AX: call the function at PMCOPY + AX in 32-bit protected
+; mode with EBX, ECX, EDX, EDI from pm_ebx...; -> AX as it returned
+pm_call_off:
+    pushad
+    push ds
+    push es
+    movzx eax, ax
+    add eax, PMCOPY
+    mov [pm_fn], eax
+    cli
+    lgdt [pm_gdtr]
+    mov eax, cr0
+    or al, 1
+    mov cr0, eax
+    jmp 0x08:.p32
+    bits 32
+.p32:
+    mov ax, 0x10
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    movzx esp, sp
+    mov ebx, [pm_ebx]
+    mov ecx, [pm_ecx]
+    mov edx, [pm_edx]
+    mov edi, [pm_edi]
+    call [pm_fn]
+    mov [pm_eax], eax
+    jmp 0x18:.p16
+    bits 16
+.p16:
+    mov ax, 0x20
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov eax, cr0
+    and al, 0xFE
+    mov cr0, eax
+    jmp 0:.rm
+.rm:
+    xor ax, ax
+    mov ds, ax
+    mov ss, ax
+    pop es
+    pop ds
+    sti
+    popad
+    mov ax, [pm_eax]
+    ret
+
+    align 8
+pm_gdt:
+    dq 0
+    dq 0x00CF9A000000FFFF           ; 08h: 32-bit code, flat
+    dq 0x00CF92000000FFFF           ; 10h: 32-bit data, flat
+    dq 0x00009A000000FFFF           ; 18h: 16-bit code, base 0
+    dq 0x000092000000FFFF           ; 20h: 16-bit data, base 0
+pm_gdtr:
+    dw pm_gdtr - pm_gdt - 1
+    dd pm_gdt
+pm_len: dw 0
+pm_fn:  dd 0
+pm_eax: dd 0
+pm_ebx: dd 0
+pm_ecx: dd 0
+pm_edx: dd 0
+pm_edi: dd 0
+pm_pal: db 0x01, 0x02, 0x03, 0, 0x3F, 0x20, 0x11, 0   ; blue, green, red, pad
+pm_palback: times 8 db 0xAA
+
 s_screen: db 'SCREEN vbe-', 0
 s_done:   db 'DONE', 10, 0
 n_info:   db 'vbe-info', 0
@@ -318,6 +463,11 @@ n_window: db 'vbe-window', 0
 n_scanline: db 'vbe-scanline', 0
 n_start:  db 'vbe-display-start', 0
 n_back:   db 'vbe-back-to-text', 0
+n_dac8:   db 'vbe-dac-8bit-refused', 0
+n_pmtable: db 'vbe-pm-table', 0
+n_pmwindow: db 'vbe-pm-window', 0
+n_pmstart: db 'vbe-pm-display-start', 0
+n_pmpalette: db 'vbe-pm-palette', 0
 
 modes: dw 0x101, 0x110, 0x111, 0x112, 0x103, 0x105, 0x117, 0xFFFF
 mode:  dw 0

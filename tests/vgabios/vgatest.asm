@@ -13,81 +13,17 @@
 ; colour pattern with AH=0Ch, text with AH=0Eh and AH=09h, and a row of
 ; text scrolled up a line with AH=06h.
 
-%define DEBUGCON 0xE9
 %define LOAD_SECTORS 40
 %define BUF 0x9000                  ; scratch buffers (segment 0)
 
     bits 16
     org 0x7C00
 
-boot:
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, 0x7C00
-    jmp 0:.cs0
-.cs0:
-    sti
-    cld
-    mov [boot_drive], dl
-    mov si, dap
-    mov ah, 0x42
-    int 0x13
-    jc .fail
-    jmp main
-.fail:
-    mov al, 0xEE
-    out 0xF4, al
-    hlt
-    jmp .fail
-
-dap:
-    db 0x10, 0
-    dw LOAD_SECTORS
-    dw 0x7E00, 0
-    dq 1
-boot_drive: db 0
-
-    times 510 - ($ - $$) db 0
-    dw 0xAA55
+%define BOOT_SECTORS LOAD_SECTORS
+%include "../guests/diskboot.inc"
 
 ; ---- helpers -----------------------------------------------------------------
-failures: dw 0
-
-; puts SI: string to the debug console
-puts:
-    push ax
-    push si
-.l: lodsb
-    test al, al
-    jz .d
-    out DEBUGCON, al
-    jmp .l
-.d: pop si
-    pop ax
-    ret
-
-; check: ZF set = pass; SI = name
-check:
-    pushf
-    push si
-    jz .pass
-    mov si, s_fail
-    call puts
-    inc word [failures]
-    jmp .name
-.pass:
-    mov si, s_pass
-    call puts
-.name:
-    pop si
-    call puts
-    mov al, 10
-    out DEBUGCON, al
-    popf
-    ret
+%include "report.inc"
 
 ; screen SI: "SCREEN name", then wait for the test's key
 screen:
@@ -126,11 +62,6 @@ setcur:
     pop bx
     pop ax
     ret
-
-%macro CHECK 1
-    mov si, %1
-    call check
-%endmacro
 
 ; ---- the program -------------------------------------------------------------
 main:
@@ -531,25 +462,8 @@ gfx_test:
     int 0x16
     ret
 
-; hex2 AL: two hex digits to the debug console
-hex2:
-    push ax
-    shr al, 4
-    call .dig
-    pop ax
-    and al, 15
-.dig:
-    add al, '0'
-    cmp al, '9'
-    jbe .o
-    add al, 'A' - '0' - 10
-.o: out DEBUGCON, al
-    ret
-
 ; ---- data --------------------------------------------------------------------
 s_start:  db 'vgatest start', 10, 0
-s_pass:   db 'PASS ', 0
-s_fail:   db 'FAIL ', 0
 s_screen: db 'SCREEN ', 0
 s_done:   db 'DONE', 10, 0
 msg_hello: db 'Hello from the Tessera VGA BIOS'

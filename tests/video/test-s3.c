@@ -338,22 +338,76 @@ typedef struct Eng {
     uint8_t *vram;
     Model mo;
     bool mmio;                 /* drive the engine through new MMIO */
+    bool packed;               /* ... and its packed registers at 8100h */
 } Eng;
 
 #define NEW_MMIO (S3_LFB + 0x1000000u)
 
+/* The packed MMIO register that holds a port's register (0: none), as
+ * XFree86's kdrive S3 driver lays them out: pairs in double words, the
+ * first named in the low word. */
+static uint32_t packed_off(uint32_t port, uint32_t v)
+{
+    switch (port) {
+    case 0x82E8: return 0x8100;            /* ALT_CURXY: CUR_Y, CUR_X */
+    case 0x86E8: return 0x8102;
+    case 0x8AE8: return 0x8108;            /* ALT_STEP */
+    case 0x8EE8: return 0x810A;
+    case 0x92E8: return 0x8110;
+    case 0x9AE8: return 0x8118;
+    case 0x9EE8: return 0x811C;
+    case 0xA2E8: return 0x8120;
+    case 0xA6E8: return 0x8124;
+    case 0xAAE8: return 0x8128;
+    case 0xAEE8: return 0x812C;
+    case 0xB2E8: return 0x8130;
+    case 0xB6E8: return 0x8134;            /* ALT_MIX: BKGD_MIX, FRGD_MIX */
+    case 0xBAE8: return 0x8136;
+    case 0x96E8: return 0x814A;            /* ALT_PCNT: MIN_AXIS_PCNT, MAJ_AXIS_PCNT */
+    case 0xBEE8:
+        switch (v >> 12) {
+        case 0x0: return 0x8148;
+        case 0x1: return 0x8138;           /* SCISSORS_T, _L, _B, _R */
+        case 0x2: return 0x813A;
+        case 0x3: return 0x813C;
+        case 0x4: return 0x813E;
+        case 0xA: return 0x8140;           /* PIX_CNTL, MULT_MISC2 */
+        case 0xD: return 0x8142;
+        case 0xE: return 0x8144;           /* MULT_MISC, READ_SEL */
+        case 0xF: return 0x8146;
+        default: return 0;
+        }
+    default: return 0;
+    }
+}
+
 static void eng_w(Eng *e, uint32_t port, uint32_t v)
 {
-    if (e->mmio)
+    uint32_t pk = e->packed ? packed_off(port, v) : 0;
+    if (pk)
+        tess_mem_write(e->m, NEW_MMIO + pk, port == 0xBEE8 ? v & 0x0FFF : v & 0xFFFF, 2);
+    else if (e->mmio)
         tess_mem_write(e->m, NEW_MMIO + port, v & 0xFFFF, 2);
     else
         th_outw(e->m, port, (uint16_t)v);
 }
 
+static uint16_t eng_r(Eng *e, uint32_t port)
+{
+    uint32_t pk = e->packed ? packed_off(port, 0) : 0;
+    if (pk)
+        return (uint16_t)tess_mem_read(e->m, NEW_MMIO + pk, 2);
+    if (e->mmio)
+        return (uint16_t)tess_mem_read(e->m, NEW_MMIO + port, 2);
+    return th_inw(e->m, port);
+}
+
 /* Colour registers: 32-bit at 32 bpp (an outl, or a 32-bit MMIO write). */
 static void eng_color(Eng *e, uint32_t port, uint32_t v)
 {
-    if (e->mmio)
+    if (e->packed)
+        tess_mem_write(e->m, NEW_MMIO + packed_off(port, 0), v, 4);
+    else if (e->mmio)
         tess_mem_write(e->m, NEW_MMIO + port, v, 4);
     else if (e->mo.bpp == 4) {
         /* two 16-bit writes with MULT_MISC bit 9 set (set in setup) */
@@ -549,8 +603,7 @@ static void op_line(Eng *e)
         model_put(mo, x, y, true, 0, mem);
     }
     /* The engine leaves CUR_X/CUR_Y at the end point. */
-    uint16_t cx = e->mmio ? (uint16_t)tess_mem_read(e->m, NEW_MMIO + 0x86E8, 2) : th_inw(e->m, 0x86E8);
-    uint16_t cy = e->mmio ? (uint16_t)tess_mem_read(e->m, NEW_MMIO + 0x82E8, 2) : th_inw(e->m, 0x82E8);
+    uint16_t cx = eng_r(e, 0x86E8), cy = eng_r(e, 0x82E8);
     g_assert_cmpint(cx, ==, x1);
     g_assert_cmpint(cy, ==, y1);
 }
@@ -584,8 +637,7 @@ static void op_cpu(Eng *e)
     unsigned bus = mono ? 1 : 2;                 /* 16-bit or 32-bit transfers */
     eng_w(e, 0x9AE8, 0x4000 | (swap ? 0x1000 : 0) | bus << 9 | 0x100 | CMD_DRAW_ | 0x20 | 0x80 |
                      (mono ? 0x02 : 0) | 0x1);
-    uint16_t st = e->mmio ? (uint16_t)tess_mem_read(e->m, NEW_MMIO + 0x9AE8, 2)
-                          : th_inw(e->m, 0x9AE8);
+    uint16_t st = eng_r(e, 0x9AE8);
     g_assert_true(st & 0x200);                   /* busy: waiting for data */
     for (int j = 0; j < h; j++) {
         if (mono) {
@@ -628,8 +680,224 @@ static void op_cpu(Eng *e)
             }
         }
     }
-    st = e->mmio ? (uint16_t)tess_mem_read(e->m, NEW_MMIO + 0x9AE8, 2) : th_inw(e->m, 0x9AE8);
+    st = eng_r(e, 0x9AE8);
     g_assert_false(st & 0x200);
+}
+
+/* ---- CPU data through PIX_TRANS, every way ------------------------------------ */
+
+/* The data book's rules as the model applies them: CMD bits 10:9 give the
+ * transfer's width (8, 16, 32 bits; 3 is 32 too). A write carries its low
+ * bytes, as many as a transfer takes; narrower writes fill a transfer in
+ * the order they come. Colour data: pixels low byte first, straddling
+ * transfers when they are wider. Monochrome: bits most significant first
+ * in each byte, the transfer's high byte first (low byte first with BYTE
+ * SWAP). Each row begins a new transfer; a line is one row. */
+typedef struct Xfer {
+    Eng *e;
+    unsigned bus;                      /* bytes a transfer */
+    bool swap;
+} Xfer;
+
+static void xfer_write(Xfer *x, unsigned size, uint32_t v)
+{
+    Eng *e = x->e;
+    if (e->mmio) {
+        uint32_t at = (uint32_t)g_test_rand_int_range(0, (int)(0x8000 / size)) * size;
+        tess_mem_write(e->m, NEW_MMIO + at, v, size);
+    } else if (size == 4) {
+        th_outl(e->m, 0xE2E8, v);
+    } else {
+        uint16_t port = g_test_rand_bit() ? 0xE2E8 : 0xE2EA;
+        if (size == 2)
+            th_outw(e->m, port, (uint16_t)v);
+        else
+            th_outb(e->m, port, (uint8_t)v);
+    }
+}
+
+/* One transfer, t[0] the first byte to arrive (the lowest of a write). */
+static void xfer_send(Xfer *x, const uint8_t *t)
+{
+    unsigned r = (unsigned)g_test_rand_int_range(0, 6), ws = x->bus;
+    if (r == 0 && x->bus < 4)
+        ws = x->bus * 2;               /* a wider write: its high bytes ignored */
+    else if (r == 1 && x->bus > 1)
+        ws = x->bus / 2;               /* narrower writes fill the transfer */
+    if (ws >= x->bus) {
+        uint32_t v = g_test_rand_int();
+        for (unsigned i = 0; i < x->bus; i++)
+            v = (v & ~(0xFFu << (8 * i))) | (uint32_t)t[i] << (8 * i);
+        xfer_write(x, ws, ws == 4 ? v : v & ((1u << (8 * ws)) - 1));
+        return;
+    }
+    for (unsigned k = 0; k < x->bus; k += ws) {
+        uint32_t v = 0;
+        for (unsigned i = 0; i < ws; i++)
+            v |= (uint32_t)t[k + i] << (8 * i);
+        xfer_write(x, ws, v);
+    }
+}
+
+/* A row of n units (bits or pixels) in random data; returns it in out[]. */
+static void xfer_row(Xfer *x, bool mono, unsigned bpp, unsigned n, uint32_t *out)
+{
+    unsigned bytes = mono ? (n + 7) / 8 : n * bpp;
+    unsigned len = (bytes + x->bus - 1) / x->bus * x->bus;
+    g_autofree uint8_t *d = g_malloc(len);          /* display order */
+    for (unsigned i = 0; i < len; i++)
+        d[i] = (uint8_t)g_test_rand_int();
+    for (unsigned i = 0; i < n; i++) {
+        if (mono) {
+            out[i] = (d[i / 8] >> (7 - i % 8)) & 1;
+        } else {
+            uint32_t c = 0;
+            for (unsigned k = 0; k < bpp; k++)
+                c |= (uint32_t)d[i * bpp + k] << (8 * k);
+            out[i] = c;
+        }
+    }
+    for (unsigned k = 0; k < len; k += x->bus) {
+        uint8_t t[4];
+        for (unsigned i = 0; i < x->bus; i++)
+            t[i] = (mono && !x->swap) ? d[k + x->bus - 1 - i] : d[k + i];
+        xfer_send(x, t);
+    }
+}
+
+/* A rectangle fill, BitBLT or Bresenham line fed through PIX_TRANS. */
+static void op_xfer(Eng *e)
+{
+    Model *mo = &e->mo;
+    eng_state(e, true);
+    bool mono = g_test_rand_int_range(0, 3) != 0;
+    unsigned sel;
+    if (mono) {
+        sel = g_test_rand_int_range(0, 4) ? 2 : g_test_rand_bit() ? 3 : 0;
+    } else {
+        sel = g_test_rand_bit() ? 0 : 3;
+        mo->fsrc = 2;
+        eng_w(e, 0xBAE8, 2u << 5 | mo->fmix);
+    }
+    eng_pix_cntl(e, sel);
+    Xfer x = { e, 0, g_test_rand_bit() };
+    unsigned busf = (unsigned)g_test_rand_int_range(0, 4);
+    x.bus = busf == 0 ? 1 : busf == 1 ? 2 : 4;
+    unsigned op = (unsigned)g_test_rand_int_range(0, 3);   /* rect, BitBLT, line */
+    uint16_t cmd = (uint16_t)((x.swap ? 0x1000 : 0) | busf << 9 | 0x100 | CMD_DRAW_ | 0x1 |
+                              (mono ? 0x02 : 0));
+    g_autofree uint32_t *units = g_new(uint32_t, 4096);
+    if (op < 2) {
+        int w = g_test_rand_int_range(1, 70), h = g_test_rand_int_range(1, 30);
+        bool incx = g_test_rand_bit(), incy = g_test_rand_bit();
+        int sx = incx ? 1 : -1, sy = incy ? 1 : -1;
+        int x0 = g_test_rand_int_range(100, 700), y0 = g_test_rand_int_range(100, 700);
+        int dx0 = g_test_rand_int_range(100, 700), dy0 = g_test_rand_int_range(100, 700);
+        eng_w(e, 0x86E8, (uint32_t)x0);
+        eng_w(e, 0x82E8, (uint32_t)y0);
+        if (op == 1) {
+            eng_w(e, 0x8EE8, (uint32_t)dx0);
+            eng_w(e, 0x8AE8, (uint32_t)dy0);
+        }
+        eng_w(e, 0x96E8, (uint32_t)(w - 1));
+        eng_w(e, 0xBEE8, (uint32_t)(h - 1));
+        eng_w(e, 0x9AE8, (op ? 0xC000u : 0x4000u) | cmd | (incx ? 0x20 : 0) | (incy ? 0x80 : 0));
+        g_assert_true(eng_r(e, 0x9AE8) & 0x200);
+        for (int j = 0; j < h; j++) {
+            xfer_row(&x, mono, mo->bpp, (unsigned)w, units);
+            for (int i = 0; i < w; i++) {
+                int px = x0 + sx * i, py = y0 + sy * j;       /* source (a fill: itself) */
+                int qx = op ? dx0 + sx * i : px, qy = op ? dy0 + sy * j : py;
+                uint32_t mem = model_get(mo, px, py);
+                bool fg = sel == 2 ? units[i] != 0 : sel == 3 ? (mem & mo->rm) != 0 : true;
+                model_put(mo, qx, qy, fg, mono ? 0 : units[i], mem);
+            }
+        }
+        g_assert_cmphex(eng_r(e, 0x9AE8) & 0x600, ==, 0x400);    /* idle, FIFO empty */
+        g_assert_cmpint(eng_r(e, 0x82E8), ==, y0 + sy * h);
+        if (op == 1)
+            g_assert_cmpint(eng_r(e, 0x8AE8) & 0xFFF, ==, dy0 + sy * h);
+        return;
+    }
+    int x0 = g_test_rand_int_range(0, 800), y0 = g_test_rand_int_range(0, 800);
+    int x1 = x0 + g_test_rand_int_range(-200, 201), y1 = y0 + g_test_rand_int_range(-200, 201);
+    x1 = CLAMP(x1, 0, 900);
+    y1 = CLAMP(y1, 0, 900);
+    int adx = abs(x1 - x0), ady = abs(y1 - y0);
+    int sx = x1 >= x0 ? 1 : -1, sy = y1 >= y0 ? 1 : -1;
+    bool ymaj = ady > adx, lpn = g_test_rand_bit();
+    int maj = ymaj ? ady : adx, min = ymaj ? adx : ady;
+    eng_w(e, 0x86E8, (uint32_t)x0);
+    eng_w(e, 0x82E8, (uint32_t)y0);
+    eng_w(e, 0x96E8, (uint32_t)maj);
+    eng_w(e, 0x8AE8, (uint32_t)(2 * min) & 0x3FFF);
+    eng_w(e, 0x8EE8, (uint32_t)(2 * (min - maj)) & 0x3FFF);
+    eng_w(e, 0x92E8, (uint32_t)(2 * min - maj) & 0x3FFF);
+    eng_w(e, 0x9AE8, 0x2000u | cmd | (sx > 0 ? 0x20 : 0) | (sy > 0 ? 0x80 : 0) |
+                     (ymaj ? 0x40 : 0) | (lpn ? 0x04 : 0));
+    xfer_row(&x, mono, mo->bpp, (unsigned)maj + 1, units);
+    for (int i = 0; i <= maj; i++) {
+        if (lpn && i == maj)
+            break;
+        int minor = maj ? (2 * i * min + maj) / (2 * maj) : 0;
+        int px = ymaj ? x0 + sx * minor : x0 + sx * i;
+        int py = ymaj ? y0 + sy * i : y0 + sy * minor;
+        uint32_t mem = model_get(mo, px, py);
+        bool fg = sel == 2 ? units[i] != 0 : sel == 3 ? (mem & mo->rm) != 0 : true;
+        model_put(mo, px, py, fg, mono ? 0 : units[i], mem);
+    }
+    g_assert_cmphex(eng_r(e, 0x9AE8) & 0x600, ==, 0x400);
+    g_assert_cmpint(eng_r(e, 0x86E8), ==, x1);
+    g_assert_cmpint(eng_r(e, 0x82E8), ==, y1);
+}
+
+/* Short-stroke vectors (9EE8h): two a word, the high byte first unless
+ * BYTE SWAP; each of bits 3:0 pixels in the radial direction of bits 7:5
+ * (45 degree steps counter-clockwise from +X), drawn with bit 4, from
+ * CUR_X/CUR_Y, which end on the vector's last pixel (not drawn with LAST
+ * PIXEL OFF). */
+static void op_stroke(Eng *e)
+{
+    static const int ddx[8] = { 1, 1, 0, -1, -1, -1, 0, 1 };
+    static const int ddy[8] = { 0, -1, -1, -1, 0, 1, 1, 1 };
+    Model *mo = &e->mo;
+    eng_state(e, false);
+    eng_pix_cntl(e, 0);
+    int x = g_test_rand_int_range(250, 750), y = g_test_rand_int_range(250, 750);
+    bool lpn = g_test_rand_bit(), swap = g_test_rand_bit();
+    eng_w(e, 0x86E8, (uint32_t)x);
+    eng_w(e, 0x82E8, (uint32_t)y);
+    eng_w(e, 0x9AE8, (swap ? 0x1000u : 0) | 0x08 | (lpn ? 0x04 : 0) | 0x1);   /* NOP, radial */
+    int words = g_test_rand_int_range(1, 8);
+    for (int k = 0; k < words; k++) {
+        uint16_t w = (uint16_t)g_test_rand_int();
+        if (!e->mmio && g_test_rand_bit()) {
+            th_outb(e->m, 0x9EE8, (uint8_t)w);          /* stored */
+            th_outb(e->m, 0x9EE9, (uint8_t)(w >> 8));   /* drawn */
+        } else {
+            eng_w(e, 0x9EE8, w);
+        }
+        uint8_t v[2] = { (uint8_t)(w >> 8), (uint8_t)w };
+        if (swap) {
+            v[0] = (uint8_t)w;
+            v[1] = (uint8_t)(w >> 8);
+        }
+        for (int s = 0; s < 2; s++) {
+            int d = v[s] >> 5, len = v[s] & 15;
+            for (int i = 0; i <= len; i++) {
+                if ((v[s] & 0x10) && !(lpn && i == len)) {
+                    uint32_t mem = model_get(mo, x, y);
+                    model_put(mo, x, y, true, 0, mem);
+                }
+                if (i == len)
+                    break;
+                x += ddx[d];
+                y += ddy[d];
+            }
+        }
+    }
+    g_assert_cmpint(eng_r(e, 0x86E8), ==, x);
+    g_assert_cmpint(eng_r(e, 0x82E8), ==, y);
 }
 
 static void eng_compare(Eng *e, const char *what, unsigned n)
@@ -645,39 +913,146 @@ static void eng_compare(Eng *e, const char *what, unsigned n)
     }
 }
 
-static void engine_run(unsigned bytespp, bool mmio, unsigned iterations)
+/* `shown`: in a 640x480 mode at that depth with the engine 640 pixels
+ * wide, rendering after every command through a view (which redraws
+ * only what the dirty log says changed) and in full, the two compared. */
+static void engine_run_as(unsigned bytespp, bool mmio, bool packed, unsigned iterations, bool shown)
 {
     TessMachine *m = th_machine(S3_FRAG_ATTRS(""));
     s3t_setup(m);
-    Eng e = { .m = m, .vram = s3t_vram(m), .mmio = mmio };
+    Eng e = { .m = m, .vram = s3t_vram(m), .mmio = mmio || packed, .packed = packed };
     e.mo.bpp = bytespp;
-    e.mo.width = 1024;
+    e.mo.width = shown ? 640 : 1024;
     e.mo.mask = bytespp == 4 ? 0xFFFFFFFFu : (1u << (8 * bytespp)) - 1;
     e.mo.size = 4u << 20;
-    uint8_t cr50 = bytespp == 1 ? 0x00 : bytespp == 2 ? 0x10 : 0x30;
+    VtScreen full = { 0 }, inc = { 0 };
+    TessDisplayView *view = NULL;
+    if (shown) {
+        vt_load_dac(m);
+        S3tMode md = s3t_640x480;
+        md.bpp = bytespp * 8;
+        s3t_set_mode(m, &md, 0);
+        full = vt_screen(m, "vga");
+        inc = vt_screen(m, "vga");
+        vt_screen_alloc(&full, 640, 480);
+        vt_screen_alloc(&inc, 640, 480);
+        view = inc.ops->view_new(inc.src);
+    }
+    uint8_t cr50 = (bytespp == 1 ? 0x00 : bytespp == 2 ? 0x10 : 0x30) | (shown ? 0x40 : 0x00);
     vt_cr(m, 0x50, cr50);
-    if (mmio)
+    if (e.mmio)
         vt_cr(m, 0x53, 0x08);
     for (size_t i = 0; i < e.mo.size; i++)
         e.vram[i] = (uint8_t)(g_test_rand_int() >> 7);
     e.mo.mem = g_memdup2(e.vram, e.mo.size);
     static const struct { const char *name; void (*fn)(Eng *); } ops[] = {
         { "rectangle fill", op_rect }, { "BitBLT", op_blt }, { "pattern fill", op_pattern },
-        { "line", op_line }, { "CPU transfer", op_cpu },
+        { "line", op_line }, { "CPU transfer", op_cpu }, { "PIX_TRANS command", op_xfer },
+        { "PIX_TRANS command", op_xfer }, { "short strokes", op_stroke },
     };
     for (unsigned n = 0; n < iterations; n++) {
         unsigned k = (unsigned)g_test_rand_int_range(0, G_N_ELEMENTS(ops));
+        if (shown)
+            inc.ops->render(inc.src, view, &inc.surf, NULL);
         ops[k].fn(&e);
         eng_compare(&e, ops[k].name, n);
+        if (shown) {
+            inc.ops->render(inc.src, view, &inc.surf, NULL);
+            full.ops->render(full.src, NULL, &full.surf, NULL);
+            for (unsigned y = 0; y < 480; y++)
+                for (unsigned x = 0; x < 640; x++)
+                    if (vt_px(&inc, x, y) != vt_px(&full, x, y))
+                        g_error("after %s #%u: pixel %u,%u not redrawn (%06x, should be %06x)",
+                                ops[k].name, n, x, y, vt_px(&inc, x, y), vt_px(&full, x, y));
+        }
+    }
+    if (shown) {
+        inc.ops->view_free(inc.src, view);
+        vt_screen_free(&inc);
+        vt_screen_free(&full);
     }
     g_free(e.mo.mem);
     th_machine_free(m);
 }
 
-static void test_engine_8(void) { engine_run(1, false, 300); }
-static void test_engine_16(void) { engine_run(2, false, 300); }
-static void test_engine_32(void) { engine_run(4, false, 300); }
-static void test_engine_mmio(void) { engine_run(2, true, 200); }
+static void engine_run(unsigned bytespp, bool mmio, bool packed, unsigned iterations)
+{
+    engine_run_as(bytespp, mmio, packed, iterations, false);
+}
+
+/* The engine's writes reach the dirty log the renderer trusts. */
+static void test_engine_dirty(void)
+{
+    engine_run_as(1, false, false, 120, true);
+    engine_run_as(2, false, true, 80, true);
+}
+
+static void test_engine_8(void) { engine_run(1, false, false, 400); }
+static void test_engine_16(void) { engine_run(2, false, false, 400); }
+static void test_engine_32(void) { engine_run(4, false, false, 400); }
+static void test_engine_mmio(void) { engine_run(2, true, false, 250); }
+static void test_engine_mmio32(void) { engine_run(4, true, false, 200); }
+static void test_engine_packed(void) { engine_run(1, false, true, 250); }
+static void test_engine_packed32(void) { engine_run(4, false, true, 200); }
+
+/* The packed registers as double words (the first named in the low
+ * word), read back through the ports; a fill started by ALT_CMD; byte
+ * writes into them; GP_STAT there. */
+static void test_packed_pairs(void)
+{
+    TessMachine *m = th_machine(S3_FRAG_ATTRS(""));
+    s3t_setup(m);
+    vt_cr(m, 0x53, 0x08);
+    uint8_t *vram = s3t_vram(m);
+    memset(vram, 0, 1 << 20);
+    const uint64_t r = NEW_MMIO;
+    tess_mem_write(m, r + 0x8100, 17u << 16 | 5, 4);          /* ALT_CURXY: X 17, Y 5 */
+    tess_mem_write(m, r + 0x8108, 300u << 16 | 200, 4);       /* ALT_STEP */
+    tess_mem_write(m, r + 0x8148, 9u << 16 | 2, 4);           /* ALT_PCNT: 10 wide, 3 high */
+    tess_mem_write(m, r + 0x8134, 0x27u << 16 | 0x03, 4);     /* ALT_MIX: fg S from FRGD */
+    tess_mem_write(m, r + 0x8138, 3u << 16 | 4, 4);           /* SCISSORS: L 3, T 4 */
+    tess_mem_write(m, r + 0x813C, 20u << 16 | 6, 4);          /* R 20, B 6 */
+    tess_mem_write(m, r + 0x8124, 0x11223344u, 4);            /* FRGD_COLOR whole */
+    tess_mem_write(m, r + 0x8128, 0xFFFFFFFFu, 4);
+    tess_mem_write(m, r + 0x8144, 0x0004u << 16 | 0x0000, 4); /* MULT_MISC 0, READ_SEL 4 */
+    g_assert_cmpuint(th_inw(m, 0x86E8), ==, 17);
+    g_assert_cmpuint(th_inw(m, 0x82E8), ==, 5);
+    g_assert_cmpuint(th_inw(m, 0x8EE8), ==, 300);
+    g_assert_cmpuint(th_inw(m, 0x8AE8), ==, 200);
+    g_assert_cmpuint(th_inw(m, 0x96E8), ==, 9);
+    g_assert_cmphex(th_inw(m, 0xBAE8), ==, 0x27);
+    g_assert_cmphex(th_inw(m, 0xB6E8), ==, 0x03);
+    g_assert_cmphex(th_inw(m, 0xBEE8), ==, 0x4000 | 20);       /* READ_SEL 4: SCISSORS_R */
+    g_assert_cmphex(tess_mem_read(m, r + 0x8124, 4), ==, 0x11223344u);
+    g_assert_cmphex(tess_mem_read(m, r + 0x8100, 4), ==, 17u << 16 | 5);
+    /* a byte into the high half of FRGD_COLOR */
+    tess_mem_write(m, r + 0x8127, 0x99, 1);
+    g_assert_cmphex(tess_mem_read(m, r + 0x8124, 4), ==, 0x99223344u);
+    tess_mem_write(m, r + 0x8124, 0x5C, 4);
+    /* ALT_CMD: a fill of 10 x 3 from (17, 5), clipped to x <= 20, y <= 6 */
+    tess_mem_write(m, r + 0x8118, 0x40B1, 4);
+    g_assert_cmphex(tess_mem_read(m, r + 0x8118, 2) & 0x600, ==, 0x400);
+    for (unsigned y = 0; y < 10; y++)
+        for (unsigned x = 0; x < 30; x++) {
+            bool in = y >= 5 && y <= 6 && x >= 17 && x <= 20;
+            g_assert_cmphex(vram[y * 1024 + x], ==, in ? 0x5C : 0);
+        }
+    g_assert_cmpuint(th_inw(m, 0x82E8), ==, 8);               /* CUR_Y moved past it */
+    /* a short-stroke pair through 811Ch: 3 pixels right, then 2 down */
+    tess_mem_write(m, r + 0x8100, 40u << 16 | 40, 4);
+    tess_mem_write(m, r + 0x8138, 0, 4);
+    tess_mem_write(m, r + 0x813C, 0x0FFF0FFFu, 4);
+    tess_mem_write(m, r + 0x8118, 0x0009, 2);                 /* NOP, radial, write */
+    tess_mem_write(m, r + 0x811C, 0x13u << 8 | 0xD2, 2);      /* 0 deg len 3; 270 deg len 2 */
+    static const unsigned px[][2] = { { 40, 40 }, { 41, 40 }, { 42, 40 }, { 43, 40 },
+                                      { 43, 41 }, { 43, 42 } };
+    for (size_t i = 0; i < G_N_ELEMENTS(px); i++)
+        g_assert_cmphex(vram[px[i][1] * 1024 + px[i][0]], ==, 0x5C);
+    g_assert_cmphex(vram[39 * 1024 + 43], ==, 0);
+    g_assert_cmpuint(th_inw(m, 0x86E8), ==, 43);
+    g_assert_cmpuint(th_inw(m, 0x82E8), ==, 42);
+    th_machine_free(m);
+}
 
 /* The legacy MMIO window at A0000 (CR53 bit 4): registers at A8000 +
  * (port & 0x7FFF), image data below. */
@@ -819,7 +1194,12 @@ int main(int argc, char **argv)
     g_test_add_func("/s3/engine/16bpp", test_engine_16);
     g_test_add_func("/s3/engine/32bpp", test_engine_32);
     g_test_add_func("/s3/engine/new-mmio", test_engine_mmio);
+    g_test_add_func("/s3/engine/new-mmio-32bpp", test_engine_mmio32);
+    g_test_add_func("/s3/engine/packed", test_engine_packed);
+    g_test_add_func("/s3/engine/packed-32bpp", test_engine_packed32);
+    g_test_add_func("/s3/engine/dirty-log", test_engine_dirty);
     g_test_add_func("/s3/legacy-mmio", test_legacy_mmio);
+    g_test_add_func("/s3/packed-registers", test_packed_pairs);
     g_test_add_func("/s3/ddc", test_ddc);
     return g_test_run();
 }

@@ -211,6 +211,35 @@ static void test_s3_random(void)
                 default: th_outl(m, p, v); break;
                 }
                 (void)th_inw(m, ge_ports[g_test_rand_int_range(0, G_N_ELEMENTS(ge_ports))]);
+            } else if (what < 65) {
+                /* a command waiting for CPU data (any op, bus width, byte
+                 * order), then data through the port or MMIO, packed
+                 * registers, short strokes */
+                if (g_test_rand_int_range(0, 4) == 0)
+                    s3t_wcr_bits(m, 0x53, 0x08, 0x18);       /* new MMIO on */
+                uint16_t cmd = (uint16_t)(g_test_rand_int() | 0x0100);
+                th_outw(m, 0x96E8, (uint16_t)g_test_rand_int_range(0, 0x40));
+                th_outw(m, 0xBEE8, (uint16_t)g_test_rand_int_range(0, 0x40));
+                th_outw(m, 0x9AE8, cmd);
+                for (int k = g_test_rand_int_range(0, 40); k > 0; k--) {
+                    unsigned sz = 1u << g_test_rand_int_range(0, 3);
+                    if (g_test_rand_bit())
+                        tess_mem_write(m, S3_LFB + 0x1000000u + (uint64_t)g_test_rand_int_range(0, 0x8000) / sz * sz,
+                                       g_test_rand_int(), sz);
+                    else if (sz == 4)
+                        th_outl(m, 0xE2E8, g_test_rand_int());
+                    else if (sz == 2)
+                        th_outw(m, g_test_rand_bit() ? 0xE2E8 : 0xE2EA, (uint16_t)g_test_rand_int());
+                    else
+                        th_outb(m, 0xE2E8 + (uint16_t)g_test_rand_int_range(0, 4), (uint8_t)g_test_rand_int());
+                }
+                unsigned sz = 1u << g_test_rand_int_range(0, 3);
+                uint64_t pk = S3_LFB + 0x1000000u + (uint64_t)g_test_rand_int_range(0x8100, 0x8150) / sz * sz;
+                if (g_test_rand_bit())
+                    tess_mem_write(m, pk, g_test_rand_int(), sz);
+                else
+                    (void)tess_mem_read(m, pk, sz);
+                th_outw(m, 0x9EE8, (uint16_t)g_test_rand_int());
             } else if (what < 80) {
                 static const uint64_t bases[] = { 0xA0000, S3_LFB, S3_LFB + 0x1000000u, S3_LFB + 0x3FFFFF0u };
                 uint64_t a = bases[g_test_rand_int_range(0, G_N_ELEMENTS(bases))] +

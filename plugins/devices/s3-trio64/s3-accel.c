@@ -4,12 +4,15 @@
  * xxE8h (answering while CR40 bit 0 is set), at the same offsets in the
  * 64K MMIO windows (legacy: A0000h with CR53 bit 4; new: BAR0 + 16 MiB
  * with CR53 bit 3), lines (Bresenham and radial), rectangle fill, BitBLT,
- * pattern fill, CPU-to-screen transfers through PIX_TRANS, the sixteen
+ * pattern fill, short-stroke vectors, CPU-to-screen transfers through
+ * PIX_TRANS (for fills, BitBLTs, patterns and lines), the sixteen
  * mixes with foreground/background selection (PIX_CNTL), colour compare,
  * read and write masks and the scissors.
  *
  * S3 Trio32/Trio64 data book, "Enhanced Commands Registers"; the 8514/A
  * technical reference for the mix functions and the line registers.
+ * The packed MMIO registers at 8100h-814Bh in the layout XFree86's kdrive
+ * S3 driver programs them (ALT_CURXY, ALT_STEP, ALT_MIX, ALT_PCNT, ...).
  *
  * The engine runs each command to completion when it is written, or, for
  * commands that wait for CPU data, pixel by pixel as PIX_TRANS writes
@@ -19,9 +22,10 @@
  * Choices where the data book is thin: colour compare tests the source
  * pixel (SRC NE clear: pixels equal to COLOR_CMP are not written, which
  * is how XFree86 uses it for transparent copies); a pattern fill's 8x8
- * pattern is aligned to the destination rectangle's corner; each row of
- * a CPU transfer starts on a new PIX_TRANS write; 16-bit MMIO packed
- * registers (8100h-814Ch) are not modelled.
+ * pattern is aligned to the destination rectangle's corner; CPU data
+ * rules (bus widths, byte order, row padding) are those written above
+ * ge_cpu_colour; image reads (screen to CPU through PIX_TRANS, CMD bit 0
+ * clear) are not modelled: such commands draw as writes would.
  */
 #define G_LOG_DOMAIN "s3-trio64"
 #include "s3-trio64.h"
@@ -89,6 +93,7 @@ typedef struct Ge {
     uint64_t vram_size;
     unsigned bpp, width;
     uint32_t mask;
+    uint64_t dlo, dhi;           /* bytes written: [dlo, dhi), empty when dlo >= dhi */
 } Ge;
 
 static void ge_init(Ge *g, S3 *s)
@@ -99,13 +104,28 @@ static void ge_init(Ge *g, S3 *s)
     g->bpp = s3_ge_bytespp(s);
     g->width = s3_ge_width(s);
     g->mask = px_mask(g->bpp);
+    g->dlo = UINT64_MAX;
+    g->dhi = 0;
 }
 
-/* The engine writes video memory behind the CPU's back: tell the core's
- * dirty log, which the renderer trusts to skip unwritten lines. */
-static inline void ge_mark(const Ge *g, uint64_t addr, uint64_t len)
+/* The engine writes video memory behind the CPU's back, and the core's
+ * dirty log, which the renderer trusts to skip unwritten lines, must
+ * hear of it. A command gathers the span of bytes it wrote and marks it
+ * once when it ends (ge_done): its bounding rows, not pixel by pixel. */
+static inline void ge_touch(Ge *g, uint64_t addr, uint64_t len)
 {
-    tess_mem_log_mark(g->s->vga.vram_region, addr, len);
+    if (addr < g->dlo)
+        g->dlo = addr;
+    if (addr + len > g->dhi)
+        g->dhi = addr + len;
+}
+
+static void ge_done(Ge *g)
+{
+    if (g->dlo < g->dhi)
+        tess_mem_log_mark(g->s->vga.vram_region, g->dlo, g->dhi - g->dlo);
+    g->dlo = UINT64_MAX;
+    g->dhi = 0;
 }
 
 /* Coordinates are 12-bit; the address is linear from them. */
@@ -134,7 +154,7 @@ static inline uint32_t ge_read(const Ge *g, int x, int y)
  * mix, colour compare, scissors and write mask. `fg`: the foreground mix
  * applies; `cpu`: colour from PIX_TRANS; `mem`: the display-memory
  * source pixel. */
-static void ge_pixel(const Ge *g, int x, int y, bool fg, uint32_t cpu, uint32_t mem)
+static void ge_pixel(Ge *g, int x, int y, bool fg, uint32_t cpu, uint32_t mem)
 {
     const S3Accel *a = &g->s->ge;
     if (x < a->scissors_l || x > a->scissors_r || y < a->scissors_t || y > a->scissors_b)
@@ -163,7 +183,7 @@ static void ge_pixel(const Ge *g, int x, int y, bool fg, uint32_t cpu, uint32_t 
     uint8_t *p = g->vram + addr;
     for (unsigned i = 0; i < g->bpp; i++)
         p[i] = (uint8_t)(out >> (8 * i));
-    ge_mark(g, addr, g->bpp);
+    ge_touch(g, addr, g->bpp);
 }
 
 /* PIX_CNTL bits 7:6: what picks the foreground mix. 0: always; 2: the
@@ -208,17 +228,24 @@ static bool ge_fast_fill(Ge *g, int x0, int y0, unsigned w, unsigned h)
     if (!ge_plain(g, SRC_FRGD) || !ge_rect_inside(g, x0, y0, w, h))
         return false;
     uint32_t c = a->frgd_color & g->mask;
-    for (unsigned j = 0; j < h; j++) {
+    size_t n = (size_t)w * g->bpp;
+    uint64_t first = ((uint64_t)y0 * g->width + (unsigned)x0) * g->bpp;
+    uint8_t *p0 = g->vram + first;
+    /* The first row pixel by pixel, the others copies of it (the C
+     * library's copy beats a fill of small rows; rows wider than the
+     * engine's line overlap the next, with the same pixels in phase). */
+    if (g->bpp == 1) {
+        memset(p0, (int)c, w);
+    } else {
+        for (unsigned i = 0; i < w; i++)
+            for (unsigned k = 0; k < g->bpp; k++)
+                p0[i * g->bpp + k] = (uint8_t)(c >> (8 * k));
+    }
+    ge_touch(g, first, n);
+    for (unsigned j = 1; j < h; j++) {
         uint64_t row = ((uint64_t)(y0 + (int)j) * g->width + (unsigned)x0) * g->bpp;
-        uint8_t *p = g->vram + row;
-        ge_mark(g, row, (uint64_t)w * g->bpp);
-        if (g->bpp == 1) {
-            memset(p, (int)c, w);
-        } else {
-            for (unsigned i = 0; i < w; i++, p += g->bpp)
-                for (unsigned k = 0; k < g->bpp; k++)
-                    p[k] = (uint8_t)(c >> (8 * k));
-        }
+        memmove(g->vram + row, p0, n);
+        ge_touch(g, row, n);
     }
     return true;
 }
@@ -248,65 +275,82 @@ static bool ge_fast_copy(Ge *g, int sx0, int sy0, int dx0, int dy0, unsigned w, 
         int sy = sy0 + sty * (int)j, dy = dy0 + sty * (int)j;
         uint64_t drow = ((uint64_t)dy * g->width + (unsigned)dl) * g->bpp;
         memmove(g->vram + drow, g->vram + ((uint64_t)sy * g->width + (unsigned)sl) * g->bpp, n);
-        ge_mark(g, drow, n);
+        ge_touch(g, drow, n);
     }
     return true;
+}
+
+/* Lines: Bresenham (the error term and the axial and diagonal steps
+ * the driver computed) or radial (a direction in CMD bits 7:5, in 45
+ * degree steps counter-clockwise from +X, screen Y growing downwards).
+ * One step from pixel to pixel. */
+static const int ge_rad_dx[8] = { 1, 1, 0, -1, -1, -1, 0, 1 };
+static const int ge_rad_dy[8] = { 0, -1, -1, -1, 0, 1, 1, 1 };
+
+static void ge_line_step(const S3Accel *a, int *x, int *y, int *err)
+{
+    if (a->cmd & CMD_LINETYPE) {
+        unsigned d = (a->cmd >> 5) & 7;
+        *x += ge_rad_dx[d];
+        *y += ge_rad_dy[d];
+        return;
+    }
+    int sx = (a->cmd & CMD_INC_X) ? 1 : -1, sy = (a->cmd & CMD_INC_Y) ? 1 : -1;
+    bool ymaj = a->cmd & CMD_YMAJ;
+    if (ymaj)
+        *y += sy;
+    else
+        *x += sx;
+    if (*err >= 0) {
+        if (ymaj)
+            *x += sx;
+        else
+            *y += sy;
+        *err += sext14(a->destx_diastp);
+    } else {
+        *err += sext14(a->desty_axstp);
+    }
+    /* keep the register's 14-bit range */
+    *err = sext14((uint16_t)*err);
 }
 
 static void ge_line(Ge *g)
 {
     S3Accel *a = &g->s->ge;
-    int x = a->cur_x & 0xFFF, y = a->cur_y & 0xFFF;
+    int x = a->cur_x & 0xFFF, y = a->cur_y & 0xFFF, err = sext14(a->err_term);
     unsigned n = a->maj_axis_pcnt & 0xFFF;
     bool draw = a->cmd & CMD_DRAW;
     unsigned sel = ge_mix_sel(a);
-    if (a->cmd & CMD_LINETYPE) {
-        /* Radial: direction in bits 7:5, in 45 degree steps counter-
-         * clockwise from +X (screen Y grows downwards). */
-        static const int dx[8] = { 1, 1, 0, -1, -1, -1, 0, 1 };
-        static const int dy[8] = { 0, -1, -1, -1, 0, 1, 1, 1 };
-        unsigned d = (a->cmd >> 5) & 7;
-        for (unsigned i = 0; i <= n; i++) {
-            if (draw && !((a->cmd & CMD_LPN) && i == n)) {
-                uint32_t mem = ge_read(g, x, y);
-                ge_pixel(g, x, y, sel == 3 ? ge_mem_bit(a, mem) : true, 0, mem);
-            }
-            if (i == n)
-                break;
-            x += dx[d];
-            y += dy[d];
+    for (unsigned i = 0; i <= n; i++) {
+        if (draw && !((a->cmd & CMD_LPN) && i == n)) {
+            uint32_t mem = ge_read(g, x, y);
+            ge_pixel(g, x, y, sel == 3 ? ge_mem_bit(a, mem) : true, 0, mem);
         }
-    } else {
-        int sx = (a->cmd & CMD_INC_X) ? 1 : -1, sy = (a->cmd & CMD_INC_Y) ? 1 : -1;
-        bool ymaj = a->cmd & CMD_YMAJ;
-        int err = sext14(a->err_term), ax = sext14(a->desty_axstp), dg = sext14(a->destx_diastp);
-        for (unsigned i = 0; i <= n; i++) {
-            if (draw && !((a->cmd & CMD_LPN) && i == n)) {
-                uint32_t mem = ge_read(g, x, y);
-                ge_pixel(g, x, y, sel == 3 ? ge_mem_bit(a, mem) : true, 0, mem);
-            }
-            if (i == n)
-                break;
-            if (ymaj)
-                y += sy;
-            else
-                x += sx;
-            if (err >= 0) {
-                if (ymaj)
-                    x += sx;
-                else
-                    y += sy;
-                err += dg;
-            } else {
-                err += ax;
-            }
-            /* keep the registers' 14-bit range */
-            err = sext14((uint16_t)err);
-        }
-        a->err_term = (uint16_t)err & 0x3FFF;
+        if (i == n)
+            break;
+        ge_line_step(a, &x, &y, &err);
     }
+    if (!(a->cmd & CMD_LINETYPE))
+        a->err_term = (uint16_t)err & 0x3FFF;
     a->cur_x = (uint16_t)(x & 0xFFF);
     a->cur_y = (uint16_t)(y & 0xFFF);
+}
+
+/* SHORT_STROKE (9EE8h): each byte a vector of bits 3:0 pixels in the
+ * radial direction of bits 7:5, drawn when bit 4 is set (else a move),
+ * from CUR_X/CUR_Y, which are left on its last pixel; CMD's mixes, LAST
+ * PIXEL OFF and the rest apply. Two a word: the high byte first unless
+ * CMD's BYTE SWAP. */
+static void ge_short_stroke(Ge *g, uint8_t v)
+{
+    S3Accel *a = &g->s->ge;
+    uint16_t cmd = a->cmd, n = a->maj_axis_pcnt;
+    a->cmd = (uint16_t)((cmd & ~(0xE0 | CMD_DRAW)) | CMD_LINETYPE | (v & 0xE0) |
+                        ((v & 0x10) ? CMD_DRAW : 0));
+    a->maj_axis_pcnt = v & 0x0F;
+    ge_line(g);
+    a->cmd = cmd;
+    a->maj_axis_pcnt = n;
 }
 
 static void ge_rect(Ge *g)
@@ -331,6 +375,16 @@ static void ge_rect(Ge *g)
         y += sy * (int)h;
     }
     a->cur_y = (uint16_t)(y & 0xFFF);
+}
+
+/* Where the registers are left after a BitBLT or pattern fill of h rows. */
+static void ge_bitblt_end(S3Accel *a, bool pattern)
+{
+    int sty = (pattern || (a->cmd & CMD_INC_Y)) ? 1 : -1;
+    int h = (int)(a->min_axis_pcnt & 0xFFF) + 1;
+    if (!pattern)
+        a->cur_y = (uint16_t)(((a->cur_y & 0xFFF) + sty * h) & 0xFFF);
+    a->desty_axstp = (uint16_t)(((a->desty_axstp & 0xFFF) + sty * h) & 0xFFF);
 }
 
 static void ge_bitblt(Ge *g, bool pattern)
@@ -362,54 +416,147 @@ static void ge_bitblt(Ge *g, bool pattern)
             }
         }
     }
-    if (!pattern)
-        a->cur_y = (uint16_t)((sy + sty * (int)h) & 0xFFF);
-    a->desty_axstp = (uint16_t)((dy + sty * (int)h) & 0xFFF);
+    ge_bitblt_end(a, pattern);
 }
 
 /* ---- CPU data (PIX_TRANS) ---------------------------------------------------- */
 
+/* Rectangle fills, BitBLTs, pattern fills and lines with CMD bit 8 wait
+ * for their pixels through PIX_TRANS (E2E8h, or anywhere in the MMIO
+ * window's first 32K). CMD bits 10:9 give the transfer's width: 8, 16 or
+ * 32 bits (3 counts as 32). A write carries as many of its low bytes as
+ * the transfer takes; narrower writes fill one transfer in the order
+ * they come. The data is either
+ *  - colour (the foreground mix takes its source from the CPU and the
+ *    CPU does not pick the mix): whole pixels, low byte first, a pixel
+ *    free to straddle two transfers (32 bpp through 16-bit transfers);
+ *  - or monochrome: one bit a pixel, most significant first in each byte,
+ *    the transfer's high byte first, or its low byte first with CMD's
+ *    BYTE SWAP; a set bit picks the foreground mix when PIX_CNTL says the
+ *    CPU picks it (else every pixel takes the foreground mix).
+ * Each row of a rectangle, BitBLT or pattern starts on a new transfer: the
+ * rest of the one that ended a row is dropped. A line is one row of MAJ_
+ * AXIS_PCNT + 1 places (the last one not drawn with LAST PIXEL OFF). */
+
 static bool ge_cpu_colour(const S3Accel *a)
 {
-    /* Colour data when the foreground mix takes its source from the
-     * CPU and the CPU does not pick the mix. */
     return ge_mix_sel(a) != 2 && ((a->frgd_mix >> 5) & 3) == SRC_CPU;
 }
 
-static void ge_cpu_start(Ge *g)
+static unsigned ge_bus_bytes(const S3Accel *a)
 {
-    S3Accel *a = &g->s->ge;
+    static const unsigned bytes[4] = { 1, 2, 4, 4 };
+    return bytes[(a->cmd >> CMD_BUS_SHIFT) & 3];
+}
+
+static void ge_cpu_start(S3Accel *a)
+{
     a->busy = 1;
     a->run_x = a->run_y = 0;
+    a->run_bits = 0;
+    a->run_data = 0;
+    a->xfer_n = 0;
 }
 
 static void ge_cpu_finish(S3Accel *a)
 {
-    int sy = (a->cmd & CMD_INC_Y) ? 1 : -1;
-    a->cur_y = (uint16_t)(((a->cur_y & 0xFFF) + sy * ((a->min_axis_pcnt & 0xFFF) + 1)) & 0xFFF);
+    switch (a->cmd >> CMD_OP_SHIFT) {
+    case GE_RECT: {
+        int sy = (a->cmd & CMD_INC_Y) ? 1 : -1;
+        a->cur_y = (uint16_t)(((a->cur_y & 0xFFF) + sy * ((a->min_axis_pcnt & 0xFFF) + 1)) & 0xFFF);
+        break;
+    }
+    case GE_BITBLT: ge_bitblt_end(a, false); break;
+    case GE_PATTERN: ge_bitblt_end(a, true); break;
+    default: break;                 /* lines moved CUR_X/CUR_Y as they went */
+    }
     a->busy = 0;
 }
 
-/* One pixel of a CPU-fed rectangle; false when the rectangle is done. */
-static bool ge_cpu_pixel(Ge *g, bool fg, uint32_t colour)
+/* The next pixel of the waiting command; `bit`: the monochrome bit (true
+ * for colour data). False when the row or the command ended. */
+static bool ge_cpu_pixel(Ge *g, bool bit, uint32_t colour)
 {
     S3Accel *a = &g->s->ge;
-    unsigned w = (a->maj_axis_pcnt & 0xFFF) + 1u, h = (a->min_axis_pcnt & 0xFFF) + 1u;
-    int sx = (a->cmd & CMD_INC_X) ? 1 : -1, sy = (a->cmd & CMD_INC_Y) ? 1 : -1;
-    int x = (a->cur_x & 0xFFF) + sx * a->run_x, y = (a->cur_y & 0xFFF) + sy * a->run_y;
-    if (a->cmd & CMD_DRAW) {
-        uint32_t mem = ge_read(g, x, y);
-        ge_pixel(g, x, y, fg, colour, mem);
-    }
-    if (++a->run_x >= w) {
-        a->run_x = 0;
-        if (++a->run_y >= h) {
+    unsigned sel = ge_mix_sel(a);
+    bool draw = a->cmd & CMD_DRAW;
+    unsigned op = a->cmd >> CMD_OP_SHIFT;
+    if (op == GE_LINE) {
+        unsigned n = a->maj_axis_pcnt & 0xFFF;
+        int x = a->cur_x & 0xFFF, y = a->cur_y & 0xFFF, err = sext14(a->err_term);
+        if (draw && !((a->cmd & CMD_LPN) && a->run_x == n)) {
+            uint32_t mem = ge_read(g, x, y);
+            ge_pixel(g, x, y, sel == 2 ? bit : sel == 3 ? ge_mem_bit(a, mem) : true, colour, mem);
+        }
+        if (a->run_x++ >= n) {
             ge_cpu_finish(a);
             return false;
         }
+        ge_line_step(a, &x, &y, &err);
+        a->cur_x = (uint16_t)(x & 0xFFF);
+        a->cur_y = (uint16_t)(y & 0xFFF);
+        if (!(a->cmd & CMD_LINETYPE))
+            a->err_term = (uint16_t)err & 0x3FFF;
+        return true;
+    }
+    unsigned w = (a->maj_axis_pcnt & 0xFFF) + 1u, h = (a->min_axis_pcnt & 0xFFF) + 1u;
+    int sx = (a->cmd & CMD_INC_X) ? 1 : -1, sy = (a->cmd & CMD_INC_Y) ? 1 : -1;
+    int i = a->run_x, j = a->run_y;
+    if (draw) {
+        int x, y, srcx, srcy;
+        if (op == GE_RECT) {
+            x = srcx = (a->cur_x & 0xFFF) + sx * i;
+            y = srcy = (a->cur_y & 0xFFF) + sy * j;
+        } else if (op == GE_PATTERN) {
+            x = (a->destx_diastp & 0xFFF) + i;
+            y = (a->desty_axstp & 0xFFF) + j;
+            srcx = (a->cur_x & 0xFFF) + (i & 7);
+            srcy = (a->cur_y & 0xFFF) + (j & 7);
+        } else {
+            x = (a->destx_diastp & 0xFFF) + sx * i;
+            y = (a->desty_axstp & 0xFFF) + sy * j;
+            srcx = (a->cur_x & 0xFFF) + sx * i;
+            srcy = (a->cur_y & 0xFFF) + sy * j;
+        }
+        uint32_t mem = ge_read(g, srcx, srcy);
+        ge_pixel(g, x, y, sel == 2 ? bit : sel == 3 ? ge_mem_bit(a, mem) : true, colour, mem);
+    }
+    if (++a->run_x >= w) {
+        a->run_x = 0;
+        if (++a->run_y >= h)
+            ge_cpu_finish(a);
         return false;               /* the next row starts on a new transfer */
     }
     return true;
+}
+
+/* One whole transfer, its bytes in the order they came. */
+static void ge_transfer(Ge *g, const uint8_t *t, unsigned n)
+{
+    S3Accel *a = &g->s->ge;
+    if (ge_cpu_colour(a)) {
+        if (a->run_bits >= g->bpp) {
+            a->run_bits = 0;        /* CR50 changed under it, or a snapshot's word */
+            a->run_data = 0;
+        }
+        for (unsigned i = 0; i < n && a->busy; i++) {
+            a->run_data |= (uint32_t)t[i] << (8 * a->run_bits);
+            if (++a->run_bits < g->bpp)
+                continue;
+            uint32_t c = a->run_data & g->mask;
+            a->run_data = 0;
+            a->run_bits = 0;
+            if (!ge_cpu_pixel(g, true, c))
+                return;             /* the row (or all) is done: drop the rest */
+        }
+        return;
+    }
+    for (unsigned i = 0; i < n && a->busy; i++) {
+        uint8_t byte = t[(a->cmd & CMD_BYTE_SWAP) ? i : n - 1 - i];
+        for (int b = 7; b >= 0; b--)
+            if (!ge_cpu_pixel(g, (byte >> b) & 1, 0))
+                return;
+    }
 }
 
 /* A PIX_TRANS write of `size` bytes. */
@@ -420,30 +567,17 @@ static void ge_pix_trans(S3 *s, uint32_t val, unsigned size)
         return;
     Ge g;
     ge_init(&g, s);
-    if (ge_cpu_colour(a)) {
-        /* Colour: whole pixels, low bytes first. */
-        for (unsigned off = 0; off + g.bpp <= size && a->busy; off += g.bpp) {
-            uint32_t c = (uint32_t)((uint64_t)val >> (8 * off)) & g.mask;
-            if (!ge_cpu_pixel(&g, true, c))
-                break;
-        }
-        return;
-    }
-    /* Monochrome: one bit per pixel, most significant first within each
-     * byte; the high byte first unless BYTE SWAP. */
-    unsigned bytes[4], n = size;
-    for (unsigned i = 0; i < n; i++) {
-        unsigned k = (a->cmd & CMD_BYTE_SWAP) ? i : n - 1 - i;
-        bytes[i] = (val >> (8 * k)) & 0xFF;
-    }
-    bool cpu_sel = ge_mix_sel(a) == 2;
-    for (unsigned i = 0; i < n; i++) {
-        for (int b = 7; b >= 0; b--) {
-            bool bit = (bytes[i] >> b) & 1;
-            if (!ge_cpu_pixel(&g, cpu_sel ? bit : true, 0))
-                return;
+    unsigned bus = ge_bus_bytes(a), n = MIN(size, bus);
+    if (a->xfer_n >= bus)
+        a->xfer_n = 0;              /* CMD rewritten, or a snapshot's word */
+    for (unsigned i = 0; i < n && a->busy; i++) {
+        a->xfer[a->xfer_n++] = (uint8_t)(val >> (8 * i));
+        if (a->xfer_n == bus) {
+            a->xfer_n = 0;
+            ge_transfer(&g, a->xfer, bus);
         }
     }
+    ge_done(&g);
 }
 
 /* ---- command dispatch --------------------------------------------------------- */
@@ -457,8 +591,9 @@ static void ge_command(S3 *s, uint16_t cmd)
     Ge g;
     ge_init(&g, s);
     unsigned op = cmd >> CMD_OP_SHIFT;
-    if ((cmd & CMD_WAIT_CPU) && op == GE_RECT) {
-        ge_cpu_start(&g);
+    if ((cmd & CMD_WAIT_CPU) &&
+        (op == GE_RECT || op == GE_LINE || op == GE_BITBLT || op == GE_PATTERN)) {
+        ge_cpu_start(a);
         return;
     }
     switch (op) {
@@ -471,6 +606,23 @@ static void ge_command(S3 *s, uint16_t cmd)
         s3_err(s, "graphics engine command %u not on the Trio", op);
         break;
     }
+    ge_done(&g);
+}
+
+static void ge_short_strokes(S3 *s, uint16_t w)
+{
+    S3Accel *a = &s->ge;
+    a->short_stroke = w;
+    Ge g;
+    ge_init(&g, s);
+    if (a->cmd & CMD_BYTE_SWAP) {
+        ge_short_stroke(&g, (uint8_t)w);
+        ge_short_stroke(&g, (uint8_t)(w >> 8));
+    } else {
+        ge_short_stroke(&g, (uint8_t)(w >> 8));
+        ge_short_stroke(&g, (uint8_t)w);
+    }
+    ge_done(&g);
 }
 
 static void ge_multifunc(S3 *s, uint16_t val)
@@ -545,7 +697,7 @@ static void ge_reg_write(S3 *s, uint32_t port, uint32_t val, unsigned size)
     case 0x92E8: a->err_term = w & 0x3FFF; break;
     case 0x96E8: a->maj_axis_pcnt = w & 0xFFF; break;
     case 0x9AE8: ge_command(s, w); break;
-    case 0x9EE8: a->short_stroke = w; break;
+    case 0x9EE8: ge_short_strokes(s, w); break;
     case 0xA2E8: ge_set32(a, &a->bkgd_color, val, size); break;
     case 0xA6E8: ge_set32(a, &a->frgd_color, val, size); break;
     case 0xAAE8: ge_set32(a, &a->wrt_mask, val, size); break;
@@ -572,8 +724,10 @@ static uint32_t ge_reg_read(S3 *s, uint32_t port)
     case 0x92E8: return a->err_term;
     case 0x96E8: return a->maj_axis_pcnt;
     /* GP_STAT: busy while a command waits for CPU data; the FIFO is
-     * always empty (commands complete at once). */
-    case 0x9AE8: return a->busy ? GP_STAT_BUSY : 0;
+     * always empty (commands complete at once), which drivers that wait
+     * for room (bits 7:0, 15:11 clear) or for GP_STAT_EMPTY both see. */
+    case 0x9AE8: return GP_STAT_EMPTY | (a->busy ? GP_STAT_BUSY : 0);
+    case 0x9EE8: return a->short_stroke;
     case 0xA2E8: return a->bkgd_color & 0xFFFF;
     case 0xA6E8: return a->frgd_color & 0xFFFF;
     case 0xAAE8: return a->wrt_mask & 0xFFFF;
@@ -620,6 +774,10 @@ static void ge_access_write(S3 *s, uint32_t port, uint64_t val, unsigned size)
                                 : (cur & 0xFF00) | (uint32_t)(val & 0xFF);
         if (base == 0x9AE8 && !(port & 1)) {
             s->ge.cmd = (uint16_t)v;
+            return;
+        }
+        if (base == 0x9EE8 && !(port & 1)) {
+            s->ge.short_stroke = (uint16_t)v;   /* the strokes go with the high byte */
             return;
         }
         ge_reg_write(s, base, v, 2);
@@ -671,6 +829,131 @@ bool s3_accel_map_ports(S3 *s, GError **err)
     return tess_pio_map(&s->vga.dev, 0xE2E8, 4, &ge_E2E8_ops, s, err);
 }
 
+/* ---- the packed registers (MMIO 8100h-814Bh) ------------------------------------ */
+
+/* Pairs of the 16-bit registers in double words, the first named in the
+ * low word: ALT_CURXY (CUR_Y, CUR_X), ALT_STEP (DESTY_AXSTP, DESTX_
+ * DIASTP), ERR_TERM, CMD, SHORT_STROKE, the colour registers whole (low
+ * word, high word), ALT_MIX (BKGD_MIX, FRGD_MIX), SCISSORS_T/L and B/R,
+ * PIX_CNTL and MULT_MISC2, MULT_MISC and READ_SEL, ALT_PCNT (MIN_AXIS_
+ * PCNT, MAJ_AXIS_PCNT). The second-point registers of later chips
+ * (8104h, 810Ch, 8114h) are not on the Trio64: ignored, read as 0. */
+enum { PK_NONE, PK_PORT, PK_LO, PK_HI, PK_MF };
+typedef struct GePacked { uint8_t kind; uint8_t mf; uint16_t port; } GePacked;
+
+static GePacked ge_packed(uint32_t off)
+{
+    static const GePacked map[38] = {
+        [0x00] = { PK_PORT, 0, 0x82E8 }, [0x01] = { PK_PORT, 0, 0x86E8 },
+        [0x04] = { PK_PORT, 0, 0x8AE8 }, [0x05] = { PK_PORT, 0, 0x8EE8 },
+        [0x08] = { PK_PORT, 0, 0x92E8 }, [0x0C] = { PK_PORT, 0, 0x9AE8 },
+        [0x0E] = { PK_PORT, 0, 0x9EE8 },
+        [0x10] = { PK_LO, 0, 0xA2E8 }, [0x11] = { PK_HI, 0, 0xA2E8 },
+        [0x12] = { PK_LO, 0, 0xA6E8 }, [0x13] = { PK_HI, 0, 0xA6E8 },
+        [0x14] = { PK_LO, 0, 0xAAE8 }, [0x15] = { PK_HI, 0, 0xAAE8 },
+        [0x16] = { PK_LO, 0, 0xAEE8 }, [0x17] = { PK_HI, 0, 0xAEE8 },
+        [0x18] = { PK_LO, 0, 0xB2E8 }, [0x19] = { PK_HI, 0, 0xB2E8 },
+        [0x1A] = { PK_PORT, 0, 0xB6E8 }, [0x1B] = { PK_PORT, 0, 0xBAE8 },
+        [0x1C] = { PK_MF, MF_SCISSORS_T, 0 }, [0x1D] = { PK_MF, MF_SCISSORS_L, 0 },
+        [0x1E] = { PK_MF, MF_SCISSORS_B, 0 }, [0x1F] = { PK_MF, MF_SCISSORS_R, 0 },
+        [0x20] = { PK_MF, MF_PIX_CNTL, 0 }, [0x21] = { PK_MF, MF_MULT_MISC2, 0 },
+        [0x22] = { PK_MF, MF_MULT_MISC, 0 }, [0x23] = { PK_MF, MF_READ_SEL, 0 },
+        [0x24] = { PK_MF, MF_MIN_AXIS_PCNT, 0 }, [0x25] = { PK_PORT, 0, 0x96E8 },
+    };
+    unsigned i = (off - 0x8100) / 2;
+    return i < G_N_ELEMENTS(map) ? map[i] : (GePacked){ PK_NONE, 0, 0 };
+}
+
+static uint32_t *ge_colour_reg(S3Accel *a, uint16_t port)
+{
+    switch (port) {
+    case 0xA2E8: return &a->bkgd_color;
+    case 0xA6E8: return &a->frgd_color;
+    case 0xAAE8: return &a->wrt_mask;
+    case 0xAEE8: return &a->rd_mask;
+    default: return &a->color_cmp;
+    }
+}
+
+static uint16_t ge_mf_value(const S3Accel *a, unsigned idx)
+{
+    switch (idx) {
+    case MF_MIN_AXIS_PCNT: return a->min_axis_pcnt;
+    case MF_SCISSORS_T: return a->scissors_t;
+    case MF_SCISSORS_L: return a->scissors_l;
+    case MF_SCISSORS_B: return a->scissors_b;
+    case MF_SCISSORS_R: return a->scissors_r;
+    case MF_PIX_CNTL: return a->pix_cntl;
+    case MF_MULT_MISC2: return a->mult_misc2;
+    case MF_MULT_MISC: return a->mult_misc;
+    default: return a->read_sel;
+    }
+}
+
+static uint16_t ge_packed_read16(S3 *s, uint32_t off)
+{
+    GePacked p = ge_packed(off);
+    switch (p.kind) {
+    case PK_PORT: return (uint16_t)ge_reg_read(s, p.port);
+    case PK_LO: return (uint16_t)*ge_colour_reg(&s->ge, p.port);
+    case PK_HI: return (uint16_t)(*ge_colour_reg(&s->ge, p.port) >> 16);
+    case PK_MF: return ge_mf_value(&s->ge, p.mf);
+    default: return 0;
+    }
+}
+
+static void ge_packed_write16(S3 *s, uint32_t off, uint16_t w)
+{
+    GePacked p = ge_packed(off);
+    switch (p.kind) {
+    case PK_PORT: ge_reg_write(s, p.port, w, 2); break;
+    case PK_LO: {
+        uint32_t *r = ge_colour_reg(&s->ge, p.port);
+        *r = (*r & 0xFFFF0000u) | w;
+        break;
+    }
+    case PK_HI: {
+        uint32_t *r = ge_colour_reg(&s->ge, p.port);
+        *r = (*r & 0xFFFFu) | (uint32_t)w << 16;
+        break;
+    }
+    case PK_MF: ge_multifunc(s, (uint16_t)(p.mf << 12 | (w & 0x0FFF))); break;
+    default: break;
+    }
+}
+
+static uint64_t ge_packed_read(S3 *s, uint32_t off, unsigned size)
+{
+    if (size == 1)
+        return (off & 1) ? ge_packed_read16(s, off & ~1u) >> 8 : ge_packed_read16(s, off) & 0xFF;
+    uint64_t v = ge_packed_read16(s, off & ~1u);
+    if (size == 4)
+        v |= (uint64_t)ge_packed_read16(s, (off & ~1u) + 2) << 16;
+    return v;
+}
+
+static void ge_packed_write(S3 *s, uint32_t off, uint64_t val, unsigned size)
+{
+    if (size == 1) {
+        GePacked p = ge_packed(off & ~1u);
+        if (p.kind == PK_PORT) {
+            /* as a byte at the port: CMD and SHORT_STROKE go with the high byte */
+            ge_access_write(s, p.port + (off & 1), val, 1);
+            return;
+        }
+        uint16_t cur = ge_packed_read16(s, off & ~1u);
+        uint16_t w = (off & 1) ? (uint16_t)((cur & 0xFF) | (val & 0xFF) << 8)
+                               : (uint16_t)((cur & 0xFF00) | (val & 0xFF));
+        ge_packed_write16(s, off & ~1u, w);
+        return;
+    }
+    /* the low word first: CMD, in the low word of 8118h, fires after
+     * everything written before it */
+    ge_packed_write16(s, off & ~1u, (uint16_t)val);
+    if (size == 4)
+        ge_packed_write16(s, (off & ~1u) + 2, (uint16_t)(val >> 16));
+}
+
 /* ---- MMIO -------------------------------------------------------------------- */
 
 uint64_t s3_accel_mmio_read(S3 *s, uint32_t off, unsigned size)
@@ -685,6 +968,8 @@ uint64_t s3_accel_mmio_read(S3 *s, uint32_t off, unsigned size)
             r |= (uint64_t)tess_pio_read(s->vga.dev.machine, 0x3C0 + (off - 0x83C0) + i, 1) << (8 * i);
         return r;
     }
+    if (off >= 0x8100 && off < 0x814C)
+        return ge_packed_read(s, off, size);
     switch (off & ~3u) {
     case 0x8504: return s->ge.subsys_stat;
     case 0x850C: return s->ge.advfunc_cntl;
@@ -707,6 +992,10 @@ void s3_accel_mmio_write(S3 *s, uint32_t off, uint64_t val, unsigned size)
         for (unsigned i = 0; i < size; i++)
             tess_pio_write(s->vga.dev.machine, 0x3C0 + (off - 0x83C0) + i,
                            (uint8_t)(val >> (8 * i)), 1);
+        return;
+    }
+    if (off >= 0x8100 && off < 0x814C) {
+        ge_packed_write(s, off, val, size);
         return;
     }
     switch (off & ~3u) {

@@ -34,7 +34,7 @@ enum { S3_CHIP_TRIO64, S3_CHIP_TRIO32 };
 #define CMD_YMAJ         0x0040
 #define CMD_INC_Y        0x0080
 #define CMD_WAIT_CPU     0x0100   /* data through PIX_TRANS */
-#define CMD_BUS_SHIFT    9        /* bits 10:9: 0 8-bit, 1 16-bit, 2 32-bit */
+#define CMD_BUS_SHIFT    9        /* bits 10:9: 0 8-bit, 1 16-bit, 2 32-bit (3: 32-bit) */
 #define CMD_BYTE_SWAP    0x1000
 #define CMD_OP_SHIFT     13
 
@@ -43,8 +43,11 @@ enum { GE_NOP = 0, GE_LINE = 1, GE_RECT = 2, GE_BITBLT = 6, GE_PATTERN = 7 };
 /* BKGD_MIX / FRGD_MIX bits 6:5 */
 enum { SRC_BKGD = 0, SRC_FRGD = 1, SRC_CPU = 2, SRC_DISPLAY = 3 };
 
-/* GP_STAT */
+/* GP_STAT: bits 7:0 and 15:11 FIFO slots in use (none here: commands
+ * complete when written) */
+#define GP_STAT_DATRDY   0x0100   /* image read data ready (not modelled) */
 #define GP_STAT_BUSY     0x0200
+#define GP_STAT_EMPTY    0x0400   /* every FIFO slot empty */
 
 /* MULTIFUNC_CNTL (BEE8h) index in bits 15:12 */
 enum {
@@ -67,10 +70,12 @@ typedef struct S3Accel {
     /* a command waiting for PIX_TRANS data (saved as the registers plus
      * progress, so a snapshot taken mid-transfer resumes it) */
     uint8_t busy;
-    uint16_t run_x, run_y;       /* progress: pixel in the row, row */
-    uint8_t run_bits;            /* bits of the current transfer left (mono) */
-    uint32_t run_data;
+    uint16_t run_x, run_y;       /* progress: pixel in the row (line: pixel), row */
+    uint8_t run_bits;            /* colour: bytes of a pixel gathered so far */
+    uint32_t run_data;           /* colour: the pixel being gathered */
     uint16_t short_stroke;
+    uint8_t xfer[4];             /* a transfer narrower writes are filling */
+    uint8_t xfer_n;
 } S3Accel;
 
 /* The DDC bus as the monitor's EEPROM sees it (s3-ddc.c). */

@@ -1,16 +1,33 @@
 ; SPDX-License-Identifier: LGPL-2.1-or-later
-; BitBLT benchmark guest (the firmware ROM of a bare board): COUNT screen-
-; to-screen copies of 256x256 pixels at 8 bits per pixel, 1024-pixel lines,
-; then the test-exit port. Built twice: for the S3 Trio64's engine (the
-; 8514/A registers at xxE8h) and, with -DCIRRUS, for the Cirrus GD5446's
-; blitter (GR20-GR32) that QEMU emulates, the nearest peer with a 2D engine.
-; The first copy is checked: a pattern written through the VGA window at
-; A0000 (chain-4, the chip's bank register) must arrive at the
-; destination; if it does not, the guest exits with status 1 (the run
-; exits 3 instead of 1).
+; Graphics engine benchmark guest (the firmware ROM of a bare board):
+; COUNT operations of W x H pixels at 8 bits per pixel on 1024-pixel
+; lines, then the test-exit port. OP is BLT (screen-to-screen copy from
+; (0, 0) to (512, 256)) or FILL (solid fill of (512, 256) with colour 5Ch).
+; Built for the S3 Trio64's engine (the 8514/A registers at xxE8h, GP_STAT
+; polled as drivers do) and, with -DCIRRUS, for the Cirrus GD5446 blitter
+; (GR20-GR33) that QEMU emulates, the nearest peer with a 2D engine: its
+; copy (GR30 = 0) and its solid fill (pattern + colour expansion with
+; GR33 bit 2, the colour in GR01), started through GR31 and polled there.
+; The first operation is checked through the VGA window at A0000 (chain-
+; 4, the chip's bank register): the copy must carry the pattern written
+; at the source, the fill must leave 5Ch; if not, the guest exits with
+; status 1 (the run exits 3 instead of 1).
     org 0
 %ifndef COUNT
 %define COUNT 20000
+%endif
+%ifndef W
+%define W 256
+%endif
+%ifndef H
+%define H 256
+%endif
+%define ROWS (H < 16 ? H : 16)      ; rows filled and checked
+%define FILLCOL 0x5C
+%ifdef FILL
+%define OPFILL 1
+%else
+%define OPFILL 0
 %endif
 [bits 16]
 start:
@@ -35,13 +52,13 @@ start:
     mov ax, 0x0107              ; SR07 bit 0: packed 8-bit, the window banked by GR09
     out dx, ax
     mov dx, 0x3CE
-    mov ax, 0xFF20              ; GR20/21: width - 1 = 255
+    mov ax, ((W - 1) & 0xFF) << 8 | 0x20    ; GR20/21: width - 1
     out dx, ax
-    mov ax, 0x0021
+    mov ax, ((W - 1) >> 8) << 8 | 0x21
     out dx, ax
-    mov ax, 0xFF22              ; GR22/23: height - 1 = 255
+    mov ax, ((H - 1) & 0xFF) << 8 | 0x22    ; GR22/23: height - 1
     out dx, ax
-    mov ax, 0x0023
+    mov ax, ((H - 1) >> 8) << 8 | 0x23
     out dx, ax
     mov ax, 0x0024              ; GR24/25: destination pitch 1024
     out dx, ax
@@ -51,14 +68,23 @@ start:
     out dx, ax
     mov ax, 0x0427
     out dx, ax
-    mov ax, 0x0030              ; GR30: forward, source in video memory, 8 bpp
-    out dx, ax
     mov ax, 0x0D32              ; GR32: ROP source copy
     out dx, ax
     mov ax, 0x0009              ; GR09: bank 0 (4K units)
     out dx, ax
+%if OPFILL
+    mov ax, 0xC030              ; GR30: pattern, colour expansion, 8 bpp
+    out dx, ax
+    mov ax, 0x0433              ; GR33 bit 2: solid fill
+    out dx, ax
+    mov ax, FILLCOL << 8 | 0x01 ; GR01: the foreground colour
+    out dx, ax
+%else
+    mov ax, 0x0030              ; GR30: forward, source in video memory, 8 bpp
+    out dx, ax
     call fill
-    mov ebp, 1                  ; the first copy is checked
+%endif
+    mov ebp, 1                  ; the first operation is checked
     mov ecx, COUNT
 .loop:
     mov ax, 0x0028              ; destination 0x40200 (x 512, y 256)
@@ -109,21 +135,40 @@ start:
     out dx, ax
     mov ax, 0x0035              ; CR35: bank 0
     out dx, ax
-    call fill
     mov ebp, 1
     mov dx, 0xBAE8
+%if OPFILL
+    mov ax, 0x0027              ; FRGD_MIX: foreground colour, S
+    out dx, ax
+    mov dx, 0xA6E8
+    mov ax, FILLCOL             ; FRGD_COLOR
+    out dx, ax
+%else
     mov ax, 0x0067              ; FRGD_MIX: display memory, S
     out dx, ax
+    call fill
+%endif
     mov dx, 0xBEE8
     mov ax, 0xA000              ; PIX_CNTL: foreground mix always
     out dx, ax
-    mov ax, 0x00FF              ; MIN_AXIS_PCNT: height - 1
+    mov ax, H - 1               ; MIN_AXIS_PCNT: height - 1
     out dx, ax
     mov dx, 0x96E8
-    mov ax, 0x00FF              ; MAJ_AXIS_PCNT: width - 1
+    mov ax, W - 1               ; MAJ_AXIS_PCNT: width - 1
     out dx, ax
     mov ecx, COUNT
 .loop:
+%if OPFILL
+    mov dx, 0x86E8              ; CUR_X, CUR_Y: (512, 256)
+    mov ax, 512
+    out dx, ax
+    mov dx, 0x82E8
+    mov ax, 256
+    out dx, ax
+    mov dx, 0x9AE8
+    mov ax, 0x40B1              ; rectangle fill, draw, +X, +Y, write
+    out dx, ax
+%else
     xor ax, ax
     mov dx, 0x86E8              ; CUR_X, CUR_Y: source (0, 0)
     out dx, ax
@@ -138,6 +183,7 @@ start:
     mov dx, 0x9AE8
     mov ax, 0xC0B1              ; BitBLT, draw, +X, +Y, write
     out dx, ax
+%endif
 .busy:
     in ax, dx                   ; GP_STAT bit 9: busy
     test ah, 0x02
@@ -162,11 +208,12 @@ start:
     hlt
     jmp .halt
 
-; A pattern in the first 256 bytes of each of the source's first 16
-; rows (pitch 1024) through the window at bank 0.
+; The pattern of pixel (x, y) = (x + y) ^ 5Ah for the source's first W
+; pixels of ROWS rows (pitch 1024) through the window at bank 0.
 fill:
     push ax
     push bx
+    push cx
     push di
     push es
     mov ax, 0xA000
@@ -175,29 +222,32 @@ fill:
 .row:
     mov di, bx
     shl di, 10
-    xor al, al
+    xor cx, cx
 .px:
-    mov ah, al
+    mov ah, cl
     add ah, bl
     xor ah, 0x5A
     mov [es:di], ah
     inc di
-    inc al
-    jnz .px
+    inc cx
+    cmp cx, W
+    jb .px
     inc bx
-    cmp bx, 16
+    cmp bx, ROWS
     jb .row
     pop es
     pop di
+    pop cx
     pop bx
     pop ax
     ret
 
-; The same pattern at A000:SI and every 1024 bytes after it, 16 rows; a
-; difference exits with status 1.
+; The pattern (a copy) or FILLCOL (a fill) at A000:SI and every 1024 bytes
+; after it, ROWS rows of W pixels; a difference exits with status 1.
 check:
     push ax
     push bx
+    push cx
     push di
     push es
     mov ax, 0xA000
@@ -207,21 +257,27 @@ check:
     mov di, bx
     shl di, 10
     add di, si
-    xor al, al
+    xor cx, cx
 .px:
-    mov ah, al
+%if OPFILL
+    mov ah, FILLCOL
+%else
+    mov ah, cl
     add ah, bl
     xor ah, 0x5A
+%endif
     cmp [es:di], ah
     jne .bad
     inc di
-    inc al
-    jnz .px
+    inc cx
+    cmp cx, W
+    jb .px
     inc bx
-    cmp bx, 16
+    cmp bx, ROWS
     jb .row
     pop es
     pop di
+    pop cx
     pop bx
     pop ax
     ret
