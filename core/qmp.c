@@ -94,6 +94,9 @@ QmpFrame tess_qmp_frame(const guint8 *buf, gsize len, gsize *start, gsize *end, 
     return QMP_FRAME_NONE;
 }
 
+/* Deepest nesting of a request's JSON (QMP's own arguments need four). */
+#define JSON_DEPTH_MAX 1024u
+
 JsonNode *tess_json_parse_one(const char *text, gsize len, GError **err)
 {
     gsize i = 0;
@@ -118,7 +121,12 @@ JsonNode *tess_json_parse_one(const char *text, gsize len, GError **err)
         } else if (ch == '"') {
             in_str = true;
         } else if (ch == '{' || ch == '[') {
-            depth++;
+            /* json-glib recurses once per level (QEMU caps it likewise) */
+            if (++depth > JSON_DEPTH_MAX) {
+                g_set_error(err, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                            "nested deeper than %u levels", JSON_DEPTH_MAX);
+                return NULL;
+            }
         } else if (ch == '}' || ch == ']') {
             if (--depth == 0)
                 end = i + 1;

@@ -467,6 +467,14 @@ static void test_json_one_value(void)
         g_assert_null(n);
         g_assert_nonnull(e);
     }
+    /* Nesting: 1024 levels are fine, 1025 are refused. */
+    for (guint levels = 1024; levels <= 1025; levels++) {
+        g_autofree char *deep = g_strnfill(2 * levels, ']');
+        memset(deep, '[', levels);
+        g_autoptr(GError) e = NULL;
+        g_autoptr(JsonNode) n = tess_json_parse_one(deep, 2 * levels, &e);
+        g_assert_true((n != NULL) == (levels == 1024));
+    }
     /* Both protocols refuse two requests in one value's place, and run
      * neither of them. */
     Vm v = { 0 };
