@@ -62,7 +62,10 @@ for t in $targets; do
     snapshot) maxlen=65536 ;;
     *) maxlen=4096 ;;
     esac
+    # A long run has its own log, so that a CI run meanwhile does not
+    # overwrite it.
     log=$b/fuzz-$t.log
+    [ "$mode" = long ] && log=$b/fuzz-long-$t.log
     # A long run shares the machine (nice, hours): a unit starved of CPU
     # for 20 s is not a hang, so allow more there; CI keeps 20 s.
     tmo=20
