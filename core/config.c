@@ -1178,6 +1178,9 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
     m->dir = g_strdup(c->dir);
     m->dry = dry;
 
+    /* validate builds the machine to check it, never to run it. */
+    if (o && o->no_realize)
+        tess_mem_skip_flat_view(m);
     uint64_t size = c->mem_given ? c->mem_size : 16u << 20;
     uint64_t below = c->below_given ? c->below_4g : MIN(size, 0xE0000000ull);
     if (size == 0 || below > size || below > 0xFFFFFFFFull - 0xFFFFF ||

@@ -337,14 +337,12 @@ static void ctl_request_free(CtlRequest *r)
 static CtlRequest *parse_request(TessControl *ctl, GPtrArray *machines, const char *line,
                                  char **reply)
 {
-    g_autoptr(JsonParser) p = json_parser_new();
-    g_autoptr(GError) e = NULL;
-    if (!json_parser_load_from_data(p, line, -1, &e)) {
+    g_autoptr(JsonNode) root = tess_json_parse_one(line, strlen(line), NULL);
+    if (!root) {
         *reply = reply_line(NULL, "request is not valid JSON");
         return NULL;
     }
-    JsonNode *root = json_parser_get_root(p);
-    JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
     JsonNode *cn = o ? json_object_get_member(o, "cmd") : NULL;
     if (!cn || !JSON_NODE_HOLDS_VALUE(cn) || json_node_get_value_type(cn) != G_TYPE_STRING) {
         *reply = reply_line(NULL, "request needs a \"cmd\" string");

@@ -152,6 +152,12 @@ void tess_mem_release_owner(TessMachine *m, TessDevice *owner);
  * report(newer owner, message) for each pair. */
 void tess_mem_find_clashes(TessMachine *m, void (*report)(TessDevice *dev, const char *msg,
                                                           void *data), void *data);
+/* A machine that will never run (validate, TessLoadOptions.no_realize)
+ * keeps its mappings but builds no flat view of them: the page table is
+ * what a <memory> size costs (a 60 GiB one 720 MB and seconds), and
+ * nothing reads it. Call before anything is mapped; page look-ups then
+ * find nothing. */
+void tess_mem_skip_flat_view(TessMachine *m);
 /* Create and map main RAM (below_4g from 0, the rest at 4 GiB), owned by
  * the machine's root device. */
 bool tess_mem_create_main_ram(TessMachine *m, uint64_t size, uint64_t below_4g,

@@ -102,6 +102,7 @@ struct TessMemMap {
     GArray *dirty;              /* MemRange, waiting for commit */
     TessMemRegion *main_ram;
     uint64_t ram_size, ram_below_4g;
+    bool no_flat;               /* validate: no flat view (tess_mem_skip_flat_view) */
 };
 
 static const TessMemPage mem_no_page = { NULL, NULL, false };
@@ -328,10 +329,17 @@ static void mem_changed(TessMemMap *map, uint64_t start, uint64_t len)
         start & ~MEM_PAGE_MASK,
         MIN(MEM_SPACE, (start + len + MEM_PAGE_MASK) & ~MEM_PAGE_MASK),
     };
-    mem_rebuild(map, r.start, r.end);
+    if (!map->no_flat)
+        mem_rebuild(map, r.start, r.end);
     g_array_append_val(map->dirty, r);
     if (map->batch == 0)
         mem_flush(map);
+}
+
+void tess_mem_skip_flat_view(TessMachine *m)
+{
+    g_return_if_fail(m->mem->mapped->len == 0);
+    m->mem->no_flat = true;
 }
 
 void tess_mem_begin(TessMachine *m)

@@ -94,12 +94,72 @@ QmpFrame tess_qmp_frame(const guint8 *buf, gsize len, gsize *start, gsize *end, 
     return QMP_FRAME_NONE;
 }
 
+/* Deepest nesting of a request's JSON (QMP's own arguments need four). */
+#define JSON_DEPTH_MAX 1024u
+
+JsonNode *tess_json_parse_one(const char *text, gsize len, GError **err)
+{
+    gsize i = 0;
+    while (i < len && g_ascii_isspace(text[i]))
+        i++;
+    gsize start = i, end = 0, depth = 0;
+    bool in_str = false, esc = false;
+    if (i == len || (text[i] != '{' && text[i] != '[')) {
+        g_set_error(err, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                    "expected a JSON object or array");
+        return NULL;
+    }
+    for (; i < len && !end; i++) {
+        char ch = text[i];
+        if (in_str) {
+            if (esc)
+                esc = false;
+            else if (ch == '\\')
+                esc = true;
+            else if (ch == '"')
+                in_str = false;
+        } else if (ch == '"') {
+            in_str = true;
+        } else if (ch == '{' || ch == '[') {
+            /* json-glib recurses once per level (QEMU caps it likewise) */
+            if (++depth > JSON_DEPTH_MAX) {
+                g_set_error(err, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                            "nested deeper than %u levels", JSON_DEPTH_MAX);
+                return NULL;
+            }
+        } else if (ch == '}' || ch == ']') {
+            if (--depth == 0)
+                end = i + 1;
+        } else if (!strchr(" \t\r\n,:-+.0123456789abcdefghijklmnopqrstuvwxyzE", ch) || !ch) {
+            /* Outside strings JSON has only these (true, false, null and
+             * numbers); json-glib would also take comments, single-quoted
+             * strings and "var x =". */
+            g_set_error(err, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                        "unexpected character at offset %" G_GSIZE_FORMAT, i);
+            return NULL;
+        }
+    }
+    if (!end) {
+        g_set_error(err, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                    "unexpected end of input");
+        return NULL;
+    }
+    for (i = end; i < len; i++) {
+        if (!g_ascii_isspace(text[i])) {
+            g_set_error(err, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                        "unexpected text after the value at offset %" G_GSIZE_FORMAT, i);
+            return NULL;
+        }
+    }
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!json_parser_load_from_data(p, text + start, (gssize)(end - start), err))
+        return NULL;
+    return json_parser_steal_root(p);
+}
+
 bool tess_qmp_looks_like_qmp(const char *text, gsize len)
 {
-    g_autoptr(JsonParser) p = json_parser_new();
-    if (!json_parser_load_from_data(p, text, (gssize)len, NULL))
-        return false;
-    JsonNode *root = json_parser_get_root(p);
+    g_autoptr(JsonNode) root = tess_json_parse_one(text, len, NULL);
     if (!root || !JSON_NODE_HOLDS_OBJECT(root))
         return false;
     JsonObject *o = json_node_get_object(root);
@@ -663,15 +723,14 @@ static char *control_thread_command(QmpSession *s, GPtrArray *machines, const Qm
 QmpCall *tess_qmp_parse(QmpSession *s, GPtrArray *machines, TessControl *ctl,
                         const char *text, char **reply)
 {
-    g_autoptr(JsonParser) p = json_parser_new();
     g_autoptr(GError) e = NULL;
-    if (!json_parser_load_from_data(p, text, -1, &e)) {
+    g_autoptr(JsonNode) root = tess_json_parse_one(text, strlen(text), &e);
+    if (!root) {
         g_autofree char *msg = g_strdup_printf("JSON parse error, %s", e->message);
         *reply = tess_qmp_error_text("GenericError", msg, NULL);
         return NULL;
     }
-    JsonNode *root = json_parser_get_root(p);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+    if (!JSON_NODE_HOLDS_OBJECT(root)) {
         *reply = tess_qmp_error_text("GenericError", "QMP input must be a JSON object", NULL);
         return NULL;
     }

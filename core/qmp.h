@@ -58,6 +58,14 @@ typedef enum {
 QmpFrame tess_qmp_frame(const guint8 *buf, gsize len, gsize *start, gsize *end,
                         bool *newline);
 
+/* One JSON object or array, with nothing but blanks around it: the root
+ * (owned), or NULL with an error. json-glib 1.6 (Debian 12) takes several
+ * top-level values in one text and leaks all but the last (a client
+ * repeating such a request would grow the process without bound), and
+ * takes comments and single-quoted strings that JSON has not; the text is
+ * checked against JSON's own rules first, so json-glib sees one value. */
+JsonNode *tess_json_parse_one(const char *text, gsize len, GError **err);
+
 /* Does this input start a QMP session ({"execute": ...})? */
 bool tess_qmp_looks_like_qmp(const char *text, gsize len);
 

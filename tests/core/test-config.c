@@ -4,6 +4,7 @@
 #include "core.h"
 
 #include <string.h>
+#include <sys/resource.h>
 #include <glib/gstdio.h>
 
 /* ---- builtin test classes ---------------------------------------------- */
@@ -437,6 +438,30 @@ static void test_dry_realize(void)
     tess_machine_free(m);
 }
 
+static long peak_rss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* validate of a machine with the largest <memory> there is: the machine
+ * is built to be checked, never run, so no page table is built for its
+ * RAM (one would be 720 MB for 60 GiB, built at every validate). */
+static void test_validate_huge_memory(void)
+{
+    g_autofree char *p = write_file("huge.xml", "<machine>\n<memory size='60G'/>\n</machine>");
+    TessLoadOptions lo = { .no_realize = true };
+    long before = peak_rss_kb();
+    GError *err = NULL;
+    TessMachine *m = tess_machine_load(reg, p, &lo, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(tess_machine_ram_size(m), ==, UINT64_C(60) << 30);
+    g_assert_null(tess_mem_page(m, 0).write);
+    g_assert_cmpint(peak_rss_kb() - before, <, 64 * 1024);
+    tess_machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -459,6 +484,7 @@ int main(int argc, char **argv)
     g_test_add_func("/config/overrides", test_overrides);
     g_test_add_func("/config/cpu-fallback", test_cpu_fallback);
     g_test_add_func("/config/validate-does-not-claim", test_validate_does_not_claim);
+    g_test_add_func("/config/validate-huge-memory", test_validate_huge_memory);
     int rc = g_test_run();
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
     (void)!system(cmd);

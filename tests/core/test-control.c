@@ -441,6 +441,59 @@ static void test_qmp_frame(void)
     }
 }
 
+/* One JSON value per request, strictly: json-glib 1.6 takes several
+ * top-level values and leaks all but the last (this test runs with
+ * G_SLICE=always-malloc, so LeakSanitizer sees that), and takes comments
+ * and single-quoted strings. */
+static void test_json_one_value(void)
+{
+    static const char *const good[] = {
+        "{\"a\":1}", " [1, true, null, -2.5e3]\r\n", "{\"s\":\"}{'/*\\\"\"}", NULL,
+    };
+    static const char *const bad[] = {
+        "{\"a\":1}{\"b\":2}", "[1][2]", "{\"a\":1} {\"b\":2}", "[1] x", "\"x\"", "1",
+        "[/*\"*/][1]\"]", "['x']", "[1 // c\n]", "{", "", "  ", "[1]]", "var x = [1]",
+        NULL,
+    };
+    for (guint i = 0; good[i]; i++) {
+        g_autoptr(GError) e = NULL;
+        g_autoptr(JsonNode) n = tess_json_parse_one(good[i], strlen(good[i]), &e);
+        g_test_message("good %u: %s", i, good[i]);
+        g_assert_no_error(e);
+        g_assert_nonnull(n);
+    }
+    for (guint i = 0; bad[i]; i++) {
+        g_autoptr(GError) e = NULL;
+        g_autoptr(JsonNode) n = tess_json_parse_one(bad[i], strlen(bad[i]), &e);
+        g_test_message("bad %u: %s", i, bad[i]);
+        g_assert_null(n);
+        g_assert_nonnull(e);
+    }
+    /* Nesting: 1024 levels are fine, 1025 are refused. */
+    for (guint levels = 1024; levels <= 1025; levels++) {
+        g_autofree char *deep = g_strnfill(2 * levels, ']');
+        memset(deep, '[', levels);
+        g_autoptr(GError) e = NULL;
+        g_autoptr(JsonNode) n = tess_json_parse_one(deep, 2 * levels, &e);
+        g_assert_true((n != NULL) == (levels == 1024));
+    }
+    /* Both protocols refuse two requests in one value's place, and run
+     * neither of them. */
+    Vm v = { 0 };
+    vm_start(&v);
+    for (int i = 0; i < 100; i++) {
+        g_autofree char *r = tess_control_handle_line(v.ms, "{\"cmd\":\"status\"}{\"cmd\":\"pause\"}");
+        g_assert_nonnull(strstr(r, "not valid JSON"));
+    }
+    static const char in[] = "{\"execute\":\"qmp_capabilities\"}"
+                             "{\"execute\":\"stop\"/*\"*/}{\"execute\":\"stop\"}\"}";
+    g_autofree char *out = tess_control_handle_qmp(v.ms, in, sizeof(in) - 1);
+    g_assert_nonnull(strstr(out, "JSON parse error"));
+    g_autofree char *st = tess_control_handle_line(v.ms, "{\"cmd\":\"status\"}");
+    g_assert_nonnull(strstr(st, "\"state\":\"running\""));
+    vm_stop(&v);
+}
+
 /* A whole session without a socket: the greeting, then one reply per
  * input value, in order, with the ids. */
 static void test_qmp_session_text(void)
@@ -605,6 +658,9 @@ static void test_protocol_per_socket(void)
 
 int main(int argc, char **argv)
 {
+    /* GSlice (GLib before 2.76) keeps freed blocks for reuse, which hides
+     * leaked JsonNodes from LeakSanitizer: allocate them with malloc. */
+    g_setenv("G_SLICE", "always-malloc", TRUE);
     g_test_init(&argc, &argv, NULL);
     reg = tess_registry_new();
     g_assert_true(tess_registry_add_builtin(reg, &tccpu_class, NULL));
@@ -617,6 +673,7 @@ int main(int argc, char **argv)
     g_test_add_func("/control/free-keeps-replacement", test_free_keeps_replacement);
     g_test_add_func("/control/qmp-frame", test_qmp_frame);
     g_test_add_func("/control/qmp-session-text", test_qmp_session_text);
+    g_test_add_func("/control/json-one-value", test_json_one_value);
     g_test_add_func("/control/qmp-socket", test_qmp_socket);
     g_test_add_func("/control/qmp-long-value", test_qmp_long_value);
     g_test_add_func("/control/protocol-per-socket", test_protocol_per_socket);

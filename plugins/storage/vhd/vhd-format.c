@@ -25,10 +25,18 @@ static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)(v >> 32)); put32
 
 uint32_t vhd_checksum(const uint8_t *buf, size_t len, size_t csum_off)
 {
+    /* The one's complement of the byte sum with the checksum field taken
+     * as zero: the whole sum, then the field's bytes taken out again, four
+     * bytes a step (a test per byte made this a fifth of what opening an
+     * image costs under coverage instrumentation). */
     uint32_t sum = 0;
-    for (size_t i = 0; i < len; i++)
-        if (i < csum_off || i >= csum_off + 4)
-            sum += buf[i];
+    size_t i = 0;
+    for (; i + 4 <= len; i += 4)
+        sum += (uint32_t)buf[i] + buf[i + 1] + buf[i + 2] + buf[i + 3];
+    for (; i < len; i++)
+        sum += buf[i];
+    for (i = csum_off; i < len && i < csum_off + 4; i++)
+        sum -= buf[i];
     return ~sum;
 }
 
