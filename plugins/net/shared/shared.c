@@ -212,24 +212,20 @@ static void sh_publish(Shared *s)
         g_debug("%s: wake: %s", s->dev.id, g_strerror(errno));
 }
 
-/* Machine thread: let slirp read and write whichever of its sockets are
- * ready now (no waiting), then publish. */
-static void sh_serve_sockets(Shared *s)
-{
-    g_array_set_size(s->scratch, 0);
-    uint32_t timeout = 0;
-    slirp_pollfds_fill(s->slirp, &timeout, sh_add_poll, s->scratch);
-    int r = poll((struct pollfd *)s->scratch->data, s->scratch->len, 0);
-    slirp_pollfds_poll(s->slirp, r < 0, sh_get_revents, s->scratch);
-    sh_publish(s);
-}
-
+/* Machine thread: let slirp read and write its sockets, then publish. */
 static void sh_service(TessMachine *m, void *data)
 {
     ShCtx *c = data;
     g_atomic_int_set(&c->posted, 0);
-    if (c->s)
-        sh_serve_sockets(c->s);
+    Shared *s = c->s;
+    if (s) {
+        g_array_set_size(s->scratch, 0);
+        uint32_t timeout = 0;
+        slirp_pollfds_fill(s->slirp, &timeout, sh_add_poll, s->scratch);
+        int r = poll((struct pollfd *)s->scratch->data, s->scratch->len, 0);
+        slirp_pollfds_poll(s->slirp, r < 0, sh_get_revents, s->scratch);
+        sh_publish(s);
+    }
     ctx_unref(c);
 }
 
@@ -351,15 +347,9 @@ static TessNetTx shared_send(TessDevice *dev, const uint8_t *frame, size_t len)
 {
     Shared *s = (Shared *)dev;
     slirp_input(s->slirp, frame, (int)len);
-    /* Serve the sockets at once rather than publish and wait for the
-     * poller: the guest's frame may have opened one (a UDP send, a TCP
-     * connect), and an ACK makes room in a connection's buffer for data
-     * the host has usually sent already. Reading it here, in the same
-     * turn, keeps a guest download streaming; left to the poller, every
-     * window's worth of data waited for two thread wake-ups (poller, then
-     * machine), which on a loaded host cost milliseconds each. One
-     * non-blocking poll() per frame the guest sends. */
-    sh_serve_sockets(s);
+    /* The guest's frame may have opened a socket (a UDP send, a TCP
+     * connect): the poller must watch it. */
+    sh_publish(s);
     return TESS_NET_OK;
 }
 
