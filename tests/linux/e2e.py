@@ -411,8 +411,9 @@ class SwitchPair:
 </machine>
 """)
             files.append(f)
+        sets = [w for s in getattr(self.args, "set", None) or [] for w in ("--set", s)]
         self.proc = subprocess.Popen([self.args.tessera, "run", *files, "--display", "none",
-                                      "--paused", "--control", self.ctl],
+                                      "--paused", "--control", self.ctl, *sets],
                                      stdout=self.out, stderr=subprocess.STDOUT)
         self.guests = {}
         for n in ("a", "b"):

@@ -208,7 +208,7 @@ static void test_arp_ping(TessMachine *m, uint8_t gw_mac[6])
     put16(icmp + 2, csum(icmp, 8 + 32, 0));
     size_t len = ip_frame(f, gw_mac, ip_guest, ip_gw, 1, 8 + 32);
     g_assert_cmpint(send_raw(m, f, len), ==, TESS_NET_OK);
-    size_t n;
+    size_t n = 0;
     r = wait_frame(m, is_echo_reply, NULL, &n);
     g_assert_nonnull(r);
     g_assert_cmpuint(n, ==, len);

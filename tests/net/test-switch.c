@@ -212,6 +212,65 @@ static void test_threads(void)
     th_machine_free(m2);
 }
 
+/* A machine with nothing to do sleeps until a host thread hands it work,
+ * with no deadline (the run loop's idle wait when no timer is armed). A
+ * frame a peer machine sends through the switch must end that sleep at
+ * once - not at the next timer tick, of which there may be none - and
+ * end the CPU's slice when it is running. */
+typedef struct {
+    TessMachine *m;
+    bool asleep;                    /* under m->lock */
+    bool woken;                     /* by the frame, not by the 10 s bound */
+} Sleeper;
+
+static gpointer sleeper(gpointer data)
+{
+    Sleeper *s = data;
+    TessMachine *m = s->m;
+    gint64 bound = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    bool timed_out = false;
+    g_mutex_lock(&m->lock);
+    while (!tess_net_pending(m) && !timed_out) {
+        s->asleep = true;           /* seen under the lock: we are in the wait */
+        timed_out = !g_cond_wait_until(&m->cond, &m->lock, bound);
+    }
+    s->woken = !timed_out;
+    g_mutex_unlock(&m->lock);
+    tess_net_poll(m);
+    return NULL;
+}
+
+static void test_wake_idle_peer(void)
+{
+    TessMachine *m1 = th_machine(NIC("nic0", "52:54:00:00:00:0a", "wake", ""));
+    TessMachine *m2 = th_machine(NIC("nic0", "52:54:00:00:00:0b", "wake", ""));
+    for (unsigned round = 0; round < 20; round++) {
+        Sleeper s = { m2 };
+        g_atomic_int_set(&m2->cpu_run.stop, 0);
+        /* Even rounds: the frame comes while the machine sleeps; odd
+         * rounds: before it goes to sleep, which it then must not. */
+        GThread *t = NULL;
+        if (round % 2 == 0) {
+            t = g_thread_new("m2", sleeper, &s);
+            for (bool asleep = false; !asleep; g_thread_yield()) {
+                g_mutex_lock(&m2->lock);
+                asleep = s.asleep;  /* set under the lock the wait releases */
+                g_mutex_unlock(&m2->lock);
+            }
+        }
+        g_assert_cmpint(tn_send(m1, "nic0", bcast, round, 60), ==, TESS_NET_OK);
+        g_assert_cmpint(g_atomic_int_get(&m2->cpu_run.stop), ==, 1);
+        if (!t)
+            t = g_thread_new("m2", sleeper, &s);
+        g_thread_join(t);
+        g_assert_true(s.woken);
+        g_assert_cmpuint(tn_nic(m2, "nic0")->rx->len, ==, round + 1);
+        g_assert_cmpuint(tn_seq(tn_nic(m2, "nic0")->rx->pdata[round]), ==, round);
+    }
+    th_machine_free(m1);
+    th_machine_free(m2);
+}
+
 static bool have_tcpdump(void)
 {
     g_autofree char *p = g_find_program_in_path("tcpdump");
@@ -367,6 +426,7 @@ int main(int argc, char **argv)
     g_test_add_func("/switch/table-bound", test_table_bound);
     g_test_add_func("/switch/two-machines", test_two_machines);
     g_test_add_func("/switch/threads", test_threads);
+    g_test_add_func("/switch/wake-idle-peer", test_wake_idle_peer);
     g_test_add_func("/switch/capture", test_capture);
     g_test_add_func("/switch/fuzz", test_fuzz);
     return g_test_run();

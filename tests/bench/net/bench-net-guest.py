@@ -22,13 +22,28 @@ Throughput is timed on the host: from sending the command line to
 its completion marker on the serial console, minus the same for a
 one-byte file (command echo, busybox start, the TCP connection), over the
 size difference. Ping round-trip times are busybox ping's own average
-(the guest's clock). Guests are CPU-bound on both emulators, so these
-measure the whole path: the CPU, the NIC model, the driver, the backend.
+(the guest's clock). These measure the whole path: the CPU, the NIC
+model, the driver, the backend - and, on a loaded host, the host's
+scheduler.
+
+Around each large transfer the benchmark also records two figures that
+say where the time went:
+  host CPU   the emulator processes' CPU time (utime + stime) per MiB
+             moved, less what they burn with the guests idle (sampled
+             just before): what the path costs, independent of how long
+             the host kept the emulator waiting for a core;
+  guest idle the guests' idle share (/proc/stat) during the transfer. A
+             guest that is mostly idle is waiting for its peer, not
+             computing: throughput is then bound by round-trip latency
+             (wake-ups, the host's scheduler), not by CPU speed.
 
 usage: bench-net-guest.py --tessera PATH [--size MIB] [--pings N]
-Prints each figure, then tessera/qemu ratios (throughput: higher is
-better; round trip: lower is better). Exit status 0, 1 fail, 77 skip.
-Use a release build (meson test -C build-rel --benchmark --suite net).
+                          [--engine interp|jit] [--only shared|switch]
+--engine sets Tessera's CPU engine (cpu.engine); without it the machine
+file's default runs. Prints each figure, then tessera/qemu ratios
+(throughput: higher is better; round trip and CPU per MiB: lower is
+better). Exit status 0, 1 fail, 77 skip. Use a release build
+(meson test -C build-rel --benchmark --suite net).
 """
 
 import argparse
@@ -106,16 +121,66 @@ def timed(g, cmd, what):
     return dt
 
 
-def throughput(g, make_cmd, size, what):
+def proc_cpu(procs):
+    """CPU seconds (user + system) the distinct processes have used."""
+    total = 0.0
+    for pid in {p.pid for p in procs}:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+IDLE_SAMPLE_S = 3.0
+
+
+def guest_times(g):
+    """(idle, total) jiffies of the guest's /proc/stat."""
+    m = g.run("echo \"C:$(head -n 1 /proc/stat):C\"", rb"C:cpu +([0-9 ]+):C", "/proc/stat")
+    v = [int(x) for x in m.group(1).split()]
+    return v[3] + v[4], sum(v[:8])
+
+
+def throughput(g, make_cmd, size, what, peers=()):
     """Mbit/s of moving `size` bytes, the one-byte transfer's cost taken
-    off. make_cmd(name) is the command moving file `name` (big or small)."""
+    off, and where the big transfer's time went: (mbit, host CPU seconds
+    per MiB, the guests' idle share). make_cmd(name) is the command
+    moving file `name` (big or small); peers are the other guests taking
+    part (their emulator's CPU and their idle time count too)."""
     t_small = min(timed(g, make_cmd("small"), what + " (1 byte)") for _ in range(2))
+    guests = (g, *peers)
+    procs = [x.emu.proc for x in guests]
+    # What the emulators burn with the guests idle at their prompts (timer
+    # ticks): taken off, so that a transfer the host's load drew out does
+    # not look costlier per MiB than a quick one.
+    idle0, t0 = proc_cpu(procs), time.monotonic()
+    time.sleep(IDLE_SAMPLE_S)
+    idle_rate = (proc_cpu(procs) - idle0) / (time.monotonic() - t0)
+    before = [guest_times(x) for x in guests]
+    cpu0 = proc_cpu(procs)
     t_big = timed(g, make_cmd("big"), what)
+    cpu = max(proc_cpu(procs) - cpu0 - idle_rate * t_big, 0.0)
+    after = [guest_times(x) for x in guests]
     if t_big <= t_small:
         raise Fail(f"{g.emu.name}: {what}: {t_big:.3f} s for the big file, {t_small:.3f} s for one byte")
     mbit = (size - 1) * 8 / (t_big - t_small) / 1e6
-    log(f"{g.emu.name}: {what}: {size} bytes in {t_big:.2f} s ({t_small:.2f} s for one byte): {mbit:.1f} Mbit/s")
-    return mbit
+    idle = sum(a[0] - b[0] for a, b in zip(after, before))
+    total = sum(a[1] - b[1] for a, b in zip(after, before))
+    idle_share = idle / total if total else 0.0
+    cpu_mib = cpu / (size / (1 << 20))
+    log(f"{g.emu.name}: {what}: {size} bytes in {t_big:.2f} s ({t_small:.2f} s for one byte): "
+        f"{mbit:.1f} Mbit/s; host CPU {cpu_mib * 1000:.0f} ms/MiB, guests idle {idle_share:.0%}")
+    return mbit, cpu_mib, idle_share
+
+
+def record(results, emu, key, figures):
+    mbit, cpu_mib, idle = figures
+    results[(emu, key)] = mbit
+    results[(emu, key + " cpu")] = cpu_mib * 1000
+    results[(emu, key + " idle")] = idle * 100
 
 
 def ping_rtt(g, peer, count, what):
@@ -158,17 +223,17 @@ def bench_shared(emu, args, work, driver, results):
         srv = host_server(root)
         port = srv.server_address[1]
         try:
-            results[(emu.name, "shared down")] = throughput(
+            record(results, emu.name, "shared down", throughput(
                 g, lambda n: f"wget -q -O /dev/null http://10.0.2.2:{port}/{n}", args.size,
-                "shared: guest <- host (wget)")
+                "shared: guest <- host (wget)"))
             make_files(g, args.size)
             sink = Sink()
             try:
                 def up(n):
                     sink.expect = args.size if n == "big" else 1
                     return f"nc 10.0.2.2 {sink.port} < /tmp/www/{n}"
-                results[(emu.name, "shared up")] = throughput(
-                    g, up, args.size, "shared: guest -> host (nc)")
+                record(results, emu.name, "shared up", throughput(
+                    g, up, args.size, "shared: guest -> host (nc)"))
                 if sink.got[-1] != args.size:
                     raise Fail(f"{emu.name}: the host received {sink.got[-1]} of {args.size} bytes")
             finally:
@@ -197,9 +262,9 @@ def bench_pair(name, a, b, args, driver, results):
     b.run("httpd -p 8080 -h /tmp/www; echo \"H:$?:H\"", rb"H:0:H", "httpd")
     # ARP and the first connection out of the way.
     timed(a, "wget -q -O /dev/null http://192.168.77.2:8080/small", "the first wget")
-    results[(name, "switch vm")] = throughput(
+    record(results, name, "switch vm", throughput(
         a, lambda n: f"wget -q -O /dev/null http://192.168.77.2:8080/{n}", args.size,
-        "VM to VM (wget from the other guest's httpd)")
+        "VM to VM (wget from the other guest's httpd)", peers=(b,)))
     results[(name, "switch ping")] = ping_rtt(a, "192.168.77.2", args.pings, "VM to VM ping")
     for g in (a, b):
         g.emu.console.send("poweroff\n")
@@ -253,9 +318,11 @@ def main():
     p.add_argument("--size", type=int, default=8, help="MiB per transfer")
     p.add_argument("--pings", type=int, default=10)
     p.add_argument("--only", choices=("shared", "switch"))
+    p.add_argument("--engine", choices=("interp", "jit"),
+                   help="Tessera's CPU engine (default: the machine file's)")
     a = p.parse_args()
     a.size *= 1 << 20
-    a.memory, a.set = 0, None
+    a.memory, a.set = 0, [f"cpu.engine={a.engine}"] if a.engine else None
     work = tempfile.mkdtemp(prefix="tess-bench-net-")
     results = {}
     try:
@@ -291,19 +358,26 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
     print(f"\nguest-level network, {a.size >> 20} MiB transfers, {a.pings} pings "
-          "(Tessera: DEC 21041 + de2104x; QEMU TCG -cpu pentium3: tulip)")
-    rows = (("shared down", "Mbit/s", "host -> guest TCP through shared / -netdev user", True),
-            ("shared up", "Mbit/s", "guest -> host TCP through shared / -netdev user", True),
-            ("shared ping", "ms", "ping RTT to the NAT gateway", False),
-            ("switch vm", "Mbit/s", "VM -> VM TCP through switch / -netdev socket", True),
-            ("switch ping", "ms", "VM -> VM ping RTT", False))
+          "(Tessera: DEC 21041 + de2104x, CPU engine "
+          f"{a.engine or 'default'}; QEMU TCG -cpu pentium3: tulip)")
+    rows = []
+    for key, label in (("shared down", "host -> guest TCP through shared / -netdev user"),
+                       ("shared up", "guest -> host TCP through shared / -netdev user"),
+                       ("switch vm", "VM -> VM TCP through switch / -netdev socket")):
+        rows += [(key, "Mbit/s", label, True),
+                 (key + " cpu", "ms/MiB", "  host CPU per MiB moved", False),
+                 (key + " idle", "%", "  guests idle during the transfer", None)]
+        if key == "shared up":
+            rows.append(("shared ping", "ms", "ping RTT to the NAT gateway", False))
+    rows.append(("switch ping", "ms", "VM -> VM ping RTT", False))
     for key, unit, label, higher in rows:
         tv, qv = results.get(("tessera", key)), results.get(("qemu", key))
         if tv is None or qv is None:
             continue
-        ratio = tv / qv
-        print(f"{label:50s} tessera {tv:8.2f} {unit:6s} qemu {qv:8.2f} {unit:6s} "
-              f"tessera/qemu {ratio:5.2f} ({'higher' if higher else 'lower'} is better)")
+        line = f"{label:50s} tessera {tv:8.2f} {unit:6s} qemu {qv:8.2f} {unit:6s}"
+        if higher is not None and qv:
+            line += f" tessera/qemu {tv / qv:5.2f} ({'higher' if higher else 'lower'} is better)"
+        print(line)
     return 0
 
 
