@@ -5,9 +5,12 @@
  *
  * Host register use inside a translated block: RBX holds the X86Cpu,
  * RBP the X86Insn of the last handler call (compared with stop_at after
- * it); EAX, ECX, EDX, R8-R11 are scratch. Guest registers stay in
- * X86Cpu.r, so a handler, a fault or a device always sees the
- * architectural state, and nothing needs writing back.
+ * it); R12-R15 cache the four guest registers the block names most;
+ * EAX, ECX, EDX, R8-R11 are scratch. The cache is write-through: every
+ * write of a guest register also goes to X86Cpu.r, so a handler, a
+ * fault, a device or a chained block always sees the architectural
+ * state and nothing needs writing back; the cache is loaded at the
+ * block's start and after each handler call.
  *
  * Inline forms replicate the interpreter's fast handlers (x86-exec-fast.c)
  * operation for operation, lazy flags included (lf_res / lf_aux as
@@ -43,10 +46,10 @@ struct X86Jit {
     X86JitStats st;
 };
 
-/* Bytes of the prologue (five pushes and mov rbx, rdi): a block chained
+/* Bytes of the prologue (six pushes, sub rsp, mov rbx, rdi): a block chained
  * to is entered right after it, in the frame of the block the run loop
  * called. */
-#define JIT_PROLOGUE 11
+#define JIT_PROLOGUE 17
 
 /* The most one block's code may take; a buffer with less room left is
  * flushed before translating. */
@@ -126,13 +129,24 @@ typedef struct JCtx {
     bool pure;
     bool dead_flags;        /* a later instruction overwrites this one's flags */
     bool log;               /* log stores (lockstep mode) */
+    int8_t hreg[9];         /* host register caching guest register r, or -1 */
 } JCtx;
+
+/* Guest registers cached in host registers within a block (write-through:
+ * X86Cpu.r is always current, so a handler, a fault or a chain sees the
+ * architectural state; the cache is loaded at the block's start and again
+ * after every handler call, which may change any register). */
+static const uint8_t cache_host[4] = { H_R12, H_R13, H_R14, H_R15 };
+
+static void g_reload(JCtx *j);
 
 /* Leave the block having run `count` instructions. */
 static void j_exit(JCtx *j, unsigned count)
 {
     JEm *e = &j->e;
     e_mov_ri(e, H_AX, count);
+    e_alu_ri64(e, 0, H_SP, 8);
+    e_pop(e, H_R15);
     e_pop(e, H_R14);
     e_pop(e, H_R13);
     e_pop(e, H_R12);
@@ -151,6 +165,7 @@ static void j_call(JCtx *j, const X86Insn *i, X86Handler fn)
     e_mov_rr64(e, H_DI, H_BX);
     e_mov_rr64(e, H_SI, H_BP);
     e_call_abs(e, (const void *)fn);
+    g_reload(j);
     if (!j->last) {
         e_m(e, true, 0x39, H_BP, H_BX, OFF(stop_at));   /* cmp [stop_at], rbp */
         uint8_t *go = e_jcc(e, HC_NE);
@@ -197,13 +212,47 @@ static int32_t reg_off(unsigned r, unsigned size)
         return r < 4 ? OREG(r) : OREG(r - 4) + 1;
     return OREG(r);
 }
+/* host h = guest register r (32 bits) */
+static void g_ld32(JCtx *j, unsigned h, unsigned r)
+{
+    if (j->hreg[r] >= 0)
+        e_mov_rr(&j->e, h, (unsigned)j->hreg[r]);
+    else
+        e_ld32(&j->e, h, H_BX, OREG(r));
+}
+/* guest register r = host h (32 bits) */
+static void g_st32(JCtx *j, unsigned h, unsigned r)
+{
+    e_st32(&j->e, h, H_BX, OREG(r));
+    if (j->hreg[r] >= 0)
+        e_mov_rr(&j->e, (unsigned)j->hreg[r], h);
+}
+/* guest register r was written in memory: its cache follows */
+static void g_sync(JCtx *j, unsigned r)
+{
+    if (j->hreg[r] >= 0)
+        e_ld32(&j->e, (unsigned)j->hreg[r], H_BX, OREG(r));
+}
+static void g_reload(JCtx *j)
+{
+    for (unsigned r = 0; r < 8; r++)
+        g_sync(j, r);
+}
 static void ld_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
 {
-    e_ldz(&j->e, size, h, H_BX, reg_off(r, size));
+    if (size == 4)
+        g_ld32(j, h, r);
+    else
+        e_ldz(&j->e, size, h, H_BX, reg_off(r, size));
 }
 static void st_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
 {
+    if (size == 4) {
+        g_st32(j, h, r);
+        return;
+    }
     e_stn(&j->e, size, h, H_BX, reg_off(r, size));
+    g_sync(j, size == 1 && r >= 4 ? r - 4 : r);
 }
 
 /* EAX = the effective address (x86_ea) */
@@ -211,14 +260,14 @@ static void j_ea(JCtx *j, const X86Insn *i)
 {
     JEm *e = &j->e;
     if (i->base != EA_NONE) {
-        e_ld32(e, H_AX, H_BX, OREG(i->base));
+        g_ld32(j, H_AX, i->base);
         if (i->disp)
             e_alu_ri(e, 0, H_AX, i->disp);
     } else {
         e_mov_ri(e, H_AX, i->disp);
     }
     if (i->index != EA_NONE) {
-        e_ld32(e, H_CX, H_BX, OREG(i->index));
+        g_ld32(j, H_CX, i->index);
         if (i->scale)
             e_shift_ri(e, 4, H_CX, i->scale);
         e_alu_rr(e, 0, H_AX, H_CX);
@@ -497,11 +546,41 @@ static int find(X86Handler fn, const X86Handler *tab, unsigned n)
 
 static const unsigned size_of[3] = { 1, 2, 4 };
 
+/* A 32-bit register ALU form on a cached destination, done in its host
+ * register: where the flags are dead, or for the logic operations, whose
+ * flags are the result alone. False: take the general form. */
+static bool j_alu_cached(JCtx *j, const X86Insn *i, unsigned op, unsigned form)
+{
+    JEm *e = &j->e;
+    bool logic = op == 1 || op == 4 || op == 6;
+    if (j->hreg[i->rm] < 0 || op == 2 || op == 3 || !(j->dead_flags || logic))
+        return false;
+    if (op == 7)
+        return true;                    /* CMP with dead flags: nothing */
+    unsigned d = (unsigned)j->hreg[i->rm];
+    if (form == FF_RI) {
+        e_alu_ri(e, op, d, i->imm);
+    } else if (j->hreg[i->reg] >= 0) {
+        e_alu_rr(e, op, d, (unsigned)j->hreg[i->reg]);
+    } else {
+        e_ld32(e, H_CX, H_BX, OREG(i->reg));
+        e_alu_rr(e, op, d, H_CX);
+    }
+    e_st32(e, d, H_BX, OREG(i->rm));
+    if (!j->dead_flags) {
+        e_st32(e, d, H_BX, OFF(lf_res));
+        e_st_imm32(e, H_BX, OFF(lf_aux), 0);
+    }
+    return true;
+}
+
 static bool j_alu(JCtx *j, const X86Insn *i, int idx)
 {
     JEm *e = &j->e;
     unsigned op = (unsigned)idx / 15, size = size_of[(idx / 5) % 3], form = (unsigned)idx % 5;
     JSlow s = { .n = 0 };
+    if (size == 4 && (form == FF_RR || form == FF_RI) && j_alu_cached(j, i, op, form))
+        return true;
     switch (form) {
     case FF_RR:
         ld_reg(j, size, H_AX, i->rm);
@@ -579,6 +658,15 @@ static bool j_mov(JCtx *j, const X86Insn *i, int idx)
     JEm *e = &j->e;
     unsigned size = size_of[idx / 5], form = (unsigned)idx % 5;
     JSlow s = { .n = 0 };
+    if (size == 4 && (form == FF_RR || form == FF_RI) && j->hreg[i->rm] >= 0) {
+        unsigned d = (unsigned)j->hreg[i->rm];
+        if (form == FF_RI)
+            e_mov_ri(e, d, i->imm);
+        else
+            g_ld32(j, d, i->reg);
+        e_st32(e, d, H_BX, OREG(i->rm));
+        return true;
+    }
     switch (form) {
     case FF_RR:
         ld_reg(j, size, H_AX, i->reg);
@@ -646,10 +734,16 @@ static bool j_shift32(JCtx *j, const X86Insn *i, unsigned op)
         return false;                   /* RCL, RCR */
     if (cnt == 0)
         return true;                    /* nothing changes, flags included */
-    e_ld32(e, H_AX, H_BX, OREG(i->rm));
+    if (j->dead_flags && j->hreg[i->rm] >= 0) {
+        unsigned d = (unsigned)j->hreg[i->rm];
+        e_shift_ri(e, op == 6 ? 4 : op, d, (uint8_t)cnt);
+        e_st32(e, d, H_BX, OREG(i->rm));
+        return true;
+    }
+    g_ld32(j, H_AX, i->rm);
     e_mov_rr(e, H_DX, H_AX);
     e_shift_ri(e, op == 6 ? 4 : op, H_DX, (uint8_t)cnt);
-    e_st32(e, H_DX, H_BX, OREG(i->rm));
+    g_st32(j, H_DX, i->rm);
     if (j->dead_flags)
         return true;
     switch (op) {
@@ -714,9 +808,9 @@ static bool j_shift32(JCtx *j, const X86Insn *i, unsigned op)
 static void j_incdec32(JCtx *j, const X86Insn *i, bool dec)
 {
     JEm *e = &j->e;
-    e_ld32(e, H_DX, H_BX, OREG(i->reg));
+    g_ld32(j, H_DX, i->reg);
     e_alu_ri(e, dec ? 5 : 0, H_DX, 1);
-    e_st32(e, H_DX, H_BX, OREG(i->reg));
+    g_st32(j, H_DX, i->reg);
     if (j->dead_flags)
         return;
     e_st32(e, H_DX, H_BX, OFF(lf_res));
@@ -743,11 +837,11 @@ static void j_imul_flags(JCtx *j, const X86Insn *i)
 {
     JEm *e = &j->e;
     if (j->dead_flags) {
-        e_st32(e, H_AX, H_BX, OREG(i->reg));
+        g_st32(j, H_AX, i->reg);
         return;
     }
     e_setcc(e, HC_O, H_CX);
-    e_st32(e, H_AX, H_BX, OREG(i->reg));
+    g_st32(j, H_AX, i->reg);
     e_st32(e, H_AX, H_BX, OFF(lf_res));
     e_shift_ri(e, 4, H_CX, 31);
     e_st32(e, H_CX, H_BX, OFF(lf_aux));
@@ -765,17 +859,17 @@ static bool j_stack(JCtx *j, const X86Insn *i, X86Handler fn)
     }
     e_cmpb_mi(e, H_BX, OFF(ss32), 0);
     slow_jcc(j, &s, HC_E);
-    e_ld32(e, H_AX, H_BX, OREG(R_ESP));
+    g_ld32(j, H_AX, R_ESP);
     if (fn == h_push32_r || fn == h_call32_rel) {
         e_alu_ri(e, 5, H_AX, 4);
         j_host(j, &s, S_SS, 4, ACC_WR);
         j_log_store(j, 4);
         if (fn == h_push32_r)
-            e_ld32(e, H_DX, H_BX, OREG(i->reg));
+            g_ld32(j, H_DX, i->reg);
         else
             e_ld32(e, H_DX, H_BX, OFF(next_eip));
         e_st32(e, H_DX, H_R10, 0);
-        e_st32(e, H_AX, H_BX, OREG(R_ESP));
+        g_st32(j, H_AX, R_ESP);
         if (fn == h_call32_rel)
             e_st32(e, H_R8, H_BX, OFF(next_eip));
         j->pure &= j->log;
@@ -787,10 +881,11 @@ static bool j_stack(JCtx *j, const X86Insn *i, X86Handler fn)
             slow_jcc(j, &s, HC_A);
         }
         e_alu_mi(e, 0, H_BX, OREG(R_ESP), 4);
+        g_sync(j, R_ESP);
         if (fn == h_ret32)
             e_st32(e, H_DX, H_BX, OFF(next_eip));
         else
-            e_st32(e, H_DX, H_BX, OREG(i->reg));
+            g_st32(j, H_DX, i->reg);
     }
     slow_emit(j, &s, i);
     return true;
@@ -829,10 +924,10 @@ static bool j_inline(JCtx *j, const X86Insn *i)
         /* ECX changes only with the jump's limit check passed: the
          * fallback runs the whole instruction again */
         JSlow s = { .n = 0 };
-        e_ld32(e, H_AX, H_BX, OREG(R_ECX));
+        g_ld32(j, H_AX, R_ECX);
         e_alu_ri(e, 5, H_AX, 1);
         uint8_t *nz = e_jcc(e, HC_NE);
-        e_st32(e, H_AX, H_BX, OREG(R_ECX));
+        g_st32(j, H_AX, R_ECX);
         uint8_t *out = e_jmp(e);
         e_patch(e, nz);
         e_ld32(e, H_DX, H_BX, OFF(next_eip));
@@ -841,7 +936,7 @@ static bool j_inline(JCtx *j, const X86Insn *i)
             e_alu_ri(e, 4, H_DX, 0xFFFF);
         e_alu_rm(e, 7, H_DX, H_BX, OSEG(S_CS, limit));
         slow_jcc(j, &s, HC_A);
-        e_st32(e, H_AX, H_BX, OREG(R_ECX));
+        g_st32(j, H_AX, R_ECX);
         e_st32(e, H_DX, H_BX, OFF(next_eip));
         slow_emit(j, &s, i);
         e_patch(e, out);
@@ -849,22 +944,36 @@ static bool j_inline(JCtx *j, const X86Insn *i)
     }
     if (fn == h_lea32) {
         j_ea(j, i);
-        e_st32(e, H_AX, H_BX, OREG(i->reg));
+        g_st32(j, H_AX, i->reg);
         return true;
     }
     if (fn == h_inc32_r || fn == h_dec32_r) {
         j_incdec32(j, i, fn == h_dec32_r);
         return true;
     }
+    if (fn == h_imul32_GEI_r && j->dead_flags && j->hreg[i->reg] >= 0) {
+        unsigned d = (unsigned)j->hreg[i->reg];
+        if (j->hreg[i->rm] >= 0)
+            e_imul_rri(e, d, (unsigned)j->hreg[i->rm], i->imm);
+        else {
+            e_m(e, false, 0x69, d, H_BX, OREG(i->rm));
+            e_d(e, i->imm);
+        }
+        e_st32(e, d, H_BX, OREG(i->reg));
+        return true;
+    }
     if (fn == h_imul32_GEI_r) {
-        e_ld32(e, H_AX, H_BX, OREG(i->rm));
+        g_ld32(j, H_AX, i->rm);
         e_imul_rri(e, H_AX, H_AX, i->imm);
         j_imul_flags(j, i);
         return true;
     }
     if (fn == h_imul32_GE_r) {
-        e_ld32(e, H_AX, H_BX, OREG(i->reg));
-        e_m(e, false, 0x0FAF, H_AX, H_BX, OREG(i->rm));
+        g_ld32(j, H_AX, i->reg);
+        if (j->hreg[i->rm] >= 0)
+            e_imul_rr(e, H_AX, (unsigned)j->hreg[i->rm]);
+        else
+            e_m(e, false, 0x0FAF, H_AX, H_BX, OREG(i->rm));
         j_imul_flags(j, i);
         return true;
     }
@@ -1007,6 +1116,31 @@ static void j_self_loop(JCtx *j, uint8_t *body)
         e_patch(e, out.fix[k]);
 }
 
+/* The guest registers the block names most (at least twice) get the
+ * host registers of the cache. */
+static void cache_choose(JCtx *j)
+{
+    unsigned uses[9] = { 0 };
+    for (unsigned k = 0; k < j->b->n; k++) {
+        const X86Insn *i = &j->b->ins[k];
+        uses[i->base < 8 ? i->base : 8]++;
+        uses[i->index < 8 ? i->index : 8]++;
+        uses[i->reg & 7]++;
+        uses[i->rm & 7]++;
+    }
+    for (unsigned r = 0; r < 9; r++)
+        j->hreg[r] = -1;
+    for (unsigned h = 0; h < G_N_ELEMENTS(cache_host); h++) {
+        unsigned best = 8;
+        for (unsigned r = 0; r < 8; r++)
+            if (j->hreg[r] < 0 && uses[r] >= 2 && (best == 8 || uses[r] > uses[best]))
+                best = r;
+        if (best == 8)
+            break;
+        j->hreg[best] = (int8_t)cache_host[h];
+    }
+}
+
 /* Chaining: a block that ran to its end goes on with the next block
  * itself when the run loop would do nothing but run that block: nothing
  * asked the CPU to stop (brk: interrupts, device deadlines, code writes,
@@ -1083,12 +1217,15 @@ static void *translate(X86Cpu *c, X86Block *b)
         .jit = jit, .b = b, .pure = true, .log = c->engine == X86_ENGINE_LOCKSTEP,
     };
     JEm *e = &j.e;
-    /* prologue: five pushes keep the stack 16-byte aligned for calls */
+    /* prologue: six pushes and 8 bytes keep the stack 16-byte aligned for
+     * calls */
     e_push(e, H_BX);
     e_push(e, H_BP);
     e_push(e, H_R12);
     e_push(e, H_R13);
     e_push(e, H_R14);
+    e_push(e, H_R15);
+    e_alu_ri64(e, 5, H_SP, 8);
     e_mov_rr64(e, H_BX, H_DI);
     if (e->p != jit->rw + jit->used + JIT_PROLOGUE)
         e->over = true;     /* (never: the encoding is fixed) */
@@ -1100,6 +1237,8 @@ static void *translate(X86Cpu *c, X86Block *b)
     e_st64(e, H_AX, H_BX, OFF(blk_first));
     e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&b->ins[b->n - 1]);
     e_st64(e, H_AX, H_BX, OFF(stop_at));
+    cache_choose(&j);
+    g_reload(&j);
     uint8_t *body = e->p;
     unsigned ninl = 0;
     bool dead[BLK_MAX];
