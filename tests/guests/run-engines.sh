@@ -8,7 +8,7 @@
 # usage: run-engines.sh TESSERA MACHINE ROM [tessera run options...]
 tessera=$1 machine=$2 rom=$3
 shift 3
-out=$("$tessera" run "$machine" --bios "$rom" --deterministic "$@" 2>&1)
+out=$("$tessera" run "$machine" --bios "$rom" --deterministic --set cpu.engine=interp "$@" 2>&1)
 status=$?
 jit=$("$tessera" run "$machine" --bios "$rom" --deterministic --set cpu.engine=jit "$@" 2>&1)
 jstatus=$?

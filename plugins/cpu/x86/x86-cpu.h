@@ -262,8 +262,8 @@ struct X86Block {
     uint16_t bytes;
     /* translating engine (x86-jit.h): host code, valid while jit_gen is
      * the code buffer's generation; runs before translation; blocks whose
-     * every instruction is inline and stores nothing (lockstep replays
-     * them) */
+     * every instruction is inline, translated with their stores logged
+     * where they store (lockstep replays them) */
     void *jit;
     uint32_t jit_gen;
     uint8_t jit_runs;
@@ -465,6 +465,9 @@ struct X86Cpu {
     uint8_t engine;
     uint8_t jit_hot;
     struct X86Jit *jit;
+    /* the block a translated run ended in: translated blocks chain to
+     * the next one without returning to the run loop (x86-jit.c) */
+    X86Block *jit_last;
 };
 
 /* Execution engines: the interpreter, the translator (x86-jit.h), and

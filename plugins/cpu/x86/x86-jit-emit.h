@@ -237,6 +237,14 @@ static inline void e_pop(JEm *e, unsigned r)
     e_rex(e, false, 0, r);
     e_b(e, (uint8_t)(0x58 + (r & 7)));
 }
+/* jmp r64 */
+static inline void e_jmp_r(JEm *e, unsigned r)
+{
+    e_rex(e, false, 0, r);
+    e_b(e, 0xFF);
+    e_b(e, (uint8_t)(0xE0 | (r & 7)));
+}
+
 /* call through RAX to an absolute address */
 static inline void e_call_abs(JEm *e, const void *fn)
 {

@@ -5,9 +5,12 @@
  *
  * Host register use inside a translated block: RBX holds the X86Cpu,
  * RBP the X86Insn of the last handler call (compared with stop_at after
- * it); EAX, ECX, EDX, R8-R11 are scratch. Guest registers stay in
- * X86Cpu.r, so a handler, a fault or a device always sees the
- * architectural state, and nothing needs writing back.
+ * it); R12-R15 cache the four guest registers the block names most;
+ * EAX, ECX, EDX, R8-R11 are scratch. The cache is write-through: every
+ * write of a guest register also goes to X86Cpu.r, so a handler, a
+ * fault, a device or a chained block always sees the architectural
+ * state and nothing needs writing back; the cache is loaded at the
+ * block's start and after each handler call.
  *
  * Inline forms replicate the interpreter's fast handlers (x86-exec-fast.c)
  * operation for operation, lazy flags included (lf_res / lf_aux as
@@ -39,8 +42,14 @@ struct X86Jit {
     size_t used;
     uint32_t gen;
     uint8_t slow;           /* a fallback ran (lockstep cannot replay) */
+    X86JitLog log;
     X86JitStats st;
 };
+
+/* Bytes of the prologue (six pushes, sub rsp, mov rbx, rdi): a block chained
+ * to is entered right after it, in the frame of the block the run loop
+ * called. */
+#define JIT_PROLOGUE 17
 
 /* The most one block's code may take; a buffer with less room left is
  * flushed before translating. */
@@ -119,13 +128,25 @@ typedef struct JCtx {
     bool last;
     bool pure;
     bool dead_flags;        /* a later instruction overwrites this one's flags */
+    bool log;               /* log stores (lockstep mode) */
+    int8_t hreg[9];         /* host register caching guest register r, or -1 */
 } JCtx;
+
+/* Guest registers cached in host registers within a block (write-through:
+ * X86Cpu.r is always current, so a handler, a fault or a chain sees the
+ * architectural state; the cache is loaded at the block's start and again
+ * after every handler call, which may change any register). */
+static const uint8_t cache_host[4] = { H_R12, H_R13, H_R14, H_R15 };
+
+static void g_reload(JCtx *j);
 
 /* Leave the block having run `count` instructions. */
 static void j_exit(JCtx *j, unsigned count)
 {
     JEm *e = &j->e;
     e_mov_ri(e, H_AX, count);
+    e_alu_ri64(e, 0, H_SP, 8);
+    e_pop(e, H_R15);
     e_pop(e, H_R14);
     e_pop(e, H_R13);
     e_pop(e, H_R12);
@@ -144,6 +165,7 @@ static void j_call(JCtx *j, const X86Insn *i, X86Handler fn)
     e_mov_rr64(e, H_DI, H_BX);
     e_mov_rr64(e, H_SI, H_BP);
     e_call_abs(e, (const void *)fn);
+    g_reload(j);
     if (!j->last) {
         e_m(e, true, 0x39, H_BP, H_BX, OFF(stop_at));   /* cmp [stop_at], rbp */
         uint8_t *go = e_jcc(e, HC_NE);
@@ -190,13 +212,47 @@ static int32_t reg_off(unsigned r, unsigned size)
         return r < 4 ? OREG(r) : OREG(r - 4) + 1;
     return OREG(r);
 }
+/* host h = guest register r (32 bits) */
+static void g_ld32(JCtx *j, unsigned h, unsigned r)
+{
+    if (j->hreg[r] >= 0)
+        e_mov_rr(&j->e, h, (unsigned)j->hreg[r]);
+    else
+        e_ld32(&j->e, h, H_BX, OREG(r));
+}
+/* guest register r = host h (32 bits) */
+static void g_st32(JCtx *j, unsigned h, unsigned r)
+{
+    e_st32(&j->e, h, H_BX, OREG(r));
+    if (j->hreg[r] >= 0)
+        e_mov_rr(&j->e, (unsigned)j->hreg[r], h);
+}
+/* guest register r was written in memory: its cache follows */
+static void g_sync(JCtx *j, unsigned r)
+{
+    if (j->hreg[r] >= 0)
+        e_ld32(&j->e, (unsigned)j->hreg[r], H_BX, OREG(r));
+}
+static void g_reload(JCtx *j)
+{
+    for (unsigned r = 0; r < 8; r++)
+        g_sync(j, r);
+}
 static void ld_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
 {
-    e_ldz(&j->e, size, h, H_BX, reg_off(r, size));
+    if (size == 4)
+        g_ld32(j, h, r);
+    else
+        e_ldz(&j->e, size, h, H_BX, reg_off(r, size));
 }
 static void st_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
 {
+    if (size == 4) {
+        g_st32(j, h, r);
+        return;
+    }
     e_stn(&j->e, size, h, H_BX, reg_off(r, size));
+    g_sync(j, size == 1 && r >= 4 ? r - 4 : r);
 }
 
 /* EAX = the effective address (x86_ea) */
@@ -204,14 +260,14 @@ static void j_ea(JCtx *j, const X86Insn *i)
 {
     JEm *e = &j->e;
     if (i->base != EA_NONE) {
-        e_ld32(e, H_AX, H_BX, OREG(i->base));
+        g_ld32(j, H_AX, i->base);
         if (i->disp)
             e_alu_ri(e, 0, H_AX, i->disp);
     } else {
         e_mov_ri(e, H_AX, i->disp);
     }
     if (i->index != EA_NONE) {
-        e_ld32(e, H_CX, H_BX, OREG(i->index));
+        g_ld32(j, H_CX, i->index);
         if (i->scale)
             e_shift_ri(e, 4, H_CX, i->scale);
         e_alu_rr(e, 0, H_AX, H_CX);
@@ -264,6 +320,32 @@ static void j_host(JCtx *j, JSlow *s, int seg, unsigned size, int acc)
     e_ld64(e, H_R10, H_DX, acc == ACC_RD ? (int32_t)offsetof(X86Tlb, radd)
                                          : (int32_t)offsetof(X86Tlb, wadd));
     e_alu_rr64(e, 0, H_R10, H_CX);
+}
+
+/* Lockstep mode: before an inline store of size bytes to [R10], enter
+ * the address and the bytes it overwrites in the store log (lockstep
+ * undoes the stores to replay the block on the interpreter, then compares
+ * what each engine wrote). Clobbers ECX, R9, R11. */
+static void j_log_store(JCtx *j, unsigned size)
+{
+    JEm *e = &j->e;
+    if (!j->log)
+        return;
+    e_mov_ri64(e, H_R11, (uint64_t)(uintptr_t)&j->jit->log);
+    e_ld32(e, H_CX, H_R11, (int32_t)offsetof(X86JitLog, n));
+    e_alu_ri(e, 7, H_CX, X86_JIT_LOG_MAX);
+    uint8_t *full = e_jcc(e, HC_AE);
+    e_mov_rr(e, H_R9, H_CX);
+    e_shift_ri(e, 4, H_R9, 4);
+    e_alu_rr64(e, 0, H_R9, H_R11);                      /* R9 = &e[n] - offsetof(e) */
+    e_alu_ri(e, 0, H_CX, 1);
+    e_st32(e, H_CX, H_R11, (int32_t)offsetof(X86JitLog, n));
+    int32_t at = (int32_t)offsetof(X86JitLog, e);
+    e_st64(e, H_R10, H_R9, at + (int32_t)offsetof(X86JitStore, p));
+    e_ldz(e, size, H_CX, H_R10, 0);
+    e_st32(e, H_CX, H_R9, at + (int32_t)offsetof(X86JitStore, old));
+    e_st_imm32(e, H_R9, at + (int32_t)offsetof(X86JitStore, size), size);
+    e_patch(e, full);
 }
 
 /* ---- lazy flags ---------------------------------------------------------------- */
@@ -464,11 +546,41 @@ static int find(X86Handler fn, const X86Handler *tab, unsigned n)
 
 static const unsigned size_of[3] = { 1, 2, 4 };
 
+/* A 32-bit register ALU form on a cached destination, done in its host
+ * register: where the flags are dead, or for the logic operations, whose
+ * flags are the result alone. False: take the general form. */
+static bool j_alu_cached(JCtx *j, const X86Insn *i, unsigned op, unsigned form)
+{
+    JEm *e = &j->e;
+    bool logic = op == 1 || op == 4 || op == 6;
+    if (j->hreg[i->rm] < 0 || op == 2 || op == 3 || !(j->dead_flags || logic))
+        return false;
+    if (op == 7)
+        return true;                    /* CMP with dead flags: nothing */
+    unsigned d = (unsigned)j->hreg[i->rm];
+    if (form == FF_RI) {
+        e_alu_ri(e, op, d, i->imm);
+    } else if (j->hreg[i->reg] >= 0) {
+        e_alu_rr(e, op, d, (unsigned)j->hreg[i->reg]);
+    } else {
+        e_ld32(e, H_CX, H_BX, OREG(i->reg));
+        e_alu_rr(e, op, d, H_CX);
+    }
+    e_st32(e, d, H_BX, OREG(i->rm));
+    if (!j->dead_flags) {
+        e_st32(e, d, H_BX, OFF(lf_res));
+        e_st_imm32(e, H_BX, OFF(lf_aux), 0);
+    }
+    return true;
+}
+
 static bool j_alu(JCtx *j, const X86Insn *i, int idx)
 {
     JEm *e = &j->e;
     unsigned op = (unsigned)idx / 15, size = size_of[(idx / 5) % 3], form = (unsigned)idx % 5;
     JSlow s = { .n = 0 };
+    if (size == 4 && (form == FF_RR || form == FF_RI) && j_alu_cached(j, i, op, form))
+        return true;
     switch (form) {
     case FF_RR:
         ld_reg(j, size, H_AX, i->rm);
@@ -504,8 +616,9 @@ static bool j_alu(JCtx *j, const X86Insn *i, int idx)
             e_mov_ri(e, H_CX, i->imm);
         j_alu_core(j, op, size);
         if (op != 7) {
+            j_log_store(j, size);
             e_stn(e, size, H_DX, H_R10, 0);
-            j->pure = false;
+            j->pure &= j->log;
         }
         slow_emit(j, &s, i);
         return true;
@@ -545,6 +658,15 @@ static bool j_mov(JCtx *j, const X86Insn *i, int idx)
     JEm *e = &j->e;
     unsigned size = size_of[idx / 5], form = (unsigned)idx % 5;
     JSlow s = { .n = 0 };
+    if (size == 4 && (form == FF_RR || form == FF_RI) && j->hreg[i->rm] >= 0) {
+        unsigned d = (unsigned)j->hreg[i->rm];
+        if (form == FF_RI)
+            e_mov_ri(e, d, i->imm);
+        else
+            g_ld32(j, d, i->reg);
+        e_st32(e, d, H_BX, OREG(i->rm));
+        return true;
+    }
     switch (form) {
     case FF_RR:
         ld_reg(j, size, H_AX, i->reg);
@@ -563,16 +685,18 @@ static bool j_mov(JCtx *j, const X86Insn *i, int idx)
     case FF_MR:
         j_ea(j, i);
         j_host(j, &s, i->seg, size, ACC_WR);
+        j_log_store(j, size);
         ld_reg(j, size, H_DX, i->reg);
         e_stn(e, size, H_DX, H_R10, 0);
-        j->pure = false;
+        j->pure &= j->log;
         break;
     default:
         j_ea(j, i);
         j_host(j, &s, i->seg, size, ACC_WR);
+        j_log_store(j, size);
         e_mov_ri(e, H_DX, i->imm);
         e_stn(e, size, H_DX, H_R10, 0);
-        j->pure = false;
+        j->pure &= j->log;
         break;
     }
     slow_emit(j, &s, i);
@@ -610,10 +734,16 @@ static bool j_shift32(JCtx *j, const X86Insn *i, unsigned op)
         return false;                   /* RCL, RCR */
     if (cnt == 0)
         return true;                    /* nothing changes, flags included */
-    e_ld32(e, H_AX, H_BX, OREG(i->rm));
+    if (j->dead_flags && j->hreg[i->rm] >= 0) {
+        unsigned d = (unsigned)j->hreg[i->rm];
+        e_shift_ri(e, op == 6 ? 4 : op, d, (uint8_t)cnt);
+        e_st32(e, d, H_BX, OREG(i->rm));
+        return true;
+    }
+    g_ld32(j, H_AX, i->rm);
     e_mov_rr(e, H_DX, H_AX);
     e_shift_ri(e, op == 6 ? 4 : op, H_DX, (uint8_t)cnt);
-    e_st32(e, H_DX, H_BX, OREG(i->rm));
+    g_st32(j, H_DX, i->rm);
     if (j->dead_flags)
         return true;
     switch (op) {
@@ -678,9 +808,11 @@ static bool j_shift32(JCtx *j, const X86Insn *i, unsigned op)
 static void j_incdec32(JCtx *j, const X86Insn *i, bool dec)
 {
     JEm *e = &j->e;
-    e_ld32(e, H_DX, H_BX, OREG(i->reg));
+    g_ld32(j, H_DX, i->reg);
     e_alu_ri(e, dec ? 5 : 0, H_DX, 1);
-    e_st32(e, H_DX, H_BX, OREG(i->reg));
+    g_st32(j, H_DX, i->reg);
+    if (j->dead_flags)
+        return;
     e_st32(e, H_DX, H_BX, OFF(lf_res));
     e_ld32(e, H_R8, H_BX, OFF(lf_aux));
     e_alu_ri(e, 4, H_R8, LF_CF);
@@ -705,11 +837,11 @@ static void j_imul_flags(JCtx *j, const X86Insn *i)
 {
     JEm *e = &j->e;
     if (j->dead_flags) {
-        e_st32(e, H_AX, H_BX, OREG(i->reg));
+        g_st32(j, H_AX, i->reg);
         return;
     }
     e_setcc(e, HC_O, H_CX);
-    e_st32(e, H_AX, H_BX, OREG(i->reg));
+    g_st32(j, H_AX, i->reg);
     e_st32(e, H_AX, H_BX, OFF(lf_res));
     e_shift_ri(e, 4, H_CX, 31);
     e_st32(e, H_CX, H_BX, OFF(lf_aux));
@@ -727,19 +859,20 @@ static bool j_stack(JCtx *j, const X86Insn *i, X86Handler fn)
     }
     e_cmpb_mi(e, H_BX, OFF(ss32), 0);
     slow_jcc(j, &s, HC_E);
-    e_ld32(e, H_AX, H_BX, OREG(R_ESP));
+    g_ld32(j, H_AX, R_ESP);
     if (fn == h_push32_r || fn == h_call32_rel) {
         e_alu_ri(e, 5, H_AX, 4);
         j_host(j, &s, S_SS, 4, ACC_WR);
+        j_log_store(j, 4);
         if (fn == h_push32_r)
-            e_ld32(e, H_DX, H_BX, OREG(i->reg));
+            g_ld32(j, H_DX, i->reg);
         else
             e_ld32(e, H_DX, H_BX, OFF(next_eip));
         e_st32(e, H_DX, H_R10, 0);
-        e_st32(e, H_AX, H_BX, OREG(R_ESP));
+        g_st32(j, H_AX, R_ESP);
         if (fn == h_call32_rel)
             e_st32(e, H_R8, H_BX, OFF(next_eip));
-        j->pure = false;
+        j->pure &= j->log;
     } else {
         j_host(j, &s, S_SS, 4, ACC_RD);
         e_ld32(e, H_DX, H_R10, 0);
@@ -748,10 +881,11 @@ static bool j_stack(JCtx *j, const X86Insn *i, X86Handler fn)
             slow_jcc(j, &s, HC_A);
         }
         e_alu_mi(e, 0, H_BX, OREG(R_ESP), 4);
+        g_sync(j, R_ESP);
         if (fn == h_ret32)
             e_st32(e, H_DX, H_BX, OFF(next_eip));
         else
-            e_st32(e, H_DX, H_BX, OREG(i->reg));
+            g_st32(j, H_DX, i->reg);
     }
     slow_emit(j, &s, i);
     return true;
@@ -790,10 +924,10 @@ static bool j_inline(JCtx *j, const X86Insn *i)
         /* ECX changes only with the jump's limit check passed: the
          * fallback runs the whole instruction again */
         JSlow s = { .n = 0 };
-        e_ld32(e, H_AX, H_BX, OREG(R_ECX));
+        g_ld32(j, H_AX, R_ECX);
         e_alu_ri(e, 5, H_AX, 1);
         uint8_t *nz = e_jcc(e, HC_NE);
-        e_st32(e, H_AX, H_BX, OREG(R_ECX));
+        g_st32(j, H_AX, R_ECX);
         uint8_t *out = e_jmp(e);
         e_patch(e, nz);
         e_ld32(e, H_DX, H_BX, OFF(next_eip));
@@ -802,7 +936,7 @@ static bool j_inline(JCtx *j, const X86Insn *i)
             e_alu_ri(e, 4, H_DX, 0xFFFF);
         e_alu_rm(e, 7, H_DX, H_BX, OSEG(S_CS, limit));
         slow_jcc(j, &s, HC_A);
-        e_st32(e, H_AX, H_BX, OREG(R_ECX));
+        g_st32(j, H_AX, R_ECX);
         e_st32(e, H_DX, H_BX, OFF(next_eip));
         slow_emit(j, &s, i);
         e_patch(e, out);
@@ -810,22 +944,36 @@ static bool j_inline(JCtx *j, const X86Insn *i)
     }
     if (fn == h_lea32) {
         j_ea(j, i);
-        e_st32(e, H_AX, H_BX, OREG(i->reg));
+        g_st32(j, H_AX, i->reg);
         return true;
     }
     if (fn == h_inc32_r || fn == h_dec32_r) {
         j_incdec32(j, i, fn == h_dec32_r);
         return true;
     }
+    if (fn == h_imul32_GEI_r && j->dead_flags && j->hreg[i->reg] >= 0) {
+        unsigned d = (unsigned)j->hreg[i->reg];
+        if (j->hreg[i->rm] >= 0)
+            e_imul_rri(e, d, (unsigned)j->hreg[i->rm], i->imm);
+        else {
+            e_m(e, false, 0x69, d, H_BX, OREG(i->rm));
+            e_d(e, i->imm);
+        }
+        e_st32(e, d, H_BX, OREG(i->reg));
+        return true;
+    }
     if (fn == h_imul32_GEI_r) {
-        e_ld32(e, H_AX, H_BX, OREG(i->rm));
+        g_ld32(j, H_AX, i->rm);
         e_imul_rri(e, H_AX, H_AX, i->imm);
         j_imul_flags(j, i);
         return true;
     }
     if (fn == h_imul32_GE_r) {
-        e_ld32(e, H_AX, H_BX, OREG(i->reg));
-        e_m(e, false, 0x0FAF, H_AX, H_BX, OREG(i->rm));
+        g_ld32(j, H_AX, i->reg);
+        if (j->hreg[i->rm] >= 0)
+            e_imul_rr(e, H_AX, (unsigned)j->hreg[i->rm]);
+        else
+            e_m(e, false, 0x0FAF, H_AX, H_BX, OREG(i->rm));
         j_imul_flags(j, i);
         return true;
     }
@@ -838,54 +986,87 @@ static bool j_inline(JCtx *j, const X86Insn *i)
 
 /* ---- flag liveness ---------------------------------------------------------------- */
 
-/* How an instruction the translator inlines treats the arithmetic flags,
- * for the liveness below: FL_NONE leaves them and cannot fault; FL_WRITE
- * sets all six without reading any, and cannot fault (register forms);
- * FL_OTHER is anything else: it reads them, may fault (the delivery
- * pushes EFLAGS), calls a handler or ends the block. */
-enum { FL_NONE, FL_WRITE, FL_OTHER };
+/* Flag liveness, by the parts of the lazy representation (x86-cpu.h):
+ * lf_res, the CF / PO bits of lf_aux (CF, OF) and the rest of lf_aux
+ * (AF, the SF and PF deltas). For an instruction the translator inlines:
+ * the parts its flag computation writes whole, the parts it reads (ADC,
+ * SBB: CF; INC, DEC: CF, kept), and whether the state must be complete
+ * before it (a barrier: it may fault, and the delivery pushes EFLAGS; it
+ * calls a handler; it ends the block). Rotates replace CF and OF only,
+ * passing the rest through. */
+enum { LV_RES = 1, LV_CO = 2, LV_REST = 4, LV_ALL = 7 };
 
-static int flag_class(const X86Insn *i)
+typedef struct FlagUse {
+    uint8_t wr, rd;
+    bool barrier;
+} FlagUse;
+
+static FlagUse flag_use(const X86Insn *i)
 {
     X86Handler fn = i->fn;
     int idx;
+    FlagUse u = { 0, 0, true };
     if (i->lock)
-        return FL_OTHER;
-    if ((idx = find(fn, &x86_fast_mov[0][0], 3 * 5)) >= 0)
-        return idx % 5 == FF_RR || idx % 5 == FF_RI ? FL_NONE : FL_OTHER;
-    if ((idx = find(fn, &x86_fast_movx[0][0][0][0], 16)) >= 0)
-        return (idx & 1) ? FL_OTHER : FL_NONE;
-    if (fn == h_lea32 || fn == h_nop)
-        return FL_NONE;
+        return u;
+    if ((idx = find(fn, &x86_fast_mov[0][0], 3 * 5)) >= 0) {
+        u.barrier = !(idx % 5 == FF_RR || idx % 5 == FF_RI);
+        return u;
+    }
+    if ((idx = find(fn, &x86_fast_movx[0][0][0][0], 16)) >= 0) {
+        u.barrier = idx & 1;
+        return u;
+    }
+    if (fn == h_lea32 || fn == h_nop) {
+        u.barrier = false;
+        return u;
+    }
     if ((idx = find(fn, &x86_fast_alu[0][0][0], 8 * 3 * 5)) >= 0) {
         unsigned op = (unsigned)idx / 15, form = (unsigned)idx % 5;
-        return (form == FF_RR || form == FF_RI) && op != 2 && op != 3 ? FL_WRITE : FL_OTHER;
+        u.wr = LV_ALL;
+        u.rd = op == 2 || op == 3 ? LV_CO : 0;
+        u.barrier = !(form == FF_RR || form == FF_RI);
+        return u;
     }
-    if ((idx = find(fn, &x86_fast_test[0][0], 3 * 5)) >= 0)
-        return idx % 5 == FF_RR || idx % 5 == FF_RI ? FL_WRITE : FL_OTHER;
-    for (unsigned op = 4; op < 8; op++)
-        if (fn == x86_fast_shift[op][2][0])
-            return (i->imm & 0x1F) ? FL_WRITE : FL_NONE;
-    if (fn == x86_fast_shift[0][2][0] || fn == x86_fast_shift[1][2][0])
-        return (i->imm & 0x1F) ? FL_OTHER : FL_NONE;
-    if (fn == h_imul32_GEI_r || fn == h_imul32_GE_r)
-        return FL_WRITE;
-    return FL_OTHER;
+    if ((idx = find(fn, &x86_fast_test[0][0], 3 * 5)) >= 0) {
+        u.wr = LV_ALL;
+        u.barrier = !(idx % 5 == FF_RR || idx % 5 == FF_RI);
+        return u;
+    }
+    for (unsigned op = 0; op < 8; op++) {
+        if (fn != x86_fast_shift[op][2][0] || op == 2 || op == 3)
+            continue;
+        u.barrier = false;
+        if (i->imm & 0x1F)
+            u.wr = op < 2 ? LV_CO : LV_ALL;
+        return u;
+    }
+    if (fn == h_imul32_GEI_r || fn == h_imul32_GE_r) {
+        u.wr = LV_ALL;
+        u.barrier = false;
+        return u;
+    }
+    if (fn == h_inc32_r || fn == h_dec32_r) {
+        u.wr = LV_ALL;
+        u.rd = LV_CO;
+        u.barrier = false;
+        return u;
+    }
+    return u;
 }
 
-/* dead[k]: instruction k's flags are overwritten, before anything can
- * read them or see them (a handler, a fault, the end of the block), by
- * a later instruction of the block: k need not compute them. */
+/* dead[k]: every part instruction k's flag computation writes is
+ * written again, before anything can read it or see it (a barrier), by
+ * later instructions of the block: k need not compute its flags. */
 static void flag_liveness(const X86Block *b, bool *dead)
 {
-    bool overwritten = false;       /* at the point after instruction k */
+    unsigned live = LV_ALL;         /* at the point after instruction k */
     for (int k = b->n - 1; k >= 0; k--) {
-        int cl = flag_class(&b->ins[k]);
-        dead[k] = overwritten && cl == FL_WRITE;
-        if (cl == FL_WRITE)
-            overwritten = true;
-        else if (cl == FL_OTHER)
-            overwritten = false;
+        FlagUse u = flag_use(&b->ins[k]);
+        dead[k] = u.wr && !(u.wr & live);
+        if (u.barrier)
+            live = LV_ALL;
+        else
+            live = (live & ~u.wr) | u.rd;
     }
 }
 
@@ -935,21 +1116,119 @@ static void j_self_loop(JCtx *j, uint8_t *body)
         e_patch(e, out.fix[k]);
 }
 
+/* The guest registers the block names most (at least twice) get the
+ * host registers of the cache. */
+static void cache_choose(JCtx *j)
+{
+    unsigned uses[9] = { 0 };
+    for (unsigned k = 0; k < j->b->n; k++) {
+        const X86Insn *i = &j->b->ins[k];
+        uses[i->base < 8 ? i->base : 8]++;
+        uses[i->index < 8 ? i->index : 8]++;
+        uses[i->reg & 7]++;
+        uses[i->rm & 7]++;
+    }
+    for (unsigned r = 0; r < 9; r++)
+        j->hreg[r] = -1;
+    for (unsigned h = 0; h < G_N_ELEMENTS(cache_host); h++) {
+        unsigned best = 8;
+        for (unsigned r = 0; r < 8; r++)
+            if (j->hreg[r] < 0 && uses[r] >= 2 && (best == 8 || uses[r] > uses[best]))
+                best = r;
+        if (best == 8)
+            break;
+        j->hreg[best] = (int8_t)cache_host[h];
+    }
+}
+
+/* Chaining: a block that ran to its end goes on with the next block
+ * itself when the run loop would do nothing but run that block: nothing
+ * asked the CPU to stop (brk: interrupts, device deadlines, code writes,
+ * mode changes; the stop flag), the engine is the translator, a whole
+ * block fits under the instruction limit (the run loop runs what fits
+ * of one that does not), and the jump cache holds a translated block for
+ * the next EIP under the current tag (the cache's epoch moves, with brk
+ * set, whenever a block may have become stale, so no link needs undoing
+ * on invalidation or flush: a translation of another code buffer
+ * generation does not match). The run loop's bookkeeping for this block
+ * is done here, jit_last names the next block, and its code is entered
+ * after its prologue, in this frame. Indirect branches and RET chain the
+ * same way, as the lookup is by the EIP they computed. */
+static void j_chain(JCtx *j)
+{
+    JEm *e = &j->e;
+    JSlow out = { .n = 0 };
+    e_alu_mi(e, 7, H_BX, OFF(brk), 0);
+    slow_jcc(j, &out, HC_NE);
+    e_ld64(e, H_AX, H_BX, OFF(stop));
+    e_alu_mi(e, 7, H_AX, 0, 0);
+    slow_jcc(j, &out, HC_NE);
+    e_cmpb_mi(e, H_BX, OFF(engine), X86_ENGINE_JIT);
+    slow_jcc(j, &out, HC_NE);
+    e_ld64(e, H_DX, H_BX, OFF(icount));
+    e_alu_ri64(e, 0, H_DX, (int8_t)j->b->n);            /* this block retired */
+    e_mov_rr64(e, H_CX, H_DX);
+    e_alu_ri64(e, 0, H_CX, BLK_MAX);                    /* any next block's end */
+    e_ld64(e, H_AX, H_BX, OFF(limitp));
+    e_alu_rm64(e, 7, H_CX, H_AX, 0);
+    slow_jcc(j, &out, HC_A);
+    /* the jump cache entry for CS:next_eip (get_block in x86-run.c) */
+    e_ld32(e, H_AX, H_BX, OFF(next_eip));
+    e_ld32(e, H_CX, H_BX, OSEG(S_CS, base));
+    e_alu_rr(e, 0, H_CX, H_AX);                         /* ECX = linear */
+    e_mov_rr(e, H_R8, H_CX);
+    e_shift_ri(e, 5, H_R8, JC_BITS);
+    e_alu_rr(e, 6, H_R8, H_CX);
+    e_alu_ri(e, 4, H_R8, JC_SIZE - 1);
+    e_imul_rri(e, H_R8, H_R8, (uint32_t)sizeof(X86Jc));
+    e_alu_rm64(e, 0, H_R8, H_BX, OFF(jc));
+    e_alu_rm(e, 7, H_CX, H_R8, (int32_t)offsetof(X86Jc, lin));
+    slow_jcc(j, &out, HC_NE);
+    e_alu_rm(e, 7, H_AX, H_R8, (int32_t)offsetof(X86Jc, eip));
+    slow_jcc(j, &out, HC_NE);
+    e_ld32(e, H_R9, H_BX, OFF(jc_tag));
+    e_alu_rm(e, 7, H_R9, H_R8, (int32_t)offsetof(X86Jc, tag));
+    slow_jcc(j, &out, HC_NE);
+    e_ld64(e, H_R8, H_R8, (int32_t)offsetof(X86Jc, b));
+    e_alu_mi(e, 7, H_R8, (int32_t)offsetof(X86Block, jit_gen), j->jit->gen);
+    slow_jcc(j, &out, HC_NE);
+    e_ld64(e, H_R9, H_R8, (int32_t)offsetof(X86Block, jit));
+    e_alu_rr64(e, 1, H_R9, H_R9);                       /* or r9, r9: NULL is "interpret" */
+    slow_jcc(j, &out, HC_E);
+    e_st64(e, H_DX, H_BX, OFF(icount));
+    e_st32(e, H_AX, H_BX, OFF(eip));
+    e_m(e, true, 0xC7, 0, H_BX, OFF(cur));              /* cur = NULL */
+    e_d(e, 0);
+    e_st64(e, H_R8, H_BX, OFF(jit_last));
+    e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&j->jit->st.chained);
+    e_m(e, true, 0xFF, 0, H_AX, 0);                     /* inc qword [rax] */
+    e_alu_ri64(e, 0, H_R9, JIT_PROLOGUE);
+    e_jmp_r(e, H_R9);
+    for (unsigned k = 0; k < out.n; k++)
+        e_patch(e, out.fix[k]);
+    j->jit->st.chain_exits++;
+}
+
 static void *translate(X86Cpu *c, X86Block *b)
 {
     struct X86Jit *jit = c->jit;
     JCtx j = {
         .e = { .p = jit->rw + jit->used, .lim = jit->rw + jit->used + JIT_BLOCK_MAX },
-        .jit = jit, .b = b, .pure = true,
+        .jit = jit, .b = b, .pure = true, .log = c->engine == X86_ENGINE_LOCKSTEP,
     };
     JEm *e = &j.e;
-    /* prologue: five pushes keep the stack 16-byte aligned for calls */
+    /* prologue: six pushes and 8 bytes keep the stack 16-byte aligned for
+     * calls */
     e_push(e, H_BX);
     e_push(e, H_BP);
     e_push(e, H_R12);
     e_push(e, H_R13);
     e_push(e, H_R14);
+    e_push(e, H_R15);
+    e_alu_ri64(e, 5, H_SP, 8);
     e_mov_rr64(e, H_BX, H_DI);
+    if (e->p != jit->rw + jit->used + JIT_PROLOGUE)
+        e->over = true;     /* (never: the encoding is fixed) */
     /* exec_insns: next_eip = eip + bytes, blk_first, stop_at */
     e_ld32(e, H_AX, H_BX, OFF(eip));
     e_alu_ri(e, 0, H_AX, b->bytes);
@@ -958,6 +1237,8 @@ static void *translate(X86Cpu *c, X86Block *b)
     e_st64(e, H_AX, H_BX, OFF(blk_first));
     e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&b->ins[b->n - 1]);
     e_st64(e, H_AX, H_BX, OFF(stop_at));
+    cache_choose(&j);
+    g_reload(&j);
     uint8_t *body = e->p;
     unsigned ninl = 0;
     bool dead[BLK_MAX];
@@ -981,6 +1262,7 @@ static void *translate(X86Cpu *c, X86Block *b)
         j_self_loop(&j, body);
         jit->st.self_loops++;
     }
+    j_chain(&j);
     j_exit(&j, b->n);
     if (e->over)
         return NULL;
@@ -1016,6 +1298,11 @@ uint8_t *x86_jit_slow_flag(X86Cpu *c)
     return &c->jit->slow;
 }
 
+X86JitLog *x86_jit_log(X86Cpu *c)
+{
+    return &c->jit->log;
+}
+
 #else   /* !X86_HAVE_JIT */
 
 bool x86_jit_init(X86Cpu *c)
@@ -1037,6 +1324,11 @@ X86JitStats *x86_jit_stats(X86Cpu *c)
     return NULL;
 }
 uint8_t *x86_jit_slow_flag(X86Cpu *c)
+{
+    (void)c;
+    return NULL;
+}
+X86JitLog *x86_jit_log(X86Cpu *c)
 {
     (void)c;
     return NULL;

@@ -13,7 +13,11 @@
  * next_eip, blk_first and stop_at, sets cur before everything that may
  * fault or reach a device, stops after an instruction that called
  * x86_break, and returns how many instructions it ran; the run loop then
- * does the interpreter's bookkeeping (icount, EIP).
+ * does the interpreter's bookkeeping (icount, EIP). A block that ran to
+ * its end may instead go on to the next translated block itself (chaining,
+ * when the run loop would do nothing else: see j_chain in x86-jit.c),
+ * doing that bookkeeping for the block it leaves; X86Cpu.jit_last names
+ * the block the returned count belongs to.
  */
 #ifndef TESSERA_X86_JIT_H
 #define TESSERA_X86_JIT_H
@@ -51,12 +55,28 @@ typedef struct X86JitStats {
     uint64_t insns_inline;      /* instructions translated inline */
     uint64_t insns_call;        /* instructions translated as handler calls */
     uint64_t self_loops;        /* blocks that run again in place when they jump to themselves */
+    uint64_t chain_exits;       /* block ends translated with a chain to the next block */
+    uint64_t chained;           /* runs of a block entered through a chain */
     uint64_t lockstep_blocks;   /* blocks compared in lockstep mode */
     uint64_t lockstep_diffs;    /* of which differed */
 } X86JitStats;
 X86JitStats *x86_jit_stats(X86Cpu *c);
 /* Set by a translated block that took a fallback (lockstep mode). */
 uint8_t *x86_jit_slow_flag(X86Cpu *c);
+
+/* Lockstep mode: the inline stores of a block run, with the bytes each
+ * overwrote (size bytes at p, little-endian in old), so lockstep can undo
+ * them, replay the block on the interpreter and compare what both wrote. */
+#define X86_JIT_LOG_MAX (2 * BLK_MAX)
+typedef struct X86JitStore {
+    uint8_t *p;
+    uint32_t old, size;
+} X86JitStore;
+typedef struct X86JitLog {
+    uint32_t n;
+    X86JitStore e[X86_JIT_LOG_MAX];
+} X86JitLog;
+X86JitLog *x86_jit_log(X86Cpu *c);
 
 /* Code buffer size (bytes): a full buffer is flushed whole. */
 #define X86_JIT_BUF (32u << 20)

@@ -274,9 +274,11 @@ static void x86p_unrealize(TessDevice *dev)
     const X86JitStats *st = x86_jit_stats(&d->cpu);
     if (st)
         g_debug("translator: %llu blocks, %llu instructions inline, %llu as handler calls, "
-                "%llu flushes; lockstep compared %llu blocks, %llu differed",
+                "%llu flushes, %llu blocks entered through a chain; lockstep compared "
+                "%llu blocks, %llu differed",
                 (unsigned long long)st->blocks, (unsigned long long)st->insns_inline,
                 (unsigned long long)st->insns_call, (unsigned long long)st->flushes,
+                (unsigned long long)st->chained,
                 (unsigned long long)st->lockstep_blocks, (unsigned long long)st->lockstep_diffs);
     x86_fini(&d->cpu);
 }
@@ -681,10 +683,12 @@ static bool x86p_set_state(TessDevice *dev, const TessCpuState *st, GError **err
 static const TessPropSpec x86_props[] = {
     TESS_PROP_ENUM_("model", X86Dev, model, "pentium", x86_models,
                     "processor model: CPUID, MSRs and instruction set"),
-    TESS_PROP_ENUM_("engine", X86Dev, engine, "interp", x86_engines,
-                    "execution engine: interp (interpreter), jit (translation to x86-64 "
-                    "host code; the interpreter on other hosts), lockstep (both, compared "
-                    "after every replayable block; for tests)"),
+    /* the translator where the host has one (x86-64 Linux); x86_run
+     * falls back to the interpreter when its code buffer cannot be set up */
+    TESS_PROP_ENUM_("engine", X86Dev, engine, X86_HAVE_JIT ? "jit" : "interp", x86_engines,
+                    "execution engine: jit (translation to x86-64 host code, the default "
+                    "on x86-64 Linux hosts; the interpreter elsewhere), interp (interpreter), "
+                    "lockstep (both, compared after every replayable block; for tests)"),
     TESS_PROP_END,
 };
 

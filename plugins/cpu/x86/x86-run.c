@@ -318,9 +318,13 @@ static inline void exec_insns(X86Cpu *c, const X86Insn *ins, unsigned n, uint32_
 /* ---- translating engine ---------------------------------------------------- */
 
 #if X86_HAVE_JIT
+/* A translated block may chain to others (x86-jit.c): each one it
+ * completes is retired there, and the count returned is the last one's. */
 static inline void jit_run(X86Cpu *c, X86Block *b, X86JitFn fn)
 {
+    c->jit_last = b;
     unsigned k = fn(c);
+    b = c->jit_last;
     exec_done(c, &b->ins[k - 1], &b->ins[b->n - 1], b->n);
 }
 
@@ -354,27 +358,49 @@ static void ls_load(X86Cpu *c, const LsState *s)
     c->icount = s->icount;
 }
 
-/* Lockstep: run a block that stores nothing on the translator, then
- * again on the interpreter from the same state, and compare. A block
- * that took a fallback (a handler call, which may have touched a device)
- * or stopped early is not replayed. The interpreter's result stands; a
- * difference is reported and stops the machine (shutdown). */
+/* Lockstep: run a block of inline forms on the translator, then again on
+ * the interpreter from the same state, and compare the registers, the
+ * lazy flags, the instruction count and the RAM each one wrote. The
+ * translation logs its stores (address and the bytes overwritten):
+ * lockstep keeps what the translator wrote, undoes the stores in reverse
+ * order, replays, and compares the interpreter's bytes at the same
+ * addresses. A block that took a fallback (a handler call, which may
+ * have touched a device) or stopped early is not replayed. The
+ * interpreter's result stands; a difference is reported and stops the
+ * machine (shutdown). */
 static void jit_lockstep(X86Cpu *c, X86Block *b, X86JitFn fn)
 {
     LsState pre, tr, in;
     uint8_t *slow = x86_jit_slow_flag(c);
+    X86JitLog *log = x86_jit_log(c);
     ls_save(c, &pre);
     *slow = 0;
+    log->n = 0;
     jit_run(c, b, fn);
-    if (*slow || c->brk || c->eip != c->next_eip)
+    if (*slow || c->brk || c->eip != c->next_eip || log->n > X86_JIT_LOG_MAX)
         return;
+    unsigned nst = log->n;
+    uint32_t wrote[X86_JIT_LOG_MAX];
+    for (unsigned k = 0; k < nst; k++) {
+        wrote[k] = 0;
+        memcpy(&wrote[k], log->e[k].p, log->e[k].size);
+    }
+    for (unsigned k = nst; k-- > 0;)
+        memcpy(log->e[k].p, &log->e[k].old, log->e[k].size);
     ls_save(c, &tr);
     ls_load(c, &pre);
     exec_insns(c, b->ins, b->n, c->eip + b->bytes);
     ls_save(c, &in);
     X86JitStats *st = x86_jit_stats(c);
     st->lockstep_blocks++;
-    if (memcmp(tr.v, in.v, sizeof(tr.v)) == 0 && tr.icount == in.icount)
+    unsigned bad = nst;
+    for (unsigned k = 0; k < nst && bad == nst; k++) {
+        uint32_t v = 0;
+        memcpy(&v, log->e[k].p, log->e[k].size);
+        if (v != wrote[k])
+            bad = k;
+    }
+    if (memcmp(tr.v, in.v, sizeof(tr.v)) == 0 && tr.icount == in.icount && bad == nst)
         return;
     st->lockstep_diffs++;
     fprintf(stderr, "x86 lockstep: block at %08x (phys %08x, %u insns) differs:\n",
@@ -390,6 +416,12 @@ static void jit_lockstep(X86Cpu *c, X86Block *b, X86JitFn fn)
     if (tr.icount != in.icount)
         fprintf(stderr, "  icount translated %llu interpreted %llu\n",
                 (unsigned long long)tr.icount, (unsigned long long)in.icount);
+    if (bad != nst) {
+        uint32_t v = 0;
+        memcpy(&v, log->e[bad].p, log->e[bad].size);
+        fprintf(stderr, "  store %u (%u bytes) translated %08x interpreted %08x (before %08x)\n",
+                bad, log->e[bad].size, wrote[bad], v, log->e[bad].old);
+    }
     c->shutdown = true;
     c->brk = 1;
 }

@@ -41,7 +41,8 @@ EOB
 
 # run_EMU ROM: prints the CHECKSUM line
 run_tessera() {
-    "$tessera" run "$root/machines/bare.xml" --bios "$1" --deterministic 2>&1 | grep CHECKSUM || true
+    "$tessera" run "$root/machines/bare.xml" --bios "$1" --deterministic --set cpu.engine=interp 2>&1 \
+        | grep CHECKSUM || true
 }
 run_tessera_jit() {
     "$tessera" run "$root/machines/bare.xml" --bios "$1" --deterministic --set cpu.engine=jit 2>&1 \

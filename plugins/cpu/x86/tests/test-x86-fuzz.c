@@ -521,6 +521,178 @@ static void test_engines(void)
     g_free(ram_b);
 }
 
+/* ---- chaining (x86-jit.c): translated blocks that go on to the next one
+ * without returning to the run loop ---------------------------------------- */
+
+/* Two CPUs on copies of one RAM image, protected mode, interrupts on:
+ * a on the interpreter, b on the translator translating at once. */
+typedef struct Pair {
+    X86Cpu a, b;
+    uint8_t *ram_a, *ram_b;
+} Pair;
+
+static bool pair_init(Pair *p, const uint8_t *code, size_t len)
+{
+    X86Bus bus = { NULL, bpage, bread, bwrite, ioread, iowrite, intack, NULL };
+    p->ram_a = g_malloc0(RAM_SIZE);
+    p->ram_b = g_malloc0(RAM_SIZE);
+    bus.opaque = p->ram_a;
+    x86_init(&p->a, X86_MODEL_PPRO, &bus);
+    bus.opaque = p->ram_b;
+    x86_init(&p->b, X86_MODEL_PPRO, &bus);
+    if (!X86_HAVE_JIT || !x86_jit_init(&p->b))
+        return false;
+    setup_tables_in(p->ram_a);
+    memcpy(p->ram_a + CODE, code, len);
+    memcpy(p->ram_b, p->ram_a, RAM_SIZE);
+    use_engine(&p->a, X86_ENGINE_INTERP);
+    use_engine(&p->b, X86_ENGINE_JIT);
+    enter_mode_cpu(&p->a, true);
+    enter_mode_cpu(&p->b, true);
+    p->a.eflags |= F_IF;
+    p->b.eflags |= F_IF;
+    return true;
+}
+
+static void pair_fini(Pair *p)
+{
+    x86_fini(&p->a);
+    x86_fini(&p->b);
+    g_free(p->ram_a);
+    g_free(p->ram_b);
+}
+
+/* Both CPUs to the same limit: the same exit, state and RAM. */
+static int pair_run(Pair *p, uint64_t lim)
+{
+    int ra = x86_run(&p->a, &lim, NULL);
+    int rb = x86_run(&p->b, &lim, NULL);
+    g_assert_cmpint(ra, ==, rb);
+    g_assert_cmpuint(p->a.icount, ==, p->b.icount);
+    g_assert_cmphex(p->a.eip, ==, p->b.eip);
+    g_assert_cmphex(x86_get_eflags(&p->a), ==, x86_get_eflags(&p->b));
+    for (int r = 0; r < 8; r++)
+        g_assert_cmphex(p->a.r[r], ==, p->b.r[r]);
+    g_assert_true(memcmp(p->ram_a, p->ram_b, RAM_SIZE) == 0);
+    return rb;
+}
+
+/* A block that jumps to itself (DEC ECX / JNZ) runs in place; cut by the
+ * limit, it stops at the very instruction the interpreter does. */
+static void test_chain_self_loop(void)
+{
+    static Pair p;
+    static const uint8_t code[] = {
+        0xB9, 0x00, 0x10, 0x00, 0x00,       /* mov ecx, 0x1000 */
+        0x01, 0xC8,                         /* .l: add eax, ecx */
+        0x49,                               /* dec ecx */
+        0x75, 0xFB,                         /* jnz .l */
+        0xF4,                               /* hlt */
+    };
+    if (!pair_init(&p, code, sizeof(code))) {
+        g_test_skip("no translator on this host");
+        pair_fini(&p);
+        return;
+    }
+    g_assert_cmpint(pair_run(&p, 1001), ==, X86_EXIT_LIMIT);
+    g_assert_cmpuint(p.b.icount, ==, 1001);
+    g_assert_cmpint(pair_run(&p, 100000), ==, X86_EXIT_HALTED);
+    g_assert_cmphex(p.b.r[R_EAX], ==, 0x1000u * 0x1001u / 2);
+    g_assert_cmpuint(x86_jit_stats(&p.b)->self_loops, >=, 1);
+    pair_fini(&p);
+}
+
+/* Two blocks that chain to each other, a code write into the one chained
+ * to (as a device's DMA would make, between runs) and one made by the
+ * guest (a store into the other block's immediate): the new code runs. */
+static void test_chain_smc(void)
+{
+    static Pair p;
+    static const uint8_t code[] = {
+        0xB9, 0x00, 0x02, 0x00, 0x00,       /* mov ecx, 0x200 */
+        0x40,                               /* A: inc eax */
+        0xEB, 0x00,                         /* jmp B */
+        0x83, 0xC3, 0x01,                   /* B: add ebx, 1 */
+        0x49,                               /* dec ecx */
+        0x75, 0xF7,                         /* jnz A */
+        0x88, 0x15, 0x0A, 0x00, 0x01, 0x00, /* mov [B + 2], dl */
+        0x42,                               /* inc edx */
+        0x81, 0xFA, 0x00, 0x01, 0x00, 0x00, /* cmp edx, 0x100 */
+        0x75, 0xE3,                         /* jne (mov ecx) */
+        0xF4,                               /* hlt */
+    };
+    if (!pair_init(&p, code, sizeof(code))) {
+        g_test_skip("no translator on this host");
+        pair_fini(&p);
+        return;
+    }
+    p.a.r[R_EDX] = p.b.r[R_EDX] = 2;
+    /* into the first loop (1 + 60 rounds of 5), A and B chained */
+    g_assert_cmpint(pair_run(&p, 301), ==, X86_EXIT_LIMIT);
+    g_assert_cmphex(p.b.r[R_EBX], ==, 60);
+    uint64_t chained = x86_jit_stats(&p.b)->chained;
+    g_assert_cmpuint(chained, >, 50);
+    /* B's immediate becomes 7 behind the CPU's back */
+    p.ram_a[CODE + 10] = p.ram_b[CODE + 10] = 7;
+    x86_code_invalidate(&p.a, CODE + 10, 1);
+    x86_code_invalidate(&p.b, CODE + 10, 1);
+    g_assert_cmpint(pair_run(&p, 2000000), ==, X86_EXIT_HALTED);
+    /* 60 rounds of 1, the rest of the first loop 7, then each loop adds
+     * the DL the guest stored into B (sign-extended): 2 ... 254 (255 is
+     * stored as the last loop ends) */
+    uint32_t want = 60 + (0x200 - 60) * 7;
+    for (int dl = 2; dl < 0xFF; dl++)
+        want += 0x200 * (uint32_t)(int8_t)dl;
+    g_assert_cmphex(p.b.r[R_EBX], ==, want);
+    g_assert_cmpuint(x86_jit_stats(&p.b)->chained, >, chained + 100000);
+    pair_fini(&p);
+}
+
+/* A tight loop of two blocks chained to each other: it stops exactly at
+ * the limit (a timer's deadline), and an interrupt raised there is taken
+ * at that instruction, as on the interpreter. */
+static void test_chain_irq(void)
+{
+    static Pair p;
+    static const uint8_t code[] = {
+        0x40,                               /* A: inc eax */
+        0xEB, 0x00,                         /* jmp B */
+        0x43,                               /* B: inc ebx */
+        0xEB, 0xFA,                         /* jmp A */
+    };
+    if (!pair_init(&p, code, sizeof(code))) {
+        g_test_skip("no translator on this host");
+        pair_fini(&p);
+        return;
+    }
+    for (uint64_t lim = 1000; lim < 1040; lim += 7) {
+        g_assert_cmpint(pair_run(&p, lim), ==, X86_EXIT_LIMIT);
+        g_assert_cmpuint(p.b.icount, ==, lim);
+    }
+    uint64_t chained = x86_jit_stats(&p.b)->chained;
+    g_assert_cmpuint(chained, >, 200);
+    uint64_t at = p.b.icount;
+    static const uint32_t phase_eip[4] = { 0, 1, 3, 4 };
+    uint32_t eip = CODE + phase_eip[at % 4];
+    g_assert_cmphex(p.b.eip, ==, eip);
+    g_assert_cmphex(p.b.r[R_EAX], ==, (at + 3) / 4);
+    g_assert_cmphex(p.b.r[R_EBX], ==, (at + 1) / 4);
+    /* the interrupt line rises at the deadline */
+    p.a.intr = p.b.intr = true;
+    x86_break(&p.a);
+    x86_break(&p.b);
+    g_assert_cmpint(pair_run(&p, at + 1000), ==, X86_EXIT_HALTED);
+    /* taken before anything else ran: the loop's registers as they were,
+     * and the return address is where the loop stopped */
+    g_assert_cmphex(p.b.r[R_EAX], ==, (at + 3) / 4);
+    g_assert_cmphex(p.b.r[R_EBX], ==, (at + 1) / 4);
+    g_assert_cmphex(p.b.eip, ==, HLT_AT + 1);
+    uint32_t ret;
+    memcpy(&ret, p.ram_b + p.b.r[R_ESP], 4);
+    g_assert_cmphex(ret, ==, eip);
+    pair_fini(&p);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -536,5 +708,10 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/fuzz/decoder", test_fuzz);
     g_test_add_func("/x86/fuzz/slices", test_slices);
     g_test_add_func("/x86/fuzz/limit-at-fault", test_limit_at_fault);
+    if (test_engine == X86_ENGINE_INTERP) {
+        g_test_add_func("/x86/jit/self-loop", test_chain_self_loop);
+        g_test_add_func("/x86/jit/chain-smc", test_chain_smc);
+        g_test_add_func("/x86/jit/chain-irq", test_chain_irq);
+    }
     return g_test_run();
 }
