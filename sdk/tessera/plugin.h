@@ -41,9 +41,11 @@ G_BEGIN_DECLS
  * 2.2: display-source version 2 (a cursor plane, TessDisplayCursor,
  * tess_display_cursor_compose), TessBlockOps.resize_file, alias moves,
  * enabled mappings, MMIO pages and the dirty log in mem.h, the BLOB
- * state type, TESS_TRACE in machine.h. */
+ * state type, TESS_TRACE in machine.h.
+ * 2.3: tess_machine_dry_run (a device realized by `validate` claims its
+ * resources but opens nothing on the host), TESS_PROP_F_OUTPUT. */
 #define TESS_ABI_MAJOR 2
-#define TESS_ABI_MINOR 2
+#define TESS_ABI_MINOR 3
 
 /* The exported symbol's name. */
 #define TESS_PLUGIN_SYMBOL "tess_plugin_descriptor"
