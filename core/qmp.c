@@ -639,14 +639,22 @@ static bool check_args(const QmpCommand *c, JsonObject *args, GError **err)
 
 /* ---- dispatch ---------------------------------------------------------------- */
 
-/* Can `n` be echoed as JSON? json-glib reads 1e999 as an infinity, which
- * it would write back as "inf.0"; and an id nested without end is no id. */
+/* Can `n` be echoed as JSON? json-glib (1.6) writes a double with
+ * g_ascii_dtostr and adds ".0" when the text has no point: 1e999 (an
+ * infinity to it) becomes "inf.0" and 1e19 "1e+19.0", neither of them
+ * JSON; such a number is refused rather than echoed. An id nested
+ * without end is no id either. */
 static bool echoable(JsonNode *n, int depth)
 {
     if (depth > 32)
         return false;
-    if (JSON_NODE_HOLDS_VALUE(n))
-        return json_node_get_value_type(n) != G_TYPE_DOUBLE || isfinite(json_node_get_double(n));
+    if (JSON_NODE_HOLDS_VALUE(n)) {
+        if (json_node_get_value_type(n) != G_TYPE_DOUBLE)
+            return true;
+        char text[G_ASCII_DTOSTR_BUF_SIZE];
+        g_ascii_dtostr(text, sizeof text, json_node_get_double(n));
+        return strspn(text, "-0123456789.") == strlen(text);
+    }
     if (JSON_NODE_HOLDS_ARRAY(n)) {
         JsonArray *a = json_node_get_array(n);
         for (guint i = 0; i < json_array_get_length(a); i++)

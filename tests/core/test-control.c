@@ -509,10 +509,12 @@ static void test_qmp_session_text(void)
         "{\"execute\":\"query-status\",\"id\":4}"
         "{\"execute\":\"cont\"}"
         "{\"execute\":\"no-such\",\"id\":5}"
-        "{\"execute\":\"query-status\",\"id\":[1e999]}";
+        "{\"execute\":\"query-status\",\"id\":[1e999]}"
+        "{\"execute\":\"query-status\",\"id\":1e19}"
+        "{\"execute\":\"query-status\",\"id\":2.5}";
     g_autofree char *out = tess_control_handle_qmp(v.ms, in, sizeof(in) - 1);
     g_auto(GStrv) lines = g_strsplit(out, "\r\n", -1);
-    g_assert_cmpuint(g_strv_length(lines), ==, 11);    /* 10 messages and "" */
+    g_assert_cmpuint(g_strv_length(lines), ==, 13);    /* 12 messages and "" */
     g_assert_true(g_str_has_prefix(lines[0], "{\"QMP\":{\"version\":{\"qemu\":"));
     g_assert_nonnull(strstr(lines[1], "\"CommandNotFound\""));
     g_assert_nonnull(strstr(lines[1], "\"id\":1"));
@@ -528,6 +530,14 @@ static void test_qmp_session_text(void)
     /* An id json-glib reads as an infinity is not echoed as "inf". */
     g_assert_true(g_str_has_prefix(lines[9], "{\"error\":{\"class\":\"GenericError\""));
     g_assert_null(strstr(lines[9], "inf"));
+    /* Nor one json-glib would write as "1e+19.0" (found by fuzz-control);
+     * a plain fraction is echoed. Every reply is JSON. */
+    g_assert_true(g_str_has_prefix(lines[10], "{\"error\":{\"class\":\"GenericError\""));
+    g_assert_nonnull(strstr(lines[11], "\"id\":2.5"));
+    for (guint i = 0; i + 1 < g_strv_length(lines); i++) {
+        g_autoptr(JsonParser) jp = json_parser_new();
+        g_assert_true(json_parser_load_from_data(jp, lines[i], -1, NULL));
+    }
     vm_stop(&v);
 }
 
