@@ -39,6 +39,10 @@ void tess_registry_scan_dir(TessRegistry *reg, const char *dir, bool recursive);
 /* The standard search: build tree (when run from it), installed directory,
  * then every directory of $TESSERA_PLUGIN_PATH. */
 void tess_registry_scan_default(TessRegistry *reg);
+/* True when this process runs from the build tree (the tessera binary or a
+ * test lives under TESS_BUILD_ROOT): the build's plugins and data files
+ * (tess_find_data_file) are then the ones to use, not the installed ones. */
+bool tess_running_from_build_tree(void);
 const TessDeviceClass *tess_registry_lookup(TessRegistry *reg, const char *type);
 /* Register classes built into the calling program (tests). */
 bool tess_registry_add_builtin(TessRegistry *reg, const TessDeviceClass *cls,

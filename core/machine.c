@@ -151,7 +151,11 @@ char *tess_find_data_file(TessMachine *m, const char *name, GError **err)
             if (**p)
                 g_ptr_array_add(dirs, g_strdup(*p));
     }
-    g_ptr_array_add(dirs, g_strdup(TESS_DATADIR));
+    /* Uninstalled, the data files (the VGA BIOSes) are where the build
+     * made them, as the plugins are (tess_registry_scan_default). */
+    const char *datadir = tess_running_from_build_tree() ? TESS_BUILD_ROOT "/firmware/vgabios"
+                                                         : TESS_DATADIR;
+    g_ptr_array_add(dirs, g_strdup(datadir));
     for (guint i = 0; i < dirs->len; i++) {
         g_autofree char *path = g_build_filename(dirs->pdata[i], name, NULL);
         if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
@@ -159,7 +163,7 @@ char *tess_find_data_file(TessMachine *m, const char *name, GError **err)
     }
     g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_NOT_FOUND,
                 "%s: not found in the machine's directory, $TESSERA_DATA_PATH or %s",
-                name, TESS_DATADIR);
+                name, datadir);
     return NULL;
 }
 

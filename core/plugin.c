@@ -326,10 +326,7 @@ void tess_registry_scan_dir(TessRegistry *reg, const char *dir, bool recursive)
     scan_dir(reg, dir, recursive, 0);
 }
 
-/* True when this process runs from the build tree (the tessera binary or a
- * test lives under TESS_BUILD_ROOT), in which case the build's plugins are
- * the ones to use. */
-static bool running_from_build_tree(void)
+bool tess_running_from_build_tree(void)
 {
     g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
     return exe && g_str_has_prefix(exe, TESS_BUILD_ROOT "/");
@@ -337,7 +334,7 @@ static bool running_from_build_tree(void)
 
 void tess_registry_scan_default(TessRegistry *reg)
 {
-    if (running_from_build_tree())
+    if (tess_running_from_build_tree())
         tess_registry_scan_dir(reg, TESS_BUILD_ROOT "/plugins", true);
     else
         tess_registry_scan_dir(reg, TESS_PLUGINDIR, false);
