@@ -36,8 +36,10 @@ if [ ! -f "$b/build.ninja" ]; then
         { cat "$setup_log"; rm -f "$setup_log"; exit 1; }
     rm -f "$setup_log"
 fi
-# Only what the targets load: the fuzzers, libtessera and the plugins.
-plugins=$(ninja -C "$b" -t targets all | sed -n 's/^\(plugins\/[^:]*\.so\): .*/\1/p')
+# Only what the targets load: the fuzzers, libtessera, the plugins and the
+# data files they read (the VGA BIOSes of the pc's S3, found in the build
+# tree as the plugins are).
+plugins=$(ninja -C "$b" -t targets all | sed -n 's/^\(plugins\/[^:]*\.so\|firmware\/[^:]*\.bin\): .*/\1/p')
 fz=""
 for t in $targets; do fz="$fz tests/fuzz/fuzz-$t"; done
 ninja -C "$b" $fz $plugins >"$b/fuzz-build.log" 2>&1 || { tail -30 "$b/fuzz-build.log"; exit 1; }

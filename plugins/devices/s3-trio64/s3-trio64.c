@@ -553,10 +553,12 @@ static bool s3_realize(TessDevice *dev, GError **err)
         g_free(s->rom_file);
         s->rom_file = g_strdup(S3_ROM_TRIO32);
     }
-    if (s->rom_file && *s->rom_file && !s3_load_rom(s, err))
+    /* From here a failure gives back what vga_core_realize took (the core
+     * calls unrealize only for a device that realized). */
+    if ((s->rom_file && *s->rom_file && !s3_load_rom(s, err)) || !s3_accel_map_ports(s, err)) {
+        vga_core_unrealize(&s->vga);
         return false;
-    if (!s3_accel_map_ports(s, err))
-        return false;
+    }
     s->new_mmio = tess_mem_mmio_new(dev, "s3.mmio", S3_NEW_MMIO_SIZE, &s3_new_mmio_ops, s);
     TessPciFunctionInfo info = {
         .vendor_id = S3_VENDOR,
@@ -570,6 +572,8 @@ static bool s3_realize(TessDevice *dev, GError **err)
         .config_write = s3_config_write,
     };
     s->fn = tess_pci_attach(dev, NULL, -1, &info, &s->bus, &s->pci, err);
+    if (!s->fn)
+        vga_core_unrealize(&s->vga);
     return s->fn != NULL;
 }
 

@@ -32,10 +32,15 @@ static bool vga_realize(TessDevice *dev, GError **err)
     }
     if (!vga_core_realize(v, &vga_ibm_model, err))
         return false;
-    if (v->lfb_addr &&
-        !tess_mem_map(v->vram_region, v->lfb_addr, TESS_PRIO_DEVICE, TESS_MAP_RW, err))
+    /* A failure from here gives back what vga_core_realize took (the core
+     * calls unrealize only for a device that realized). */
+    if ((v->lfb_addr &&
+         !tess_mem_map(v->vram_region, v->lfb_addr, TESS_PRIO_DEVICE, TESS_MAP_RW, err)) ||
+        !tess_pio_map(dev, 0x1CE, 3, &vga_dispi_ops, v, err)) {
+        vga_core_unrealize(v);
         return false;
-    return tess_pio_map(dev, 0x1CE, 3, &vga_dispi_ops, v, err);
+    }
+    return true;
 }
 
 static void vga_reset(TessDevice *dev)
