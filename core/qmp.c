@@ -43,6 +43,55 @@ typedef struct QmpCommand {
 
 /* ---- framing ----------------------------------------------------------------- */
 
+/* How json_value_end scans, and what it met. */
+typedef struct {
+    gsize depth_max;        /* deeper nesting stops the scan (too_deep) */
+    bool strict;            /* outside strings only what JSON allows there */
+    bool newline;           /* out: a newline lies within the scanned part */
+    bool too_deep;          /* out */
+    gsize bad;              /* out: 1 + offset of a character strict refused */
+} JsonScan;
+
+/* Where the value opening at buf[i] ('{' or '[') ends: brackets balance
+ * outside strings. Returns the offset past its closing bracket, or 0 when
+ * the input ends first or the scan stops (too_deep, bad). */
+static gsize json_value_end(const guint8 *buf, gsize len, gsize i, JsonScan *sc)
+{
+    gsize depth = 0;
+    bool in_str = false, esc = false;
+    for (; i < len; i++) {
+        guint8 ch = buf[i];
+        if (ch == '\n')
+            sc->newline = true;
+        if (in_str) {
+            if (esc)
+                esc = false;
+            else if (ch == '\\')
+                esc = true;
+            else if (ch == '"')
+                in_str = false;
+        } else if (ch == '"') {
+            in_str = true;
+        } else if (ch == '{' || ch == '[') {
+            if (++depth > sc->depth_max) {
+                sc->too_deep = true;
+                return 0;
+            }
+        } else if (ch == '}' || ch == ']') {
+            if (--depth == 0)
+                return i + 1;
+        } else if (sc->strict && (!ch || !strchr(" \t\r\n,:-+.0123456789abcdefghijklmnopqrstuvwxyzE",
+                                                 ch))) {
+            /* Outside strings JSON has only these (true, false, null and
+             * numbers); json-glib would also take comments, single-quoted
+             * strings and "var x =". */
+            sc->bad = i + 1;
+            return 0;
+        }
+    }
+    return 0;
+}
+
 QmpFrame tess_qmp_frame(const guint8 *buf, gsize len, gsize *start, gsize *end, bool *newline)
 {
     gsize i = 0;
@@ -69,29 +118,14 @@ QmpFrame tess_qmp_frame(const guint8 *buf, gsize len, gsize *start, gsize *end, 
     }
     /* Brackets balance outside strings; what is inside is the JSON
      * parser's business once the value is complete. */
-    gsize depth = 0;
-    bool in_str = false, esc = false;
-    for (; i < len; i++) {
-        guint8 ch = buf[i];
-        if (ch == '\n')
-            *newline = true;
-        if (in_str) {
-            if (esc)
-                esc = false;
-            else if (ch == '\\')
-                esc = true;
-            else if (ch == '"')
-                in_str = false;
-        } else if (ch == '"') {
-            in_str = true;
-        } else if (ch == '{' || ch == '[') {
-            depth++;
-        } else if ((ch == '}' || ch == ']') && --depth == 0) {
-            *end = i + 1;
-            return QMP_FRAME_VALUE;
-        }
+    JsonScan sc = { .depth_max = G_MAXSIZE };
+    *end = json_value_end(buf, len, i, &sc);
+    *newline = sc.newline;
+    if (!*end) {
+        *end = *start;
+        return QMP_FRAME_NONE;
     }
-    return QMP_FRAME_NONE;
+    return QMP_FRAME_VALUE;
 }
 
 /* Deepest nesting of a request's JSON (QMP's own arguments need four). */
@@ -102,42 +136,24 @@ JsonNode *tess_json_parse_one(const char *text, gsize len, GError **err)
     gsize i = 0;
     while (i < len && g_ascii_isspace(text[i]))
         i++;
-    gsize start = i, end = 0, depth = 0;
-    bool in_str = false, esc = false;
+    gsize start = i;
     if (i == len || (text[i] != '{' && text[i] != '[')) {
         g_set_error(err, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
                     "expected a JSON object or array");
         return NULL;
     }
-    for (; i < len && !end; i++) {
-        char ch = text[i];
-        if (in_str) {
-            if (esc)
-                esc = false;
-            else if (ch == '\\')
-                esc = true;
-            else if (ch == '"')
-                in_str = false;
-        } else if (ch == '"') {
-            in_str = true;
-        } else if (ch == '{' || ch == '[') {
-            /* json-glib recurses once per level (QEMU caps it likewise) */
-            if (++depth > JSON_DEPTH_MAX) {
-                g_set_error(err, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
-                            "nested deeper than %u levels", JSON_DEPTH_MAX);
-                return NULL;
-            }
-        } else if (ch == '}' || ch == ']') {
-            if (--depth == 0)
-                end = i + 1;
-        } else if (!strchr(" \t\r\n,:-+.0123456789abcdefghijklmnopqrstuvwxyzE", ch) || !ch) {
-            /* Outside strings JSON has only these (true, false, null and
-             * numbers); json-glib would also take comments, single-quoted
-             * strings and "var x =". */
-            g_set_error(err, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
-                        "unexpected character at offset %" G_GSIZE_FORMAT, i);
-            return NULL;
-        }
+    /* json-glib recurses once per level (QEMU caps it likewise) */
+    JsonScan sc = { .depth_max = JSON_DEPTH_MAX, .strict = true };
+    gsize end = json_value_end((const guint8 *)text, len, i, &sc);
+    if (sc.too_deep) {
+        g_set_error(err, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                    "nested deeper than %u levels", JSON_DEPTH_MAX);
+        return NULL;
+    }
+    if (sc.bad) {
+        g_set_error(err, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                    "unexpected character at offset %" G_GSIZE_FORMAT, sc.bad - 1);
+        return NULL;
     }
     if (!end) {
         g_set_error(err, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
