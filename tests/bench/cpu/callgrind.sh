@@ -14,8 +14,8 @@ iter=${2:-2000000}
 command -v valgrind >/dev/null 2>&1 || { echo "SKIP: valgrind not installed"; exit 77; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-nasm -f bin -DITERATIONS="$iter" -o "$work/bench.bin" "$here/bench.asm"
-nasm -f bin -DITERATIONS=1 -o "$work/start.bin" "$here/bench.asm"
+nasm -f bin -i "$here/" -DITERATIONS="$iter" -o "$work/bench.bin" "$here/bench.asm"
+nasm -f bin -i "$here/" -DITERATIONS=1 -o "$work/start.bin" "$here/bench.asm"
 
 ir() {  # ROM ENGINE -> total instructions the process executed
     valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \

@@ -16,8 +16,8 @@ iter=${2:-50000000}
 runs=${3:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-nasm -f bin -DITERATIONS="$iter" -o "$work/bench.bin" "$here/bench.asm"
-nasm -f bin -DITERATIONS=1 -o "$work/start.bin" "$here/bench.asm"
+nasm -f bin -i "$here/" -DITERATIONS="$iter" -o "$work/bench.bin" "$here/bench.asm"
+nasm -f bin -i "$here/" -DITERATIONS=1 -o "$work/start.bin" "$here/bench.asm"
 insns=$((iter * 11))
 
 have_bochs=0 have_qemu=0

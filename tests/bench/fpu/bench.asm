@@ -25,20 +25,7 @@
 %define T2  VARS + 80
 %define CNT VARS + 88
 
-; nasm looks for %include files in the working directory, not beside
-; this file: name the harness by this file's own directory.
-%strlen BENCH_N __?FILE?__
-%assign BENCH_I BENCH_N
-%rep BENCH_N
-%substr BENCH_C __?FILE?__ BENCH_I
-%ifidn BENCH_C, '/'
-%exitrep
-%endif
-%assign BENCH_I BENCH_I - 1
-%endrep
-%substr BENCH_DIR __?FILE?__ 1, BENCH_I
-%strcat BENCH_HARNESS BENCH_DIR, "../cpu/harness.inc"
-%include BENCH_HARNESS
+%include "harness.inc"            ; tests/bench/cpu, given with nasm -i
 
 BENCH_START 4                   ; CR0.EM off
 

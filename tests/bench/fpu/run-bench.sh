@@ -16,8 +16,8 @@ iter=${2:-5000000}
 runs=${3:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-nasm -f bin -DITERATIONS="$iter" -o "$work/bench.bin" "$here/bench.asm"
-nasm -f bin -DITERATIONS=1 -o "$work/start.bin" "$here/bench.asm"
+nasm -f bin -i "$root/tests/bench/cpu/" -DITERATIONS="$iter" -o "$work/bench.bin" "$here/bench.asm"
+nasm -f bin -i "$root/tests/bench/cpu/" -DITERATIONS=1 -o "$work/start.bin" "$here/bench.asm"
 flops=$((iter * 27))
 insns=$((iter * 48))
 
