@@ -29,6 +29,45 @@
 %else
 %define OPFILL 0
 %endif
+
+; The walk fill and check share: ES at the window, BX over ROWS rows and
+; CX over W pixels of each, DI at the pixel (pitch 1024), the body between
+; ROWS_BEGIN and ROWS_END run once a pixel; every register kept but SI.
+; ROWS_BEGIN's argument, if any, offsets DI at the start of each row.
+%macro ROWS_BEGIN 0-1
+    push ax
+    push bx
+    push cx
+    push di
+    push es
+    mov ax, 0xA000
+    mov es, ax
+    xor bx, bx
+.row:
+    mov di, bx
+    shl di, 10
+%if %0
+    %1
+%endif
+    xor cx, cx
+.px:
+%endmacro
+
+%macro ROWS_END 0
+    inc di
+    inc cx
+    cmp cx, W
+    jb .px
+    inc bx
+    cmp bx, ROWS
+    jb .row
+    pop es
+    pop di
+    pop cx
+    pop bx
+    pop ax
+    ret
+%endmacro
 [bits 16]
 start:
     cli
@@ -211,54 +250,17 @@ start:
 ; The pattern of pixel (x, y) = (x + y) ^ 5Ah for the source's first W
 ; pixels of ROWS rows (pitch 1024) through the window at bank 0.
 fill:
-    push ax
-    push bx
-    push cx
-    push di
-    push es
-    mov ax, 0xA000
-    mov es, ax
-    xor bx, bx
-.row:
-    mov di, bx
-    shl di, 10
-    xor cx, cx
-.px:
+    ROWS_BEGIN
     mov ah, cl
     add ah, bl
     xor ah, 0x5A
     mov [es:di], ah
-    inc di
-    inc cx
-    cmp cx, W
-    jb .px
-    inc bx
-    cmp bx, ROWS
-    jb .row
-    pop es
-    pop di
-    pop cx
-    pop bx
-    pop ax
-    ret
+    ROWS_END
 
 ; The pattern (a copy) or FILLCOL (a fill) at A000:SI and every 1024 bytes
 ; after it, ROWS rows of W pixels; a difference exits with status 1.
 check:
-    push ax
-    push bx
-    push cx
-    push di
-    push es
-    mov ax, 0xA000
-    mov es, ax
-    xor bx, bx
-.row:
-    mov di, bx
-    shl di, 10
-    add di, si
-    xor cx, cx
-.px:
+    ROWS_BEGIN {add di, si}
 %if OPFILL
     mov ah, FILLCOL
 %else
@@ -268,19 +270,7 @@ check:
 %endif
     cmp [es:di], ah
     jne .bad
-    inc di
-    inc cx
-    cmp cx, W
-    jb .px
-    inc bx
-    cmp bx, ROWS
-    jb .row
-    pop es
-    pop di
-    pop cx
-    pop bx
-    pop ax
-    ret
+    ROWS_END
 .bad:
     mov al, 1
     out 0xF4, al
