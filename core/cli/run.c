@@ -3,8 +3,12 @@
  * control socket and host I/O on the main loop. */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <glib-unix.h>
 #include <unistd.h>
 
@@ -35,6 +39,50 @@ static gboolean on_signal(gpointer data)
     for (guint i = 0; i < r->machines->len; i++)
         tess_machine_quit(r->machines->pdata[i], 0);
     return G_SOURCE_CONTINUE;
+}
+
+/* --ready-fd N: the descriptor a supervisor or a test blocks on, as with
+ * sd_notify's READY=1 or QEMU's -daemonize pipe. It is marked close-on-exec
+ * at once, so nothing the run starts holds it open and the reader's EOF
+ * comes exactly when this process closes it. */
+static bool ready_fd_take(gint fd)
+{
+    if (fd < 3) {
+        fprintf(stderr, "tessera run: --ready-fd %d: give a descriptor of 3 or more "
+                "(0-2 are the terminal's)\n", fd);
+        return false;
+    }
+    int flags = fcntl(fd, F_GETFD);
+    if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
+        fprintf(stderr, "tessera run: --ready-fd %d: %s\n", fd, g_strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+/* "READY\n", then close. A reader that has gone away must not kill the
+ * run with SIGPIPE: it is held off in this thread (where a write to a pipe
+ * raises it) and taken back before the mask is restored. */
+static void ready_fd_signal(int *fd)
+{
+    if (*fd < 0)
+        return;
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    static const char msg[] = "READY\n";
+    ssize_t n;
+    do
+        n = write(*fd, msg, sizeof(msg) - 1);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EPIPE) {
+        const struct timespec zero = { 0, 0 };
+        sigtimedwait(&pipe_set, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(*fd);
+    *fd = -1;
 }
 
 static GPtrArray *overrides_from_options(char **sets, const char *serial, const char *debugcon,
@@ -119,7 +167,7 @@ static int run_parsed(TessRegistry *reg, int argc, char **argv, CliShortcuts *sc
                       const char *cpu, const char *display, bool display_auto,
                       const char *control, const char *qmp, const char *restore,
                       const char *suspend_file, const char *audio_in, gboolean deterministic, gboolean paused,
-                      gint ns_per_insn, gint64 suspend_at)
+                      gint ns_per_insn, gint64 suspend_at, int *ready_fd)
 {
     g_autoptr(GError) err = NULL;
     g_auto(GStrv) sets = g_strdupv(sets_in);
@@ -323,6 +371,9 @@ static int run_parsed(TessRegistry *reg, int argc, char **argv, CliShortcuts *sc
         r.running = (gint)r.machines->len;
         for (guint i = 0; i < r.machines->len; i++)
             tess_machine_start(r.machines->pdata[i]);
+        /* Realized, started (or held paused) and the sockets listening:
+         * a connect now is queued and answered. */
+        ready_fd_signal(ready_fd);
         g_main_loop_run(r.loop);
         g_source_remove(sig1);
         g_source_remove(sig2);
@@ -349,7 +400,7 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
     g_autofree char *suspend_file = NULL;
     g_autofree char *audio = NULL;
     gboolean deterministic = FALSE, paused = FALSE;
-    gint ns_per_insn = 1;
+    gint ns_per_insn = 1, ready_fd = -1;
     gint64 suspend_at = -1;
     CliShortcuts sc = { 0 };
     GOptionEntry entries[] = {
@@ -370,6 +421,7 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
         { "paused", 0, 0, G_OPTION_ARG_NONE, &paused, "Start paused (resume with tessera ctl)", NULL },
         { "control", 0, 0, G_OPTION_ARG_FILENAME, &control, "Control socket (Tessera's line protocol; tessera ctl)", "PATH" },
         { "qmp", 0, 0, G_OPTION_ARG_FILENAME, &qmp_arg, "QMP socket (QEMU's protocol; also as QEMU spells it, unix:PATH,server,wait=off)", "PATH" },
+        { "ready-fd", 0, 0, G_OPTION_ARG_INT, &ready_fd, "Write READY and a newline to descriptor N, then close it, once the machines run and the sockets listen (closed without it on an error)", "N" },
         { "restore", 0, 0, G_OPTION_ARG_FILENAME, &restore, "Resume from a snapshot (give --serial, --control, disk paths again as needed)", "SNAPSHOT" },
         { "suspend-at", 0, 0, G_OPTION_ARG_INT64, &suspend_at, "Suspend to --suspend-file when the CPU has retired N instructions (exact; for tests)", "N" },
         { "suspend-file", 0, 0, G_OPTION_ARG_FILENAME, &suspend_file, "Snapshot file for --suspend-at", "FILE" },
@@ -389,20 +441,29 @@ int cli_run(TessRegistry *reg, int argc, char **argv)
         cli_shortcuts_clear(&sc);
         return 2;
     }
+    if (ready_fd != -1 && !ready_fd_take(ready_fd)) {
+        cli_shortcuts_clear(&sc);
+        return 2;
+    }
     g_autofree char *qmp = qmp_arg ? qmp_socket_path(qmp_arg, &err) : NULL;
     if (qmp_arg && !qmp) {
         fprintf(stderr, "tessera run: %s (see tessera run --help)\n", err->message);
         cli_shortcuts_clear(&sc);
+        if (ready_fd >= 0)
+            close(ready_fd);
         return 2;
     }
     g_autofree char *shown = display ? g_strdup(display) : default_display(reg);
     int rc = run_parsed(reg, argc, argv, &sc, sets, serial, debugcon, bios, cpu, shown,
                         !display, control, qmp, restore, suspend_file, audio, deterministic,
-                        paused, ns_per_insn, suspend_at);
+                        paused, ns_per_insn, suspend_at, &ready_fd);
     if (rc == RUN_NO_WINDOW)
         rc = run_parsed(reg, argc, argv, &sc, sets, serial, debugcon, bios, cpu, "none", true,
                         control, qmp, restore, suspend_file, audio, deterministic, paused,
-                        ns_per_insn, suspend_at);
+                        ns_per_insn, suspend_at, &ready_fd);
+    /* Never got ready: the reader sees EOF with no line. */
+    if (ready_fd >= 0)
+        close(ready_fd);
     cli_shortcuts_clear(&sc);
     return rc;
 }

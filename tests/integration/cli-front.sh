@@ -157,13 +157,13 @@ expect 2 "did you mean 'pc'" -- "$tessera" validate "$tmp/base.xml"
 
 # A bare run is not silent; --paused keeps virtual time still until resume.
 sock=$tmp/ctl
-"$tessera" run --paused --control "$sock" >"$tmp/bare.out" 2>"$tmp/bare.err" </dev/null &
+mkfifo "$tmp/ready"
+"$tessera" run --paused --control "$sock" --ready-fd 3 3>"$tmp/ready" \
+    >"$tmp/bare.out" 2>"$tmp/bare.err" </dev/null &
 pid=$!
-i=0
-while [ ! -S "$sock" ] && [ $i -lt 1000 ] && kill -0 $pid 2>/dev/null; do
-    # waiting for another process to create its socket: nothing to block on
-    sleep 0.02; i=$((i + 1))
-done
+# Blocks until the socket answers (READY) or the run failed (nothing).
+[ "$(timeout 60 cat "$tmp/ready")" = READY ] ||
+    { echo "FAIL: the bare run never got ready"; cat "$tmp/bare.err"; fail=1; }
 vt() { timeout 30 "$tessera" ctl "$sock" status | tr -d ' ,"' | sed -n 's/^vtime_ns:\([0-9]*\).*/\1/p'; }
 t1=$(vt); "$tessera" inspect >/dev/null 2>&1; t2=$(vt)
 if [ -z "$t1" ] || [ "$t1" != "$t2" ]; then

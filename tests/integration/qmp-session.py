@@ -108,6 +108,21 @@ class Qmp:
             self.events.append(m)
 
 
+def read_ready(fd):
+    """All that `run --ready-fd` writes, until it closes its end: READY and a
+    newline once the sockets answer, nothing if the run failed first."""
+    data = b""
+    try:
+        while True:
+            check(select.select([fd], [], [], TIMEOUT)[0], "no readiness within %d s" % TIMEOUT)
+            chunk = os.read(fd, 64)
+            if not chunk:
+                return data
+            data += chunk
+    finally:
+        os.close(fd)
+
+
 def main():
     tessera, machine = sys.argv[1], sys.argv[2]
     if not os.path.exists("/usr/share/seabios/bios-256k.bin"):
@@ -117,17 +132,17 @@ def main():
     ctl = os.path.join(tmp, "ctl")
     qmp = os.path.join(tmp, "qmp")
     log = open(os.path.join(tmp, "out"), "w+")
-    # --qmp as QEMU's -qmp spells it.
+    # --qmp as QEMU's -qmp spells it; --ready-fd says when both sockets answer.
+    ready_r, ready_w = os.pipe()
     proc = subprocess.Popen([tessera, "run", machine, "--display", "none", "--paused",
                              "--serial", "null", "--control", ctl,
-                             "--qmp", "unix:%s,server,wait=off" % qmp],
-                            stdout=log, stderr=subprocess.STDOUT)
+                             "--qmp", "unix:%s,server,wait=off" % qmp,
+                             "--ready-fd", str(ready_w)],
+                            stdout=log, stderr=subprocess.STDOUT, pass_fds=(ready_w,))
+    os.close(ready_w)
     try:
-        deadline = time.monotonic() + TIMEOUT
-        while not (os.path.exists(ctl) and os.path.exists(qmp)):
-            check(proc.poll() is None, "tessera exited before its control sockets appeared")
-            check(time.monotonic() < deadline, "no control socket")
-            select.select([], [], [], 0.05)
+        check(read_ready(ready_r) == b"READY\n",
+              "tessera exited before its control sockets listened")
         session(tessera, ctl, qmp, tmp)
         rc = proc.wait(timeout=TIMEOUT)
         check(rc == 0, "exit status %d after quit" % rc)

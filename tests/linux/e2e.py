@@ -412,20 +412,16 @@ class SwitchPair:
 """)
             files.append(f)
         sets = [w for s in getattr(self.args, "set", None) or [] for w in ("--set", s)]
-        self.proc = subprocess.Popen([self.args.tessera, "run", *files, "--display", "none",
-                                      "--paused", "--control", self.ctl, *sets],
-                                     stdout=self.out, stderr=subprocess.STDOUT)
+        self.proc, ready = guestcon.start_ready(
+            [self.args.tessera, "run", *files, "--display", "none", "--paused",
+             "--control", self.ctl, *sets], stdout=self.out, stderr=subprocess.STDOUT)
+        if not ready:
+            self.proc.wait(timeout=60)
+            raise Fail("the two machines did not start:\n" + self.log())
+        # READY: both serial ports listen.
         self.guests = {}
         for n in ("a", "b"):
-            deadline = time.monotonic() + 60
-            sock = None
-            while sock is None:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise Fail(f"machine {n}'s serial port did not open:\n" + self.log())
-                try:
-                    sock = guestcon.socket.create_connection(("127.0.0.1", ports[n]), timeout=1)
-                except OSError:
-                    guestcon.select.select([], [], [], 0.05)    # retry the connection
+            sock = guestcon.socket.create_connection(("127.0.0.1", ports[n]), timeout=10)
             emu = _Member(self, n, guestcon.Console(sock, open(os.path.join(self.work, n + ".serial"), "wb")))
             self.guests[n] = Guest(emu, self.args.timeout)
         for n in ("a", "b"):

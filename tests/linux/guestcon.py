@@ -84,6 +84,31 @@ def free_port():
     return port
 
 
+def start_ready(cmd, timeout=60, **popen_kw):
+    """Start `tessera run` CMD with --ready-fd and block until it is ready:
+    (proc, True) once its sockets and ports listen, (proc, False) if it
+    failed first (it closed the descriptor with nothing written)."""
+    r, w = os.pipe()
+    try:
+        proc = subprocess.Popen([*cmd, "--ready-fd", str(w)], pass_fds=(w,), **popen_kw)
+    finally:
+        os.close(w)
+    data = b""
+    try:
+        while True:
+            if not select.select([r], [], [], timeout)[0]:
+                proc.kill()
+                proc.wait()
+                raise Fail(f"tessera was not ready within {timeout} s")
+            chunk = os.read(r, 64)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        os.close(r)
+    return proc, data == b"READY\n"
+
+
 # ---- the console ------------------------------------------------------------
 
 class Console:
@@ -188,7 +213,8 @@ class Tessera(Emulator):
         if os.path.exists(self.ctl):
             os.unlink(self.ctl)
         # Tessera listens on the port; start paused, connect, then resume,
-        # so no byte of the guest's output is missed.
+        # so no byte of the guest's output is missed. --ready-fd says when
+        # the serial port and the control socket listen.
         for attempt in range(5):
             port = free_port()
             cmd = [a.tessera, "run", *(("--restore", self.restore) if self.restore else (xml,)),
@@ -196,28 +222,17 @@ class Tessera(Emulator):
                    "--serial", f"tcp:127.0.0.1:{port}", "--control", self.ctl, *self.extra_args]
             for s in a.set or []:
                 cmd += ["--set", s]
-            self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=subprocess.STDOUT)
-            deadline = time.monotonic() + 60
-            sock = None
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                try:
-                    sock = socket.create_connection(("127.0.0.1", port), timeout=1)
-                    break
-                except OSError:
-                    select.select([], [], [], 0.05)     # retry the connection
-            if sock:
+            self.proc, ready = start_ready(cmd, stdout=self.out, stderr=subprocess.STDOUT)
+            if ready:
                 break
-            if self.proc.poll() is None:
-                self.stop()
-                raise Fail("tessera did not open its serial port")
-            # Lost the port to someone else: try another.
+            self.proc.wait(timeout=60)
+            if f"tcp:127.0.0.1:{port}" not in self.emulator_log():
+                raise Fail("tessera could not start:\n" + self.emulator_log())
+            # Lost the port to someone else between free_port and the bind: another.
         else:
             raise Fail("tessera could not start:\n" + self.emulator_log())
-        self.console = Console(sock, self.transcript)
-        while not os.path.exists(self.ctl):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise Fail("no control socket:\n" + self.emulator_log())
-            select.select([], [], [], 0.05)
+        self.console = Console(socket.create_connection(("127.0.0.1", port), timeout=10),
+                               self.transcript)
         self.control("resume")
 
     def control(self, *words):

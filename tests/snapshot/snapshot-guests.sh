@@ -222,14 +222,12 @@ ctl)
         --debugcon "file:$tmp/ref.log"
     ref_rc=$?
     sock=$tmp/ctl.sock
+    mkfifo "$tmp/ready" || bad "mkfifo"
     "$tessera" run "$machine" --bios "$rom" --deterministic --display none --paused \
-        --control "$sock" --debugcon "file:$tmp/a.log" &
+        --control "$sock" --debugcon "file:$tmp/a.log" --ready-fd 3 3>"$tmp/ready" &
     ctl_pid=$!
-    i=0
-    while [ ! -S "$sock" ] && [ $i -lt 500 ]; do
-        # waiting for another process to create its socket: nothing to block on
-        sleep 0.02; i=$((i + 1))
-    done
+    # Blocks until the socket answers (READY) or the run failed (nothing).
+    [ "$(timeout 60 cat "$tmp/ready")" = READY ] || bad "the paused machine never got ready"
     timeout 30 "$tessera" ctl "$sock" save "$tmp/a.snap" || bad "ctl save failed"
     timeout 30 "$tessera" ctl "$sock" status | grep -q paused || bad "the machine did not stay paused"
     timeout 30 "$tessera" ctl "$sock" suspend "$tmp/b.snap" || bad "ctl suspend failed"

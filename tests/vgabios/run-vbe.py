@@ -23,7 +23,6 @@ import os
 import select
 import subprocess
 import sys
-import time
 
 sys.dont_write_bytecode = True             # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -111,18 +110,24 @@ def restored(ctl, tmp, mode, want):
     ctl('save', snap)
     sock = os.path.join(tmp, 'ctl-restored')
     shot = os.path.join(tmp, 'restored.png')
+    # --ready-fd: the pipe says READY once the control socket answers, or
+    # closes empty if the restore failed.
+    ready_r, ready_w = os.pipe()
     proc = subprocess.Popen([tessera, 'run', '--restore', snap, '--paused', '--display', 'none',
-                             '--serial', 'null', '--debugcon', 'null', '--control', sock],
+                             '--serial', 'null', '--debugcon', 'null', '--control', sock,
+                             '--ready-fd', str(ready_w)], pass_fds=(ready_w,),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    os.close(ready_w)
     try:
-        deadline = time.monotonic() + 120
-        while not os.path.exists(sock):
-            if proc.poll() is not None:
-                return ['mode %Xh: restoring the snapshot failed: %s'
-                        % (mode, proc.stdout.read().decode(errors='replace'))]
-            if time.monotonic() > deadline:
+        ready = b''
+        with os.fdopen(ready_r, 'rb') as f:
+            if select.select([f], [], [], 120)[0]:
+                ready = f.read()        # to EOF: run closes it after the line
+        if ready != b'READY\n':
+            if proc.poll() is None:
                 return ['mode %Xh: the restored machine opened no control socket' % mode]
-            select.select([], [], [], 0.05)
+            return ['mode %Xh: restoring the snapshot failed: %s'
+                    % (mode, proc.stdout.read().decode(errors='replace'))]
         r = subprocess.run([tessera, 'ctl', sock, 'screenshot', shot], capture_output=True,
                            text=True, timeout=60)
         subprocess.run([tessera, 'ctl', sock, 'quit'], capture_output=True, timeout=60)
