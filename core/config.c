@@ -54,6 +54,7 @@ typedef struct ConfNode {
 typedef struct {
     char *from, *to, *file;
     int line;
+    bool shared;                /* shared="on": a deliberate wired-OR */
 } ConfWire;
 
 typedef struct {
@@ -685,6 +686,8 @@ static Conf *conf_load(TessRegistry *reg, const char *data, size_t len,
             ConfWire *w = g_new0(ConfWire, 1);
             w->from = xml_prop(x, "from");
             w->to = xml_prop(x, "to");
+            g_autofree char *shared = xml_prop(x, "shared");
+            w->shared = shared && !strcmp(shared, "on");
             w->file = g_strdup(file);
             w->line = line;
             g_ptr_array_add(c->wires, w);
@@ -989,7 +992,9 @@ static bool split_lineref(const char *ref, char **dev, char **line)
     return true;
 }
 
-static bool connect_wire(TessMachine *m, ConfWire *w, GError **err)
+static ConfNode *conf_node_of(Conf *c, const char *id);
+
+static bool connect_wire(TessMachine *m, Conf *c, ConfWire *w, GError **err)
 {
     g_autofree char *fdev = NULL, *fline = NULL, *tdev = NULL, *tline = NULL;
     if (!split_lineref(w->from, &fdev, &fline) || !split_lineref(w->to, &tdev, &tline))
@@ -1003,6 +1008,18 @@ static bool connect_wire(TessMachine *m, ConfWire *w, GError **err)
     if (!s)
         return conf_error(err, w->file, w->line, "wire %s -> %s: a %s has no output line '%s'",
                           w->from, w->to, src->cls->type, fline);
+    /* Reported at the second driver's element, as a port clash is at the
+     * device that claims second; the wire is named to find it by. */
+    TessSignal *other = w->shared ? NULL : tess_signal_edge_clash(s, dst, tline);
+    if (other) {
+        ConfNode *n = conf_node_of(c, src->id);
+        return conf_error(err, n ? n->file : w->file, n ? n->line : w->line,
+                          "'%s' (%s) drives %s, which '%s' (%s) already drives: an "
+                          "edge-triggered ISA IRQ cannot be shared (wire %s -> %s at %s:%d; "
+                          "shared=\"on\" on it if the board really ORs them)",
+                          src->id, src->cls->type, w->to, other->owner->id,
+                          other->owner->cls->type, w->from, w->to, w->file, w->line);
+    }
     g_autoptr(GError) e = NULL;
     if (!tess_signal_connect(s, dst, tline, &e))
         return conf_error(err, w->file, w->line, "wire %s -> %s: %s", w->from, w->to,
@@ -1178,8 +1195,11 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
     m->dir = g_strdup(c->dir);
     m->dry = dry;
 
-    /* validate builds the machine to check it, never to run it. */
-    if (o && o->no_realize)
+    /* validate builds the machine to check it, never to run it: no
+     * device reads guest memory, so the page table (a leaf per 16 MiB of a
+     * <memory> of up to 60 GiB) is never built. The claims and their
+     * overlaps are checked on the region list all the same. */
+    if (o && (o->no_realize || dry))
         tess_mem_skip_flat_view(m);
     uint64_t size = c->mem_given ? c->mem_size : 16u << 20;
     uint64_t below = c->below_given ? c->below_4g : MIN(size, 0xE0000000ull);
@@ -1251,7 +1271,7 @@ static TessMachine *machine_from_conf(TessRegistry *reg, Conf *c, const TessLoad
         if (errs && split_lineref(w->from, &fdev, &fline) && split_lineref(w->to, &tdev, &tline) &&
             (g_hash_table_contains(broken, fdev) || g_hash_table_contains(broken, tdev)))
             continue;
-        if (!connect_wire(m, w, err))
+        if (!connect_wire(m, c, w, err))
             COLLECT_OR_FAIL(NULL);
     }
     if (dry) {
@@ -1438,8 +1458,9 @@ char *tess_machine_flatten(TessRegistry *reg, const char *file_or_name, GError *
     }
     for (guint i = 0; i < c->wires->len; i++) {
         ConfWire *w = c->wires->pdata[i];
-        g_autofree char *t = g_markup_printf_escaped("  <wire from=\"%s\" to=\"%s\"/>\n",
-                                                     w->from ? w->from : "", w->to ? w->to : "");
+        g_autofree char *t = g_markup_printf_escaped("  <wire from=\"%s\" to=\"%s\"%s/>\n",
+                                                     w->from ? w->from : "", w->to ? w->to : "",
+                                                     w->shared ? " shared=\"on\"" : "");
         g_string_append(out, t);
     }
     g_string_append(out, "</machine>\n");

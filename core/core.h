@@ -112,6 +112,10 @@ struct TessInputPin {
 void tess_lines_create(TessDevice *dev);
 void tess_lines_destroy(TessDevice *dev);
 TessInputPin *tess_device_input(TessDevice *dev, const char *line);
+/* Wiring `out` to input `line` of `dst` would put a second ISA driver on
+ * an edge-triggered interrupt input: returns the output already there
+ * (NULL when the wire is fine). See signal.c for how the fabric tells. */
+TessSignal *tess_signal_edge_clash(TessSignal *out, TessDevice *dst, const char *line);
 /* Snapshot restore: set an output's level and its sinks' counts without
  * telling the sinks (their own restored state already reflects it). */
 void tess_signal_restore_level(TessSignal *s, bool level);

@@ -221,6 +221,52 @@ bool tess_signal_connect(TessSignal *out, TessDevice *dst, const char *line,
     return true;
 }
 
+/* Who may share an interrupt input. An interrupt controller's inputs (a
+ * class providing "intc": the 8259's IR0-7) are edge-triggered unless its
+ * `elcr` property, the PIIX's Edge/Level Control Register as the machine
+ * file sets it, makes that input level-sensitive. On an edge input only
+ * open-drain drivers can meet: a PCI function's INTx (its class needs the
+ * pci-bus) and a PCI interrupt router's outputs (the PIRQs it steers onto
+ * ISA IRQs) are wired-OR by design (PCI Local Bus 2.1, 2.2.6). Any other
+ * device is an ISA card, whose IRQ line is an active-high totem-pole
+ * output: two of them on one input fight and the edge is lost, which is
+ * why ISA IRQs are never shared. Two outputs of one device (a card's
+ * jumper choices) are its own affair. */
+static bool sig_open_drain(const TessDevice *dev)
+{
+    if (tess_device_interface((TessDevice *)dev, TESS_IFACE_PCI_IRQ_ROUTER))
+        return true;
+    for (const char *const *n = dev->cls->needs; n && *n; n++)
+        if (!strcmp(*n, TESS_IFACE_PCI_BUS))
+            return true;
+    return false;
+}
+
+static bool sig_level_input(const TessInputPin *pin)
+{
+    for (const TessPropSpec *p = pin->dev->cls->props; p && p->name; p++) {
+        if (p->type == TESS_PROP_UINT && !strcmp(p->name, "elcr")) {
+            uint64_t elcr = *(const uint64_t *)((const char *)pin->dev + p->offset);
+            return pin->index < 64 && (elcr >> pin->index & 1);
+        }
+    }
+    return false;
+}
+
+TessSignal *tess_signal_edge_clash(TessSignal *out, TessDevice *dst, const char *line)
+{
+    TessInputPin *pin = tess_device_input(dst, line);
+    if (!pin || !tess_device_interface(dst, TESS_IFACE_INTC) || sig_level_input(pin) ||
+        sig_open_drain(out->owner))
+        return NULL;
+    for (guint i = 0; i < pin->sources->len; i++) {
+        TessSignal *s = g_ptr_array_index(pin->sources, i);
+        if (s->owner != out->owner && !sig_open_drain(s->owner))
+            return s;
+    }
+    return NULL;
+}
+
 void tess_signal_disconnect(TessSignal *out, TessDevice *dst, const char *line)
 {
     TessInputPin *pin = out && dst && line ? tess_device_input(dst, line) : NULL;
