@@ -378,13 +378,24 @@ static Progress progress_new(bool forced, bool quiet)
     return (Progress){ .on = !quiet && (forced || isatty(STDERR_FILENO) != 0), .last = -1 };
 }
 
-/* Option entries more than one subcommand takes, as qemu-img spells them. */
-#define IMG_OPT_FORMAT(var)                                                                 \
-    { "format", 'f', 0, G_OPTION_ARG_STRING, &(var), "the image's format (default: by content)", \
-      "FMT" }
+/* One option entry: the subcommands' tables are rows of these. */
+#define IMG_OPT(name, letter, arg, var, doc, arg_doc)                                       \
+    { name, letter, 0, G_OPTION_ARG_##arg, &(var), doc, arg_doc }
+
+/* Option entries more than one subcommand takes, as qemu-img spells them;
+ * where the help differs (whose format, what the parent becomes), the
+ * subcommand says it. */
+#define IMG_OPT_FORMAT_OF(var, doc)  IMG_OPT("format", 'f', STRING, var, doc, "FMT")
+#define IMG_OPT_FORMAT(var)          IMG_OPT_FORMAT_OF(var, "the image's format (default: by content)")
+#define IMG_OPT_VHD_OPTIONS(var)                                                            \
+    IMG_OPT("options", 'o', STRING_ARRAY, var,                                              \
+            "type=fixed|dynamic|differencing,parent=FILE,block_size=SIZE", "OPTIONS")
+#define IMG_OPT_BACKING(letter, var, doc) IMG_OPT("backing", letter, FILENAME, var, doc, "PARENT")
+#define IMG_OPT_OUTPUT(var)          IMG_OPT("output", 0, STRING, var, "human (default) or json", "FMT")
+#define IMG_OPT_QUIET(var)           IMG_OPT("quiet", 'q', NONE, var, "print nothing on success", NULL)
 #define IMG_OPT_PROGRESS(progress, quiet)                                                   \
-    { "progress", 'p', 0, G_OPTION_ARG_NONE, &(progress), "show progress", NULL },          \
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &(quiet), "no progress, even on a terminal", NULL }
+    IMG_OPT("progress", 'p', NONE, progress, "show progress", NULL),                         \
+    IMG_OPT("quiet", 'q', NONE, quiet, "no progress, even on a terminal", NULL)
 
 /* ---- create --------------------------------------------------------------------- */
 
@@ -394,15 +405,12 @@ static int img_create(Img *im, int argc, char **argv)
     g_auto(GStrv) olist = NULL;
     gboolean quiet = FALSE;
     GOptionEntry entries[] = {
-        { "format", 'f', 0, G_OPTION_ARG_STRING, &fmt, "vhd or raw (default: by FILE's name)",
-          "FMT" },
-        { "options", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &olist,
-          "type=fixed|dynamic|differencing,parent=FILE,block_size=SIZE", "OPTIONS" },
-        { "backing", 'b', 0, G_OPTION_ARG_FILENAME, &backing,
-          "make a differencing image over PARENT (its size by default)", "PARENT" },
-        { "backing-format", 'F', 0, G_OPTION_ARG_STRING, &backing_fmt,
-          "the parent's format, checked against its content", "FMT" },
-        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "print nothing on success", NULL },
+        IMG_OPT_FORMAT_OF(fmt, "vhd or raw (default: by FILE's name)"),
+        IMG_OPT_VHD_OPTIONS(olist),
+        IMG_OPT_BACKING('b', backing, "make a differencing image over PARENT (its size by default)"),
+        IMG_OPT("backing-format", 'F', STRING, backing_fmt,
+                "the parent's format, checked against its content", "FMT"),
+        IMG_OPT_QUIET(quiet),
         { NULL },
     };
     PARSE_OPTIONS("create", "FILE [SIZE]",
@@ -596,9 +604,9 @@ static int img_info(Img *im, int argc, char **argv)
     gboolean chain = FALSE;
     GOptionEntry entries[] = {
         IMG_OPT_FORMAT(fmt),
-        { "output", 0, 0, G_OPTION_ARG_STRING, &output, "human (default) or json", "FMT" },
-        { "backing-chain", 0, 0, G_OPTION_ARG_NONE, &chain,
-          "json: every image of the parent chain (an array)", NULL },
+        IMG_OPT_OUTPUT(output),
+        IMG_OPT("backing-chain", 0, NONE, chain, "json: every image of the parent chain (an array)",
+                NULL),
         { NULL },
     };
     PARSE_OPTIONS("info", "FILE",
@@ -654,11 +662,10 @@ static int img_check(Img *im, int argc, char **argv)
     gboolean repair = FALSE;
     GOptionEntry entries[] = {
         IMG_OPT_FORMAT(fmt),
-        { "repair", 0, 0, G_OPTION_ARG_NONE, &repair, "fix what can be fixed without guessing",
-          NULL },
-        { "repair-mode", 'r', 0, G_OPTION_ARG_STRING, &repair_what, "leaks or all (qemu-img -r): the same as --repair",
-          "leaks|all" },
-        { "output", 0, 0, G_OPTION_ARG_STRING, &output, "human (default) or json", "FMT" },
+        IMG_OPT("repair", 0, NONE, repair, "fix what can be fixed without guessing", NULL),
+        IMG_OPT("repair-mode", 'r', STRING, repair_what,
+                "leaks or all (qemu-img -r): the same as --repair", "leaks|all"),
+        IMG_OPT_OUTPUT(output),
         { NULL },
     };
     PARSE_OPTIONS("check", "FILE",
@@ -742,14 +749,10 @@ static int img_convert(Img *im, int argc, char **argv)
     g_auto(GStrv) olist = NULL;
     gboolean progress = FALSE, quiet = FALSE;
     GOptionEntry entries[] = {
-        { "format", 'f', 0, G_OPTION_ARG_STRING, &fmt, "SRC's format (default: by content)",
-          "FMT" },
-        { "output-format", 'O', 0, G_OPTION_ARG_STRING, &out_fmt,
-          "vhd or raw (default: by DST's name)", "FMT" },
-        { "options", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &olist,
-          "type=fixed|dynamic|differencing,parent=FILE,block_size=SIZE", "OPTIONS" },
-        { "backing", 'B', 0, G_OPTION_ARG_FILENAME, &backing,
-          "make DST a differencing image over PARENT holding what differs", "PARENT" },
+        IMG_OPT_FORMAT_OF(fmt, "SRC's format (default: by content)"),
+        IMG_OPT("output-format", 'O', STRING, out_fmt, "vhd or raw (default: by DST's name)", "FMT"),
+        IMG_OPT_VHD_OPTIONS(olist),
+        IMG_OPT_BACKING('B', backing, "make DST a differencing image over PARENT holding what differs"),
         IMG_OPT_PROGRESS(progress, quiet),
         { NULL },
     };
@@ -1030,9 +1033,8 @@ static int img_resize(Img *im, int argc, char **argv)
     gboolean shrink = FALSE, quiet = FALSE;
     GOptionEntry entries[] = {
         IMG_OPT_FORMAT(fmt),
-        { "shrink", 0, 0, G_OPTION_ARG_NONE, &shrink,
-          "allow a smaller size (what lies beyond it is lost)", NULL },
-        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "print nothing on success", NULL },
+        IMG_OPT("shrink", 0, NONE, shrink, "allow a smaller size (what lies beyond it is lost)", NULL),
+        IMG_OPT_QUIET(quiet),
         { NULL },
     };
     /* "-1G" is a size, not an option (as qemu-img takes it). */
