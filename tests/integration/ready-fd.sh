@@ -5,8 +5,9 @@
 # accept (a connection made the moment the line is read is answered, with
 # no retry), then the descriptor is closed while the machine goes on; a run
 # that fails before that, even after its machine is built (a socket path in
-# the way), closes it with nothing written. A descriptor that is not open,
-# or one of 0-2, is a usage error.
+# the way), closes it with nothing written; a reader that went away does
+# not stop the run. A descriptor that is not open, or one of 0-2, is a
+# usage error.
 set -u
 tessera=$1
 tmp=$(mktemp -d /tmp/tess-ready-XXXXXX)
@@ -64,6 +65,20 @@ wait "$pid"; rc=$?; pid=
 [ $rc -eq 2 ] || bad "a run whose socket failed exited $rc, not 2"
 grep -q "not a socket" "$tmp/err" || bad "no error message for the socket in the way"
 echo "ok: a socket that cannot listen closes the descriptor empty"
+
+# Nobody reading any more (the read end closed): READY finds a broken
+# pipe, which must not end the run with SIGPIPE. The run suspends itself
+# after 100000 instructions and exits 0.
+python3 -c 'import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run([sys.argv[1], "run", "--display", "none", "--serial", "null",
+                    "--suspend-at", "100000", "--suspend-file", sys.argv[2],
+                    "--ready-fd", str(w)], pass_fds=(w,), stderr=subprocess.DEVNULL, timeout=120)
+sys.exit(0 if p.returncode == 0 else 1)' "$tessera" "$tmp/s.snap" ||
+    bad "a run whose reader went away did not go on (SIGPIPE?)"
+[ -s "$tmp/s.snap" ] || bad "a run whose reader went away did not suspend"
+echo "ok: a reader gone away does not stop the run"
 
 # Usage errors: the terminal's descriptors, and one that is not open.
 "$tessera" run --ready-fd 1 --display none >/dev/null 2>"$tmp/err" </dev/null

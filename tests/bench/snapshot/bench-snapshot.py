@@ -24,6 +24,7 @@ usage: bench-snapshot.py TESSERA [RUNS]
 import json
 import os
 import re
+import select
 import shutil
 import socket
 import statistics
@@ -43,7 +44,8 @@ def wait_for(pred, timeout, what):
         v = pred()
         if v:
             return v
-        # another process's progress: nothing to block on but polling
+        # QEMU's progress (its QMP socket, a migration): nothing to block
+        # on but polling
         time.sleep(0.005)
     raise RuntimeError("timed out waiting for " + what)
 
@@ -97,17 +99,21 @@ def tessera_once(tessera, work, mem):
     save = float(re.search(r"saved .* in ([0-9.]+) s", out.stdout + out.stderr).group(1))
     size = os.path.getsize(snap)
     sock = os.path.join(work, "t.sock")
+    ready_r, ready_w = os.pipe()
     t0 = time.monotonic()
     p = subprocess.Popen([tessera, "run", "--restore", snap, "--paused", "--display", "none",
-                          "--debugcon", "null", "--control", sock],
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-    def answered():
-        if not os.path.exists(sock):
-            return False
-        r = subprocess.run([tessera, "ctl", sock, "status"], capture_output=True, text=True)
-        return r.returncode == 0 and "paused" in r.stdout
-    wait_for(answered, 120, "the restored machine")
+                          "--debugcon", "null", "--control", sock, "--ready-fd", str(ready_w)],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         pass_fds=(ready_w,))
+    os.close(ready_w)
+    # --ready-fd: READY once the socket listens (EOF if the restore failed),
+    # then the socket's first answer ends the measurement.
+    with os.fdopen(ready_r, "rb") as f:
+        if not select.select([f], [], [], 120)[0] or f.read() != b"READY\n":
+            raise RuntimeError("tessera restore failed: " + p.communicate(timeout=60)[0])
+    r = subprocess.run([tessera, "ctl", sock, "status"], capture_output=True, text=True)
+    if r.returncode != 0 or "paused" not in r.stdout:
+        raise RuntimeError("the restored machine answered: " + r.stdout + r.stderr)
     resume_wall = time.monotonic() - t0
     subprocess.run([tessera, "ctl", sock, "quit"], capture_output=True)
     log = p.communicate(timeout=60)[0]
