@@ -227,14 +227,18 @@ bool tess_signal_connect(TessSignal *out, TessDevice *dst, const char *line,
  * file sets it, makes that input level-sensitive. On an edge input only
  * open-drain drivers can meet: a PCI function's INTx (its class needs the
  * pci-bus) and a PCI interrupt router's outputs (the PIRQs it steers onto
- * ISA IRQs) are wired-OR by design (PCI Local Bus 2.1, 2.2.6). Any other
- * device is an ISA card, whose IRQ line is an active-high totem-pole
- * output: two of them on one input fight and the edge is lost, which is
- * why ISA IRQs are never shared. Two outputs of one device (a card's
- * jumper choices) are its own affair. */
-static bool sig_open_drain(const TessDevice *dev)
+ * ISA IRQs) are wired-OR by design (PCI Local Bus 2.2, 2.2.6: INTx# are
+ * level-sensitive, active low, open drain). Any other device is an ISA
+ * card, whose IRQ line is an active-high totem-pole output: two of them
+ * on one input fight and the edge is lost, which is why ISA IRQs are
+ * never shared. Two outputs of one device (a card's jumper choices) are
+ * its own affair, and so is a slave controller's INT on its master's IR
+ * (the cascade is the board's wiring, not a card: the 8259 tests OR a
+ * test source onto it on purpose). */
+static bool sig_may_share(TessDevice *dev)
 {
-    if (tess_device_interface((TessDevice *)dev, TESS_IFACE_PCI_IRQ_ROUTER))
+    if (tess_device_interface(dev, TESS_IFACE_PCI_IRQ_ROUTER) ||
+        tess_device_interface(dev, TESS_IFACE_INTC))
         return true;
     for (const char *const *n = dev->cls->needs; n && *n; n++)
         if (!strcmp(*n, TESS_IFACE_PCI_BUS))
@@ -257,11 +261,11 @@ TessSignal *tess_signal_edge_clash(TessSignal *out, TessDevice *dst, const char 
 {
     TessInputPin *pin = tess_device_input(dst, line);
     if (!pin || !tess_device_interface(dst, TESS_IFACE_INTC) || sig_level_input(pin) ||
-        sig_open_drain(out->owner))
+        sig_may_share(out->owner))
         return NULL;
     for (guint i = 0; i < pin->sources->len; i++) {
         TessSignal *s = g_ptr_array_index(pin->sources, i);
-        if (s->owner != out->owner && !sig_open_drain(s->owner))
+        if (s->owner != out->owner && !sig_may_share(s->owner))
             return s;
     }
     return NULL;
