@@ -415,10 +415,34 @@ static size_t gather_vbe4(const Vga *v, const VgaGeom *g, unsigned y, uint8_t *o
 /* Byte i of spread[b] is bit (7 - i) of b: eight pixels of one plane. */
 static uint64_t spread[256];
 
+/* 15 and 16 bpp pixels to XRGB a byte at a time: each colour bit lands in
+ * bits of the result that no bit of the other byte reaches (the green
+ * field that straddles the bytes expands, with its replicated top bits,
+ * into disjoint bits), so a pixel is hc_lo[low byte] | hc_hi[high byte],
+ * two loads where the arithmetic takes a dozen operations. [0] 5:5:5,
+ * [1] 5:6:5. */
+static uint32_t hc_lo[2][256], hc_hi[2][256];
+
+static void hicolour_init(void)
+{
+    for (unsigned v = 0; v < 256; v++) {
+        unsigned b = v & 31, b8 = b << 3 | b >> 2;
+        /* 5:5:5: x rrrrr gg | ggg bbbbb */
+        unsigned r5 = (v >> 2) & 31, g2 = v & 3;
+        hc_lo[0][v] = ((v >> 5) << 3 | v >> 7) << 8 | b8;
+        hc_hi[0][v] = (r5 << 3 | r5 >> 2) << 16 | (g2 << 6 | g2 << 1) << 8;
+        /* 5:6:5: rrrrr ggg | ggg bbbbb */
+        unsigned r = v >> 3, g3 = v & 7;
+        hc_lo[1][v] = ((v >> 5) << 2) << 8 | b8;
+        hc_hi[1][v] = (r << 3 | r >> 2) << 16 | (g3 << 5 | g3 >> 1) << 8;
+    }
+}
+
 static void spread_init(void)
 {
     if (spread[255])
         return;
+    hicolour_init();
     for (unsigned b = 0; b < 256; b++) {
         uint64_t s = 0;
         for (unsigned i = 0; i < 8; i++)
@@ -501,19 +525,12 @@ static void draw_vbe(const Vga *v, const VgaGeom *g, const VgaKey *k, const uint
             px[x] = k->dac[s[x]];
         break;
     case 15:
-        for (unsigned x = 0; x < w; x++) {
-            unsigned p = s[2 * x] | s[2 * x + 1] << 8;
-            unsigned r = (p >> 10) & 31, gg = (p >> 5) & 31, b = p & 31;
-            px[x] = (r << 3 | r >> 2) << 16 | (gg << 3 | gg >> 2) << 8 | (b << 3 | b >> 2);
-        }
+    case 16: {
+        const uint32_t *lo = hc_lo[g->bpp == 16], *hi = hc_hi[g->bpp == 16];
+        for (unsigned x = 0; x < w; x++)
+            px[x] = lo[s[2 * x]] | hi[s[2 * x + 1]];
         break;
-    case 16:
-        for (unsigned x = 0; x < w; x++) {
-            unsigned p = s[2 * x] | s[2 * x + 1] << 8;
-            unsigned r = (p >> 11) & 31, gg = (p >> 5) & 63, b = p & 31;
-            px[x] = (r << 3 | r >> 2) << 16 | (gg << 2 | gg >> 4) << 8 | (b << 3 | b >> 2);
-        }
-        break;
+    }
     case 24:
         for (unsigned x = 0; x < w; x++)
             px[x] = (uint32_t)s[3 * x + 2] << 16 | s[3 * x + 1] << 8 | s[3 * x];

@@ -90,6 +90,13 @@ static inline void sdl_scale_rect(uint32_t *dst, size_t dst_pitch, SdlBox box, S
                                   const uint32_t *src, unsigned pic_w, unsigned pic_h,
                                   unsigned *xmap)
 {
+    if ((unsigned)box.w == pic_w && (unsigned)box.h == pic_h) {
+        /* 1:1 (a 1024x768 mode in a window of its size): rows as they are */
+        for (int j = 0; j < r.h; j++)
+            memcpy((uint8_t *)dst + (size_t)(r.y + j) * dst_pitch + (size_t)r.x * 4,
+                   src + (size_t)(r.y - box.y + j) * pic_w + (r.x - box.x), (size_t)r.w * 4);
+        return;
+    }
     /* xmap: r.w entries, the source column of each destination column */
     for (int i = 0; i < r.w; i++)
         xmap[i] = sdl_src_of((unsigned)(r.x - box.x + i), pic_w, (unsigned)box.w);
