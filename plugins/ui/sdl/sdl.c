@@ -703,6 +703,22 @@ static void sdl_start_loop(UiSdl *s)
     g_mutex_unlock(&s->lock);
 }
 
+/* ---- commands --------------------------------------------------------------------- */
+
+/* What the window has drawn: presents (window updates), how many of them
+ * were whole-window, and the window pixels they covered. A still screen
+ * adds nothing; a blinking text cursor adds its cell. */
+static char *sdl_cmd_stats(TessDevice *dev, int argc, char **argv, GError **err)
+{
+    UiSdl *s = (UiSdl *)dev;
+    g_mutex_lock(&s->lock);
+    char *r = g_strdup_printf("presents %" G_GUINT64_FORMAT " full %" G_GUINT64_FORMAT
+                              " pixels %" G_GUINT64_FORMAT " surface %d",
+                              s->st_presents, s->st_full, s->st_pixels, s->use_surface);
+    g_mutex_unlock(&s->lock);
+    return r;
+}
+
 /* ---- lifecycle ------------------------------------------------------------------ */
 
 /* SDL's first choice is OpenGL; where that is a software rasterizer
@@ -773,6 +789,18 @@ static bool sdl_realize(TessDevice *dev, GError **err)
                     "%s: cannot create the window: %s", dev->id, SDL_GetError());
         if (s->win)
             SDL_DestroyWindow(s->win);
+        s->win = NULL;
+        SDL_QuitSubSystem(SDL_INIT_VIDEO);
+        ui_common_fini(&s->ui);
+        return false;
+    }
+    if (!tess_control_add_command(dev, "window-stats", sdl_cmd_stats,
+                                  " what the window drew: presents, whole-window ones, pixels",
+                                  err)) {
+        if (s->ren)
+            SDL_DestroyRenderer(s->ren);
+        s->ren = NULL;
+        SDL_DestroyWindow(s->win);
         s->win = NULL;
         SDL_QuitSubSystem(SDL_INIT_VIDEO);
         ui_common_fini(&s->ui);
