@@ -741,6 +741,18 @@ static void add_rects(const VgaRender *r, unsigned h, unsigned w, TessDisplayUpd
     }
 }
 
+/* What a listener's render in a frame callback found (the still-frame
+ * rule above vga_frame_timer_cb). */
+static void vga_note_render(Vga *v, const TessDisplayUpdate *upd, bool blink_only)
+{
+    if (!v->in_frame)
+        return;
+    v->frame_rendered = true;
+    /* The blink phases change on their own: still, for this rule. */
+    if (upd->nrects && !blink_only)
+        v->frame_changed = true;
+}
+
 bool vga_render(TessDevice *dev, TessDisplayView *view, const TessDisplaySurface *surf,
                        TessDisplayUpdate *upd)
 {
@@ -766,6 +778,7 @@ bool vga_render(TessDevice *dev, TessDisplayView *view, const TessDisplaySurface
             upd->nrects = 1;
             upd->rects[0] = (TessDisplayRect){ 0, 0, surf->width, surf->height };
         }
+        vga_note_render(v, upd, false);
         if (view) {
             view->valid = true;
             view->blank = true;
@@ -830,6 +843,7 @@ bool vga_render(TessDevice *dev, TessDisplayView *view, const TessDisplaySurface
     }
     if (view)
         view->seen = r->epoch;
+    vga_note_render(v, upd, planes_clean && !j.full);
     return true;
 }
 
@@ -928,13 +942,23 @@ void vga_view_free(TessDevice *dev, TessDisplayView *view)
     g_free(view);
 }
 
-static void arm_frame(Vga *v)
+/* A still picture: listeners hear every 4th frame once 16 frames in a
+ * row changed nothing but the text blink phases. That frame's number is a multiple of 4, so the
+ * text blink phases (every 8 frames) are still shown on their frame; the
+ * first change after a still spell shows at most 3 frames late, and from
+ * then on every frame is heard again. A machine thread with a window
+ * open on a still screen wakes 18 times a second, not 70. */
+#define VGA_IDLE_AFTER 16
+#define VGA_IDLE_STRIDE 4
+
+static void arm_frame(Vga *v, unsigned stride)
 {
     VgaTiming t;
     vga_timing(v, &t);
     uint64_t now = tess_clock_ns(v->dev.machine);
     uint64_t phase = (uint64_t)MIN(t.vrs, t.vtotal) * t.line_ns % t.frame_ns;
     uint64_t k = now >= phase ? (now - phase) / t.frame_ns + 1 : 0;
+    k = (k + stride - 1) / stride * stride;
     tess_timer_arm(v->frame_timer, k * t.frame_ns + phase);
 }
 
@@ -943,21 +967,30 @@ void vga_frame_timer_cb(void *opaque)
     Vga *v = opaque;
     if (!v->listeners || !v->listeners->len)
         return;
+    v->in_frame = true;
+    v->frame_rendered = v->frame_changed = false;
     /* A callback may remove listeners: call from a copy. */
     g_autoptr(GArray) copy = g_array_copy(v->listeners);
     for (guint i = 0; i < copy->len; i++) {
         VgaListener *l = &g_array_index(copy, VgaListener, i);
         l->l->frame(l->opaque, &v->dev);
     }
+    v->in_frame = false;
+    /* Still only when a listener looked (rendered) and saw nothing new:
+     * a listener that does not render hears every frame. */
+    bool still = v->frame_rendered && !v->frame_changed && !v->io_seen;
+    v->io_seen = false;
+    v->idle_frames = still ? v->idle_frames + 1 : 0;
     if (v->listeners->len)
-        arm_frame(v);
+        arm_frame(v, v->idle_frames >= VGA_IDLE_AFTER ? VGA_IDLE_STRIDE : 1);
 }
 
 void vga_listeners_changed(Vga *v)
 {
+    v->idle_frames = 0;
     if (v->listeners->len) {
         if (!tess_timer_pending(v->frame_timer))
-            arm_frame(v);
+            arm_frame(v, 1);
     } else {
         tess_timer_cancel(v->frame_timer);
     }

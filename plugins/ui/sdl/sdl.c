@@ -84,7 +84,7 @@ typedef struct UiSdl {
     size_t xmap_len;
     uint32_t *conv;                     /* a window of another pixel format: scaled here first */
     size_t conv_len;
-    uint32_t *upload;                   /* what changed in `shown`, copied out */
+    uint32_t *upload;                   /* what changed in `shown`, copied out (renderer) */
     size_t upload_len;
     unsigned shown_w, shown_h;          /* logical size last set */
     guint source;                       /* the poll timer, or the X connection watch */
@@ -471,9 +471,9 @@ static void sdl_handle_event(UiSdl *s, const SDL_Event *ev)
     }
 }
 
-/* Draw the window rectangle `r` of the picture (in `upload`) placed at
- * `box` onto the window surface. */
-static void sdl_surface_draw(UiSdl *s, SDL_Surface *ws, SdlBox box, SdlBox r)
+/* Draw the window rectangle `r` of the picture `pic` (tex_w x tex_h)
+ * placed at `box` onto the window surface. */
+static void sdl_surface_draw(UiSdl *s, SDL_Surface *ws, SdlBox box, SdlBox r, const uint32_t *pic)
 {
     if (r.w <= 0 || r.h <= 0)
         return;
@@ -484,8 +484,7 @@ static void sdl_surface_draw(UiSdl *s, SDL_Surface *ws, SdlBox box, SdlBox r)
     }
     if (ws->format->format == SDL_PIXELFORMAT_RGB888 ||
         ws->format->format == SDL_PIXELFORMAT_ARGB8888) {
-        sdl_scale_rect(ws->pixels, (size_t)ws->pitch, box, r, s->upload, s->tex_w, s->tex_h,
-                       s->xmap);
+        sdl_scale_rect(ws->pixels, (size_t)ws->pitch, box, r, pic, s->tex_w, s->tex_h, s->xmap);
         return;
     }
     /* Another format (a 16-bit X server): scale to XRGB, then convert. */
@@ -497,7 +496,7 @@ static void sdl_surface_draw(UiSdl *s, SDL_Surface *ws, SdlBox box, SdlBox r)
     }
     SdlBox at = { box.x - r.x, box.y - r.y, box.w, box.h };
     SdlBox rr = { 0, 0, r.w, r.h };
-    sdl_scale_rect(s->conv, (size_t)r.w * 4, at, rr, s->upload, s->tex_w, s->tex_h, s->xmap);
+    sdl_scale_rect(s->conv, (size_t)r.w * 4, at, rr, pic, s->tex_w, s->tex_h, s->xmap);
     SDL_ConvertPixels(r.w, r.h, SDL_PIXELFORMAT_RGB888, s->conv, r.w * 4, ws->format->format,
                       (uint8_t *)ws->pixels + (size_t)r.y * (size_t)ws->pitch +
                           (size_t)r.x * ws->format->BytesPerPixel, ws->pitch);
@@ -514,29 +513,68 @@ static void sdl_logical_size(const UiSdl *s, unsigned aw, unsigned ah, unsigned 
     }
 }
 
-/* No renderer: scale what changed into the window surface and update
- * those window pixels alone; the whole window after a resize, an expose
- * or a new picture size. */
-static void sdl_present_surface(UiSdl *s, SDL_Rect r, bool changed, unsigned lw, unsigned lh)
+/* A new logical size: the window follows it unless the user sized it. */
+static bool sdl_follow_size(UiSdl *s, unsigned lw, unsigned lh)
 {
-    SDL_Surface *ws = SDL_GetWindowSurface(s->win);
-    if (!ws || !s->upload)
+    if (lw == s->shown_w && lh == s->shown_h)
+        return false;
+    s->shown_w = lw;
+    s->shown_h = lh;
+    if (s->ren)
+        SDL_RenderSetLogicalSize(s->ren, (int)lw, (int)lh);
+    if (!s->user_sized && !s->fullscreen) {
+        unsigned scale = lw < 640 ? 2 : 1;
+        s->req_w = (int)(lw * scale);
+        s->req_h = (int)(lh * scale);
+        SDL_SetWindowSize(s->win, s->req_w, s->req_h);
+    }
+    return true;
+}
+
+/* No renderer: scale what changed straight from `shown` into the window
+ * surface (a copy or a nearest-pixel scale, under the lock: no copy of
+ * the picture in between), then, without the lock, have the window
+ * system show those window pixels alone; the whole window after a resize,
+ * an expose or a new picture size. */
+static void sdl_present_surface(UiSdl *s)
+{
+    g_mutex_lock(&s->lock);
+    if (!s->shown) {
+        g_mutex_unlock(&s->lock);
         return;
-    bool full = s->expose || ws != s->wsurf || ws->w != s->wsurf_w || ws->h != s->wsurf_h;
-    if (!full && !changed)
+    }
+    if (s->fb_new || !s->tex_w) {
+        s->tex_w = s->fb_w;
+        s->tex_h = s->fb_h;
+        s->fb_new = false;
+        s->expose = true;               /* a new size: the whole window */
+    }
+    SDL_Rect r = { 0, 0, 0, 0 };
+    bool changed = s->dirty;
+    if (changed)
+        r = (SDL_Rect){ (int)s->dx0, (int)s->dy0, (int)(s->dx1 - s->dx0), (int)(s->dy1 - s->dy0) };
+    s->dirty = false;
+    unsigned aw = s->aspect_w ? s->aspect_w : 4, ah = s->aspect_h ? s->aspect_h : 3;
+    unsigned lw, lh;
+    sdl_logical_size(s, aw, ah, &lw, &lh);
+    if (sdl_follow_size(s, lw, lh))
+        s->expose = true;
+    SDL_Surface *ws = SDL_GetWindowSurface(s->win);
+    bool full = s->expose || ws != s->wsurf || (ws && (ws->w != s->wsurf_w || ws->h != s->wsurf_h));
+    if (!ws || (!full && !changed) || (SDL_MUSTLOCK(ws) && SDL_LockSurface(ws) != 0)) {
+        g_mutex_unlock(&s->lock);
         return;                         /* nothing new: keep the host idle */
+    }
     SdlBox box = sdl_fit(lw, lh, ws->w, ws->h);
     SdlBox upd;
-    if (SDL_MUSTLOCK(ws) && SDL_LockSurface(ws) != 0)
-        return;
     if (full) {
         SDL_FillRect(ws, NULL, SDL_MapRGB(ws->format, 0, 0, 0));
         upd = (SdlBox){ 0, 0, ws->w, ws->h };
-        sdl_surface_draw(s, ws, box, box);
+        sdl_surface_draw(s, ws, box, box, s->shown);
     } else {
         upd = sdl_map_rect(box, s->tex_w, s->tex_h, (unsigned)r.x, (unsigned)r.y,
                            (unsigned)r.w, (unsigned)r.h);
-        sdl_surface_draw(s, ws, box, upd);
+        sdl_surface_draw(s, ws, box, upd, s->shown);
     }
     if (SDL_MUSTLOCK(ws))
         SDL_UnlockSurface(ws);
@@ -544,30 +582,33 @@ static void sdl_present_surface(UiSdl *s, SDL_Rect r, bool changed, unsigned lw,
     s->wsurf = ws;
     s->wsurf_w = ws->w;
     s->wsurf_h = ws->h;
-    if (upd.w <= 0 || upd.h <= 0)
-        return;
-    SDL_Rect ur = { upd.x, upd.y, upd.w, upd.h };
-    SDL_UpdateWindowSurfaceRects(s->win, &ur, 1);
-    g_mutex_lock(&s->lock);
-    s->st_presents++;
-    s->st_full += full;
-    s->st_pixels += (uint64_t)upd.w * (uint64_t)upd.h;
+    if (upd.w > 0 && upd.h > 0) {
+        s->st_presents++;
+        s->st_full += full;
+        s->st_pixels += (uint64_t)upd.w * (uint64_t)upd.h;
+    }
     g_mutex_unlock(&s->lock);
+    if (upd.w > 0 && upd.h > 0) {
+        SDL_Rect ur = { upd.x, upd.y, upd.w, upd.h };
+        SDL_UpdateWindowSurfaceRects(s->win, &ur, 1);
+    }
 }
 
-/* Copy what changed to the texture (or the window surface) and present. */
+/* Copy what changed to the texture and present (or, without a renderer,
+ * draw into the window surface). */
 static void sdl_present(UiSdl *s)
 {
+    if (s->use_surface) {
+        sdl_present_surface(s);
+        return;
+    }
     bool redraw = false;
     g_mutex_lock(&s->lock);
-    if (s->shown && (s->fb_new || (!s->tex && !s->use_surface) ||
-                     (s->use_surface && !s->tex_w))) {
+    if (s->shown && (s->fb_new || !s->tex)) {
         if (s->tex)
             SDL_DestroyTexture(s->tex);
-        s->tex = NULL;
-        if (!s->use_surface)
-            s->tex = SDL_CreateTexture(s->ren, SDL_PIXELFORMAT_RGB888,
-                                       SDL_TEXTUREACCESS_STREAMING, (int)s->fb_w, (int)s->fb_h);
+        s->tex = SDL_CreateTexture(s->ren, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_STREAMING,
+                                   (int)s->fb_w, (int)s->fb_h);
         s->tex_w = s->fb_w;
         s->tex_h = s->fb_h;
         s->fb_new = false;
@@ -575,19 +616,17 @@ static void sdl_present(UiSdl *s)
         s->dx0 = s->dy0 = 0;
         s->dx1 = s->fb_w;
         s->dy1 = s->fb_h;
-        s->expose = true;               /* a new size: the whole window */
     }
-    bool have = s->use_surface ? s->tex_w != 0 : s->tex != NULL;
     /* Take the changed rectangle out under the lock, upload it without:
      * a texture upload can take milliseconds (a software GL), and the
      * machine thread must not wait for it at its next frame. */
     SDL_Rect r = { 0, 0, 0, 0 };
-    if (have && s->dirty) {
+    if (s->tex && s->dirty) {
         r = (SDL_Rect){ (int)s->dx0, (int)s->dy0, (int)(s->dx1 - s->dx0), (int)(s->dy1 - s->dy0) };
         if (s->upload_len < (size_t)s->tex_w * s->tex_h) {
             g_free(s->upload);
             s->upload_len = (size_t)s->tex_w * s->tex_h;
-            s->upload = g_new0(uint32_t, s->upload_len);
+            s->upload = g_new(uint32_t, s->upload_len);
         }
         for (int y = r.y; y < r.y + r.h; y++)
             memcpy(s->upload + (size_t)y * s->tex_w + r.x, s->shown + (size_t)y * s->fb_w + r.x,
@@ -597,31 +636,15 @@ static void sdl_present(UiSdl *s)
     }
     unsigned aw = s->aspect_w ? s->aspect_w : 4, ah = s->aspect_h ? s->aspect_h : 3;
     g_mutex_unlock(&s->lock);
-    if (!have)
+    if (!s->tex)
         return;
-    unsigned lw, lh;
-    sdl_logical_size(s, aw, ah, &lw, &lh);
-    if (lw != s->shown_w || lh != s->shown_h) {
-        s->shown_w = lw;
-        s->shown_h = lh;
-        if (!s->use_surface)
-            SDL_RenderSetLogicalSize(s->ren, (int)lw, (int)lh);
-        if (!s->user_sized && !s->fullscreen) {
-            unsigned scale = lw < 640 ? 2 : 1;
-            s->req_w = (int)(lw * scale);
-            s->req_h = (int)(lh * scale);
-            SDL_SetWindowSize(s->win, s->req_w, s->req_h);
-        }
-        redraw = true;
-        s->expose = true;
-    }
-    if (s->use_surface) {
-        sdl_present_surface(s, r, redraw, lw, lh);
-        return;
-    }
     if (r.w && r.h)
         SDL_UpdateTexture(s->tex, &r, s->upload + (size_t)r.y * s->tex_w + r.x,
                           (int)(s->tex_w * 4));
+    unsigned lw, lh;
+    sdl_logical_size(s, aw, ah, &lw, &lh);
+    if (sdl_follow_size(s, lw, lh))
+        redraw = true;
     if (!redraw && !s->expose)
         return;                         /* nothing new: keep the host idle */
     s->expose = false;
