@@ -145,8 +145,12 @@ static void sdl_frame(void *opaque, TessDevice *src)
     UiSdl *s = opaque;
     TessDisplayMode md;
     s->ui.dops->get_mode(src, &md);
-    /* `fb` is this thread's alone: render outside the lock, so the window
-     * uploading the last frame never holds the machine up. */
+    /* With a cursor on the picture, `fb` (this thread's alone) takes the
+     * render, outside the lock, and what changed is copied to `shown`
+     * under it, where the cursor is composed. Without one (most of the
+     * time) the render goes straight into `shown`, under the lock: a full
+     * screen change is not copied once more. The view sees a new surface
+     * when that choice changes, and draws it whole. */
     g_mutex_lock(&s->lock);
     unsigned w = md.width ? md.width : (s->fb_w ? s->fb_w : 640);
     unsigned h = md.height ? md.height : (s->fb_h ? s->fb_h : 480);
@@ -163,13 +167,17 @@ static void sdl_frame(void *opaque, TessDevice *src)
     }
     s->aspect_w = md.aspect_w ? md.aspect_w : 4;
     s->aspect_h = md.aspect_h ? md.aspect_h : 3;
-    g_mutex_unlock(&s->lock);
-    TessDisplaySurface surf = { s->fb, w, h, (size_t)w * 4 };
+    bool direct = !s->cur_rect.w && !s->cur_visible;
+    if (!direct)
+        g_mutex_unlock(&s->lock);
+    TessDisplaySurface surf = { direct ? s->shown : s->fb, w, h, (size_t)w * 4 };
     TessDisplayUpdate upd;
     s->ui.dops->render(src, s->view, &surf, &upd);
-    g_mutex_lock(&s->lock);
+    if (!direct)
+        g_mutex_lock(&s->lock);
     for (unsigned i = 0; i < upd.nrects; i++) {
-        sdl_copy_shown(s, &upd.rects[i]);
+        if (!direct)
+            sdl_copy_shown(s, &upd.rects[i]);
         sdl_mark_dirty(s, &upd.rects[i]);
     }
     /* The cursor plane: take the old cursor off and put the current one
