@@ -16,6 +16,11 @@
 
 #define MIX_RATE 48000u
 #define MIX_PERIOD_NS 10000000ull          /* mix every 10 ms of virtual time */
+/* ... or every 50 ms while no stream pushed anything since the last mix
+ * and nothing pushed is left to play (a silent machine wakes 20 times a
+ * second, not 100): the mix is the same frames, in longer blocks. A push
+ * brings the 10 ms back at once. */
+#define MIX_IDLE_PERIOD_NS 50000000ull
 #define RING_FRAMES 65536u                 /* 1.37 s: pushes reach at most this far ahead */
 #define FP_ONE ((int64_t)1 << 32)          /* positions: output frames, 32.32 fixed point */
 /* The mix stays this far behind virtual time: a stream synced to now has
@@ -45,6 +50,9 @@ struct TessAudio {
     bool looked;                            /* sink lookup done */
     uint64_t done;                          /* output frames handed to the sink */
     int32_t *ring;                          /* RING_FRAMES stereo accumulators */
+    uint64_t heard_until;                   /* output frames pushes reached (exclusive) */
+    bool pushed;                            /* a push since the last mix */
+    bool idle;                              /* the timer is at the idle period */
     int16_t *out;
 };
 
@@ -109,7 +117,9 @@ static void audio_mix(void *opaque)
         a->sink_ops->write(a->sink, a->out, n);
         a->done += n;
     }
-    tess_timer_arm(a->timer, now + MIX_PERIOD_NS);
+    a->idle = !a->pushed && a->done >= a->heard_until;
+    a->pushed = false;
+    tess_timer_arm(a->timer, now + (a->idle ? MIX_IDLE_PERIOD_NS : MIX_PERIOD_NS));
 }
 
 static TessAudio *audio_get(TessMachine *m)
@@ -246,6 +256,16 @@ void tess_audio_stream_push(TessAudioStream *s, uint64_t t_ns, const int16_t *sa
     }
     s->have_prev = frames > 0 || s->have_prev;
     s->next_pos = pos + (int64_t)frames * s->step;
+    if (frames) {
+        uint64_t reach = (uint64_t)MAX(s->next_pos >> 32, 0) + 1;
+        a->heard_until = MAX(a->heard_until, reach);
+        a->pushed = true;
+        if (a->idle && a->timer) {
+            a->idle = false;                  /* sound again: the short period */
+            uint64_t now = tess_clock_ns(s->dev->machine);
+            tess_timer_arm(a->timer, now + MIX_PERIOD_NS);
+        }
+    }
     if (tracking_only)
         s->prev_pos = s->next_pos - s->step;
 }

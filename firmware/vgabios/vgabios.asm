@@ -311,6 +311,7 @@ cur_mode:
 %include "font.inc"
 %include "info.inc"
 %include "vbe.inc"
+%include "ddc.inc"
 
         align 16
 %include "palettes.inc"

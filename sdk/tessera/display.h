@@ -124,7 +124,12 @@ typedef struct TessDisplayListener {
     /* Start of vertical retrace: the guest finished a frame. Called on the
      * machine thread, once per frame of the current mode's refresh rate
      * (a blank screen still ticks at a nominal 60 Hz), for as long as the
-     * listener is registered. Render here. */
+     * listener is registered. Render here. A source may call it less
+     * often while its picture is still: the VGA library, once 16 frames in
+     * a row in which its listeners rendered found nothing new but the
+     * text blink, calls every 4th frame (the blink still on its frame),
+     * and every frame again from the first one after a change (at most 3
+     * frames late). A listener that never renders hears every frame. */
     void (*frame)(void *opaque, TessDevice *src);
 } TessDisplayListener;
 

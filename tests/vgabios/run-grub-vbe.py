@@ -3,8 +3,9 @@
 """GRUB's VBE support on the S3 Trio64 with Tessera's VGA BIOS: a GRUB
 rescue ISO (Debian's grub-pc-bin, built here with grub-mkrescue) runs
 `videoinfo` on the serial console (the VBE modes of the BIOS must be
-listed), switches gfxterm to 1024x768 (the screenshot must be 1024x768
-and not blank), and ends through the test-exit port.
+listed, and the monitor's EDID it reads through VBE 4F15 with its
+preferred mode 1024x768), switches gfxterm to 1024x768 (the screenshot
+must be 1024x768 and not blank), and ends through the test-exit port.
 Skips (77) while the machine has no `s3-trio64` device type.
 
 usage: run-grub-vbe.py TESSERA MACHINES_DIR
@@ -95,6 +96,13 @@ try:
                 fail.append('videoinfo lists no %dx%d mode' % (w, h))
         if not re.search(r'VBE info:\s+version: 2\.0', info):
             fail.append('videoinfo does not report VBE 2.0')
+        # GRUB reads the monitor's EDID through INT 10h 4F15 (the S3's DDC)
+        if not re.search(r'EDID version: 1\.3', info):
+            fail.append('videoinfo reports no EDID 1.3 (VBE 4F15)')
+        elif not re.search(r'Preferred mode: 1024x768', info):
+            fail.append('videoinfo: the EDID preferred mode is not 1024x768')
+        else:
+            print('GRUB: EDID 1.3 read through VBE 4F15, preferred mode 1024x768')
 finally:
     shutil.rmtree(work, ignore_errors=True)
 if fail:

@@ -6,6 +6,9 @@ the bank window and reads the VBE state back, and calls the 4F0A
 protected-mode functions from 32-bit protected mode; each screenshot must show
 the pattern as the mode's pixel format decodes it (8 bpp through the
 default DAC, 15/16 bpp 5:5:5/5:6:5, 32 bpp B,G,R,X bytes) and black below.
+4F15 (VBE/DDC) reads the monitor's EDID over the S3's DDC pins: the guest
+checks it and prints it, and it is checked here again (header, version,
+checksum, monitor name).
 Skips (77) while the machine has no `s3-trio64` device type.
 
 The card has 2 MiB (the guest checks the memory size and that modes
@@ -43,7 +46,8 @@ MODES = {0x101: (640, 480, 8), 0x110: (640, 480, 15), 0x111: (640, 480, 16),
          0x117: (1024, 768, 16)}
 CHECKS = ['vbe-info', 'vbe-mode-list', 'vbe-dac-width', 'vbe-state-size', 'vbe-back-to-text',
           'vbe-dac-8bit-refused', 'vbe-pm-table', 'vbe-pm-window', 'vbe-pm-display-start',
-          'vbe-pm-palette']
+          'vbe-pm-palette', 'vbe-ddc-capabilities', 'vbe-ddc-read-edid',
+          'vbe-ddc-preferred-1024x768', 'vbe-ddc-no-block-1']
 CHECKS += ['vbe-mode-info', 'vbe-set-mode', 'vbe-get-mode', 'vbe-window', 'vbe-scanline',
            'vbe-display-start'] * len(MODES)
 DAC = load_db(os.path.join(fwdir, 'palettes.inc'), 'pal_vga')
@@ -149,6 +153,20 @@ fail, seen, log, rc = run_guest(tessera, machines, image,
                                 '  <device id="fwcfg" vgarom=""/>\n  <remove id="vga"/>\n'
                                 '  <device type="s3-trio64" id="s3" chip="%s" vram="2M" rom="%s"/>'
                                 % (chip, rom), on_screen, disk_readonly=True)
+# The EDID block the guest read through 4F15, as VESA E-EDID 1.3 lays it
+# out: header, version, the checksum, the monitor name descriptor.
+edid = [l[5:].strip() for l in log if l.startswith('EDID ')]
+if len(edid) != 1 or len(edid[0]) != 256:
+    fail.append('no EDID line from the guest (%d)' % len(edid))
+else:
+    e = bytes.fromhex(edid[0])
+    if e[:8] != b'\x00\xff\xff\xff\xff\xff\xff\x00' or e[18:20] != b'\x01\x03' or sum(e) % 256:
+        fail.append('EDID read through INT 10h 4F15: bad header, version or checksum: %s' % edid[0])
+    names = [e[o + 5:o + 18] for o in (54, 72, 90, 108) if e[o:o + 5] == b'\x00\x00\x00\xfc\x00']
+    if not names or not names[0].startswith(b'Tessera'):
+        fail.append('EDID: no monitor name "Tessera" (%r)' % names)
+    else:
+        print('EDID through INT 10h 4F15: header, version 1.3, checksum, name %r' % names[0])
 if sorted(seen) != sorted(CHECKS):
     fail.append('checks reported %s, expected %s' % (sorted(seen), sorted(CHECKS)))
 if fail:

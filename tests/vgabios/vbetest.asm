@@ -9,6 +9,7 @@
 %define LOAD_SECTORS 16
 %define INFO 0x9000                 ; VbeInfoBlock (512)
 %define MINFO 0x9200                ; ModeInfoBlock (256)
+%define EDID 0x9300                 ; EDID block (128)
 
     bits 16
     org 0x7C00
@@ -87,6 +88,7 @@ main:
     int 0x10
     cmp ax, 0x034F
     CHECK n_dac8
+    call ddc_test
 
     mov si, modes
 .next:
@@ -112,6 +114,95 @@ main:
     mov ax, [failures]
     out 0xF4, al
     hlt
+
+; ---- 4F15: DDC ------------------------------------------------------------------
+; Capabilities (DDC2), the EDID base block read through INT 10h (header,
+; checksum, the preferred timing 1024x768 in the first detailed timing
+; descriptor), printed as "EDID <hex>" for run-vbe.py, and no block 1 (the
+; monitor has no extensions). The mode tests after it write through the
+; window, which they could not if the BIOS left the MMIO window on.
+ddc_test:
+    mov ax, 0x4F15
+    xor bl, bl
+    xor cx, cx
+    xor di, di
+    mov es, di
+    int 0x10
+    cmp ax, 0x004F
+    jne .c
+    test bl, 2
+    jz .c
+    cmp bh, 0
+    je .c2
+    xor ax, ax                      ; ZF: DDC2 and a transfer time
+    jmp .c
+.c2:
+    or ax, 1
+.c:
+    CHECK n_ddccaps
+    mov di, EDID
+    mov cx, 128
+    mov al, 0x55
+    rep stosb
+    mov ax, 0x4F15
+    mov bl, 1
+    xor cx, cx
+    xor dx, dx
+    mov di, EDID
+    int 0x10
+    cmp ax, 0x004F
+    jne .r
+    cmp dword [EDID], 0xFFFFFF00
+    jne .r
+    cmp dword [EDID + 4], 0x00FFFFFF
+    jne .r
+    xor si, si
+    xor al, al
+.sum:
+    add al, [EDID + si]
+    inc si
+    cmp si, 128
+    jb .sum
+    test al, al
+.r:
+    CHECK n_ddcread
+    ; the first detailed timing: a pixel clock, 1024 x 768 active
+    cmp word [EDID + 0x36], 0
+    je .p
+    movzx ax, byte [EDID + 0x3A]
+    shr ax, 4
+    mov ah, al
+    mov al, [EDID + 0x38]
+    cmp ax, 1024
+    jne .p
+    movzx ax, byte [EDID + 0x3D]
+    shr ax, 4
+    mov ah, al
+    mov al, [EDID + 0x3B]
+    cmp ax, 768
+.p:
+    CHECK n_ddcpref
+    mov si, s_edid
+    call puts
+    xor si, si
+.hex:
+    mov al, [EDID + si]
+    call hex2
+    inc si
+    cmp si, 128
+    jb .hex
+    mov al, 10
+    out DEBUGCON, al
+    ; block 1: none
+    mov ax, 0x4F15
+    mov bl, 1
+    xor cx, cx
+    mov dx, 1
+    mov di, EDID
+    int 0x10
+    cmp ax, 0x014F
+    CHECK n_ddcblock1
+    ret
 
 ; mode_test AX = mode
 mode_test:
@@ -464,6 +555,11 @@ n_scanline: db 'vbe-scanline', 0
 n_start:  db 'vbe-display-start', 0
 n_back:   db 'vbe-back-to-text', 0
 n_dac8:   db 'vbe-dac-8bit-refused', 0
+n_ddccaps: db 'vbe-ddc-capabilities', 0
+n_ddcread: db 'vbe-ddc-read-edid', 0
+n_ddcpref: db 'vbe-ddc-preferred-1024x768', 0
+n_ddcblock1: db 'vbe-ddc-no-block-1', 0
+s_edid:   db 'EDID ', 0
 n_pmtable: db 'vbe-pm-table', 0
 n_pmwindow: db 'vbe-pm-window', 0
 n_pmstart: db 'vbe-pm-display-start', 0

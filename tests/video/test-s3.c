@@ -851,6 +851,82 @@ static void op_xfer(Eng *e)
     g_assert_cmpint(eng_r(e, 0x82E8), ==, y1);
 }
 
+/* ---- screen to CPU: image reads through PIX_TRANS ------------------------------- */
+
+/* One PIX_TRANS read of `size` bytes, at a port or anywhere in the MMIO
+ * window's image transfer area. */
+static uint32_t xfer_read(Eng *e, unsigned size)
+{
+    if (e->mmio) {
+        uint32_t at = (uint32_t)g_test_rand_int_range(0, (int)(0x8000 / size)) * size;
+        return (uint32_t)tess_mem_read(e->m, NEW_MMIO + at, size);
+    }
+    if (size == 4)
+        return th_inl(e->m, 0xE2E8);
+    uint16_t port = g_test_rand_bit() ? 0xE2E8 : 0xE2EA;
+    return size == 2 ? th_inw(e->m, port) : th_inb(e->m, port);
+}
+
+/* The model's side of a read: the rectangle's rows as the data book
+ * frames CPU colour data (pixels low byte first, straddling transfers,
+ * each row padded with zeros to a whole transfer), compared byte for byte
+ * with what reads of random widths return (a read takes as many bytes as
+ * a transfer holds, zeros above; the bytes stream on in order across
+ * transfers, zeros past the image's end). Video memory must not change,
+ * though PIX_TRANS writes come in between. */
+static void op_read(Eng *e)
+{
+    Model *mo = &e->mo;
+    eng_state(e, false);                         /* masks, mixes, scissors: ignored */
+    unsigned busf = (unsigned)g_test_rand_int_range(0, 4);
+    unsigned bus = busf == 0 ? 1 : busf == 1 ? 2 : 4;
+    int w = g_test_rand_int_range(1, 60), h = g_test_rand_int_range(1, 25);
+    bool incx = g_test_rand_bit(), incy = g_test_rand_bit();
+    int sx = incx ? 1 : -1, sy = incy ? 1 : -1;
+    int x0 = g_test_rand_int_range(100, 700), y0 = g_test_rand_int_range(100, 700);
+    eng_w(e, 0x86E8, (uint32_t)x0);
+    eng_w(e, 0x82E8, (uint32_t)y0);
+    eng_w(e, 0x96E8, (uint32_t)(w - 1));
+    eng_w(e, 0xBEE8, (uint32_t)(h - 1));
+    eng_w(e, 0x9AE8, 0x4000u | busf << 9 | 0x100 | (g_test_rand_bit() ? CMD_DRAW_ : 0) |
+                     (incx ? 0x20 : 0) | (incy ? 0x80 : 0));
+    g_assert_cmphex(eng_r(e, 0x9AE8) & 0x300, ==, 0x300);        /* busy, data ready */
+    unsigned rowlen = ((unsigned)w * mo->bpp + bus - 1) / bus * bus;
+    g_autofree uint8_t *want = g_malloc0((size_t)rowlen * (unsigned)h);
+    for (int j = 0; j < h; j++)
+        for (int i = 0; i < w; i++) {
+            uint32_t px = model_get(mo, x0 + sx * i, y0 + sy * j);
+            for (unsigned k = 0; k < mo->bpp; k++)
+                want[(size_t)j * rowlen + (unsigned)i * mo->bpp + k] = (uint8_t)(px >> (8 * k));
+        }
+    size_t total = (size_t)rowlen * (unsigned)h, at = 0;
+    while (at < total) {
+        unsigned r = (unsigned)g_test_rand_int_range(0, 4);
+        unsigned size = r == 0 && bus < 4 ? bus * 2 : r == 1 && bus > 1 ? bus / 2 : bus;
+        if (g_test_rand_int_range(0, 8) == 0) {
+            Xfer x = { e, bus, false };
+            xfer_write(&x, bus, g_test_rand_int() & (bus == 4 ? ~0u : (1u << (8 * bus)) - 1));
+        }
+        uint32_t v = xfer_read(e, size);
+        unsigned n = MIN(size, bus);
+        for (unsigned k = 0; k < size; k++) {
+            uint8_t got = (uint8_t)(v >> (8 * k));
+            uint8_t exp = k < n && at + k < total ? want[at + k] : 0;
+            if (got != exp)
+                g_error("image read %dx%d at %d,%d (%u bpp, %u-byte transfers): byte %zu "
+                        "of %zu read %02x, should be %02x", w, h, x0, y0, mo->bpp * 8, bus,
+                        at + k, total, got, exp);
+        }
+        at += n;
+        if (at < total)
+            g_assert_true(eng_r(e, 0x9AE8) & 0x100);
+    }
+    g_assert_cmphex(eng_r(e, 0x9AE8) & 0x700, ==, 0x400);        /* idle, nothing to read */
+    g_assert_cmpint(eng_r(e, 0x82E8), ==, (y0 + sy * h) & 0xFFF);
+    /* Nothing waits: a read gives the idle bus's ones. */
+    g_assert_cmphex(xfer_read(e, 2), ==, 0xFFFF);
+}
+
 /* Short-stroke vectors (9EE8h): two a word, the high byte first unless
  * BYTE SWAP; each of bits 3:0 pixels in the radial direction of bits 7:5
  * (45 degree steps counter-clockwise from +X), drawn with bit 4, from
@@ -949,6 +1025,7 @@ static void engine_run_as(unsigned bytespp, bool mmio, bool packed, unsigned ite
         { "rectangle fill", op_rect }, { "BitBLT", op_blt }, { "pattern fill", op_pattern },
         { "line", op_line }, { "CPU transfer", op_cpu }, { "PIX_TRANS command", op_xfer },
         { "PIX_TRANS command", op_xfer }, { "short strokes", op_stroke },
+        { "image read", op_read },
     };
     for (unsigned n = 0; n < iterations; n++) {
         unsigned k = (unsigned)g_test_rand_int_range(0, G_N_ELEMENTS(ops));

@@ -12,12 +12,14 @@
 #include "video-test.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
+#include <json-glib/json-glib.h>
 
 typedef struct {
     GPid pid;
@@ -150,9 +152,139 @@ static void test_sdl_key(void)
     xvfb_stop(&x);
 }
 
+/* A control command's reply text (the test's machine thread runs it). */
+static char *ctl(TessMachine *m, const char *cmd)
+{
+    g_autoptr(GPtrArray) machines = g_ptr_array_new();
+    g_ptr_array_add(machines, m);
+    g_autofree char *line = g_strdup_printf("{\"cmd\":\"%s\"}", cmd);
+    g_autofree char *reply = tess_control_handle_line(machines, line);
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, reply, -1, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    g_assert_true(json_object_get_boolean_member(o, "ok"));
+    return g_strdup(json_object_get_string_member(o, "result"));
+}
+
+typedef struct {
+    uint64_t presents, full, pixels;
+    int surface;
+} WinStats;
+
+static WinStats win_stats(TessMachine *m)
+{
+    g_autofree char *r = ctl(m, "window-stats");
+    WinStats st = { 0 };
+    g_assert_cmpint(sscanf(r, "presents %" G_GUINT64_FORMAT " full %" G_GUINT64_FORMAT
+                           " pixels %" G_GUINT64_FORMAT " surface %d",
+                           &st.presents, &st.full, &st.pixels, &st.surface), ==, 4);
+    return st;
+}
+
+/* Run the machine for `ms` of virtual time in 5 ms steps, the window's
+ * main loop turning in between (each frame that changed the picture
+ * wakes it). */
+static void run_window(TessMachine *m, unsigned ms)
+{
+    for (unsigned t = 0; t < ms; t += 5) {
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+        drain_requests(m);
+        th_advance(m, 5 * 1000 * 1000);
+    }
+    /* what the last frames asked for */
+    for (int i = 0; i < 20; i++) {
+        g_usleep(2000);
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+    }
+}
+
+/* What a still screen costs the window: a text screen whose cursor blinks
+ * updates the cursor's scan lines and nothing else, a still graphics screen
+ * updates nothing at all. (Without a GPU, as here, the window draws into
+ * its surface; a GPU renderer redraws its window each present, which the
+ * GPU does, and the test checks only the first part there.) */
+static void test_sdl_still(void)
+{
+    if (!tess_registry_lookup(th_registry(), "ui-sdl")) {
+        g_test_skip("the ui-sdl plugin is not built");
+        return;
+    }
+    g_autofree char *xvfb_path = g_find_program_in_path("Xvfb");
+    if (!xvfb_path) {
+        g_test_skip("Xvfb is not installed (Debian: xvfb)");
+        return;
+    }
+    Xvfb x = { 0 };
+    if (!xvfb_start(&x)) {
+        g_test_skip("Xvfb did not start");
+        return;
+    }
+    g_setenv("DISPLAY", x.display, TRUE);
+    g_setenv("SDL_VIDEODRIVER", "x11", TRUE);
+    TessMachine *m = th_machine("<device type='vga' id='vga'/>"
+                                "<device type='ui-sdl' id='display'/>");
+    vt_set_mode(m, &vt_mode03);
+    for (unsigned i = 0; i < 80 * 25; i++) {
+        tess_mem_write(m, 0xB8000 + 2 * i, 'A' + i % 26, 1);
+        tess_mem_write(m, 0xB8000 + 2 * i + 1, 0x07, 1);     /* no character blink */
+    }
+    vt_cr(m, 0x0A, 0x0D);                                   /* an underline cursor */
+    vt_cr(m, 0x0B, 0x0E);
+    vt_cr(m, 0x0E, (5 * 80 + 10) >> 8);
+    vt_cr(m, 0x0F, (5 * 80 + 10) & 0xFF);
+    run_window(m, 1000);                                    /* mapped, first picture */
+    WinStats a = win_stats(m);
+    g_assert_cmpuint(a.presents, >, 0);
+    run_window(m, 2000);
+    WinStats b = win_stats(m);
+    /* The cursor is on for 8 frames and off for 8 at 70 Hz: about 17
+     * toggles in 2 s, each one present. */
+    uint64_t n = b.presents - a.presents;
+    g_test_message("text, 2 s: %" G_GUINT64_FORMAT " presents, %" G_GUINT64_FORMAT
+                   " whole-window, %" G_GUINT64_FORMAT " pixels (surface %d)", n,
+                   b.full - a.full, b.pixels - a.pixels, b.surface);
+    g_assert_cmpuint(n, >=, 14);
+    g_assert_cmpuint(n, <=, 20);
+    if (b.surface) {
+        g_assert_cmpuint(b.full, ==, a.full);
+        /* the display reports changed scan lines: the cursor's two lines
+         * of 720x400 are a band of at most 4 rows of the 720x540 window
+         * (the window is 388800 pixels) */
+        g_assert_cmpuint(b.pixels - a.pixels, <=, n * 720 * 4);
+    }
+
+    /* A still graphics screen: mode 13h, drawn once. */
+    vt_set_mode(m, &vt_mode13);
+    for (unsigned i = 0; i < 320 * 200; i++)
+        tess_mem_write(m, 0xA0000 + i, (uint8_t)(i * 7), 1);
+    run_window(m, 1000);
+    WinStats c = win_stats(m);
+    run_window(m, 1500);
+    WinStats d = win_stats(m);
+    g_test_message("graphics, 1.5 s: %" G_GUINT64_FORMAT " presents",
+                   d.presents - c.presents);
+    g_assert_cmpuint(d.presents, ==, c.presents);
+    g_assert_cmpuint(d.pixels, ==, c.pixels);
+    /* and a change shows again, as a band of the changed rows */
+    for (unsigned i = 0; i < 320; i++)
+        tess_mem_write(m, 0xA0000 + 100 * 320 + i, 0x0F, 1);
+    run_window(m, 200);
+    WinStats e = win_stats(m);
+    g_assert_cmpuint(e.presents, >, d.presents);
+    if (e.surface) {
+        g_assert_cmpuint(e.full, ==, d.full);
+        g_assert_cmpuint(e.pixels - d.pixels, <, 640 * 480 / 4);
+    }
+    th_machine_free(m);
+    xvfb_stop(&x);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/ui-sdl/xvfb-key", test_sdl_key);
+    g_test_add_func("/ui-sdl/xvfb-still-screen", test_sdl_still);
     return g_test_run();
 }

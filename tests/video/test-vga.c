@@ -612,6 +612,87 @@ static void test_frames(void)
     th_machine_free(m);
 }
 
+/* A listener that renders (as a window does) on a still screen hears
+ * every 4th frame once 16 frames in a row changed nothing, and every
+ * frame again from the first one after the picture or a register changed
+ * (at most 4 frames later); a text cursor's blink alone keeps it at every
+ * 4th frame but shows on its frame. */
+typedef struct {
+    VtScreen *s;
+    TessDisplayView *view;
+    unsigned frames, changed;
+    uint64_t last_change_ns;
+    TessMachine *m;
+} RenderCount;
+
+static void render_frame(void *opaque, TessDevice *src)
+{
+    RenderCount *rc = opaque;
+    TessDisplayUpdate upd;
+    rc->s->ops->render(src, rc->view, &rc->s->surf, &upd);
+    rc->frames++;
+    if (upd.nrects) {
+        rc->changed++;
+        rc->last_change_ns = tess_clock_ns(rc->m);
+    }
+}
+
+static const TessDisplayListener render_listener = { .frame = render_frame };
+
+static void test_frames_still(void)
+{
+    TessMachine *m = th_machine(VGA_FRAG);
+    vt_set_mode(m, &vt_mode13);
+    VtScreen s = vt_screen(m, "vga");
+    vt_screen_alloc(&s, 320, 200);
+    RenderCount rc = { &s, s.ops->view_new(s.src), 0, 0, 0, m };
+    s.ops->add_listener(s.src, &render_listener, &rc);
+    th_advance(m, TESS_NS_PER_SEC / 2);                 /* settle */
+    rc.frames = 0;
+    th_advance(m, TESS_NS_PER_SEC);
+    /* 70 frames a second, a quarter of them heard */
+    g_assert_cmpuint(rc.frames, >=, 16);
+    g_assert_cmpuint(rc.frames, <=, 19);
+    /* A write to video memory shows within 4 frames, then every frame. */
+    tess_mem_write(m, 0xA0000 + 1000, 0x2A, 1);
+    uint64_t t0 = tess_clock_ns(m);
+    rc.changed = 0;
+    th_advance(m, 4 * TESS_NS_PER_SEC / 70 + 1000);
+    g_assert_cmpuint(rc.changed, ==, 1);
+    g_assert_cmpuint(rc.last_change_ns - t0, <=, 4 * TESS_NS_PER_SEC / 70 + 1000);
+    rc.frames = 0;
+    for (unsigned i = 0; i < 10; i++) {                 /* a change every frame */
+        tess_mem_write(m, 0xA0000 + i, (uint8_t)i, 1);
+        th_advance(m, TESS_NS_PER_SEC / 70);
+    }
+    g_assert_cmpuint(rc.frames, >=, 9);
+    /* A register write alone brings every frame back too. */
+    th_advance(m, TESS_NS_PER_SEC);
+    rc.frames = 0;
+    th_outb(m, 0x3C8, 0);
+    th_advance(m, 4 * TESS_NS_PER_SEC / 70 + 1000);
+    g_assert_cmpuint(rc.frames, ==, 1);                 /* the frame already due */
+    rc.frames = 0;
+    th_advance(m, 3 * TESS_NS_PER_SEC / 70 + 1000);
+    g_assert_cmpuint(rc.frames, ==, 3);                 /* then every frame */
+    /* Text: the blink shows on its frame (every 8), heard every 4th. */
+    vt_set_mode(m, &vt_mode03);
+    vt_screen_alloc(&s, 720, 400);
+    vt_cr(m, 0x0A, 0x0D);
+    vt_cr(m, 0x0B, 0x0E);
+    th_advance(m, TESS_NS_PER_SEC);
+    rc.frames = rc.changed = 0;
+    th_advance(m, TESS_NS_PER_SEC);
+    g_assert_cmpuint(rc.frames, >=, 16);
+    g_assert_cmpuint(rc.frames, <=, 19);
+    g_assert_cmpuint(rc.changed, >=, 8);                 /* 70 / 8 blink phases */
+    g_assert_cmpuint(rc.changed, <=, 9);
+    s.ops->remove_listener(s.src, &render_listener, &rc);
+    s.ops->view_free(s.src, rc.view);
+    vt_screen_free(&s);
+    th_machine_free(m);
+}
+
 /* ---- VBE through DISPI ----------------------------------------------------- */
 
 static uint32_t vbe_pat(unsigned x, unsigned y) { return (x * 0x010203u + y * 0x030201u) & 0xFFFFFF; }
@@ -934,6 +1015,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vga/dac-regs", test_dac_and_regs);
     g_test_add_func("/vga/retrace", test_retrace);
     g_test_add_func("/vga/frames", test_frames);
+    g_test_add_func("/vga/frames-still", test_frames_still);
     g_test_add_func("/vga/vbe32", test_vbe32);
     g_test_add_func("/vga/vbe-formats", test_vbe_formats);
     g_test_add_func("/vga/dirty", test_dirty);

@@ -6,8 +6,10 @@
  * deterministic mode virtual time is not wall time at all), so this sink
  * holds the host queue between a floor and a ceiling: past the ceiling it
  * drops the block (latency must not grow), and below the floor it lets
- * SDL play silence, which is an underrun it counts. The device is opened
- * on the first block, so a machine without sound never opens it; with
+ * SDL play silence, which is an underrun it counts. Silent blocks are not
+ * queued at all (SDL plays silence when its queue is empty: a quiet machine
+ * keeps the host's sound idle). The device is opened on the first block
+ * with sound, so a machine that never sounds never opens it; with
  * `optional=on` (the command line's default) a host without sound output
  * just has none.
  */
@@ -57,6 +59,11 @@ static void asdl_write(TessDevice *dev, const int16_t *frames, size_t n)
     AudioSdl *a = (AudioSdl *)dev;
     if (a->broken)
         return;
+    size_t i = 0;
+    while (i < 2 * n && !frames[i])
+        i++;
+    if (i == 2 * n)
+        return;                         /* silence: what an empty queue plays */
     if (!a->opened) {
         g_autoptr(GError) err = NULL;
         if (!asdl_open(a, &err)) {

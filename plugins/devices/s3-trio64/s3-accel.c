@@ -24,8 +24,8 @@
  * is how XFree86 uses it for transparent copies); a pattern fill's 8x8
  * pattern is aligned to the destination rectangle's corner; CPU data
  * rules (bus widths, byte order, row padding) are those written above
- * ge_cpu_colour; image reads (screen to CPU through PIX_TRANS, CMD bit 0
- * clear) are not modelled: such commands draw as writes would.
+ * ge_cpu_colour; image reads (screen to CPU through PIX_TRANS) follow the
+ * rules written above ge_image_read.
  */
 #define G_LOG_DOMAIN "s3-trio64"
 #include "s3-trio64.h"
@@ -559,12 +559,93 @@ static void ge_transfer(Ge *g, const uint8_t *t, unsigned n)
     }
 }
 
+/* ---- image reads (screen to CPU) ---------------------------------------------- */
+
+/* A rectangle command with CMD bit 8 set and bit 0 (WRITE) clear reads
+ * the rectangle at CUR_X/CUR_Y, MAJ_AXIS_PCNT + 1 by MIN_AXIS_PCNT + 1
+ * pixels in the directions CMD's +X/+Y bits give, back through PIX_TRANS
+ * with the same framing as CPU colour data: CMD bits 10:9 the transfer's
+ * width, pixels low byte first and free to straddle transfers, each row
+ * starting on a new transfer (the rest of the one that ended a row reads
+ * as zeros). A read takes as many of the transfer's bytes as it is wide
+ * (its bytes beyond the transfer read as zeros); narrower reads take the
+ * transfer in order. GP_STAT's DATA READY is set while pixels remain.
+ * Display memory is read as it is: masks, mixes and scissors are for
+ * writes. When the last row has been read CUR_Y has moved as a fill
+ * leaves it. Reading when nothing is waiting gives all ones, as an idle
+ * bus would. The progress is kept in the registers the writes use (no
+ * state of its own), so a snapshot taken mid-read resumes it. */
+
+static bool ge_reading(const S3Accel *a)
+{
+    return a->busy && !(a->cmd & CMD_RD) && (a->cmd >> CMD_OP_SHIFT) == GE_RECT;
+}
+
+/* The next transfer of the image into a->xfer. */
+static void ge_read_transfer(Ge *g)
+{
+    S3Accel *a = &g->s->ge;
+    unsigned bus = ge_bus_bytes(a);
+    unsigned w = (a->maj_axis_pcnt & 0xFFF) + 1u, h = (a->min_axis_pcnt & 0xFFF) + 1u;
+    int sx = (a->cmd & CMD_INC_X) ? 1 : -1, sy = (a->cmd & CMD_INC_Y) ? 1 : -1;
+    bool row_done = false;
+    memset(a->xfer, 0, sizeof(a->xfer));
+    if (a->run_bits >= g->bpp)
+        a->run_bits = 0;            /* CR50 changed under it, or a snapshot's byte */
+    for (unsigned i = 0; i < bus && a->busy && !row_done; i++) {
+        uint32_t px = ge_read(g, (a->cur_x & 0xFFF) + sx * a->run_x,
+                              (a->cur_y & 0xFFF) + sy * a->run_y);
+        a->xfer[i] = (uint8_t)(px >> (8 * a->run_bits));
+        if (++a->run_bits < g->bpp)
+            continue;
+        a->run_bits = 0;
+        if (++a->run_x >= w) {
+            a->run_x = 0;
+            row_done = true;
+            if (++a->run_y >= h)
+                ge_cpu_finish(a);
+        }
+    }
+}
+
+/* Image data left to read: pixels, or the rest of a fetched transfer. */
+static bool ge_image_pending(const S3Accel *a)
+{
+    return ge_reading(a) || (a->xfer_n && !(a->cmd & CMD_RD) &&
+                             (a->cmd >> CMD_OP_SHIFT) == GE_RECT);
+}
+
+/* A PIX_TRANS read of `size` bytes. */
+static uint32_t ge_image_read(S3 *s, unsigned size)
+{
+    S3Accel *a = &s->ge;
+    if (!ge_image_pending(a))
+        return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+    Ge g;
+    ge_init(&g, s);
+    unsigned bus = ge_bus_bytes(a), n = MIN(size, bus);
+    if (a->xfer_n >= bus)
+        a->xfer_n = 0;              /* CMD rewritten, or a snapshot's byte */
+    uint32_t v = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (!a->xfer_n) {
+            if (!ge_reading(a))
+                break;              /* the image ended inside this read */
+            ge_read_transfer(&g);
+        }
+        v |= (uint32_t)a->xfer[a->xfer_n] << (8 * i);
+        if (++a->xfer_n == bus)
+            a->xfer_n = 0;
+    }
+    return v;
+}
+
 /* A PIX_TRANS write of `size` bytes. */
 static void ge_pix_trans(S3 *s, uint32_t val, unsigned size)
 {
     S3Accel *a = &s->ge;
-    if (!a->busy)
-        return;
+    if (!a->busy || ge_reading(a))
+        return;                     /* nothing waits for data, or an image is being read */
     Ge g;
     ge_init(&g, s);
     unsigned bus = ge_bus_bytes(a), n = MIN(size, bus);
@@ -588,6 +669,7 @@ static void ge_command(S3 *s, uint16_t cmd)
     a->cmd = cmd;
     a->hi_word = 0;
     a->busy = 0;
+    a->xfer_n = 0;                  /* what a former read or write left is dropped */
     Ge g;
     ge_init(&g, s);
     unsigned op = cmd >> CMD_OP_SHIFT;
@@ -726,7 +808,8 @@ static uint32_t ge_reg_read(S3 *s, uint32_t port)
     /* GP_STAT: busy while a command waits for CPU data; the FIFO is
      * always empty (commands complete at once), which drivers that wait
      * for room (bits 7:0, 15:11 clear) or for GP_STAT_EMPTY both see. */
-    case 0x9AE8: return GP_STAT_EMPTY | (a->busy ? GP_STAT_BUSY : 0);
+    case 0x9AE8: return GP_STAT_EMPTY | (a->busy ? GP_STAT_BUSY : 0) |
+                        (ge_image_pending(a) ? GP_STAT_DATRDY : 0);
     case 0x9EE8: return a->short_stroke;
     case 0xA2E8: return a->bkgd_color & 0xFFFF;
     case 0xA6E8: return a->frgd_color & 0xFFFF;
@@ -753,6 +836,8 @@ void s3_accel_reset(S3 *s)
 
 static uint64_t ge_access_read(S3 *s, uint32_t port, unsigned size)
 {
+    if ((port & ~3u) == 0xE2E8)
+        return ge_image_read(s, size);
     uint32_t v = ge_reg_read(s, port & ~1u);
     if (size == 1)
         return (port & 1) ? v >> 8 & 0xFF : v & 0xFF;
@@ -960,7 +1045,7 @@ uint64_t s3_accel_mmio_read(S3 *s, uint32_t off, unsigned size)
 {
     off &= 0xFFFF;
     if (off < 0x8000)
-        return 0;                    /* the image transfer area reads nothing */
+        return ge_image_read(s, size);  /* the image transfer area: PIX_TRANS */
     if (off >= 0x83C0 && off < 0x83E0) {
         /* The VGA registers, as ports 3C0-3DF (Trio64V+ new MMIO). */
         uint64_t r = 0;

@@ -45,7 +45,7 @@ enum { SRC_BKGD = 0, SRC_FRGD = 1, SRC_CPU = 2, SRC_DISPLAY = 3 };
 
 /* GP_STAT: bits 7:0 and 15:11 FIFO slots in use (none here: commands
  * complete when written) */
-#define GP_STAT_DATRDY   0x0100   /* image read data ready (not modelled) */
+#define GP_STAT_DATRDY   0x0100   /* image read: data waits in PIX_TRANS */
 #define GP_STAT_BUSY     0x0200
 #define GP_STAT_EMPTY    0x0400   /* every FIFO slot empty */
 

@@ -167,6 +167,7 @@ static uint64_t vga_port_read(Vga *v, unsigned port)
 
 static void vga_port_write(Vga *v, unsigned port, uint8_t val)
 {
+    v->io_seen = true;              /* the picture may change: frames at full rate */
     if ((port >= 0x3B0 && port <= 0x3BF && vga_color(v)) ||
         (port >= 0x3D0 && port <= 0x3DF && !vga_color(v)))
         return;

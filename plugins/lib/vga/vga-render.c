@@ -415,10 +415,34 @@ static size_t gather_vbe4(const Vga *v, const VgaGeom *g, unsigned y, uint8_t *o
 /* Byte i of spread[b] is bit (7 - i) of b: eight pixels of one plane. */
 static uint64_t spread[256];
 
+/* 15 and 16 bpp pixels to XRGB a byte at a time: each colour bit lands in
+ * bits of the result that no bit of the other byte reaches (the green
+ * field that straddles the bytes expands, with its replicated top bits,
+ * into disjoint bits), so a pixel is hc_lo[low byte] | hc_hi[high byte],
+ * two loads where the arithmetic takes a dozen operations. [0] 5:5:5,
+ * [1] 5:6:5. */
+static uint32_t hc_lo[2][256], hc_hi[2][256];
+
+static void hicolour_init(void)
+{
+    for (unsigned v = 0; v < 256; v++) {
+        unsigned b = v & 31, b8 = b << 3 | b >> 2;
+        /* 5:5:5: x rrrrr gg | ggg bbbbb */
+        unsigned r5 = (v >> 2) & 31, g2 = v & 3;
+        hc_lo[0][v] = ((v >> 5) << 3 | v >> 7) << 8 | b8;
+        hc_hi[0][v] = (r5 << 3 | r5 >> 2) << 16 | (g2 << 6 | g2 << 1) << 8;
+        /* 5:6:5: rrrrr ggg | ggg bbbbb */
+        unsigned r = v >> 3, g3 = v & 7;
+        hc_lo[1][v] = ((v >> 5) << 2) << 8 | b8;
+        hc_hi[1][v] = (r << 3 | r >> 2) << 16 | (g3 << 5 | g3 >> 1) << 8;
+    }
+}
+
 static void spread_init(void)
 {
     if (spread[255])
         return;
+    hicolour_init();
     for (unsigned b = 0; b < 256; b++) {
         uint64_t s = 0;
         for (unsigned i = 0; i < 8; i++)
@@ -501,19 +525,12 @@ static void draw_vbe(const Vga *v, const VgaGeom *g, const VgaKey *k, const uint
             px[x] = k->dac[s[x]];
         break;
     case 15:
-        for (unsigned x = 0; x < w; x++) {
-            unsigned p = s[2 * x] | s[2 * x + 1] << 8;
-            unsigned r = (p >> 10) & 31, gg = (p >> 5) & 31, b = p & 31;
-            px[x] = (r << 3 | r >> 2) << 16 | (gg << 3 | gg >> 2) << 8 | (b << 3 | b >> 2);
-        }
+    case 16: {
+        const uint32_t *lo = hc_lo[g->bpp == 16], *hi = hc_hi[g->bpp == 16];
+        for (unsigned x = 0; x < w; x++)
+            px[x] = lo[s[2 * x]] | hi[s[2 * x + 1]];
         break;
-    case 16:
-        for (unsigned x = 0; x < w; x++) {
-            unsigned p = s[2 * x] | s[2 * x + 1] << 8;
-            unsigned r = (p >> 11) & 31, gg = (p >> 5) & 63, b = p & 31;
-            px[x] = (r << 3 | r >> 2) << 16 | (gg << 2 | gg >> 4) << 8 | (b << 3 | b >> 2);
-        }
-        break;
+    }
     case 24:
         for (unsigned x = 0; x < w; x++)
             px[x] = (uint32_t)s[3 * x + 2] << 16 | s[3 * x + 1] << 8 | s[3 * x];
@@ -724,6 +741,18 @@ static void add_rects(const VgaRender *r, unsigned h, unsigned w, TessDisplayUpd
     }
 }
 
+/* What a listener's render in a frame callback found (the still-frame
+ * rule above vga_frame_timer_cb). */
+static void vga_note_render(Vga *v, const TessDisplayUpdate *upd, bool blink_only)
+{
+    if (!v->in_frame)
+        return;
+    v->frame_rendered = true;
+    /* The blink phases change on their own: still, for this rule. */
+    if (upd->nrects && !blink_only)
+        v->frame_changed = true;
+}
+
 bool vga_render(TessDevice *dev, TessDisplayView *view, const TessDisplaySurface *surf,
                        TessDisplayUpdate *upd)
 {
@@ -749,6 +778,7 @@ bool vga_render(TessDevice *dev, TessDisplayView *view, const TessDisplaySurface
             upd->nrects = 1;
             upd->rects[0] = (TessDisplayRect){ 0, 0, surf->width, surf->height };
         }
+        vga_note_render(v, upd, false);
         if (view) {
             view->valid = true;
             view->blank = true;
@@ -813,6 +843,7 @@ bool vga_render(TessDevice *dev, TessDisplayView *view, const TessDisplaySurface
     }
     if (view)
         view->seen = r->epoch;
+    vga_note_render(v, upd, planes_clean && !j.full);
     return true;
 }
 
@@ -911,13 +942,23 @@ void vga_view_free(TessDevice *dev, TessDisplayView *view)
     g_free(view);
 }
 
-static void arm_frame(Vga *v)
+/* A still picture: listeners hear every 4th frame once 16 frames in a
+ * row changed nothing but the text blink phases. That frame's number is a multiple of 4, so the
+ * text blink phases (every 8 frames) are still shown on their frame; the
+ * first change after a still spell shows at most 3 frames late, and from
+ * then on every frame is heard again. A machine thread with a window
+ * open on a still screen wakes 18 times a second, not 70. */
+#define VGA_IDLE_AFTER 16
+#define VGA_IDLE_STRIDE 4
+
+static void arm_frame(Vga *v, unsigned stride)
 {
     VgaTiming t;
     vga_timing(v, &t);
     uint64_t now = tess_clock_ns(v->dev.machine);
     uint64_t phase = (uint64_t)MIN(t.vrs, t.vtotal) * t.line_ns % t.frame_ns;
     uint64_t k = now >= phase ? (now - phase) / t.frame_ns + 1 : 0;
+    k = (k + stride - 1) / stride * stride;
     tess_timer_arm(v->frame_timer, k * t.frame_ns + phase);
 }
 
@@ -926,21 +967,30 @@ void vga_frame_timer_cb(void *opaque)
     Vga *v = opaque;
     if (!v->listeners || !v->listeners->len)
         return;
+    v->in_frame = true;
+    v->frame_rendered = v->frame_changed = false;
     /* A callback may remove listeners: call from a copy. */
     g_autoptr(GArray) copy = g_array_copy(v->listeners);
     for (guint i = 0; i < copy->len; i++) {
         VgaListener *l = &g_array_index(copy, VgaListener, i);
         l->l->frame(l->opaque, &v->dev);
     }
+    v->in_frame = false;
+    /* Still only when a listener looked (rendered) and saw nothing new:
+     * a listener that does not render hears every frame. */
+    bool still = v->frame_rendered && !v->frame_changed && !v->io_seen;
+    v->io_seen = false;
+    v->idle_frames = still ? v->idle_frames + 1 : 0;
     if (v->listeners->len)
-        arm_frame(v);
+        arm_frame(v, v->idle_frames >= VGA_IDLE_AFTER ? VGA_IDLE_STRIDE : 1);
 }
 
 void vga_listeners_changed(Vga *v)
 {
+    v->idle_frames = 0;
     if (v->listeners->len) {
         if (!tess_timer_pending(v->frame_timer))
-            arm_frame(v);
+            arm_frame(v, 1);
     } else {
         tess_timer_cancel(v->frame_timer);
     }

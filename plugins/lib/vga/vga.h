@@ -205,6 +205,12 @@ struct Vga {
     /* frame notification */
     GArray *listeners;               /* VgaListener */
     TessTimer *frame_timer;
+    /* Still frames (vga-render.c): after a while of frames in which every
+     * listener rendered and nothing changed, with no register written,
+     * listeners hear only every VGA_IDLE_STRIDE-th frame, until something
+     * changes. Not saved: a restored machine starts at the full rate. */
+    unsigned idle_frames;
+    bool in_frame, frame_rendered, frame_changed, io_seen;
     struct VgaRender *render;        /* vga-render.c scratch */
 };
 

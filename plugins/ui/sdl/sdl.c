@@ -10,6 +10,19 @@
  * under `lock`; the main thread uploads only the changed rectangle.
  * Input goes the other way through tess_machine_post().
  *
+ * The main thread does not poll on an X display: it wakes when the X
+ * connection has input (events) and when a frame changed the picture
+ * (sdl_frame adds an idle source), and sleeps otherwise. Elsewhere
+ * (Wayland, game controllers, which SDL reads from their own devices)
+ * it polls every poll-ms.
+ *
+ * Where OpenGL is a software rasterizer (no GPU, Xvfb, a remote X
+ * display) the window has no SDL renderer at all: the main thread scales
+ * only the changed rectangle into the window's own surface and updates
+ * just those window pixels (sdl-scale.h), so a blinking text cursor costs
+ * its cell and a still screen nothing. With a GPU renderer the texture
+ * takes the changed rectangle and the GPU draws the window.
+ *
  * Keys: Ctrl+Alt+G grabs / releases the mouse (clicking the window grabs
  * it too), Ctrl+Alt+F toggles fullscreen; the title bar says so.
  */
@@ -17,10 +30,13 @@
 #include "ui-common.h"
 
 #include <string.h>
+#include <glib-unix.h>
 #include <SDL.h>
+#include <SDL_syswm.h>
 #include <linux/input-event-codes.h>
 
 #include "sdl-keymap.h"
+#include "sdl-scale.h"
 
 typedef struct UiSdl {
     TessDevice dev;
@@ -51,6 +67,7 @@ typedef struct UiSdl {
     unsigned fb_w, fb_h;
     unsigned aspect_w, aspect_h;
     bool fb_new;                        /* size changed: new texture */
+    guint wake_id;                      /* an idle source that will present, or 0 */
     bool dirty;
     unsigned dx0, dy0, dx1, dy1;        /* dirty bounds, exclusive end */
     uint32_t frames;
@@ -59,11 +76,19 @@ typedef struct UiSdl {
     SDL_Window *win;
     SDL_Renderer *ren;
     SDL_Texture *tex;
-    unsigned tex_w, tex_h;
-    uint32_t *upload;                   /* what changed in `shown`, copied out */
+    unsigned tex_w, tex_h;              /* the picture's size (texture or `upload`) */
+    bool use_surface;                   /* no renderer: the window surface, sdl-scale.h */
+    SDL_Surface *wsurf;                 /* the window surface last drawn on */
+    int wsurf_w, wsurf_h;
+    unsigned *xmap;                     /* sdl_scale_rect's column map */
+    size_t xmap_len;
+    uint32_t *conv;                     /* a window of another pixel format: scaled here first */
+    size_t conv_len;
+    uint32_t *upload;                   /* what changed in `shown`, copied out (renderer) */
     size_t upload_len;
     unsigned shown_w, shown_h;          /* logical size last set */
-    guint source;
+    guint source;                       /* the poll timer, or the X connection watch */
+    guint slow_source;                  /* with the watch: a slow safety tick */
     bool grabbed, fullscreen, user_sized;
     bool expose;                        /* the window needs repainting */
     int req_w, req_h;                   /* window size we asked for */
@@ -74,6 +99,10 @@ typedef struct UiSdl {
     unsigned buttons;
     uint8_t keys_down[KEY_MAX / 8 + 1];
     bool ctrl, alt;
+
+    bool wake_main;                     /* frames wake the main thread (no poll timer) */
+    /* main thread writes, under lock: what the window did (window-stats) */
+    uint64_t st_presents, st_full, st_pixels;
 } UiSdl;
 
 /* ---- machine thread ------------------------------------------------------ */
@@ -109,13 +138,19 @@ static bool sdl_rects_meet(const TessDisplayRect *a, const TessDisplayRect *b)
     return a->x < b->x + b->w && b->x < a->x + a->w && a->y < b->y + b->h && b->y < a->y + a->h;
 }
 
+static gboolean sdl_wake(gpointer data);
+
 static void sdl_frame(void *opaque, TessDevice *src)
 {
     UiSdl *s = opaque;
     TessDisplayMode md;
     s->ui.dops->get_mode(src, &md);
-    /* `fb` is this thread's alone: render outside the lock, so the window
-     * uploading the last frame never holds the machine up. */
+    /* With a cursor on the picture, `fb` (this thread's alone) takes the
+     * render, outside the lock, and what changed is copied to `shown`
+     * under it, where the cursor is composed. Without one (most of the
+     * time) the render goes straight into `shown`, under the lock: a full
+     * screen change is not copied once more. The view sees a new surface
+     * when that choice changes, and draws it whole. */
     g_mutex_lock(&s->lock);
     unsigned w = md.width ? md.width : (s->fb_w ? s->fb_w : 640);
     unsigned h = md.height ? md.height : (s->fb_h ? s->fb_h : 480);
@@ -132,13 +167,17 @@ static void sdl_frame(void *opaque, TessDevice *src)
     }
     s->aspect_w = md.aspect_w ? md.aspect_w : 4;
     s->aspect_h = md.aspect_h ? md.aspect_h : 3;
-    g_mutex_unlock(&s->lock);
-    TessDisplaySurface surf = { s->fb, w, h, (size_t)w * 4 };
+    bool direct = !s->cur_rect.w && !s->cur_visible;
+    if (!direct)
+        g_mutex_unlock(&s->lock);
+    TessDisplaySurface surf = { direct ? s->shown : s->fb, w, h, (size_t)w * 4 };
     TessDisplayUpdate upd;
     s->ui.dops->render(src, s->view, &surf, &upd);
-    g_mutex_lock(&s->lock);
+    if (!direct)
+        g_mutex_lock(&s->lock);
     for (unsigned i = 0; i < upd.nrects; i++) {
-        sdl_copy_shown(s, &upd.rects[i]);
+        if (!direct)
+            sdl_copy_shown(s, &upd.rects[i]);
         sdl_mark_dirty(s, &upd.rects[i]);
     }
     /* The cursor plane: take the old cursor off and put the current one
@@ -170,6 +209,8 @@ static void sdl_frame(void *opaque, TessDevice *src)
         }
     }
     s->frames++;
+    if (s->dirty && !s->wake_id && s->wake_main)
+        s->wake_id = g_idle_add(sdl_wake, s);   /* thread-safe: wakes the main loop */
     g_mutex_unlock(&s->lock);
 }
 
@@ -438,9 +479,137 @@ static void sdl_handle_event(UiSdl *s, const SDL_Event *ev)
     }
 }
 
-/* Copy what changed to the texture and present. */
+/* Draw the window rectangle `r` of the picture `pic` (tex_w x tex_h)
+ * placed at `box` onto the window surface. */
+static void sdl_surface_draw(UiSdl *s, SDL_Surface *ws, SdlBox box, SdlBox r, const uint32_t *pic)
+{
+    if (r.w <= 0 || r.h <= 0)
+        return;
+    if ((size_t)r.w > s->xmap_len) {
+        g_free(s->xmap);
+        s->xmap_len = (size_t)r.w;
+        s->xmap = g_new(unsigned, s->xmap_len);
+    }
+    if (ws->format->format == SDL_PIXELFORMAT_RGB888 ||
+        ws->format->format == SDL_PIXELFORMAT_ARGB8888) {
+        sdl_scale_rect(ws->pixels, (size_t)ws->pitch, box, r, pic, s->tex_w, s->tex_h, s->xmap);
+        return;
+    }
+    /* Another format (a 16-bit X server): scale to XRGB, then convert. */
+    size_t need = (size_t)r.w * (size_t)r.h;
+    if (need > s->conv_len) {
+        g_free(s->conv);
+        s->conv_len = need;
+        s->conv = g_new(uint32_t, need);
+    }
+    SdlBox at = { box.x - r.x, box.y - r.y, box.w, box.h };
+    SdlBox rr = { 0, 0, r.w, r.h };
+    sdl_scale_rect(s->conv, (size_t)r.w * 4, at, rr, pic, s->tex_w, s->tex_h, s->xmap);
+    SDL_ConvertPixels(r.w, r.h, SDL_PIXELFORMAT_RGB888, s->conv, r.w * 4, ws->format->format,
+                      (uint8_t *)ws->pixels + (size_t)r.y * (size_t)ws->pitch +
+                          (size_t)r.x * ws->format->BytesPerPixel, ws->pitch);
+}
+
+/* The picture at its aspect: the logical size (stretch the shorter side). */
+static void sdl_logical_size(const UiSdl *s, unsigned aw, unsigned ah, unsigned *lw, unsigned *lh)
+{
+    *lw = s->tex_w;
+    *lh = (unsigned)((uint64_t)s->tex_w * ah / aw);
+    if (*lh < s->tex_h) {
+        *lh = s->tex_h;
+        *lw = (unsigned)((uint64_t)s->tex_h * aw / ah);
+    }
+}
+
+/* A new logical size: the window follows it unless the user sized it. */
+static bool sdl_follow_size(UiSdl *s, unsigned lw, unsigned lh)
+{
+    if (lw == s->shown_w && lh == s->shown_h)
+        return false;
+    s->shown_w = lw;
+    s->shown_h = lh;
+    if (s->ren)
+        SDL_RenderSetLogicalSize(s->ren, (int)lw, (int)lh);
+    if (!s->user_sized && !s->fullscreen) {
+        unsigned scale = lw < 640 ? 2 : 1;
+        s->req_w = (int)(lw * scale);
+        s->req_h = (int)(lh * scale);
+        SDL_SetWindowSize(s->win, s->req_w, s->req_h);
+    }
+    return true;
+}
+
+/* No renderer: scale what changed straight from `shown` into the window
+ * surface (a copy or a nearest-pixel scale, under the lock: no copy of
+ * the picture in between), then, without the lock, have the window
+ * system show those window pixels alone; the whole window after a resize,
+ * an expose or a new picture size. */
+static void sdl_present_surface(UiSdl *s)
+{
+    g_mutex_lock(&s->lock);
+    if (!s->shown) {
+        g_mutex_unlock(&s->lock);
+        return;
+    }
+    if (s->fb_new || !s->tex_w) {
+        s->tex_w = s->fb_w;
+        s->tex_h = s->fb_h;
+        s->fb_new = false;
+        s->expose = true;               /* a new size: the whole window */
+    }
+    SDL_Rect r = { 0, 0, 0, 0 };
+    bool changed = s->dirty;
+    if (changed)
+        r = (SDL_Rect){ (int)s->dx0, (int)s->dy0, (int)(s->dx1 - s->dx0), (int)(s->dy1 - s->dy0) };
+    s->dirty = false;
+    unsigned aw = s->aspect_w ? s->aspect_w : 4, ah = s->aspect_h ? s->aspect_h : 3;
+    unsigned lw, lh;
+    sdl_logical_size(s, aw, ah, &lw, &lh);
+    if (sdl_follow_size(s, lw, lh))
+        s->expose = true;
+    SDL_Surface *ws = SDL_GetWindowSurface(s->win);
+    bool full = s->expose || ws != s->wsurf || (ws && (ws->w != s->wsurf_w || ws->h != s->wsurf_h));
+    if (!ws || (!full && !changed) || (SDL_MUSTLOCK(ws) && SDL_LockSurface(ws) != 0)) {
+        g_mutex_unlock(&s->lock);
+        return;                         /* nothing new: keep the host idle */
+    }
+    SdlBox box = sdl_fit(lw, lh, ws->w, ws->h);
+    SdlBox upd;
+    if (full) {
+        SDL_FillRect(ws, NULL, SDL_MapRGB(ws->format, 0, 0, 0));
+        upd = (SdlBox){ 0, 0, ws->w, ws->h };
+        sdl_surface_draw(s, ws, box, box, s->shown);
+    } else {
+        upd = sdl_map_rect(box, s->tex_w, s->tex_h, (unsigned)r.x, (unsigned)r.y,
+                           (unsigned)r.w, (unsigned)r.h);
+        sdl_surface_draw(s, ws, box, upd, s->shown);
+    }
+    if (SDL_MUSTLOCK(ws))
+        SDL_UnlockSurface(ws);
+    s->expose = false;
+    s->wsurf = ws;
+    s->wsurf_w = ws->w;
+    s->wsurf_h = ws->h;
+    if (upd.w > 0 && upd.h > 0) {
+        s->st_presents++;
+        s->st_full += full;
+        s->st_pixels += (uint64_t)upd.w * (uint64_t)upd.h;
+    }
+    g_mutex_unlock(&s->lock);
+    if (upd.w > 0 && upd.h > 0) {
+        SDL_Rect ur = { upd.x, upd.y, upd.w, upd.h };
+        SDL_UpdateWindowSurfaceRects(s->win, &ur, 1);
+    }
+}
+
+/* Copy what changed to the texture and present (or, without a renderer,
+ * draw into the window surface). */
 static void sdl_present(UiSdl *s)
 {
+    if (s->use_surface) {
+        sdl_present_surface(s);
+        return;
+    }
     bool redraw = false;
     g_mutex_lock(&s->lock);
     if (s->shown && (s->fb_new || !s->tex)) {
@@ -480,40 +649,105 @@ static void sdl_present(UiSdl *s)
     if (r.w && r.h)
         SDL_UpdateTexture(s->tex, &r, s->upload + (size_t)r.y * s->tex_w + r.x,
                           (int)(s->tex_w * 4));
-    /* The picture at its aspect: stretch the shorter side. */
-    unsigned lw = s->tex_w, lh = (unsigned)((uint64_t)s->tex_w * ah / aw);
-    if (lh < s->tex_h) {
-        lh = s->tex_h;
-        lw = (unsigned)((uint64_t)s->tex_h * aw / ah);
-    }
-    if (lw != s->shown_w || lh != s->shown_h) {
-        s->shown_w = lw;
-        s->shown_h = lh;
-        SDL_RenderSetLogicalSize(s->ren, (int)lw, (int)lh);
-        if (!s->user_sized && !s->fullscreen) {
-            unsigned scale = lw < 640 ? 2 : 1;
-            s->req_w = (int)(lw * scale);
-            s->req_h = (int)(lh * scale);
-            SDL_SetWindowSize(s->win, s->req_w, s->req_h);
-        }
+    unsigned lw, lh;
+    sdl_logical_size(s, aw, ah, &lw, &lh);
+    if (sdl_follow_size(s, lw, lh))
         redraw = true;
-    }
     if (!redraw && !s->expose)
         return;                         /* nothing new: keep the host idle */
     s->expose = false;
     SDL_RenderClear(s->ren);
     SDL_RenderCopy(s->ren, s->tex, NULL, NULL);
     SDL_RenderPresent(s->ren);
+    g_mutex_lock(&s->lock);
+    s->st_presents++;
+    s->st_full++;
+    s->st_pixels += (uint64_t)lw * lh;
+    g_mutex_unlock(&s->lock);
 }
 
-static gboolean sdl_tick(gpointer data)
+/* Events, then the picture, then events again: presenting talks to the
+ * X server, and Xlib queues the events that came meanwhile, which would
+ * otherwise wait for the connection's next input. */
+static void sdl_run(UiSdl *s)
 {
-    UiSdl *s = data;
     SDL_Event ev;
     while (SDL_PollEvent(&ev))
         sdl_handle_event(s, &ev);
     sdl_present(s);
+    while (SDL_PollEvent(&ev))
+        sdl_handle_event(s, &ev);
+    if (s->expose)
+        sdl_present(s);
+}
+
+static gboolean sdl_tick(gpointer data)
+{
+    sdl_run(data);
     return G_SOURCE_CONTINUE;
+}
+
+static gboolean sdl_x_input(gint fd, GIOCondition cond, gpointer data)
+{
+    sdl_run(data);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean sdl_wake(gpointer data)
+{
+    UiSdl *s = data;
+    g_mutex_lock(&s->lock);
+    s->wake_id = 0;
+    g_mutex_unlock(&s->lock);
+    sdl_run(s);
+    return G_SOURCE_REMOVE;
+}
+
+/* The X connection's descriptor, or -1 (not X11). */
+static int sdl_x_fd(UiSdl *s)
+{
+#if defined(SDL_VIDEO_DRIVER_X11)
+    SDL_SysWMinfo info;
+    SDL_VERSION(&info.version);
+    if (SDL_GetWindowWMInfo(s->win, &info) && info.subsystem == SDL_SYSWM_X11 &&
+        info.info.x11.display)
+        return ConnectionNumber(info.info.x11.display);
+#endif
+    return -1;
+}
+
+/* Wake on X input and on changed frames where we can, else poll. */
+static void sdl_start_loop(UiSdl *s)
+{
+    int fd = s->joy_init ? -1 : sdl_x_fd(s);
+    if (fd < 0) {
+        s->source = g_timeout_add((guint)s->poll_ms, sdl_tick, s);
+        return;
+    }
+    s->source = g_unix_fd_add(fd, G_IO_IN, sdl_x_input, s);
+    /* A safety net for an event Xlib queued behind our back. */
+    s->slow_source = g_timeout_add(250, sdl_tick, s);
+    g_mutex_lock(&s->lock);
+    s->wake_main = true;
+    if (!s->wake_id)
+        s->wake_id = g_idle_add(sdl_wake, s);   /* the first picture */
+    g_mutex_unlock(&s->lock);
+}
+
+/* ---- commands --------------------------------------------------------------------- */
+
+/* What the window has drawn: presents (window updates), how many of them
+ * were whole-window, and the window pixels they covered. A still screen
+ * adds nothing; a blinking text cursor adds its cell. */
+static char *sdl_cmd_stats(TessDevice *dev, int argc, char **argv, GError **err)
+{
+    UiSdl *s = (UiSdl *)dev;
+    g_mutex_lock(&s->lock);
+    char *r = g_strdup_printf("presents %" G_GUINT64_FORMAT " full %" G_GUINT64_FORMAT
+                              " pixels %" G_GUINT64_FORMAT " surface %d",
+                              s->st_presents, s->st_full, s->st_pixels, s->use_surface);
+    g_mutex_unlock(&s->lock);
+    return r;
 }
 
 /* ---- lifecycle ------------------------------------------------------------------ */
@@ -521,12 +755,19 @@ static gboolean sdl_tick(gpointer data)
 /* SDL's first choice is OpenGL; where that is a software rasterizer
  * (Mesa's llvmpipe on a machine without a GPU, Xvfb, a remote X display)
  * every present composites the whole window on the CPU, several threads
- * of it, which SDL's own 2D software renderer does for a fraction. Use
- * that there, unless the user chose a driver (SDL_RENDER_DRIVER). */
+ * of it. SDL's own software renderer costs less but still scales and
+ * pushes the whole window at each present (a cursor blink). There the
+ * window has no renderer: sdl_present_surface draws into the window
+ * surface and updates only what changed. Unless the user chose a driver
+ * (SDL_RENDER_DRIVER). */
 static bool sdl_gl_is_software(SDL_Renderer *ren)
 {
     SDL_RendererInfo info;
-    if (SDL_GetRendererInfo(ren, &info) != 0 || !info.name || strncmp(info.name, "opengl", 6))
+    if (SDL_GetRendererInfo(ren, &info) != 0 || !info.name)
+        return false;
+    if (!strcmp(info.name, "software"))
+        return true;                    /* no GL at all: SDL fell back to its own */
+    if (strncmp(info.name, "opengl", 6))
         return false;
     typedef const unsigned char *(*GetStringFn)(unsigned);
     GetStringFn get_string = (GetStringFn)SDL_GL_GetProcAddress("glGetString");
@@ -535,17 +776,25 @@ static bool sdl_gl_is_software(SDL_Renderer *ren)
                  strstr(r, "Software Rasterizer"));
 }
 
-static SDL_Renderer *sdl_create_renderer(SDL_Window *win)
+static bool sdl_create_renderer(UiSdl *s)
 {
-    SDL_Renderer *ren = SDL_CreateRenderer(win, -1, 0);
-    if (!ren || g_getenv("SDL_RENDER_DRIVER") || !sdl_gl_is_software(ren))
-        return ren;
-    SDL_DestroyRenderer(ren);
+    const char *drv = g_getenv("SDL_RENDER_DRIVER");
+    SDL_Renderer *ren = SDL_CreateRenderer(s->win, -1, 0);
+    if (ren && (drv || !sdl_gl_is_software(ren))) {
+        s->ren = ren;
+        return true;
+    }
+    if (ren)
+        SDL_DestroyRenderer(ren);
     SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
-    ren = SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE);
-    g_debug("software OpenGL: SDL's software renderer instead (%s)",
-            ren ? "ok" : SDL_GetError());
-    return ren ? ren : SDL_CreateRenderer(win, -1, 0);
+    if (SDL_GetWindowSurface(s->win)) {
+        g_debug("software OpenGL: drawing into the window surface");
+        s->use_surface = true;
+        return true;
+    }
+    g_debug("no window surface (%s): a renderer after all", SDL_GetError());
+    s->ren = SDL_CreateRenderer(s->win, -1, 0);
+    return s->ren != NULL;
 }
 
 static bool sdl_realize(TessDevice *dev, GError **err)
@@ -566,9 +815,7 @@ static bool sdl_realize(TessDevice *dev, GError **err)
     s->win = SDL_CreateWindow("Tessera", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,
                               640, 480, SDL_WINDOW_RESIZABLE |
                               (s->start_fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0));
-    if (s->win)
-        s->ren = sdl_create_renderer(s->win);
-    if (!s->win || !s->ren) {
+    if (!s->win || !sdl_create_renderer(s)) {
         g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_IO,
                     "%s: cannot create the window: %s", dev->id, SDL_GetError());
         if (s->win)
@@ -578,10 +825,23 @@ static bool sdl_realize(TessDevice *dev, GError **err)
         ui_common_fini(&s->ui);
         return false;
     }
+    if (!tess_control_add_command(dev, "window-stats", sdl_cmd_stats,
+                                  " what the window drew: presents, whole-window ones, pixels",
+                                  err)) {
+        if (s->ren)
+            SDL_DestroyRenderer(s->ren);
+        s->ren = NULL;
+        SDL_DestroyWindow(s->win);
+        s->win = NULL;
+        SDL_QuitSubSystem(SDL_INIT_VIDEO);
+        ui_common_fini(&s->ui);
+        return false;
+    }
     s->fullscreen = s->start_fullscreen;
     s->req_w = 640;
     s->req_h = 480;
-    SDL_SetRenderDrawColor(s->ren, 0, 0, 0, 255);
+    if (s->ren)
+        SDL_SetRenderDrawColor(s->ren, 0, 0, 0, 255);
     SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
     sdl_update_title(s);
     if (s->ui.src) {
@@ -596,7 +856,7 @@ static bool sdl_realize(TessDevice *dev, GError **err)
                                           TESS_IFACE_JOYSTICK_VERSION);
         s->joy_init = SDL_InitSubSystem(SDL_INIT_GAMECONTROLLER) == 0;
     }
-    s->source = g_timeout_add((guint)s->poll_ms, sdl_tick, s);
+    sdl_start_loop(s);
     return true;
 }
 
@@ -606,6 +866,9 @@ static void sdl_unrealize(TessDevice *dev)
     if (s->source)
         g_source_remove(s->source);
     s->source = 0;
+    if (s->slow_source)
+        g_source_remove(s->slow_source);
+    s->slow_source = 0;
     for (int i = 0; i < 2; i++)
         if (s->pad[i])
             SDL_GameControllerClose(s->pad[i]);
@@ -614,6 +877,13 @@ static void sdl_unrealize(TessDevice *dev)
     s->joy_init = false;
     if (s->listening)
         s->ui.dops->remove_listener(s->ui.src, &sdl_listener, s);
+    /* No frame comes now: a wake-up still pending must not run. */
+    g_mutex_lock(&s->lock);
+    if (s->wake_id)
+        g_source_remove(s->wake_id);
+    s->wake_id = 0;
+    s->wake_main = false;
+    g_mutex_unlock(&s->lock);
     if (s->view)
         s->ui.dops->view_free(s->ui.src, s->view);
     s->view = NULL;
@@ -634,6 +904,10 @@ static void sdl_unrealize(TessDevice *dev)
     s->shown = NULL;
     g_free(s->upload);
     s->upload = NULL;
+    g_free(s->xmap);
+    s->xmap = NULL;
+    g_free(s->conv);
+    s->conv = NULL;
     g_free(s->cursor);
     s->cursor = NULL;
     ui_common_fini(&s->ui);
