@@ -178,11 +178,11 @@ FZ_PLAIN static int js_object_members(const char *text, const char *const *want)
 
 static TessMachine *machine;
 
-static bool contains(const uint8_t *data, size_t size, const char *needle)
+FZ_PLAIN static bool contains(const uint8_t *data, size_t size, const char *needle)
 {
     size_t n = strlen(needle);
     for (size_t i = 0; i + n <= size; i++)
-        if (!memcmp(data + i, needle, n))
+        if (data[i] == (uint8_t)needle[0] && !memcmp(data + i, needle, n))
             return true;
     return false;
 }
