@@ -24,12 +24,9 @@
 set -u
 cd "$(dirname "$0")/.."
 mode=ci secs=10 runs=-1
-b=build-fuzz san=address,undefined cargs=-fsanitize=fuzzer-no-link largs=
+b=build-fuzz san=address,undefined link=
 if [ "${1:-}" = --no-asan ]; then
-    # clang 14 links no UBSan runtime beside LeakSanitizer's: UBSan traps
-    # (a crash libFuzzer saves; the ASan+UBSan build then names the check)
-    b=build-fuzz-noasan san=undefined
-    cargs="$cargs -fsanitize-trap=undefined" largs="-fsanitize=leak -fsanitize-trap=undefined"
+    b=build-fuzz-noasan san=undefined link=-Dc_link_args=-fsanitize=leak
     shift
 fi
 case "${1:-}" in
@@ -62,8 +59,9 @@ rm -f /tmp/tess-fuzz-probe /tmp/tess-fuzz-probe.c
 
 if [ ! -f "$b/build.ninja" ]; then
     setup_log=${TMPDIR:-/tmp}/tess-fuzz-setup.$$.log
+    # shellcheck disable=SC2086 # $link: one word or none
     CC=clang meson setup "$b" -Dfuzz=true -Db_sanitize="$san" -Db_lundef=false \
-        -Dc_args="$cargs" -Dc_link_args="$largs" -Dwerror=false >"$setup_log" 2>&1 ||
+        -Dc_args=-fsanitize=fuzzer-no-link $link -Dwerror=false >"$setup_log" 2>&1 ||
         { cat "$setup_log"; rm -f "$setup_log"; exit 1; }
     rm -f "$setup_log"
 fi
