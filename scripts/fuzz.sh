@@ -13,22 +13,12 @@
 #                                   done): executions, coverage, crashes,
 #                                   leaks, from their logs
 #   scripts/fuzz.sh ... TARGET...   only these (vhd machine control device snapshot)
-#   scripts/fuzz.sh --no-asan ...   (first) UBSan and LeakSanitizer without
-#                                   ASan, in build-fuzz-noasan: several times
-#                                   the executions per second, for a long
-#                                   run's count; ASan's figure is the default
 # New inputs go to build-fuzz/corpus/TARGET, never into the committed
-# corpus; crashes to build-fuzz/artifacts/TARGET/ (build-fuzz-noasan/...
-# with --no-asan). Exit 1 on any crash or
+# corpus; crashes to build-fuzz/artifacts/TARGET/. Exit 1 on any crash or
 # leak; 77 when clang or its fuzzer runtime is missing.
 set -u
 cd "$(dirname "$0")/.."
 mode=ci secs=10 runs=-1
-b=build-fuzz san=address,undefined link=
-if [ "${1:-}" = --no-asan ]; then
-    b=build-fuzz-noasan san=undefined link=-Dc_link_args=-fsanitize=leak
-    shift
-fi
 case "${1:-}" in
 --ci) shift ;;
 --long) mode=long; secs=$2; shift 2 ;;
@@ -38,12 +28,12 @@ esac
 targets=${*:-vhd machine control device snapshot}
 if [ "$mode" = status ]; then
     for t in $targets; do
-        log=$b/fuzz-long-$t.log
+        log=build-fuzz/fuzz-long-$t.log
         [ -f "$log" ] || { echo "fuzz-$t: no long run"; continue; }
         # libFuzzer's last status line: "#N <event> cov: E ft: F ..."
         last=$(grep -a -o '^#[0-9]*[[:space:]]*[A-Za-z]*[[:space:]]*cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
         done=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-        crashes=$(ls "$b/artifacts/$t" 2>/dev/null | grep -c -E '^(crash|timeout|oom|leak)-')
+        crashes=$(ls "build-fuzz/artifacts/$t" 2>/dev/null | grep -c -E '^(crash|timeout|oom|leak)-')
         leaks=$(grep -a -c 'ERROR: LeakSanitizer' "$log")
         echo "fuzz-$t: ${done:+finished, }executions ${done:-$(echo "$last" | sed 's/^#\([0-9]*\).*/\1/')}," \
             "coverage $(echo "$last" | sed -n 's/.*cov: \([0-9]*\) ft: \([0-9]*\)/\1 edges (\2 features)/p')," \
@@ -57,11 +47,11 @@ clang -fsanitize=fuzzer -o /tmp/tess-fuzz-probe /tmp/tess-fuzz-probe.c 2>/dev/nu
     { echo "fuzz.sh: SKIP: clang has no libFuzzer runtime (libclang-rt-14-dev)"; exit 77; }
 rm -f /tmp/tess-fuzz-probe /tmp/tess-fuzz-probe.c
 
+b=build-fuzz
 if [ ! -f "$b/build.ninja" ]; then
     setup_log=${TMPDIR:-/tmp}/tess-fuzz-setup.$$.log
-    # shellcheck disable=SC2086 # $link: one word or none
-    CC=clang meson setup "$b" -Dfuzz=true -Db_sanitize="$san" -Db_lundef=false \
-        -Dc_args=-fsanitize=fuzzer-no-link $link -Dwerror=false >"$setup_log" 2>&1 ||
+    CC=clang meson setup "$b" -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dc_args=-fsanitize=fuzzer-no-link -Dwerror=false >"$setup_log" 2>&1 ||
         { cat "$setup_log"; rm -f "$setup_log"; exit 1; }
     rm -f "$setup_log"
 fi
