@@ -8,6 +8,7 @@
  * Every error names file:line.
  */
 #include "core.h"
+#include "config-schema.h"
 #include "tess-config.h"
 
 #include <errno.h>
@@ -18,7 +19,6 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <libxml/parser.h>
-#include <libxml/relaxng.h>
 #include <libxml/xmlerror.h>
 
 #define MAX_FILE_BYTES (1u << 20)
@@ -302,69 +302,6 @@ static bool read_machine_file(const char *path, char **data, gsize *len, GError 
     return ok;
 }
 
-typedef struct {
-    GString *first;
-    const char *file;
-    int line;
-    char *element;
-} RngErrors;
-
-/* libxml2's RelaxNG errors often lack file and line, and the first one
- * (the most specific text) usually has no node: keep the first text and
- * the first element that carries a line. */
-static void rng_structured_error(void *data, const xmlError *e)
-{
-    RngErrors *r = data;
-    if (!r->first->len) {
-        g_autofree char *msg = g_strstrip(g_strdup(e->message ? e->message : "invalid"));
-        g_string_assign(r->first, msg);
-    }
-    xmlNodePtr n = e->node;
-    int line = e->line ? e->line : n ? (int)xmlGetLineNo(n) : 0;
-    if (!r->line && line > 0) {
-        r->line = line;
-        if (n && n->type == XML_ELEMENT_NODE && n->name)
-            r->element = g_strdup((const char *)n->name);
-    }
-}
-
-static bool validate_schema(xmlDocPtr doc, const char *file, GError **err)
-{
-    static xmlRelaxNGPtr schema;
-    static GMutex lock;
-    g_mutex_lock(&lock);
-    if (!schema) {
-        g_autoptr(GBytes) rng = load_resource("/tessera/machines/machine.rng");
-        gsize n;
-        const char *d = rng ? g_bytes_get_data(rng, &n) : NULL;
-        xmlRelaxNGParserCtxtPtr pc = d ? xmlRelaxNGNewMemParserCtxt(d, (int)n) : NULL;
-        if (pc) {
-            schema = xmlRelaxNGParse(pc);
-            xmlRelaxNGFreeParserCtxt(pc);
-        }
-    }
-    g_mutex_unlock(&lock);
-    if (!schema) {
-        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_FAILED,
-                    "the built-in machine schema failed to load");
-        return false;
-    }
-    RngErrors r = { g_string_new(NULL), file };
-    xmlRelaxNGValidCtxtPtr vc = xmlRelaxNGNewValidCtxt(schema);
-    xmlRelaxNGSetValidStructuredErrors(vc, (xmlStructuredErrorFunc)rng_structured_error, &r);
-    int rc = xmlRelaxNGValidateDoc(vc, doc);
-    xmlRelaxNGFreeValidCtxt(vc);
-    if (rc != 0) {
-        g_set_error(err, TESS_CONFIG_ERROR, TESS_ERROR_INVALID,
-                    "%s:%d: %s%s%s%s (see machines/machine.rng)", file, r.line,
-                    r.element ? "<" : "", r.element ? r.element : "", r.element ? ">: " : "",
-                    r.first->len ? r.first->str : "does not match the machine schema");
-    }
-    g_string_free(r.first, TRUE);
-    g_free(r.element);
-    return rc == 0;
-}
-
 /* ---- XML -> Conf (one file, before inheritance) ------------------------ */
 
 static char *xml_prop(xmlNodePtr n, const char *name)
@@ -607,7 +544,7 @@ static Conf *conf_load(TessRegistry *reg, const char *data, size_t len,
     xmlDocPtr doc = parse_xml(data, len, file, err);
     if (!doc)
         return NULL;
-    if (!check_xml_caps(doc, file, err) || !validate_schema(doc, file, err)) {
+    if (!check_xml_caps(doc, file, err) || !tess_conf_validate_schema(doc, file, err)) {
         xmlFreeDoc(doc);
         return NULL;
     }

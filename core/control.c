@@ -301,6 +301,13 @@ void tess_control_run(TessMachine *m, CtlCall *a)
 
 static char *reply_line(JsonNode *result, const char *error)
 {
+    if (error) {
+        /* written directly, as QMP's errors (tess_qmp_error_text) */
+        GString *o = g_string_new("{\"ok\":false,\"error\":");
+        tess_json_append_string(o, error);
+        g_string_append_c(o, '}');
+        return g_string_free(o, FALSE);
+    }
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "ok");
@@ -312,7 +319,7 @@ static char *reply_line(JsonNode *result, const char *error)
         json_builder_add_value(b, result);
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
-    return json_to_string(root, FALSE);
+    return tess_json_text(root, FALSE);
 }
 
 /* A parsed request, ready to run on its machine: a line-protocol one

@@ -1244,8 +1244,12 @@ void tess_mem_map_free(TessMemMap *map)
         mem_region_destroy(g_ptr_array_index(map->regions, i));
     g_ptr_array_unref(map->regions);
     g_ptr_array_unref(map->mapped);
+    /* A few leaves of the 4096 exist: a g_free(NULL) for each of the rest
+     * was 7% of loading and freeing a small machine under the sanitizers
+     * (fuzz-machine). */
     for (guint i = 0; i < MEM_L1_ENTRIES; i++)
-        g_free(map->l1[i]);
+        if (map->l1[i])
+            g_free(map->l1[i]);
     g_free(map->l1);
     g_array_unref(map->listeners);
     g_array_unref(map->log_syncs);

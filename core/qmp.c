@@ -59,17 +59,36 @@ static gsize json_value_end(const guint8 *buf, gsize len, gsize i, JsonScan *sc)
 {
     gsize depth = 0;
     bool in_str = false, esc = false;
+    unsigned hex = 0;           /* strict: \u digits still to come */
     for (; i < len; i++) {
         guint8 ch = buf[i];
         if (ch == '\n')
             sc->newline = true;
         if (in_str) {
-            if (esc)
+            /* strict: inside strings too, only JSON - escapes JSON has,
+             * no control characters (json-glib takes both, and what it
+             * then writes back, in an echoed id, is no JSON) */
+            bool refuse = false;
+            if (hex) {
+                hex--;
+                refuse = !g_ascii_isxdigit(ch);
+            } else if (esc) {
                 esc = false;
-            else if (ch == '\\')
+                if (ch == 'u')
+                    hex = 4;
+                else
+                    refuse = !ch || !strchr("\"\\/bfnrt", ch);
+            } else if (ch == '\\') {
                 esc = true;
-            else if (ch == '"')
+            } else if (ch == '"') {
                 in_str = false;
+            } else {
+                refuse = ch < 0x20;
+            }
+            if (refuse && sc->strict) {
+                sc->bad = i + 1;
+                return 0;
+            }
         } else if (ch == '"') {
             in_str = true;
         } else if (ch == '{' || ch == '[') {
@@ -184,11 +203,30 @@ bool tess_qmp_looks_like_qmp(const char *text, gsize len)
 
 /* ---- replies ----------------------------------------------------------------- */
 
+char *tess_json_text(JsonNode *n, bool pretty)
+{
+    char *t = json_to_string(n, pretty);
+    /* json-glib 1.6 writes U+001F inside strings as it is, which JSON does
+     * not allow; outside strings its output has no control characters,
+     * so every such byte is in a string. */
+    if (!strchr(t, 0x1F))
+        return t;
+    GString *o = g_string_sized_new(strlen(t) + 16);
+    for (const char *p = t; *p; p++) {
+        if (*p == 0x1F)
+            g_string_append(o, "\\u001f");
+        else
+            g_string_append_c(o, *p);
+    }
+    g_free(t);
+    return g_string_free(o, FALSE);
+}
+
 static char *obj_text(JsonObject *o)
 {
     g_autoptr(JsonNode) n = json_node_new(JSON_NODE_OBJECT);
     json_node_take_object(n, o);
-    return json_to_string(n, FALSE);
+    return tess_json_text(n, FALSE);
 }
 
 static void version_numbers(int v[3])
@@ -214,7 +252,7 @@ static JsonNode *version_info(void)
     return n;
 }
 
-char *tess_qmp_greeting(void)
+static gpointer greeting_text(gpointer unused)
 {
     JsonObject *qmp = json_object_new();
     json_object_set_member(qmp, "version", version_info());
@@ -224,16 +262,58 @@ char *tess_qmp_greeting(void)
     return obj_text(o);
 }
 
+/* The same text for every connection: built once. */
+char *tess_qmp_greeting(void)
+{
+    static GOnce once = G_ONCE_INIT;
+    return g_strdup(g_once(&once, greeting_text, NULL));
+}
+
+/* Errors are most of what a hostile or confused client gets back: they
+ * are written directly rather than through a JsonObject tree and a
+ * JsonGenerator (a GObject per reply), with json-glib's escapes - except
+ * that U+001F is escaped (json-glib 1.6 drops it) and invalid UTF-8 (a
+ * message quoting what a client sent) becomes U+FFFD, never JSON text
+ * that is not UTF-8. */
+void tess_json_append_string(GString *out, const char *s)
+{
+    g_autofree char *valid = g_utf8_validate(s, -1, NULL) ? NULL : g_utf8_make_valid(s, -1);
+    if (valid)
+        s = valid;
+    g_string_append_c(out, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': g_string_append(out, "\\\""); break;
+        case '\\': g_string_append(out, "\\\\"); break;
+        case '\b': g_string_append(out, "\\b"); break;
+        case '\f': g_string_append(out, "\\f"); break;
+        case '\n': g_string_append(out, "\\n"); break;
+        case '\r': g_string_append(out, "\\r"); break;
+        case '\t': g_string_append(out, "\\t"); break;
+        default:
+            if (*p < 0x20 || *p == 0x7F)
+                g_string_append_printf(out, "\\u%04x", *p);
+            else
+                g_string_append_c(out, (char)*p);
+        }
+    }
+    g_string_append_c(out, '"');
+}
+
 char *tess_qmp_error_text(const char *cls, const char *desc, JsonNode *id)
 {
-    JsonObject *e = json_object_new();
-    json_object_set_string_member(e, "class", cls);
-    json_object_set_string_member(e, "desc", desc);
-    JsonObject *o = json_object_new();
-    json_object_set_object_member(o, "error", e);
-    if (id)
-        json_object_set_member(o, "id", json_node_copy(id));
-    return obj_text(o);
+    GString *o = g_string_new("{\"error\":{\"class\":");
+    tess_json_append_string(o, cls);
+    g_string_append(o, ",\"desc\":");
+    tess_json_append_string(o, desc);
+    g_string_append_c(o, '}');
+    if (id) {
+        g_autofree char *t = tess_json_text(id, FALSE);
+        g_string_append(o, ",\"id\":");
+        g_string_append(o, t);
+    }
+    g_string_append_c(o, '}');
+    return g_string_free(o, FALSE);
 }
 
 static char *return_text(JsonNode *ret, JsonNode *id)

@@ -69,6 +69,13 @@ JsonNode *tess_json_parse_one(const char *text, gsize len, GError **err);
 /* Does this input start a QMP session ({"execute": ...})? */
 bool tess_qmp_looks_like_qmp(const char *text, gsize len);
 
+/* json_to_string, with what json-glib writes that is not JSON mended. */
+char *tess_json_text(JsonNode *n, bool pretty);
+
+/* Append s as a JSON string (quotes, escapes; invalid UTF-8 replaced by
+ * U+FFFD), as json-glib's generator writes it. */
+void tess_json_append_string(GString *out, const char *s);
+
 char *tess_qmp_greeting(void);
 /* {"error": {"class": CLS, "desc": DESC}} (id: echoed, may be NULL). */
 char *tess_qmp_error_text(const char *cls, const char *desc, JsonNode *id);

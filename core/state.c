@@ -188,11 +188,22 @@ static bool dev_state_put(TessDevice *dev, GByteArray *b, GError **err)
     return true;
 }
 
-static const TessStateField *find_field(const TessStateDesc *sd, const char *name)
+/* A section lists its fields in the description's order (dev_state_save
+ * walks it): the search starts after the last field found and wraps once,
+ * so a whole section costs a pass over the description, not a pass per
+ * field (a device with hundreds of registers made loading quadratic);
+ * any order still finds every field. */
+static const TessStateField *find_field(const TessStateField *fields, size_t nfields,
+                                        const char *name, size_t *hint)
 {
-    for (const TessStateField *f = sd->fields; f && f->name; f++)
-        if (f->type != TESS_STATE_T_UNSAVABLE && !strcmp(f->name, name))
+    for (size_t k = 0; k < nfields; k++) {
+        size_t i = (*hint + k) % nfields;
+        const TessStateField *f = &fields[i];
+        if (f->type != TESS_STATE_T_UNSAVABLE && !strcmp(f->name, name)) {
+            *hint = i + 1;
             return f;
+        }
+    }
     return NULL;
 }
 
@@ -210,13 +221,16 @@ static bool dev_state_load(TessDevice *dev, const Section *s, GError **err)
     typedef struct { const TessStateField *f; const uint8_t *p; size_t n; bool z; size_t zn; } Pend;
     g_autoptr(GArray) pend = g_array_new(FALSE, FALSE, sizeof(Pend));
     Rd r = { .p = s->data, .len = s->len };
+    size_t nfields = 0, hint = 0;
+    while (sd->fields && sd->fields[nfields].name)
+        nfields++;
     uint32_t count = snap_get_u32(&r);
     for (uint32_t i = 0; i < count; i++) {
         g_auto(SnapField) rec = { 0 };
         if (!snap_get_field(&r, &rec))
             break;
         const char *name = rec.name;
-        const TessStateField *f = find_field(sd, name);
+        const TessStateField *f = find_field(sd->fields, nfields, name, &hint);
         if (!f)
             continue;           /* a field this version dropped */
         if (f->type != rec.type)
@@ -867,15 +881,6 @@ bool tess_snapshot_save(TessMachine *m, const char *path, GError **err)
 
 /* ---- restore -------------------------------------------------------------------- */
 
-static uint32_t section_version_of(GPtrArray *secs, TessDevice *d)
-{
-    for (guint i = 0; i < secs->len; i++) {
-        Section *s = secs->pdata[i];
-        if (s->kind == K_DEV && !g_strcmp0(s->id, d->id))
-            return s->version;
-    }
-    return d->cls->state->version;
-}
 
 /* Load every section into `m`, built from the same header. */
 static bool snap_apply(TessMachine *m, GPtrArray *secs, const Hdr *h, GError **err)
@@ -897,19 +902,20 @@ static bool snap_apply(TessMachine *m, GPtrArray *secs, const Hdr *h, GError **e
                              hd->plugin ? hd->plugin : "?",
                              hd->plugin_version ? hd->plugin_version : "?", pn, pv);
     }
+    /* By id, not a search per device: loading stays linear in the number
+     * of devices. */
+    g_autoptr(GHashTable) saved = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint k = 0; k < h->devs->len; k++)
+        g_hash_table_add(saved, ((HdrDev *)h->devs->pdata[k])->id);
     for (guint i = 0; i < m->devices->len; i++) {
         TessDevice *d = m->devices->pdata[i];
-        if (!d->cls->state)
-            continue;
-        bool found = false;
-        for (guint k = 0; k < h->devs->len && !found; k++)
-            found = !strcmp(((HdrDev *)h->devs->pdata[k])->id, d->id);
-        if (!found)
+        if (d->cls->state && !g_hash_table_contains(saved, d->id))
             return snap_fail(err, TESS_ERROR_INVALID, "device '%s' (%s) has state but the "
                              "snapshot has none for it", d->id, d->cls->type);
     }
     bool seen_ram = false, seen_disk = false;
     const Section *sig_sec = NULL, *clk_sec = NULL;
+    /* device id -> its section */
     GHashTable *done = g_hash_table_new(g_str_hash, g_str_equal);
     bool ok = true;
     for (guint i = 1; i < secs->len && ok; i++) {
@@ -927,7 +933,7 @@ static bool snap_apply(TessMachine *m, GPtrArray *secs, const Hdr *h, GError **e
                                "device '%s' (%s)", s->id ? s->id : "?", s->type ? s->type : "?");
                 break;
             }
-            g_hash_table_add(done, (gpointer)d->id);
+            g_hash_table_insert(done, (gpointer)d->id, s);
             ok = dev_state_load(d, s, err);
             break;
         }
@@ -954,7 +960,6 @@ static bool snap_apply(TessMachine *m, GPtrArray *secs, const Hdr *h, GError **e
                       snap_kind_name(s->kind));
     }
     guint ndone = g_hash_table_size(done);
-    g_hash_table_unref(done);
     /* Every device's fields are in; now each fixes up what derives from
      * them, in machine order. Lines they drive are recorded, not
      * propagated (m->restoring): every sink's state is already loaded,
@@ -964,11 +969,13 @@ static bool snap_apply(TessMachine *m, GPtrArray *secs, const Hdr *h, GError **e
         const TessStateDesc *sd = d->cls->state;
         if (!sd || !sd->post_load)
             continue;
-        if (!sd->post_load(d, section_version_of(secs, d), err)) {
+        const Section *ds = g_hash_table_lookup(done, d->id);
+        if (!sd->post_load(d, ds ? ds->version : sd->version, err)) {
             g_prefix_error(err, "device '%s' (%s): ", d->id, d->cls->type);
             ok = false;
         }
     }
+    g_hash_table_unref(done);
     if (!ok)
         return false;
     if (!seen_ram || !clk_sec || !sig_sec || !seen_disk || ndone != h->devs->len)

@@ -9,6 +9,9 @@
 #   scripts/fuzz.sh --runs N        each target for N executions (the long
 #                                   run's figure: --runs 10000000), no time
 #                                   limit
+#   scripts/fuzz.sh --status        where the long runs are (running or
+#                                   done): executions, coverage, crashes,
+#                                   leaks, from their logs
 #   scripts/fuzz.sh ... TARGET...   only these (vhd machine control device snapshot)
 # New inputs go to build-fuzz/corpus/TARGET, never into the committed
 # corpus; crashes to build-fuzz/artifacts/TARGET/. Exit 1 on any crash or
@@ -20,8 +23,24 @@ case "${1:-}" in
 --ci) shift ;;
 --long) mode=long; secs=$2; shift 2 ;;
 --runs) mode=long; secs=0; runs=$2; shift 2 ;;
+--status) mode=status; shift ;;
 esac
 targets=${*:-vhd machine control device snapshot}
+if [ "$mode" = status ]; then
+    for t in $targets; do
+        log=build-fuzz/fuzz-long-$t.log
+        [ -f "$log" ] || { echo "fuzz-$t: no long run"; continue; }
+        # libFuzzer's last status line: "#N <event> cov: E ft: F ..."
+        last=$(grep -a -o '^#[0-9]*[[:space:]]*[A-Za-z]*[[:space:]]*cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
+        done=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+        crashes=$(ls "build-fuzz/artifacts/$t" 2>/dev/null | grep -c -E '^(crash|timeout|oom|leak)-')
+        leaks=$(grep -a -c 'ERROR: LeakSanitizer' "$log")
+        echo "fuzz-$t: ${done:+finished, }executions ${done:-$(echo "$last" | sed 's/^#\([0-9]*\).*/\1/')}," \
+            "coverage $(echo "$last" | sed -n 's/.*cov: \([0-9]*\) ft: \([0-9]*\)/\1 edges (\2 features)/p')," \
+            "crashes $crashes, leaks $leaks"
+    done
+    exit 0
+fi
 command -v clang >/dev/null 2>&1 || { echo "fuzz.sh: SKIP: clang is not installed"; exit 77; }
 echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' >/tmp/tess-fuzz-probe.c
 clang -fsanitize=fuzzer -o /tmp/tess-fuzz-probe /tmp/tess-fuzz-probe.c 2>/dev/null ||

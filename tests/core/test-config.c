@@ -180,6 +180,18 @@ static void test_schema_errors(void)
     expect_fail("s5.xml", "", "s5.xml");
     /* Device without id. */
     expect_fail("s6.xml", "<machine>\n\n<device type='tc-dev'/>\n</machine>", "s6.xml:3:");
+    /* The schema's patterns (checked outside RelaxNG, config-schema.c):
+     * each names the element, the attribute and the type. */
+    expect_fail("s7.xml", "<machine>\n<device type='tc-dev' id='a b'/>\n</machine>",
+                "s7.xml:2: <device>: id='a b' is not a valid ident");
+    expect_fail("s8.xml", "<machine>\n<device type='TC' id='a'/>\n</machine>",
+                "s8.xml:2: <device>: type='TC' is not a valid typename");
+    expect_fail("s9.xml", "<machine>\n<device type='tc-dev' id='a'/>\n<wire from='a' to='a.in'/>\n</machine>",
+                "s9.xml:3: <wire>: from='a' is not a valid lineref");
+    expect_fail("s10.xml", "<machine>\n<memory size='1M' below-4g='0x12345678901234567'/>\n</machine>",
+                "s10.xml:2: <memory>: below-4g='0x12345678901234567' is not a valid size");
+    expect_fail("s11.xml", "<machine name='n'>\n<remove id='-x'/>\n</machine>",
+                "s11.xml:2: <remove>: id='-x' is not a valid ident");
 }
 
 static void test_semantic_errors(void)

@@ -18,7 +18,7 @@
 
 #include <string.h>
 
-static uint32_t crc_table[256];
+static uint32_t crc_table[8][256];
 
 static void crc_init(void)
 {
@@ -26,19 +26,39 @@ static void crc_init(void)
         uint32_t c = i;
         for (int k = 0; k < 8; k++)
             c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_table[i] = c;
+        crc_table[0][i] = c;
     }
+    for (uint32_t i = 0; i < 256; i++)
+        for (int t = 1; t < 8; t++)
+            crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xFF];
 }
 
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
+/* The harness's own walk and CRC are not what is fuzzed: uninstrumented,
+ * they neither cost a coverage callback per byte nor show libFuzzer
+ * features of their own. Eight bytes a step (slicing by 8, as the
+ * loader): the CRCs cover every byte of each input. */
+#define FZ_PLAIN __attribute__((no_sanitize("coverage")))
+
+FZ_PLAIN static uint32_t crc32_ieee(const uint8_t *p, size_t n)
 {
     uint32_t c = 0xFFFFFFFFu;
+    for (; n >= 8; p += 8, n -= 8) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + 4, 4);
+        lo = GUINT32_FROM_LE(lo) ^ c;
+        hi = GUINT32_FROM_LE(hi);
+        c = crc_table[7][lo & 0xFF] ^ crc_table[6][(lo >> 8) & 0xFF] ^
+            crc_table[5][(lo >> 16) & 0xFF] ^ crc_table[4][lo >> 24] ^
+            crc_table[3][hi & 0xFF] ^ crc_table[2][(hi >> 8) & 0xFF] ^
+            crc_table[1][(hi >> 16) & 0xFF] ^ crc_table[0][hi >> 24];
+    }
     while (n--)
-        c = crc_table[(c ^ *p++) & 0xFF] ^ (c >> 8);
+        c = crc_table[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
     return c ^ 0xFFFFFFFFu;
 }
 
-static bool rd32(const uint8_t *d, size_t len, size_t *pos, uint32_t *v)
+FZ_PLAIN static bool rd32(const uint8_t *d, size_t len, size_t *pos, uint32_t *v)
 {
     if (len - *pos < 4)
         return false;
@@ -51,7 +71,7 @@ static bool rd32(const uint8_t *d, size_t len, size_t *pos, uint32_t *v)
 /* magic[8] format u32 reserved u32, then sections: kind u32, id str,
  * type str (u32 length or 0xFFFFFFFF, bytes), version u32, length u64,
  * crc u32, bytes. Stops quietly where the input stops making sense. */
-static void fix_crcs(uint8_t *d, size_t len)
+FZ_PLAIN static void fix_crcs(uint8_t *d, size_t len)
 {
     size_t pos = 16;
     while (pos < len) {

@@ -8,7 +8,9 @@
 #include "x86-ops.h"
 #include "x86-fpu.h"
 #include "x86-jit.h"
+#include <errno.h>
 #include <stdio.h>
+#include <sys/mman.h>
 
 static bool exc_has_err(int vec)
 {
@@ -656,17 +658,38 @@ int x86_run(X86Cpu *c, const volatile uint64_t *icount_limit, volatile int *stop
 
 /* ---- life cycle --------------------------------------------------------- */
 
+/* The block arena and the per-page tables span the whole 4 GiB physical
+ * space (21 MiB) while a guest touches a few pages of them: mapped
+ * anonymous memory costs only the pages written (zero-filled on first
+ * touch), where malloc'd memory cost its size up front in allocators that
+ * prepare what they hand out (a sanitizer's shadow: a machine built and
+ * freed per snapshot restore spent most of its time there). */
+static void *x86_zmap(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        g_error("x86: cannot map %zu bytes: %s", n, g_strerror(errno));
+    return p;
+}
+
+static void x86_zunmap(void *p, size_t n)
+{
+    if (p)
+        munmap(p, n);
+}
+
 void x86_init(X86Cpu *c, X86Model model, const X86Bus *bus)
 {
     memset(c, 0, sizeof(*c));
     c->bus = *bus;
     x86_set_model(c, model);
     c->bhash = g_new0(X86Block *, 1u << BLK_HASH_BITS);
-    c->arena = g_malloc(BLK_ARENA);
+    c->arena = x86_zmap(BLK_ARENA);
     c->jc = g_new0(X86Jc, JC_SIZE);
     c->jc_epoch = 1;
-    c->code_page = g_malloc0(CODE_PAGES);
-    c->page_gen = g_new0(uint32_t, CODE_PAGES);
+    c->code_page = x86_zmap(CODE_PAGES);
+    c->page_gen = x86_zmap(CODE_PAGES * sizeof(uint32_t));
     c->ggen = 1;
     c->a20 = true;
     c->a20_mask = 0xFFFFFFFFu;
@@ -678,10 +701,10 @@ void x86_fini(X86Cpu *c)
 {
     x86_jit_fini(c);
     g_free(c->bhash);
-    g_free(c->arena);
+    x86_zunmap(c->arena, BLK_ARENA);
     g_free(c->jc);
-    g_free(c->code_page);
-    g_free(c->page_gen);
+    x86_zunmap(c->code_page, CODE_PAGES);
+    x86_zunmap(c->page_gen, CODE_PAGES * sizeof(uint32_t));
     c->bhash = NULL;
     c->arena = NULL;
     c->jc = NULL;

@@ -23,16 +23,31 @@ static void put32(uint8_t *p, uint32_t v)
 }
 static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)(v >> 32)); put32(p + 4, (uint32_t)v); }
 
+/* A sum has no branches worth a fuzzer's attention: in a coverage build
+ * (clang, scripts/fuzz.sh) its loop cost a callback per step, and every
+ * open and check sums the footer, its copy and the header. */
+#if defined(__clang__)
+__attribute__((no_sanitize("coverage")))
+#endif
 uint32_t vhd_checksum(const uint8_t *buf, size_t len, size_t csum_off)
 {
     /* The one's complement of the byte sum with the checksum field taken
-     * as zero: the whole sum, then the field's bytes taken out again, four
-     * bytes a step (a test per byte made this a fifth of what opening an
-     * image costs under coverage instrumentation). */
+     * as zero: the whole sum, then the field's bytes taken out again.
+     * Eight bytes a step: the byte pairs of a word added in 16-bit lanes
+     * (at most 510 a lane per step, so a lane holds 128 steps), the lanes
+     * folded into the sum every 64 steps. */
     uint32_t sum = 0;
     size_t i = 0;
-    for (; i + 4 <= len; i += 4)
-        sum += (uint32_t)buf[i] + buf[i + 1] + buf[i + 2] + buf[i + 3];
+    while (i + 8 <= len) {
+        uint64_t lanes = 0;
+        for (unsigned step = 0; step < 64 && i + 8 <= len; step++, i += 8) {
+            uint64_t w;
+            memcpy(&w, buf + i, 8);
+            lanes += (w & 0x00FF00FF00FF00FFull) + ((w >> 8) & 0x00FF00FF00FF00FFull);
+        }
+        sum += (uint32_t)((lanes & 0xFFFF) + ((lanes >> 16) & 0xFFFF) +
+                          ((lanes >> 32) & 0xFFFF) + (lanes >> 48));
+    }
     for (; i < len; i++)
         sum += buf[i];
     for (i = csum_off; i < len && i < csum_off + 4; i++)
