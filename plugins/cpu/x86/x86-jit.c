@@ -128,6 +128,12 @@ typedef struct JCtx {
     bool last;
     bool pure;
     bool dead_flags;        /* a later instruction overwrites this one's flags */
+    /* the flags are needed only where the next instruction, a memory
+     * form that overwrites them all, takes its fallback (pend_ok); then
+     * a logic operation leaves lf_res to that fallback: the host
+     * register pend_res holds it (-1: none) */
+    bool pend_ok;
+    int8_t pend_res, pend_next;
     bool log;               /* log stores (lockstep mode) */
     bool chain;             /* may chain and loop (not in lockstep mode) */
     int8_t hreg[9];         /* host register caching guest register r, or -1 */
@@ -140,6 +146,9 @@ typedef struct JCtx {
     bool all_inline;        /* every instruction before this one is inline */
     bool looped;            /* the block runs again in place (j_self_jump) */
     bool chained;           /* the block's end chains (j_chain) */
+    uint8_t flat;           /* segments taken as flat (j_host) */
+    uint8_t flat_used;      /* of which an access used */
+    bool seg_unsafe;        /* a handler call may have loaded a segment */
     bool any_call;          /* a handler call (fallbacks included) so far */
     uint8_t *body;          /* after the prologue and the cache load */
     unsigned entry_live;    /* flag parts the block's start may read (LV_*) */
@@ -237,6 +246,10 @@ static void slow_emit(JCtx *j, JSlow *s, const X86Insn *i)
      * and cache agree). */
     uint8_t dirty = j->dirty;
     j->dirty = j->written;
+    if (j->pend_res >= 0) {
+        e_st32(e, (unsigned)j->pend_res, H_BX, OFF(lf_res));
+        e_st_imm32(e, H_BX, OFF(lf_aux), 0);
+    }
     j_call(j, i, i->fn);
     j->dirty = dirty;
     e_patch(e, done);
@@ -322,23 +335,33 @@ static void st_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
     g_sync(j, full);
 }
 
-/* EAX = the effective address (x86_ea) */
+/* EAX = the effective address (x86_ea): one LEA of the cached
+ * registers (its 32-bit result is the sum modulo 2^32, whatever the
+ * registers' upper halves) */
 static void j_ea(JCtx *j, const X86Insn *i)
 {
     JEm *e = &j->e;
+    int base = -1, index = -1;
     if (i->base != EA_NONE) {
-        g_ld32(j, H_AX, i->base);
-        if (i->disp)
-            e_alu_ri(e, 0, H_AX, i->disp);
-    } else {
-        e_mov_ri(e, H_AX, i->disp);
+        if (j->hreg[i->base] >= 0) {
+            base = j->hreg[i->base];
+        } else {
+            e_ld32(e, H_AX, H_BX, OREG(i->base));
+            base = H_AX;
+        }
     }
     if (i->index != EA_NONE) {
-        g_ld32(j, H_CX, i->index);
-        if (i->scale)
-            e_shift_ri(e, 4, H_CX, i->scale);
-        e_alu_rr(e, 0, H_AX, H_CX);
+        if (j->hreg[i->index] >= 0) {
+            index = j->hreg[i->index];
+        } else {
+            e_ld32(e, H_CX, H_BX, OREG(i->index));
+            index = H_CX;
+        }
     }
+    if (base < 0 && index < 0)
+        e_mov_ri(e, H_AX, i->disp);
+    else
+        e_lea(e, H_AX, base, index, i->scale, (int32_t)i->disp);
     if (i->amask != 0xFFFFFFFFu)
         e_alu_ri(e, 4, H_AX, i->amask);
 }
@@ -347,46 +370,51 @@ enum { ACC_RD, ACC_WR, ACC_RMW };
 
 /* R10 = host address of seg:EAX for a size-byte access, as fast_host()
  * in x86-exec-fast.c decides it; anything else jumps to the fallback.
+ * A segment the translation takes as flat (translate_pass: base 0, limit
+ * 4 GiB, readable and writable, verified where the block starts) needs
+ * no check; nothing between the start and an access before the first
+ * handler call can load it. The TLB lookup: a page crossing changes the
+ * page of the access's last byte, which then misses the tag.
  * Keeps EAX and R8/R9; clobbers ECX, EDX, R11. */
+G_STATIC_ASSERT(sizeof(X86Tlb) == 32);
 static void j_host(JCtx *j, JSlow *s, int seg, unsigned size, int acc)
 {
     JEm *e = &j->e;
-    e_alu_rm(e, 7, H_AX, H_BX, OSEG(seg, lo));          /* off < lo */
-    slow_jcc(j, s, HC_B);
-    if (size == 1) {
-        e_alu_rm(e, 7, H_AX, H_BX, OSEG(seg, hi));
-        slow_jcc(j, s, HC_A);
-    } else {                                            /* (u64)off + size - 1 > hi */
+    unsigned lin = H_CX;
+    if (!j->seg_unsafe && (j->flat & (1u << seg))) {
+        j->flat_used |= (uint8_t)(1u << seg);
+        lin = H_AX;
+    } else {
+        e_alu_rm(e, 7, H_AX, H_BX, OSEG(seg, lo));      /* off < lo */
+        slow_jcc(j, s, HC_B);
+        if (size == 1) {
+            e_alu_rm(e, 7, H_AX, H_BX, OSEG(seg, hi));
+            slow_jcc(j, s, HC_A);
+        } else {                                        /* (u64)off + size - 1 > hi */
+            e_mov_rr(e, H_CX, H_AX);
+            e_alu_ri64(e, 0, H_CX, (int8_t)(size - 1));
+            e_ld32(e, H_DX, H_BX, OSEG(seg, hi));
+            e_alu_rr64(e, 7, H_CX, H_DX);
+            slow_jcc(j, s, HC_A);
+        }
+        e_cmpb_mi(e, H_BX, acc == ACC_RD ? OSEG(seg, rd) : OSEG(seg, wr), 0);
+        slow_jcc(j, s, HC_E);
         e_mov_rr(e, H_CX, H_AX);
-        e_alu_ri64(e, 0, H_CX, (int8_t)(size - 1));
-        e_ld32(e, H_DX, H_BX, OSEG(seg, hi));
-        e_alu_rr64(e, 7, H_CX, H_DX);
-        slow_jcc(j, s, HC_A);
+        e_alu_rm(e, 0, H_CX, H_BX, OSEG(seg, base));    /* ECX = linear */
     }
-    e_cmpb_mi(e, H_BX, acc == ACC_RD ? OSEG(seg, rd) : OSEG(seg, wr), 0);
-    slow_jcc(j, s, HC_E);
-    e_mov_rr(e, H_CX, H_AX);
-    e_alu_rm(e, 0, H_CX, H_BX, OSEG(seg, base));        /* ECX = linear */
-    e_mov_rr(e, H_DX, H_CX);
-    e_shift_ri(e, 5, H_DX, 12);
-    e_alu_ri(e, 4, H_DX, TLB_SIZE - 1);
-    e_imul_rri(e, H_DX, H_DX, (uint32_t)sizeof(X86Tlb));
+    e_mov_rr(e, H_DX, lin);
+    e_shift_ri(e, 5, H_DX, 12 - 5);
+    e_alu_ri(e, 4, H_DX, (TLB_SIZE - 1) << 5);
     e_alu_rm64(e, 0, H_DX, H_BX, OFF(tlbc));            /* RDX = entry */
-    e_mov_rr(e, H_R11, H_CX);
+    e_lea(e, H_R11, (int)lin, -1, 0, (int32_t)size - 1);
     e_alu_ri(e, 4, H_R11, 0xFFFFF000u);
     int32_t tag = acc == ACC_RD ? (int32_t)offsetof(X86Tlb, rtag)
                 : acc == ACC_WR ? (int32_t)offsetof(X86Tlb, wtag) : (int32_t)offsetof(X86Tlb, rwtag);
     e_alu_rm(e, 7, H_R11, H_DX, tag);
     slow_jcc(j, s, HC_NE);
-    if (size > 1) {
-        e_mov_rr(e, H_R11, H_CX);
-        e_alu_ri(e, 4, H_R11, 0xFFF);
-        e_alu_ri(e, 7, H_R11, 0x1000 - size);
-        slow_jcc(j, s, HC_A);
-    }
     e_ld64(e, H_R10, H_DX, acc == ACC_RD ? (int32_t)offsetof(X86Tlb, radd)
                                          : (int32_t)offsetof(X86Tlb, wadd));
-    e_alu_rr64(e, 0, H_R10, H_CX);
+    e_alu_rr64(e, 0, H_R10, lin);
 }
 
 /* Lockstep mode: before an inline store of size bytes to [R10], enter
@@ -688,7 +716,9 @@ static bool j_alu_cached(JCtx *j, const X86Insn *i, unsigned op, unsigned form)
         e_alu_rr(e, op, d, H_CX);
     }
     g_dirty(j, i->rm);
-    if (!j->dead_flags) {
+    if (!j->dead_flags && j->pend_ok) {
+        j->pend_next = (int8_t)d;
+    } else if (!j->dead_flags) {
         e_st32(e, d, H_BX, OFF(lf_res));
         e_st_imm32(e, H_BX, OFF(lf_aux), 0);
     }
@@ -730,6 +760,22 @@ static bool j_alu(JCtx *j, const X86Insn *i, int idx)
     default:                            /* FF_MR, FF_MI */
         j_ea(j, i);
         j_host(j, &s, i->seg, size, op == 7 ? ACC_RD : ACC_RMW);
+        if (j->dead_flags && size == 4 && !j->log && op != 2 && op != 3) {
+            /* the host instruction on the guest's memory */
+            if (op != 7) {
+                if (form == FF_MI) {
+                    e_alu_mi(e, op, H_R10, 0, i->imm);
+                } else if (j->hreg[i->reg] >= 0) {
+                    e_m(e, false, op * 8 + 1, (unsigned)j->hreg[i->reg], H_R10, 0);
+                } else {
+                    e_ld32(e, H_CX, H_BX, OREG(i->reg));
+                    e_m(e, false, op * 8 + 1, H_CX, H_R10, 0);
+                }
+                j->pure = false;
+            }
+            slow_emit(j, &s, i);
+            return true;
+        }
         e_ldz(e, size, H_AX, H_R10, 0);
         if (form == FF_MR)
             ld_reg(j, size, H_CX, i->reg);
@@ -1454,10 +1500,28 @@ static void jit_dump(X86Cpu *c, const X86Block *b, const uint8_t *code, size_t l
     g_free(name);
 }
 
+/* An ALU or TEST form with a memory operand: it overwrites every flag,
+ * and only its fallback (a fault) may see the flags before it */
+static bool pend_target(const X86Insn *i)
+{
+    int idx;
+    if (i->lock)
+        return false;
+    if ((idx = find(i->fn, &x86_fast_alu[0][0][0], 8 * 3 * 5)) >= 0) {
+        unsigned op = (unsigned)idx / 15, form = (unsigned)idx % 5;
+        return op != 2 && op != 3 && form != FF_RR && form != FF_RI;
+    }
+    if ((idx = find(i->fn, &x86_fast_test[0][0], 3 * 5)) >= 0)
+        return idx % 5 != FF_RR && idx % 5 != FF_RI;
+    return false;
+}
+
 /* One translation of b into j->e, the cached registers in dirty taken as
  * dirty where the block's body starts; the number of inline instructions. */
 static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
 {
+    uint8_t *bail[18];
+    unsigned nbail = 0;
     JEm *e = &j->e;
     X86Block *b = j->b;
     /* prologue: six pushes and 8 bytes keep the stack 16-byte aligned for
@@ -1473,6 +1537,23 @@ static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
     e_mov_rr64(e, H_BX, H_DI);
     if (e->p != start + JIT_PROLOGUE)
         e->over = true;     /* (never: the encoding is fixed) */
+    /* the segments taken as flat are (lo, hi = 0, 4 GiB - 1; rd, wr; base
+     * 0), or the block returns 0 without running: the run loop then
+     * interprets it and has it translated anew without the assumption */
+    for (unsigned sg = 0; sg < 6; sg++) {
+        if (!(j->flat & (1u << sg)))
+            continue;
+        e_mov_ri64(e, H_AX, 0xFFFFFFFF00000000ull);
+        e_alu_rm64(e, 7, H_AX, H_BX, OSEG(sg, lo));     /* lo, hi */
+        bail[nbail++] = e_jcc(e, HC_NE);
+        e_b(e, 0x66);                                   /* cmp word [rd], 0x0101: rd, wr */
+        e_m(e, false, 0x81, 7, H_BX, OSEG(sg, rd));
+        e_b(e, 1);
+        e_b(e, 1);
+        bail[nbail++] = e_jcc(e, HC_NE);
+        e_alu_mi(e, 7, H_BX, OSEG(sg, base), 0);
+        bail[nbail++] = e_jcc(e, HC_NE);
+    }
     /* exec_insns: next_eip = eip + bytes, blk_first, stop_at */
     e_ld32(e, H_AX, H_BX, OFF(eip));
     e_alu_ri(e, 0, H_AX, b->bytes);
@@ -1487,6 +1568,7 @@ static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
     j->dirty = j->written = dirty;
     unsigned ninl = 0;
     bool dead[BLK_MAX];
+    j->pend_next = -1;
     j->entry_live = flag_liveness(b, dead);
     j->defer_from = defer_run(b);
     for (unsigned k = 0; k < b->n; k++) {
@@ -1495,6 +1577,9 @@ static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
         j->last = k + 1 == b->n;
         j->dead_flags = dead[k];
         j->all_inline = ninl == k;
+        j->pend_res = j->pend_next;
+        j->pend_next = -1;
+        j->pend_ok = !dead[k] && k + 1 < b->n && pend_target(&b->ins[k + 1]);
         /* LOCK: the handlers raise #UD where it is invalid */
         if (!i->lock && j_inline(j, i)) {
             ninl++;
@@ -1502,6 +1587,7 @@ static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
             j_call(j, i, i->fn);
             j->dirty = 0;
             j->pure = false;
+            j->seg_unsafe = true;
         }
     }
     const X86Insn *tail = &b->ins[b->n - 1];
@@ -1514,6 +1600,11 @@ static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
     if (j->chain)
         j_chain(j);
     j_exit(j, b->n);
+    if (nbail) {
+        for (unsigned k = 0; k < nbail; k++)
+            e_patch(e, bail[k]);
+        j_exit(j, 0);
+    }
     (void)c;
     return ninl;
 }
@@ -1527,16 +1618,29 @@ static void *translate(X86Cpu *c, X86Block *b)
      * registers its last run wrote still dirty: translated again, taking
      * those as dirty from the start, when the first pass did not. */
     uint8_t dirty = 0;
+    /* Segments flat now are taken as flat (not in lockstep mode, whose
+     * replay needs the block run by the translation, nor for a block
+     * whose assumption failed once); the check where the block starts
+     * then covers those an access used. */
+    uint8_t flat = 0;
+    if (c->engine == X86_ENGINE_JIT && !b->jit_noflat)
+        for (unsigned sg = 0; sg < 6; sg++) {
+            const X86Seg *sp = &c->seg[sg];
+            if (sp->base == 0 && sp->lo == 0 && sp->hi == 0xFFFFFFFFu && sp->rd && sp->wr)
+                flat |= (uint8_t)(1u << sg);
+        }
     for (;;) {
         j = (JCtx){
             .e = { .p = jit->rw + jit->used, .lim = jit->rw + jit->used + JIT_BLOCK_MAX },
             .jit = jit, .b = b, .pure = true, .log = c->engine == X86_ENGINE_LOCKSTEP,
-            .chain = c->engine == X86_ENGINE_JIT,
+            .chain = c->engine == X86_ENGINE_JIT, .flat = flat,
         };
         ninl = translate_pass(c, &j, dirty);
-        if (!j.looped || (j.written & ~dirty) == 0)
+        if ((!j.looped || (j.written & ~dirty) == 0) && j.flat_used == flat)
             break;
-        dirty |= j.written;
+        if (j.looped)
+            dirty |= j.written;
+        flat = j.flat_used;
     }
     JEm *e = &j.e;
     if (e->over)
