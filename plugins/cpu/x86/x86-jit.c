@@ -1352,12 +1352,12 @@ static unsigned flag_liveness(const X86Block *b, bool *dead)
 
 /* ---- blocks ------------------------------------------------------------------------ */
 
-/* A block of inline forms that jumps to its own start runs again without
- * leaving the translated code, under the very conditions the run loop
- * would run it again: it completed (no x86_break: brk clear), nothing
- * asked the CPU to stop, the next run fits under the instruction limit,
- * and the engine is still the translator (lockstep compares one run at a
- * time). The run loop's bookkeeping for the run that just ended is done
+/* A block of inline forms ending in LOOP that jumps to its own start runs
+ * again without leaving the translated code, under the very conditions
+ * the run loop would run it again: it completed (no x86_break: brk
+ * clear), nothing asked the CPU to stop, and the next run fits under the
+ * instruction limit (translations for lockstep, which compares one run
+ * at a time, neither loop nor chain; JMP and Jcc: j_self_jump). The run loop's bookkeeping for the run that just ended is done
  * here (EIP does not move); the last run's is the run loop's. Anything
  * that could make the jump cache give another block for this EIP (a code
  * write, a mode or mapping change) sets brk. */
@@ -1423,7 +1423,7 @@ static void cache_choose(JCtx *j)
 /* Chaining: a block that ran to its end goes on with the next block
  * itself when the run loop would do nothing but run that block: nothing
  * asked the CPU to stop (brk: interrupts, device deadlines, code writes,
- * mode changes; the stop flag), the engine is the translator, a whole
+ * mode changes; the stop flag), a whole
  * block fits under the instruction limit (the run loop runs what fits
  * of one that does not), and the jump cache holds a translated block for
  * the next EIP under the current tag (the cache's epoch moves, with brk
