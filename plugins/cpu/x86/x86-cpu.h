@@ -263,11 +263,13 @@ struct X86Block {
     /* translating engine (x86-jit.h): host code, valid while jit_gen is
      * the code buffer's generation; runs before translation; blocks whose
      * every instruction is inline, translated with their stores logged
-     * where they store (lockstep replays them) */
+     * where they store (lockstep replays them); a translation whose
+     * flat-segment assumption failed */
     void *jit;
     uint32_t jit_gen;
     uint8_t jit_runs;
     uint8_t jit_pure;
+    uint8_t jit_noflat;     /* translate without flat segments (x86-jit.c) */
     X86Insn ins[];
 };
 

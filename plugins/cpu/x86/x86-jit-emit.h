@@ -79,6 +79,25 @@ static inline void e_r(JEm *e, bool w, uint32_t opc, unsigned reg, unsigned rm)
     e_b(e, (uint8_t)(0xC0 | ((reg & 7) << 3) | (rm & 7)));
 }
 
+/* LEA r32, [base + index << scale + disp] (base, index: -1 for none;
+ * index never RSP) */
+static inline void e_lea(JEm *e, unsigned dst, int base, int index, unsigned scale, int32_t disp)
+{
+    unsigned x = index >= 0 ? (unsigned)index : 4, bb = base >= 0 ? (unsigned)base : 5;
+    uint8_t rex = (uint8_t)(0x40 | ((dst >> 3) << 2) | ((x >> 3) << 1) | (bb >> 3));
+    if (rex != 0x40)
+        e_b(e, rex);
+    e_b(e, 0x8D);
+    unsigned mod = base < 0 ? 0 : (disp == 0 && (bb & 7) != 5) ? 0
+                 : (disp >= -128 && disp <= 127) ? 1 : 2;
+    e_b(e, (uint8_t)((mod << 6) | ((dst & 7) << 3) | 4));
+    e_b(e, (uint8_t)((scale << 6) | ((x & 7) << 3) | (bb & 7)));
+    if (mod == 1)
+        e_b(e, (uint8_t)disp);
+    else if (mod == 2 || base < 0)
+        e_d(e, (uint32_t)disp);
+}
+
 /* 32-bit moves */
 static inline void e_ld32(JEm *e, unsigned r, unsigned base, int32_t d) { e_m(e, false, 0x8B, r, base, d); }
 static inline void e_st32(JEm *e, unsigned r, unsigned base, int32_t d) { e_m(e, false, 0x89, r, base, d); }

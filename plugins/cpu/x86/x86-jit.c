@@ -3,14 +3,13 @@
  * The translating engine: a decoded block (X86Block) becomes one x86-64
  * host function. See x86-jit.h for the contract with the run loop.
  *
- * Host register use inside a translated block: RBX holds the X86Cpu,
- * RBP the X86Insn of the last handler call (compared with stop_at after
- * it); R12-R15 cache the four guest registers the block names most;
- * EAX, ECX, EDX, R8-R11 are scratch. The cache is write-through: every
- * write of a guest register also goes to X86Cpu.r, so a handler, a
- * fault, a device or a chained block always sees the architectural
- * state and nothing needs writing back; the cache is loaded at the
- * block's start and after each handler call.
+ * Host register use inside a translated block: RBX holds the X86Cpu;
+ * R12-R15, RBP, RSI and RDI cache the guest registers the block names
+ * most (the caller-saved ones as well as the others: the cache is loaded
+ * again after every handler call anyway); EAX, ECX, EDX, R8-R11 are
+ * scratch. The cache is write-back: X86Cpu.r is brought up to date before
+ * a handler call (a handler, a fault or a device sees the architectural
+ * state) and where the block ends.
  *
  * Inline forms replicate the interpreter's fast handlers (x86-exec-fast.c)
  * operation for operation, lazy flags included (lf_res / lf_aux as
@@ -42,6 +41,7 @@ struct X86Jit {
     size_t used;
     uint32_t gen;
     uint8_t slow;           /* a fallback ran (lockstep cannot replay) */
+    uint8_t engine;         /* the engine the translations were made for */
     X86JitLog log;
     X86JitStats st;
 };
@@ -128,17 +128,54 @@ typedef struct JCtx {
     bool last;
     bool pure;
     bool dead_flags;        /* a later instruction overwrites this one's flags */
+    /* the flags are needed only where the next instruction, a memory
+     * form that overwrites them all, takes its fallback (pend_ok); then
+     * a logic operation leaves lf_res to that fallback: the host
+     * register pend_res holds it (-1: none) */
+    bool pend_ok;
+    int8_t pend_res, pend_next;
     bool log;               /* log stores (lockstep mode) */
+    bool chain;             /* may chain and loop (not in lockstep mode) */
     int8_t hreg[9];         /* host register caching guest register r, or -1 */
+    uint8_t dirty;          /* cached guest registers newer than X86Cpu.r */
+    uint8_t written;        /* every register dirty at some point */
+    /* flag computations left for the block's end (defer_emit) */
+    unsigned defer_from;    /* first instruction that may defer (b->n: none) */
+    unsigned ndef;
+    struct { uint8_t kind, reg; } defq[BLK_MAX];
+    bool all_inline;        /* every instruction before this one is inline */
+    bool looped;            /* the block runs again in place (j_self_jump) */
+    bool chained;           /* the block's end chains (j_chain) */
+    uint8_t flat;           /* segments taken as flat (j_host) */
+    uint8_t flat_used;      /* of which an access used */
+    bool seg_unsafe;        /* a handler call may have loaded a segment */
+    bool any_call;          /* a handler call (fallbacks included) so far */
+    uint8_t *body;          /* after the prologue and the cache load */
+    unsigned entry_live;    /* flag parts the block's start may read (LV_*) */
 } JCtx;
 
-/* Guest registers cached in host registers within a block (write-through:
- * X86Cpu.r is always current, so a handler, a fault or a chain sees the
- * architectural state; the cache is loaded at the block's start and again
- * after every handler call, which may change any register). */
-static const uint8_t cache_host[4] = { H_R12, H_R13, H_R14, H_R15 };
+/* Guest registers cached in host registers within a block (write-back:
+ * a write goes to the host register alone, and X86Cpu.r is brought up to
+ * date where anything else may look at it: before a handler call (which
+ * may fault, reach a device or change any register) and where the block
+ * ends; the cache is loaded at the block's start and again after every
+ * handler call). Inline fast paths never fault, so the state a fault
+ * delivers is the interpreter's. */
+static const uint8_t cache_host[7] = { H_R12, H_R13, H_R14, H_R15, H_BP, H_SI, H_DI };
 
 static void g_reload(JCtx *j);
+static void g_flush(JCtx *j, unsigned mask);
+static void defer_emit(JCtx *j);
+
+/* deferred flag computations (defer_emit) */
+enum { DF_INC, DF_DEC, DF_ROL, DF_ROR };
+
+static void defer_push(JCtx *j, unsigned kind, unsigned reg)
+{
+    j->defq[j->ndef].kind = (uint8_t)kind;
+    j->defq[j->ndef].reg = (uint8_t)reg;
+    j->ndef++;
+}
 
 /* Leave the block having run `count` instructions. */
 static void j_exit(JCtx *j, unsigned count)
@@ -160,14 +197,17 @@ static void j_exit(JCtx *j, unsigned count)
 static void j_call(JCtx *j, const X86Insn *i, X86Handler fn)
 {
     JEm *e = &j->e;
-    e_mov_ri64(e, H_BP, (uint64_t)(uintptr_t)i);
-    e_st64(e, H_BP, H_BX, OFF(cur));
+    defer_emit(j);
+    g_flush(j, j->dirty);
+    j->any_call = true;
+    e_mov_ri64(e, H_SI, (uint64_t)(uintptr_t)i);
+    e_st64(e, H_SI, H_BX, OFF(cur));
     e_mov_rr64(e, H_DI, H_BX);
-    e_mov_rr64(e, H_SI, H_BP);
     e_call_abs(e, (const void *)fn);
     g_reload(j);
     if (!j->last) {
-        e_m(e, true, 0x39, H_BP, H_BX, OFF(stop_at));   /* cmp [stop_at], rbp */
+        e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)i);
+        e_m(e, true, 0x39, H_AX, H_BX, OFF(stop_at));   /* cmp [stop_at], rax */
         uint8_t *go = e_jcc(e, HC_NE);
         j_exit(j, j->k + 1);
         e_patch(e, go);
@@ -200,7 +240,18 @@ static void slow_emit(JCtx *j, JSlow *s, const X86Insn *i)
     e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&j->jit->slow);
     e_m(e, false, 0xC6, 0, H_AX, 0);    /* mov byte [rax], 1 */
     e_b(e, 1);
+    /* Every register written so far: the fast path may have flushed some
+     * (a partial register access) after the jumps here. The fast path's
+     * dirty set stands at the join (after the call and its reload, memory
+     * and cache agree). */
+    uint8_t dirty = j->dirty;
+    j->dirty = j->written;
+    if (j->pend_res >= 0) {
+        e_st32(e, (unsigned)j->pend_res, H_BX, OFF(lf_res));
+        e_st_imm32(e, H_BX, OFF(lf_aux), 0);
+    }
     j_call(j, i, i->fn);
+    j->dirty = dirty;
     e_patch(e, done);
 }
 
@@ -220,12 +271,21 @@ static void g_ld32(JCtx *j, unsigned h, unsigned r)
     else
         e_ld32(&j->e, h, H_BX, OREG(r));
 }
+/* the cached guest register r was written in its host register */
+static void g_dirty(JCtx *j, unsigned r)
+{
+    j->dirty |= (uint8_t)(1u << r);
+    j->written |= (uint8_t)(1u << r);
+}
 /* guest register r = host h (32 bits) */
 static void g_st32(JCtx *j, unsigned h, unsigned r)
 {
-    e_st32(&j->e, h, H_BX, OREG(r));
-    if (j->hreg[r] >= 0)
+    if (j->hreg[r] >= 0) {
         e_mov_rr(&j->e, (unsigned)j->hreg[r], h);
+        g_dirty(j, r);
+    } else {
+        e_st32(&j->e, h, H_BX, OREG(r));
+    }
 }
 /* guest register r was written in memory: its cache follows */
 static void g_sync(JCtx *j, unsigned r)
@@ -238,12 +298,30 @@ static void g_reload(JCtx *j)
     for (unsigned r = 0; r < 8; r++)
         g_sync(j, r);
 }
+/* X86Cpu.r catches up with the cached registers in mask (the
+ * translation's dirty set is the caller's to change) */
+static void g_flush(JCtx *j, unsigned mask)
+{
+    for (unsigned r = 0; r < 8; r++)
+        if ((mask & (1u << r)) && j->hreg[r] >= 0)
+            e_st32(&j->e, (unsigned)j->hreg[r], H_BX, OREG(r));
+}
+/* before an access to part of guest register r in memory */
+static void g_flush_one(JCtx *j, unsigned r)
+{
+    if (j->dirty & (1u << r)) {
+        g_flush(j, 1u << r);
+        j->dirty &= (uint8_t)~(1u << r);
+    }
+}
 static void ld_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
 {
-    if (size == 4)
+    if (size == 4) {
         g_ld32(j, h, r);
-    else
-        e_ldz(&j->e, size, h, H_BX, reg_off(r, size));
+        return;
+    }
+    g_flush_one(j, size == 1 && r >= 4 ? r - 4 : r);
+    e_ldz(&j->e, size, h, H_BX, reg_off(r, size));
 }
 static void st_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
 {
@@ -251,27 +329,39 @@ static void st_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
         g_st32(j, h, r);
         return;
     }
+    unsigned full = size == 1 && r >= 4 ? r - 4 : r;
+    g_flush_one(j, full);
     e_stn(&j->e, size, h, H_BX, reg_off(r, size));
-    g_sync(j, size == 1 && r >= 4 ? r - 4 : r);
+    g_sync(j, full);
 }
 
-/* EAX = the effective address (x86_ea) */
+/* EAX = the effective address (x86_ea): one LEA of the cached
+ * registers (its 32-bit result is the sum modulo 2^32, whatever the
+ * registers' upper halves) */
 static void j_ea(JCtx *j, const X86Insn *i)
 {
     JEm *e = &j->e;
+    int base = -1, index = -1;
     if (i->base != EA_NONE) {
-        g_ld32(j, H_AX, i->base);
-        if (i->disp)
-            e_alu_ri(e, 0, H_AX, i->disp);
-    } else {
-        e_mov_ri(e, H_AX, i->disp);
+        if (j->hreg[i->base] >= 0) {
+            base = j->hreg[i->base];
+        } else {
+            e_ld32(e, H_AX, H_BX, OREG(i->base));
+            base = H_AX;
+        }
     }
     if (i->index != EA_NONE) {
-        g_ld32(j, H_CX, i->index);
-        if (i->scale)
-            e_shift_ri(e, 4, H_CX, i->scale);
-        e_alu_rr(e, 0, H_AX, H_CX);
+        if (j->hreg[i->index] >= 0) {
+            index = j->hreg[i->index];
+        } else {
+            e_ld32(e, H_CX, H_BX, OREG(i->index));
+            index = H_CX;
+        }
     }
+    if (base < 0 && index < 0)
+        e_mov_ri(e, H_AX, i->disp);
+    else
+        e_lea(e, H_AX, base, index, i->scale, (int32_t)i->disp);
     if (i->amask != 0xFFFFFFFFu)
         e_alu_ri(e, 4, H_AX, i->amask);
 }
@@ -280,46 +370,51 @@ enum { ACC_RD, ACC_WR, ACC_RMW };
 
 /* R10 = host address of seg:EAX for a size-byte access, as fast_host()
  * in x86-exec-fast.c decides it; anything else jumps to the fallback.
+ * A segment the translation takes as flat (translate_pass: base 0, limit
+ * 4 GiB, readable and writable, verified where the block starts) needs
+ * no check; nothing between the start and an access before the first
+ * handler call can load it. The TLB lookup: a page crossing changes the
+ * page of the access's last byte, which then misses the tag.
  * Keeps EAX and R8/R9; clobbers ECX, EDX, R11. */
+G_STATIC_ASSERT(sizeof(X86Tlb) == 32);
 static void j_host(JCtx *j, JSlow *s, int seg, unsigned size, int acc)
 {
     JEm *e = &j->e;
-    e_alu_rm(e, 7, H_AX, H_BX, OSEG(seg, lo));          /* off < lo */
-    slow_jcc(j, s, HC_B);
-    if (size == 1) {
-        e_alu_rm(e, 7, H_AX, H_BX, OSEG(seg, hi));
-        slow_jcc(j, s, HC_A);
-    } else {                                            /* (u64)off + size - 1 > hi */
+    unsigned lin = H_CX;
+    if (!j->seg_unsafe && (j->flat & (1u << seg))) {
+        j->flat_used |= (uint8_t)(1u << seg);
+        lin = H_AX;
+    } else {
+        e_alu_rm(e, 7, H_AX, H_BX, OSEG(seg, lo));      /* off < lo */
+        slow_jcc(j, s, HC_B);
+        if (size == 1) {
+            e_alu_rm(e, 7, H_AX, H_BX, OSEG(seg, hi));
+            slow_jcc(j, s, HC_A);
+        } else {                                        /* (u64)off + size - 1 > hi */
+            e_mov_rr(e, H_CX, H_AX);
+            e_alu_ri64(e, 0, H_CX, (int8_t)(size - 1));
+            e_ld32(e, H_DX, H_BX, OSEG(seg, hi));
+            e_alu_rr64(e, 7, H_CX, H_DX);
+            slow_jcc(j, s, HC_A);
+        }
+        e_cmpb_mi(e, H_BX, acc == ACC_RD ? OSEG(seg, rd) : OSEG(seg, wr), 0);
+        slow_jcc(j, s, HC_E);
         e_mov_rr(e, H_CX, H_AX);
-        e_alu_ri64(e, 0, H_CX, (int8_t)(size - 1));
-        e_ld32(e, H_DX, H_BX, OSEG(seg, hi));
-        e_alu_rr64(e, 7, H_CX, H_DX);
-        slow_jcc(j, s, HC_A);
+        e_alu_rm(e, 0, H_CX, H_BX, OSEG(seg, base));    /* ECX = linear */
     }
-    e_cmpb_mi(e, H_BX, acc == ACC_RD ? OSEG(seg, rd) : OSEG(seg, wr), 0);
-    slow_jcc(j, s, HC_E);
-    e_mov_rr(e, H_CX, H_AX);
-    e_alu_rm(e, 0, H_CX, H_BX, OSEG(seg, base));        /* ECX = linear */
-    e_mov_rr(e, H_DX, H_CX);
-    e_shift_ri(e, 5, H_DX, 12);
-    e_alu_ri(e, 4, H_DX, TLB_SIZE - 1);
-    e_imul_rri(e, H_DX, H_DX, (uint32_t)sizeof(X86Tlb));
+    e_mov_rr(e, H_DX, lin);
+    e_shift_ri(e, 5, H_DX, 12 - 5);
+    e_alu_ri(e, 4, H_DX, (TLB_SIZE - 1) << 5);
     e_alu_rm64(e, 0, H_DX, H_BX, OFF(tlbc));            /* RDX = entry */
-    e_mov_rr(e, H_R11, H_CX);
+    e_lea(e, H_R11, (int)lin, -1, 0, (int32_t)size - 1);
     e_alu_ri(e, 4, H_R11, 0xFFFFF000u);
     int32_t tag = acc == ACC_RD ? (int32_t)offsetof(X86Tlb, rtag)
                 : acc == ACC_WR ? (int32_t)offsetof(X86Tlb, wtag) : (int32_t)offsetof(X86Tlb, rwtag);
     e_alu_rm(e, 7, H_R11, H_DX, tag);
     slow_jcc(j, s, HC_NE);
-    if (size > 1) {
-        e_mov_rr(e, H_R11, H_CX);
-        e_alu_ri(e, 4, H_R11, 0xFFF);
-        e_alu_ri(e, 7, H_R11, 0x1000 - size);
-        slow_jcc(j, s, HC_A);
-    }
     e_ld64(e, H_R10, H_DX, acc == ACC_RD ? (int32_t)offsetof(X86Tlb, radd)
                                          : (int32_t)offsetof(X86Tlb, wadd));
-    e_alu_rr64(e, 0, H_R10, H_CX);
+    e_alu_rr64(e, 0, H_R10, lin);
 }
 
 /* Lockstep mode: before an inline store of size bytes to [R10], enter
@@ -534,6 +629,60 @@ static void j_jump_rel(JCtx *j, const X86Insn *i)
     slow_emit(j, &s, i);
 }
 
+/* A relative jump, the block's last instruction, to the block's own
+ * start (whatever EIP the block runs at: next_eip = EIP + bytes), in a
+ * block of inline forms. The start passed the CS limit check when the
+ * block was looked up, and nothing in such a block changes CS. */
+static bool is_self_jump(const JCtx *j, const X86Insn *i)
+{
+    uint32_t mask = i->o32 ? 0xFFFFFFFFu : 0xFFFFu;
+    /* (a 16-bit jump in 32-bit code wraps to 16 bits: not to the start) */
+    return j->chain && j->all_inline && j->last && !i->lock
+        && (i->o32 || !j->b->code32) && ((i->imm + j->b->bytes) & mask) == 0;
+}
+
+/* The taken self jump runs the block again in place, under the very
+ * conditions the run loop would run it again: nothing asked the CPU to
+ * stop (brk: interrupts, device deadlines, code writes, mode changes; the
+ * stop flag) and the next run fits under the instruction limit. The run
+ * loop's bookkeeping for the run that just ended is done here (EIP and
+ * next_eip do not move); otherwise next_eip = EIP and the block ends as
+ * any other, the run loop doing the last run's bookkeeping. Registers
+ * stay in their host registers; the deferred flags are not computed when
+ * the block's start overwrites them before anything reads them. */
+static void j_self_jump(JCtx *j)
+{
+    JEm *e = &j->e;
+    JSlow out = { .n = 0 };
+    X86Block *b = j->b;
+    e_alu_mi(e, 7, H_BX, OFF(brk), 0);
+    slow_jcc(j, &out, HC_NE);
+    e_ld64(e, H_AX, H_BX, OFF(stop));
+    e_alu_mi(e, 7, H_AX, 0, 0);
+    slow_jcc(j, &out, HC_NE);
+    e_ld64(e, H_DX, H_BX, OFF(icount));
+    e_alu_ri64(e, 0, H_DX, (int8_t)b->n);               /* this run retired */
+    e_m(e, true, 0x8D, H_CX, H_DX, b->n);               /* lea rcx, [rdx + n]: the next one's end */
+    e_ld64(e, H_AX, H_BX, OFF(limitp));
+    e_alu_rm64(e, 7, H_CX, H_AX, 0);
+    slow_jcc(j, &out, HC_A);
+    e_st64(e, H_DX, H_BX, OFF(icount));
+    if (j->any_call) {
+        e_m(e, true, 0xC7, 0, H_BX, OFF(cur));          /* cur = NULL */
+        e_d(e, 0);
+    }
+    if (j->entry_live)
+        defer_emit(j);
+    e_b(e, 0xE9);                                       /* jmp body */
+    int32_t rel = (int32_t)(j->body - (e->p + 4));
+    e_d(e, (uint32_t)rel);
+    for (unsigned k = 0; k < out.n; k++)
+        e_patch(e, out.fix[k]);
+    e_ld32(e, H_AX, H_BX, OFF(eip));
+    e_st32(e, H_AX, H_BX, OFF(next_eip));
+    j->looped = true;
+}
+
 /* ---- the inline forms ------------------------------------------------------------- */
 
 static int find(X86Handler fn, const X86Handler *tab, unsigned n)
@@ -566,8 +715,10 @@ static bool j_alu_cached(JCtx *j, const X86Insn *i, unsigned op, unsigned form)
         e_ld32(e, H_CX, H_BX, OREG(i->reg));
         e_alu_rr(e, op, d, H_CX);
     }
-    e_st32(e, d, H_BX, OREG(i->rm));
-    if (!j->dead_flags) {
+    g_dirty(j, i->rm);
+    if (!j->dead_flags && j->pend_ok) {
+        j->pend_next = (int8_t)d;
+    } else if (!j->dead_flags) {
         e_st32(e, d, H_BX, OFF(lf_res));
         e_st_imm32(e, H_BX, OFF(lf_aux), 0);
     }
@@ -609,6 +760,22 @@ static bool j_alu(JCtx *j, const X86Insn *i, int idx)
     default:                            /* FF_MR, FF_MI */
         j_ea(j, i);
         j_host(j, &s, i->seg, size, op == 7 ? ACC_RD : ACC_RMW);
+        if (j->dead_flags && size == 4 && !j->log && op != 2 && op != 3) {
+            /* the host instruction on the guest's memory */
+            if (op != 7) {
+                if (form == FF_MI) {
+                    e_alu_mi(e, op, H_R10, 0, i->imm);
+                } else if (j->hreg[i->reg] >= 0) {
+                    e_m(e, false, op * 8 + 1, (unsigned)j->hreg[i->reg], H_R10, 0);
+                } else {
+                    e_ld32(e, H_CX, H_BX, OREG(i->reg));
+                    e_m(e, false, op * 8 + 1, H_CX, H_R10, 0);
+                }
+                j->pure = false;
+            }
+            slow_emit(j, &s, i);
+            return true;
+        }
         e_ldz(e, size, H_AX, H_R10, 0);
         if (form == FF_MR)
             ld_reg(j, size, H_CX, i->reg);
@@ -664,7 +831,7 @@ static bool j_mov(JCtx *j, const X86Insn *i, int idx)
             e_mov_ri(e, d, i->imm);
         else
             g_ld32(j, d, i->reg);
-        e_st32(e, d, H_BX, OREG(i->rm));
+        g_dirty(j, i->rm);
         return true;
     }
     switch (form) {
@@ -725,6 +892,28 @@ static bool j_movx(JCtx *j, const X86Insn *i, int idx)
     return true;
 }
 
+/* The flags of ROL (op 0) / ROR (1) r32 for the result in EDX: CF and OF
+ * only; clobbers ECX, R8. */
+static void f_rot(JCtx *j, unsigned op)
+{
+    JEm *e = &j->e;
+    if (op == 0) {                      /* CF = r bit 0, CF ^ OF = r bit 31 */
+        e_mov_rr(e, H_CX, H_DX);
+        e_shift_ri(e, 4, H_CX, 31);
+        e_mov_rr(e, H_R8, H_DX);
+        e_shift_ri(e, 5, H_R8, 31);
+        e_shift_ri(e, 4, H_R8, 30);
+        e_alu_rr(e, 1, H_CX, H_R8);
+    } else {                            /* CF = r bit 31, CF ^ OF = r bit 30 */
+        e_mov_rr(e, H_CX, H_DX);
+        e_alu_ri(e, 4, H_CX, LF_CF | LF_PO);
+    }
+    e_ld32(e, H_R8, H_BX, OFF(lf_aux));
+    e_alu_ri(e, 4, H_R8, ~(LF_CF | LF_PO));
+    e_alu_rr(e, 1, H_CX, H_R8);
+    e_st32(e, H_CX, H_BX, OFF(lf_aux));
+}
+
 /* 32-bit shifts and rotates of a register by an immediate (shift_fast) */
 static bool j_shift32(JCtx *j, const X86Insn *i, unsigned op)
 {
@@ -734,10 +923,13 @@ static bool j_shift32(JCtx *j, const X86Insn *i, unsigned op)
         return false;                   /* RCL, RCR */
     if (cnt == 0)
         return true;                    /* nothing changes, flags included */
-    if (j->dead_flags && j->hreg[i->rm] >= 0) {
+    bool defer = !j->dead_flags && op < 2 && j->k >= j->defer_from;
+    if ((j->dead_flags || defer) && j->hreg[i->rm] >= 0) {
         unsigned d = (unsigned)j->hreg[i->rm];
         e_shift_ri(e, op == 6 ? 4 : op, d, (uint8_t)cnt);
-        e_st32(e, d, H_BX, OREG(i->rm));
+        g_dirty(j, i->rm);
+        if (defer)
+            defer_push(j, op == 0 ? DF_ROL : DF_ROR, i->rm);
         return true;
     }
     g_ld32(j, H_AX, i->rm);
@@ -746,23 +938,13 @@ static bool j_shift32(JCtx *j, const X86Insn *i, unsigned op)
     g_st32(j, H_DX, i->rm);
     if (j->dead_flags)
         return true;
+    if (defer) {
+        defer_push(j, op == 0 ? DF_ROL : DF_ROR, i->rm);
+        return true;
+    }
     switch (op) {
     case 0: case 1:                     /* ROL, ROR: CF and OF only */
-        if (op == 0) {                  /* CF = r bit 0, CF ^ OF = r bit 31 */
-            e_mov_rr(e, H_CX, H_DX);
-            e_shift_ri(e, 4, H_CX, 31);
-            e_mov_rr(e, H_R8, H_DX);
-            e_shift_ri(e, 5, H_R8, 31);
-            e_shift_ri(e, 4, H_R8, 30);
-            e_alu_rr(e, 1, H_CX, H_R8);
-        } else {                        /* CF = r bit 31, CF ^ OF = r bit 30 */
-            e_mov_rr(e, H_CX, H_DX);
-            e_alu_ri(e, 4, H_CX, LF_CF | LF_PO);
-        }
-        e_ld32(e, H_R8, H_BX, OFF(lf_aux));
-        e_alu_ri(e, 4, H_R8, ~(LF_CF | LF_PO));
-        e_alu_rr(e, 1, H_CX, H_R8);
-        e_st32(e, H_CX, H_BX, OFF(lf_aux));
+        f_rot(j, op);
         return true;
     case 4: case 6:                     /* SHL: CF = a bit 32-cnt, CF ^ OF = r bit 31 */
         e_st32(e, H_DX, H_BX, OFF(lf_res));
@@ -804,15 +986,11 @@ static bool j_shift32(JCtx *j, const X86Insn *i, unsigned op)
     }
 }
 
-/* INC / DEC r32 (lf_incdec): CF kept */
-static void j_incdec32(JCtx *j, const X86Insn *i, bool dec)
+/* The flags of INC / DEC (lf_incdec: CF kept) for the result in EDX;
+ * clobbers EAX, ECX, R8, R9. */
+static void f_incdec(JCtx *j, bool dec)
 {
     JEm *e = &j->e;
-    g_ld32(j, H_DX, i->reg);
-    e_alu_ri(e, dec ? 5 : 0, H_DX, 1);
-    g_st32(j, H_DX, i->reg);
-    if (j->dead_flags)
-        return;
     e_st32(e, H_DX, H_BX, OFF(lf_res));
     e_ld32(e, H_R8, H_BX, OFF(lf_aux));
     e_alu_ri(e, 4, H_R8, LF_CF);
@@ -830,6 +1008,91 @@ static void j_incdec32(JCtx *j, const X86Insn *i, bool dec)
     e_shift_ri(e, 4, H_AX, 3);
     e_alu_rr(e, 1, H_R8, H_AX);                     /* | af << 3 */
     e_st32(e, H_R8, H_BX, OFF(lf_aux));
+}
+
+/* Deferred flags. A block that ends with INC / DEC r32 and JZ / JNZ,
+ * the INC / DEC perhaps after other INC / DEC r32 and ROL / ROR r32, imm
+ * (the run defer_run finds), leaves the flag computations of that run to
+ * where the block ends, or to before a fallback calls a handler, in
+ * their order: each flag result follows from the instruction's result
+ * alone, still in its register, as nothing later in the run writes that
+ * register. The JZ / JNZ tests the register of the INC / DEC, and a block
+ * that runs again in place, whose start overwrites the flags before it
+ * reads them, never computes them. */
+
+/* the register an instruction of a deferrable run writes, or -1 */
+static int defer_reg_of(const X86Insn *i)
+{
+    if (i->lock)
+        return -1;
+    if (i->fn == h_inc32_r || i->fn == h_dec32_r)
+        return i->reg;
+    if ((i->fn == x86_fast_shift[0][2][0] || i->fn == x86_fast_shift[1][2][0]) && (i->imm & 0x1F))
+        return i->rm;
+    return -1;
+}
+
+static unsigned defer_run(const X86Block *b)
+{
+    unsigned n = b->n;
+    if (n < 2)
+        return n;
+    const X86Insn *t = &b->ins[n - 1], *d = &b->ins[n - 2];
+    int idx = -1;
+    for (unsigned k = 0; k < 16; k++)
+        if (t->fn == x86_fast_jcc[k])
+            idx = (int)k;
+    if (t->lock || (idx >> 1) != 2 || d->lock || (d->fn != h_inc32_r && d->fn != h_dec32_r))
+        return n;
+    unsigned from = n - 2;
+    while (from > 0) {
+        int r = defer_reg_of(&b->ins[from - 1]);
+        if (r < 0)
+            break;
+        for (unsigned k = from; k < n - 1; k++)
+            if (defer_reg_of(&b->ins[k]) == r)
+                r = -1;
+        if (r < 0)
+            break;
+        from--;
+    }
+    return from;
+}
+
+
+static void f_rot(JCtx *j, unsigned op);
+
+static void defer_emit(JCtx *j)
+{
+    for (unsigned k = 0; k < j->ndef; k++) {
+        g_ld32(j, H_DX, j->defq[k].reg);
+        if (j->defq[k].kind <= DF_DEC)
+            f_incdec(j, j->defq[k].kind == DF_DEC);
+        else
+            f_rot(j, j->defq[k].kind == DF_ROL ? 0 : 1);
+    }
+}
+
+/* INC / DEC r32 */
+static void j_incdec32(JCtx *j, const X86Insn *i, bool dec)
+{
+    JEm *e = &j->e;
+    if (j->hreg[i->reg] >= 0) {
+        e_alu_ri(e, dec ? 5 : 0, (unsigned)j->hreg[i->reg], 1);
+        g_dirty(j, i->reg);
+    } else {
+        g_ld32(j, H_DX, i->reg);
+        e_alu_ri(e, dec ? 5 : 0, H_DX, 1);
+        g_st32(j, H_DX, i->reg);
+    }
+    if (j->dead_flags)
+        return;
+    if (j->k >= j->defer_from) {
+        defer_push(j, dec ? DF_DEC : DF_INC, i->reg);
+        return;
+    }
+    g_ld32(j, H_DX, i->reg);
+    f_incdec(j, dec);
 }
 
 /* lf_res_cf_of(r = EAX, cf = of = ovf) after a host IMUL */
@@ -880,8 +1143,8 @@ static bool j_stack(JCtx *j, const X86Insn *i, X86Handler fn)
             e_alu_rm(e, 7, H_DX, H_BX, OSEG(S_CS, limit));
             slow_jcc(j, &s, HC_A);
         }
-        e_alu_mi(e, 0, H_BX, OREG(R_ESP), 4);
-        g_sync(j, R_ESP);
+        e_alu_ri(e, 0, H_AX, 4);
+        g_st32(j, H_AX, R_ESP);
         if (fn == h_ret32)
             e_st32(e, H_DX, H_BX, OFF(next_eip));
         else
@@ -904,10 +1167,23 @@ static bool j_inline(JCtx *j, const X86Insn *i)
     if ((idx = find(fn, &x86_fast_test[0][0], 3 * 5)) >= 0)
         return j_test(j, i, idx);
     if ((idx = find(fn, &x86_fast_jcc[0], 16)) >= 0) {
-        j_cond(j, (unsigned)idx >> 1);
-        e_test_rr(e, H_AX, H_AX);
-        uint8_t *skip = e_jcc(e, (idx & 1) ? HC_NE : HC_E);
-        j_jump_rel(j, i);
+        uint8_t *skip;
+        if (j->ndef) {                  /* ZF = the INC / DEC result is 0 */
+            unsigned r = j->defq[j->ndef - 1].reg;
+            if (j->hreg[r] >= 0)
+                e_test_rr(e, (unsigned)j->hreg[r], (unsigned)j->hreg[r]);
+            else
+                e_alu_mi(e, 7, H_BX, OREG(r), 0);
+            skip = e_jcc(e, (idx & 1) ? HC_E : HC_NE);
+        } else {
+            j_cond(j, (unsigned)idx >> 1);
+            e_test_rr(e, H_AX, H_AX);
+            skip = e_jcc(e, (idx & 1) ? HC_NE : HC_E);
+        }
+        if (is_self_jump(j, i))
+            j_self_jump(j);
+        else
+            j_jump_rel(j, i);
         e_patch(e, skip);
         return true;
     }
@@ -917,7 +1193,10 @@ static bool j_inline(JCtx *j, const X86Insn *i)
         if (fn == x86_fast_shift[op][2][0])
             return j_shift32(j, i, op);
     if (fn == h_jmp_rel) {
-        j_jump_rel(j, i);
+        if (is_self_jump(j, i))
+            j_self_jump(j);
+        else
+            j_jump_rel(j, i);
         return true;
     }
     if (fn == h_loop32) {
@@ -959,7 +1238,7 @@ static bool j_inline(JCtx *j, const X86Insn *i)
             e_m(e, false, 0x69, d, H_BX, OREG(i->rm));
             e_d(e, i->imm);
         }
-        e_st32(e, d, H_BX, OREG(i->reg));
+        g_dirty(j, i->reg);
         return true;
     }
     if (fn == h_imul32_GEI_r) {
@@ -1057,7 +1336,7 @@ static FlagUse flag_use(const X86Insn *i)
 /* dead[k]: every part instruction k's flag computation writes is
  * written again, before anything can read it or see it (a barrier), by
  * later instructions of the block: k need not compute its flags. */
-static void flag_liveness(const X86Block *b, bool *dead)
+static unsigned flag_liveness(const X86Block *b, bool *dead)
 {
     unsigned live = LV_ALL;         /* at the point after instruction k */
     for (int k = b->n - 1; k >= 0; k--) {
@@ -1068,16 +1347,17 @@ static void flag_liveness(const X86Block *b, bool *dead)
         else
             live = (live & ~u.wr) | u.rd;
     }
+    return live;
 }
 
 /* ---- blocks ------------------------------------------------------------------------ */
 
-/* A block of inline forms that jumps to its own start runs again without
- * leaving the translated code, under the very conditions the run loop
- * would run it again: it completed (no x86_break: brk clear), nothing
- * asked the CPU to stop, the next run fits under the instruction limit,
- * and the engine is still the translator (lockstep compares one run at a
- * time). The run loop's bookkeeping for the run that just ended is done
+/* A block of inline forms ending in LOOP that jumps to its own start runs
+ * again without leaving the translated code, under the very conditions
+ * the run loop would run it again: it completed (no x86_break: brk
+ * clear), nothing asked the CPU to stop, and the next run fits under the
+ * instruction limit (translations for lockstep, which compares one run
+ * at a time, neither loop nor chain; JMP and Jcc: j_self_jump). The run loop's bookkeeping for the run that just ended is done
  * here (EIP does not move); the last run's is the run loop's. Anything
  * that could make the jump cache give another block for this EIP (a code
  * write, a mode or mapping change) sets brk. */
@@ -1088,8 +1368,6 @@ static void j_self_loop(JCtx *j, uint8_t *body)
     X86Block *b = j->b;
     e_ld32(e, H_AX, H_BX, OFF(next_eip));
     e_alu_rm(e, 7, H_AX, H_BX, OFF(eip));
-    slow_jcc(j, &out, HC_NE);
-    e_cmpb_mi(e, H_BX, OFF(engine), X86_ENGINE_JIT);
     slow_jcc(j, &out, HC_NE);
     e_alu_mi(e, 7, H_BX, OFF(brk), 0);
     slow_jcc(j, &out, HC_NE);
@@ -1114,10 +1392,11 @@ static void j_self_loop(JCtx *j, uint8_t *body)
     e_d(e, (uint32_t)rel);
     for (unsigned k = 0; k < out.n; k++)
         e_patch(e, out.fix[k]);
+    j->looped = true;
 }
 
-/* The guest registers the block names most (at least twice) get the
- * host registers of the cache. */
+/* The guest registers the block names most get the host registers of
+ * the cache. */
 static void cache_choose(JCtx *j)
 {
     unsigned uses[9] = { 0 };
@@ -1133,7 +1412,7 @@ static void cache_choose(JCtx *j)
     for (unsigned h = 0; h < G_N_ELEMENTS(cache_host); h++) {
         unsigned best = 8;
         for (unsigned r = 0; r < 8; r++)
-            if (j->hreg[r] < 0 && uses[r] >= 2 && (best == 8 || uses[r] > uses[best]))
+            if (j->hreg[r] < 0 && uses[r] >= 1 && (best == 8 || uses[r] > uses[best]))
                 best = r;
         if (best == 8)
             break;
@@ -1144,7 +1423,7 @@ static void cache_choose(JCtx *j)
 /* Chaining: a block that ran to its end goes on with the next block
  * itself when the run loop would do nothing but run that block: nothing
  * asked the CPU to stop (brk: interrupts, device deadlines, code writes,
- * mode changes; the stop flag), the engine is the translator, a whole
+ * mode changes; the stop flag), a whole
  * block fits under the instruction limit (the run loop runs what fits
  * of one that does not), and the jump cache holds a translated block for
  * the next EIP under the current tag (the cache's epoch moves, with brk
@@ -1162,8 +1441,6 @@ static void j_chain(JCtx *j)
     slow_jcc(j, &out, HC_NE);
     e_ld64(e, H_AX, H_BX, OFF(stop));
     e_alu_mi(e, 7, H_AX, 0, 0);
-    slow_jcc(j, &out, HC_NE);
-    e_cmpb_mi(e, H_BX, OFF(engine), X86_ENGINE_JIT);
     slow_jcc(j, &out, HC_NE);
     e_ld64(e, H_DX, H_BX, OFF(icount));
     e_alu_ri64(e, 0, H_DX, (int8_t)j->b->n);            /* this block retired */
@@ -1206,19 +1483,50 @@ static void j_chain(JCtx *j)
     e_jmp_r(e, H_R9);
     for (unsigned k = 0; k < out.n; k++)
         e_patch(e, out.fix[k]);
-    j->jit->st.chain_exits++;
+    j->chained = true;
 }
 
-static void *translate(X86Cpu *c, X86Block *b)
+/* Debugging aid: with TESSERA_JIT_DUMP=DIR set, the host code of every
+ * translated block goes to DIR/<linear EIP>-<phys>.bin, for
+ * `objdump -D -b binary -mi386:x86-64`. */
+static void jit_dump(X86Cpu *c, const X86Block *b, const uint8_t *code, size_t len)
 {
-    struct X86Jit *jit = c->jit;
-    JCtx j = {
-        .e = { .p = jit->rw + jit->used, .lim = jit->rw + jit->used + JIT_BLOCK_MAX },
-        .jit = jit, .b = b, .pure = true, .log = c->engine == X86_ENGINE_LOCKSTEP,
-    };
-    JEm *e = &j.e;
+    const char *dir = g_getenv("TESSERA_JIT_DUMP");
+    if (!dir)
+        return;
+    char *name = g_strdup_printf("%s/%08x-%08x.bin", dir, c->seg[S_CS].base + c->eip, b->phys);
+    if (!g_file_set_contents(name, (const char *)code, (gssize)len, NULL))
+        g_warning("x86 jit: cannot write %s", name);
+    g_free(name);
+}
+
+/* An ALU or TEST form with a memory operand: it overwrites every flag,
+ * and only its fallback (a fault) may see the flags before it */
+static bool pend_target(const X86Insn *i)
+{
+    int idx;
+    if (i->lock)
+        return false;
+    if ((idx = find(i->fn, &x86_fast_alu[0][0][0], 8 * 3 * 5)) >= 0) {
+        unsigned op = (unsigned)idx / 15, form = (unsigned)idx % 5;
+        return op != 2 && op != 3 && form != FF_RR && form != FF_RI;
+    }
+    if ((idx = find(i->fn, &x86_fast_test[0][0], 3 * 5)) >= 0)
+        return idx % 5 != FF_RR && idx % 5 != FF_RI;
+    return false;
+}
+
+/* One translation of b into j->e, the cached registers in dirty taken as
+ * dirty where the block's body starts; the number of inline instructions. */
+static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
+{
+    uint8_t *bail[18];
+    unsigned nbail = 0;
+    JEm *e = &j->e;
+    X86Block *b = j->b;
     /* prologue: six pushes and 8 bytes keep the stack 16-byte aligned for
      * calls */
+    uint8_t *start = e->p;
     e_push(e, H_BX);
     e_push(e, H_BP);
     e_push(e, H_R12);
@@ -1227,8 +1535,25 @@ static void *translate(X86Cpu *c, X86Block *b)
     e_push(e, H_R15);
     e_alu_ri64(e, 5, H_SP, 8);
     e_mov_rr64(e, H_BX, H_DI);
-    if (e->p != jit->rw + jit->used + JIT_PROLOGUE)
+    if (e->p != start + JIT_PROLOGUE)
         e->over = true;     /* (never: the encoding is fixed) */
+    /* the segments taken as flat are (lo, hi = 0, 4 GiB - 1; rd, wr; base
+     * 0), or the block returns 0 without running: the run loop then
+     * interprets it and has it translated anew without the assumption */
+    for (unsigned sg = 0; sg < 6; sg++) {
+        if (!(j->flat & (1u << sg)))
+            continue;
+        e_mov_ri64(e, H_AX, 0xFFFFFFFF00000000ull);
+        e_alu_rm64(e, 7, H_AX, H_BX, OSEG(sg, lo));     /* lo, hi */
+        bail[nbail++] = e_jcc(e, HC_NE);
+        e_b(e, 0x66);                                   /* cmp word [rd], 0x0101: rd, wr */
+        e_m(e, false, 0x81, 7, H_BX, OSEG(sg, rd));
+        e_b(e, 1);
+        e_b(e, 1);
+        bail[nbail++] = e_jcc(e, HC_NE);
+        e_alu_mi(e, 7, H_BX, OSEG(sg, base), 0);
+        bail[nbail++] = e_jcc(e, HC_NE);
+    }
     /* exec_insns: next_eip = eip + bytes, blk_first, stop_at */
     e_ld32(e, H_AX, H_BX, OFF(eip));
     e_alu_ri(e, 0, H_AX, b->bytes);
@@ -1237,41 +1562,98 @@ static void *translate(X86Cpu *c, X86Block *b)
     e_st64(e, H_AX, H_BX, OFF(blk_first));
     e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&b->ins[b->n - 1]);
     e_st64(e, H_AX, H_BX, OFF(stop_at));
-    cache_choose(&j);
-    g_reload(&j);
-    uint8_t *body = e->p;
+    cache_choose(j);
+    g_reload(j);
+    j->body = e->p;
+    j->dirty = j->written = dirty;
     unsigned ninl = 0;
     bool dead[BLK_MAX];
-    flag_liveness(b, dead);
+    j->pend_next = -1;
+    j->entry_live = flag_liveness(b, dead);
+    j->defer_from = defer_run(b);
     for (unsigned k = 0; k < b->n; k++) {
         const X86Insn *i = &b->ins[k];
-        j.k = k;
-        j.last = k + 1 == b->n;
-        j.dead_flags = dead[k];
+        j->k = k;
+        j->last = k + 1 == b->n;
+        j->dead_flags = dead[k];
+        j->all_inline = ninl == k;
+        j->pend_res = j->pend_next;
+        j->pend_next = -1;
+        j->pend_ok = !dead[k] && k + 1 < b->n && pend_target(&b->ins[k + 1]);
         /* LOCK: the handlers raise #UD where it is invalid */
-        if (!i->lock && j_inline(&j, i)) {
+        if (!i->lock && j_inline(j, i)) {
             ninl++;
         } else {
-            j_call(&j, i, i->fn);
-            j.pure = false;
+            j_call(j, i, i->fn);
+            j->dirty = 0;
+            j->pure = false;
+            j->seg_unsafe = true;
         }
     }
     const X86Insn *tail = &b->ins[b->n - 1];
-    if (ninl == b->n && !tail->lock
-        && (find(tail->fn, &x86_fast_jcc[0], 16) >= 0 || tail->fn == h_jmp_rel || tail->fn == h_loop32)) {
-        j_self_loop(&j, body);
-        jit->st.self_loops++;
+    if (j->chain && ninl == b->n && !tail->lock && tail->fn == h_loop32)
+        j_self_loop(j, j->body);
+    /* the end of the block: the architectural state complete */
+    defer_emit(j);
+    j->ndef = 0;
+    g_flush(j, j->written);
+    if (j->chain)
+        j_chain(j);
+    j_exit(j, b->n);
+    if (nbail) {
+        for (unsigned k = 0; k < nbail; k++)
+            e_patch(e, bail[k]);
+        j_exit(j, 0);
     }
-    j_chain(&j);
-    j_exit(&j, b->n);
+    (void)c;
+    return ninl;
+}
+
+static void *translate(X86Cpu *c, X86Block *b)
+{
+    struct X86Jit *jit = c->jit;
+    JCtx j;
+    unsigned ninl;
+    /* A block that runs again in place enters its body again with the
+     * registers its last run wrote still dirty: translated again, taking
+     * those as dirty from the start, when the first pass did not. */
+    uint8_t dirty = 0;
+    /* Segments flat now are taken as flat (not in lockstep mode, whose
+     * replay needs the block run by the translation, nor for a block
+     * whose assumption failed once); the check where the block starts
+     * then covers those an access used. */
+    uint8_t flat = 0;
+    if (c->engine == X86_ENGINE_JIT && !b->jit_noflat)
+        for (unsigned sg = 0; sg < 6; sg++) {
+            const X86Seg *sp = &c->seg[sg];
+            if (sp->base == 0 && sp->lo == 0 && sp->hi == 0xFFFFFFFFu && sp->rd && sp->wr)
+                flat |= (uint8_t)(1u << sg);
+        }
+    for (;;) {
+        j = (JCtx){
+            .e = { .p = jit->rw + jit->used, .lim = jit->rw + jit->used + JIT_BLOCK_MAX },
+            .jit = jit, .b = b, .pure = true, .log = c->engine == X86_ENGINE_LOCKSTEP,
+            .chain = c->engine == X86_ENGINE_JIT, .flat = flat,
+        };
+        ninl = translate_pass(c, &j, dirty);
+        if ((!j.looped || (j.written & ~dirty) == 0) && j.flat_used == flat)
+            break;
+        if (j.looped)
+            dirty |= j.written;
+        flat = j.flat_used;
+    }
+    JEm *e = &j.e;
     if (e->over)
         return NULL;
     size_t len = (size_t)(e->p - (jit->rw + jit->used));
     void *fn = jit->rx + jit->used;
+    jit_dump(c, b, jit->rw + jit->used, len);
     jit->used += (len + 15) & ~(size_t)15;
     jit->st.blocks++;
     jit->st.insns_inline += ninl;
     jit->st.insns_call += b->n - ninl;
+    jit->st.self_loops += j.looped;
+    jit->st.chain_exits += j.chained;
     b->jit_pure = j.pure;
     return fn;
 }
@@ -1279,6 +1661,11 @@ static void *translate(X86Cpu *c, X86Block *b)
 X86JitFn x86_jit_get(X86Cpu *c, X86Block *b)
 {
     struct X86Jit *jit = c->jit;
+    if (X86_UNLIKELY(c->engine != jit->engine)) {
+        /* chaining and stores logged or not are decided at translation */
+        x86_jit_flush(c);
+        jit->engine = c->engine;
+    }
     if (b->jit_gen == jit->gen)
         return (X86JitFn)b->jit;    /* NULL: did not fit, interpret */
     if (b->jit_runs < c->jit_hot) {

@@ -35,7 +35,8 @@
 #endif
 
 /* Run a translated block; returns the number of instructions executed
- * (1 .. b->n). */
+ * (1 .. b->n), or 0 when it did not run at all (its flat-segment
+ * assumption failed: see j_host in x86-jit.c). */
 typedef unsigned (*X86JitFn)(X86Cpu *c);
 
 /* Set up the code buffer (W^X: one memfd mapped twice, writable and
@@ -57,6 +58,7 @@ typedef struct X86JitStats {
     uint64_t self_loops;        /* blocks that run again in place when they jump to themselves */
     uint64_t chain_exits;       /* block ends translated with a chain to the next block */
     uint64_t chained;           /* runs of a block entered through a chain */
+    uint64_t flat_bails;        /* runs refused: segments not flat as translated for */
     uint64_t lockstep_blocks;   /* blocks compared in lockstep mode */
     uint64_t lockstep_diffs;    /* of which differed */
 } X86JitStats;

@@ -150,6 +150,7 @@ static X86Block *blk_build(X86Cpu *c, uint32_t phys, const uint8_t *page, unsign
     b->jit_gen = 0;
     b->jit_runs = 0;
     b->jit_pure = 0;
+    b->jit_noflat = 0;
     c->arena_used += (sizeof(X86Block) + n * sizeof(X86Insn) + 15) & ~(size_t)15;
     X86Block **head = &c->bhash[blk_hash(phys)];
     b->hnext = *head;
@@ -327,6 +328,15 @@ static inline void jit_run(X86Cpu *c, X86Block *b, X86JitFn fn)
     c->jit_last = b;
     unsigned k = fn(c);
     b = c->jit_last;
+    if (X86_UNLIKELY(k == 0)) {
+        /* its segments are not those it was translated for (flat): run
+         * it here, and have it translated anew without that assumption */
+        b->jit_noflat = 1;
+        b->jit_gen = 0;
+        x86_jit_stats(c)->flat_bails++;
+        exec_insns(c, b->ins, b->n, c->eip + b->bytes);
+        return;
+    }
     exec_done(c, &b->ins[k - 1], &b->ins[b->n - 1], b->n);
 }
 

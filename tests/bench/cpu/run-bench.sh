@@ -6,7 +6,9 @@
 # The emulators take turns, RUNS times, so they share whatever load the
 # host has; each one's start-up time (the same ROM with one iteration,
 # best of three) is taken off before computing MIPS. Reports the minimum
-# and median MIPS of each, and the ratios of the medians.
+# and median MIPS of each, and the ratios of the medians, from wall time
+# and again from the CPU time (user + system) the emulator used, which a
+# host busy with other work disturbs much less.
 # usage: run-bench.sh TESSERA [ITERATIONS [RUNS]]     (run from anywhere)
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,12 +62,22 @@ run_qemu() {
 }
 
 now() { date +%s.%N; }
-# time_run EMU ROM: seconds on stdout, checksum line in $work/sum.EMU
+# CPU seconds (user + system) of the shell's finished children, from the
+# output of `times` in file $1 (run in the shell itself: a command
+# substitution would report its own children)
+cpu() {
+    sed -n 2p "$1" | awk '{ split($1, u, "m"); split($2, s, "m"); sub("s", "", u[2]);
+                            sub("s", "", s[2]); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+}
+# time_run EMU ROM: "wall-seconds cpu-seconds" on stdout, checksum line
+# in $work/sum.EMU
 time_run() {
+    times > "$work/times0"
     t0=$(now)
     "run_$1" "$2" > "$work/sum.$1"
     t1=$(now)
-    echo "$t1 - $t0" | bc -l
+    times > "$work/times1"
+    echo "$(echo "$t1 - $t0" | bc -l) $(echo "$(cpu "$work/times1") - $(cpu "$work/times0")" | bc -l)"
 }
 
 emus="tessera tessera_jit"
@@ -73,18 +85,20 @@ emus="tessera tessera_jit"
 [ $have_qemu = 1 ] && emus="$emus qemu"
 
 for e in $emus; do
-    best=
+    best= bestc=
     for k in 1 2 3; do
-        t=$(time_run "$e" "$work/start.bin")
-        if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+        set -- $(time_run "$e" "$work/start.bin")
+        if [ -z "$best" ] || [ "$(echo "$1 < $best" | bc -l)" = 1 ]; then best=$1; fi
+        if [ -z "$bestc" ] || [ "$(echo "$2 < $bestc" | bc -l)" = 1 ]; then bestc=$2; fi
     done
-    eval "start_$e=$best"
+    eval "start_$e=$best cstart_$e=$bestc"
 done
 
 ref=
 for r in $(seq "$runs"); do
     for e in $emus; do
-        t=$(time_run "$e" "$work/bench.bin")
+        set -- $(time_run "$e" "$work/bench.bin")
+        t=$1 tc=$2
         sum=$(cat "$work/sum.$e")
         [ -n "$ref" ] || ref=$sum
         if [ "$sum" != "$ref" ]; then
@@ -93,6 +107,8 @@ for r in $(seq "$runs"); do
         fi
         s=$(eval "echo \$start_$e")
         echo "$insns / ($t - $s) / 1000000" | bc -l >> "$work/mips.$e"
+        s=$(eval "echo \$cstart_$e")
+        echo "$insns / ($tc - $s) / 1000000" | bc -l >> "$work/cmips.$e"
     done
 done
 
@@ -113,5 +129,21 @@ fi
 if [ $have_qemu = 1 ]; then
     printf 'tessera / qemu        = %.2f (medians)\n' "$(echo "$med_tessera / $med_qemu" | bc -l)"
     printf 'tessera_jit / qemu    = %.2f (medians)\n' "$(echo "$med_tessera_jit / $med_qemu" | bc -l)"
+fi
+echo "from CPU time (user + system):"
+printf '%-12s %10s %10s %12s\n' emulator "min MIPS" "median" "start-up s"
+for e in $emus; do
+    sort -g "$work/cmips.$e" > "$work/csorted.$e"
+    min=$(head -n 1 "$work/csorted.$e")
+    med=$(sed -n "$(( (runs + 1) / 2 ))p" "$work/csorted.$e")
+    eval "cmed_$e=$med"
+    printf '%-12s %10.1f %10.1f %12.3f\n' "$e" "$min" "$med" "$(eval "echo \$cstart_$e")"
+done
+printf 'tessera_jit / tessera = %.2f (medians)\n' "$(echo "$cmed_tessera_jit / $cmed_tessera" | bc -l)"
+if [ $have_bochs = 1 ]; then
+    printf 'tessera_jit / bochs   = %.2f (medians)\n' "$(echo "$cmed_tessera_jit / $cmed_bochs" | bc -l)"
+fi
+if [ $have_qemu = 1 ]; then
+    printf 'tessera_jit / qemu    = %.2f (medians)\n' "$(echo "$cmed_tessera_jit / $cmed_qemu" | bc -l)"
 fi
 exit 0

@@ -693,6 +693,100 @@ static void test_chain_irq(void)
     pair_fini(&p);
 }
 
+/* cpubench's loop (tests/bench/cpu/bench.asm): a block that runs again in
+ * place with its registers in host registers, its read-modify-write to
+ * a table on the flat data segment, and the flags of its ROL and DEC left
+ * to where it ends. Cut by the limit anywhere in the loop, it stops at
+ * the interpreter's instruction with the interpreter's registers, flags
+ * and RAM; an interrupt raised at such a deadline is taken there, with
+ * the interpreter's EFLAGS image pushed. */
+static void test_self_loop_irq(void)
+{
+    static Pair p;
+    static const uint8_t code[] = {
+        0xB9, 0x00, 0x30, 0x00, 0x00,               /* mov ecx, 0x3000 */
+        0xBE, 0x39, 0x30, 0x00, 0x00,               /* mov esi, 12345 */
+        0x31, 0xFF,                                 /* xor edi, edi */
+        0x69, 0xF6, 0x6D, 0x4E, 0xC6, 0x41,         /* .l: imul esi, esi, 1103515245 */
+        0x81, 0xC6, 0x39, 0x30, 0x00, 0x00,         /* add esi, 12345 */
+        0x89, 0xF0,                                 /* mov eax, esi */
+        0xC1, 0xE8, 0x10,                           /* shr eax, 16 */
+        0x31, 0xC7,                                 /* xor edi, eax */
+        0x89, 0xC3,                                 /* mov ebx, eax */
+        0x81, 0xE3, 0xFF, 0x03, 0x00, 0x00,         /* and ebx, 0x3FF */
+        0x01, 0x3C, 0x9D, 0x00, 0x00, 0x20, 0x00,   /* add [0x200000 + ebx*4], edi */
+        0xC1, 0xC7, 0x05,                           /* rol edi, 5 */
+        0x49,                                       /* dec ecx */
+        0x75, 0xD8,                                 /* jnz .l */
+        0xF4,                                       /* hlt */
+    };
+    if (!pair_init(&p, code, sizeof(code))) {
+        g_test_skip("no translator on this host");
+        pair_fini(&p);
+        return;
+    }
+    /* every phase of the 11-instruction loop, a few rounds apart */
+    uint64_t lim = 3;
+    for (unsigned m = 0; m < 22; m++) {
+        lim += 11 * 37 + 1;
+        g_assert_cmpint(pair_run(&p, lim), ==, X86_EXIT_LIMIT);
+        g_assert_cmpuint(p.b.icount, ==, lim);
+    }
+    g_assert_cmpuint(x86_jit_stats(&p.b)->self_loops, >=, 1);
+    uint64_t at = p.b.icount;
+    uint32_t eip = p.b.eip;
+    p.a.intr = p.b.intr = true;
+    x86_break(&p.a);
+    x86_break(&p.b);
+    g_assert_cmpint(pair_run(&p, at + 1000), ==, X86_EXIT_HALTED);
+    uint32_t ret;
+    memcpy(&ret, p.ram_b + p.b.r[R_ESP], 4);
+    g_assert_cmphex(ret, ==, eip);
+    /* back from the handler (IRET), on to the end of the loop */
+    p.a.intr = p.b.intr = false;
+    p.a.halted = p.b.halted = false;
+    p.a.eip = p.b.eip = HLT_AT + 3;
+    p.ram_a[HLT_AT + 3] = p.ram_b[HLT_AT + 3] = 0xCF;   /* iret */
+    x86_code_invalidate(&p.a, HLT_AT + 3, 1);
+    x86_code_invalidate(&p.b, HLT_AT + 3, 1);
+    g_assert_cmpint(pair_run(&p, at + 2000000), ==, X86_EXIT_HALTED);
+    g_assert_cmphex(p.b.r[R_ECX], ==, 0);
+    pair_fini(&p);
+}
+
+/* A block translated while DS is flat, its accesses made without the
+ * segment checks, finds DS changed when it runs again (a base the guest
+ * loaded between runs): it does not run as translated, the interpreter
+ * runs it, and it is translated anew with the checks. */
+static void test_flat_bail(void)
+{
+    static Pair p;
+    static const uint8_t code[] = {
+        0xB9, 0x00, 0x01, 0x00, 0x00,               /* mov ecx, 0x100 */
+        0x01, 0x05, 0x00, 0x30, 0x00, 0x00,         /* .l: add [0x3000], eax */
+        0x40,                                       /* inc eax */
+        0x49,                                       /* dec ecx */
+        0x75, 0xF6,                                 /* jnz .l */
+        0xF4,                                       /* hlt */
+    };
+    if (!pair_init(&p, code, sizeof(code))) {
+        g_test_skip("no translator on this host");
+        pair_fini(&p);
+        return;
+    }
+    g_assert_cmpint(pair_run(&p, 1 + 4 * 50), ==, X86_EXIT_LIMIT);
+    uint64_t blocks = x86_jit_stats(&p.b)->blocks;
+    g_assert_cmpuint(x86_jit_stats(&p.b)->flat_bails, ==, 0);
+    p.a.seg[S_DS].base = p.b.seg[S_DS].base = 0x1000;
+    g_assert_cmpint(pair_run(&p, 100000), ==, X86_EXIT_HALTED);
+    g_assert_cmpuint(x86_jit_stats(&p.b)->flat_bails, ==, 1);
+    g_assert_cmpuint(x86_jit_stats(&p.b)->blocks, >, blocks);
+    uint32_t v;
+    memcpy(&v, p.ram_b + 0x4000, 4);
+    g_assert_cmphex(v, ==, (50u + 0xFFu) * (0x100u - 50) / 2);   /* EAX 50 ... 255 */
+    pair_fini(&p);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -712,6 +806,8 @@ int main(int argc, char **argv)
         g_test_add_func("/x86/jit/self-loop", test_chain_self_loop);
         g_test_add_func("/x86/jit/chain-smc", test_chain_smc);
         g_test_add_func("/x86/jit/chain-irq", test_chain_irq);
+        g_test_add_func("/x86/jit/self-loop-irq", test_self_loop_irq);
+        g_test_add_func("/x86/jit/flat-bail", test_flat_bail);
     }
     return g_test_run();
 }
