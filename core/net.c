@@ -25,7 +25,11 @@
  *
  * A capture records frames as the NIC sends them (when the backend takes
  * them) and as the NIC takes them, so a refused frame offered again is
- * written once.
+ * written once. A backend may answer from inside its send (slirp answers
+ * ARP, ping and TCP ACKs there), a NIC from inside its receive: while
+ * such a call runs, later records wait in cap_held behind the record of
+ * the frame being handed on, which is kept once the callee took it, so
+ * the file shows a frame before the answers it caused.
  *
  * Waking the machine: a producer that finds m->net_kick clear sets it,
  * asks the CPU to end its slice and signals the idle wait (one lock per
@@ -67,6 +71,9 @@ struct TessNetPort {
     pcap_dumper_t *cap;
     char *cap_file;
     bool cap_from_prop;             /* opened from the backend's capture= */
+    GQueue cap_held;                /* CapRecord *: written when the outer call returns */
+    unsigned cap_depth;             /* capture_enter calls not yet left (nested: a NIC
+                                     * answering from its receive callback) */
     bool draining;                  /* port_flush is running (re-entry guard) */
 };
 
@@ -77,8 +84,21 @@ static size_t align8(size_t n)
 
 /* ---- capture ----------------------------------------------------------- */
 
+typedef struct {
+    int64_t ns;
+    bool keep;                      /* a sent frame: false until the backend took it */
+    size_t len;
+    uint8_t data[];
+} CapRecord;
+
+static void capture_drop_held(TessNetPort *p)
+{
+    g_queue_clear_full(&p->cap_held, g_free);
+}
+
 static void capture_stop(TessNetPort *p)
 {
+    capture_drop_held(p);
     if (p->cap) {
         pcap_dump_flush(p->cap);
         pcap_dump_close(p->cap);
@@ -108,11 +128,8 @@ static bool capture_start(TessNetPort *p, const char *file, GError **err)
     return true;
 }
 
-static void capture_frame(TessNetPort *p, const void *frame, size_t len)
+static void capture_write(TessNetPort *p, int64_t ns, const void *frame, size_t len)
 {
-    if (!p->cap)
-        return;
-    int64_t ns = tess_clock_wall_ns(p->nic->machine);
     struct pcap_pkthdr h = {
         .ts = { .tv_sec = ns / 1000000000, .tv_usec = (ns % 1000000000) / 1000 },
         .caplen = (bpf_u_int32)len,
@@ -122,6 +139,48 @@ static void capture_frame(TessNetPort *p, const void *frame, size_t len)
     /* A capture is for reading while the machine runs (tail -f | tcpdump):
      * keep the file whole at every frame. */
     pcap_dump_flush(p->cap);
+}
+
+static CapRecord *capture_hold(TessNetPort *p, const void *frame, size_t len, bool keep)
+{
+    CapRecord *r = g_malloc(sizeof(CapRecord) + len);
+    r->ns = tess_clock_wall_ns(p->nic->machine);
+    r->keep = keep;
+    r->len = len;
+    memcpy(r->data, frame, len);
+    g_queue_push_tail(&p->cap_held, r);
+    return r;
+}
+
+/* Around a call that hands a frame on (the backend's send, the NIC's
+ * receive) and may cause more frames before it returns: the frame's
+ * record goes first and is kept if the callee took the frame. A capture
+ * stopped or restarted meanwhile (from a callback) dropped what was held. */
+static CapRecord *capture_enter(TessNetPort *p, const void *frame, size_t len)
+{
+    p->cap_depth++;
+    return p->cap ? capture_hold(p, frame, len, false) : NULL;
+}
+
+static void capture_release(TessNetPort *p);
+
+static void capture_leave(TessNetPort *p, CapRecord *rec, bool taken)
+{
+    if (rec && taken && g_queue_find(&p->cap_held, rec))
+        rec->keep = true;
+    if (!--p->cap_depth)
+        capture_release(p);
+}
+
+/* The outermost call returned: write what was held, in order. */
+static void capture_release(TessNetPort *p)
+{
+    CapRecord *r;
+    while ((r = g_queue_pop_head(&p->cap_held))) {
+        if (r->keep && p->cap)
+            capture_write(p, r->ns, r->data, r->len);
+        g_free(r);
+    }
 }
 
 /* The backend's capture= property, if it has one and it is set. */
@@ -317,15 +376,28 @@ TessNetTx tess_net_port_send(TessNetPort *p, const void *frame, size_t len)
     if (len < TESS_NET_FRAME_MIN || len > TESS_NET_FRAME_MAX || !p->backend || !p->link)
         return TESS_NET_DROPPED;
     const TessNetBackendOps *ops = tess_net_backend_ops(p->backend);
+    if (!p->cap && !p->cap_depth)
+        return ops->send(p->backend, frame, len);
+    CapRecord *rec = capture_enter(p, frame, len);
     TessNetTx r = ops->send(p->backend, frame, len);
-    if (r == TESS_NET_OK)
-        capture_frame(p, frame, len);
+    capture_leave(p, rec, r == TESS_NET_OK);
     return r;
 }
 
 bool tess_net_port_link_up(TessNetPort *p)
 {
     return p->link;
+}
+
+/* Hand the NIC one frame; false when it refuses it. */
+static bool nic_receive(TessNetPort *p, const uint8_t *frame, size_t len)
+{
+    if (!p->cap && !p->cap_depth)
+        return p->ops->receive(p->opaque, frame, len);
+    CapRecord *rec = capture_enter(p, frame, len);
+    bool taken = p->ops->receive(p->opaque, frame, len);
+    capture_leave(p, rec, taken);
+    return taken;
 }
 
 /* Offer the NIC what waits for it - frames it refused earlier first,
@@ -343,9 +415,8 @@ static void port_flush(TessNetPort *p)
         if (b) {
             gsize n;
             const uint8_t *d = g_bytes_get_data(b, &n);
-            if (!p->ops->receive(p->opaque, d, n))
+            if (!nic_receive(p, d, n))
                 break;
-            capture_frame(p, d, n);
             g_bytes_unref(g_queue_pop_head(&p->pending));
             continue;
         }
@@ -362,9 +433,8 @@ static void port_flush(TessNetPort *p)
         }
         if (p->link) {
             const uint8_t *frame = p->ring + pos + RING_HDR;
-            if (!p->ops->receive(p->opaque, frame, len))
+            if (!nic_receive(p, frame, len))
                 break;              /* stays in the ring: rx_ready offers it again */
-            capture_frame(p, frame, len);
         }
         atomic_store_explicit(&p->tail, tail + align8(RING_HDR + len), memory_order_release);
     }
@@ -397,10 +467,8 @@ bool tess_net_port_deliver(TessNetPort *p, const void *frame, size_t len)
     bool ring_empty = atomic_load_explicit(&p->tail, memory_order_relaxed) ==
                       atomic_load_explicit(&p->head, memory_order_acquire);
     if (!p->draining && ring_empty && g_queue_is_empty(&p->pending) &&
-        p->ops->receive(p->opaque, frame, len)) {
-        capture_frame(p, frame, len);
+        nic_receive(p, frame, len))
         return true;
-    }
     if (p->pending.length >= PORT_QUEUE_MAX)
         return false;
     g_queue_push_tail(&p->pending, g_bytes_new(frame, len));

@@ -2,12 +2,14 @@
 /*
  * The port layer (core/net.c): the async ring (order, full ring, a
  * concurrent producer), the NIC's refusal queue, link state, BUSY and
- * tx_ready, run-time swap with rollback, per-instance control commands,
+ * tx_ready, the order of a capture when the backend answers inside its
+ * send, run-time swap with rollback, per-instance control commands,
  * runtime properties from the control socket, and the "none" backend.
  */
 #include "tnic.h"
 
 #include <string.h>
+#include <glib/gstdio.h>
 
 static const uint8_t bcast[6] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
 
@@ -175,6 +177,64 @@ static void test_reentry(void)
     for (guint i = 0; i < 7; i++)
         g_assert_cmpuint(tn_seq(n->rx->pdata[i]), ==, want[i]);
     th_machine_free(m);
+}
+
+/* The seq of each frame in a capture file, in file order (pcap_dump
+ * writes the host's byte order). */
+static GArray *capture_seqs(const char *file)
+{
+    g_autofree uint8_t *d = NULL;
+    gsize n = 0;
+    g_assert_true(g_file_get_contents(file, (char **)&d, &n, NULL));
+    g_assert_cmpuint(n, >=, 24);
+    uint32_t magic;
+    memcpy(&magic, d, 4);
+    g_assert_cmphex(magic, ==, 0xA1B2C3D4u);
+    GArray *seqs = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    for (gsize off = 24; off + 16 <= n;) {
+        uint32_t cap;
+        memcpy(&cap, d + off + 8, 4);
+        off += 16;
+        g_assert_cmpuint(off + cap, <=, n);
+        g_autoptr(GBytes) f = g_bytes_new(d + off, cap);
+        uint32_t seq = tn_seq(f);
+        g_array_append_val(seqs, seq);
+        off += cap;
+    }
+    return seqs;
+}
+
+/* A backend that answers from inside its send (slirp answers ARP, ping
+ * and TCP ACKs so): the capture shows each frame before the answer it
+ * caused, also when the NIC answers the answer from its receive
+ * callback (a send inside a send), and a frame the backend refuses is
+ * not in the file. */
+static void test_capture_order(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("tess-capord-XXXXXX", NULL);
+    g_autofree char *file = g_build_filename(dir, "c.pcap", NULL);
+    g_autofree char *xml = g_strdup_printf(
+        "<device type='tn-nic' id='nic0' mac='52:54:00:00:00:01' reply='on'>"
+        "<net type='tn-backend' echo='on' capture='%s'/></device>", file);
+    TessMachine *m = th_machine(xml);
+    TnNic *n = tn_nic(m, "nic0");
+    TnBackend *b = tn_backend(m, "nic0.net");
+    /* sent 5, echoed 5, the NIC's answer 105 sent, echoed 105 */
+    g_assert_cmpint(tn_send(m, "nic0", bcast, 5, 60), ==, TESS_NET_OK);
+    g_assert_cmpuint(n->rx->len, ==, 2);
+    g_autoptr(GError) err = NULL;
+    g_assert_true(tess_device_set_prop(&b->dev, "busy", "on", &err));
+    g_assert_cmpint(tn_send(m, "nic0", bcast, 7, 60), ==, TESS_NET_BUSY);
+    g_assert_true(tess_device_set_prop(&b->dev, "busy", "off", &err));
+    g_assert_cmpint(tn_send(m, "nic0", bcast, 200, 60), ==, TESS_NET_OK);
+    th_machine_free(m);
+    g_autoptr(GArray) seqs = capture_seqs(file);
+    static const uint32_t want[] = { 5, 5, 105, 105, 200, 200 };
+    g_assert_cmpuint(seqs->len, ==, G_N_ELEMENTS(want));
+    for (guint i = 0; i < seqs->len; i++)
+        g_assert_cmpuint(g_array_index(seqs, uint32_t, i), ==, want[i]);
+    g_unlink(file);
+    g_rmdir(dir);
 }
 
 static void test_send_link_busy(void)
@@ -368,6 +428,7 @@ int main(int argc, char **argv)
     g_test_add_func("/net/port/sync-queue", test_sync_deliver_queue);
     g_test_add_func("/net/port/link-busy", test_send_link_busy);
     g_test_add_func("/net/port/reentry", test_reentry);
+    g_test_add_func("/net/port/capture-order", test_capture_order);
     g_test_add_func("/net/none", test_none);
     g_test_add_func("/net/swap", test_swap);
     g_test_add_func("/net/commands/per-instance", test_instance_commands);

@@ -5,8 +5,9 @@
  * 10.0.2.2 reaches a server this test runs on 127.0.0.1 (through the
  * NAT and the backend's poller thread) and its answer comes back, a TCP
  * connection made to a hostfwd port on 127.0.0.1 reaches the guest's
- * port 80 and completes its handshake, bad hostfwd rules are refused,
- * and two instances are two separate NATs.
+ * port 80 and completes its handshake, bytes the host then sends leave
+ * with the guest's next frame (no poller round trip), bad hostfwd rules
+ * are refused, and two instances are two separate NATs.
  */
 #include "tnic.h"
 
@@ -16,7 +17,10 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 
 static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static const uint8_t bcast[6] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
@@ -342,6 +346,40 @@ static void test_tcp_hostfwd(TessMachine *m, uint16_t hport, const uint8_t gw_ma
     /* The host's connect completes: the handshake went all the way. */
     g_assert_true(tn_pump(m, connect_done, &c));
     g_assert_cmpint(c.result, ==, 0);
+    /* Let the handshake's last requests and frames settle. */
+    tn_pump_once(m, 0);
+
+    /* Bytes the host sends wait in slirp's socket until slirp polls it.
+     * The guest's next frame (here a pure ACK, as a guest opening its
+     * window sends) must carry them out at once: the backend polls the
+     * sockets on the machine thread after each frame of the guest, not
+     * only when the poller thread's request comes round (this test runs
+     * no request in between). */
+    static const char msg[] = "tessera-data";
+    g_assert_cmpint(write(c.fd, msg, sizeof(msg) - 1), ==, (ssize_t)(sizeof(msg) - 1));
+    /* Wait until the kernel has moved them into slirp's socket (the
+     * client's send queue is empty once they are acknowledged). */
+    gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    int outq = -1;
+    while (ioctl(c.fd, SIOCOUTQ, &outq) == 0 && outq > 0 && g_get_monotonic_time() < until)
+        sched_yield();
+    g_assert_cmpint(outq, ==, 0);
+    TnNic *nic = tn_nic(m, "nic0");
+    guint before = nic->rx->len;
+    seq++;
+    tcp[4] = seq >> 24; tcp[5] = seq >> 16; tcp[6] = seq >> 8; tcp[7] = (uint8_t)seq;
+    tcp[13] = 0x10;                    /* ACK */
+    put16(tcp + 16, 0);
+    put16(tcp + 16, tcp_csum(f + 14, tcp, 20));
+    g_assert_cmpint(send_raw(m, f, len), ==, TESS_NET_OK);
+    bool got = false;
+    for (guint i = before; i < nic->rx->len && !got; i++) {
+        gsize fl;
+        const uint8_t *d = g_bytes_get_data(nic->rx->pdata[i], &fl);
+        got = is_ipv4(d, fl, 6) && fl >= 54 + sizeof(msg) - 1 && be16(d + 36) == 80 &&
+              !memcmp(d + 14 + 20 + (d[46] >> 4) * 4, msg, sizeof(msg) - 1);
+    }
+    g_assert_true(got);
     close(c.fd);
 }
 

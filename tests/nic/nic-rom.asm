@@ -213,7 +213,7 @@ start:
     CSRW 1, 1
     test dword [TXR + 16], 0x80000000
     OKIF z, "frame descriptor handed back"
-    cmp dword [TXR + 16], 0
+    cmp dword [TXR + 16], 0x40000000                ; no error; bit 30 closes the frame
     OKIF e, "no transmit error"
     CSRR 5
     and eax, 0x41

@@ -506,10 +506,18 @@ void dec_tx_poll(Dec21041 *s)
                 return;
             }
         }
+        /* The closing status carries TDES0_LAST. Without it Linux's
+         * de2104x never releases a transmitted frame: every socket
+         * buffer leaks, and TCP's small-queue limit, which waits for
+         * those releases, then lets a connection have only one
+         * unacknowledged buffer on the wire - a transfer bound by
+         * round trips with the guests mostly idle. The HRM marks the bit
+         * reserved: this is the model's one departure from it, made for
+         * the driver the machine is built around. */
         for (unsigned i = 0; i + 1 < n; i++)
             if (!desc_write0(s, addrs[i], 0))
                 return;
-        if (!desc_write0(s, addrs[n - 1], status))
+        if (!desc_write0(s, addrs[n - 1], status | TDES0_LAST))
             return;
         s->tx_cur = dec_next_desc(s, addrs[n - 1], last1, last3, base);
         work += n;

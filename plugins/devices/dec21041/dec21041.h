@@ -149,6 +149,11 @@ enum {
 #define TDES0_TO        (1u << 14)      /* transmit jabber timeout */
 #define TDES0_LO        (1u << 11)      /* loss of carrier */
 #define TDES0_NC        (1u << 10)      /* no carrier */
+/* Reserved in the HRM's TDES0, yet Linux's de2104x reads it as "last
+ * segment" (its LastFrag, TDES1's LS position): de_tx frees a sent
+ * frame's buffer and counts it only when it is set. The model sets it
+ * in the status that closes a frame (dec_tx_poll says why). */
+#define TDES0_LAST      (1u << 30)
 #define TDES1_IC        (1u << 31)
 #define TDES1_LS        (1u << 30)
 #define TDES1_FS        (1u << 29)

@@ -12,15 +12,18 @@
  * Threads. libslirp is not thread-safe, so one thread must own it; here
  * that is the machine thread. The NIC's frames go straight into
  * slirp_input (no queue, no copy), and what slirp sends back is handed
- * to the port synchronously. The host sockets are polled by a small
- * thread of this backend that never touches slirp: the machine thread
- * publishes the set of descriptors (and slirp's timeout) after each
- * slirp call that may change it; the poller waits on that set and, when
- * something is ready, posts one "service" request to the machine and
- * waits for the next published set (so a ready socket never makes it
- * spin). The other design - slirp on the host thread, frames crossing
- * through the port's ring - would need a second queue for the guest's
- * frames and a copy of each; this one has neither.
+ * to the port synchronously; after each frame of the guest, the machine
+ * thread also polls slirp's sockets itself (zero timeout), so data the
+ * guest's frame made room for leaves at once. Between the guest's frames
+ * the host sockets are watched by a small thread of this backend that
+ * never touches slirp: the machine thread publishes the set of
+ * descriptors (and slirp's timeout) after each slirp call that may
+ * change it; the poller waits on that set and, when something is ready,
+ * posts one "service" request to the machine and waits for the next
+ * published set (so a ready socket never makes it spin). The other
+ * design - slirp on the host thread, frames crossing through the port's
+ * ring - would need a second queue for the guest's frames and a copy of
+ * each; this one has neither.
  *
  * Lifetime: a posted request may still be queued when the backend goes,
  * so it refers to a small refcounted ShCtx that unrealize cuts loose.
@@ -64,6 +67,9 @@ struct Shared {
     uint32_t nat_version;           /* slirp_state_version() that wrote them */
     ShCtx *ctx;
     GArray *scratch;                /* struct pollfd: the machine thread's poll */
+    bool polling;                   /* sh_poll_sockets is running */
+    GArray *fill;                   /* struct pollfd: sh_publish's, apart from scratch,
+                                     * which a poll in progress indexes */
 
     /* shared with the poller thread, under lock */
     GMutex lock;
@@ -192,16 +198,16 @@ static int sh_get_revents(int idx, void *opaque)
 static void sh_publish(Shared *s)
 {
     uint32_t timeout = 1000;        /* slirp's slow timer wants a turn twice a second */
-    g_array_set_size(s->scratch, 0);
-    slirp_pollfds_fill(s->slirp, &timeout, sh_add_poll, s->scratch);
+    g_array_set_size(s->fill, 0);
+    slirp_pollfds_fill(s->slirp, &timeout, sh_add_poll, s->fill);
     g_mutex_lock(&s->lock);
-    size_t bytes = s->scratch->len * sizeof(struct pollfd);
-    bool same = s->published->len == s->scratch->len && s->timeout_ms == (int)timeout &&
-                (!bytes || !memcmp(s->published->data, s->scratch->data, bytes));
+    size_t bytes = s->fill->len * sizeof(struct pollfd);
+    bool same = s->published->len == s->fill->len && s->timeout_ms == (int)timeout &&
+                (!bytes || !memcmp(s->published->data, s->fill->data, bytes));
     if (!same) {
-        g_array_set_size(s->published, s->scratch->len);
+        g_array_set_size(s->published, s->fill->len);
         if (bytes)
-            memcpy(s->published->data, s->scratch->data, bytes);
+            memcpy(s->published->data, s->fill->data, bytes);
         s->timeout_ms = timeout > INT32_MAX ? -1 : (int)timeout;
     }
     bool wake = !same || s->waiting;
@@ -212,20 +218,30 @@ static void sh_publish(Shared *s)
         g_debug("%s: wake: %s", s->dev.id, g_strerror(errno));
 }
 
-/* Machine thread: let slirp read and write its sockets, then publish. */
+/* Machine thread: let slirp read and write whichever of its sockets are
+ * ready now (and run its due TCP timers), then publish. */
+static void sh_poll_sockets(Shared *s)
+{
+    /* A NIC that answers from its receive callback sends from inside
+     * slirp_pollfds_poll: the outer call carries on with the sockets. */
+    if (s->polling)
+        return;
+    s->polling = true;
+    g_array_set_size(s->scratch, 0);
+    uint32_t timeout = 0;
+    slirp_pollfds_fill(s->slirp, &timeout, sh_add_poll, s->scratch);
+    int r = poll((struct pollfd *)s->scratch->data, s->scratch->len, 0);
+    slirp_pollfds_poll(s->slirp, r < 0, sh_get_revents, s->scratch);
+    s->polling = false;
+    sh_publish(s);
+}
+
 static void sh_service(TessMachine *m, void *data)
 {
     ShCtx *c = data;
     g_atomic_int_set(&c->posted, 0);
-    Shared *s = c->s;
-    if (s) {
-        g_array_set_size(s->scratch, 0);
-        uint32_t timeout = 0;
-        slirp_pollfds_fill(s->slirp, &timeout, sh_add_poll, s->scratch);
-        int r = poll((struct pollfd *)s->scratch->data, s->scratch->len, 0);
-        slirp_pollfds_poll(s->slirp, r < 0, sh_get_revents, s->scratch);
-        sh_publish(s);
-    }
+    if (c->s)
+        sh_poll_sockets(c->s);
     ctx_unref(c);
 }
 
@@ -350,9 +366,17 @@ static TessNetTx shared_send(TessDevice *dev, const uint8_t *frame, size_t len)
 {
     Shared *s = (Shared *)dev;
     slirp_input(s->slirp, frame, (int)len);
-    /* The guest's frame may have opened a socket (a UDP send, a TCP
-     * connect): the poller must watch it. */
-    sh_publish(s);
+    /* Service the host sockets now, on this thread, rather than when the
+     * poller's request comes round. The guest's frame is often what lets
+     * slirp move more data: an ACK that opens the window of a download
+     * whose next bytes wait in the host socket, which slirp reads only
+     * when it polls. Through the poller that takes two thread wake-ups
+     * (poller, then machine) - on a busy host, milliseconds per window,
+     * the round trip that bounded downloads. It also publishes the set,
+     * which the poller must watch if the frame opened a socket (a UDP
+     * send, a TCP connect). One poll(2) of slirp's few descriptors per
+     * frame the guest sends. */
+    sh_poll_sockets(s);
     return TESS_NET_OK;
 }
 
@@ -477,6 +501,7 @@ static void shared_stop(Shared *s)
     s->wake_fd = -1;
     g_clear_pointer(&s->published, g_array_unref);
     g_clear_pointer(&s->scratch, g_array_unref);
+    g_clear_pointer(&s->fill, g_array_unref);
     g_clear_pointer(&s->nat_state, g_free);
     s->nat_state_len = 0;
     g_mutex_clear(&s->lock);
@@ -494,6 +519,7 @@ static bool shared_realize(TessDevice *dev, GError **err)
     g_mutex_init(&s->lock);
     s->published = g_array_new(FALSE, FALSE, sizeof(struct pollfd));
     s->scratch = g_array_new(FALSE, FALSE, sizeof(struct pollfd));
+    s->fill = g_array_new(FALSE, FALSE, sizeof(struct pollfd));
     s->timeout_ms = 1000;
     s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (s->wake_fd < 0) {

@@ -325,6 +325,9 @@ def main():
     a.memory, a.set = 0, [f"cpu.engine={a.engine}"] if a.engine else None
     work = tempfile.mkdtemp(prefix="tess-bench-net-")
     results = {}
+    # The figures depend on the host's load (the emulators wait for a
+    # core as the round trips add up): say what it was.
+    load0 = os.getloadavg()
     try:
         if not a.tessera:
             raise Fail("--tessera PATH is needed")
@@ -360,6 +363,9 @@ def main():
     print(f"\nguest-level network, {a.size >> 20} MiB transfers, {a.pings} pings "
           "(Tessera: DEC 21041 + de2104x, CPU engine "
           f"{a.engine or 'default'}; QEMU TCG -cpu pentium3: tulip)")
+    load1 = os.getloadavg()
+    print(f"host: {os.cpu_count()} CPUs, load average {load0[0]:.1f} at the start, "
+          f"{load1[0]:.1f} at the end (1 min)")
     rows = []
     for key, label in (("shared down", "host -> guest TCP through shared / -netdev user"),
                        ("shared up", "guest -> host TCP through shared / -netdev user"),
