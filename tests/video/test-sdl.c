@@ -77,6 +77,33 @@ static void xvfb_stop(Xvfb *x)
     g_free(x->display);
 }
 
+/* What every window test needs: the ui-sdl plugin (and the plugin NEEDS,
+ * when given), Xvfb (and the program TOOL, when given), a fresh X display
+ * for SDL. Marks the test skipped and returns false when any is missing. */
+static bool sdl_on_xvfb(Xvfb *x, const char *needs, const char *tool)
+{
+    const char *plugin = !tess_registry_lookup(th_registry(), "ui-sdl") ? "ui-sdl"
+                       : needs && !tess_registry_lookup(th_registry(), needs) ? needs : NULL;
+    if (plugin) {
+        g_test_skip_printf("the %s plugin is not built", plugin);
+        return false;
+    }
+    g_autofree char *xvfb_path = g_find_program_in_path("Xvfb");
+    g_autofree char *tool_path = tool ? g_find_program_in_path(tool) : NULL;
+    const char *prog = !xvfb_path ? "Xvfb" : tool && !tool_path ? tool : NULL;
+    if (prog) {
+        g_test_skip_printf("%s is not installed (Debian: xvfb, xdotool)", prog);
+        return false;
+    }
+    if (!xvfb_start(x)) {
+        g_test_skip("Xvfb did not start");
+        return false;
+    }
+    g_setenv("DISPLAY", x->display, TRUE);
+    g_setenv("SDL_VIDEODRIVER", "x11", TRUE);
+    return true;
+}
+
 static void drain_requests(TessMachine *m)
 {
     TessRequest *r;
@@ -98,24 +125,9 @@ static void xdotool_done(GObject *src, GAsyncResult *res, gpointer data)
 
 static void test_sdl_key(void)
 {
-    if (!tess_registry_lookup(th_registry(), "ui-sdl") ||
-        !tess_registry_lookup(th_registry(), "i8042")) {
-        g_test_skip("the ui-sdl or i8042 plugin is not built");
-        return;
-    }
-    g_autofree char *xvfb_path = g_find_program_in_path("Xvfb");
-    g_autofree char *xdo_path = g_find_program_in_path("xdotool");
-    if (!xvfb_path || !xdo_path) {
-        g_test_skip("Xvfb or xdotool is not installed (Debian: xvfb, xdotool)");
-        return;
-    }
     Xvfb x = { 0 };
-    if (!xvfb_start(&x)) {
-        g_test_skip("Xvfb did not start");
+    if (!sdl_on_xvfb(&x, "i8042", "xdotool"))
         return;
-    }
-    g_setenv("DISPLAY", x.display, TRUE);
-    g_setenv("SDL_VIDEODRIVER", "x11", TRUE);
 
     TessMachine *m = th_machine("<device type='vga' id='vga'/><device type='i8042' id='kbc'/>"
                                 "<device type='ui-sdl' id='display' poll-ms='5'/>");
@@ -207,22 +219,9 @@ static void run_window(TessMachine *m, unsigned ms)
  * GPU does, and the test checks only the first part there.) */
 static void test_sdl_still(void)
 {
-    if (!tess_registry_lookup(th_registry(), "ui-sdl")) {
-        g_test_skip("the ui-sdl plugin is not built");
-        return;
-    }
-    g_autofree char *xvfb_path = g_find_program_in_path("Xvfb");
-    if (!xvfb_path) {
-        g_test_skip("Xvfb is not installed (Debian: xvfb)");
-        return;
-    }
     Xvfb x = { 0 };
-    if (!xvfb_start(&x)) {
-        g_test_skip("Xvfb did not start");
+    if (!sdl_on_xvfb(&x, NULL, NULL))
         return;
-    }
-    g_setenv("DISPLAY", x.display, TRUE);
-    g_setenv("SDL_VIDEODRIVER", "x11", TRUE);
     TessMachine *m = th_machine("<device type='vga' id='vga'/>"
                                 "<device type='ui-sdl' id='display'/>");
     vt_set_mode(m, &vt_mode03);

@@ -112,38 +112,30 @@ for r in $(seq "$runs"); do
     done
 done
 
-echo "workload: $iter iterations x 11 instructions, $runs runs each; $ref"
-printf '%-12s %10s %10s %12s\n' emulator "min MIPS" "median" "start-up s"
-for e in $emus; do
-    sort -g "$work/mips.$e" > "$work/sorted.$e"
-    min=$(head -n 1 "$work/sorted.$e")
-    med=$(sed -n "$(( (runs + 1) / 2 ))p" "$work/sorted.$e")
-    eval "med_$e=$med"
-    printf '%-12s %10.1f %10.1f %12.3f\n' "$e" "$min" "$med" "$(eval "echo \$start_$e")"
-done
-printf 'tessera_jit / tessera = %.2f (medians)\n' "$(echo "$med_tessera_jit / $med_tessera" | bc -l)"
-if [ $have_bochs = 1 ]; then
-    printf 'tessera / bochs       = %.2f (medians)\n' "$(echo "$med_tessera / $med_bochs" | bc -l)"
-    printf 'tessera_jit / bochs   = %.2f (medians)\n' "$(echo "$med_tessera_jit / $med_bochs" | bc -l)"
-fi
-if [ $have_qemu = 1 ]; then
-    printf 'tessera / qemu        = %.2f (medians)\n' "$(echo "$med_tessera / $med_qemu" | bc -l)"
-    printf 'tessera_jit / qemu    = %.2f (medians)\n' "$(echo "$med_tessera_jit / $med_qemu" | bc -l)"
-fi
-echo "from CPU time (user + system):"
-printf '%-12s %10s %10s %12s\n' emulator "min MIPS" "median" "start-up s"
-for e in $emus; do
-    sort -g "$work/cmips.$e" > "$work/csorted.$e"
-    min=$(head -n 1 "$work/csorted.$e")
-    med=$(sed -n "$(( (runs + 1) / 2 ))p" "$work/csorted.$e")
-    eval "cmed_$e=$med"
-    printf '%-12s %10.1f %10.1f %12.3f\n' "$e" "$min" "$med" "$(eval "echo \$cstart_$e")"
-done
-printf 'tessera_jit / tessera = %.2f (medians)\n' "$(echo "$cmed_tessera_jit / $cmed_tessera" | bc -l)"
-if [ $have_bochs = 1 ]; then
-    printf 'tessera_jit / bochs   = %.2f (medians)\n' "$(echo "$cmed_tessera_jit / $cmed_bochs" | bc -l)"
-fi
-if [ $have_qemu = 1 ]; then
-    printf 'tessera_jit / qemu    = %.2f (medians)\n' "$(echo "$cmed_tessera_jit / $cmed_qemu" | bc -l)"
-fi
+# report FILE START TITLE: min and median MIPS of each emulator from
+# $work/FILE.EMULATOR, the start-up times in $START_EMULATOR, and the
+# ratios of the medians.
+report() {
+    echo "$3"
+    printf '%-12s %10s %10s %12s\n' emulator "min MIPS" "median" "start-up s"
+    for e in $emus; do
+        sort -g "$work/$1.$e" > "$work/sorted.$e"
+        min=$(head -n 1 "$work/sorted.$e")
+        med=$(sed -n "$(( (runs + 1) / 2 ))p" "$work/sorted.$e")
+        eval "med_$e=$med"
+        printf '%-12s %10.1f %10.1f %12.3f\n' "$e" "$min" "$med" "$(eval "echo \$${2}_$e")"
+    done
+    printf 'tessera_jit / tessera = %.2f (medians)\n' "$(echo "$med_tessera_jit / $med_tessera" | bc -l)"
+    if [ $have_bochs = 1 ]; then
+        printf 'tessera / bochs       = %.2f (medians)\n' "$(echo "$med_tessera / $med_bochs" | bc -l)"
+        printf 'tessera_jit / bochs   = %.2f (medians)\n' "$(echo "$med_tessera_jit / $med_bochs" | bc -l)"
+    fi
+    if [ $have_qemu = 1 ]; then
+        printf 'tessera / qemu        = %.2f (medians)\n' "$(echo "$med_tessera / $med_qemu" | bc -l)"
+        printf 'tessera_jit / qemu    = %.2f (medians)\n' "$(echo "$med_tessera_jit / $med_qemu" | bc -l)"
+    fi
+}
+
+report mips start "workload: $iter iterations x 11 instructions, $runs runs each; $ref"
+report cmips cstart "from CPU time (user + system):"
 exit 0
