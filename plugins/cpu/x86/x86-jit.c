@@ -19,19 +19,23 @@
  * Only what cannot fault is inline without a fallback: register
  * operations and the flag computations.
  *
+ * The translator's files: this one holds the code buffer, the
+ * translation context's primitives (block exit, handler calls, the
+ * fallbacks), the operands (the register cache, effective addresses,
+ * the TLB host path, the lockstep store log) and the blocks (self loop,
+ * chaining, translation); x86-jit-flags.c the lazy flags, the deferred
+ * flags and flag liveness; x86-jit-ops.c the control transfers and the
+ * inline forms; x86-jit-ctx.h what they share (JCtx, JSlow).
+ *
  * Code buffer: one memfd mapped twice, read-write for the emitter and
  * read-execute for running, so no page is ever writable and executable
  * at once, and the guest cannot reach either view (they are not guest
  * RAM). A full buffer is flushed whole (a generation number retires
  * every translation; blocks translate again on demand).
  */
-#include "x86-jit.h"
-#include "x86-ops.h"
-#include "x86-fast.h"
+#include "x86-jit-ctx.h"
 
 #if X86_HAVE_JIT
-#include "x86-jit-emit.h"
-#include <stddef.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -55,9 +59,6 @@ struct X86Jit {
  * flushed before translating. */
 #define JIT_BLOCK_MAX (BLK_MAX * 512u + 256u)
 
-#define OFF(f) ((int32_t)offsetof(X86Cpu, f))
-#define OREG(k) (OFF(r) + 4 * (int32_t)(k))
-#define OSEG(s, f) (OFF(seg) + (int32_t)((s) * sizeof(X86Seg) + offsetof(X86Seg, f)))
 
 bool x86_jit_init(X86Cpu *c)
 {
@@ -120,40 +121,6 @@ X86JitStats *x86_jit_stats(X86Cpu *c)
 
 /* ---- translation context --------------------------------------------------- */
 
-typedef struct JCtx {
-    JEm e;
-    struct X86Jit *jit;
-    X86Block *b;
-    unsigned k;             /* index of the instruction being translated */
-    bool last;
-    bool pure;
-    bool dead_flags;        /* a later instruction overwrites this one's flags */
-    /* the flags are needed only where the next instruction, a memory
-     * form that overwrites them all, takes its fallback (pend_ok); then
-     * a logic operation leaves lf_res to that fallback: the host
-     * register pend_res holds it (-1: none) */
-    bool pend_ok;
-    int8_t pend_res, pend_next;
-    bool log;               /* log stores (lockstep mode) */
-    bool chain;             /* may chain and loop (not in lockstep mode) */
-    int8_t hreg[9];         /* host register caching guest register r, or -1 */
-    uint8_t dirty;          /* cached guest registers newer than X86Cpu.r */
-    uint8_t written;        /* every register dirty at some point */
-    /* flag computations left for the block's end (defer_emit) */
-    unsigned defer_from;    /* first instruction that may defer (b->n: none) */
-    unsigned ndef;
-    struct { uint8_t kind, reg; } defq[BLK_MAX];
-    bool all_inline;        /* every instruction before this one is inline */
-    bool looped;            /* the block runs again in place (j_self_jump) */
-    bool chained;           /* the block's end chains (j_chain) */
-    uint8_t flat;           /* segments taken as flat (j_host) */
-    uint8_t flat_used;      /* of which an access used */
-    bool seg_unsafe;        /* a handler call may have loaded a segment */
-    bool any_call;          /* a handler call (fallbacks included) so far */
-    uint8_t *body;          /* after the prologue and the cache load */
-    unsigned entry_live;    /* flag parts the block's start may read (LV_*) */
-} JCtx;
-
 /* Guest registers cached in host registers within a block (write-back:
  * a write goes to the host register alone, and X86Cpu.r is brought up to
  * date where anything else may look at it: before a handler call (which
@@ -165,17 +132,6 @@ static const uint8_t cache_host[7] = { H_R12, H_R13, H_R14, H_R15, H_BP, H_SI, H
 
 static void g_reload(JCtx *j);
 static void g_flush(JCtx *j, unsigned mask);
-static void defer_emit(JCtx *j);
-
-/* deferred flag computations (defer_emit) */
-enum { DF_INC, DF_DEC, DF_ROL, DF_ROR };
-
-static void defer_push(JCtx *j, unsigned kind, unsigned reg)
-{
-    j->defq[j->ndef].kind = (uint8_t)kind;
-    j->defq[j->ndef].reg = (uint8_t)reg;
-    j->ndef++;
-}
 
 /* Leave the block having run `count` instructions. */
 static void j_exit(JCtx *j, unsigned count)
@@ -214,14 +170,7 @@ static void j_call(JCtx *j, const X86Insn *i, X86Handler fn)
     }
 }
 
-/* Fallback of an inline form: jumps collected while emitting the fast
- * path land on a call to the instruction's own handler. */
-typedef struct JSlow {
-    uint8_t *fix[12];
-    unsigned n;
-} JSlow;
-
-static void slow_jcc(JCtx *j, JSlow *s, unsigned cc)
+void slow_jcc(JCtx *j, JSlow *s, unsigned cc)
 {
     uint8_t *at = e_jcc(&j->e, cc);
     if (s->n < G_N_ELEMENTS(s->fix))
@@ -231,7 +180,7 @@ static void slow_jcc(JCtx *j, JSlow *s, unsigned cc)
 }
 
 /* End of a fast path: jump over the fallback, which calls the handler. */
-static void slow_emit(JCtx *j, JSlow *s, const X86Insn *i)
+void slow_emit(JCtx *j, JSlow *s, const X86Insn *i)
 {
     JEm *e = &j->e;
     uint8_t *done = e_jmp(e);
@@ -264,7 +213,7 @@ static int32_t reg_off(unsigned r, unsigned size)
     return OREG(r);
 }
 /* host h = guest register r (32 bits) */
-static void g_ld32(JCtx *j, unsigned h, unsigned r)
+void g_ld32(JCtx *j, unsigned h, unsigned r)
 {
     if (j->hreg[r] >= 0)
         e_mov_rr(&j->e, h, (unsigned)j->hreg[r]);
@@ -272,13 +221,13 @@ static void g_ld32(JCtx *j, unsigned h, unsigned r)
         e_ld32(&j->e, h, H_BX, OREG(r));
 }
 /* the cached guest register r was written in its host register */
-static void g_dirty(JCtx *j, unsigned r)
+void g_dirty(JCtx *j, unsigned r)
 {
     j->dirty |= (uint8_t)(1u << r);
     j->written |= (uint8_t)(1u << r);
 }
 /* guest register r = host h (32 bits) */
-static void g_st32(JCtx *j, unsigned h, unsigned r)
+void g_st32(JCtx *j, unsigned h, unsigned r)
 {
     if (j->hreg[r] >= 0) {
         e_mov_rr(&j->e, (unsigned)j->hreg[r], h);
@@ -314,7 +263,7 @@ static void g_flush_one(JCtx *j, unsigned r)
         j->dirty &= (uint8_t)~(1u << r);
     }
 }
-static void ld_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
+void ld_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
 {
     if (size == 4) {
         g_ld32(j, h, r);
@@ -323,7 +272,7 @@ static void ld_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
     g_flush_one(j, size == 1 && r >= 4 ? r - 4 : r);
     e_ldz(&j->e, size, h, H_BX, reg_off(r, size));
 }
-static void st_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
+void st_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
 {
     if (size == 4) {
         g_st32(j, h, r);
@@ -338,7 +287,7 @@ static void st_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
 /* EAX = the effective address (x86_ea): one LEA of the cached
  * registers (its 32-bit result is the sum modulo 2^32, whatever the
  * registers' upper halves) */
-static void j_ea(JCtx *j, const X86Insn *i)
+void j_ea(JCtx *j, const X86Insn *i)
 {
     JEm *e = &j->e;
     int base = -1, index = -1;
@@ -366,7 +315,6 @@ static void j_ea(JCtx *j, const X86Insn *i)
         e_alu_ri(e, 4, H_AX, i->amask);
 }
 
-enum { ACC_RD, ACC_WR, ACC_RMW };
 
 /* R10 = host address of seg:EAX for a size-byte access, as fast_host()
  * in x86-exec-fast.c decides it; anything else jumps to the fallback.
@@ -377,7 +325,7 @@ enum { ACC_RD, ACC_WR, ACC_RMW };
  * page of the access's last byte, which then misses the tag.
  * Keeps EAX and R8/R9; clobbers ECX, EDX, R11. */
 G_STATIC_ASSERT(sizeof(X86Tlb) == 32);
-static void j_host(JCtx *j, JSlow *s, int seg, unsigned size, int acc)
+void j_host(JCtx *j, JSlow *s, int seg, unsigned size, int acc)
 {
     JEm *e = &j->e;
     unsigned lin = H_CX;
@@ -421,7 +369,7 @@ static void j_host(JCtx *j, JSlow *s, int seg, unsigned size, int acc)
  * the address and the bytes it overwrites in the store log (lockstep
  * undoes the stores to replay the block on the interpreter, then compares
  * what each engine wrote). Clobbers ECX, R9, R11. */
-static void j_log_store(JCtx *j, unsigned size)
+void j_log_store(JCtx *j, unsigned size)
 {
     JEm *e = &j->e;
     if (!j->log)
@@ -441,913 +389,6 @@ static void j_log_store(JCtx *j, unsigned size)
     e_st32(e, H_CX, H_R9, at + (int32_t)offsetof(X86JitStore, old));
     e_st_imm32(e, H_R9, at + (int32_t)offsetof(X86JitStore, size), size);
     e_patch(e, full);
-}
-
-/* ---- lazy flags ---------------------------------------------------------------- */
-
-/* lf_res = sext(EDX) */
-static void f_res(JCtx *j, unsigned size)
-{
-    JEm *e = &j->e;
-    if (j->dead_flags)
-        return;
-    if (size < 4) {
-        e_movsx(e, size, H_R8, H_DX);
-        e_st32(e, H_R8, H_BX, OFF(lf_res));
-    } else {
-        e_st32(e, H_DX, H_BX, OFF(lf_res));
-    }
-}
-/* lf_aux = lf_carries(R8D, size) */
-static void f_carries(JCtx *j, unsigned size)
-{
-    JEm *e = &j->e;
-    if (size == 4) {
-        e_alu_ri(e, 4, H_R8, LF_CF | LF_PO | LF_AF);
-    } else {
-        e_mov_rr(e, H_R9, H_R8);
-        e_shift_ri(e, 4, H_R9, (uint8_t)(32 - 8 * size));
-        e_alu_ri(e, 4, H_R9, LF_CF | LF_PO);
-        e_alu_ri(e, 4, H_R8, LF_AF);
-        e_alu_rr(e, 1, H_R8, H_R9);
-    }
-    e_st32(e, H_R8, H_BX, OFF(lf_aux));
-}
-/* a = EAX, b = ECX, r = EDX: lf_add / lf_sub / lf_logic */
-static void f_add(JCtx *j, unsigned size)
-{
-    JEm *e = &j->e;
-    if (j->dead_flags)
-        return;
-    f_res(j, size);
-    e_mov_rr(e, H_R8, H_AX);
-    e_alu_rr(e, 1, H_R8, H_CX);         /* a | b */
-    e_mov_rr(e, H_R9, H_DX);
-    e_not(e, H_R9);
-    e_alu_rr(e, 4, H_R8, H_R9);         /* & ~r */
-    e_mov_rr(e, H_R9, H_AX);
-    e_alu_rr(e, 4, H_R9, H_CX);
-    e_alu_rr(e, 1, H_R8, H_R9);         /* | a & b */
-    f_carries(j, size);
-}
-static void f_sub(JCtx *j, unsigned size)
-{
-    JEm *e = &j->e;
-    if (j->dead_flags)
-        return;
-    f_res(j, size);
-    e_mov_rr(e, H_R8, H_AX);
-    e_not(e, H_R8);
-    e_alu_rr(e, 4, H_R8, H_CX);         /* ~a & b */
-    e_mov_rr(e, H_R9, H_AX);
-    e_alu_rr(e, 6, H_R9, H_CX);
-    e_not(e, H_R9);
-    e_alu_rr(e, 4, H_R9, H_DX);         /* ~(a ^ b) & r */
-    e_alu_rr(e, 1, H_R8, H_R9);
-    f_carries(j, size);
-}
-static void f_logic(JCtx *j, unsigned size)
-{
-    if (j->dead_flags)
-        return;
-    f_res(j, size);
-    e_st_imm32(&j->e, H_BX, OFF(lf_aux), 0);
-}
-
-/* EDX = EAX op ECX with flags (alu_op in x86-exec-fast.c) */
-static void j_alu_core(JCtx *j, unsigned op, unsigned size)
-{
-    JEm *e = &j->e;
-    switch (op) {
-    case 0: case 1: case 4: case 6:
-        e_mov_rr(e, H_DX, H_AX);
-        e_alu_rr(e, op, H_DX, H_CX);
-        if (op == 0)
-            f_add(j, size);
-        else
-            f_logic(j, size);
-        break;
-    case 2:                             /* ADC: a + b + CF */
-        e_ld32(e, H_DX, H_BX, OFF(lf_aux));
-        e_shift_ri(e, 5, H_DX, 31);
-        e_alu_rr(e, 0, H_DX, H_AX);
-        e_alu_rr(e, 0, H_DX, H_CX);
-        f_add(j, size);
-        break;
-    case 3:                             /* SBB: a - b - CF */
-        e_ld32(e, H_R8, H_BX, OFF(lf_aux));
-        e_shift_ri(e, 5, H_R8, 31);
-        e_mov_rr(e, H_DX, H_AX);
-        e_alu_rr(e, 5, H_DX, H_CX);
-        e_alu_rr(e, 5, H_DX, H_R8);
-        f_sub(j, size);
-        break;
-    default:                            /* SUB, CMP */
-        e_mov_rr(e, H_DX, H_AX);
-        e_alu_rr(e, 5, H_DX, H_CX);
-        f_sub(j, size);
-        break;
-    }
-}
-
-/* ---- control transfers (the last instruction of a block) ------------------------ */
-
-/* EAX = x86_cond(c, cc) for cc >> 1 = kind */
-static void j_cond(JCtx *j, unsigned kind)
-{
-    JEm *e = &j->e;
-    switch (kind) {
-    case 0:                                             /* O: CF ^ PO */
-        e_ld32(e, H_AX, H_BX, OFF(lf_aux));
-        e_shift_ri(e, 5, H_AX, 30);
-        e_mov_rr(e, H_DX, H_AX);
-        e_shift_ri(e, 5, H_DX, 1);
-        e_alu_rr(e, 6, H_AX, H_DX);
-        e_alu_ri(e, 4, H_AX, 1);
-        break;
-    case 1:                                             /* B */
-        e_ld32(e, H_AX, H_BX, OFF(lf_aux));
-        e_shift_ri(e, 5, H_AX, 31);
-        break;
-    case 2:                                             /* Z */
-        e_alu_mi(e, 7, H_BX, OFF(lf_res), 0);
-        e_setcc(e, HC_E, H_AX);
-        break;
-    case 3:                                             /* BE */
-        e_alu_mi(e, 7, H_BX, OFF(lf_res), 0);
-        e_setcc(e, HC_E, H_DX);
-        e_ld32(e, H_AX, H_BX, OFF(lf_aux));
-        e_shift_ri(e, 5, H_AX, 31);
-        e_alu_rr(e, 1, H_AX, H_DX);
-        break;
-    case 4:                                             /* S */
-        e_ld32(e, H_AX, H_BX, OFF(lf_res));
-        e_shift_ri(e, 5, H_AX, 31);
-        e_alu_rm(e, 6, H_AX, H_BX, OFF(lf_aux));
-        e_alu_ri(e, 4, H_AX, 1);
-        break;
-    case 5:                                             /* P: even parity of the low byte */
-        e_ld32(e, H_AX, H_BX, OFF(lf_aux));
-        e_shift_ri(e, 5, H_AX, 8);
-        e_alu_rm(e, 6, H_AX, H_BX, OFF(lf_res));
-        e_r(e, false, 0x84, H_AX, H_AX);                /* test al, al */
-        e_setcc(e, HC_P, H_AX);
-        break;
-    default:                                            /* L, LE */
-        e_ld32(e, H_AX, H_BX, OFF(lf_res));
-        e_shift_ri(e, 5, H_AX, 31);
-        e_ld32(e, H_CX, H_BX, OFF(lf_aux));
-        e_alu_rr(e, 6, H_AX, H_CX);
-        e_mov_rr(e, H_DX, H_CX);
-        e_shift_ri(e, 5, H_DX, 31);
-        e_alu_rr(e, 6, H_AX, H_DX);
-        e_shift_ri(e, 5, H_CX, 30);
-        e_alu_rr(e, 6, H_AX, H_CX);
-        e_alu_ri(e, 4, H_AX, 1);
-        if (kind == 7) {
-            e_alu_mi(e, 7, H_BX, OFF(lf_res), 0);
-            e_setcc(e, HC_E, H_DX);
-            e_alu_rr(e, 1, H_AX, H_DX);
-        }
-        break;
-    }
-}
-
-/* next_eip += imm (x86_jump_near): the CS limit check falls back to the
- * handler, which raises #GP. */
-static void j_jump_rel(JCtx *j, const X86Insn *i)
-{
-    JEm *e = &j->e;
-    JSlow s = { .n = 0 };
-    e_ld32(e, H_AX, H_BX, OFF(next_eip));
-    e_alu_ri(e, 0, H_AX, i->imm);
-    if (!i->o32)
-        e_alu_ri(e, 4, H_AX, 0xFFFF);
-    e_alu_rm(e, 7, H_AX, H_BX, OSEG(S_CS, limit));
-    slow_jcc(j, &s, HC_A);
-    e_st32(e, H_AX, H_BX, OFF(next_eip));
-    slow_emit(j, &s, i);
-}
-
-/* A relative jump, the block's last instruction, to the block's own
- * start (whatever EIP the block runs at: next_eip = EIP + bytes), in a
- * block of inline forms. The start passed the CS limit check when the
- * block was looked up, and nothing in such a block changes CS. */
-static bool is_self_jump(const JCtx *j, const X86Insn *i)
-{
-    uint32_t mask = i->o32 ? 0xFFFFFFFFu : 0xFFFFu;
-    /* (a 16-bit jump in 32-bit code wraps to 16 bits: not to the start) */
-    return j->chain && j->all_inline && j->last && !i->lock
-        && (i->o32 || !j->b->code32) && ((i->imm + j->b->bytes) & mask) == 0;
-}
-
-/* The taken self jump runs the block again in place, under the very
- * conditions the run loop would run it again: nothing asked the CPU to
- * stop (brk: interrupts, device deadlines, code writes, mode changes; the
- * stop flag) and the next run fits under the instruction limit. The run
- * loop's bookkeeping for the run that just ended is done here (EIP and
- * next_eip do not move); otherwise next_eip = EIP and the block ends as
- * any other, the run loop doing the last run's bookkeeping. Registers
- * stay in their host registers; the deferred flags are not computed when
- * the block's start overwrites them before anything reads them. */
-static void j_self_jump(JCtx *j)
-{
-    JEm *e = &j->e;
-    JSlow out = { .n = 0 };
-    X86Block *b = j->b;
-    e_alu_mi(e, 7, H_BX, OFF(brk), 0);
-    slow_jcc(j, &out, HC_NE);
-    e_ld64(e, H_AX, H_BX, OFF(stop));
-    e_alu_mi(e, 7, H_AX, 0, 0);
-    slow_jcc(j, &out, HC_NE);
-    e_ld64(e, H_DX, H_BX, OFF(icount));
-    e_alu_ri64(e, 0, H_DX, (int8_t)b->n);               /* this run retired */
-    e_m(e, true, 0x8D, H_CX, H_DX, b->n);               /* lea rcx, [rdx + n]: the next one's end */
-    e_ld64(e, H_AX, H_BX, OFF(limitp));
-    e_alu_rm64(e, 7, H_CX, H_AX, 0);
-    slow_jcc(j, &out, HC_A);
-    e_st64(e, H_DX, H_BX, OFF(icount));
-    if (j->any_call) {
-        e_m(e, true, 0xC7, 0, H_BX, OFF(cur));          /* cur = NULL */
-        e_d(e, 0);
-    }
-    if (j->entry_live)
-        defer_emit(j);
-    e_b(e, 0xE9);                                       /* jmp body */
-    int32_t rel = (int32_t)(j->body - (e->p + 4));
-    e_d(e, (uint32_t)rel);
-    for (unsigned k = 0; k < out.n; k++)
-        e_patch(e, out.fix[k]);
-    e_ld32(e, H_AX, H_BX, OFF(eip));
-    e_st32(e, H_AX, H_BX, OFF(next_eip));
-    j->looped = true;
-}
-
-/* ---- the inline forms ------------------------------------------------------------- */
-
-static int find(X86Handler fn, const X86Handler *tab, unsigned n)
-{
-    for (unsigned k = 0; k < n; k++)
-        if (tab[k] == fn)
-            return (int)k;
-    return -1;
-}
-
-static const unsigned size_of[3] = { 1, 2, 4 };
-
-/* A 32-bit register ALU form on a cached destination, done in its host
- * register: where the flags are dead, or for the logic operations, whose
- * flags are the result alone. False: take the general form. */
-static bool j_alu_cached(JCtx *j, const X86Insn *i, unsigned op, unsigned form)
-{
-    JEm *e = &j->e;
-    bool logic = op == 1 || op == 4 || op == 6;
-    if (j->hreg[i->rm] < 0 || op == 2 || op == 3 || !(j->dead_flags || logic))
-        return false;
-    if (op == 7)
-        return true;                    /* CMP with dead flags: nothing */
-    unsigned d = (unsigned)j->hreg[i->rm];
-    if (form == FF_RI) {
-        e_alu_ri(e, op, d, i->imm);
-    } else if (j->hreg[i->reg] >= 0) {
-        e_alu_rr(e, op, d, (unsigned)j->hreg[i->reg]);
-    } else {
-        e_ld32(e, H_CX, H_BX, OREG(i->reg));
-        e_alu_rr(e, op, d, H_CX);
-    }
-    g_dirty(j, i->rm);
-    if (!j->dead_flags && j->pend_ok) {
-        j->pend_next = (int8_t)d;
-    } else if (!j->dead_flags) {
-        e_st32(e, d, H_BX, OFF(lf_res));
-        e_st_imm32(e, H_BX, OFF(lf_aux), 0);
-    }
-    return true;
-}
-
-static bool j_alu(JCtx *j, const X86Insn *i, int idx)
-{
-    JEm *e = &j->e;
-    unsigned op = (unsigned)idx / 15, size = size_of[(idx / 5) % 3], form = (unsigned)idx % 5;
-    JSlow s = { .n = 0 };
-    if (size == 4 && (form == FF_RR || form == FF_RI) && j_alu_cached(j, i, op, form))
-        return true;
-    switch (form) {
-    case FF_RR:
-        ld_reg(j, size, H_AX, i->rm);
-        ld_reg(j, size, H_CX, i->reg);
-        j_alu_core(j, op, size);
-        if (op != 7)
-            st_reg(j, size, H_DX, i->rm);
-        return true;
-    case FF_RI:
-        ld_reg(j, size, H_AX, i->rm);
-        e_mov_ri(e, H_CX, i->imm);
-        j_alu_core(j, op, size);
-        if (op != 7)
-            st_reg(j, size, H_DX, i->rm);
-        return true;
-    case FF_RM:
-        j_ea(j, i);
-        j_host(j, &s, i->seg, size, ACC_RD);
-        ld_reg(j, size, H_AX, i->reg);
-        e_ldz(e, size, H_CX, H_R10, 0);
-        j_alu_core(j, op, size);
-        if (op != 7)
-            st_reg(j, size, H_DX, i->reg);
-        slow_emit(j, &s, i);
-        return true;
-    default:                            /* FF_MR, FF_MI */
-        j_ea(j, i);
-        j_host(j, &s, i->seg, size, op == 7 ? ACC_RD : ACC_RMW);
-        if (j->dead_flags && size == 4 && !j->log && op != 2 && op != 3) {
-            /* the host instruction on the guest's memory */
-            if (op != 7) {
-                if (form == FF_MI) {
-                    e_alu_mi(e, op, H_R10, 0, i->imm);
-                } else if (j->hreg[i->reg] >= 0) {
-                    e_m(e, false, op * 8 + 1, (unsigned)j->hreg[i->reg], H_R10, 0);
-                } else {
-                    e_ld32(e, H_CX, H_BX, OREG(i->reg));
-                    e_m(e, false, op * 8 + 1, H_CX, H_R10, 0);
-                }
-                j->pure = false;
-            }
-            slow_emit(j, &s, i);
-            return true;
-        }
-        e_ldz(e, size, H_AX, H_R10, 0);
-        if (form == FF_MR)
-            ld_reg(j, size, H_CX, i->reg);
-        else
-            e_mov_ri(e, H_CX, i->imm);
-        j_alu_core(j, op, size);
-        if (op != 7) {
-            j_log_store(j, size);
-            e_stn(e, size, H_DX, H_R10, 0);
-            j->pure &= j->log;
-        }
-        slow_emit(j, &s, i);
-        return true;
-    }
-}
-
-static bool j_test(JCtx *j, const X86Insn *i, int idx)
-{
-    JEm *e = &j->e;
-    unsigned size = size_of[idx / 5], form = (unsigned)idx % 5;
-    JSlow s = { .n = 0 };
-    if (form == FF_RR || form == FF_RI) {
-        ld_reg(j, size, H_DX, i->rm);
-        if (form == FF_RR)
-            ld_reg(j, size, H_CX, i->reg);
-        else
-            e_mov_ri(e, H_CX, i->imm);
-        e_alu_rr(e, 4, H_DX, H_CX);
-        f_logic(j, size);
-        return true;
-    }
-    j_ea(j, i);
-    j_host(j, &s, i->seg, size, ACC_RD);
-    e_ldz(e, size, H_DX, H_R10, 0);
-    if (form == FF_MR)
-        ld_reg(j, size, H_CX, i->reg);
-    else
-        e_mov_ri(e, H_CX, i->imm);
-    e_alu_rr(e, 4, H_DX, H_CX);
-    f_logic(j, size);
-    slow_emit(j, &s, i);
-    return true;
-}
-
-static bool j_mov(JCtx *j, const X86Insn *i, int idx)
-{
-    JEm *e = &j->e;
-    unsigned size = size_of[idx / 5], form = (unsigned)idx % 5;
-    JSlow s = { .n = 0 };
-    if (size == 4 && (form == FF_RR || form == FF_RI) && j->hreg[i->rm] >= 0) {
-        unsigned d = (unsigned)j->hreg[i->rm];
-        if (form == FF_RI)
-            e_mov_ri(e, d, i->imm);
-        else
-            g_ld32(j, d, i->reg);
-        g_dirty(j, i->rm);
-        return true;
-    }
-    switch (form) {
-    case FF_RR:
-        ld_reg(j, size, H_AX, i->reg);
-        st_reg(j, size, H_AX, i->rm);
-        return true;
-    case FF_RI:
-        e_mov_ri(e, H_AX, i->imm);
-        st_reg(j, size, H_AX, i->rm);
-        return true;
-    case FF_RM:
-        j_ea(j, i);
-        j_host(j, &s, i->seg, size, ACC_RD);
-        e_ldz(e, size, H_AX, H_R10, 0);
-        st_reg(j, size, H_AX, i->reg);
-        break;
-    case FF_MR:
-        j_ea(j, i);
-        j_host(j, &s, i->seg, size, ACC_WR);
-        j_log_store(j, size);
-        ld_reg(j, size, H_DX, i->reg);
-        e_stn(e, size, H_DX, H_R10, 0);
-        j->pure &= j->log;
-        break;
-    default:
-        j_ea(j, i);
-        j_host(j, &s, i->seg, size, ACC_WR);
-        j_log_store(j, size);
-        e_mov_ri(e, H_DX, i->imm);
-        e_stn(e, size, H_DX, H_R10, 0);
-        j->pure &= j->log;
-        break;
-    }
-    slow_emit(j, &s, i);
-    return true;
-}
-
-/* MOVZX / MOVSX: [sx][dst32][src16][mem] */
-static bool j_movx(JCtx *j, const X86Insn *i, int idx)
-{
-    JEm *e = &j->e;
-    bool sx = idx & 8, mem = idx & 1;
-    unsigned dsz = (idx & 4) ? 4 : 2, ssz = (idx & 2) ? 2 : 1;
-    JSlow s = { .n = 0 };
-    if (mem) {
-        j_ea(j, i);
-        j_host(j, &s, i->seg, ssz, ACC_RD);
-        e_ldz(e, ssz, H_AX, H_R10, 0);
-    } else {
-        ld_reg(j, ssz, H_AX, i->rm);
-    }
-    if (sx)
-        e_movsx(e, ssz, H_AX, H_AX);
-    st_reg(j, dsz, H_AX, i->reg);
-    if (mem)
-        slow_emit(j, &s, i);
-    return true;
-}
-
-/* The flags of ROL (op 0) / ROR (1) r32 for the result in EDX: CF and OF
- * only; clobbers ECX, R8. */
-static void f_rot(JCtx *j, unsigned op)
-{
-    JEm *e = &j->e;
-    if (op == 0) {                      /* CF = r bit 0, CF ^ OF = r bit 31 */
-        e_mov_rr(e, H_CX, H_DX);
-        e_shift_ri(e, 4, H_CX, 31);
-        e_mov_rr(e, H_R8, H_DX);
-        e_shift_ri(e, 5, H_R8, 31);
-        e_shift_ri(e, 4, H_R8, 30);
-        e_alu_rr(e, 1, H_CX, H_R8);
-    } else {                            /* CF = r bit 31, CF ^ OF = r bit 30 */
-        e_mov_rr(e, H_CX, H_DX);
-        e_alu_ri(e, 4, H_CX, LF_CF | LF_PO);
-    }
-    e_ld32(e, H_R8, H_BX, OFF(lf_aux));
-    e_alu_ri(e, 4, H_R8, ~(LF_CF | LF_PO));
-    e_alu_rr(e, 1, H_CX, H_R8);
-    e_st32(e, H_CX, H_BX, OFF(lf_aux));
-}
-
-/* 32-bit shifts and rotates of a register by an immediate (shift_fast) */
-static bool j_shift32(JCtx *j, const X86Insn *i, unsigned op)
-{
-    JEm *e = &j->e;
-    unsigned cnt = i->imm & 0x1F;
-    if (op == 2 || op == 3)
-        return false;                   /* RCL, RCR */
-    if (cnt == 0)
-        return true;                    /* nothing changes, flags included */
-    bool defer = !j->dead_flags && op < 2 && j->k >= j->defer_from;
-    if ((j->dead_flags || defer) && j->hreg[i->rm] >= 0) {
-        unsigned d = (unsigned)j->hreg[i->rm];
-        e_shift_ri(e, op == 6 ? 4 : op, d, (uint8_t)cnt);
-        g_dirty(j, i->rm);
-        if (defer)
-            defer_push(j, op == 0 ? DF_ROL : DF_ROR, i->rm);
-        return true;
-    }
-    g_ld32(j, H_AX, i->rm);
-    e_mov_rr(e, H_DX, H_AX);
-    e_shift_ri(e, op == 6 ? 4 : op, H_DX, (uint8_t)cnt);
-    g_st32(j, H_DX, i->rm);
-    if (j->dead_flags)
-        return true;
-    if (defer) {
-        defer_push(j, op == 0 ? DF_ROL : DF_ROR, i->rm);
-        return true;
-    }
-    switch (op) {
-    case 0: case 1:                     /* ROL, ROR: CF and OF only */
-        f_rot(j, op);
-        return true;
-    case 4: case 6:                     /* SHL: CF = a bit 32-cnt, CF ^ OF = r bit 31 */
-        e_st32(e, H_DX, H_BX, OFF(lf_res));
-        e_mov_rr(e, H_CX, H_AX);
-        e_shift_ri(e, 5, H_CX, (uint8_t)(32 - cnt));
-        e_shift_ri(e, 4, H_CX, 31);
-        e_mov_rr(e, H_R8, H_DX);
-        e_shift_ri(e, 5, H_R8, 1);
-        e_alu_ri(e, 4, H_R8, LF_PO);
-        e_alu_rr(e, 1, H_CX, H_R8);
-        e_st32(e, H_CX, H_BX, OFF(lf_aux));
-        return true;
-    case 5:                             /* SHR: CF = a bit cnt-1, OF = a bit 31 */
-        e_st32(e, H_DX, H_BX, OFF(lf_res));
-        e_mov_rr(e, H_CX, H_AX);
-        if (cnt > 1)
-            e_shift_ri(e, 5, H_CX, (uint8_t)(cnt - 1));
-        e_alu_ri(e, 4, H_CX, 1);
-        e_mov_rr(e, H_R8, H_AX);
-        e_shift_ri(e, 5, H_R8, 31);
-        e_alu_rr(e, 6, H_R8, H_CX);
-        e_shift_ri(e, 4, H_R8, 30);
-        e_shift_ri(e, 4, H_CX, 31);
-        e_alu_rr(e, 1, H_CX, H_R8);
-        e_st32(e, H_CX, H_BX, OFF(lf_aux));
-        return true;
-    default:                            /* SAR: CF = a bit cnt-1, OF = 0 */
-        e_st32(e, H_DX, H_BX, OFF(lf_res));
-        e_mov_rr(e, H_CX, H_AX);
-        if (cnt > 1)
-            e_shift_ri(e, 5, H_CX, (uint8_t)(cnt - 1));
-        e_alu_ri(e, 4, H_CX, 1);
-        e_mov_rr(e, H_R8, H_CX);
-        e_shift_ri(e, 4, H_CX, 31);
-        e_shift_ri(e, 4, H_R8, 30);
-        e_alu_rr(e, 1, H_CX, H_R8);
-        e_st32(e, H_CX, H_BX, OFF(lf_aux));
-        return true;
-    }
-}
-
-/* The flags of INC / DEC (lf_incdec: CF kept) for the result in EDX;
- * clobbers EAX, ECX, R8, R9. */
-static void f_incdec(JCtx *j, bool dec)
-{
-    JEm *e = &j->e;
-    e_st32(e, H_DX, H_BX, OFF(lf_res));
-    e_ld32(e, H_R8, H_BX, OFF(lf_aux));
-    e_alu_ri(e, 4, H_R8, LF_CF);
-    e_mov_rr(e, H_R9, H_R8);
-    e_shift_ri(e, 5, H_R9, 1);
-    e_alu_rr(e, 1, H_R8, H_R9);                     /* cf | cf >> 1 */
-    e_alu_ri(e, 7, H_DX, dec ? 0x7FFFFFFFu : 0x80000000u);
-    e_setcc(e, HC_E, H_AX);
-    e_shift_ri(e, 4, H_AX, 30);
-    e_alu_rr(e, 6, H_R8, H_AX);                     /* ^ of << 30 */
-    e_mov_rr(e, H_CX, H_DX);
-    e_alu_ri(e, 4, H_CX, 0xF);
-    e_alu_ri(e, 7, H_CX, dec ? 0xF : 0);
-    e_setcc(e, HC_E, H_AX);
-    e_shift_ri(e, 4, H_AX, 3);
-    e_alu_rr(e, 1, H_R8, H_AX);                     /* | af << 3 */
-    e_st32(e, H_R8, H_BX, OFF(lf_aux));
-}
-
-/* Deferred flags. A block that ends with INC / DEC r32 and JZ / JNZ,
- * the INC / DEC perhaps after other INC / DEC r32 and ROL / ROR r32, imm
- * (the run defer_run finds), leaves the flag computations of that run to
- * where the block ends, or to before a fallback calls a handler, in
- * their order: each flag result follows from the instruction's result
- * alone, still in its register, as nothing later in the run writes that
- * register. The JZ / JNZ tests the register of the INC / DEC, and a block
- * that runs again in place, whose start overwrites the flags before it
- * reads them, never computes them. */
-
-/* the register an instruction of a deferrable run writes, or -1 */
-static int defer_reg_of(const X86Insn *i)
-{
-    if (i->lock)
-        return -1;
-    if (i->fn == h_inc32_r || i->fn == h_dec32_r)
-        return i->reg;
-    if ((i->fn == x86_fast_shift[0][2][0] || i->fn == x86_fast_shift[1][2][0]) && (i->imm & 0x1F))
-        return i->rm;
-    return -1;
-}
-
-static unsigned defer_run(const X86Block *b)
-{
-    unsigned n = b->n;
-    if (n < 2)
-        return n;
-    const X86Insn *t = &b->ins[n - 1], *d = &b->ins[n - 2];
-    int idx = -1;
-    for (unsigned k = 0; k < 16; k++)
-        if (t->fn == x86_fast_jcc[k])
-            idx = (int)k;
-    if (t->lock || (idx >> 1) != 2 || d->lock || (d->fn != h_inc32_r && d->fn != h_dec32_r))
-        return n;
-    unsigned from = n - 2;
-    while (from > 0) {
-        int r = defer_reg_of(&b->ins[from - 1]);
-        if (r < 0)
-            break;
-        for (unsigned k = from; k < n - 1; k++)
-            if (defer_reg_of(&b->ins[k]) == r)
-                r = -1;
-        if (r < 0)
-            break;
-        from--;
-    }
-    return from;
-}
-
-
-static void f_rot(JCtx *j, unsigned op);
-
-static void defer_emit(JCtx *j)
-{
-    for (unsigned k = 0; k < j->ndef; k++) {
-        g_ld32(j, H_DX, j->defq[k].reg);
-        if (j->defq[k].kind <= DF_DEC)
-            f_incdec(j, j->defq[k].kind == DF_DEC);
-        else
-            f_rot(j, j->defq[k].kind == DF_ROL ? 0 : 1);
-    }
-}
-
-/* INC / DEC r32 */
-static void j_incdec32(JCtx *j, const X86Insn *i, bool dec)
-{
-    JEm *e = &j->e;
-    if (j->hreg[i->reg] >= 0) {
-        e_alu_ri(e, dec ? 5 : 0, (unsigned)j->hreg[i->reg], 1);
-        g_dirty(j, i->reg);
-    } else {
-        g_ld32(j, H_DX, i->reg);
-        e_alu_ri(e, dec ? 5 : 0, H_DX, 1);
-        g_st32(j, H_DX, i->reg);
-    }
-    if (j->dead_flags)
-        return;
-    if (j->k >= j->defer_from) {
-        defer_push(j, dec ? DF_DEC : DF_INC, i->reg);
-        return;
-    }
-    g_ld32(j, H_DX, i->reg);
-    f_incdec(j, dec);
-}
-
-/* lf_res_cf_of(r = EAX, cf = of = ovf) after a host IMUL */
-static void j_imul_flags(JCtx *j, const X86Insn *i)
-{
-    JEm *e = &j->e;
-    if (j->dead_flags) {
-        g_st32(j, H_AX, i->reg);
-        return;
-    }
-    e_setcc(e, HC_O, H_CX);
-    g_st32(j, H_AX, i->reg);
-    e_st32(e, H_AX, H_BX, OFF(lf_res));
-    e_shift_ri(e, 4, H_CX, 31);
-    e_st32(e, H_CX, H_BX, OFF(lf_aux));
-}
-
-static bool j_stack(JCtx *j, const X86Insn *i, X86Handler fn)
-{
-    JEm *e = &j->e;
-    JSlow s = { .n = 0 };
-    if (fn == h_call32_rel) {
-        e_ld32(e, H_R8, H_BX, OFF(next_eip));
-        e_alu_ri(e, 0, H_R8, i->imm);
-        e_alu_rm(e, 7, H_R8, H_BX, OSEG(S_CS, limit));
-        slow_jcc(j, &s, HC_A);
-    }
-    e_cmpb_mi(e, H_BX, OFF(ss32), 0);
-    slow_jcc(j, &s, HC_E);
-    g_ld32(j, H_AX, R_ESP);
-    if (fn == h_push32_r || fn == h_call32_rel) {
-        e_alu_ri(e, 5, H_AX, 4);
-        j_host(j, &s, S_SS, 4, ACC_WR);
-        j_log_store(j, 4);
-        if (fn == h_push32_r)
-            g_ld32(j, H_DX, i->reg);
-        else
-            e_ld32(e, H_DX, H_BX, OFF(next_eip));
-        e_st32(e, H_DX, H_R10, 0);
-        g_st32(j, H_AX, R_ESP);
-        if (fn == h_call32_rel)
-            e_st32(e, H_R8, H_BX, OFF(next_eip));
-        j->pure &= j->log;
-    } else {
-        j_host(j, &s, S_SS, 4, ACC_RD);
-        e_ld32(e, H_DX, H_R10, 0);
-        if (fn == h_ret32) {
-            e_alu_rm(e, 7, H_DX, H_BX, OSEG(S_CS, limit));
-            slow_jcc(j, &s, HC_A);
-        }
-        e_alu_ri(e, 0, H_AX, 4);
-        g_st32(j, H_AX, R_ESP);
-        if (fn == h_ret32)
-            e_st32(e, H_DX, H_BX, OFF(next_eip));
-        else
-            g_st32(j, H_DX, i->reg);
-    }
-    slow_emit(j, &s, i);
-    return true;
-}
-
-/* Translate i inline, or return false (then it becomes a handler call). */
-static bool j_inline(JCtx *j, const X86Insn *i)
-{
-    JEm *e = &j->e;
-    X86Handler fn = i->fn;
-    int idx;
-    if ((idx = find(fn, &x86_fast_alu[0][0][0], 8 * 3 * 5)) >= 0)
-        return j_alu(j, i, idx);
-    if ((idx = find(fn, &x86_fast_mov[0][0], 3 * 5)) >= 0)
-        return j_mov(j, i, idx);
-    if ((idx = find(fn, &x86_fast_test[0][0], 3 * 5)) >= 0)
-        return j_test(j, i, idx);
-    if ((idx = find(fn, &x86_fast_jcc[0], 16)) >= 0) {
-        uint8_t *skip;
-        if (j->ndef) {                  /* ZF = the INC / DEC result is 0 */
-            unsigned r = j->defq[j->ndef - 1].reg;
-            if (j->hreg[r] >= 0)
-                e_test_rr(e, (unsigned)j->hreg[r], (unsigned)j->hreg[r]);
-            else
-                e_alu_mi(e, 7, H_BX, OREG(r), 0);
-            skip = e_jcc(e, (idx & 1) ? HC_E : HC_NE);
-        } else {
-            j_cond(j, (unsigned)idx >> 1);
-            e_test_rr(e, H_AX, H_AX);
-            skip = e_jcc(e, (idx & 1) ? HC_NE : HC_E);
-        }
-        if (is_self_jump(j, i))
-            j_self_jump(j);
-        else
-            j_jump_rel(j, i);
-        e_patch(e, skip);
-        return true;
-    }
-    if ((idx = find(fn, &x86_fast_movx[0][0][0][0], 16)) >= 0)
-        return j_movx(j, i, idx);
-    for (unsigned op = 0; op < 8; op++)
-        if (fn == x86_fast_shift[op][2][0])
-            return j_shift32(j, i, op);
-    if (fn == h_jmp_rel) {
-        if (is_self_jump(j, i))
-            j_self_jump(j);
-        else
-            j_jump_rel(j, i);
-        return true;
-    }
-    if (fn == h_loop32) {
-        /* ECX changes only with the jump's limit check passed: the
-         * fallback runs the whole instruction again */
-        JSlow s = { .n = 0 };
-        g_ld32(j, H_AX, R_ECX);
-        e_alu_ri(e, 5, H_AX, 1);
-        uint8_t *nz = e_jcc(e, HC_NE);
-        g_st32(j, H_AX, R_ECX);
-        uint8_t *out = e_jmp(e);
-        e_patch(e, nz);
-        e_ld32(e, H_DX, H_BX, OFF(next_eip));
-        e_alu_ri(e, 0, H_DX, i->imm);
-        if (!i->o32)
-            e_alu_ri(e, 4, H_DX, 0xFFFF);
-        e_alu_rm(e, 7, H_DX, H_BX, OSEG(S_CS, limit));
-        slow_jcc(j, &s, HC_A);
-        g_st32(j, H_AX, R_ECX);
-        e_st32(e, H_DX, H_BX, OFF(next_eip));
-        slow_emit(j, &s, i);
-        e_patch(e, out);
-        return true;
-    }
-    if (fn == h_lea32) {
-        j_ea(j, i);
-        g_st32(j, H_AX, i->reg);
-        return true;
-    }
-    if (fn == h_inc32_r || fn == h_dec32_r) {
-        j_incdec32(j, i, fn == h_dec32_r);
-        return true;
-    }
-    if (fn == h_imul32_GEI_r && j->dead_flags && j->hreg[i->reg] >= 0) {
-        unsigned d = (unsigned)j->hreg[i->reg];
-        if (j->hreg[i->rm] >= 0)
-            e_imul_rri(e, d, (unsigned)j->hreg[i->rm], i->imm);
-        else {
-            e_m(e, false, 0x69, d, H_BX, OREG(i->rm));
-            e_d(e, i->imm);
-        }
-        g_dirty(j, i->reg);
-        return true;
-    }
-    if (fn == h_imul32_GEI_r) {
-        g_ld32(j, H_AX, i->rm);
-        e_imul_rri(e, H_AX, H_AX, i->imm);
-        j_imul_flags(j, i);
-        return true;
-    }
-    if (fn == h_imul32_GE_r) {
-        g_ld32(j, H_AX, i->reg);
-        if (j->hreg[i->rm] >= 0)
-            e_imul_rr(e, H_AX, (unsigned)j->hreg[i->rm]);
-        else
-            e_m(e, false, 0x0FAF, H_AX, H_BX, OREG(i->rm));
-        j_imul_flags(j, i);
-        return true;
-    }
-    if (fn == h_push32_r || fn == h_pop32_r || fn == h_call32_rel || fn == h_ret32)
-        return j_stack(j, i, fn);
-    if (fn == h_nop)
-        return true;
-    return false;
-}
-
-/* ---- flag liveness ---------------------------------------------------------------- */
-
-/* Flag liveness, by the parts of the lazy representation (x86-cpu.h):
- * lf_res, the CF / PO bits of lf_aux (CF, OF) and the rest of lf_aux
- * (AF, the SF and PF deltas). For an instruction the translator inlines:
- * the parts its flag computation writes whole, the parts it reads (ADC,
- * SBB: CF; INC, DEC: CF, kept), and whether the state must be complete
- * before it (a barrier: it may fault, and the delivery pushes EFLAGS; it
- * calls a handler; it ends the block). Rotates replace CF and OF only,
- * passing the rest through. */
-enum { LV_RES = 1, LV_CO = 2, LV_REST = 4, LV_ALL = 7 };
-
-typedef struct FlagUse {
-    uint8_t wr, rd;
-    bool barrier;
-} FlagUse;
-
-static FlagUse flag_use(const X86Insn *i)
-{
-    X86Handler fn = i->fn;
-    int idx;
-    FlagUse u = { 0, 0, true };
-    if (i->lock)
-        return u;
-    if ((idx = find(fn, &x86_fast_mov[0][0], 3 * 5)) >= 0) {
-        u.barrier = !(idx % 5 == FF_RR || idx % 5 == FF_RI);
-        return u;
-    }
-    if ((idx = find(fn, &x86_fast_movx[0][0][0][0], 16)) >= 0) {
-        u.barrier = idx & 1;
-        return u;
-    }
-    if (fn == h_lea32 || fn == h_nop) {
-        u.barrier = false;
-        return u;
-    }
-    if ((idx = find(fn, &x86_fast_alu[0][0][0], 8 * 3 * 5)) >= 0) {
-        unsigned op = (unsigned)idx / 15, form = (unsigned)idx % 5;
-        u.wr = LV_ALL;
-        u.rd = op == 2 || op == 3 ? LV_CO : 0;
-        u.barrier = !(form == FF_RR || form == FF_RI);
-        return u;
-    }
-    if ((idx = find(fn, &x86_fast_test[0][0], 3 * 5)) >= 0) {
-        u.wr = LV_ALL;
-        u.barrier = !(idx % 5 == FF_RR || idx % 5 == FF_RI);
-        return u;
-    }
-    for (unsigned op = 0; op < 8; op++) {
-        if (fn != x86_fast_shift[op][2][0] || op == 2 || op == 3)
-            continue;
-        u.barrier = false;
-        if (i->imm & 0x1F)
-            u.wr = op < 2 ? LV_CO : LV_ALL;
-        return u;
-    }
-    if (fn == h_imul32_GEI_r || fn == h_imul32_GE_r) {
-        u.wr = LV_ALL;
-        u.barrier = false;
-        return u;
-    }
-    if (fn == h_inc32_r || fn == h_dec32_r) {
-        u.wr = LV_ALL;
-        u.rd = LV_CO;
-        u.barrier = false;
-        return u;
-    }
-    return u;
-}
-
-/* dead[k]: every part instruction k's flag computation writes is
- * written again, before anything can read it or see it (a barrier), by
- * later instructions of the block: k need not compute its flags. */
-static unsigned flag_liveness(const X86Block *b, bool *dead)
-{
-    unsigned live = LV_ALL;         /* at the point after instruction k */
-    for (int k = b->n - 1; k >= 0; k--) {
-        FlagUse u = flag_use(&b->ins[k]);
-        dead[k] = u.wr && !(u.wr & live);
-        if (u.barrier)
-            live = LV_ALL;
-        else
-            live = (live & ~u.wr) | u.rd;
-    }
-    return live;
 }
 
 /* ---- blocks ------------------------------------------------------------------------ */

@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The translator's instruction forms (see x86-jit.c): the control
+ * transfers that end a block (Jcc, JMP, LOOP, the self jump) and the
+ * inline forms, which replicate the interpreter's fast handlers
+ * (x86-exec-fast.c); j_inline picks the form of an instruction.
+ */
+#include "x86-jit-ctx.h"
+
+#if X86_HAVE_JIT
+
+/* ---- control transfers (the last instruction of a block) ------------------------ */
+
+/* EAX = x86_cond(c, cc) for cc >> 1 = kind */
+static void j_cond(JCtx *j, unsigned kind)
+{
+    JEm *e = &j->e;
+    switch (kind) {
+    case 0:                                             /* O: CF ^ PO */
+        e_ld32(e, H_AX, H_BX, OFF(lf_aux));
+        e_shift_ri(e, 5, H_AX, 30);
+        e_mov_rr(e, H_DX, H_AX);
+        e_shift_ri(e, 5, H_DX, 1);
+        e_alu_rr(e, 6, H_AX, H_DX);
+        e_alu_ri(e, 4, H_AX, 1);
+        break;
+    case 1:                                             /* B */
+        e_ld32(e, H_AX, H_BX, OFF(lf_aux));
+        e_shift_ri(e, 5, H_AX, 31);
+        break;
+    case 2:                                             /* Z */
+        e_alu_mi(e, 7, H_BX, OFF(lf_res), 0);
+        e_setcc(e, HC_E, H_AX);
+        break;
+    case 3:                                             /* BE */
+        e_alu_mi(e, 7, H_BX, OFF(lf_res), 0);
+        e_setcc(e, HC_E, H_DX);
+        e_ld32(e, H_AX, H_BX, OFF(lf_aux));
+        e_shift_ri(e, 5, H_AX, 31);
+        e_alu_rr(e, 1, H_AX, H_DX);
+        break;
+    case 4:                                             /* S */
+        e_ld32(e, H_AX, H_BX, OFF(lf_res));
+        e_shift_ri(e, 5, H_AX, 31);
+        e_alu_rm(e, 6, H_AX, H_BX, OFF(lf_aux));
+        e_alu_ri(e, 4, H_AX, 1);
+        break;
+    case 5:                                             /* P: even parity of the low byte */
+        e_ld32(e, H_AX, H_BX, OFF(lf_aux));
+        e_shift_ri(e, 5, H_AX, 8);
+        e_alu_rm(e, 6, H_AX, H_BX, OFF(lf_res));
+        e_r(e, false, 0x84, H_AX, H_AX);                /* test al, al */
+        e_setcc(e, HC_P, H_AX);
+        break;
+    default:                                            /* L, LE */
+        e_ld32(e, H_AX, H_BX, OFF(lf_res));
+        e_shift_ri(e, 5, H_AX, 31);
+        e_ld32(e, H_CX, H_BX, OFF(lf_aux));
+        e_alu_rr(e, 6, H_AX, H_CX);
+        e_mov_rr(e, H_DX, H_CX);
+        e_shift_ri(e, 5, H_DX, 31);
+        e_alu_rr(e, 6, H_AX, H_DX);
+        e_shift_ri(e, 5, H_CX, 30);
+        e_alu_rr(e, 6, H_AX, H_CX);
+        e_alu_ri(e, 4, H_AX, 1);
+        if (kind == 7) {
+            e_alu_mi(e, 7, H_BX, OFF(lf_res), 0);
+            e_setcc(e, HC_E, H_DX);
+            e_alu_rr(e, 1, H_AX, H_DX);
+        }
+        break;
+    }
+}
+
+/* next_eip += imm (x86_jump_near): the CS limit check falls back to the
+ * handler, which raises #GP. */
+static void j_jump_rel(JCtx *j, const X86Insn *i)
+{
+    JEm *e = &j->e;
+    JSlow s = { .n = 0 };
+    e_ld32(e, H_AX, H_BX, OFF(next_eip));
+    e_alu_ri(e, 0, H_AX, i->imm);
+    if (!i->o32)
+        e_alu_ri(e, 4, H_AX, 0xFFFF);
+    e_alu_rm(e, 7, H_AX, H_BX, OSEG(S_CS, limit));
+    slow_jcc(j, &s, HC_A);
+    e_st32(e, H_AX, H_BX, OFF(next_eip));
+    slow_emit(j, &s, i);
+}
+
+/* A relative jump, the block's last instruction, to the block's own
+ * start (whatever EIP the block runs at: next_eip = EIP + bytes), in a
+ * block of inline forms. The start passed the CS limit check when the
+ * block was looked up, and nothing in such a block changes CS. */
+static bool is_self_jump(const JCtx *j, const X86Insn *i)
+{
+    uint32_t mask = i->o32 ? 0xFFFFFFFFu : 0xFFFFu;
+    /* (a 16-bit jump in 32-bit code wraps to 16 bits: not to the start) */
+    return j->chain && j->all_inline && j->last && !i->lock
+        && (i->o32 || !j->b->code32) && ((i->imm + j->b->bytes) & mask) == 0;
+}
+
+/* The taken self jump runs the block again in place, under the very
+ * conditions the run loop would run it again: nothing asked the CPU to
+ * stop (brk: interrupts, device deadlines, code writes, mode changes; the
+ * stop flag) and the next run fits under the instruction limit. The run
+ * loop's bookkeeping for the run that just ended is done here (EIP and
+ * next_eip do not move); otherwise next_eip = EIP and the block ends as
+ * any other, the run loop doing the last run's bookkeeping. Registers
+ * stay in their host registers; the deferred flags are not computed when
+ * the block's start overwrites them before anything reads them. */
+static void j_self_jump(JCtx *j)
+{
+    JEm *e = &j->e;
+    JSlow out = { .n = 0 };
+    X86Block *b = j->b;
+    e_alu_mi(e, 7, H_BX, OFF(brk), 0);
+    slow_jcc(j, &out, HC_NE);
+    e_ld64(e, H_AX, H_BX, OFF(stop));
+    e_alu_mi(e, 7, H_AX, 0, 0);
+    slow_jcc(j, &out, HC_NE);
+    e_ld64(e, H_DX, H_BX, OFF(icount));
+    e_alu_ri64(e, 0, H_DX, (int8_t)b->n);               /* this run retired */
+    e_m(e, true, 0x8D, H_CX, H_DX, b->n);               /* lea rcx, [rdx + n]: the next one's end */
+    e_ld64(e, H_AX, H_BX, OFF(limitp));
+    e_alu_rm64(e, 7, H_CX, H_AX, 0);
+    slow_jcc(j, &out, HC_A);
+    e_st64(e, H_DX, H_BX, OFF(icount));
+    if (j->any_call) {
+        e_m(e, true, 0xC7, 0, H_BX, OFF(cur));          /* cur = NULL */
+        e_d(e, 0);
+    }
+    if (j->entry_live)
+        defer_emit(j);
+    e_b(e, 0xE9);                                       /* jmp body */
+    int32_t rel = (int32_t)(j->body - (e->p + 4));
+    e_d(e, (uint32_t)rel);
+    for (unsigned k = 0; k < out.n; k++)
+        e_patch(e, out.fix[k]);
+    e_ld32(e, H_AX, H_BX, OFF(eip));
+    e_st32(e, H_AX, H_BX, OFF(next_eip));
+    j->looped = true;
+}
+
+/* ---- the inline forms ------------------------------------------------------------- */
+
+static const unsigned size_of[3] = { 1, 2, 4 };
+
+/* A 32-bit register ALU form on a cached destination, done in its host
+ * register: where the flags are dead, or for the logic operations, whose
+ * flags are the result alone. False: take the general form. */
+static bool j_alu_cached(JCtx *j, const X86Insn *i, unsigned op, unsigned form)
+{
+    JEm *e = &j->e;
+    bool logic = op == 1 || op == 4 || op == 6;
+    if (j->hreg[i->rm] < 0 || op == 2 || op == 3 || !(j->dead_flags || logic))
+        return false;
+    if (op == 7)
+        return true;                    /* CMP with dead flags: nothing */
+    unsigned d = (unsigned)j->hreg[i->rm];
+    if (form == FF_RI) {
+        e_alu_ri(e, op, d, i->imm);
+    } else if (j->hreg[i->reg] >= 0) {
+        e_alu_rr(e, op, d, (unsigned)j->hreg[i->reg]);
+    } else {
+        e_ld32(e, H_CX, H_BX, OREG(i->reg));
+        e_alu_rr(e, op, d, H_CX);
+    }
+    g_dirty(j, i->rm);
+    if (!j->dead_flags && j->pend_ok) {
+        j->pend_next = (int8_t)d;
+    } else if (!j->dead_flags) {
+        e_st32(e, d, H_BX, OFF(lf_res));
+        e_st_imm32(e, H_BX, OFF(lf_aux), 0);
+    }
+    return true;
+}
+
+static bool j_alu(JCtx *j, const X86Insn *i, int idx)
+{
+    JEm *e = &j->e;
+    unsigned op = (unsigned)idx / 15, size = size_of[(idx / 5) % 3], form = (unsigned)idx % 5;
+    JSlow s = { .n = 0 };
+    if (size == 4 && (form == FF_RR || form == FF_RI) && j_alu_cached(j, i, op, form))
+        return true;
+    switch (form) {
+    case FF_RR:
+        ld_reg(j, size, H_AX, i->rm);
+        ld_reg(j, size, H_CX, i->reg);
+        j_alu_core(j, op, size);
+        if (op != 7)
+            st_reg(j, size, H_DX, i->rm);
+        return true;
+    case FF_RI:
+        ld_reg(j, size, H_AX, i->rm);
+        e_mov_ri(e, H_CX, i->imm);
+        j_alu_core(j, op, size);
+        if (op != 7)
+            st_reg(j, size, H_DX, i->rm);
+        return true;
+    case FF_RM:
+        j_ea(j, i);
+        j_host(j, &s, i->seg, size, ACC_RD);
+        ld_reg(j, size, H_AX, i->reg);
+        e_ldz(e, size, H_CX, H_R10, 0);
+        j_alu_core(j, op, size);
+        if (op != 7)
+            st_reg(j, size, H_DX, i->reg);
+        slow_emit(j, &s, i);
+        return true;
+    default:                            /* FF_MR, FF_MI */
+        j_ea(j, i);
+        j_host(j, &s, i->seg, size, op == 7 ? ACC_RD : ACC_RMW);
+        if (j->dead_flags && size == 4 && !j->log && op != 2 && op != 3) {
+            /* the host instruction on the guest's memory */
+            if (op != 7) {
+                if (form == FF_MI) {
+                    e_alu_mi(e, op, H_R10, 0, i->imm);
+                } else if (j->hreg[i->reg] >= 0) {
+                    e_m(e, false, op * 8 + 1, (unsigned)j->hreg[i->reg], H_R10, 0);
+                } else {
+                    e_ld32(e, H_CX, H_BX, OREG(i->reg));
+                    e_m(e, false, op * 8 + 1, H_CX, H_R10, 0);
+                }
+                j->pure = false;
+            }
+            slow_emit(j, &s, i);
+            return true;
+        }
+        e_ldz(e, size, H_AX, H_R10, 0);
+        if (form == FF_MR)
+            ld_reg(j, size, H_CX, i->reg);
+        else
+            e_mov_ri(e, H_CX, i->imm);
+        j_alu_core(j, op, size);
+        if (op != 7) {
+            j_log_store(j, size);
+            e_stn(e, size, H_DX, H_R10, 0);
+            j->pure &= j->log;
+        }
+        slow_emit(j, &s, i);
+        return true;
+    }
+}
+
+static bool j_test(JCtx *j, const X86Insn *i, int idx)
+{
+    JEm *e = &j->e;
+    unsigned size = size_of[idx / 5], form = (unsigned)idx % 5;
+    JSlow s = { .n = 0 };
+    if (form == FF_RR || form == FF_RI) {
+        ld_reg(j, size, H_DX, i->rm);
+        if (form == FF_RR)
+            ld_reg(j, size, H_CX, i->reg);
+        else
+            e_mov_ri(e, H_CX, i->imm);
+        e_alu_rr(e, 4, H_DX, H_CX);
+        f_logic(j, size);
+        return true;
+    }
+    j_ea(j, i);
+    j_host(j, &s, i->seg, size, ACC_RD);
+    e_ldz(e, size, H_DX, H_R10, 0);
+    if (form == FF_MR)
+        ld_reg(j, size, H_CX, i->reg);
+    else
+        e_mov_ri(e, H_CX, i->imm);
+    e_alu_rr(e, 4, H_DX, H_CX);
+    f_logic(j, size);
+    slow_emit(j, &s, i);
+    return true;
+}
+
+static bool j_mov(JCtx *j, const X86Insn *i, int idx)
+{
+    JEm *e = &j->e;
+    unsigned size = size_of[idx / 5], form = (unsigned)idx % 5;
+    JSlow s = { .n = 0 };
+    if (size == 4 && (form == FF_RR || form == FF_RI) && j->hreg[i->rm] >= 0) {
+        unsigned d = (unsigned)j->hreg[i->rm];
+        if (form == FF_RI)
+            e_mov_ri(e, d, i->imm);
+        else
+            g_ld32(j, d, i->reg);
+        g_dirty(j, i->rm);
+        return true;
+    }
+    switch (form) {
+    case FF_RR:
+        ld_reg(j, size, H_AX, i->reg);
+        st_reg(j, size, H_AX, i->rm);
+        return true;
+    case FF_RI:
+        e_mov_ri(e, H_AX, i->imm);
+        st_reg(j, size, H_AX, i->rm);
+        return true;
+    case FF_RM:
+        j_ea(j, i);
+        j_host(j, &s, i->seg, size, ACC_RD);
+        e_ldz(e, size, H_AX, H_R10, 0);
+        st_reg(j, size, H_AX, i->reg);
+        break;
+    case FF_MR:
+        j_ea(j, i);
+        j_host(j, &s, i->seg, size, ACC_WR);
+        j_log_store(j, size);
+        ld_reg(j, size, H_DX, i->reg);
+        e_stn(e, size, H_DX, H_R10, 0);
+        j->pure &= j->log;
+        break;
+    default:
+        j_ea(j, i);
+        j_host(j, &s, i->seg, size, ACC_WR);
+        j_log_store(j, size);
+        e_mov_ri(e, H_DX, i->imm);
+        e_stn(e, size, H_DX, H_R10, 0);
+        j->pure &= j->log;
+        break;
+    }
+    slow_emit(j, &s, i);
+    return true;
+}
+
+/* MOVZX / MOVSX: [sx][dst32][src16][mem] */
+static bool j_movx(JCtx *j, const X86Insn *i, int idx)
+{
+    JEm *e = &j->e;
+    bool sx = idx & 8, mem = idx & 1;
+    unsigned dsz = (idx & 4) ? 4 : 2, ssz = (idx & 2) ? 2 : 1;
+    JSlow s = { .n = 0 };
+    if (mem) {
+        j_ea(j, i);
+        j_host(j, &s, i->seg, ssz, ACC_RD);
+        e_ldz(e, ssz, H_AX, H_R10, 0);
+    } else {
+        ld_reg(j, ssz, H_AX, i->rm);
+    }
+    if (sx)
+        e_movsx(e, ssz, H_AX, H_AX);
+    st_reg(j, dsz, H_AX, i->reg);
+    if (mem)
+        slow_emit(j, &s, i);
+    return true;
+}
+
+/* 32-bit shifts and rotates of a register by an immediate (shift_fast) */
+static bool j_shift32(JCtx *j, const X86Insn *i, unsigned op)
+{
+    JEm *e = &j->e;
+    unsigned cnt = i->imm & 0x1F;
+    if (op == 2 || op == 3)
+        return false;                   /* RCL, RCR */
+    if (cnt == 0)
+        return true;                    /* nothing changes, flags included */
+    bool defer = !j->dead_flags && op < 2 && j->k >= j->defer_from;
+    if ((j->dead_flags || defer) && j->hreg[i->rm] >= 0) {
+        unsigned d = (unsigned)j->hreg[i->rm];
+        e_shift_ri(e, op == 6 ? 4 : op, d, (uint8_t)cnt);
+        g_dirty(j, i->rm);
+        if (defer)
+            defer_push(j, op == 0 ? DF_ROL : DF_ROR, i->rm);
+        return true;
+    }
+    g_ld32(j, H_AX, i->rm);
+    e_mov_rr(e, H_DX, H_AX);
+    e_shift_ri(e, op == 6 ? 4 : op, H_DX, (uint8_t)cnt);
+    g_st32(j, H_DX, i->rm);
+    if (j->dead_flags)
+        return true;
+    if (defer) {
+        defer_push(j, op == 0 ? DF_ROL : DF_ROR, i->rm);
+        return true;
+    }
+    switch (op) {
+    case 0: case 1:                     /* ROL, ROR: CF and OF only */
+        f_rot(j, op);
+        return true;
+    case 4: case 6:                     /* SHL: CF = a bit 32-cnt, CF ^ OF = r bit 31 */
+        e_st32(e, H_DX, H_BX, OFF(lf_res));
+        e_mov_rr(e, H_CX, H_AX);
+        e_shift_ri(e, 5, H_CX, (uint8_t)(32 - cnt));
+        e_shift_ri(e, 4, H_CX, 31);
+        e_mov_rr(e, H_R8, H_DX);
+        e_shift_ri(e, 5, H_R8, 1);
+        e_alu_ri(e, 4, H_R8, LF_PO);
+        e_alu_rr(e, 1, H_CX, H_R8);
+        e_st32(e, H_CX, H_BX, OFF(lf_aux));
+        return true;
+    case 5:                             /* SHR: CF = a bit cnt-1, OF = a bit 31 */
+        e_st32(e, H_DX, H_BX, OFF(lf_res));
+        e_mov_rr(e, H_CX, H_AX);
+        if (cnt > 1)
+            e_shift_ri(e, 5, H_CX, (uint8_t)(cnt - 1));
+        e_alu_ri(e, 4, H_CX, 1);
+        e_mov_rr(e, H_R8, H_AX);
+        e_shift_ri(e, 5, H_R8, 31);
+        e_alu_rr(e, 6, H_R8, H_CX);
+        e_shift_ri(e, 4, H_R8, 30);
+        e_shift_ri(e, 4, H_CX, 31);
+        e_alu_rr(e, 1, H_CX, H_R8);
+        e_st32(e, H_CX, H_BX, OFF(lf_aux));
+        return true;
+    default:                            /* SAR: CF = a bit cnt-1, OF = 0 */
+        e_st32(e, H_DX, H_BX, OFF(lf_res));
+        e_mov_rr(e, H_CX, H_AX);
+        if (cnt > 1)
+            e_shift_ri(e, 5, H_CX, (uint8_t)(cnt - 1));
+        e_alu_ri(e, 4, H_CX, 1);
+        e_mov_rr(e, H_R8, H_CX);
+        e_shift_ri(e, 4, H_CX, 31);
+        e_shift_ri(e, 4, H_R8, 30);
+        e_alu_rr(e, 1, H_CX, H_R8);
+        e_st32(e, H_CX, H_BX, OFF(lf_aux));
+        return true;
+    }
+}
+
+/* INC / DEC r32 */
+static void j_incdec32(JCtx *j, const X86Insn *i, bool dec)
+{
+    JEm *e = &j->e;
+    if (j->hreg[i->reg] >= 0) {
+        e_alu_ri(e, dec ? 5 : 0, (unsigned)j->hreg[i->reg], 1);
+        g_dirty(j, i->reg);
+    } else {
+        g_ld32(j, H_DX, i->reg);
+        e_alu_ri(e, dec ? 5 : 0, H_DX, 1);
+        g_st32(j, H_DX, i->reg);
+    }
+    if (j->dead_flags)
+        return;
+    if (j->k >= j->defer_from) {
+        defer_push(j, dec ? DF_DEC : DF_INC, i->reg);
+        return;
+    }
+    g_ld32(j, H_DX, i->reg);
+    f_incdec(j, dec);
+}
+
+/* lf_res_cf_of(r = EAX, cf = of = ovf) after a host IMUL */
+static void j_imul_flags(JCtx *j, const X86Insn *i)
+{
+    JEm *e = &j->e;
+    if (j->dead_flags) {
+        g_st32(j, H_AX, i->reg);
+        return;
+    }
+    e_setcc(e, HC_O, H_CX);
+    g_st32(j, H_AX, i->reg);
+    e_st32(e, H_AX, H_BX, OFF(lf_res));
+    e_shift_ri(e, 4, H_CX, 31);
+    e_st32(e, H_CX, H_BX, OFF(lf_aux));
+}
+
+static bool j_stack(JCtx *j, const X86Insn *i, X86Handler fn)
+{
+    JEm *e = &j->e;
+    JSlow s = { .n = 0 };
+    if (fn == h_call32_rel) {
+        e_ld32(e, H_R8, H_BX, OFF(next_eip));
+        e_alu_ri(e, 0, H_R8, i->imm);
+        e_alu_rm(e, 7, H_R8, H_BX, OSEG(S_CS, limit));
+        slow_jcc(j, &s, HC_A);
+    }
+    e_cmpb_mi(e, H_BX, OFF(ss32), 0);
+    slow_jcc(j, &s, HC_E);
+    g_ld32(j, H_AX, R_ESP);
+    if (fn == h_push32_r || fn == h_call32_rel) {
+        e_alu_ri(e, 5, H_AX, 4);
+        j_host(j, &s, S_SS, 4, ACC_WR);
+        j_log_store(j, 4);
+        if (fn == h_push32_r)
+            g_ld32(j, H_DX, i->reg);
+        else
+            e_ld32(e, H_DX, H_BX, OFF(next_eip));
+        e_st32(e, H_DX, H_R10, 0);
+        g_st32(j, H_AX, R_ESP);
+        if (fn == h_call32_rel)
+            e_st32(e, H_R8, H_BX, OFF(next_eip));
+        j->pure &= j->log;
+    } else {
+        j_host(j, &s, S_SS, 4, ACC_RD);
+        e_ld32(e, H_DX, H_R10, 0);
+        if (fn == h_ret32) {
+            e_alu_rm(e, 7, H_DX, H_BX, OSEG(S_CS, limit));
+            slow_jcc(j, &s, HC_A);
+        }
+        e_alu_ri(e, 0, H_AX, 4);
+        g_st32(j, H_AX, R_ESP);
+        if (fn == h_ret32)
+            e_st32(e, H_DX, H_BX, OFF(next_eip));
+        else
+            g_st32(j, H_DX, i->reg);
+    }
+    slow_emit(j, &s, i);
+    return true;
+}
+
+/* Translate i inline, or return false (then it becomes a handler call). */
+bool j_inline(JCtx *j, const X86Insn *i)
+{
+    JEm *e = &j->e;
+    X86Handler fn = i->fn;
+    int idx;
+    if ((idx = find(fn, &x86_fast_alu[0][0][0], 8 * 3 * 5)) >= 0)
+        return j_alu(j, i, idx);
+    if ((idx = find(fn, &x86_fast_mov[0][0], 3 * 5)) >= 0)
+        return j_mov(j, i, idx);
+    if ((idx = find(fn, &x86_fast_test[0][0], 3 * 5)) >= 0)
+        return j_test(j, i, idx);
+    if ((idx = find(fn, &x86_fast_jcc[0], 16)) >= 0) {
+        uint8_t *skip;
+        if (j->ndef) {                  /* ZF = the INC / DEC result is 0 */
+            unsigned r = j->defq[j->ndef - 1].reg;
+            if (j->hreg[r] >= 0)
+                e_test_rr(e, (unsigned)j->hreg[r], (unsigned)j->hreg[r]);
+            else
+                e_alu_mi(e, 7, H_BX, OREG(r), 0);
+            skip = e_jcc(e, (idx & 1) ? HC_E : HC_NE);
+        } else {
+            j_cond(j, (unsigned)idx >> 1);
+            e_test_rr(e, H_AX, H_AX);
+            skip = e_jcc(e, (idx & 1) ? HC_NE : HC_E);
+        }
+        if (is_self_jump(j, i))
+            j_self_jump(j);
+        else
+            j_jump_rel(j, i);
+        e_patch(e, skip);
+        return true;
+    }
+    if ((idx = find(fn, &x86_fast_movx[0][0][0][0], 16)) >= 0)
+        return j_movx(j, i, idx);
+    for (unsigned op = 0; op < 8; op++)
+        if (fn == x86_fast_shift[op][2][0])
+            return j_shift32(j, i, op);
+    if (fn == h_jmp_rel) {
+        if (is_self_jump(j, i))
+            j_self_jump(j);
+        else
+            j_jump_rel(j, i);
+        return true;
+    }
+    if (fn == h_loop32) {
+        /* ECX changes only with the jump's limit check passed: the
+         * fallback runs the whole instruction again */
+        JSlow s = { .n = 0 };
+        g_ld32(j, H_AX, R_ECX);
+        e_alu_ri(e, 5, H_AX, 1);
+        uint8_t *nz = e_jcc(e, HC_NE);
+        g_st32(j, H_AX, R_ECX);
+        uint8_t *out = e_jmp(e);
+        e_patch(e, nz);
+        e_ld32(e, H_DX, H_BX, OFF(next_eip));
+        e_alu_ri(e, 0, H_DX, i->imm);
+        if (!i->o32)
+            e_alu_ri(e, 4, H_DX, 0xFFFF);
+        e_alu_rm(e, 7, H_DX, H_BX, OSEG(S_CS, limit));
+        slow_jcc(j, &s, HC_A);
+        g_st32(j, H_AX, R_ECX);
+        e_st32(e, H_DX, H_BX, OFF(next_eip));
+        slow_emit(j, &s, i);
+        e_patch(e, out);
+        return true;
+    }
+    if (fn == h_lea32) {
+        j_ea(j, i);
+        g_st32(j, H_AX, i->reg);
+        return true;
+    }
+    if (fn == h_inc32_r || fn == h_dec32_r) {
+        j_incdec32(j, i, fn == h_dec32_r);
+        return true;
+    }
+    if (fn == h_imul32_GEI_r && j->dead_flags && j->hreg[i->reg] >= 0) {
+        unsigned d = (unsigned)j->hreg[i->reg];
+        if (j->hreg[i->rm] >= 0)
+            e_imul_rri(e, d, (unsigned)j->hreg[i->rm], i->imm);
+        else {
+            e_m(e, false, 0x69, d, H_BX, OREG(i->rm));
+            e_d(e, i->imm);
+        }
+        g_dirty(j, i->reg);
+        return true;
+    }
+    if (fn == h_imul32_GEI_r) {
+        g_ld32(j, H_AX, i->rm);
+        e_imul_rri(e, H_AX, H_AX, i->imm);
+        j_imul_flags(j, i);
+        return true;
+    }
+    if (fn == h_imul32_GE_r) {
+        g_ld32(j, H_AX, i->reg);
+        if (j->hreg[i->rm] >= 0)
+            e_imul_rr(e, H_AX, (unsigned)j->hreg[i->rm]);
+        else
+            e_m(e, false, 0x0FAF, H_AX, H_BX, OREG(i->rm));
+        j_imul_flags(j, i);
+        return true;
+    }
+    if (fn == h_push32_r || fn == h_pop32_r || fn == h_call32_rel || fn == h_ret32)
+        return j_stack(j, i, fn);
+    if (fn == h_nop)
+        return true;
+    return false;
+}
+
+#endif
