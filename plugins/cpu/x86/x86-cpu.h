@@ -479,6 +479,12 @@ enum { X86_ENGINE_INTERP, X86_ENGINE_JIT, X86_ENGINE_LOCKSTEP };
 
 #define X86_INLINE static inline __attribute__((always_inline))
 
+/* An NMI or INTR the CPU would accept between instructions now. */
+X86_INLINE bool x86_irq_pending(const X86Cpu *c)
+{
+    return (c->nmi_pending && !c->nmi_blocked) || (c->intr && (c->eflags & F_IF));
+}
+
 /* Leave the running block after the current instruction and re-check
  * events (interrupts, the limit, mode changes, code writes). */
 X86_INLINE void x86_break(X86Cpu *c)

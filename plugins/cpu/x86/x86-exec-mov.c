@@ -338,6 +338,20 @@ static inline uint32_t rep_next_cond(X86Cpu *c, const X86Insn *i, uint32_t n, bo
     return n;
 }
 
+/* Whether a REP stops after this iteration (to resume as an instruction
+ * of its own). Only for what every run of the guest sees alike: a stop
+ * request, the limit (a timer's deadline), a debug trap, an interrupt to
+ * take. Not for breaks that come from the CPU's own caches (a store into
+ * a page that holds translated code, a TLB or code-cache flush): what was
+ * translated depends on the run's history (a run resumed from a snapshot
+ * starts with none), and the instruction count, so deterministic time,
+ * would follow it. brk stays set: the block still ends after the REP. */
+static inline bool rep_yield(const X86Cpu *c)
+{
+    return c->brk && (*c->stop || *c->limitp <= x86_icount(c) || c->db_trap ||
+                      x86_irq_pending(c));
+}
+
 static inline void rep_end(X86Cpu *c, const X86Insn *i, uint32_t left)
 {
     if (i->rep && left) {
@@ -424,7 +438,7 @@ X86_H(h_movs)
         } else {
             n = 0;
         }
-        if (c->brk && n)
+        if (n && rep_yield(c))
             break;
     }
     rep_end(c, i, n);
@@ -462,7 +476,7 @@ X86_H(h_stos)
         } else {
             n = 0;
         }
-        if (c->brk && n)
+        if (n && rep_yield(c))
             break;
     }
     rep_end(c, i, n);
@@ -484,7 +498,7 @@ X86_H(h_lods)
         } else {
             n = 0;
         }
-        if (c->brk && n)
+        if (n && rep_yield(c))
             break;      /* a data breakpoint: trap after this iteration */
     }
     rep_end(c, i, n);
@@ -508,7 +522,7 @@ X86_H(h_cmps)
         addidx(c, i, R_ESI, d);
         addidx(c, i, R_EDI, d);
         n = rep_next_cond(c, i, n, a == b);
-        if (c->brk && n)
+        if (n && rep_yield(c))
             break;      /* a data breakpoint: trap after this iteration */
     }
     rep_end(c, i, n);
@@ -526,7 +540,7 @@ X86_H(h_scas)
         cmp_set(c, a, b, size);
         addidx(c, i, R_EDI, d);
         n = rep_next_cond(c, i, n, a == b);
-        if (c->brk && n)
+        if (n && rep_yield(c))
             break;      /* a data breakpoint: trap after this iteration */
     }
     rep_end(c, i, n);

@@ -508,11 +508,6 @@ static void step_one(X86Cpu *c)
     }
 }
 
-static bool irq_pending(X86Cpu *c)
-{
-    return (c->nmi_pending && !c->nmi_blocked) || (c->intr && (c->eflags & F_IF));
-}
-
 /* Accept NMI or INTR between instructions. Returns true if one was taken. */
 static bool take_interrupt(X86Cpu *c)
 {
@@ -557,7 +552,7 @@ static int run_events(X86Cpu *c)
         x86_interrupt(c, X86_DB, INT_EXC, false, 0, c->eip);
         return -1;
     }
-    if (X86_UNLIKELY(irq_pending(c)) && take_interrupt(c)) {
+    if (X86_UNLIKELY(x86_irq_pending(c)) && take_interrupt(c)) {
         c->brk = 1;
         return -1;
     }

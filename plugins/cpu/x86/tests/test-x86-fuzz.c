@@ -787,6 +787,45 @@ static void test_flat_bail(void)
     pair_fini(&p);
 }
 
+/* A REP MOVSD into the page that holds the running code counts as one
+ * instruction, as one into any other page does: how often a REP stops
+ * must not follow the CPU's caches (which pages hold translated code),
+ * or a run resumed from a snapshot, which starts with none translated,
+ * counts differently from a straight run (deterministic time diverged). */
+static uint64_t rep_movsd_into(uint32_t dst)
+{
+    static Pair p;
+    const uint8_t code[] = {
+        0xBF, dst & 0xFF, (dst >> 8) & 0xFF, (dst >> 16) & 0xFF, dst >> 24, /* mov edi, dst */
+        0xBE, 0x00, 0x40, 0x00, 0x00,       /* mov esi, 0x4000 */
+        0xB9, 0x08, 0x00, 0x00, 0x00,       /* mov ecx, 8 */
+        0xF3, 0xA5,                         /* rep movsd */
+        0xF4,                               /* hlt */
+    };
+    if (!pair_init(&p, code, sizeof(code))) {
+        pair_fini(&p);
+        return 0;
+    }
+    for (unsigned k = 0; k < 32; k++)
+        p.ram_a[0x4000 + k] = p.ram_b[0x4000 + k] = (uint8_t)(0xA0 + k);
+    g_assert_cmpint(pair_run(&p, 1000), ==, X86_EXIT_HALTED);
+    g_assert_cmphex(p.a.r[R_ECX], ==, 0);
+    g_assert_true(memcmp(p.ram_a + dst, p.ram_a + 0x4000, 32) == 0);
+    uint64_t n = p.a.icount;
+    pair_fini(&p);
+    return n;
+}
+
+static void test_rep_count_code_page(void)
+{
+    uint64_t elsewhere = rep_movsd_into(0x20000);
+    if (!elsewhere) {
+        g_test_skip("no translator on this host");
+        return;
+    }
+    g_assert_cmpuint(rep_movsd_into(CODE + 0x100), ==, elsewhere);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -808,6 +847,7 @@ int main(int argc, char **argv)
         g_test_add_func("/x86/jit/chain-irq", test_chain_irq);
         g_test_add_func("/x86/jit/self-loop-irq", test_self_loop_irq);
         g_test_add_func("/x86/jit/flat-bail", test_flat_bail);
+        g_test_add_func("/x86/jit/rep-count-code-page", test_rep_count_code_page);
     }
     return g_test_run();
 }
