@@ -565,7 +565,13 @@ static bool uart_realize(TessDevice *dev, GError **err)
     Uart *u = (Uart *)dev;
     const char *spec = u->chardev_spec && *u->chardev_spec ? u->chardev_spec : "null";
 
-    u->div = 12;                     /* undefined at power-on; 9600 baud */
+    /* The divisor is undefined at power-on. 115200 baud, what firmware
+     * consoles program: SeaBIOS's sercon never sets it, and its output
+     * loop yields to interrupts while it waits for TEMT, where the timer
+     * tick flushes the same pending character again (a doubled letter
+     * and a cursor move on the terminal); at 9600 baud that wait is 12
+     * times longer, and the garbling follows most words. */
+    u->div = 1;
     if (!tess_pio_map(dev, (uint32_t)u->port, 8, &uart_ops, u, err))
         return false;
     u->tx_timer = tess_timer_new(dev, tx_timer_fire, u);
