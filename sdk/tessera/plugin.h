@@ -43,9 +43,11 @@ G_BEGIN_DECLS
  * enabled mappings, MMIO pages and the dirty log in mem.h, the BLOB
  * state type, TESS_TRACE in machine.h.
  * 2.3: tess_machine_dry_run (a device realized by `validate` claims its
- * resources but opens nothing on the host), TESS_PROP_F_OUTPUT. */
+ * resources but opens nothing on the host), TESS_PROP_F_OUTPUT.
+ * 2.4: a display source may call TessDisplayListener.frame less often
+ * while its picture is still (display.h says when); no new symbol. */
 #define TESS_ABI_MAJOR 2
-#define TESS_ABI_MINOR 3
+#define TESS_ABI_MINOR 4
 
 /* The exported symbol's name. */
 #define TESS_PLUGIN_SYMBOL "tess_plugin_descriptor"
