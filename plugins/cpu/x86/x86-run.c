@@ -689,9 +689,9 @@ void x86_init(X86Cpu *c, X86Model model, const X86Bus *bus)
     memset(c, 0, sizeof(*c));
     c->bus = *bus;
     x86_set_model(c, model);
-    c->bhash = g_new0(X86Block *, 1u << BLK_HASH_BITS);
+    c->bhash = x86_zmap(sizeof(X86Block *) << BLK_HASH_BITS);
     c->arena = x86_zmap(BLK_ARENA);
-    c->jc = g_new0(X86Jc, JC_SIZE);
+    c->jc = x86_zmap(sizeof(X86Jc) * JC_SIZE);
     c->jc_epoch = 1;
     c->code_page = x86_zmap(CODE_PAGES);
     c->page_gen = x86_zmap(CODE_PAGES * sizeof(uint32_t));
@@ -705,9 +705,9 @@ void x86_init(X86Cpu *c, X86Model model, const X86Bus *bus)
 void x86_fini(X86Cpu *c)
 {
     x86_jit_fini(c);
-    g_free(c->bhash);
+    x86_zunmap(c->bhash, sizeof(X86Block *) << BLK_HASH_BITS);
     x86_zunmap(c->arena, BLK_ARENA);
-    g_free(c->jc);
+    x86_zunmap(c->jc, sizeof(X86Jc) * JC_SIZE);
     x86_zunmap(c->code_page, CODE_PAGES);
     x86_zunmap(c->page_gen, CODE_PAGES * sizeof(uint32_t));
     c->bhash = NULL;
