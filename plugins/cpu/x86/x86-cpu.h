@@ -270,6 +270,11 @@ struct X86Block {
     uint8_t jit_runs;
     uint8_t jit_pure;
     uint8_t jit_noflat;     /* translate without flat segments (x86-jit.c) */
+    /* one instruction that runs on into the next page (phys2, that page's
+     * generation gen2 when decoded); valid only while the next linear
+     * page still maps there */
+    uint8_t cross;
+    uint32_t phys2, gen2;
     X86Insn ins[];
 };
 
