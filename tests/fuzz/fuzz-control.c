@@ -23,7 +23,7 @@
  * for every reply was a third of each execution, and json-glib accepts
  * text that is no JSON (it is what wrote "1e+19.0"). Uninstrumented: the
  * harness's own branches are not what is fuzzed. */
-#define FZ_PLAIN __attribute__((no_sanitize("coverage")))
+#define FZ_PLAIN __attribute__((no_sanitize("coverage"), noinline))
 
 typedef struct {
     const char *p;
