@@ -969,7 +969,8 @@ char *tess_control_handle_qmp(GPtrArray *machines, const char *buf, gsize len)
     QmpSession s = { 0 };
     GString *out = g_string_new(NULL);
     g_autofree char *greeting = tess_qmp_greeting();
-    g_string_append_printf(out, "%s\r\n", greeting);
+    g_string_append(out, greeting);
+    g_string_append(out, "\r\n");
     const guint8 *p = (const guint8 *)buf;
     for (;;) {
         gsize start, end;
@@ -998,7 +999,8 @@ char *tess_control_handle_qmp(GPtrArray *machines, const char *buf, gsize len)
                 }
             }
         }
-        g_string_append_printf(out, "%s\r\n", reply);
+        g_string_append(out, reply);
+        g_string_append(out, "\r\n");
         g_free(reply);
         p += end;
         len -= end;
