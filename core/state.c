@@ -214,7 +214,12 @@ static const TessStateField *find_field(const TessStateField *fields, size_t nfi
  * frame made large (its window) is freed rather than kept. */
 #define SNAP_DCTX_KEEP (1u << 20)
 
-static GPrivate snap_dctx_key = G_PRIVATE_INIT((GDestroyNotify)ZSTD_freeDCtx);
+static void snap_dctx_free(gpointer dc)
+{
+    ZSTD_freeDCtx(dc);
+}
+
+static GPrivate snap_dctx_key = G_PRIVATE_INIT(snap_dctx_free);
 
 static ZSTD_DCtx *snap_dctx_get(void)
 {
