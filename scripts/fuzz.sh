@@ -45,7 +45,8 @@ if [ "$mode" = status ]; then
             abs=$(pwd)/$log
             for p in /proc/[0-9]*; do
                 [ "$(readlink "$p/fd/1" 2>/dev/null)" = "$abs" ] || continue
-                case $(readlink "$p/exe" 2>/dev/null) in */fuzz-$t) ;; *) continue ;; esac
+                # (" (deleted)": the fuzzer was rebuilt since it started)
+                case $(readlink "$p/exe" 2>/dev/null) in */fuzz-$t | */fuzz-$t" (deleted)") ;; *) continue ;; esac
                 times=$(sed 's/.*) //' "$p/stat" 2>/dev/null | awk -v hz="$(getconf CLK_TCK)" \
                     -v up="$(cut -d' ' -f1 /proc/uptime)" -v pid="${p#/proc/}" \
                     '{ printf "running (pid %s), wall %.0f s, cpu %.0f s (%.0f user + %.0f system)", \
