@@ -362,7 +362,7 @@ static ConfNode *node_from_xml(xmlNodePtr x, const char *file, const char *dir,
 }
 
 static Conf *conf_load(TessRegistry *reg, const char *data, size_t len,
-                       const char *file, const char *dir, int depth,
+                       const char *file, const char *dir, int depth, bool is_base,
                        GHashTable *seen, GError **err);
 
 /* Find the base machine NAME: next to the file that names it, in
@@ -407,7 +407,7 @@ static Conf *conf_load_base(TessRegistry *reg, const char *name, const char *fro
                         from_file, line, name, e->message);
             return NULL;
         }
-        return conf_load(reg, data, n, path, dirs->pdata[i], depth, seen, err);
+        return conf_load(reg, data, n, path, dirs->pdata[i], depth, true, seen, err);
     }
     g_autofree char *rpath = g_strconcat("/tessera/machines/", fname, NULL);
     g_autoptr(GBytes) b = load_resource(rpath);
@@ -415,7 +415,7 @@ static Conf *conf_load_base(TessRegistry *reg, const char *name, const char *fro
         gsize n;
         const char *d = g_bytes_get_data(b, &n);
         g_autofree char *label = g_strconcat("(built-in) ", fname, NULL);
-        return conf_load(reg, d, n, label, NULL, depth, seen, err);
+        return conf_load(reg, d, n, label, NULL, depth, true, seen, err);
     }
     g_autoptr(GPtrArray) known = tess_machine_names(from_dir);
     g_autofree char *hint = tess_did_you_mean(name, (const char *const *)known->pdata,
@@ -521,8 +521,62 @@ static bool wire_touches(ConfWire *w, const char *id)
            (!strncmp(w->to, id, n) && w->to[n] == '.' && !strchr(w->to + n + 1, '.'));
 }
 
+/* ---- base machines, checked once per process ---------------------------- */
+
+/* A base machine (the built-in pc.xml, or a file next to the one naming
+ * it) is parsed and checked against the schema once per process: every
+ * machine file loaded and every snapshot restored names one or two, and
+ * parsing and checking them again was most of building a small machine's
+ * configuration (a fifth of a snapshot restore). Keyed by the file's label
+ * and its whole text, so an edited file is checked afresh; only documents
+ * that passed every check are kept, read-only (conf_load only reads
+ * them), and at most BASE_CACHE_MAX of them. */
+#define BASE_CACHE_MAX 32u
+
+static GMutex base_lock;
+static GHashTable *base_docs;   /* GBytes "label\0text" -> xmlDocPtr */
+
+static GBytes *base_key(const char *file, const char *data, size_t len)
+{
+    size_t fl = strlen(file) + 1;
+    char *k = g_malloc(fl + len);
+    memcpy(k, file, fl);
+    memcpy(k + fl, data, len);
+    return g_bytes_new_take(k, fl + len);
+}
+
+static xmlDocPtr base_doc_lookup(const char *file, const char *data, size_t len)
+{
+    g_autoptr(GBytes) key = base_key(file, data, len);
+    g_mutex_lock(&base_lock);
+    xmlDocPtr doc = base_docs ? g_hash_table_lookup(base_docs, key) : NULL;
+    g_mutex_unlock(&base_lock);
+    return doc;
+}
+
+/* Keeps doc (checked) for later loads; false when the cache is full. */
+static bool base_doc_keep(const char *file, const char *data, size_t len, xmlDocPtr doc)
+{
+    GBytes *key = base_key(file, data, len);
+    bool kept = false;
+    g_mutex_lock(&base_lock);
+    if (!base_docs)
+        base_docs = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
+                                          (GDestroyNotify)g_bytes_unref, NULL);
+    if (g_hash_table_size(base_docs) < BASE_CACHE_MAX && !g_hash_table_contains(base_docs, key)) {
+        g_hash_table_insert(base_docs, key, doc);
+        key = NULL;
+        kept = true;
+    }
+    g_mutex_unlock(&base_lock);
+    if (key)
+        g_bytes_unref(key);
+    return kept;
+}
+
+/* is_base: a base machine, whose checked document may be kept (above). */
 static Conf *conf_load(TessRegistry *reg, const char *data, size_t len,
-                       const char *file, const char *dir, int depth,
+                       const char *file, const char *dir, int depth, bool is_base,
                        GHashTable *seen, GError **err)
 {
     if (depth > MAX_BASE_DEPTH) {
@@ -541,12 +595,18 @@ static Conf *conf_load(TessRegistry *reg, const char *data, size_t len,
     }
     g_hash_table_add(seen, canon);
 
-    xmlDocPtr doc = parse_xml(data, len, file, err);
-    if (!doc)
-        return NULL;
-    if (!check_xml_caps(doc, file, err) || !tess_conf_validate_schema(doc, file, err)) {
-        xmlFreeDoc(doc);
-        return NULL;
+    xmlDocPtr doc = is_base ? base_doc_lookup(file, data, len) : NULL;
+    bool own = !doc;
+    if (!doc) {
+        doc = parse_xml(data, len, file, err);
+        if (!doc)
+            return NULL;
+        if (!check_xml_caps(doc, file, err) || !tess_conf_validate_schema(doc, file, err)) {
+            xmlFreeDoc(doc);
+            return NULL;
+        }
+        if (is_base && base_doc_keep(file, data, len, doc))
+            own = false;
     }
     xmlNodePtr root = xmlDocGetRootElement(doc);
     g_autofree char *base = xml_prop(root, "base");
@@ -555,7 +615,8 @@ static Conf *conf_load(TessRegistry *reg, const char *data, size_t len,
         c = conf_load_base(reg, base, dir, file, (int)xmlGetLineNo(root), depth + 1,
                            seen, err);
         if (!c) {
-            xmlFreeDoc(doc);
+            if (own)
+                xmlFreeDoc(doc);
             return NULL;
         }
     } else {
@@ -644,7 +705,8 @@ static Conf *conf_load(TessRegistry *reg, const char *data, size_t len,
             }
         }
     }
-    xmlFreeDoc(doc);
+    if (own)
+        xmlFreeDoc(doc);
     return ok ? g_steal_pointer(&c) : NULL;
 }
 
@@ -1279,7 +1341,7 @@ static TessMachine *load_common(TessRegistry *reg, const char *data, size_t len,
                                 const TessLoadOptions *o, GError **err)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_autoptr(Conf) c = conf_load(reg, data, len, file, dir, 0, seen, err);
+    g_autoptr(Conf) c = conf_load(reg, data, len, file, dir, 0, false, seen, err);
     if (!c || !apply_overrides(c, o, err))
         return NULL;
     TessMachine *m = machine_from_conf(reg, c, o, err);
@@ -1369,7 +1431,7 @@ char *tess_machine_flatten(TessRegistry *reg, const char *file_or_name, GError *
             return NULL;
         g_autofree char *abs = g_canonicalize_filename(file_or_name, NULL);
         g_autofree char *dir = g_path_get_dirname(abs);
-        c = conf_load(reg, data, len, file_or_name, dir, 0, seen, err);
+        c = conf_load(reg, data, len, file_or_name, dir, 0, false, seen, err);
     } else {
         c = conf_load_base(reg, file_or_name, NULL, "(command line)", 0, 0, seen, err);
     }

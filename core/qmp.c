@@ -282,6 +282,15 @@ void tess_json_append_string(GString *out, const char *s)
         s = valid;
     g_string_append_c(out, '"');
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        /* a run needing no escape in one append (a message may quote
+         * kilobytes of what a client sent) */
+        const unsigned char *run = p;
+        while (*p >= 0x20 && *p != 0x7F && *p != '"' && *p != '\\')
+            p++;
+        if (p > run)
+            g_string_append_len(out, (const char *)run, p - run);
+        if (!*p)
+            break;
         switch (*p) {
         case '"': g_string_append(out, "\\\""); break;
         case '\\': g_string_append(out, "\\\\"); break;
@@ -290,11 +299,8 @@ void tess_json_append_string(GString *out, const char *s)
         case '\n': g_string_append(out, "\\n"); break;
         case '\r': g_string_append(out, "\\r"); break;
         case '\t': g_string_append(out, "\\t"); break;
-        default:
-            if (*p < 0x20 || *p == 0x7F)
-                g_string_append_printf(out, "\\u%04x", *p);
-            else
-                g_string_append_c(out, (char)*p);
+        default:    /* the other control characters and DEL */
+            g_string_append_printf(out, "\\u%04x", *p);
         }
     }
     g_string_append_c(out, '"');
@@ -963,7 +969,8 @@ char *tess_control_handle_qmp(GPtrArray *machines, const char *buf, gsize len)
     QmpSession s = { 0 };
     GString *out = g_string_new(NULL);
     g_autofree char *greeting = tess_qmp_greeting();
-    g_string_append_printf(out, "%s\r\n", greeting);
+    g_string_append(out, greeting);
+    g_string_append(out, "\r\n");
     const guint8 *p = (const guint8 *)buf;
     for (;;) {
         gsize start, end;
@@ -992,7 +999,8 @@ char *tess_control_handle_qmp(GPtrArray *machines, const char *buf, gsize len)
                 }
             }
         }
-        g_string_append_printf(out, "%s\r\n", reply);
+        g_string_append(out, reply);
+        g_string_append(out, "\r\n");
         g_free(reply);
         p += end;
         len -= end;

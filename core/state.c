@@ -207,6 +207,39 @@ static const TessStateField *find_field(const TessStateField *fields, size_t nfi
     return NULL;
 }
 
+/* Decompression contexts are kept, one per thread: creating one (and its
+ * window buffers, 100-200 KiB) for every compressed field and the RAM
+ * section was a tenth of restoring a small machine. A context is reset
+ * before each use, so nothing of one frame reaches the next; one that a
+ * frame made large (its window) is freed rather than kept. */
+#define SNAP_DCTX_KEEP (1u << 20)
+
+static void snap_dctx_free(gpointer dc)
+{
+    ZSTD_freeDCtx(dc);
+}
+
+static GPrivate snap_dctx_key = G_PRIVATE_INIT(snap_dctx_free);
+
+static ZSTD_DCtx *snap_dctx_get(void)
+{
+    ZSTD_DCtx *dc = g_private_get(&snap_dctx_key);
+    if (dc) {
+        g_private_set(&snap_dctx_key, NULL);
+        ZSTD_DCtx_reset(dc, ZSTD_reset_session_and_parameters);
+        return dc;
+    }
+    return ZSTD_createDCtx();
+}
+
+static void snap_dctx_put(ZSTD_DCtx *dc)
+{
+    if (dc && ZSTD_sizeof_DCtx(dc) <= SNAP_DCTX_KEEP && !g_private_get(&snap_dctx_key))
+        g_private_set(&snap_dctx_key, dc);
+    else
+        ZSTD_freeDCtx(dc);
+}
+
 /* Load one device's fields (post_load comes once every device has its
  * fields: a host bridge that maps BARs reads the config space its
  * functions keep). Everything is checked before the instance is touched,
@@ -272,8 +305,10 @@ static bool dev_state_load(TessDevice *dev, const Section *s, GError **err)
             continue;
         uint8_t *buf = g_malloc(pd->n ? pd->n : 1);
         g_ptr_array_add(scratch, buf);
-        size_t got = ZSTD_decompress(buf, pd->n, pd->p, pd->zn);
-        if (ZSTD_isError(got) || got != pd->n)
+        ZSTD_DCtx *dc = snap_dctx_get();
+        size_t got = dc ? ZSTD_decompressDCtx(dc, buf, pd->n, pd->p, pd->zn) : 0;
+        snap_dctx_put(dc);
+        if (!dc || ZSTD_isError(got) || got != pd->n)
             return snap_fail(err, TESS_ERROR_INVALID, "device '%s' (%s): field %s does not "
                              "decompress", dev->id, dev->cls->type, pd->f->name);
         if (pd->f->type == TESS_STATE_T_BOOL)
@@ -458,9 +493,9 @@ static bool ram_load(TessMachine *m, const Section *s, GError **err)
     bool dropped = size && madvise(host, (size_t)size, MADV_DONTNEED) == 0;
     /* Decompress page by page straight into RAM; on a bad frame the RAM
      * is garbage, and the caller throws the machine away. */
-    ZSTD_DCtx *dc = ZSTD_createDCtx();
+    ZSTD_DCtx *dc = snap_dctx_get();
     ZSTD_inBuffer in = { z, (size_t)zlen, 0 };
-    bool ok = true;
+    bool ok = dc != NULL;
     size_t ret = 1;
     for (uint64_t pg = 0; pg < npages && ok; pg++) {
         uint8_t *dst = host + pg * SNAP_PAGE;
@@ -494,7 +529,7 @@ static bool ram_load(TessMachine *m, const Section *s, GError **err)
             }
         }
     }
-    ZSTD_freeDCtx(dc);
+    snap_dctx_put(dc);
     if (!ok || in.pos != in.size)
         return snap_fail(err, TESS_ERROR_INVALID, "corrupt RAM section: the pages do not "
                          "decompress to what its bitmap says");

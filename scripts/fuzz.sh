@@ -11,7 +11,9 @@
 #                                   limit
 #   scripts/fuzz.sh --status        where the long runs are (running or
 #                                   done): executions, coverage, crashes,
-#                                   leaks, from their logs
+#                                   leaks, from their logs; wall and CPU
+#                                   time (of a run still going: its
+#                                   process's, found by its log)
 #   scripts/fuzz.sh ... TARGET...   only these (vhd machine control device snapshot)
 # New inputs go to build-fuzz/corpus/TARGET, never into the committed
 # corpus; crashes to build-fuzz/artifacts/TARGET/. Exit 1 on any crash or
@@ -35,9 +37,25 @@ if [ "$mode" = status ]; then
         done=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
         crashes=$(ls "build-fuzz/artifacts/$t" 2>/dev/null | grep -c -E '^(crash|timeout|oom|leak)-')
         leaks=$(grep -a -c 'ERROR: LeakSanitizer' "$log")
+        # Times: what the run wrote at its end, or, while it runs, its
+        # process's (the one whose output is this log: /proc/PID/stat's
+        # utime, stime and start time, in clock ticks).
+        times=$(sed -n 's/^fuzz\.sh: times: //p' "$log" | tail -1)
+        if [ -z "$done" ]; then
+            abs=$(pwd)/$log
+            for p in /proc/[0-9]*; do
+                [ "$(readlink "$p/fd/1" 2>/dev/null)" = "$abs" ] || continue
+                # (" (deleted)": the fuzzer was rebuilt since it started)
+                case $(readlink "$p/exe" 2>/dev/null) in */fuzz-$t | */fuzz-$t" (deleted)") ;; *) continue ;; esac
+                times=$(sed 's/.*) //' "$p/stat" 2>/dev/null | awk -v hz="$(getconf CLK_TCK)" \
+                    -v up="$(cut -d' ' -f1 /proc/uptime)" -v pid="${p#/proc/}" \
+                    '{ printf "running (pid %s), wall %.0f s, cpu %.0f s (%.0f user + %.0f system)", \
+                       pid, up - $20 / hz, ($12 + $13) / hz, $12 / hz, $13 / hz }')
+            done
+        fi
         echo "fuzz-$t: ${done:+finished, }executions ${done:-$(echo "$last" | sed 's/^#\([0-9]*\).*/\1/')}," \
             "coverage $(echo "$last" | sed -n 's/.*cov: \([0-9]*\) ft: \([0-9]*\)/\1 edges (\2 features)/p')," \
-            "crashes $crashes, leaks $leaks"
+            "crashes $crashes, leaks $leaks${times:+, $times}"
     done
     exit 0
 fi
@@ -95,16 +113,28 @@ for t in $targets; do
     # execution on its feature bookkeeping once a target has 10k features
     # (fuzz-device: 260 execs/s with it, 750 without, and more coverage
     # in the same time); the classic schedule does better here.
+    t0=$(date +%s)
+    # (times in this shell, not in a $(...) subshell, which has its own)
+    times >"$b/fuzz-$t.times"
     "$b/tests/fuzz/fuzz-$t" -entropic=0 -max_total_time="$secs" -runs="$runs" -max_len="$maxlen" -rss_limit_mb=2560 \
         -timeout="$tmo" -print_final_stats=1 -artifact_prefix="$art" "$work" "$seeds" >"$log" 2>&1
     rc=$?
+    # Wall and CPU time of this target's run (the shell's children's
+    # times, before and after), for --status and the report below.
+    times >>"$b/fuzz-$t.times"
+    times=$(sed -n '2p; 4p' "$b/fuzz-$t.times" | sed 's/m/ /g; s/s//g' |
+        awk -v wall=$(($(date +%s) - t0)) '{ u[NR] = $1 * 60 + $2; s[NR] = $3 * 60 + $4 }
+            END { printf "wall %d s, cpu %.0f s (%.0f user + %.0f system)", wall,
+                  u[2] - u[1] + s[2] - s[1], u[2] - u[1], s[2] - s[1] }')
+    rm -f "$b/fuzz-$t.times"
+    echo "fuzz.sh: times: $times" >>"$log"
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
     ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
     crashes=$(ls "$art" 2>/dev/null | grep -c -E '^(crash|timeout|oom|leak)-')
     leaks=$(grep -c 'ERROR: LeakSanitizer' "$log")
     took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
-    echo "fuzz-$t: ${execs:-0} executions in ${took:-$secs} s, coverage ${cov:-?} edges (${ft:-?} features), corpus $(ls "$work" | wc -l) + $(ls "$seeds" | wc -l) seeds, crashes ${crashes}, leaks ${leaks}, exit ${rc}"
+    echo "fuzz-$t: ${execs:-0} executions in ${took:-$secs} s, coverage ${cov:-?} edges (${ft:-?} features), corpus $(ls "$work" | wc -l) + $(ls "$seeds" | wc -l) seeds, crashes ${crashes}, leaks ${leaks}, exit ${rc}; $times"
     if [ "$rc" -ne 0 ] || [ "$crashes" -ne 0 ] || [ "$leaks" -ne 0 ]; then
         fail=1
         grep -E 'ERROR|SUMMARY|==[0-9]+==' "$log" | head -20

@@ -354,6 +354,50 @@ static void test_base_inheritance(void)
                 "rm.xml:2: <remove id='zz'>");
 }
 
+/* A base machine's checked document is kept per process (config.c), keyed
+ * by its text: an edited base is read and checked afresh, a broken one
+ * still fails with its own file:line, and the kept copy serves the same
+ * text again. */
+static void test_base_edited(void)
+{
+    const char *base_ok = "<machine name='editbase'>\n"
+                          "  <device type='tc-dev' id='a' label='first'/>\n"
+                          "</machine>\n";
+    g_autofree char *base = write_file("editbase.xml", base_ok);
+    g_autofree char *child = write_file("editchild.xml",
+                                        "<machine name='editchild' base='editbase'/>\n");
+    for (int round = 0; round < 2; round++) {
+        g_autoptr(GError) err = NULL;
+        TessMachine *m = load(child, &err);
+        g_assert_no_error(err);
+        g_assert_cmpstr(((TcDev *)tess_machine_device(m, "a"))->label, ==, "first");
+        tess_machine_free(m);
+    }
+    g_free(write_file("editbase.xml", "<machine name='editbase'>\n"
+                                      "  <device type='tc-dev' id='a' label='second'/>\n"
+                                      "</machine>\n"));
+    g_autoptr(GError) err = NULL;
+    TessMachine *m = load(child, &err);
+    g_assert_no_error(err);
+    g_assert_cmpstr(((TcDev *)tess_machine_device(m, "a"))->label, ==, "second");
+    tess_machine_free(m);
+    /* broken now: the schema sees it again */
+    g_free(write_file("editbase.xml", "<machine name='editbase'>\n"
+                                      "  <gizmo/>\n"
+                                      "</machine>\n"));
+    g_assert_null(load(child, &err));
+    g_assert_nonnull(err);
+    if (!strstr(err->message, "editbase.xml:2"))
+        g_error("error '%s' lacks editbase.xml:2", err->message);
+    g_clear_error(&err);
+    /* and the first text again: served as before */
+    g_free(write_file("editbase.xml", base_ok));
+    m = load(child, &err);
+    g_assert_no_error(err);
+    g_assert_cmpstr(((TcDev *)tess_machine_device(m, "a"))->label, ==, "first");
+    tess_machine_free(m);
+}
+
 static void test_overrides(void)
 {
     g_autofree char *p = write_file("ov.xml",
@@ -493,6 +537,7 @@ int main(int argc, char **argv)
     g_test_add_func("/config/port-conflict", test_port_conflict_no_half_machine);
     g_test_add_func("/config/realize-rollback", test_realize_rollback);
     g_test_add_func("/config/base-inheritance", test_base_inheritance);
+    g_test_add_func("/config/base-edited", test_base_edited);
     g_test_add_func("/config/overrides", test_overrides);
     g_test_add_func("/config/cpu-fallback", test_cpu_fallback);
     g_test_add_func("/config/validate-does-not-claim", test_validate_does_not_claim);

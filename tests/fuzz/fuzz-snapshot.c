@@ -37,7 +37,7 @@ static void crc_init(void)
  * they neither cost a coverage callback per byte nor show libFuzzer
  * features of their own. Eight bytes a step (slicing by 8, as the
  * loader): the CRCs cover every byte of each input. */
-#define FZ_PLAIN __attribute__((no_sanitize("coverage")))
+#define FZ_PLAIN __attribute__((no_sanitize("coverage"), noinline))
 
 FZ_PLAIN static uint32_t crc32_ieee(const uint8_t *p, size_t n)
 {

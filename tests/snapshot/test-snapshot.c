@@ -345,6 +345,62 @@ static void test_refusals(void)
 /* Random changes to section payloads (CRCs fixed up, so the parsers see
  * them), truncations, and container damage: every one is refused or
  * loads; none may crash, hang or touch memory it should not. */
+/* The RAM's zstd frame decoded by a context kept from the restore before
+ * (state.c keeps one per thread): a restore that stops in the middle of a
+ * frame (its bitmap claims one page fewer than the frame holds) must not
+ * leave anything for the next, which gets the same RAM as a first one. */
+static void read_ram(const uint8_t *d, size_t len, uint8_t **ram, uint64_t *size)
+{
+    g_autofree char *path = g_build_filename(g_get_tmp_dir(), "tess-snap-ram.snap", NULL);
+    g_assert_true(g_file_set_contents(path, (const char *)d, (gssize)len, NULL));
+    g_autoptr(GError) err = NULL;
+    TessMachine *m = tess_snapshot_restore(reg, path, NULL, &err);
+    g_unlink(path);
+    g_assert_no_error(err);
+    *size = tess_machine_ram_size(m);
+    *ram = g_malloc(*size);
+    g_assert_true(tess_dma_read(m, 0, *ram, *size, NULL));
+    tess_machine_free(m);
+}
+
+static void test_zstd_context_reuse(void)
+{
+    if (!g_getenv("SNAP_ROM")) {
+        g_test_skip("SNAP_ROM not set");
+        return;
+    }
+    g_autoptr(GBytes) snap = make_snapshot(6000);
+    gsize len;
+    const uint8_t *orig = g_bytes_get_data(snap, &len);
+    g_autoptr(GArray) secs = sections_of(orig, len);
+    const SecPos *ram = NULL;
+    for (guint i = 0; i < secs->len; i++)
+        if (g_array_index(secs, SecPos, i).kind == 0x204D4152u)     /* "RAM " */
+            ram = &g_array_index(secs, SecPos, i);
+    g_assert_nonnull(ram);
+    g_autofree uint8_t *first = NULL, *again = NULL;
+    uint64_t size, size2;
+    read_ram(orig, len, &first, &size);
+    /* u64 size, u32 page size, then the bitmap of saved pages: clear
+     * the first set bit that has another after it */
+    uint64_t npages = size / rd32(orig + ram->data_at + 8);
+    size_t bm = ram->data_at + 12, cleared = 0;
+    unsigned set = 0;
+    for (uint64_t pg = 0; pg < npages && set < 2; pg++)
+        if (((orig[bm + pg / 8] >> (pg % 8)) & 1) && !set++)
+            cleared = (size_t)pg;
+    g_assert_cmpuint(set, ==, 2);
+    g_autofree uint8_t *bad = g_memdup2(orig, len);
+    bad[bm + cleared / 8] &= (uint8_t)~(1u << (cleared % 8));
+    fix_crc(bad, ram);
+    g_autoptr(GError) err = NULL;
+    g_assert_false(try_restore(bad, len, &err));
+    g_assert_nonnull(strstr(err->message, "corrupt RAM section"));
+    read_ram(orig, len, &again, &size2);
+    g_assert_cmpuint(size2, ==, size);
+    g_assert_true(memcmp(first, again, size) == 0);
+}
+
 static void test_fuzz(void)
 {
     if (!g_getenv("SNAP_ROM")) {
@@ -477,6 +533,7 @@ int main(int argc, char **argv)
     g_test_add_func("/snapshot/layout", test_layout);
     g_test_add_func("/snapshot/x86-state", test_x86_state);
     g_test_add_func("/snapshot/refusals", test_refusals);
+    g_test_add_func("/snapshot/zstd-context-reuse", test_zstd_context_reuse);
     g_test_add_func("/snapshot/fuzz", test_fuzz);
     g_test_add_func("/snapshot/fuzz-pc", test_fuzz_pc);
     int rc = g_test_run();
