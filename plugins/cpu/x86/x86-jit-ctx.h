@@ -52,9 +52,9 @@ typedef struct JCtx {
     uint8_t flat;           /* segments taken as flat (j_host) */
     uint8_t flat_used;      /* of which an access used */
     bool any_call;          /* a handler call (fallbacks included) so far */
-    /* on every path from the block's start to here: next_eip holds
-     * EIP + bytes; blk_first and stop_at are this block's (j_ctx_store) */
-    bool next_stored, ctx_stored;
+    /* on every path from the block's start to here, blk_first and
+     * stop_at are this block's (j_ctx_store) */
+    bool ctx_stored;
     uint8_t *body;          /* after the prologue and the cache load */
     unsigned entry_live;    /* flag parts the block's start may read (LV_*) */
 } JCtx;

@@ -161,22 +161,16 @@ static void j_exit(JCtx *j, unsigned count)
     e_b(e, 0xC3);
 }
 
-/* What exec_insns sets where a block starts, stored where something
- * may look at it rather than on every entry: next_eip = EIP + bytes
- * (handlers, and the block's end, read it), blk_first and stop_at (a
- * handler call's fault, device access and x86_break use them). A store
- * on the main path (main) holds for the rest of the block: a handler
- * that changes one of them ends the block (x86_break). */
-static void j_ctx_store(JCtx *j, bool ctx, bool main)
+/* What exec_insns sets where a block starts besides next_eip (which
+ * the block's entry stores, outside a loop in place), stored where
+ * something may look at it rather than on every entry: blk_first and
+ * stop_at (a handler call's fault, device access and x86_break use
+ * them). A store on the main path (main) holds for the rest of the
+ * block: a handler that changes one of them ends the block (x86_break). */
+static void j_ctx_store(JCtx *j, bool main)
 {
     JEm *e = &j->e;
-    if (!j->next_stored) {
-        e_ld32(e, H_AX, H_BX, OFF(eip));
-        e_alu_ri(e, 0, H_AX, j->b->bytes);
-        e_st32(e, H_AX, H_BX, OFF(next_eip));
-        j->next_stored = main;
-    }
-    if (ctx && !j->ctx_stored) {
+    if (!j->ctx_stored) {
         e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&j->b->ins[0]);
         e_st64(e, H_AX, H_BX, OFF(blk_first));
         e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&j->b->ins[j->b->n - 1]);
@@ -194,7 +188,7 @@ static void j_call(JCtx *j, const X86Insn *i, X86Handler fn, bool main)
     defer_emit(j);
     g_flush(j, j->dirty);
     j->any_call = true;
-    j_ctx_store(j, true, main);
+    j_ctx_store(j, main);
     e_mov_ri64(e, H_SI, (uint64_t)(uintptr_t)i);
     e_st64(e, H_SI, H_BX, OFF(cur));
     e_mov_rr64(e, H_DI, H_BX);
@@ -636,6 +630,12 @@ static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
     e_mov_rr64(e, H_BX, H_DI);
     if (e->p != start + JIT_PROLOGUE)
         e->over = true;     /* (never: the encoding is fixed) */
+    /* exec_insns: next_eip = EIP + bytes (handlers, the last
+     * instruction's jump and the block's end read it; a handler that
+     * changes it ends the block) */
+    e_ld32(e, H_AX, H_BX, OFF(eip));
+    e_alu_ri(e, 0, H_AX, b->bytes);
+    e_st32(e, H_AX, H_BX, OFF(next_eip));
     cache_choose(j);
     g_reload(j);
     j->body = e->p;
@@ -654,10 +654,6 @@ static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
         j->pend_res = j->pend_next;
         j->pend_next = -1;
         j->pend_ok = !dead[k] && k + 1 < b->n && pend_target(&b->ins[k + 1]);
-        /* the block's last instruction reads next_eip (its jump, or the
-         * end of the block) */
-        if (j->last)
-            j_ctx_store(j, false, true);
         /* LOCK: the handlers raise #UD where it is invalid */
         if (!i->lock && j_inline(j, i)) {
             ninl++;
