@@ -118,19 +118,76 @@ static X86Block *blk_alloc(X86Cpu *c)
     return (X86Block *)(c->arena + c->arena_used);
 }
 
+/* The TLB entry through which the page after lin's runs, when it holds
+ * one for execution at the current privilege: no walk, so no fault (a
+ * fault, or the CS limit, is exec_slow's to raise, byte by byte). */
+static X86Tlb *next_page_entry(X86Cpu *c, uint32_t lin)
+{
+    uint32_t lin2 = (lin | 0xFFFu) + 1;
+    X86Tlb *e = x86_tlb_entry(c, lin2);
+    if (lin2 == 0 || e->rtag != lin2 || (e->pphys & TLBF_NX))
+        return NULL;
+    return e;
+}
+
+/* A block's instructions that run on into the next page are still the
+ * ones decoded: that page maps where it did, unwritten since. */
+static bool cross_valid(X86Cpu *c, const X86Block *b, uint32_t lin)
+{
+    const X86Tlb *e = next_page_entry(c, lin);
+    return e && (e->pphys & ~0xFFFu) == b->phys2 && c->page_gen[b->phys2 >> 12] == b->gen2;
+}
+
+/* The instruction at offset off of page that runs on into the next page
+ * (lin is its linear address), decoded into ins from both pages' bytes
+ * when the next page is in the TLB; its length, or 0. The kernel's code
+ * crosses a page every few thousand instructions: uncached, each of
+ * those was a jump-cache miss and a byte-by-byte fetch on every run
+ * (about 100 per frame Linux sends). */
+static unsigned decode_cross(X86Cpu *c, const uint8_t *page, unsigned off, uint32_t lin,
+                             X86Insn *ins, uint32_t *phys2)
+{
+    X86Tlb *e = next_page_entry(c, lin);
+    if (!e)
+        return 0;
+    uint8_t buf[15];
+    unsigned here = 0x1000 - off;
+    memcpy(buf, page + off, here);
+    memcpy(buf + here, (const uint8_t *)(e->radd + (lin | 0xFFFu) + 1), sizeof(buf) - here);
+    unsigned len = x86_decode(buf, sizeof(buf), c->code32, ins);
+    if (len <= here)
+        return 0;       /* (never: it would have decoded from this page) */
+    *phys2 = e->pphys & ~0xFFFu;
+    return len;
+}
+
 /* Decode the block at physical address phys (host page `page`, offset
- * off) into fresh arena space and enter it in the hash. */
-static X86Block *blk_build(X86Cpu *c, uint32_t phys, const uint8_t *page, unsigned off)
+ * off; linear address lin) into fresh arena space and enter it in the
+ * hash. */
+static X86Block *blk_build(X86Cpu *c, uint32_t phys, const uint8_t *page, unsigned off,
+                           uint32_t lin)
 {
     uint32_t pp = phys >> 12;
     mark_code_page(c, pp);
     X86Block *b = blk_alloc(c);
     unsigned n = 0, bytes = 0;
+    b->cross = 0;
     while (n < BLK_MAX && off < 0x1000) {
         X86Insn *ins = &b->ins[n];
         unsigned len = x86_decode(page + off, 0x1000 - off, c->code32, ins);
-        if (len == 0)
+        if (len == 0) {
+            /* an instruction that crosses the page ends the block before
+             * it, or is a block of its own */
+            if (n == 0 && 0x1000 - off < 15 && (len = decode_cross(c, page, off, lin, ins, &b->phys2))) {
+                b->cross = 1;
+                b->gen2 = c->page_gen[b->phys2 >> 12];
+                mark_code_page(c, b->phys2 >> 12);
+                n = 1;
+                bytes = len;
+                ins->end = (uint16_t)bytes;
+            }
             break;
+        }
         n++;
         off += len;
         bytes += len;
@@ -222,12 +279,12 @@ static X86Block *get_block_slow(X86Cpu *c, uint32_t lin)
     for (X86Block *b; (b = *pb) != NULL; pb = &b->hnext) {
         if (b->phys != phys || b->code32 != c->code32)
             continue;
-        if (b->gen == gen && b->ggen == c->ggen)
+        if (b->gen == gen && b->ggen == c->ggen && (!b->cross || cross_valid(c, b, lin)))
             return b;
         *pb = b->hnext;     /* stale: unlink, decode anew */
         break;
     }
-    return blk_build(c, phys, page, lin & 0xFFF);
+    return blk_build(c, phys, page, lin & 0xFFF, lin);
 }
 
 /* A jump cache miss for CS:EIP (lin): the block through the TLB and the
@@ -686,9 +743,9 @@ void x86_init(X86Cpu *c, X86Model model, const X86Bus *bus)
     memset(c, 0, sizeof(*c));
     c->bus = *bus;
     x86_set_model(c, model);
-    c->bhash = g_new0(X86Block *, 1u << BLK_HASH_BITS);
+    c->bhash = x86_zmap(sizeof(X86Block *) << BLK_HASH_BITS);
     c->arena = x86_zmap(BLK_ARENA);
-    c->jc = g_new0(X86Jc, JC_SIZE);
+    c->jc = x86_zmap(sizeof(X86Jc) * JC_SIZE);
     c->jc_epoch = 1;
     c->code_page = x86_zmap(CODE_PAGES);
     c->page_gen = x86_zmap(CODE_PAGES * sizeof(uint32_t));
@@ -702,9 +759,9 @@ void x86_init(X86Cpu *c, X86Model model, const X86Bus *bus)
 void x86_fini(X86Cpu *c)
 {
     x86_jit_fini(c);
-    g_free(c->bhash);
+    x86_zunmap(c->bhash, sizeof(X86Block *) << BLK_HASH_BITS);
     x86_zunmap(c->arena, BLK_ARENA);
-    g_free(c->jc);
+    x86_zunmap(c->jc, sizeof(X86Jc) * JC_SIZE);
     x86_zunmap(c->code_page, CODE_PAGES);
     x86_zunmap(c->page_gen, CODE_PAGES * sizeof(uint32_t));
     c->bhash = NULL;

@@ -282,7 +282,7 @@ static void fw_dma_run(FwCfg *s, uint64_t desc)
 
     if (!ok) {
         tess_guest_error(&s->dev, "DMA: %s", err->message);
-        g_error_free(err);
+        g_clear_error(&err);    /* the status write below may set it again */
     }
     uint8_t result[4];
     put_be32(result, ok ? 0 : FW_CFG_DMA_CTL_ERROR);

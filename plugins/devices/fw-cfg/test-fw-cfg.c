@@ -288,6 +288,37 @@ static const TessDeviceClass fwu_class = {
     .instance_size = sizeof(FwUser), .realize = fwu_realize,
 };
 
+/* A descriptor in ROM (readable, not writable) whose operation fails:
+ * the status cannot be written back either. Both errors are reported, the
+ * first freed before the second is taken (fuzz-device found the second
+ * set over the freed first, then read: a use after free). */
+static void test_dma_desc_in_rom(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("tess-fwcfg-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    g_autofree char *rom = g_build_filename(dir, "rom.bin", NULL);
+    g_autofree uint8_t *img = g_malloc0(0x10000);
+    /* at 0xFFFF0000: { control = WRITE (refused), length 4, address 0x2000 } */
+    static const uint8_t desc[16] = { 0, 0, 0, DMA_WRITE, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0x20, 0 };
+    memcpy(img, desc, sizeof(desc));
+    g_assert_true(g_file_set_contents(rom, (const char *)img, 0x10000, NULL));
+    g_autofree char *frag = g_strdup_printf("<memory size='2M'/><device type='fw-cfg' id='fw'/>"
+                                            "<device type='bios-rom' id='bios' file='%s'/>", rom);
+    TessMachine *m = th_machine(frag);
+    th_outl(m, 0x514, 0);
+    th_outl(m, 0x518, GUINT32_TO_BE(0xFFFF0000u));
+    g_assert_cmphex(tess_mem_read(m, 0xFFFF0000u, 4), ==, GUINT32_TO_BE(DMA_WRITE));
+    /* the interface still works afterwards */
+    uint8_t buf[4];
+    g_assert_cmphex(fw_dma(m, 0x1000, DMA_SELECT | DMA_READ, 4, 0x2000), ==, 0);
+    for (unsigned i = 0; i < 4; i++)
+        buf[i] = (uint8_t)tess_mem_read(m, 0x2000 + i, 1);
+    g_assert_cmpmem(buf, 4, "QEMU", 4);
+    th_machine_free(m);
+    g_unlink(rom);
+    g_rmdir(dir);
+}
+
 static void test_files(void)
 {
     g_autoptr(GError) err = NULL;
@@ -382,6 +413,7 @@ int main(int argc, char **argv)
     g_test_add_func("/fw-cfg/directory", test_directory);
     g_test_add_func("/fw-cfg/e820", test_e820);
     g_test_add_func("/fw-cfg/dma", test_dma);
+    g_test_add_func("/fw-cfg/dma-desc-in-rom", test_dma_desc_in_rom);
     g_test_add_func("/fw-cfg/files", test_files);
     g_test_add_func("/fw-cfg/fuzz", test_fuzz);
     return g_test_run();

@@ -931,6 +931,48 @@ static void test_rep_count_code_page(void)
     g_assert_cmpuint(rep_movsd_into(CODE + 0x100), ==, elsewhere);
 }
 
+/* An instruction that runs on from one page into the next (MOV EAX,
+ * imm32 with its immediate's upper bytes in the second page) is a block
+ * of its own, cached: run in a loop, then its second page written by the
+ * guest between loops - every loop must see the bytes stored. The sum is
+ * computed here, not by the other engine (both share the block cache). */
+static void test_cross_page(void)
+{
+    static Pair p;
+    static uint8_t code[0x1019];
+    static const uint8_t head[] = {
+        0xB9, 0x00, 0x01, 0x00, 0x00,       /* 0x10000: mov ecx, 0x100 */
+        0xE9, 0xF4, 0x0F, 0x00, 0x00,       /* jmp X (0x10FFE) */
+    };
+    static const uint8_t tail[] = {
+        0xB8, 0x01, 0x00, 0x00, 0x00,       /* X: mov eax, 1 (bytes 2-4 in the next page) */
+        0x01, 0xC3,                         /* add ebx, eax */
+        0x49,                               /* dec ecx */
+        0x75, 0xF6,                         /* jnz X */
+        0x88, 0x15, 0x00, 0x10, 0x01, 0x00, /* mov [0x11000], dl: the immediate's byte 1 */
+        0x42,                               /* inc edx */
+        0x83, 0xFA, 0x20,                   /* cmp edx, 0x20 */
+        0x0F, 0x85, 0xE8, 0xEF, 0xFF, 0xFF, /* jne 0x10000 */
+        0xF4,                               /* hlt */
+    };
+    memset(code, 0x90, sizeof(code));
+    memcpy(code, head, sizeof(head));
+    memcpy(code + 0xFFE, tail, sizeof(tail));
+    if (!pair_init(&p, code, sizeof(code))) {
+        g_test_skip("no translator on this host");
+        pair_fini(&p);
+        return;
+    }
+    p.a.r[R_EDX] = p.b.r[R_EDX] = 2;
+    g_assert_cmpint(pair_run(&p, 100000), ==, X86_EXIT_HALTED);
+    /* loop 0 adds 0x100 x 1; loop k >= 1 adds 0x100 x (1 + (k + 1) << 8) */
+    uint32_t want = 30 * 0x100;
+    for (uint32_t k = 1; k < 30; k++)
+        want += (k + 1) << 16;
+    g_assert_cmphex(p.a.r[R_EBX], ==, want);
+    pair_fini(&p);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -954,6 +996,7 @@ int main(int argc, char **argv)
         g_test_add_func("/x86/jit/flat-bail", test_flat_bail);
         g_test_add_func("/x86/jit/flat-reload", test_flat_reload);
         g_test_add_func("/x86/jit/rep-count-code-page", test_rep_count_code_page);
+        g_test_add_func("/x86/jit/cross-page", test_cross_page);
     }
     return g_test_run();
 }
