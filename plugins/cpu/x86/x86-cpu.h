@@ -275,6 +275,10 @@ struct X86Block {
     uint8_t jit_runs;
     uint8_t jit_pure;
     uint8_t jit_noflat;     /* translate without flat segments (x86-jit.c) */
+    /* the segments the translation takes as flat, at their bits of the
+     * jump cache tag (JC_TAG_FLAT): it runs only under a tag that has
+     * them all */
+    uint32_t jit_flat;
     /* one instruction that runs on into the next page (phys2, that page's
      * generation gen2 when decoded); valid only while the next linear
      * page still maps there */
@@ -284,14 +288,25 @@ struct X86Block {
 };
 
 /* Jump cache: linear address -> block, valid while the tag matches
- * (jc_epoch, user/supervisor, CS.D). The epoch moves whenever any block
- * may have become stale, the linear -> physical map changed or the
- * highest EIP a block may reach (CS limit) changed. Every block transition
- * the translator does not link goes through it, so it must hold a kernel's
- * working set: Linux's TCP send path alone missed 4 Ki entries 1,200 times
- * per frame sent (each miss a walk of the physical hash), 64 Ki entries
- * about 110 times; the Debian guest's boot to its shell went from 18 s to
- * 10 s. (1.5 MiB, mapped on demand.) */
+ * (jc_epoch, user/supervisor, CS.D, which of ES/CS/SS/DS/FS/GS are flat).
+ * The epoch moves whenever any block may have become stale, the linear ->
+ * physical map changed or the highest EIP a block may reach (CS limit)
+ * changed. The flat set lets a translation use a segment without its
+ * checks (x86-jit.c): a segment counts as flat with base 0, offsets
+ * 0 - 4 GiB - 1, read and write allowed; any segment change that may
+ * change that sets brk (x86_seg_derive), so the tag is recomputed
+ * (mode_refresh in x86-run.c) before anything is looked up again. Every
+ * block transition the translator does not link goes through it, so it
+ * must hold a kernel's working set: Linux's TCP send path alone missed 4
+ * Ki entries 1,200 times per frame sent (each miss a walk of the physical
+ * hash), 64 Ki entries about 110 times; the Debian guest's boot to its
+ * shell went from 18 s to 10 s. (1.5 MiB, mapped on demand.) */
+#define JC_TAG_CODE32 0x1u
+#define JC_TAG_USER   0x2u
+#define JC_TAG_FLAT_SHIFT 2
+#define JC_TAG_FLAT   (0x3Fu << JC_TAG_FLAT_SHIFT)
+#define JC_TAG_EPOCH_SHIFT 8
+#define JC_EPOCH_MAX  (1u << (32 - JC_TAG_EPOCH_SHIFT))
 #define JC_BITS 16
 #define JC_SIZE (1u << JC_BITS)
 typedef struct X86Jc {
@@ -481,6 +496,7 @@ struct X86Cpu {
      * runs of a block before it is translated */
     uint8_t engine;
     uint8_t jit_hot;
+    uint8_t jit_count;      /* translations count chained entries (tests) */
     struct X86Jit *jit;
     /* the block a translated run ended in: translated blocks chain to
      * the next one without returning to the run loop (x86-jit.c) */
@@ -506,6 +522,13 @@ X86_INLINE void x86_break(X86Cpu *c)
 {
     c->brk = 1;
     c->stop_at = c->cur;
+}
+
+/* A segment any offset of which is its linear address, readable and
+ * writable (what the jump cache tag's flat set records). */
+X86_INLINE bool x86_seg_is_flat(const X86Seg *s)
+{
+    return s->base == 0 && s->lo == 0 && s->hi == 0xFFFFFFFFu && s->rd && s->wr;
 }
 
 /* ---- lazy flags ---------------------------------------------------------

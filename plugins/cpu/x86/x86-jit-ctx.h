@@ -38,6 +38,7 @@ typedef struct JCtx {
     int8_t pend_res, pend_next;
     bool log;               /* log stores (lockstep mode) */
     bool chain;             /* may chain and loop (not in lockstep mode) */
+    bool count;             /* count chained entries (X86Cpu.jit_count) */
     int8_t hreg[9];         /* host register caching guest register r, or -1 */
     uint8_t dirty;          /* cached guest registers newer than X86Cpu.r */
     uint8_t written;        /* every register dirty at some point */
@@ -50,8 +51,10 @@ typedef struct JCtx {
     bool chained;           /* the block's end chains (j_chain) */
     uint8_t flat;           /* segments taken as flat (j_host) */
     uint8_t flat_used;      /* of which an access used */
-    bool seg_unsafe;        /* a handler call may have loaded a segment */
     bool any_call;          /* a handler call (fallbacks included) so far */
+    /* on every path from the block's start to here, blk_first and
+     * stop_at are this block's (j_ctx_store) */
+    bool ctx_stored;
     uint8_t *body;          /* after the prologue and the cache load */
     unsigned entry_live;    /* flag parts the block's start may read (LV_*) */
 } JCtx;

@@ -496,6 +496,184 @@ static bool j_stack(JCtx *j, const X86Insn *i, X86Handler fn)
     return true;
 }
 
+/* SETcc (h_setcc): the byte x86_cond gives, to a register or memory */
+static bool j_setcc(JCtx *j, const X86Insn *i)
+{
+    JEm *e = &j->e;
+    JSlow s = { .n = 0 };
+    unsigned cc = i->op & 0xF;
+    if (j->ndef)
+        return false;       /* (never: deferred flags end a block at its Jcc) */
+    if (i->mod == 3) {
+        j_cond(j, cc >> 1);
+        if (cc & 1)
+            e_alu_ri(e, 6, H_AX, 1);
+        st_reg(j, 1, H_AX, i->rm);
+        return true;
+    }
+    j_ea(j, i);
+    j_host(j, &s, i->seg, 1, ACC_WR);
+    j_log_store(j, 1);
+    j_cond(j, cc >> 1);
+    if (cc & 1)
+        e_alu_ri(e, 6, H_AX, 1);
+    e_stn(e, 1, H_AX, H_R10, 0);
+    j->pure &= j->log;
+    slow_emit(j, &s, i);
+    return true;
+}
+
+/* CMOVcc with a 32-bit operand (h_cmov): the source is read (and may
+ * fault) whatever the condition; a CPU without CMOV raises #UD in the
+ * handler */
+static bool j_cmov(JCtx *j, const X86Insn *i)
+{
+    JEm *e = &j->e;
+    JSlow s = { .n = 0 };
+    unsigned cc = i->op & 0xF;
+    if (j->ndef || !i->o32)
+        return false;
+    e_m(e, false, 0xF7, 0, H_BX, OFF(feat_edx));        /* test dword [feat_edx], CMOV */
+    e_d(e, CPUID_CMOV);
+    slow_jcc(j, &s, HC_E);
+    if (i->mod == 3) {
+        g_ld32(j, H_R8, i->rm);
+    } else {
+        j_ea(j, i);
+        j_host(j, &s, i->seg, 4, ACC_RD);
+        e_ld32(e, H_R8, H_R10, 0);
+    }
+    j_cond(j, cc >> 1);
+    e_test_rr(e, H_AX, H_AX);
+    uint8_t *skip = e_jcc(e, (cc & 1) ? HC_NE : HC_E);
+    g_st32(j, H_R8, i->reg);
+    e_patch(e, skip);
+    slow_emit(j, &s, i);
+    return true;
+}
+
+/* MOV AL/AX/EAX to or from seg:moffs (h_mov_moffs) */
+static bool j_moffs(JCtx *j, const X86Insn *i)
+{
+    JEm *e = &j->e;
+    JSlow s = { .n = 0 };
+    unsigned size = (i->op & 1) ? (i->o32 ? 4 : 2) : 1;
+    e_mov_ri(e, H_AX, i->disp);
+    if (i->op & 2) {
+        j_host(j, &s, i->seg, size, ACC_WR);
+        j_log_store(j, size);
+        ld_reg(j, size, H_DX, R_EAX);
+        e_stn(e, size, H_DX, H_R10, 0);
+        j->pure &= j->log;
+    } else {
+        j_host(j, &s, i->seg, size, ACC_RD);
+        e_ldz(e, size, H_AX, H_R10, 0);
+        st_reg(j, size, H_AX, R_EAX);
+    }
+    slow_emit(j, &s, i);
+    return true;
+}
+
+/* PUSH imm32 (h_push_imm) and LEAVE (h_leave) with 32-bit operands on a
+ * 32-bit stack, as x86_push / x86_pop do them; a 16-bit stack falls
+ * back to the handler */
+static bool j_push_imm_leave(JCtx *j, const X86Insn *i, bool leave)
+{
+    JEm *e = &j->e;
+    JSlow s = { .n = 0 };
+    if (!i->o32)
+        return false;
+    e_cmpb_mi(e, H_BX, OFF(ss32), 0);
+    slow_jcc(j, &s, HC_E);
+    if (leave) {
+        g_ld32(j, H_AX, R_EBP);
+        j_host(j, &s, S_SS, 4, ACC_RD);
+        e_ld32(e, H_DX, H_R10, 0);
+        e_alu_ri(e, 0, H_AX, 4);
+        g_st32(j, H_AX, R_ESP);
+        g_st32(j, H_DX, R_EBP);
+    } else {
+        g_ld32(j, H_AX, R_ESP);
+        e_alu_ri(e, 5, H_AX, 4);
+        j_host(j, &s, S_SS, 4, ACC_WR);
+        j_log_store(j, 4);
+        e_mov_ri(e, H_DX, i->imm);
+        e_st32(e, H_DX, H_R10, 0);
+        g_st32(j, H_AX, R_ESP);
+        j->pure &= j->log;
+    }
+    slow_emit(j, &s, i);
+    return true;
+}
+
+/* FF /2 CALL, /4 JMP and /6 PUSH with a 32-bit register or memory
+ * operand (h_grp5), on a 32-bit stack: the operand is read first (and
+ * may fault), then the target's CS limit check, then the push; anything
+ * unusual falls back to the handler, before any state changed */
+static bool j_grp5(JCtx *j, const X86Insn *i)
+{
+    JEm *e = &j->e;
+    JSlow s = { .n = 0 };
+    if (!i->o32 || (i->reg != 2 && i->reg != 4 && i->reg != 6))
+        return false;
+    if (i->reg != 4) {
+        e_cmpb_mi(e, H_BX, OFF(ss32), 0);
+        slow_jcc(j, &s, HC_E);
+    }
+    if (i->mod == 3) {
+        g_ld32(j, H_R8, i->rm);
+    } else {
+        j_ea(j, i);
+        j_host(j, &s, i->seg, 4, ACC_RD);
+        e_ld32(e, H_R8, H_R10, 0);
+    }
+    if (i->reg != 6) {
+        e_alu_rm(e, 7, H_R8, H_BX, OSEG(S_CS, limit));
+        slow_jcc(j, &s, HC_A);
+    }
+    if (i->reg != 4) {
+        g_ld32(j, H_AX, R_ESP);
+        e_alu_ri(e, 5, H_AX, 4);
+        j_host(j, &s, S_SS, 4, ACC_WR);
+        j_log_store(j, 4);
+        if (i->reg == 2)
+            e_ld32(e, H_DX, H_BX, OFF(next_eip));
+        else
+            e_mov_rr(e, H_DX, H_R8);
+        e_st32(e, H_DX, H_R10, 0);
+        g_st32(j, H_AX, R_ESP);
+        j->pure &= j->log;
+    }
+    if (i->reg != 6)
+        e_st32(e, H_R8, H_BX, OFF(next_eip));
+    slow_emit(j, &s, i);
+    return true;
+}
+
+/* F6 / F7 (h_grp3): TEST r/m, imm; NOT and NEG of a register (NEG's
+ * flags are those of 0 - r, as the handler's lf_sub) */
+static bool j_grp3(JCtx *j, const X86Insn *i)
+{
+    JEm *e = &j->e;
+    unsigned size = (i->op & 1) ? (i->o32 ? 4 : 2) : 1;
+    unsigned sidx = size == 1 ? 0 : size == 2 ? 1 : 2;
+    if (i->reg <= 1)
+        return j_test(j, i, (int)(sidx * 5 + (i->mod == 3 ? FF_RI : FF_MI)));
+    if (i->mod != 3 || i->reg > 3)
+        return false;
+    if (i->reg == 2) {
+        ld_reg(j, size, H_AX, i->rm);
+        e_not(e, H_AX);
+        st_reg(j, size, H_AX, i->rm);
+        return true;
+    }
+    e_mov_ri(e, H_AX, 0);
+    ld_reg(j, size, H_CX, i->rm);
+    j_alu_core(j, 5, size);
+    st_reg(j, size, H_DX, i->rm);
+    return true;
+}
+
 /* Translate i inline, or return false (then it becomes a handler call). */
 bool j_inline(JCtx *j, const X86Insn *i)
 {
@@ -602,6 +780,25 @@ bool j_inline(JCtx *j, const X86Insn *i)
         return j_stack(j, i, fn);
     if (fn == h_nop)
         return true;
+    if (fn == h_setcc)
+        return j_setcc(j, i);
+    if (fn == h_cmov)
+        return j_cmov(j, i);
+    if (fn == h_mov_moffs)
+        return j_moffs(j, i);
+    if (fn == h_grp5)
+        return j_grp5(j, i);
+    if (fn == h_grp3)
+        return j_grp3(j, i);
+    if (fn == h_flagop && (i->op == 0xFC || i->op == 0xFD)) {   /* CLD, STD */
+        if (i->op == 0xFC)
+            e_alu_mi(e, 4, H_BX, OFF(eflags), ~(uint32_t)F_DF);
+        else
+            e_alu_mi(e, 1, H_BX, OFF(eflags), F_DF);
+        return true;
+    }
+    if (fn == h_push_imm || fn == h_leave)
+        return j_push_imm_leave(j, i, fn == h_leave);
     return false;
 }
 

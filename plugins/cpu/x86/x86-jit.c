@@ -36,6 +36,7 @@
 #include "x86-jit-ctx.h"
 
 #if X86_HAVE_JIT
+#include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -48,6 +49,7 @@ struct X86Jit {
     uint8_t engine;         /* the engine the translations were made for */
     X86JitLog log;
     X86JitStats st;
+    FILE *perfmap;          /* TESSERA_JIT_PERFMAP: see jit_dump */
 };
 
 /* Bytes of the prologue (six pushes, sub rsp, mov rbx, rdi): a block chained
@@ -87,6 +89,13 @@ bool x86_jit_init(X86Cpu *c)
     j->rw = rw;
     j->rx = rx;
     j->gen = 1;
+    if (g_getenv("TESSERA_JIT_PERFMAP")) {
+        char *name = g_strdup_printf("/tmp/perf-%d.map", (int)getpid());
+        j->perfmap = fopen(name, "a");
+        if (!j->perfmap)
+            g_warning("x86 jit: cannot write %s", name);
+        g_free(name);
+    }
     c->jit = j;
     return true;
 }
@@ -99,6 +108,8 @@ void x86_jit_fini(X86Cpu *c)
     munmap(j->rw, X86_JIT_BUF);
     munmap(j->rx, X86_JIT_BUF);
     close(j->fd);
+    if (j->perfmap)
+        fclose(j->perfmap);
     g_free(j);
     c->jit = NULL;
 }
@@ -133,10 +144,12 @@ static const uint8_t cache_host[7] = { H_R12, H_R13, H_R14, H_R15, H_BP, H_SI, H
 static void g_reload(JCtx *j);
 static void g_flush(JCtx *j, unsigned mask);
 
-/* Leave the block having run `count` instructions. */
+/* Leave the block having run `count` instructions (jit_last names it). */
 static void j_exit(JCtx *j, unsigned count)
 {
     JEm *e = &j->e;
+    e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)j->b);
+    e_st64(e, H_AX, H_BX, OFF(jit_last));
     e_mov_ri(e, H_AX, count);
     e_alu_ri64(e, 0, H_SP, 8);
     e_pop(e, H_R15);
@@ -148,14 +161,34 @@ static void j_exit(JCtx *j, unsigned count)
     e_b(e, 0xC3);
 }
 
+/* What exec_insns sets where a block starts besides next_eip (which
+ * the block's entry stores, outside a loop in place), stored where
+ * something may look at it rather than on every entry: blk_first and
+ * stop_at (a handler call's fault, device access and x86_break use
+ * them). A store on the main path (main) holds for the rest of the
+ * block: a handler that changes one of them ends the block (x86_break). */
+static void j_ctx_store(JCtx *j, bool main)
+{
+    JEm *e = &j->e;
+    if (!j->ctx_stored) {
+        e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&j->b->ins[0]);
+        e_st64(e, H_AX, H_BX, OFF(blk_first));
+        e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&j->b->ins[j->b->n - 1]);
+        e_st64(e, H_AX, H_BX, OFF(stop_at));
+        j->ctx_stored = main;
+    }
+}
+
 /* Run instruction i through handler fn, as exec_insns does: cur first,
- * and the end of the block when it called x86_break. */
-static void j_call(JCtx *j, const X86Insn *i, X86Handler fn)
+ * and the end of the block when it called x86_break. main: on the
+ * block's main path (not a fallback's). */
+static void j_call(JCtx *j, const X86Insn *i, X86Handler fn, bool main)
 {
     JEm *e = &j->e;
     defer_emit(j);
     g_flush(j, j->dirty);
     j->any_call = true;
+    j_ctx_store(j, main);
     e_mov_ri64(e, H_SI, (uint64_t)(uintptr_t)i);
     e_st64(e, H_SI, H_BX, OFF(cur));
     e_mov_rr64(e, H_DI, H_BX);
@@ -199,7 +232,7 @@ void slow_emit(JCtx *j, JSlow *s, const X86Insn *i)
         e_st32(e, (unsigned)j->pend_res, H_BX, OFF(lf_res));
         e_st_imm32(e, H_BX, OFF(lf_aux), 0);
     }
-    j_call(j, i, i->fn);
+    j_call(j, i, i->fn, false);
     j->dirty = dirty;
     e_patch(e, done);
 }
@@ -318,10 +351,11 @@ void j_ea(JCtx *j, const X86Insn *i)
 
 /* R10 = host address of seg:EAX for a size-byte access, as fast_host()
  * in x86-exec-fast.c decides it; anything else jumps to the fallback.
- * A segment the translation takes as flat (translate_pass: base 0, limit
- * 4 GiB, readable and writable, verified where the block starts) needs
- * no check; nothing between the start and an access before the first
- * handler call can load it. The TLB lookup: a page crossing changes the
+ * A segment the translation takes as flat (translate: base 0, limit
+ * 4 GiB, readable and writable) needs no check: the translation runs
+ * only under a jump cache tag whose flat set has it, and a handler call
+ * that changes whether it is flat ends the block (x86_seg_derive). The
+ * TLB lookup: a page crossing changes the
  * page of the access's last byte, which then misses the tag.
  * Keeps EAX and R8/R9; clobbers ECX, EDX, R11. */
 G_STATIC_ASSERT(sizeof(X86Tlb) == 32);
@@ -329,7 +363,7 @@ void j_host(JCtx *j, JSlow *s, int seg, unsigned size, int acc)
 {
     JEm *e = &j->e;
     unsigned lin = H_CX;
-    if (!j->seg_unsafe && (j->flat & (1u << seg))) {
+    if (j->flat & (1u << seg)) {
         j->flat_used |= (uint8_t)(1u << seg);
         lin = H_AX;
     } else {
@@ -470,10 +504,13 @@ static void cache_choose(JCtx *j)
  * the next EIP under the current tag (the cache's epoch moves, with brk
  * set, whenever a block may have become stale, so no link needs undoing
  * on invalidation or flush: a translation of another code buffer
- * generation does not match). The run loop's bookkeeping for this block
- * is done here, jit_last names the next block, and its code is entered
- * after its prologue, in this frame. Indirect branches and RET chain the
- * same way, as the lookup is by the EIP they computed. */
+ * generation does not match), made for a flat set the tag has (the
+ * translation uses those segments unchecked). The run loop's bookkeeping
+ * for this block is done here (icount, EIP; cur is stale until the next
+ * handler call sets it, and nothing reads it before), and the next
+ * block's code is entered after its prologue, in this frame; whichever
+ * block returns names itself in jit_last (j_exit). Indirect branches and
+ * RET chain the same way, as the lookup is by the EIP they computed. */
 static void j_chain(JCtx *j)
 {
     JEm *e = &j->e;
@@ -510,16 +547,19 @@ static void j_chain(JCtx *j)
     e_ld64(e, H_R8, H_R8, (int32_t)offsetof(X86Jc, b));
     e_alu_mi(e, 7, H_R8, (int32_t)offsetof(X86Block, jit_gen), j->jit->gen);
     slow_jcc(j, &out, HC_NE);
+    e_ld32(e, H_R10, H_R8, (int32_t)offsetof(X86Block, jit_flat));
+    e_not(e, H_R9);
+    e_test_rr(e, H_R10, H_R9);                          /* flat as translated for */
+    slow_jcc(j, &out, HC_NE);
     e_ld64(e, H_R9, H_R8, (int32_t)offsetof(X86Block, jit));
     e_alu_rr64(e, 1, H_R9, H_R9);                       /* or r9, r9: NULL is "interpret" */
     slow_jcc(j, &out, HC_E);
     e_st64(e, H_DX, H_BX, OFF(icount));
     e_st32(e, H_AX, H_BX, OFF(eip));
-    e_m(e, true, 0xC7, 0, H_BX, OFF(cur));              /* cur = NULL */
-    e_d(e, 0);
-    e_st64(e, H_R8, H_BX, OFF(jit_last));
-    e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&j->jit->st.chained);
-    e_m(e, true, 0xFF, 0, H_AX, 0);                     /* inc qword [rax] */
+    if (j->count) {
+        e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&j->jit->st.chained);
+        e_m(e, true, 0xFF, 0, H_AX, 0);                 /* inc qword [rax] */
+    }
     e_alu_ri64(e, 0, H_R9, JIT_PROLOGUE);
     e_jmp_r(e, H_R9);
     for (unsigned k = 0; k < out.n; k++)
@@ -527,11 +567,25 @@ static void j_chain(JCtx *j)
     j->chained = true;
 }
 
-/* Debugging aid: with TESSERA_JIT_DUMP=DIR set, the host code of every
+/* Debugging aids: with TESSERA_JIT_DUMP=DIR set, the host code of every
  * translated block goes to DIR/<linear EIP>-<phys>.bin, for
- * `objdump -D -b binary -mi386:x86-64`. */
+ * `objdump -D -b binary -mi386:x86-64`. With TESSERA_JIT_PERFMAP set,
+ * every translation gets a line in /tmp/perf-<pid>.map (perf's format
+ * for generated code: executable address, size, name), named after the
+ * guest's linear EIP and its offset in the code buffer's memfd, the
+ * address perf reports for a sample in "memfd:tessera-x86-jit": a
+ * profile of translated code then resolves to guest addresses (and with
+ * the guest's symbol table, to guest functions). A buffer flush reuses
+ * addresses: the later line holds. */
 static void jit_dump(X86Cpu *c, const X86Block *b, const uint8_t *code, size_t len)
 {
+    struct X86Jit *jit = c->jit;
+    if (jit->perfmap) {
+        size_t off = (size_t)(code - jit->rw);
+        fprintf(jit->perfmap, "%lx %zx x86_%08x_memfd_%zx\n",
+                (unsigned long)(uintptr_t)(jit->rx + off), len, c->seg[S_CS].base + c->eip, off);
+        fflush(jit->perfmap);
+    }
     const char *dir = g_getenv("TESSERA_JIT_DUMP");
     if (!dir)
         return;
@@ -561,8 +615,6 @@ static bool pend_target(const X86Insn *i)
  * dirty where the block's body starts; the number of inline instructions. */
 static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
 {
-    uint8_t *bail[18];
-    unsigned nbail = 0;
     JEm *e = &j->e;
     X86Block *b = j->b;
     /* prologue: six pushes and 8 bytes keep the stack 16-byte aligned for
@@ -578,31 +630,12 @@ static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
     e_mov_rr64(e, H_BX, H_DI);
     if (e->p != start + JIT_PROLOGUE)
         e->over = true;     /* (never: the encoding is fixed) */
-    /* the segments taken as flat are (lo, hi = 0, 4 GiB - 1; rd, wr; base
-     * 0), or the block returns 0 without running: the run loop then
-     * interprets it and has it translated anew without the assumption */
-    for (unsigned sg = 0; sg < 6; sg++) {
-        if (!(j->flat & (1u << sg)))
-            continue;
-        e_mov_ri64(e, H_AX, 0xFFFFFFFF00000000ull);
-        e_alu_rm64(e, 7, H_AX, H_BX, OSEG(sg, lo));     /* lo, hi */
-        bail[nbail++] = e_jcc(e, HC_NE);
-        e_b(e, 0x66);                                   /* cmp word [rd], 0x0101: rd, wr */
-        e_m(e, false, 0x81, 7, H_BX, OSEG(sg, rd));
-        e_b(e, 1);
-        e_b(e, 1);
-        bail[nbail++] = e_jcc(e, HC_NE);
-        e_alu_mi(e, 7, H_BX, OSEG(sg, base), 0);
-        bail[nbail++] = e_jcc(e, HC_NE);
-    }
-    /* exec_insns: next_eip = eip + bytes, blk_first, stop_at */
+    /* exec_insns: next_eip = EIP + bytes (handlers, the last
+     * instruction's jump and the block's end read it; a handler that
+     * changes it ends the block) */
     e_ld32(e, H_AX, H_BX, OFF(eip));
     e_alu_ri(e, 0, H_AX, b->bytes);
     e_st32(e, H_AX, H_BX, OFF(next_eip));
-    e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&b->ins[0]);
-    e_st64(e, H_AX, H_BX, OFF(blk_first));
-    e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&b->ins[b->n - 1]);
-    e_st64(e, H_AX, H_BX, OFF(stop_at));
     cache_choose(j);
     g_reload(j);
     j->body = e->p;
@@ -625,10 +658,9 @@ static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
         if (!i->lock && j_inline(j, i)) {
             ninl++;
         } else {
-            j_call(j, i, i->fn);
+            j_call(j, i, i->fn, true);
             j->dirty = 0;
             j->pure = false;
-            j->seg_unsafe = true;
         }
     }
     const X86Insn *tail = &b->ins[b->n - 1];
@@ -641,11 +673,6 @@ static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
     if (j->chain)
         j_chain(j);
     j_exit(j, b->n);
-    if (nbail) {
-        for (unsigned k = 0; k < nbail; k++)
-            e_patch(e, bail[k]);
-        j_exit(j, 0);
-    }
     (void)c;
     return ninl;
 }
@@ -659,29 +686,26 @@ static void *translate(X86Cpu *c, X86Block *b)
      * registers its last run wrote still dirty: translated again, taking
      * those as dirty from the start, when the first pass did not. */
     uint8_t dirty = 0;
-    /* Segments flat now are taken as flat (not in lockstep mode, whose
-     * replay needs the block run by the translation, nor for a block
-     * whose assumption failed once); the check where the block starts
-     * then covers those an access used. */
+    /* Segments flat under the current tag are taken as flat (not in
+     * lockstep mode, whose replay needs the block run by the
+     * translation, nor for a block run once under a tag without a
+     * segment it used); the translation then runs only under tags that
+     * have those its accesses used (x86_jit_get, j_chain). */
     uint8_t flat = 0;
     if (c->engine == X86_ENGINE_JIT && !b->jit_noflat)
-        for (unsigned sg = 0; sg < 6; sg++) {
-            const X86Seg *sp = &c->seg[sg];
-            if (sp->base == 0 && sp->lo == 0 && sp->hi == 0xFFFFFFFFu && sp->rd && sp->wr)
+        for (unsigned sg = 0; sg < 6; sg++)
+            if ((c->jc_tag & (1u << (JC_TAG_FLAT_SHIFT + sg))) && x86_seg_is_flat(&c->seg[sg]))
                 flat |= (uint8_t)(1u << sg);
-        }
     for (;;) {
         j = (JCtx){
             .e = { .p = jit->rw + jit->used, .lim = jit->rw + jit->used + JIT_BLOCK_MAX },
             .jit = jit, .b = b, .pure = true, .log = c->engine == X86_ENGINE_LOCKSTEP,
-            .chain = c->engine == X86_ENGINE_JIT, .flat = flat,
+            .chain = c->engine == X86_ENGINE_JIT, .flat = flat, .count = c->jit_count,
         };
         ninl = translate_pass(c, &j, dirty);
-        if ((!j.looped || (j.written & ~dirty) == 0) && j.flat_used == flat)
+        if (!j.looped || (j.written & ~dirty) == 0)
             break;
-        if (j.looped)
-            dirty |= j.written;
-        flat = j.flat_used;
+        dirty |= j.written;
     }
     JEm *e = &j.e;
     if (e->over)
@@ -696,6 +720,7 @@ static void *translate(X86Cpu *c, X86Block *b)
     jit->st.self_loops += j.looped;
     jit->st.chain_exits += j.chained;
     b->jit_pure = j.pure;
+    b->jit_flat = (uint32_t)j.flat_used << JC_TAG_FLAT_SHIFT;
     return fn;
 }
 
@@ -707,8 +732,14 @@ X86JitFn x86_jit_get(X86Cpu *c, X86Block *b)
         x86_jit_flush(c);
         jit->engine = c->engine;
     }
-    if (b->jit_gen == jit->gen)
-        return (X86JitFn)b->jit;    /* NULL: did not fit, interpret */
+    if (b->jit_gen == jit->gen) {
+        if (X86_LIKELY(!(b->jit_flat & ~c->jc_tag)))
+            return (X86JitFn)b->jit;    /* NULL: did not fit, interpret */
+        /* run under a tag without a segment it took as flat: translated
+         * anew with the checks */
+        b->jit_noflat = 1;
+        jit->st.flat_bails++;
+    }
     if (b->jit_runs < c->jit_hot) {
         b->jit_runs++;
         return NULL;

@@ -10,14 +10,17 @@
  * share one set of instruction semantics.
  *
  * A translated block behaves exactly as exec_insns() in x86-run.c: it sets
- * next_eip, blk_first and stop_at, sets cur before everything that may
- * fault or reach a device, stops after an instruction that called
+ * next_eip, blk_first and stop_at (where a handler or the block's end
+ * may read them), sets cur before everything that may fault or reach a
+ * device, stops after an instruction that called
  * x86_break, and returns how many instructions it ran; the run loop then
  * does the interpreter's bookkeeping (icount, EIP). A block that ran to
  * its end may instead go on to the next translated block itself (chaining,
  * when the run loop would do nothing else: see j_chain in x86-jit.c),
  * doing that bookkeeping for the block it leaves; X86Cpu.jit_last names
- * the block the returned count belongs to.
+ * the block the returned count belongs to. A translation takes the
+ * segments flat under the jump cache tag it was made under as flat, and
+ * runs only under tags that have them (X86Block.jit_flat).
  */
 #ifndef TESSERA_X86_JIT_H
 #define TESSERA_X86_JIT_H
@@ -35,8 +38,7 @@
 #endif
 
 /* Run a translated block; returns the number of instructions executed
- * (1 .. b->n), or 0 when it did not run at all (its flat-segment
- * assumption failed: see j_host in x86-jit.c). */
+ * (1 .. n) of the block it ended in, which it names in X86Cpu.jit_last. */
 typedef unsigned (*X86JitFn)(X86Cpu *c);
 
 /* Set up the code buffer (W^X: one memfd mapped twice, writable and
@@ -57,8 +59,9 @@ typedef struct X86JitStats {
     uint64_t insns_call;        /* instructions translated as handler calls */
     uint64_t self_loops;        /* blocks that run again in place when they jump to themselves */
     uint64_t chain_exits;       /* block ends translated with a chain to the next block */
-    uint64_t chained;           /* runs of a block entered through a chain */
-    uint64_t flat_bails;        /* runs refused: segments not flat as translated for */
+    uint64_t chained;           /* runs of a block entered through a chain, counted by
+                                 * translations made with X86Cpu.jit_count set */
+    uint64_t flat_bails;        /* translations redone: segments not flat as translated for */
     uint64_t lockstep_blocks;   /* blocks compared in lockstep mode */
     uint64_t lockstep_diffs;    /* of which differed */
 } X86JitStats;

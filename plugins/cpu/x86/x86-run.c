@@ -208,6 +208,7 @@ static X86Block *blk_build(X86Cpu *c, uint32_t phys, const uint8_t *page, unsign
     b->jit_runs = 0;
     b->jit_pure = 0;
     b->jit_noflat = 0;
+    b->jit_flat = 0;
     c->arena_used += (sizeof(X86Block) + n * sizeof(X86Insn) + 15) & ~(size_t)15;
     X86Block **head = &c->bhash[blk_hash(phys)];
     b->hnext = *head;
@@ -222,7 +223,7 @@ static inline unsigned jc_hash(uint32_t lin)
 
 void x86_jc_invalidate(X86Cpu *c)
 {
-    if (++c->jc_epoch >= (1u << 30)) {
+    if (++c->jc_epoch >= JC_EPOCH_MAX) {
         c->jc_epoch = 1;
         memset(c->jc, 0, sizeof(X86Jc) * JC_SIZE);
     }
@@ -230,8 +231,8 @@ void x86_jc_invalidate(X86Cpu *c)
 }
 
 /* Recompute what block lookup depends on. Everything that changes it
- * (CS, CPL, the jump cache epoch) sets brk, which brings the run loop
- * here before the next lookup. */
+ * (CS, CPL, the jump cache epoch, a segment becoming flat or not) sets
+ * brk, which brings the run loop here before the next lookup. */
 static void mode_refresh(X86Cpu *c)
 {
     uint32_t lim = c->seg[S_CS].limit;
@@ -240,12 +241,17 @@ static void mode_refresh(X86Cpu *c)
         lim = 0xFFFE;
     if (lim != c->exec_lim) {
         c->exec_lim = lim;
-        if (++c->jc_epoch >= (1u << 30)) {
+        if (++c->jc_epoch >= JC_EPOCH_MAX) {
             c->jc_epoch = 1;
             memset(c->jc, 0, sizeof(X86Jc) * JC_SIZE);
         }
     }
-    c->jc_tag = (c->jc_epoch << 2) | ((c->cpl == 3) << 1) | c->code32;
+    uint32_t flat = 0;
+    for (unsigned s = 0; s < 6; s++)
+        if (x86_seg_is_flat(&c->seg[s]))
+            flat |= 1u << (JC_TAG_FLAT_SHIFT + s);
+    c->jc_tag = (c->jc_epoch << JC_TAG_EPOCH_SHIFT) | flat
+              | (c->cpl == 3 ? JC_TAG_USER : 0) | (c->code32 ? JC_TAG_CODE32 : 0);
 }
 
 /* The block at CS:EIP through the TLB and the physical hash, or NULL when
@@ -379,21 +385,12 @@ static inline void exec_insns(X86Cpu *c, const X86Insn *ins, unsigned n, uint32_
 
 #if X86_HAVE_JIT
 /* A translated block may chain to others (x86-jit.c): each one it
- * completes is retired there, and the count returned is the last one's. */
-static inline void jit_run(X86Cpu *c, X86Block *b, X86JitFn fn)
+ * completes is retired there, and the count returned is that of the
+ * block it left from, which it names in jit_last. */
+static inline void jit_run(X86Cpu *c, X86JitFn fn)
 {
-    c->jit_last = b;
     unsigned k = fn(c);
-    b = c->jit_last;
-    if (X86_UNLIKELY(k == 0)) {
-        /* its segments are not those it was translated for (flat): run
-         * it here, and have it translated anew without that assumption */
-        b->jit_noflat = 1;
-        b->jit_gen = 0;
-        x86_jit_stats(c)->flat_bails++;
-        exec_insns(c, b->ins, b->n, c->eip + b->bytes);
-        return;
-    }
+    X86Block *b = c->jit_last;
     exec_done(c, &b->ins[k - 1], &b->ins[b->n - 1], b->n);
 }
 
@@ -445,7 +442,7 @@ static void jit_lockstep(X86Cpu *c, X86Block *b, X86JitFn fn)
     ls_save(c, &pre);
     *slow = 0;
     log->n = 0;
-    jit_run(c, b, fn);
+    jit_run(c, fn);
     if (*slow || c->brk || c->eip != c->next_eip || log->n > X86_JIT_LOG_MAX)
         return;
     unsigned nst = log->n;
@@ -506,7 +503,7 @@ static inline void exec_block(X86Cpu *c, X86Block *b)
             if (X86_UNLIKELY(c->engine == X86_ENGINE_LOCKSTEP) && b->jit_pure)
                 jit_lockstep(c, b, fn);
             else
-                jit_run(c, b, fn);
+                jit_run(c, fn);
             return;
         }
     }

@@ -17,7 +17,21 @@ void x86_set_cpl(X86Cpu *c, int cpl)
     c->tlbc = c->tlb[cpl == 3];
 }
 
+static void seg_derive(X86Cpu *c, int seg);
+
+/* The derived fields of segment seg, after any change of its base,
+ * limit or rights. A change of whether it is flat (x86_seg_is_flat) ends
+ * the running block: the flat set is part of the jump cache tag, which
+ * vouches for the translations' flat-segment assumption (x86-jit.c). */
 void x86_seg_derive(X86Cpu *c, int seg)
+{
+    seg_derive(c, seg);
+    if (seg < 6 && x86_seg_is_flat(&c->seg[seg])
+                   != !!(c->jc_tag & (1u << (JC_TAG_FLAT_SHIFT + seg))))
+        x86_break(c);
+}
+
+static void seg_derive(X86Cpu *c, int seg)
 {
     X86Seg *s = &c->seg[seg];
     if (!(c->cr0 & CR0_PE) || (c->eflags & F_VM)) {

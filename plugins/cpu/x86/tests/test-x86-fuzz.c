@@ -273,7 +273,8 @@ static void test_limit_at_fault(void)
 
 /* One random instruction, mostly of the forms the translator inlines:
  * ALU, TEST, MOV, MOVZX/MOVSX, LEA, INC/DEC, PUSH/POP, shifts, IMUL,
- * Jcc, JMP, LOOP, CALL/RET, with register and memory operands (the
+ * Jcc, JMP, LOOP, CALL/RET, SETcc, CMOVcc, MOV moffs, PUSH imm, LEAVE,
+ * CALL/JMP/PUSH r/m32, TEST/NOT/NEG (F6/F7), CLD/STD, with register and memory operands (the
  * registers hold small values: memory operands land in RAM, some cross
  * a page, some pass a segment limit in real mode). */
 static unsigned gen_insn(GRand *rng, uint8_t *p)
@@ -288,7 +289,7 @@ static unsigned gen_insn(GRand *rng, uint8_t *p)
     else if ((modrm & 7) == 4 || (modrm & 0xC7) == 5)
         modrm = (uint8_t)((modrm & 0x38) | 0x43);   /* [ebx+disp8] */
     uint8_t d8 = (uint8_t)g_rand_int(rng);
-    switch ((r >> 4) % 22) {
+    switch ((r >> 4) % 27) {
     case 0: case 1: case 2:                     /* ALU Ev,Gv / Gv,Ev / Eb,Gb */
         p[n++] = (uint8_t)(((r >> 9) & 7) * 8 + ((r >> 12) & 3));
         p[n++] = modrm;
@@ -396,12 +397,14 @@ static unsigned gen_insn(GRand *rng, uint8_t *p)
         p[n++] = (r & 0x400) ? 0x11 : 0x19;
         p[n++] = (uint8_t)(modrm | 0xC0);
         break;
-    case 19:                                    /* CMP then SETcc / CMOVcc (calls) */
+    case 19:                                    /* CMP then SETcc / CMOVcc */
         p[n++] = 0x39;
         p[n++] = (uint8_t)(modrm | 0xC0);
         p[n++] = 0x0F;
         p[n++] = (uint8_t)(((r & 0x200) ? 0x90 : 0x40) + ((r >> 10) & 15));
-        p[n++] = (uint8_t)(d8 | 0xC0);
+        p[n++] = (r & 0x4000) ? modrm : (uint8_t)(d8 | 0xC0);
+        if ((r & 0x4000) && (modrm & 0xC0) == 0x40)
+            p[n++] = d8;
         break;
     case 20:                                    /* a store into the code: SMC */
         p[n++] = 0xC6;
@@ -411,6 +414,59 @@ static unsigned gen_insn(GRand *rng, uint8_t *p)
         p[n++] = (uint8_t)(CODE >> 16);
         p[n++] = 0;
         p[n++] = 0x90;
+        break;
+    case 21:                                    /* MOV AL/eAX <-> moffs (16 bits: then ADD [BX+SI], AL) */
+        p[n++] = (uint8_t)(0xA0 + ((r >> 9) & 3));
+        p[n++] = d8;
+        p[n++] = (uint8_t)(0x30 + ((r >> 11) & 0x1F));
+        p[n++] = 0;
+        p[n++] = 0;
+        break;
+    case 22:                                    /* PUSH imm8 / imm32 */
+        p[n++] = (r & 0x200) ? 0x6A : 0x68;
+        for (unsigned k = (r & 0x200) ? 1 : 4; k; k--)
+            p[n++] = (uint8_t)g_rand_int(rng);
+        break;
+    case 23:                                    /* LEAVE (after MOV EBP, ESP mostly) */
+        if (r & 0x200) {
+            p[n++] = 0x89;
+            p[n++] = 0xE5;
+        }
+        p[n++] = 0xC9;
+        break;
+    case 24: {                                  /* CALL / JMP r32 into the code, PUSH r/m32 */
+        unsigned reg = (r >> 9) & 7, kind = (r >> 12) % 5;
+        if (reg == R_ESP || reg == R_EBP)
+            reg = R_EAX;
+        uint32_t t = CODE + (g_rand_int(rng) % 480);
+        p[n++] = (uint8_t)(0xB8 + reg);
+        memcpy(p + n, &t, 4);
+        n += 4;
+        p[n++] = 0xFF;
+        if (kind == 0)
+            p[n++] = (uint8_t)(0xD0 + reg);     /* call reg */
+        else if (kind == 1)
+            p[n++] = (uint8_t)(0xE0 + reg);     /* jmp reg */
+        else if (kind == 2)
+            p[n++] = (uint8_t)(0x30 + reg);     /* push [reg] */
+        else if (kind == 3)
+            p[n++] = (uint8_t)(0xF0 + reg);     /* push reg */
+        else
+            p[n++] = (uint8_t)(0x10 + reg);     /* call [reg] */
+        break;
+    }
+    case 25:                                    /* TEST / NOT / NEG r/m (F6 / F7), CLD / STD */
+        if ((r & 0x7000) == 0x7000) {
+            p[n++] = (r & 0x200) ? 0xFC : 0xFD;
+            break;
+        }
+        p[n++] = (r & 0x200) ? 0xF7 : 0xF6;
+        p[n++] = (uint8_t)((modrm & 0xC7) | (((r >> 10) & 3) << 3));
+        if ((modrm & 0xC0) == 0x40)
+            p[n++] = d8;
+        if (((r >> 10) & 3) <= 1)
+            for (unsigned k = (r & 0x200) ? 4 : 1; k; k--)
+                p[n++] = (uint8_t)g_rand_int(rng);
         break;
     default:                                    /* anything */
         for (unsigned k = 0; k < 3; k++)
@@ -547,6 +603,7 @@ static bool pair_init(Pair *p, const uint8_t *code, size_t len)
     memcpy(p->ram_b, p->ram_a, RAM_SIZE);
     use_engine(&p->a, X86_ENGINE_INTERP);
     use_engine(&p->b, X86_ENGINE_JIT);
+    p->b.jit_count = 1;
     enter_mode_cpu(&p->a, true);
     enter_mode_cpu(&p->b, true);
     p->a.eflags |= F_IF;
@@ -787,6 +844,54 @@ static void test_flat_bail(void)
     pair_fini(&p);
 }
 
+/* Chained blocks that take DS as flat, then a MOV DS that loads a base
+ * (0x1000) in the middle of a block: that block ends after the load (the
+ * flat set is part of the jump cache tag), its next access and every
+ * later run of the loop go through the new base, and the loop's
+ * translation made for a flat DS is made anew rather than entered, from
+ * the run loop or from a chain. */
+static void test_flat_reload(void)
+{
+    static Pair p;
+    static const uint8_t code[] = {
+        0xB9, 0x00, 0x01, 0x00, 0x00,               /* mov ecx, 0x100 */
+        0xBA, 0x18, 0x00, 0x00, 0x00,               /* mov edx, 0x18 */
+        0x01, 0x05, 0x00, 0x30, 0x00, 0x00,         /* .a: add [0x3000], eax */
+        0x40,                                       /* inc eax */
+        0x81, 0xF9, 0x80, 0x00, 0x00, 0x00,         /* cmp ecx, 0x80 */
+        0x75, 0x08,                                 /* jne .c */
+        0x8E, 0xDA,                                 /* mov ds, dx */
+        0x01, 0x05, 0x00, 0x30, 0x00, 0x00,         /* add [0x3000], eax */
+        0x49,                                       /* .c: dec ecx */
+        0x75, 0xE6,                                 /* jnz .a */
+        0xF4,                                       /* hlt */
+    };
+    if (!pair_init(&p, code, sizeof(code))) {
+        g_test_skip("no translator on this host");
+        pair_fini(&p);
+        return;
+    }
+    /* GDT entry 3: data, base 0x1000, limit 4 GiB */
+    static const uint64_t d = 0x00CF93001000FFFFull;
+    memcpy(p.ram_a + GDT + 24, &d, 8);
+    memcpy(p.ram_b + GDT + 24, &d, 8);
+    p.a.gdt_limit = p.b.gdt_limit = 31;
+    g_assert_cmpint(pair_run(&p, 2 + 6 * 40), ==, X86_EXIT_LIMIT);
+    g_assert_cmpuint(x86_jit_stats(&p.b)->chained, >, 30);
+    g_assert_cmpuint(x86_jit_stats(&p.b)->flat_bails, ==, 0);
+    g_assert_cmpint(pair_run(&p, 100000), ==, X86_EXIT_HALTED);
+    g_assert_cmphex(p.b.seg[S_DS].base, ==, 0x1000);
+    g_assert_cmpuint(x86_jit_stats(&p.b)->flat_bails, ==, 1);
+    /* EAX 0 ... 0x80 at 0x3000, then 0x81 twice and 0x82 ... 0xFF at
+     * 0x4000 */
+    uint32_t v;
+    memcpy(&v, p.ram_b + 0x3000, 4);
+    g_assert_cmphex(v, ==, 0x80u * 0x81u / 2);
+    memcpy(&v, p.ram_b + 0x4000, 4);
+    g_assert_cmphex(v, ==, 0x81u + (0x81u + 0xFFu) * 0x7Fu / 2);
+    pair_fini(&p);
+}
+
 /* A REP MOVSD into the page that holds the running code counts as one
  * instruction, as one into any other page does: how often a REP stops
  * must not follow the CPU's caches (which pages hold translated code),
@@ -889,6 +994,7 @@ int main(int argc, char **argv)
         g_test_add_func("/x86/jit/chain-irq", test_chain_irq);
         g_test_add_func("/x86/jit/self-loop-irq", test_self_loop_irq);
         g_test_add_func("/x86/jit/flat-bail", test_flat_bail);
+        g_test_add_func("/x86/jit/flat-reload", test_flat_reload);
         g_test_add_func("/x86/jit/rep-count-code-page", test_rep_count_code_page);
         g_test_add_func("/x86/jit/cross-page", test_cross_page);
     }
