@@ -354,6 +354,16 @@ static void test_base_inheritance(void)
                 "rm.xml:2: <remove id='zz'>");
 }
 
+/* file loads, and its device a carries label want */
+static void assert_label_a(const char *file, const char *want)
+{
+    g_autoptr(GError) err = NULL;
+    TessMachine *m = load(file, &err);
+    g_assert_no_error(err);
+    g_assert_cmpstr(((TcDev *)tess_machine_device(m, "a"))->label, ==, want);
+    tess_machine_free(m);
+}
+
 /* A base machine's checked document is kept per process (config.c), keyed
  * by its text: an edited base is read and checked afresh, a broken one
  * still fails with its own file:line, and the kept copy serves the same
@@ -366,21 +376,13 @@ static void test_base_edited(void)
     g_autofree char *base = write_file("editbase.xml", base_ok);
     g_autofree char *child = write_file("editchild.xml",
                                         "<machine name='editchild' base='editbase'/>\n");
-    for (int round = 0; round < 2; round++) {
-        g_autoptr(GError) err = NULL;
-        TessMachine *m = load(child, &err);
-        g_assert_no_error(err);
-        g_assert_cmpstr(((TcDev *)tess_machine_device(m, "a"))->label, ==, "first");
-        tess_machine_free(m);
-    }
+    for (int round = 0; round < 2; round++)
+        assert_label_a(child, "first");
     g_free(write_file("editbase.xml", "<machine name='editbase'>\n"
                                       "  <device type='tc-dev' id='a' label='second'/>\n"
                                       "</machine>\n"));
+    assert_label_a(child, "second");
     g_autoptr(GError) err = NULL;
-    TessMachine *m = load(child, &err);
-    g_assert_no_error(err);
-    g_assert_cmpstr(((TcDev *)tess_machine_device(m, "a"))->label, ==, "second");
-    tess_machine_free(m);
     /* broken now: the schema sees it again */
     g_free(write_file("editbase.xml", "<machine name='editbase'>\n"
                                       "  <gizmo/>\n"
@@ -392,10 +394,7 @@ static void test_base_edited(void)
     g_clear_error(&err);
     /* and the first text again: served as before */
     g_free(write_file("editbase.xml", base_ok));
-    m = load(child, &err);
-    g_assert_no_error(err);
-    g_assert_cmpstr(((TcDev *)tess_machine_device(m, "a"))->label, ==, "first");
-    tess_machine_free(m);
+    assert_label_a(child, "first");
 }
 
 static void test_overrides(void)

@@ -523,6 +523,38 @@ static bool j_setcc(JCtx *j, const X86Insn *i)
     return true;
 }
 
+/* A 32-bit register or memory operand into R8 (which j_host and the
+ * store log leave alone); a memory one may fault: s */
+static void j_ld_rm32(JCtx *j, JSlow *s, const X86Insn *i)
+{
+    if (i->mod == 3) {
+        g_ld32(j, H_R8, i->rm);
+    } else {
+        j_ea(j, i);
+        j_host(j, s, i->seg, 4, ACC_RD);
+        e_ld32(&j->e, H_R8, H_R10, 0);
+    }
+}
+
+/* PUSH of 32 bits on a 32-bit stack, as x86_push does it: host register
+ * src (R8: j_host and the store log leave it alone), or with src < 0 the
+ * next EIP (CALL's return address) */
+static void j_push32(JCtx *j, JSlow *s, int src)
+{
+    JEm *e = &j->e;
+    g_ld32(j, H_AX, R_ESP);
+    e_alu_ri(e, 5, H_AX, 4);
+    j_host(j, s, S_SS, 4, ACC_WR);
+    j_log_store(j, 4);
+    if (src < 0)
+        e_ld32(e, H_DX, H_BX, OFF(next_eip));
+    else
+        e_mov_rr(e, H_DX, (unsigned)src);
+    e_st32(e, H_DX, H_R10, 0);
+    g_st32(j, H_AX, R_ESP);
+    j->pure &= j->log;
+}
+
 /* CMOVcc with a 32-bit operand (h_cmov): the source is read (and may
  * fault) whatever the condition; a CPU without CMOV raises #UD in the
  * handler */
@@ -536,13 +568,7 @@ static bool j_cmov(JCtx *j, const X86Insn *i)
     e_m(e, false, 0xF7, 0, H_BX, OFF(feat_edx));        /* test dword [feat_edx], CMOV */
     e_d(e, CPUID_CMOV);
     slow_jcc(j, &s, HC_E);
-    if (i->mod == 3) {
-        g_ld32(j, H_R8, i->rm);
-    } else {
-        j_ea(j, i);
-        j_host(j, &s, i->seg, 4, ACC_RD);
-        e_ld32(e, H_R8, H_R10, 0);
-    }
+    j_ld_rm32(j, &s, i);
     j_cond(j, cc >> 1);
     e_test_rr(e, H_AX, H_AX);
     uint8_t *skip = e_jcc(e, (cc & 1) ? HC_NE : HC_E);
@@ -593,14 +619,8 @@ static bool j_push_imm_leave(JCtx *j, const X86Insn *i, bool leave)
         g_st32(j, H_AX, R_ESP);
         g_st32(j, H_DX, R_EBP);
     } else {
-        g_ld32(j, H_AX, R_ESP);
-        e_alu_ri(e, 5, H_AX, 4);
-        j_host(j, &s, S_SS, 4, ACC_WR);
-        j_log_store(j, 4);
-        e_mov_ri(e, H_DX, i->imm);
-        e_st32(e, H_DX, H_R10, 0);
-        g_st32(j, H_AX, R_ESP);
-        j->pure &= j->log;
+        e_mov_ri(e, H_R8, i->imm);
+        j_push32(j, &s, H_R8);
     }
     slow_emit(j, &s, i);
     return true;
@@ -620,30 +640,13 @@ static bool j_grp5(JCtx *j, const X86Insn *i)
         e_cmpb_mi(e, H_BX, OFF(ss32), 0);
         slow_jcc(j, &s, HC_E);
     }
-    if (i->mod == 3) {
-        g_ld32(j, H_R8, i->rm);
-    } else {
-        j_ea(j, i);
-        j_host(j, &s, i->seg, 4, ACC_RD);
-        e_ld32(e, H_R8, H_R10, 0);
-    }
+    j_ld_rm32(j, &s, i);
     if (i->reg != 6) {
         e_alu_rm(e, 7, H_R8, H_BX, OSEG(S_CS, limit));
         slow_jcc(j, &s, HC_A);
     }
-    if (i->reg != 4) {
-        g_ld32(j, H_AX, R_ESP);
-        e_alu_ri(e, 5, H_AX, 4);
-        j_host(j, &s, S_SS, 4, ACC_WR);
-        j_log_store(j, 4);
-        if (i->reg == 2)
-            e_ld32(e, H_DX, H_BX, OFF(next_eip));
-        else
-            e_mov_rr(e, H_DX, H_R8);
-        e_st32(e, H_DX, H_R10, 0);
-        g_st32(j, H_AX, R_ESP);
-        j->pure &= j->log;
-    }
+    if (i->reg != 4)
+        j_push32(j, &s, i->reg == 2 ? -1 : H_R8);
     if (i->reg != 6)
         e_st32(e, H_R8, H_BX, OFF(next_eip));
     slow_emit(j, &s, i);
