@@ -9,6 +9,15 @@
 #   scripts/fuzz.sh --runs N        each target for N executions (the long
 #                                   run's figure: --runs 10000000), no time
 #                                   limit
+#   scripts/fuzz.sh --fast --runs N (or --fast --long SECONDS): the long
+#                                   run in a second build without ASan
+#                                   (build-fuzz-fast: LeakSanitizer, UBSan
+#                                   trapping, 2-4x the executions per CPU
+#                                   second), then every input its corpus
+#                                   kept replayed under ASan+UBSan: an
+#                                   overrun that does not fault is found
+#                                   by the replay if an input reaching it
+#                                   was kept, not otherwise
 #   scripts/fuzz.sh --status        where the long runs are (running or
 #                                   done): executions, coverage, crashes,
 #                                   leaks, from their logs; wall and CPU
@@ -20,7 +29,8 @@
 # leak; 77 when clang or its fuzzer runtime is missing.
 set -u
 cd "$(dirname "$0")/.."
-mode=ci secs=10 runs=-1
+mode=ci secs=10 runs=-1 fast=0
+[ "${1:-}" = --fast ] && { fast=1; shift; }
 case "${1:-}" in
 --ci) shift ;;
 --long) mode=long; secs=$2; shift 2 ;;
@@ -65,21 +75,37 @@ clang -fsanitize=fuzzer -o /tmp/tess-fuzz-probe /tmp/tess-fuzz-probe.c 2>/dev/nu
     { echo "fuzz.sh: SKIP: clang has no libFuzzer runtime (libclang-rt-14-dev)"; exit 77; }
 rm -f /tmp/tess-fuzz-probe /tmp/tess-fuzz-probe.c
 
-b=build-fuzz
-if [ ! -f "$b/build.ninja" ]; then
+# setup BUILDDIR SANITIZE C_ARGS LINK_ARGS; build TARGET...: configure once,
+# then build only what the targets load: the fuzzers, libtessera, the
+# plugins and the data files they read (the VGA BIOSes of the pc's S3,
+# found in the build tree as the plugins are).
+setup() {
+    [ -f "$1/build.ninja" ] && return 0
     setup_log=${TMPDIR:-/tmp}/tess-fuzz-setup.$$.log
-    CC=clang meson setup "$b" -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
-        -Dc_args=-fsanitize=fuzzer-no-link -Dwerror=false >"$setup_log" 2>&1 ||
+    CC=clang meson setup "$1" -Dfuzz=true -Db_sanitize="$2" -Db_lundef=false \
+        -Dc_args="$3" -Dc_link_args="$4" -Dwerror=false >"$setup_log" 2>&1 ||
         { cat "$setup_log"; rm -f "$setup_log"; exit 1; }
     rm -f "$setup_log"
+}
+build() {
+    plugins=$(ninja -C "$1" -t targets all | sed -n 's/^\(plugins\/[^:]*\.so\|firmware\/[^:]*\.bin\): .*/\1/p')
+    fz=""
+    for t in $targets; do fz="$fz tests/fuzz/fuzz-$t"; done
+    ninja -C "$1" $fz $plugins >"$1/fuzz-build.log" 2>&1 || { tail -30 "$1/fuzz-build.log"; exit 1; }
+}
+b=build-fuzz
+setup $b address,undefined -fsanitize=fuzzer-no-link ""
+build $b
+# The fast build runs the long run; build-fuzz (ASan+UBSan) replays what it
+# kept. Clang 14 has no LeakSanitizer runtime with UBSan's handlers in it,
+# so UBSan traps (SIGILL: a crash to libFuzzer, with its input saved).
+run=$b
+if [ "$fast" = 1 ]; then
+    run=build-fuzz-fast
+    setup $run none "-fsanitize=fuzzer-no-link -fsanitize=leak -fsanitize=undefined -fsanitize-trap=undefined" \
+        "-fsanitize=leak"
+    build $run
 fi
-# Only what the targets load: the fuzzers, libtessera, the plugins and the
-# data files they read (the VGA BIOSes of the pc's S3, found in the build
-# tree as the plugins are).
-plugins=$(ninja -C "$b" -t targets all | sed -n 's/^\(plugins\/[^:]*\.so\|firmware\/[^:]*\.bin\): .*/\1/p')
-fz=""
-for t in $targets; do fz="$fz tests/fuzz/fuzz-$t"; done
-ninja -C "$b" $fz $plugins >"$b/fuzz-build.log" 2>&1 || { tail -30 "$b/fuzz-build.log"; exit 1; }
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -116,7 +142,7 @@ for t in $targets; do
     t0=$(date +%s)
     # (times in this shell, not in a $(...) subshell, which has its own)
     times >"$b/fuzz-$t.times"
-    "$b/tests/fuzz/fuzz-$t" -entropic=0 -max_total_time="$secs" -runs="$runs" -max_len="$maxlen" -rss_limit_mb=2560 \
+    "$run/tests/fuzz/fuzz-$t" -entropic=0 -max_total_time="$secs" -runs="$runs" -max_len="$maxlen" -rss_limit_mb=2560 \
         -timeout="$tmo" -print_final_stats=1 -artifact_prefix="$art" "$work" "$seeds" >"$log" 2>&1
     rc=$?
     # Wall and CPU time of this target's run (the shell's children's
@@ -134,7 +160,20 @@ for t in $targets; do
     crashes=$(ls "$art" 2>/dev/null | grep -c -E '^(crash|timeout|oom|leak)-')
     leaks=$(grep -c 'ERROR: LeakSanitizer' "$log")
     took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
-    echo "fuzz-$t: ${execs:-0} executions in ${took:-$secs} s, coverage ${cov:-?} edges (${ft:-?} features), corpus $(ls "$work" | wc -l) + $(ls "$seeds" | wc -l) seeds, crashes ${crashes}, leaks ${leaks}, exit ${rc}; $times"
+    replay="" kind=""
+    if [ "$fast" = 1 ]; then
+        kind=" (LSan+UBSan build)"
+        # Every input the run kept (and the seeds), once, under ASan+UBSan.
+        "$b/tests/fuzz/fuzz-$t" -runs=0 -max_len="$maxlen" -rss_limit_mb=2560 -timeout="$tmo" \
+            -artifact_prefix="$art" "$work" "$seeds" >"$log.replay" 2>&1
+        rrc=$?
+        [ "$rrc" -ne 0 ] && rc=$rrc
+        crashes=$(ls "$art" 2>/dev/null | grep -c -E '^(crash|timeout|oom|leak)-')
+        leaks=$((leaks + $(grep -c 'ERROR: LeakSanitizer' "$log.replay")))
+        replay=", corpus replayed under ASan+UBSan: exit $rrc"
+        echo "fuzz.sh: replay: exit $rrc" >>"$log"
+    fi
+    echo "fuzz-$t: ${execs:-0} executions in ${took:-$secs} s${kind}, coverage ${cov:-?} edges (${ft:-?} features), corpus $(ls "$work" | wc -l) + $(ls "$seeds" | wc -l) seeds, crashes ${crashes}, leaks ${leaks}, exit ${rc}${replay}; $times"
     if [ "$rc" -ne 0 ] || [ "$crashes" -ne 0 ] || [ "$leaks" -ne 0 ]; then
         fail=1
         grep -E 'ERROR|SUMMARY|==[0-9]+==' "$log" | head -20
