@@ -24,6 +24,7 @@
 
 typedef struct JCtx {
     JEm e;
+    JEm cold;               /* the fallbacks, out of line (slow_emit) */
     struct X86Jit *jit;
     X86Block *b;
     unsigned k;             /* index of the instruction being translated */

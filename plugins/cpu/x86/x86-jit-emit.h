@@ -237,6 +237,12 @@ static inline uint8_t *e_jmp(JEm *e)
     e_d(e, 0);
     return at;
 }
+/* jmp to `to`, emitted or to come in the same buffer */
+static inline void e_jmp_to(JEm *e, const uint8_t *to)
+{
+    e_b(e, 0xE9);
+    e_d(e, (uint32_t)(int32_t)(to - (e->p + 4)));
+}
 /* Make the jump at `at` land here. */
 static inline void e_patch(JEm *e, uint8_t *at)
 {

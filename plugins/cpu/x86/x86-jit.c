@@ -43,7 +43,8 @@
 struct X86Jit {
     int fd;
     uint8_t *rw, *rx;
-    size_t used;
+    size_t used;            /* of the hot region, [0, JIT_HOT) */
+    size_t cold_used;       /* of the cold region, [JIT_HOT, X86_JIT_BUF) */
     uint32_t gen;
     uint8_t slow;           /* a fallback ran (lockstep cannot replay) */
     uint8_t engine;         /* the engine the translations were made for */
@@ -57,9 +58,18 @@ struct X86Jit {
  * called. */
 #define JIT_PROLOGUE 17
 
-/* The most one block's code may take; a buffer with less room left is
- * flushed before translating. */
+/* The most one block's code may take, in each region; a buffer with less
+ * room left in either is flushed before translating. */
 #define JIT_BLOCK_MAX (BLK_MAX * 512u + 256u)
+
+/* The buffer's two regions: the blocks' main paths (hot), and the
+ * fallbacks of their inline forms (cold, slow_emit), which are most of
+ * the bytes (a fallback writes the cached registers back, calls the
+ * handler, reloads them and may leave the block) and rarely run. Kept
+ * apart, the code a block runs is a few cache lines rather than the
+ * ~1.2 KiB the kernel's blocks took with their fallbacks inline (a guest
+ * upload's working set of translated code was ~12 MiB). */
+#define JIT_HOT (X86_JIT_BUF / 4)
 
 
 bool x86_jit_init(X86Cpu *c)
@@ -120,6 +130,7 @@ void x86_jit_flush(X86Cpu *c)
     if (!j)
         return;
     j->used = 0;
+    j->cold_used = 0;
     if (++j->gen == 0)
         j->gen = 1;
     j->st.flushes++;
@@ -212,13 +223,18 @@ void slow_jcc(JCtx *j, JSlow *s, unsigned cc)
         j->e.over = true;   /* never with the forms below */
 }
 
-/* End of a fast path: jump over the fallback, which calls the handler. */
+/* End of a fast path: its fallback, which calls the handler, goes to the
+ * cold region (the jumps collected in s land there) and jumps back here
+ * when the handler is done. */
 void slow_emit(JCtx *j, JSlow *s, const X86Insn *i)
 {
+    JEm hot = j->e;
+    uint8_t *done = hot.p;
+    j->e = j->cold;
     JEm *e = &j->e;
-    uint8_t *done = e_jmp(e);
-    for (unsigned k = 0; k < s->n; k++)
-        e_patch(e, s->fix[k]);
+    if (!hot.over)
+        for (unsigned k = 0; k < s->n; k++)
+            e_patch(e, s->fix[k]);
     e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&j->jit->slow);
     e_m(e, false, 0xC6, 0, H_AX, 0);    /* mov byte [rax], 1 */
     e_b(e, 1);
@@ -234,7 +250,10 @@ void slow_emit(JCtx *j, JSlow *s, const X86Insn *i)
     }
     j_call(j, i, i->fn, false);
     j->dirty = dirty;
-    e_patch(e, done);
+    e_jmp_to(e, done);
+    j->cold = j->e;
+    j->e = hot;
+    j->e.over |= j->cold.over;
 }
 
 /* ---- operands -------------------------------------------------------------- */
@@ -568,31 +587,43 @@ static void j_chain(JCtx *j)
 }
 
 /* Debugging aids: with TESSERA_JIT_DUMP=DIR set, the host code of every
- * translated block goes to DIR/<linear EIP>-<phys>.bin, for
- * `objdump -D -b binary -mi386:x86-64`. With TESSERA_JIT_PERFMAP set,
- * every translation gets a line in /tmp/perf-<pid>.map (perf's format
+ * translated block goes to DIR/<linear EIP>-<phys>.bin, its fallbacks
+ * to DIR/<linear EIP>-<phys>-cold.bin, for `objdump -D -b binary
+ * -mi386:x86-64` (the jumps between them are relative to where they
+ * ran). With TESSERA_JIT_PERFMAP set, every translation gets a line
+ * (and its fallbacks another, "_cold_") in /tmp/perf-<pid>.map (perf's format
  * for generated code: executable address, size, name), named after the
  * guest's linear EIP and its offset in the code buffer's memfd, the
  * address perf reports for a sample in "memfd:tessera-x86-jit": a
  * profile of translated code then resolves to guest addresses (and with
  * the guest's symbol table, to guest functions). A buffer flush reuses
  * addresses: the later line holds. */
-static void jit_dump(X86Cpu *c, const X86Block *b, const uint8_t *code, size_t len)
+static void jit_dump(X86Cpu *c, const X86Block *b, const uint8_t *code, size_t len,
+                     const uint8_t *cold, size_t cold_len)
 {
     struct X86Jit *jit = c->jit;
+    uint32_t lin = c->seg[S_CS].base + c->eip;
     if (jit->perfmap) {
-        size_t off = (size_t)(code - jit->rw);
+        size_t off = (size_t)(code - jit->rw), coff = (size_t)(cold - jit->rw);
         fprintf(jit->perfmap, "%lx %zx x86_%08x_memfd_%zx\n",
-                (unsigned long)(uintptr_t)(jit->rx + off), len, c->seg[S_CS].base + c->eip, off);
+                (unsigned long)(uintptr_t)(jit->rx + off), len, lin, off);
+        if (cold_len)
+            fprintf(jit->perfmap, "%lx %zx x86_%08x_cold_memfd_%zx\n",
+                    (unsigned long)(uintptr_t)(jit->rx + coff), cold_len, lin, coff);
         fflush(jit->perfmap);
     }
     const char *dir = g_getenv("TESSERA_JIT_DUMP");
     if (!dir)
         return;
-    char *name = g_strdup_printf("%s/%08x-%08x.bin", dir, c->seg[S_CS].base + c->eip, b->phys);
-    if (!g_file_set_contents(name, (const char *)code, (gssize)len, NULL))
-        g_warning("x86 jit: cannot write %s", name);
-    g_free(name);
+    for (int part = 0; part < 2; part++) {
+        if (part && !cold_len)
+            break;
+        char *name = g_strdup_printf("%s/%08x-%08x%s.bin", dir, lin, b->phys, part ? "-cold" : "");
+        if (!g_file_set_contents(name, (const char *)(part ? cold : code),
+                                 (gssize)(part ? cold_len : len), NULL))
+            g_warning("x86 jit: cannot write %s", name);
+        g_free(name);
+    }
 }
 
 /* An ALU or TEST form with a memory operand: it overwrites every flag,
@@ -696,9 +727,11 @@ static void *translate(X86Cpu *c, X86Block *b)
         for (unsigned sg = 0; sg < 6; sg++)
             if ((c->jc_tag & (1u << (JC_TAG_FLAT_SHIFT + sg))) && x86_seg_is_flat(&c->seg[sg]))
                 flat |= (uint8_t)(1u << sg);
+    uint8_t *cold = jit->rw + JIT_HOT + jit->cold_used;
     for (;;) {
         j = (JCtx){
             .e = { .p = jit->rw + jit->used, .lim = jit->rw + jit->used + JIT_BLOCK_MAX },
+            .cold = { .p = cold, .lim = cold + JIT_BLOCK_MAX },
             .jit = jit, .b = b, .pure = true, .log = c->engine == X86_ENGINE_LOCKSTEP,
             .chain = c->engine == X86_ENGINE_JIT, .flat = flat, .count = c->jit_count,
         };
@@ -708,12 +741,14 @@ static void *translate(X86Cpu *c, X86Block *b)
         dirty |= j.written;
     }
     JEm *e = &j.e;
-    if (e->over)
+    if (e->over || j.cold.over)
         return NULL;
     size_t len = (size_t)(e->p - (jit->rw + jit->used));
+    size_t cold_len = (size_t)(j.cold.p - cold);
     void *fn = jit->rx + jit->used;
-    jit_dump(c, b, jit->rw + jit->used, len);
+    jit_dump(c, b, jit->rw + jit->used, len, cold, cold_len);
     jit->used += (len + 15) & ~(size_t)15;
+    jit->cold_used += (cold_len + 15) & ~(size_t)15;
     jit->st.blocks++;
     jit->st.insns_inline += ninl;
     jit->st.insns_call += b->n - ninl;
@@ -744,7 +779,7 @@ X86JitFn x86_jit_get(X86Cpu *c, X86Block *b)
         b->jit_runs++;
         return NULL;
     }
-    if (jit->used + JIT_BLOCK_MAX > X86_JIT_BUF)
+    if (jit->used + JIT_BLOCK_MAX > JIT_HOT || JIT_HOT + jit->cold_used + JIT_BLOCK_MAX > X86_JIT_BUF)
         x86_jit_flush(c);
     void *fn = translate(c, b);
     b->jit = fn;
