@@ -275,6 +275,10 @@ struct X86Block {
     uint8_t jit_runs;
     uint8_t jit_pure;
     uint8_t jit_noflat;     /* translate without flat segments (x86-jit.c) */
+    /* links patched into the translation's end (j_chain) in epoch
+     * link_epoch of the jump cache */
+    uint8_t link_n;
+    uint32_t link_epoch;
     /* the segments the translation takes as flat, at their bits of the
      * jump cache tag (JC_TAG_FLAT): it runs only under a tag that has
      * them all */

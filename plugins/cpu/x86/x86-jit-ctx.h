@@ -24,7 +24,8 @@
 
 typedef struct JCtx {
     JEm e;
-    JEm cold;               /* the fallbacks, out of line (slow_emit) */
+    JEm cold;               /* the fallbacks, out of line (j_cold) */
+    bool in_cold;           /* e is the cold region's emitter (j->cold stale) */
     struct X86Jit *jit;
     X86Block *b;
     unsigned k;             /* index of the instruction being translated */

@@ -62,14 +62,15 @@ struct X86Jit {
  * room left in either is flushed before translating. */
 #define JIT_BLOCK_MAX (BLK_MAX * 512u + 256u)
 
-/* The buffer's two regions: the blocks' main paths (hot), and the
- * fallbacks of their inline forms (cold, slow_emit), which are most of
+/* The buffer's two regions, of about equal use: the blocks' main paths
+ * (hot), and the fallbacks of their inline forms and the early exits
+ * after a handler call (cold, slow_emit and j_call), which are half of
  * the bytes (a fallback writes the cached registers back, calls the
  * handler, reloads them and may leave the block) and rarely run. Kept
  * apart, the code a block runs is a few cache lines rather than the
  * ~1.2 KiB the kernel's blocks took with their fallbacks inline (a guest
  * upload's working set of translated code was ~12 MiB). */
-#define JIT_HOT (X86_JIT_BUF / 4)
+#define JIT_HOT (X86_JIT_BUF / 2)
 
 
 bool x86_jit_init(X86Cpu *c)
@@ -155,6 +156,28 @@ static const uint8_t cache_host[7] = { H_R12, H_R13, H_R14, H_R15, H_BP, H_SI, H
 static void g_reload(JCtx *j);
 static void g_flush(JCtx *j, unsigned mask);
 
+/* Emit into the cold region from here on (j_hot: back to the main path);
+ * the jumps in fix[0..n) there. hot_over: the main path's emitter ran
+ * out of room (then they are not patched: they were not emitted). */
+static JEm j_cold(JCtx *j, uint8_t *const *fix, unsigned n)
+{
+    JEm hot = j->e;
+    j->e = j->cold;
+    j->in_cold = true;
+    if (!hot.over)
+        for (unsigned k = 0; k < n; k++)
+            e_patch(&j->e, fix[k]);
+    return hot;
+}
+
+static void j_hot(JCtx *j, JEm hot)
+{
+    j->cold = j->e;
+    j->e = hot;
+    j->e.over |= j->cold.over;
+    j->in_cold = false;
+}
+
 /* Leave the block having run `count` instructions (jit_last names it). */
 static void j_exit(JCtx *j, unsigned count)
 {
@@ -206,11 +229,19 @@ static void j_call(JCtx *j, const X86Insn *i, X86Handler fn, bool main)
     e_call_abs(e, (const void *)fn);
     g_reload(j);
     if (!j->last) {
+        /* the handler ended the block (x86_break): leave, out of line */
         e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)i);
         e_m(e, true, 0x39, H_AX, H_BX, OFF(stop_at));   /* cmp [stop_at], rax */
-        uint8_t *go = e_jcc(e, HC_NE);
-        j_exit(j, j->k + 1);
-        e_patch(e, go);
+        if (j->in_cold) {
+            uint8_t *go = e_jcc(e, HC_NE);
+            j_exit(j, j->k + 1);
+            e_patch(e, go);
+        } else {
+            uint8_t *out = e_jcc(e, HC_E);
+            JEm hot = j_cold(j, &out, 1);
+            j_exit(j, j->k + 1);
+            j_hot(j, hot);
+        }
     }
 }
 
@@ -228,13 +259,9 @@ void slow_jcc(JCtx *j, JSlow *s, unsigned cc)
  * when the handler is done. */
 void slow_emit(JCtx *j, JSlow *s, const X86Insn *i)
 {
-    JEm hot = j->e;
-    uint8_t *done = hot.p;
-    j->e = j->cold;
+    uint8_t *done = j->e.p;
+    JEm hot = j_cold(j, s->fix, s->n);
     JEm *e = &j->e;
-    if (!hot.over)
-        for (unsigned k = 0; k < s->n; k++)
-            e_patch(e, s->fix[k]);
     e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&j->jit->slow);
     e_m(e, false, 0xC6, 0, H_AX, 0);    /* mov byte [rax], 1 */
     e_b(e, 1);
@@ -251,9 +278,7 @@ void slow_emit(JCtx *j, JSlow *s, const X86Insn *i)
     j_call(j, i, i->fn, false);
     j->dirty = dirty;
     e_jmp_to(e, done);
-    j->cold = j->e;
-    j->e = hot;
-    j->e.over |= j->cold.over;
+    j_hot(j, hot);
 }
 
 /* ---- operands -------------------------------------------------------------- */
@@ -514,13 +539,65 @@ static void cache_choose(JCtx *j)
     }
 }
 
+/* Links: a block's end holds JIT_LINKS slots, each "next EIP, linear
+ * address and tag are these: jump straight to that block's body". A
+ * slot is filled (patched, here) when the jump cache lookup after it
+ * found a translated block for the exit; it holds while the tag does,
+ * as the jump cache entry it copies would: the tag has the jump cache's
+ * epoch, which moves whenever any block may have become stale or the
+ * linear -> physical map changed (and the code buffer is flushed when
+ * the epoch wraps, so an old tag never comes back to a slot), and the
+ * flat set the linked translation needs. A translation of another
+ * generation is never linked to: a flush retires the linking code with
+ * the linked. Patching is a write into code, which costs the host a
+ * pipeline flush: at most JIT_LINK_MAX per translation and epoch (an
+ * exit with many targets, a RET, stays with the lookup). layout: the
+ * offsets in a slot of its EIP, linear address, tag and jump
+ * displacement (bytes 0-3) and its size (byte 4). */
+#define JIT_LINKS 2
+#define JIT_LINK_MAX 4
+
+static const uint8_t *jit_link(X86Cpu *c, X86Block *b, uint8_t *slot0, uint64_t layout,
+                               const uint8_t *code)
+{
+    struct X86Jit *jit = c->jit;
+    unsigned o_eip = layout & 0xFF, o_lin = (layout >> 8) & 0xFF;
+    unsigned o_tag = (layout >> 16) & 0xFF, o_jmp = (layout >> 24) & 0xFF;
+    size_t size = (layout >> 32) & 0xFF;
+    if (b->link_epoch != c->jc_epoch) {
+        b->link_epoch = c->jc_epoch;
+        b->link_n = 0;
+    }
+    if (b->link_n >= JIT_LINK_MAX)
+        return code;
+    /* a slot of an older tag first, else in turn */
+    unsigned k = b->link_n++ % JIT_LINKS;
+    for (unsigned n = 0; n < JIT_LINKS; n++) {
+        uint32_t tag;
+        memcpy(&tag, slot0 + n * size + o_tag, 4);
+        if (tag != c->jc_tag) {
+            k = n;
+            break;
+        }
+    }
+    uint8_t *s = slot0 + k * size;
+    uint32_t eip = c->next_eip, lin = c->seg[S_CS].base + eip;
+    const uint8_t *s_rx = jit->rx + (s - jit->rw);
+    int32_t rel = (int32_t)((code + JIT_PROLOGUE) - (s_rx + o_jmp + 4));
+    memcpy(s + o_eip, &eip, 4);
+    memcpy(s + o_lin, &lin, 4);
+    memcpy(s + o_tag, &c->jc_tag, 4);
+    memcpy(s + o_jmp, &rel, 4);
+    return code;
+}
+
 /* Chaining: a block that ran to its end goes on with the next block
  * itself when the run loop would do nothing but run that block: nothing
  * asked the CPU to stop (brk: interrupts, device deadlines, code writes,
  * mode changes; the stop flag), a whole
  * block fits under the instruction limit (the run loop runs what fits
- * of one that does not), and the jump cache holds a translated block for
- * the next EIP under the current tag (the cache's epoch moves, with brk
+ * of one that does not), and a link (jit_link) or the jump cache holds a
+ * translated block for the next EIP under the current tag (the cache's epoch moves, with brk
  * set, whenever a block may have become stale, so no link needs undoing
  * on invalidation or flush: a translation of another code buffer
  * generation does not match), made for a flat set the tag has (the
@@ -546,10 +623,50 @@ static void j_chain(JCtx *j)
     e_ld64(e, H_AX, H_BX, OFF(limitp));
     e_alu_rm64(e, 7, H_CX, H_AX, 0);
     slow_jcc(j, &out, HC_A);
-    /* the jump cache entry for CS:next_eip (get_block in x86-run.c) */
     e_ld32(e, H_AX, H_BX, OFF(next_eip));
     e_ld32(e, H_CX, H_BX, OSEG(S_CS, base));
     e_alu_rr(e, 0, H_CX, H_AX);                         /* ECX = linear */
+    /* the links (jit_link), then the jump cache entry for CS:next_eip
+     * (get_block in x86-run.c) */
+    e_ld32(e, H_R9, H_BX, OFF(jc_tag));
+    uint8_t *slot0 = e->p;
+    uint64_t layout = 0;
+    for (unsigned k = 0; k < JIT_LINKS; k++) {
+        uint8_t *s = e->p, *miss[3];
+        e_b(e, 0x3D);                                   /* cmp eax, imm32 */
+        uint8_t *at_eip = e->p;
+        e_d(e, 0);
+        miss[0] = e_jcc(e, HC_NE);
+        e_b(e, 0x81);                                   /* cmp ecx, imm32 */
+        e_b(e, 0xF9);
+        uint8_t *at_lin = e->p;
+        e_d(e, 0);
+        miss[1] = e_jcc(e, HC_NE);
+        e_b(e, 0x41);                                   /* cmp r9d, imm32 */
+        e_b(e, 0x81);
+        e_b(e, 0xF9);
+        uint8_t *at_tag = e->p;
+        e_d(e, 0);                                      /* (no tag is 0: the epoch is not) */
+        miss[2] = e_jcc(e, HC_NE);
+        e_st64(e, H_DX, H_BX, OFF(icount));
+        e_st32(e, H_AX, H_BX, OFF(eip));
+        if (j->count) {
+            e_mov_ri64(e, H_R10, (uint64_t)(uintptr_t)&j->jit->st.chained);
+            e_m(e, true, 0xFF, 0, H_R10, 0);            /* inc qword [r10] */
+        }
+        e_b(e, 0xE9);                                   /* jmp (the linked block) */
+        uint8_t *at_jmp = e->p;
+        e_d(e, 0);
+        for (unsigned m = 0; m < 3; m++)
+            e_patch(e, miss[m]);
+        uint64_t l = (uint64_t)(at_eip - s) | (uint64_t)(at_lin - s) << 8
+                   | (uint64_t)(at_tag - s) << 16 | (uint64_t)(at_jmp - s) << 24
+                   | (uint64_t)(e->p - s) << 32;
+        if (k == 0)
+            layout = l;
+        else if (l != layout)
+            e->over = true;     /* (never: the slots' encoding is the same) */
+    }
     e_mov_rr(e, H_R8, H_CX);
     e_shift_ri(e, 5, H_R8, JC_BITS);
     e_alu_rr(e, 6, H_R8, H_CX);
@@ -573,6 +690,26 @@ static void j_chain(JCtx *j)
     e_ld64(e, H_R9, H_R8, (int32_t)offsetof(X86Block, jit));
     e_alu_rr64(e, 1, H_R9, H_R9);                       /* or r9, r9: NULL is "interpret" */
     slow_jcc(j, &out, HC_E);
+    /* link this exit to that block, unless this translation has linked
+     * JIT_LINK_MAX times in this epoch */
+    e_mov_ri64(e, H_R11, (uint64_t)(uintptr_t)j->b);
+    e_cmpb_mi(e, H_R11, (int32_t)offsetof(X86Block, link_n), JIT_LINK_MAX);
+    uint8_t *do_link = e_jcc(e, HC_B);
+    e_ld32(e, H_R10, H_R11, (int32_t)offsetof(X86Block, link_epoch));
+    e_alu_rm(e, 7, H_R10, H_BX, OFF(jc_epoch));
+    uint8_t *no_link = e_jcc(e, HC_E);
+    e_patch(e, do_link);
+    e_mov_rr64(e, H_DI, H_BX);
+    e_mov_rr64(e, H_SI, H_R11);
+    e_mov_ri64(e, H_DX, (uint64_t)(uintptr_t)slot0);
+    e_mov_ri64(e, H_CX, layout);
+    e_mov_rr64(e, H_R8, H_R9);
+    e_call_abs(e, (const void *)jit_link);
+    e_mov_rr64(e, H_R9, H_AX);
+    e_ld32(e, H_AX, H_BX, OFF(next_eip));
+    e_ld64(e, H_DX, H_BX, OFF(icount));
+    e_alu_ri64(e, 0, H_DX, (int8_t)j->b->n);
+    e_patch(e, no_link);
     e_st64(e, H_DX, H_BX, OFF(icount));
     e_st32(e, H_AX, H_BX, OFF(eip));
     if (j->count) {

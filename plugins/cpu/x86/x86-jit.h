@@ -84,6 +84,6 @@ typedef struct X86JitLog {
 X86JitLog *x86_jit_log(X86Cpu *c);
 
 /* Code buffer size (bytes): a full buffer is flushed whole. */
-#define X86_JIT_BUF (32u << 20)
+#define X86_JIT_BUF (128u << 20)
 
 #endif

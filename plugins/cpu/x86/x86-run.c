@@ -221,12 +221,20 @@ static inline unsigned jc_hash(uint32_t lin)
     return (lin ^ (lin >> JC_BITS)) & (JC_SIZE - 1);
 }
 
-void x86_jc_invalidate(X86Cpu *c)
+/* A new jump cache epoch. When it wraps, every entry goes, and every
+ * translation: their links (x86-jit.c jit_link) hold tags of old epochs. */
+static void jc_epoch_next(X86Cpu *c)
 {
     if (++c->jc_epoch >= JC_EPOCH_MAX) {
         c->jc_epoch = 1;
         memset(c->jc, 0, sizeof(X86Jc) * JC_SIZE);
+        x86_jit_flush(c);
     }
+}
+
+void x86_jc_invalidate(X86Cpu *c)
+{
+    jc_epoch_next(c);
     x86_break(c);
 }
 
@@ -241,10 +249,7 @@ static void mode_refresh(X86Cpu *c)
         lim = 0xFFFE;
     if (lim != c->exec_lim) {
         c->exec_lim = lim;
-        if (++c->jc_epoch >= JC_EPOCH_MAX) {
-            c->jc_epoch = 1;
-            memset(c->jc, 0, sizeof(X86Jc) * JC_SIZE);
-        }
+        jc_epoch_next(c);
     }
     uint32_t flat = 0;
     for (unsigned s = 0; s < 6; s++)

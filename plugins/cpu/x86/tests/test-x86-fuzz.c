@@ -973,6 +973,78 @@ static void test_cross_page(void)
     pair_fini(&p);
 }
 
+/* Linked blocks (x86-jit.c jit_link) when the page a link leads into is
+ * mapped elsewhere: paging on, the linear page 0x400000 maps to one of
+ * two physical pages, each "add ebx, imm32; jmp back" (1 or 0x100); a
+ * loop jumps there 256 times, then the guest flips the page table entry
+ * and flushes it (INVLPG, then MOV CR3 in turn). Each round must run
+ * the page mapped now, as the interpreter does: a link that outlived
+ * the mapping it was made under would run the other page. */
+static void test_link_remap(void)
+{
+    static Pair p;
+    static const uint8_t code[] = {
+        0xB8, 0x00, 0x00, 0x02, 0x00,       /* mov eax, 0x20000 (page directory) */
+        0x0F, 0x22, 0xD8,                   /* mov cr3, eax */
+        0x0F, 0x20, 0xC0,                   /* mov eax, cr0 */
+        0x0D, 0x00, 0x00, 0x00, 0x80,       /* or eax, CR0.PG */
+        0x0F, 0x22, 0xC0,                   /* mov cr0, eax */
+        0xEB, 0x00,                         /* jmp $+2 */
+        0x31, 0xD2,                         /* xor edx, edx */
+        0xB9, 0x00, 0x01, 0x00, 0x00,       /* round (+0x17): mov ecx, 0x100 */
+        0xE9, 0xDF, 0xFF, 0x3E, 0x00,       /* A: jmp 0x400000 */
+        0x49,                               /* back (+0x21): dec ecx */
+        0x75, 0xF8,                         /* jnz A */
+        0x81, 0x35, 0x00, 0x20, 0x02, 0x00, /* xor dword [0x22000], 0x1000 */
+        0x00, 0x10, 0x00, 0x00,             /*   (the PTE: 0x30000 <-> 0x31000) */
+        0xF6, 0xC2, 0x01,                   /* test dl, 1 */
+        0x75, 0x09,                         /* jnz viacr3 */
+        0x0F, 0x01, 0x3D, 0x00, 0x00, 0x40, /* invlpg [0x400000] */
+        0x00,
+        0xEB, 0x06,                         /* jmp next */
+        0x0F, 0x20, 0xD8,                   /* viacr3: mov eax, cr3 */
+        0x0F, 0x22, 0xD8,                   /* mov cr3, eax */
+        0x42,                               /* next: inc edx */
+        0x83, 0xFA, 0x04,                   /* cmp edx, 4 */
+        0x75, 0xCF,                         /* jne round */
+        0xF4,                               /* hlt */
+    };
+    if (!pair_init(&p, code, sizeof(code))) {
+        g_test_skip("no translator on this host");
+        pair_fini(&p);
+        return;
+    }
+    uint8_t *rams[2] = { p.ram_a, p.ram_b };
+    for (int n = 0; n < 2; n++) {
+        uint8_t *r = rams[n];
+        uint32_t v;
+        v = 0x21003;
+        memcpy(r + 0x20000, &v, 4);                 /* PDE 0: identity (PT at 0x21000) */
+        v = 0x22003;
+        memcpy(r + 0x20004, &v, 4);                 /* PDE 1: PT at 0x22000 */
+        for (uint32_t k = 0; k < 1024; k++) {
+            v = (k << 12) | 3;
+            memcpy(r + 0x21000 + 4 * k, &v, 4);
+        }
+        v = 0x30003;
+        memcpy(r + 0x22000, &v, 4);                 /* 0x400000 -> 0x30000 */
+        for (uint32_t pg = 0; pg < 2; pg++) {
+            uint8_t *t = r + 0x30000 + 0x1000 * pg;
+            uint32_t add = pg ? 0x100 : 1;
+            uint32_t rel = CODE + 0x21 - (0x400000 + 11);
+            t[0] = 0x81;                            /* add ebx, imm32 */
+            t[1] = 0xC3;
+            memcpy(t + 2, &add, 4);
+            t[6] = 0xE9;                            /* jmp back */
+            memcpy(t + 7, &rel, 4);
+        }
+    }
+    g_assert_cmpint(pair_run(&p, 100000), ==, X86_EXIT_HALTED);
+    g_assert_cmphex(p.b.r[R_EBX], ==, 2 * 0x100 + 2 * 0x100 * 0x100);
+    g_assert_cmpuint(x86_jit_stats(&p.b)->chained, >, 2 * 1024);
+    pair_fini(&p);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -997,6 +1069,7 @@ int main(int argc, char **argv)
         g_test_add_func("/x86/jit/flat-reload", test_flat_reload);
         g_test_add_func("/x86/jit/rep-count-code-page", test_rep_count_code_page);
         g_test_add_func("/x86/jit/cross-page", test_cross_page);
+        g_test_add_func("/x86/jit/link-remap", test_link_remap);
     }
     return g_test_run();
 }
