@@ -434,11 +434,18 @@ static const TessDisplaySourceOps s3_display_ops = {
 
 /* ---- legacy MMIO in the A0000 window (CR53 bit 4) ------------------------------ */
 
+/* The window takes the VGA's widths, up to 64 bits; the engine's
+ * registers are 32 bits wide, so a quadword is two doublewords, low
+ * first, as the PCI bus splits it for a 32-bit target. */
 static bool s3_window_read(Vga *v, uint32_t off, unsigned size, uint64_t *val)
 {
     if (off >= 0x10000)
         return false;               /* B0000-BFFFF stay the VGA's */
-    *val = s3_accel_mmio_read((S3 *)v, off, size);
+    if (size == 8)
+        *val = s3_accel_mmio_read((S3 *)v, off, 4)
+             | s3_accel_mmio_read((S3 *)v, off + 4, 4) << 32;
+    else
+        *val = s3_accel_mmio_read((S3 *)v, off, size);
     return true;
 }
 
@@ -446,7 +453,12 @@ static bool s3_window_write(Vga *v, uint32_t off, unsigned size, uint64_t val)
 {
     if (off >= 0x10000)
         return false;
-    s3_accel_mmio_write((S3 *)v, off, val, size);
+    if (size == 8) {
+        s3_accel_mmio_write((S3 *)v, off, (uint32_t)val, 4);
+        s3_accel_mmio_write((S3 *)v, off + 4, val >> 32, 4);
+    } else {
+        s3_accel_mmio_write((S3 *)v, off, val, size);
+    }
     return true;
 }
 
