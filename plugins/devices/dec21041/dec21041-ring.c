@@ -72,11 +72,44 @@ static const uint32_t crc_table[256] = {
     0xB40BBE37u, 0xC30C8EA1u, 0x5A05DF1Bu, 0x2D02EF8Du,
 };
 
+/* Slicing by 8 (eight bytes per step, tables of the CRC of a byte
+ * followed by 1-7 zero bytes): every received frame's FCS goes through
+ * here, and a byte at a time it was 13% of the host's time in a guest
+ * download through shared. */
+static uint32_t crc_slice[7][256];
+
+static gpointer crc_slice_init(gpointer data)
+{
+    (void)data;
+    for (unsigned i = 0; i < 256; i++) {
+        uint32_t c = crc_table[i];
+        for (unsigned k = 0; k < 7; k++) {
+            c = (c >> 8) ^ crc_table[c & 0xFF];
+            crc_slice[k][i] = c;
+        }
+    }
+    return NULL;
+}
+
+static inline uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 uint32_t dec_crc32_le(const uint8_t *p, size_t len)
 {
+    static GOnce once = G_ONCE_INIT;
+    g_once(&once, crc_slice_init, NULL);
     uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = 0; i < len; i++)
-        crc = (crc >> 8) ^ crc_table[(crc ^ p[i]) & 0xFF];
+    for (; len >= 8; p += 8, len -= 8) {
+        uint32_t lo = le32(p) ^ crc, hi = le32(p + 4);
+        crc = crc_slice[6][lo & 0xFF] ^ crc_slice[5][(lo >> 8) & 0xFF]
+            ^ crc_slice[4][(lo >> 16) & 0xFF] ^ crc_slice[3][lo >> 24]
+            ^ crc_slice[2][hi & 0xFF] ^ crc_slice[1][(hi >> 8) & 0xFF]
+            ^ crc_slice[0][(hi >> 16) & 0xFF] ^ crc_table[hi >> 24];
+    }
+    for (; len; p++, len--)
+        crc = (crc >> 8) ^ crc_table[(crc ^ *p) & 0xFF];
     return crc;
 }
 
