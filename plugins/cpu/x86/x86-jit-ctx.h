@@ -26,6 +26,7 @@ typedef struct JCtx {
     JEm e;
     JEm cold;               /* the fallbacks, out of line (j_cold) */
     bool in_cold;           /* e is the cold region's emitter (j->cold stale) */
+    uint8_t *exit_stub;     /* the early exits' shared tail (j_exit_early) */
     struct X86Jit *jit;
     X86Block *b;
     unsigned k;             /* index of the instruction being translated */

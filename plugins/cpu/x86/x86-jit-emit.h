@@ -24,6 +24,21 @@ typedef struct JEm {
     bool over;
 } JEm;
 
+/* An instruction's bytes are put together in a local buffer and stored
+ * at once (e_put): a byte at a time, every store through the code
+ * pointer made the compiler reload the emitter's state, and translating
+ * cost ~10 host instructions per byte emitted. e_put stores 16 bytes
+ * whatever n is: an emitter needs 16 bytes of room past p. */
+static inline void e_put(JEm *e, const uint8_t b[16], unsigned n)
+{
+    uint8_t *p = e->p;
+    if (p + 16 > e->lim) {
+        e->over = true;
+        return;
+    }
+    memcpy(p, b, 16);
+    e->p = p + n;
+}
 static inline void e_b(JEm *e, uint8_t v)
 {
     if (e->p < e->lim)
@@ -33,13 +48,15 @@ static inline void e_b(JEm *e, uint8_t v)
 }
 static inline void e_d(JEm *e, uint32_t v)
 {
-    for (int k = 0; k < 4; k++)
-        e_b(e, (uint8_t)(v >> (8 * k)));
+    uint8_t b[16] = { 0 };
+    memcpy(b, &v, 4);       /* (the translator runs on x86-64: little-endian) */
+    e_put(e, b, 4);
 }
 static inline void e_q(JEm *e, uint64_t v)
 {
-    e_d(e, (uint32_t)v);
-    e_d(e, (uint32_t)(v >> 32));
+    uint8_t b[16] = { 0 };
+    memcpy(b, &v, 8);
+    e_put(e, b, 8);
 }
 
 static inline void e_rex(JEm *e, bool w, unsigned reg, unsigned base)
@@ -49,53 +66,68 @@ static inline void e_rex(JEm *e, bool w, unsigned reg, unsigned base)
         e_b(e, r);
 }
 
-static inline void e_opc(JEm *e, uint32_t opc)
+/* REX (when needed) and the opcode (up to two bytes: 0x0FAF) into b at
+ * n; returns the new n */
+static inline unsigned e_head(uint8_t *b, unsigned n, bool w, uint32_t opc, unsigned reg, unsigned base)
 {
+    uint8_t r = (uint8_t)(0x40 | (w << 3) | ((reg >> 3) << 2) | (base >> 3));
+    if (r != 0x40)
+        b[n++] = r;
     if (opc > 0xFF)
-        e_b(e, (uint8_t)(opc >> 8));
-    e_b(e, (uint8_t)opc);
+        b[n++] = (uint8_t)(opc >> 8);
+    b[n++] = (uint8_t)opc;
+    return n;
 }
 
 /* opc reg, [base + disp] (opc up to two bytes: 0x0FAF) */
 static inline void e_m(JEm *e, bool w, uint32_t opc, unsigned reg, unsigned base, int32_t disp)
 {
-    e_rex(e, w, reg, base);
-    e_opc(e, opc);
+    uint8_t b[16] = { 0 };
+    unsigned n = e_head(b, 0, w, opc, reg, base);
     unsigned mod = (disp == 0 && (base & 7) != 5) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
-    e_b(e, (uint8_t)((mod << 6) | ((reg & 7) << 3) | (base & 7)));
+    b[n++] = (uint8_t)((mod << 6) | ((reg & 7) << 3) | (base & 7));
     if ((base & 7) == 4)
-        e_b(e, 0x24);
-    if (mod == 1)
-        e_b(e, (uint8_t)disp);
-    else if (mod == 2)
-        e_d(e, (uint32_t)disp);
+        b[n++] = 0x24;
+    if (mod == 1) {
+        b[n++] = (uint8_t)disp;
+    } else if (mod == 2) {
+        memcpy(b + n, &disp, 4);
+        n += 4;
+    }
+    e_put(e, b, n);
 }
 
 /* opc reg, rm (register direct) */
 static inline void e_r(JEm *e, bool w, uint32_t opc, unsigned reg, unsigned rm)
 {
-    e_rex(e, w, reg, rm);
-    e_opc(e, opc);
-    e_b(e, (uint8_t)(0xC0 | ((reg & 7) << 3) | (rm & 7)));
+    uint8_t b[16] = { 0 };
+    unsigned n = e_head(b, 0, w, opc, reg, rm);
+    b[n++] = (uint8_t)(0xC0 | ((reg & 7) << 3) | (rm & 7));
+    e_put(e, b, n);
 }
 
 /* LEA r32, [base + index << scale + disp] (base, index: -1 for none;
  * index never RSP) */
 static inline void e_lea(JEm *e, unsigned dst, int base, int index, unsigned scale, int32_t disp)
 {
+    uint8_t b[16] = { 0 };
+    unsigned n = 0;
     unsigned x = index >= 0 ? (unsigned)index : 4, bb = base >= 0 ? (unsigned)base : 5;
     uint8_t rex = (uint8_t)(0x40 | ((dst >> 3) << 2) | ((x >> 3) << 1) | (bb >> 3));
     if (rex != 0x40)
-        e_b(e, rex);
-    e_b(e, 0x8D);
+        b[n++] = rex;
+    b[n++] = 0x8D;
     unsigned mod = base < 0 ? 0 : (disp == 0 && (bb & 7) != 5) ? 0
                  : (disp >= -128 && disp <= 127) ? 1 : 2;
-    e_b(e, (uint8_t)((mod << 6) | ((dst & 7) << 3) | 4));
-    e_b(e, (uint8_t)((scale << 6) | ((x & 7) << 3) | (bb & 7)));
-    if (mod == 1)
-        e_b(e, (uint8_t)disp);
-    else if (mod == 2 || base < 0)
-        e_d(e, (uint32_t)disp);
+    b[n++] = (uint8_t)((mod << 6) | ((dst & 7) << 3) | 4);
+    b[n++] = (uint8_t)((scale << 6) | ((x & 7) << 3) | (bb & 7));
+    if (mod == 1) {
+        b[n++] = (uint8_t)disp;
+    } else if (mod == 2 || base < 0) {
+        memcpy(b + n, &disp, 4);
+        n += 4;
+    }
+    e_put(e, b, n);
 }
 
 /* 32-bit moves */

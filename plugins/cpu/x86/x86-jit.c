@@ -51,6 +51,7 @@ struct X86Jit {
     X86JitLog log;
     X86JitStats st;
     FILE *perfmap;          /* TESSERA_JIT_PERFMAP: see jit_dump */
+    char *dump_dir;         /* TESSERA_JIT_DUMP */
 };
 
 /* Bytes of the prologue (six pushes, sub rsp, mov rbx, rdi): a block chained
@@ -107,6 +108,7 @@ bool x86_jit_init(X86Cpu *c)
             g_warning("x86 jit: cannot write %s", name);
         g_free(name);
     }
+    j->dump_dir = g_strdup(g_getenv("TESSERA_JIT_DUMP"));
     c->jit = j;
     return true;
 }
@@ -121,6 +123,7 @@ void x86_jit_fini(X86Cpu *c)
     close(j->fd);
     if (j->perfmap)
         fclose(j->perfmap);
+    g_free(j->dump_dir);
     g_free(j);
     c->jit = NULL;
 }
@@ -178,13 +181,9 @@ static void j_hot(JCtx *j, JEm hot)
     j->in_cold = false;
 }
 
-/* Leave the block having run `count` instructions (jit_last names it). */
-static void j_exit(JCtx *j, unsigned count)
+/* The prologue undone (translate_pass), and back to the run loop. */
+static void j_epilogue(JEm *e)
 {
-    JEm *e = &j->e;
-    e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)j->b);
-    e_st64(e, H_AX, H_BX, OFF(jit_last));
-    e_mov_ri(e, H_AX, count);
     e_alu_ri64(e, 0, H_SP, 8);
     e_pop(e, H_R15);
     e_pop(e, H_R14);
@@ -193,6 +192,33 @@ static void j_exit(JCtx *j, unsigned count)
     e_pop(e, H_BP);
     e_pop(e, H_BX);
     e_b(e, 0xC3);
+}
+
+/* Leave the block having run `count` instructions (jit_last names it). */
+static void j_exit(JCtx *j, unsigned count)
+{
+    JEm *e = &j->e;
+    e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)j->b);
+    e_st64(e, H_AX, H_BX, OFF(jit_last));
+    e_mov_ri(e, H_AX, count);
+    j_epilogue(e);
+}
+
+/* Leave the block having run `count` instructions, from a handler call
+ * that ended it: the first such exit holds the tail (j_exit's, after the
+ * count) the others jump to. */
+static void j_exit_early(JCtx *j, unsigned count)
+{
+    JEm *e = &j->e;
+    e_mov_ri(e, H_AX, count);
+    if (j->exit_stub) {
+        e_jmp_to(e, j->exit_stub);
+        return;
+    }
+    j->exit_stub = e->p;
+    e_mov_ri64(e, H_CX, (uint64_t)(uintptr_t)j->b);
+    e_st64(e, H_CX, H_BX, OFF(jit_last));
+    j_epilogue(e);
 }
 
 /* What exec_insns sets where a block starts besides next_eip (which
@@ -234,12 +260,12 @@ static void j_call(JCtx *j, const X86Insn *i, X86Handler fn, bool main)
         e_m(e, true, 0x39, H_AX, H_BX, OFF(stop_at));   /* cmp [stop_at], rax */
         if (j->in_cold) {
             uint8_t *go = e_jcc(e, HC_NE);
-            j_exit(j, j->k + 1);
+            j_exit_early(j, j->k + 1);
             e_patch(e, go);
         } else {
             uint8_t *out = e_jcc(e, HC_E);
             JEm hot = j_cold(j, &out, 1);
-            j_exit(j, j->k + 1);
+            j_exit_early(j, j->k + 1);
             j_hot(j, hot);
         }
     }
@@ -262,9 +288,11 @@ void slow_emit(JCtx *j, JSlow *s, const X86Insn *i)
     uint8_t *done = j->e.p;
     JEm hot = j_cold(j, s->fix, s->n);
     JEm *e = &j->e;
-    e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&j->jit->slow);
-    e_m(e, false, 0xC6, 0, H_AX, 0);    /* mov byte [rax], 1 */
-    e_b(e, 1);
+    if (j->log) {                       /* lockstep: this run cannot be replayed */
+        e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&j->jit->slow);
+        e_m(e, false, 0xC6, 0, H_AX, 0);    /* mov byte [rax], 1 */
+        e_b(e, 1);
+    }
     /* Every register written so far: the fast path may have flushed some
      * (a partial register access) after the jumps here. The fast path's
      * dirty set stands at the join (after the call and its reload, memory
@@ -749,7 +777,7 @@ static void jit_dump(X86Cpu *c, const X86Block *b, const uint8_t *code, size_t l
                     (unsigned long)(uintptr_t)(jit->rx + coff), cold_len, lin, coff);
         fflush(jit->perfmap);
     }
-    const char *dir = g_getenv("TESSERA_JIT_DUMP");
+    const char *dir = jit->dump_dir;
     if (!dir)
         return;
     for (int part = 0; part < 2; part++) {
