@@ -252,10 +252,15 @@ typedef struct X86TlbIo {
  * transfer or the end of a page, allocated from an arena and found by
  * physical address (the hash) or, first, by linear address (the jump
  * cache). A block is valid while its page generation and the global
- * generation are those it was decoded under. */
+ * generation are those it was decoded under. A full arena is emptied
+ * and every translation with it (x86-run.c arena_reset): at 16 MiB (~50
+ * thousand of a Linux guest's blocks) that happened about every ten
+ * seconds of network traffic, and each time its working set of ~20
+ * thousand blocks was decoded and translated again; 64 MiB (mapped on
+ * demand) holds more blocks than the translator's code buffer. */
 #define BLK_MAX 32
 #define BLK_HASH_BITS 16
-#define BLK_ARENA (16u << 20)
+#define BLK_ARENA (64u << 20)
 typedef struct X86Block X86Block;
 struct X86Block {
     X86Block *hnext;        /* hash chain */
@@ -293,6 +298,11 @@ struct X86Block {
 
 /* Jump cache: linear address -> block, valid while the tag matches
  * (jc_epoch, user/supervisor, CS.D, which of ES/CS/SS/DS/FS/GS are flat).
+ * A block whose code page the TLB holds as global is entered with the
+ * global tag (jc_gtag: jc_gepoch in place of jc_epoch, JC_TAG_GLOBAL set),
+ * which a MOV CR3 that keeps global pages does not move: the kernel's
+ * blocks stay cached, and linked (x86-jit.c jit_link), across the
+ * guest's context switches; everything else moves both epochs.
  * The epoch moves whenever any block may have become stale, the linear ->
  * physical map changed or the highest EIP a block may reach (CS limit)
  * changed. The flat set lets a translation use a segment without its
@@ -309,7 +319,8 @@ struct X86Block {
 #define JC_TAG_USER   0x2u
 #define JC_TAG_FLAT_SHIFT 2
 #define JC_TAG_FLAT   (0x3Fu << JC_TAG_FLAT_SHIFT)
-#define JC_TAG_EPOCH_SHIFT 8
+#define JC_TAG_GLOBAL 0x100u
+#define JC_TAG_EPOCH_SHIFT 9
 #define JC_EPOCH_MAX  (1u << (32 - JC_TAG_EPOCH_SHIFT))
 #define JC_BITS 16
 #define JC_SIZE (1u << JC_BITS)
@@ -458,6 +469,7 @@ struct X86Cpu {
     const X86Insn *cur, *blk_first;
     const X86Insn *stop_at;     /* the block run ends after this one */
     uint32_t jc_tag;            /* jump cache tag for the current mode */
+    uint32_t jc_gtag;           /* the same for blocks in global pages */
     uint32_t exec_lim;          /* last EIP a block may cover (CS limit, 16-bit wrap) */
     bool redirect;              /* next_eip was set mid-block (reset) */
 
@@ -488,7 +500,7 @@ struct X86Cpu {
     uint8_t *arena;
     size_t arena_used;
     X86Jc *jc;
-    uint32_t jc_epoch;
+    uint32_t jc_epoch, jc_gepoch;
     uint8_t *code_page;     /* per physical page: decoded code lives here */
     uint32_t *page_gen;
     uint32_t ggen;
@@ -701,6 +713,8 @@ void x86_code_flush_all(X86Cpu *c);
  * entries (RAM and I/O) and the decoded blocks of that range only. */
 void x86_mem_changed(X86Cpu *c, uint64_t start, uint64_t len);
 void x86_jc_invalidate(X86Cpu *c);
+/* ... all but the blocks in global pages (MOV CR3 with CR4.PGE) */
+void x86_jc_invalidate_nonglobal(X86Cpu *c);
 uint64_t x86_phys_read(X86Cpu *c, uint64_t pa, unsigned size);
 void x86_phys_write(X86Cpu *c, uint64_t pa, uint64_t v, unsigned size);
 /* Supervisor ("system") accesses: descriptor tables, TSS. */

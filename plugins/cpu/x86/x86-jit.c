@@ -30,8 +30,11 @@
  * Code buffer: one memfd mapped twice, read-write for the emitter and
  * read-execute for running, so no page is ever writable and executable
  * at once, and the guest cannot reach either view (they are not guest
- * RAM). A full buffer is flushed whole (a generation number retires
- * every translation; blocks translate again on demand).
+ * RAM). Its first half holds the blocks' main paths, its second their
+ * fallbacks (JIT_HOT). A full buffer is flushed whole (a generation
+ * number retires every translation; blocks translate again on demand).
+ * The only code ever written after it was emitted is a block end's link
+ * slots (jit_link).
  */
 #include "x86-jit-ctx.h"
 
@@ -570,12 +573,14 @@ static void cache_choose(JCtx *j)
 /* Links: a block's end holds JIT_LINKS slots, each "next EIP, linear
  * address and tag are these: jump straight to that block's body". A
  * slot is filled (patched, here) when the jump cache lookup after it
- * found a translated block for the exit; it holds while the tag does,
- * as the jump cache entry it copies would: the tag has the jump cache's
- * epoch, which moves whenever any block may have become stale or the
- * linear -> physical map changed (and the code buffer is flushed when
- * the epoch wraps, so an old tag never comes back to a slot), and the
- * flat set the linked translation needs. A translation of another
+ * found a translated block for the exit; it holds while the entry's tag
+ * does, as the entry would: the tag has the jump cache's epoch, which
+ * moves whenever any block may have become stale or the linear ->
+ * physical map changed (and the code buffer is flushed when an epoch
+ * wraps, so an old tag never comes back to a slot), and the flat set the
+ * linked translation needs. A block in a global page has the global tag
+ * (x86-cpu.h), which the slot compares with jc_gtag (r10d), else with
+ * jc_tag (r9d). A translation of another
  * generation is never linked to: a flush retires the linking code with
  * the linked. Patching is a write into code, which costs the host a
  * pipeline flush: at most JIT_LINK_MAX per translation and epoch (an
@@ -586,7 +591,7 @@ static void cache_choose(JCtx *j)
 #define JIT_LINK_MAX 4
 
 static const uint8_t *jit_link(X86Cpu *c, X86Block *b, uint8_t *slot0, uint64_t layout,
-                               const uint8_t *code)
+                               const uint8_t *code, uint32_t tag)
 {
     struct X86Jit *jit = c->jit;
     unsigned o_eip = layout & 0xFF, o_lin = (layout >> 8) & 0xFF;
@@ -601,9 +606,9 @@ static const uint8_t *jit_link(X86Cpu *c, X86Block *b, uint8_t *slot0, uint64_t 
     /* a slot of an older tag first, else in turn */
     unsigned k = b->link_n++ % JIT_LINKS;
     for (unsigned n = 0; n < JIT_LINKS; n++) {
-        uint32_t tag;
-        memcpy(&tag, slot0 + n * size + o_tag, 4);
-        if (tag != c->jc_tag) {
+        uint32_t old;
+        memcpy(&old, slot0 + n * size + o_tag, 4);
+        if (old != c->jc_tag && old != c->jc_gtag) {
             k = n;
             break;
         }
@@ -614,7 +619,8 @@ static const uint8_t *jit_link(X86Cpu *c, X86Block *b, uint8_t *slot0, uint64_t 
     int32_t rel = (int32_t)((code + JIT_PROLOGUE) - (s_rx + o_jmp + 4));
     memcpy(s + o_eip, &eip, 4);
     memcpy(s + o_lin, &lin, 4);
-    memcpy(s + o_tag, &c->jc_tag, 4);
+    memcpy(s + o_tag, &tag, 4);
+    s[o_tag - 1] = tag & JC_TAG_GLOBAL ? 0xFA : 0xF9;  /* compared with r10d: jc_gtag, r9d: jc_tag */
     memcpy(s + o_jmp, &rel, 4);
     return code;
 }
@@ -657,6 +663,7 @@ static void j_chain(JCtx *j)
     /* the links (jit_link), then the jump cache entry for CS:next_eip
      * (get_block in x86-run.c) */
     e_ld32(e, H_R9, H_BX, OFF(jc_tag));
+    e_ld32(e, H_R10, H_BX, OFF(jc_gtag));
     uint8_t *slot0 = e->p;
     uint64_t layout = 0;
     for (unsigned k = 0; k < JIT_LINKS; k++) {
@@ -670,7 +677,7 @@ static void j_chain(JCtx *j)
         uint8_t *at_lin = e->p;
         e_d(e, 0);
         miss[1] = e_jcc(e, HC_NE);
-        e_b(e, 0x41);                                   /* cmp r9d, imm32 */
+        e_b(e, 0x41);                                   /* cmp r9d, imm32 (r10d: jit_link) */
         e_b(e, 0x81);
         e_b(e, 0xF9);
         uint8_t *at_tag = e->p;
@@ -705,18 +712,22 @@ static void j_chain(JCtx *j)
     slow_jcc(j, &out, HC_NE);
     e_alu_rm(e, 7, H_AX, H_R8, (int32_t)offsetof(X86Jc, eip));
     slow_jcc(j, &out, HC_NE);
-    e_ld32(e, H_R9, H_BX, OFF(jc_tag));
-    e_alu_rm(e, 7, H_R9, H_R8, (int32_t)offsetof(X86Jc, tag));
+    e_ld32(e, H_R9, H_R8, (int32_t)offsetof(X86Jc, tag));  /* R9D = the entry's tag */
+    e_alu_rm(e, 7, H_R9, H_BX, OFF(jc_tag));
+    uint8_t *tag_ok = e_jcc(e, HC_E);
+    e_alu_rm(e, 7, H_R9, H_BX, OFF(jc_gtag));
     slow_jcc(j, &out, HC_NE);
+    e_patch(e, tag_ok);
     e_ld64(e, H_R8, H_R8, (int32_t)offsetof(X86Jc, b));
     e_alu_mi(e, 7, H_R8, (int32_t)offsetof(X86Block, jit_gen), j->jit->gen);
     slow_jcc(j, &out, HC_NE);
     e_ld32(e, H_R10, H_R8, (int32_t)offsetof(X86Block, jit_flat));
-    e_not(e, H_R9);
-    e_test_rr(e, H_R10, H_R9);                          /* flat as translated for */
+    e_mov_rr(e, H_R11, H_R9);
+    e_not(e, H_R11);
+    e_test_rr(e, H_R10, H_R11);                         /* flat as translated for */
     slow_jcc(j, &out, HC_NE);
-    e_ld64(e, H_R9, H_R8, (int32_t)offsetof(X86Block, jit));
-    e_alu_rr64(e, 1, H_R9, H_R9);                       /* or r9, r9: NULL is "interpret" */
+    e_ld64(e, H_R8, H_R8, (int32_t)offsetof(X86Block, jit));
+    e_alu_rr64(e, 1, H_R8, H_R8);                       /* or r8, r8: NULL is "interpret" */
     slow_jcc(j, &out, HC_E);
     /* link this exit to that block, unless this translation has linked
      * JIT_LINK_MAX times in this epoch */
@@ -731,9 +742,8 @@ static void j_chain(JCtx *j)
     e_mov_rr64(e, H_SI, H_R11);
     e_mov_ri64(e, H_DX, (uint64_t)(uintptr_t)slot0);
     e_mov_ri64(e, H_CX, layout);
-    e_mov_rr64(e, H_R8, H_R9);
-    e_call_abs(e, (const void *)jit_link);
-    e_mov_rr64(e, H_R9, H_AX);
+    e_call_abs(e, (const void *)jit_link);              /* (code in R8, tag in R9) */
+    e_mov_rr64(e, H_R8, H_AX);
     e_ld32(e, H_AX, H_BX, OFF(next_eip));
     e_ld64(e, H_DX, H_BX, OFF(icount));
     e_alu_ri64(e, 0, H_DX, (int8_t)j->b->n);
@@ -744,8 +754,8 @@ static void j_chain(JCtx *j)
         e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&j->jit->st.chained);
         e_m(e, true, 0xFF, 0, H_AX, 0);                 /* inc qword [rax] */
     }
-    e_alu_ri64(e, 0, H_R9, JIT_PROLOGUE);
-    e_jmp_r(e, H_R9);
+    e_alu_ri64(e, 0, H_R8, JIT_PROLOGUE);
+    e_jmp_r(e, H_R8);
     for (unsigned k = 0; k < out.n; k++)
         e_patch(e, out.fix[k]);
     j->chained = true;

@@ -169,7 +169,7 @@ void x86_tlb_flush_nonglobal(X86Cpu *c)
             if (!(c->tlbio[u][k].pphys & TLBF_G))
                 tlbio_kill(&c->tlbio[u][k]);
         }
-    tlb_changed(c);
+    x86_jc_invalidate_nonglobal(c);
 }
 
 /* INVLPG: the page of lin, global or not, and the whole large page lin

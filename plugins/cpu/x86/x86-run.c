@@ -223,10 +223,12 @@ static inline unsigned jc_hash(uint32_t lin)
 
 /* A new jump cache epoch. When it wraps, every entry goes, and every
  * translation: their links (x86-jit.c jit_link) hold tags of old epochs. */
-static void jc_epoch_next(X86Cpu *c)
+static void jc_epoch_next(X86Cpu *c, bool global)
 {
-    if (++c->jc_epoch >= JC_EPOCH_MAX) {
+    c->jc_gepoch += global;
+    if (++c->jc_epoch >= JC_EPOCH_MAX || c->jc_gepoch >= JC_EPOCH_MAX) {
         c->jc_epoch = 1;
+        c->jc_gepoch = 1;
         memset(c->jc, 0, sizeof(X86Jc) * JC_SIZE);
         x86_jit_flush(c);
     }
@@ -234,7 +236,13 @@ static void jc_epoch_next(X86Cpu *c)
 
 void x86_jc_invalidate(X86Cpu *c)
 {
-    jc_epoch_next(c);
+    jc_epoch_next(c, true);
+    x86_break(c);
+}
+
+void x86_jc_invalidate_nonglobal(X86Cpu *c)
+{
+    jc_epoch_next(c, false);
     x86_break(c);
 }
 
@@ -249,24 +257,27 @@ static void mode_refresh(X86Cpu *c)
         lim = 0xFFFE;
     if (lim != c->exec_lim) {
         c->exec_lim = lim;
-        jc_epoch_next(c);
+        jc_epoch_next(c, true);
     }
     uint32_t flat = 0;
     for (unsigned s = 0; s < 6; s++)
         if (x86_seg_is_flat(&c->seg[s]))
             flat |= 1u << (JC_TAG_FLAT_SHIFT + s);
-    c->jc_tag = (c->jc_epoch << JC_TAG_EPOCH_SHIFT) | flat
-              | (c->cpl == 3 ? JC_TAG_USER : 0) | (c->code32 ? JC_TAG_CODE32 : 0);
+    uint32_t mode = flat | (c->cpl == 3 ? JC_TAG_USER : 0) | (c->code32 ? JC_TAG_CODE32 : 0);
+    c->jc_tag = (c->jc_epoch << JC_TAG_EPOCH_SHIFT) | mode;
+    c->jc_gtag = (c->jc_gepoch << JC_TAG_EPOCH_SHIFT) | JC_TAG_GLOBAL | mode;
 }
 
 /* The block at CS:EIP through the TLB and the physical hash, or NULL when
  * the code must run uncached (MMIO, an instruction crossing a page). */
-static X86Block *get_block_slow(X86Cpu *c, uint32_t lin)
+static X86Block *get_block_slow(X86Cpu *c, uint32_t lin, bool *global)
 {
     X86Tlb *e = x86_tlb_entry(c, lin);
     uint32_t phys;
     const uint8_t *page;
+    *global = false;
     if (e->rtag == (lin & ~0xFFFu) && !(e->pphys & TLBF_NX)) {
+        *global = e->pphys & TLBF_G;
         phys = (e->pphys & ~0xFFFu) | (lin & 0xFFF);
         page = (const uint8_t *)(e->radd + (lin & ~0xFFFu));
     } else {
@@ -284,12 +295,16 @@ static X86Block *get_block_slow(X86Cpu *c, uint32_t lin)
     for (X86Block *b; (b = *pb) != NULL; pb = &b->hnext) {
         if (b->phys != phys || b->code32 != c->code32)
             continue;
-        if (b->gen == gen && b->ggen == c->ggen && (!b->cross || cross_valid(c, b, lin)))
+        if (b->gen == gen && b->ggen == c->ggen && (!b->cross || cross_valid(c, b, lin))) {
+            *global &= !b->cross;
             return b;
+        }
         *pb = b->hnext;     /* stale: unlink, decode anew */
         break;
     }
-    return blk_build(c, phys, page, lin & 0xFFF, lin);
+    X86Block *b = blk_build(c, phys, page, lin & 0xFFF, lin);
+    *global &= b && !b->cross;
+    return b;
 }
 
 /* A jump cache miss for CS:EIP (lin): the block through the TLB and the
@@ -301,12 +316,13 @@ static X86Block *get_block_miss(X86Cpu *c, X86Jc *j, uint32_t eip, uint32_t lin)
 {
     if (eip > c->exec_lim)
         return NULL;
-    X86Block *b = get_block_slow(c, lin);
+    bool global;
+    X86Block *b = get_block_slow(c, lin, &global);
     if (!b || (uint64_t)eip + b->bytes - 1 > c->exec_lim)
         return NULL;
     j->lin = lin;
     j->eip = eip;
-    j->tag = c->jc_tag;
+    j->tag = global ? c->jc_gtag : c->jc_tag;
     j->b = b;
     return b;
 }
@@ -317,7 +333,7 @@ static inline X86Block *get_block(X86Cpu *c)
     uint32_t eip = c->eip;
     uint32_t lin = c->seg[S_CS].base + eip;
     X86Jc *j = &c->jc[jc_hash(lin)];
-    if (X86_LIKELY(j->lin == lin && j->tag == c->jc_tag && j->eip == eip))
+    if (X86_LIKELY(j->lin == lin && (j->tag == c->jc_tag || j->tag == c->jc_gtag) && j->eip == eip))
         return j->b;
     return get_block_miss(c, j, eip, lin);
 }
@@ -650,7 +666,7 @@ static __attribute__((noinline)) int run_loop(X86Cpu *c)
         uint32_t lin = c->seg[S_CS].base + eip;
         X86Jc *j = &c->jc[jc_hash(lin)];
         X86Block *b;
-        if (X86_LIKELY(j->lin == lin && j->tag == c->jc_tag && j->eip == eip)) {
+        if (X86_LIKELY(j->lin == lin && (j->tag == c->jc_tag || j->tag == c->jc_gtag) && j->eip == eip)) {
             b = j->b;
         } else {
             b = get_block_miss(c, j, eip, lin);
@@ -752,6 +768,7 @@ void x86_init(X86Cpu *c, X86Model model, const X86Bus *bus)
     c->arena = x86_zmap(BLK_ARENA);
     c->jc = x86_zmap(sizeof(X86Jc) * JC_SIZE);
     c->jc_epoch = 1;
+    c->jc_gepoch = 1;
     c->code_page = x86_zmap(CODE_PAGES);
     c->page_gen = x86_zmap(CODE_PAGES * sizeof(uint32_t));
     c->ggen = 1;

@@ -979,8 +979,11 @@ static void test_cross_page(void)
  * loop jumps there 256 times, then the guest flips the page table entry
  * and flushes it (INVLPG, then MOV CR3 in turn). Each round must run
  * the page mapped now, as the interpreter does: a link that outlived
- * the mapping it was made under would run the other page. */
-static void test_link_remap(void)
+ * the mapping it was made under would run the other page. With
+ * CR4.PGE and the loop's own pages global, a MOV CR3 keeps those pages'
+ * blocks and links (the global jump cache tag) and must still drop the
+ * remapped, non-global page's. */
+static void link_remap(bool pge)
 {
     static Pair p;
     static const uint8_t code[] = {
@@ -991,9 +994,11 @@ static void test_link_remap(void)
         0x0F, 0x22, 0xC0,                   /* mov cr0, eax */
         0xEB, 0x00,                         /* jmp $+2 */
         0x31, 0xD2,                         /* xor edx, edx */
-        0xB9, 0x00, 0x01, 0x00, 0x00,       /* round (+0x17): mov ecx, 0x100 */
-        0xE9, 0xDF, 0xFF, 0x3E, 0x00,       /* A: jmp 0x400000 */
-        0x49,                               /* back (+0x21): dec ecx */
+        0x8B, 0x35, 0x00, 0x00, 0x40, 0x00, /* round: mov esi, [0x400000] (the TLB */
+                                            /*   holds the page when the jump looks it up) */
+        0xB9, 0x00, 0x01, 0x00, 0x00,       /* mov ecx, 0x100 */
+        0xE9, 0xD9, 0xFF, 0x3E, 0x00,       /* A: jmp 0x400000 */
+        0x49,                               /* back (+0x27): dec ecx */
         0x75, 0xF8,                         /* jnz A */
         0x81, 0x35, 0x00, 0x20, 0x02, 0x00, /* xor dword [0x22000], 0x1000 */
         0x00, 0x10, 0x00, 0x00,             /*   (the PTE: 0x30000 <-> 0x31000) */
@@ -1006,7 +1011,7 @@ static void test_link_remap(void)
         0x0F, 0x22, 0xD8,                   /* mov cr3, eax */
         0x42,                               /* next: inc edx */
         0x83, 0xFA, 0x04,                   /* cmp edx, 4 */
-        0x75, 0xCF,                         /* jne round */
+        0x75, 0xC9,                         /* jne round */
         0xF4,                               /* hlt */
     };
     if (!pair_init(&p, code, sizeof(code))) {
@@ -1023,7 +1028,7 @@ static void test_link_remap(void)
         v = 0x22003;
         memcpy(r + 0x20004, &v, 4);                 /* PDE 1: PT at 0x22000 */
         for (uint32_t k = 0; k < 1024; k++) {
-            v = (k << 12) | 3;
+            v = (k << 12) | 3 | (pge ? 0x100 : 0);  /* G */
             memcpy(r + 0x21000 + 4 * k, &v, 4);
         }
         v = 0x30003;
@@ -1031,7 +1036,7 @@ static void test_link_remap(void)
         for (uint32_t pg = 0; pg < 2; pg++) {
             uint8_t *t = r + 0x30000 + 0x1000 * pg;
             uint32_t add = pg ? 0x100 : 1;
-            uint32_t rel = CODE + 0x21 - (0x400000 + 11);
+            uint32_t rel = CODE + 0x27 - (0x400000 + 11);
             t[0] = 0x81;                            /* add ebx, imm32 */
             t[1] = 0xC3;
             memcpy(t + 2, &add, 4);
@@ -1039,10 +1044,24 @@ static void test_link_remap(void)
             memcpy(t + 7, &rel, 4);
         }
     }
+    if (pge) {
+        p.a.cr4 |= CR4_PGE;
+        p.b.cr4 |= CR4_PGE;
+    }
     g_assert_cmpint(pair_run(&p, 100000), ==, X86_EXIT_HALTED);
     g_assert_cmphex(p.b.r[R_EBX], ==, 2 * 0x100 + 2 * 0x100 * 0x100);
     g_assert_cmpuint(x86_jit_stats(&p.b)->chained, >, 2 * 1024);
     pair_fini(&p);
+}
+
+static void test_link_remap(void)
+{
+    link_remap(false);
+}
+
+static void test_link_remap_global(void)
+{
+    link_remap(true);
 }
 
 int main(int argc, char **argv)
@@ -1070,6 +1089,7 @@ int main(int argc, char **argv)
         g_test_add_func("/x86/jit/rep-count-code-page", test_rep_count_code_page);
         g_test_add_func("/x86/jit/cross-page", test_cross_page);
         g_test_add_func("/x86/jit/link-remap", test_link_remap);
+        g_test_add_func("/x86/jit/link-remap-global", test_link_remap_global);
     }
     return g_test_run();
 }
