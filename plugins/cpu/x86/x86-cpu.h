@@ -452,7 +452,8 @@ struct X86Cpu {
     /* inputs */
     bool intr, nmi_pending, nmi_blocked;
     bool halted;
-    bool inhibit;           /* interrupt shadow after STI / MOV SS */
+    bool inhibit;           /* interrupt shadow after STI / MOV SS, */
+    uint64_t inhibit_at;    /* ... which holds while icount is this (x86_shadow) */
     bool a20;
     uint32_t a20_mask;
 
@@ -990,6 +991,22 @@ X86_INLINE void x86_set_fault_eip(X86Cpu *c, uint32_t eip)
 X86_INLINE uint64_t x86_icount(const X86Cpu *c)
 {
     return c->icount + (uint64_t)(c->cur ? c->cur - c->blk_first : 0);
+}
+
+/* Open the interrupt shadow for the instruction after the current one
+ * (STI, MOV SS, POP SS): no interrupt is taken before it. It holds only
+ * at that instruction boundary, so nothing needs to close it: an STI with
+ * no interrupt waiting goes on in its block (Linux's local_irq_enable;
+ * breaking there ended a block and ran the next instruction alone, some
+ * 13 times per frame a guest sent); with one waiting, or for MOV SS
+ * (which also holds off a single-step trap), the run loop steps the
+ * next instruction and then takes it. */
+X86_INLINE void x86_shadow(X86Cpu *c, bool brk)
+{
+    c->inhibit = true;
+    c->inhibit_at = x86_icount(c) + 1;
+    if (brk || (c->eflags & F_TF) || x86_irq_pending(c))
+        x86_break(c);
 }
 
 /* I/O with the bus; exact icount is kept by the caller. */

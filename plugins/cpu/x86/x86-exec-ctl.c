@@ -197,8 +197,7 @@ X86_H(h_flagop)
             x86_gp(c, 0);
         if (!(c->eflags & F_IF)) {
             c->eflags |= F_IF;
-            c->inhibit = true;
-            x86_break(c);
+            x86_shadow(c, false);
         }
         break;
     case 0xFC: c->eflags &= ~F_DF; break;

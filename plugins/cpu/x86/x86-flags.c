@@ -15,7 +15,10 @@ void x86_write_eflags(X86Cpu *c, uint32_t val, uint32_t mask)
         c->rf_loaded = true;
     if ((old ^ nf) & F_ARITH)
         x86_set_arith(c, nf);
-    if ((old ^ nf) & (F_IF | F_TF | F_RF | F_VM | F_IOPL))
+    /* (IF: only an interrupt it lets through needs the run loop; POPF
+     * in Linux's local_irq_restore mostly lets none) */
+    if (((old ^ nf) & (F_TF | F_RF | F_VM | F_IOPL)) ||
+        ((nf & ~old & F_IF) && x86_irq_pending(c)))
         x86_break(c);
     if ((old ^ nf) & F_VM)
         x86_update_mode(c);

@@ -287,6 +287,8 @@ static bool x86p_pre_save(TessDevice *dev, GError **err)
 {
     X86Dev *d = (X86Dev *)dev;
     x86_flags_sync(&d->cpu);
+    if (d->cpu.inhibit && d->cpu.icount != d->cpu.inhibit_at)
+        d->cpu.inhibit = false;     /* a shadow that has passed is none */
     return true;
 }
 
@@ -306,6 +308,7 @@ static void x86p_derive(X86Dev *d)
     x86_update_mode(c);
     x86_dr_update(c);
     x86_code_flush_all(c);
+    c->inhibit_at = c->icount;      /* a saved shadow holds where it was saved */
     c->delivering = -1;
     c->shutdown = false;
     c->redirect = false;
@@ -502,7 +505,8 @@ static bool x86p_get_state(TessDevice *dev, TessCpuState *st, GError **err)
     st->version = version;
     st->size = size;
     x86_flags_sync(c);
-    st->flags = (c->halted ? TESS_CPU_ST_HALTED : 0) | (c->inhibit ? TESS_CPU_ST_INT_SHADOW : 0) |
+    bool shadow = c->inhibit && c->icount == c->inhibit_at;
+    st->flags = (c->halted ? TESS_CPU_ST_HALTED : 0) | (shadow ? TESS_CPU_ST_INT_SHADOW : 0) |
                 (c->nmi_pending ? TESS_CPU_ST_NMI_PENDING : 0) |
                 (c->nmi_blocked ? TESS_CPU_ST_NMI_MASKED : 0);
     st->pending_irq = -1;
@@ -628,6 +632,7 @@ static bool x86p_set_state(TessDevice *dev, const TessCpuState *st, GError **err
         c->dr[i] = i == 4 || i == 5 ? c->dr[i] : (uint32_t)st->dr[i];
     c->halted = st->flags & TESS_CPU_ST_HALTED;
     c->inhibit = st->flags & TESS_CPU_ST_INT_SHADOW;
+    c->inhibit_at = c->icount;
     c->nmi_pending = st->flags & TESS_CPU_ST_NMI_PENDING;
     c->nmi_blocked = st->flags & TESS_CPU_ST_NMI_MASKED;
     c->rf_loaded = false;

@@ -619,6 +619,8 @@ static int run_events(X86Cpu *c)
         c->brk = 1;
         return X86_EXIT_LIMIT;
     }
+    if (c->inhibit && c->icount != c->inhibit_at)
+        c->inhibit = false;     /* the shadowed instruction has run */
     if (c->db_trap) {
         /* single-step, or a data or I/O breakpoint matched during the
          * last instruction */

@@ -176,10 +176,8 @@ void x86_load_seg(X86Cpu *c, int seg, uint16_t sel)
 {
     if (!pmode(c)) {
         x86_seg_set_real(c, seg, sel);
-        if (seg == S_SS) {
-            c->inhibit = true;
-            x86_break(c);
-        }
+        if (seg == S_SS)
+            x86_shadow(c, true);
         return;
     }
     uint32_t lo, hi;
@@ -197,8 +195,7 @@ void x86_load_seg(X86Cpu *c, int seg, uint16_t sel)
             x86_raise(c, X86_SS, esel);
         set_accessed(c, sel, &hi);
         load_seg_desc(c, seg, sel, lo, hi);
-        c->inhibit = true;
-        x86_break(c);
+        x86_shadow(c, true);
         return;
     }
     if (esel == 0) {
