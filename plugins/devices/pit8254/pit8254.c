@@ -668,9 +668,27 @@ static bool pit_realize(TessDevice *dev, GError **err)
     return tess_pio_map(dev, (uint32_t)p->port, 4, &pit_io, p, err);
 }
 
+/* A snapshot is untrusted: counts a write could not give (the timing
+ * arithmetic divides by them: a running sequence's, a pending one's,
+ * the count register's) and modes past 5 are refused. */
+static bool pit_count_ok(uint32_t n)
+{
+    return n >= 1 && n <= 65536;
+}
+
 static bool pit_post_load(TessDevice *dev, uint32_t version, GError **err)
 {
     Pit *p = (Pit *)dev;
+    for (unsigned i = 0; i < 3; i++) {
+        PitChan *c = &p->ch[i];
+        if (c->mode > 5 || !pit_count_ok(c->cr_n) || (c->run && !pit_count_ok(c->n)) ||
+            (c->pending && !pit_count_ok(c->pend_n))) {
+            g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_INVALID,
+                        "pit8254: channel %u: mode %u, count %u, initial count %u: "
+                        "not a state the timer can be in", i, c->mode, c->cr_n, c->n);
+            return false;
+        }
+    }
     for (unsigned i = 0; i < 3; i++) {
         PitChan *c = &p->ch[i];
         tess_signal_set(p->out[i], c->out_sig);
