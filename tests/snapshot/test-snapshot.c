@@ -262,6 +262,22 @@ static bool try_restore(const uint8_t *d, size_t len, GError **err)
     return true;
 }
 
+/* The snapshot of the ROM guest stopped at instruction `at` and its
+ * sections, for the tests that take it apart; NULL (the test skipped)
+ * without SNAP_ROM. */
+static GBytes *snap_sections(uint64_t at, GArray **secs)
+{
+    if (!g_getenv("SNAP_ROM")) {
+        g_test_skip("SNAP_ROM not set");
+        return NULL;
+    }
+    GBytes *snap = make_snapshot(at);
+    gsize len;
+    const uint8_t *d = g_bytes_get_data(snap, &len);
+    *secs = sections_of(d, len);
+    return snap;
+}
+
 static void test_refusals(void)
 {
     if (!g_getenv("SNAP_ROM")) {
@@ -365,14 +381,12 @@ static void read_ram(const uint8_t *d, size_t len, uint8_t **ram, uint64_t *size
 
 static void test_zstd_context_reuse(void)
 {
-    if (!g_getenv("SNAP_ROM")) {
-        g_test_skip("SNAP_ROM not set");
+    g_autoptr(GArray) secs = NULL;
+    g_autoptr(GBytes) snap = snap_sections(6000, &secs);
+    if (!snap)
         return;
-    }
-    g_autoptr(GBytes) snap = make_snapshot(6000);
     gsize len;
     const uint8_t *orig = g_bytes_get_data(snap, &len);
-    g_autoptr(GArray) secs = sections_of(orig, len);
     const SecPos *ram = NULL;
     for (guint i = 0; i < secs->len; i++)
         if (g_array_index(secs, SecPos, i).kind == 0x204D4152u)     /* "RAM " */
@@ -403,14 +417,12 @@ static void test_zstd_context_reuse(void)
 
 static void test_fuzz(void)
 {
-    if (!g_getenv("SNAP_ROM")) {
-        g_test_skip("SNAP_ROM not set");
+    g_autoptr(GArray) secs = NULL;
+    g_autoptr(GBytes) snap = snap_sections(6000, &secs);
+    if (!snap)
         return;
-    }
-    g_autoptr(GBytes) snap = make_snapshot(6000);
     gsize len;
     const uint8_t *orig = g_bytes_get_data(snap, &len);
-    g_autoptr(GArray) secs = sections_of(orig, len);
     GRand *rnd = g_rand_new_with_seed(13);
     unsigned refused = 0, loaded = 0;
     unsigned iters = g_test_slow() ? 5000 : 400;
