@@ -490,6 +490,7 @@ struct X86Cpu {
      * elsewhere scans nothing. */
     uint32_t tlb_plo[2], tlb_phi[2];
     bool tlbio_used[2];     /* I/O entries made since that flush */
+    bool tlb_clean[2];      /* every entry killed, none made since */
     uint8_t *fill_host;     /* host page of the last TLB fill, or NULL */
 
     /* RMW scratch */

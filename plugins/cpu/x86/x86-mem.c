@@ -147,6 +147,11 @@ static void tlbio_kill(X86TlbIo *io)
 void x86_tlb_flush(X86Cpu *c)
 {
     for (int u = 0; u < 2; u++) {
+        /* (a reset or a guest's CR0/CR4 writes flush again and again a
+         * TLB nothing has filled since: skip the sweep) */
+        if (c->tlb_clean[u])
+            continue;
+        c->tlb_clean[u] = true;
         for (unsigned k = 0; k < TLB_SIZE; k++) {
             tlb_kill(&c->tlb[u][k]);
             tlbio_kill(&c->tlbio[u][k]);
@@ -466,6 +471,7 @@ uint64_t x86_tlb_fill(X86Cpu *c, uint32_t lin, int acc, bool user)
     c->bus.page(c->bus.opaque, ppage, &rd, &wr);
     X86Tlb *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
     X86TlbIo *io = &c->tlbio[user][(lin >> 12) & (TLB_SIZE - 1)];
+    c->tlb_clean[user] = false;
     uint32_t lpage = lin & ~0xFFFu;
     /* An entry's halves always share one physical page, so dropping by
      * physical range (x86_mem_changed) never leaves half of one behind. */

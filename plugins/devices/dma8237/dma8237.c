@@ -222,6 +222,28 @@ static void dma_internal_transfer(Dma *d, unsigned n)
         DmaChan *dst = &c->ch[1];
         uint32_t total = dma_total(dst, 1);
         while (dst->pos < total) {
+            /* The chip moves a byte at a time (read into the temporary
+             * register, then write), so an overlapping copy repeats
+             * what it already wrote. A chunk moves the same bytes when
+             * both sides ascend through one window, the two ranges are
+             * disjoint and all of both is RAM (the all-or-nothing DMA
+             * calls write nothing otherwise); anything else goes byte by
+             * byte. */
+            if (!(c->command & CMD_ADHE)) {
+                uint8_t buf[256];
+                uint32_t k = MIN(total - dst->pos, (uint32_t)sizeof(buf));
+                k = MIN(k, dma_run_len(0, ch, ch->pos, k));
+                k = MIN(k, dma_run_len(1, dst, dst->pos, k));
+                uint64_t s = dma_phys(d, 0, ch, ch->pos), t = dma_phys(d, 1, dst, dst->pos);
+                if (k > 1 && (s >= t ? s - t : t - s) >= k &&
+                    tess_dma_read(d->dev.machine, s, buf, k, NULL) &&
+                    tess_dma_write(d->dev.machine, t, buf, k, NULL)) {
+                    c->temp = buf[k - 1];
+                    ch->pos += k;
+                    dst->pos += k;
+                    continue;
+                }
+            }
             uint8_t b = 0xFF;
             dma_copy(d, 0, ch, &b, ch->pos, 1, false);
             c->temp = b;
