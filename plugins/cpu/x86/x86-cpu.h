@@ -543,10 +543,18 @@ X86_INLINE void x86_break(X86Cpu *c)
 }
 
 /* A segment any offset of which is its linear address, readable and
- * writable (what the jump cache tag's flat set records). */
+ * writable. */
 X86_INLINE bool x86_seg_is_flat(const X86Seg *s)
 {
     return s->base == 0 && s->lo == 0 && s->hi == 0xFFFFFFFFu && s->rd && s->wr;
+}
+
+/* What the jump cache tag's flat set records for segment seg: a flat
+ * segment, and for SS a 32-bit stack as well (so that a translation's
+ * pushes and pops need no check of the stack's size). */
+X86_INLINE bool x86_seg_flat_tag(const X86Cpu *c, int seg)
+{
+    return x86_seg_is_flat(&c->seg[seg]) && (seg != S_SS || c->ss32);
 }
 
 /* ---- lazy flags ---------------------------------------------------------

@@ -452,6 +452,19 @@ static void j_imul_flags(JCtx *j, const X86Insn *i)
     e_st32(e, H_CX, H_BX, OFF(lf_aux));
 }
 
+/* The stack is 32-bit, else the fallback: no check where the translation
+ * takes SS as flat, whose tag bit also vouches for SS.B
+ * (x86_seg_flat_tag); the translation then runs only under such tags. */
+static void j_ss32(JCtx *j, JSlow *s)
+{
+    if (j->flat & (1u << S_SS)) {
+        j->flat_used |= (uint8_t)(1u << S_SS);
+        return;
+    }
+    e_cmpb_mi(&j->e, H_BX, OFF(ss32), 0);
+    slow_jcc(j, s, HC_E);
+}
+
 static bool j_stack(JCtx *j, const X86Insn *i, X86Handler fn)
 {
     JEm *e = &j->e;
@@ -462,18 +475,20 @@ static bool j_stack(JCtx *j, const X86Insn *i, X86Handler fn)
         e_alu_rm(e, 7, H_R8, H_BX, OSEG(S_CS, limit));
         slow_jcc(j, &s, HC_A);
     }
-    e_cmpb_mi(e, H_BX, OFF(ss32), 0);
-    slow_jcc(j, &s, HC_E);
+    j_ss32(j, &s);
     g_ld32(j, H_AX, R_ESP);
     if (fn == h_push32_r || fn == h_call32_rel) {
         e_alu_ri(e, 5, H_AX, 4);
         j_host(j, &s, S_SS, 4, ACC_WR);
         j_log_store(j, 4);
-        if (fn == h_push32_r)
-            g_ld32(j, H_DX, i->reg);
-        else
+        unsigned src = H_DX;
+        if (fn != h_push32_r)
             e_ld32(e, H_DX, H_BX, OFF(next_eip));
-        e_st32(e, H_DX, H_R10, 0);
+        else if (j->hreg[i->reg] >= 0)
+            src = (unsigned)j->hreg[i->reg];    /* (stored from where it is cached) */
+        else
+            g_ld32(j, H_DX, i->reg);
+        e_st32(e, src, H_R10, 0);
         g_st32(j, H_AX, R_ESP);
         if (fn == h_call32_rel)
             e_st32(e, H_R8, H_BX, OFF(next_eip));
@@ -609,8 +624,7 @@ static bool j_push_imm_leave(JCtx *j, const X86Insn *i, bool leave)
     JSlow s = { .n = 0 };
     if (!i->o32)
         return false;
-    e_cmpb_mi(e, H_BX, OFF(ss32), 0);
-    slow_jcc(j, &s, HC_E);
+    j_ss32(j, &s);
     if (leave) {
         g_ld32(j, H_AX, R_EBP);
         j_host(j, &s, S_SS, 4, ACC_RD);
@@ -636,10 +650,8 @@ static bool j_grp5(JCtx *j, const X86Insn *i)
     JSlow s = { .n = 0 };
     if (!i->o32 || (i->reg != 2 && i->reg != 4 && i->reg != 6))
         return false;
-    if (i->reg != 4) {
-        e_cmpb_mi(e, H_BX, OFF(ss32), 0);
-        slow_jcc(j, &s, HC_E);
-    }
+    if (i->reg != 4)
+        j_ss32(j, &s);
     j_ld_rm32(j, &s, i);
     if (i->reg != 6) {
         e_alu_rm(e, 7, H_R8, H_BX, OSEG(S_CS, limit));

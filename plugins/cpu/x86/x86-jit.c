@@ -900,7 +900,7 @@ static void *translate(X86Cpu *c, X86Block *b)
     uint8_t flat = 0;
     if (c->engine == X86_ENGINE_JIT && !b->jit_noflat)
         for (unsigned sg = 0; sg < 6; sg++)
-            if ((c->jc_tag & (1u << (JC_TAG_FLAT_SHIFT + sg))) && x86_seg_is_flat(&c->seg[sg]))
+            if ((c->jc_tag & (1u << (JC_TAG_FLAT_SHIFT + sg))) && x86_seg_flat_tag(c, (int)sg))
                 flat |= (uint8_t)(1u << sg);
     uint8_t *cold = jit->rw + JIT_HOT + jit->cold_used;
     for (;;) {

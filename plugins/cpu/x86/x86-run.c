@@ -261,7 +261,7 @@ static void mode_refresh(X86Cpu *c)
     }
     uint32_t flat = 0;
     for (unsigned s = 0; s < 6; s++)
-        if (x86_seg_is_flat(&c->seg[s]))
+        if (x86_seg_flat_tag(c, (int)s))
             flat |= 1u << (JC_TAG_FLAT_SHIFT + s);
     uint32_t mode = flat | (c->cpl == 3 ? JC_TAG_USER : 0) | (c->code32 ? JC_TAG_CODE32 : 0);
     c->jc_tag = (c->jc_epoch << JC_TAG_EPOCH_SHIFT) | mode;

@@ -26,7 +26,7 @@ static void seg_derive(X86Cpu *c, int seg);
 void x86_seg_derive(X86Cpu *c, int seg)
 {
     seg_derive(c, seg);
-    if (seg < 6 && x86_seg_is_flat(&c->seg[seg])
+    if (seg < 6 && x86_seg_flat_tag(c, seg)
                    != !!(c->jc_tag & (1u << (JC_TAG_FLAT_SHIFT + seg))))
         x86_break(c);
 }
@@ -99,11 +99,11 @@ void x86_seg_set_real(X86Cpu *c, int seg, uint16_t sel)
         s->limit = 0xFFFF;
         s->attr = D_P | D_S | D_DPL | D_RW | D_ACC | (seg == S_CS ? D_CODE : 0);
     }
-    x86_seg_derive(c, seg);
     if (seg == S_CS)
         c->code32 = !(c->eflags & F_VM) && (s->attr & D_DB);
     else if (seg == S_SS)
         c->ss32 = !(c->eflags & F_VM) && (s->attr & D_DB);
+    x86_seg_derive(c, seg);     /* (after ss32: part of SS's flat tag) */
 }
 
 void x86_desc_to_seg(X86Seg *s, uint16_t sel, uint32_t lo, uint32_t hi)
@@ -155,11 +155,11 @@ static void set_accessed(X86Cpu *c, uint16_t sel, uint32_t *hi)
 static void load_seg_desc(X86Cpu *c, int seg, uint16_t sel, uint32_t lo, uint32_t hi)
 {
     x86_desc_to_seg(&c->seg[seg], sel, lo, hi);
-    x86_seg_derive(c, seg);
     if (seg == S_CS)
         c->code32 = hi & D_DB;
     else if (seg == S_SS)
         c->ss32 = hi & D_DB;
+    x86_seg_derive(c, seg);     /* (after ss32: part of SS's flat tag) */
 }
 
 static void load_null(X86Cpu *c, int seg, uint16_t sel)

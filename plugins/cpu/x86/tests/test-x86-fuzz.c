@@ -1116,6 +1116,55 @@ static void test_sti_shadow(void)
     pair_fini(&p);
 }
 
+/* A flat SS vouches for a 32-bit stack (x86_seg_flat_tag): the
+ * translator's pushes and pops skip the stack-size check where SS is
+ * flat. MOV SS to a flat segment with B = 0 (a 16-bit stack with a 4 GiB
+ * limit) mid-block must end that: the PUSH after it, in the same block,
+ * and every later one use SP, not ESP (ESP's upper half stays, the
+ * address is SS:SP). */
+static void test_stack16_flat(void)
+{
+    static Pair p;
+    static const uint8_t code[] = {
+        0xB9, 0x00, 0x01, 0x00, 0x00,               /* mov ecx, 0x100 */
+        0xBA, 0x18, 0x00, 0x00, 0x00,               /* mov edx, 0x18 */
+        0x50,                                       /* .a: push eax */
+        0x5B,                                       /* pop ebx */
+        0x40,                                       /* inc eax */
+        0x81, 0xF9, 0x80, 0x00, 0x00, 0x00,         /* cmp ecx, 0x80 */
+        0x75, 0x04,                                 /* jne .c */
+        0x8E, 0xD2,                                 /* mov ss, dx */
+        0x50,                                       /* push eax */
+        0x5B,                                       /* pop ebx */
+        0x49,                                       /* .c: dec ecx */
+        0x75, 0xEE,                                 /* jnz .a */
+        0xF4,                                       /* hlt */
+    };
+    if (!pair_init(&p, code, sizeof(code))) {
+        g_test_skip("no translator on this host");
+        pair_fini(&p);
+        return;
+    }
+    /* GDT entry 3: data, base 0, limit 4 GiB, B = 0 */
+    static const uint64_t d = 0x008F93000000FFFFull;
+    memcpy(p.ram_a + GDT + 24, &d, 8);
+    memcpy(p.ram_b + GDT + 24, &d, 8);
+    p.a.gdt_limit = p.b.gdt_limit = 31;
+    p.a.r[R_ESP] = p.b.r[R_ESP] = 0x48000;
+    /* 0x7F turns of the loop on the 32-bit stack, translated and chained */
+    g_assert_cmpint(pair_run(&p, 2 + 6 * 0x7F), ==, X86_EXIT_LIMIT);
+    g_assert_cmpuint(x86_jit_stats(&p.b)->chained, >, 30);
+    g_assert_cmpint(pair_run(&p, 100000), ==, X86_EXIT_HALTED);
+    g_assert_cmphex(p.b.seg[S_SS].sel, ==, 0x18);
+    g_assert_cmphex(p.b.r[R_ESP], ==, 0x48000);
+    uint32_t v;
+    memcpy(&v, p.ram_b + 0x47FFC, 4);       /* the last push on ESP */
+    g_assert_cmphex(v, ==, 0x80);
+    memcpy(&v, p.ram_b + 0x7FFC, 4);        /* the last on SP */
+    g_assert_cmphex(v, ==, 0xFF);
+    pair_fini(&p);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1143,6 +1192,7 @@ int main(int argc, char **argv)
         g_test_add_func("/x86/jit/link-remap", test_link_remap);
         g_test_add_func("/x86/jit/link-remap-global", test_link_remap_global);
         g_test_add_func("/x86/jit/sti-shadow", test_sti_shadow);
+        g_test_add_func("/x86/jit/stack16-flat", test_stack16_flat);
     }
     return g_test_run();
 }
