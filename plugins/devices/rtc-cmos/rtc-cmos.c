@@ -686,6 +686,19 @@ static void rtc_reset(TessDevice *dev)
 static bool rtc_post_load(TessDevice *dev, uint32_t version, GError **err)
 {
     Rtc *r = (Rtc *)dev;
+    /* The time (running or halted) and the time the flags are counted
+     * to lie where the registers can show them: the event arithmetic
+     * (seconds and cycles as nanoseconds) holds there and not beyond. */
+    const int64_t lo = days_from_civil(RTC_YEAR_MIN, 1, 1) * 86400 * NS_PER_SEC;
+    const int64_t hi = days_from_civil(RTC_YEAR_MAX + 1, 1, 1) * 86400 * NS_PER_SEC;
+    int64_t t = rtc_time(r);
+    if (t < lo || t >= hi || r->sync_time < lo || r->sync_time >= hi) {
+        g_set_error(err, TESS_DEVICE_ERROR, TESS_ERROR_INVALID,
+                    "%s: clock time %" G_GINT64_FORMAT " ns (counted to %" G_GINT64_FORMAT
+                    " ns) is outside the years %d-%d the RTC keeps", dev->id, t,
+                    r->sync_time, RTC_YEAR_MIN, RTC_YEAR_MAX);
+        return false;
+    }
     tess_signal_set(r->irq[0], r->irq_level);
     rtc_arm(r);
     return true;
