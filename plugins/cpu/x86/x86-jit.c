@@ -57,10 +57,12 @@ struct X86Jit {
     char *dump_dir;         /* TESSERA_JIT_DUMP */
 };
 
-/* Bytes of the prologue (six pushes, sub rsp, mov rbx, rdi): a block chained
- * to is entered right after it, in the frame of the block the run loop
- * called. */
+/* Bytes of the prologue (six pushes, sub rsp, mov rbx, rdi) and of the
+ * load of EIP into EAX after it: a block chained to is entered right
+ * after both (JIT_ENTRY), in the frame of the block the run loop called,
+ * with EAX = EIP (the chaining code has just stored it). */
 #define JIT_PROLOGUE 17
+#define JIT_ENTRY (JIT_PROLOGUE + 3)
 
 /* The most one block's code may take, in each region; a buffer with less
  * room left in either is flushed before translating. */
@@ -616,9 +618,10 @@ static const uint8_t *jit_link(X86Cpu *c, X86Block *b, uint8_t *slot0, uint64_t 
     uint8_t *s = slot0 + k * size;
     uint32_t eip = c->next_eip, lin = c->seg[S_CS].base + eip;
     const uint8_t *s_rx = jit->rx + (s - jit->rw);
-    int32_t rel = (int32_t)((code + JIT_PROLOGUE) - (s_rx + o_jmp + 4));
+    int32_t rel = (int32_t)((code + JIT_ENTRY) - (s_rx + o_jmp + 4));
     memcpy(s + o_eip, &eip, 4);
-    memcpy(s + o_lin, &lin, 4);
+    if (o_lin)
+        memcpy(s + o_lin, &lin, 4);
     memcpy(s + o_tag, &tag, 4);
     s[o_tag - 1] = tag & JC_TAG_GLOBAL ? 0xFA : 0xF9;  /* compared with r10d: jc_gtag, r9d: jc_tag */
     memcpy(s + o_jmp, &rel, 4);
@@ -657,9 +660,17 @@ static void j_chain(JCtx *j)
     e_ld64(e, H_AX, H_BX, OFF(limitp));
     e_alu_rm64(e, 7, H_CX, H_AX, 0);
     slow_jcc(j, &out, HC_A);
+    /* With CS flat (the translation then runs only under tags that have
+     * it) the linear address is the EIP: the links compare the EIP alone
+     * (and their linear address slot is left out: o_lin 0). */
+    bool cs_flat = j->flat & (1u << S_CS);
+    if (cs_flat)
+        j->flat_used |= (uint8_t)(1u << S_CS);
     e_ld32(e, H_AX, H_BX, OFF(next_eip));
-    e_ld32(e, H_CX, H_BX, OSEG(S_CS, base));
-    e_alu_rr(e, 0, H_CX, H_AX);                         /* ECX = linear */
+    if (!cs_flat) {
+        e_ld32(e, H_CX, H_BX, OSEG(S_CS, base));
+        e_alu_rr(e, 0, H_CX, H_AX);                     /* ECX = linear */
+    }
     /* the links (jit_link), then the jump cache entry for CS:next_eip
      * (get_block in x86-run.c) */
     e_ld32(e, H_R9, H_BX, OFF(jc_tag));
@@ -667,22 +678,25 @@ static void j_chain(JCtx *j)
     uint8_t *slot0 = e->p;
     uint64_t layout = 0;
     for (unsigned k = 0; k < JIT_LINKS; k++) {
-        uint8_t *s = e->p, *miss[3];
+        uint8_t *s = e->p, *miss[3], *at_lin = s;
+        unsigned nmiss = 0;
         e_b(e, 0x3D);                                   /* cmp eax, imm32 */
         uint8_t *at_eip = e->p;
         e_d(e, 0);
-        miss[0] = e_jcc(e, HC_NE);
-        e_b(e, 0x81);                                   /* cmp ecx, imm32 */
-        e_b(e, 0xF9);
-        uint8_t *at_lin = e->p;
-        e_d(e, 0);
-        miss[1] = e_jcc(e, HC_NE);
+        miss[nmiss++] = e_jcc(e, HC_NE);
+        if (!cs_flat) {
+            e_b(e, 0x81);                               /* cmp ecx, imm32 */
+            e_b(e, 0xF9);
+            at_lin = e->p;
+            e_d(e, 0);
+            miss[nmiss++] = e_jcc(e, HC_NE);
+        }
         e_b(e, 0x41);                                   /* cmp r9d, imm32 (r10d: jit_link) */
         e_b(e, 0x81);
         e_b(e, 0xF9);
         uint8_t *at_tag = e->p;
         e_d(e, 0);                                      /* (no tag is 0: the epoch is not) */
-        miss[2] = e_jcc(e, HC_NE);
+        miss[nmiss++] = e_jcc(e, HC_NE);
         e_st64(e, H_DX, H_BX, OFF(icount));
         e_st32(e, H_AX, H_BX, OFF(eip));
         if (j->count) {
@@ -692,7 +706,7 @@ static void j_chain(JCtx *j)
         e_b(e, 0xE9);                                   /* jmp (the linked block) */
         uint8_t *at_jmp = e->p;
         e_d(e, 0);
-        for (unsigned m = 0; m < 3; m++)
+        for (unsigned m = 0; m < nmiss; m++)
             e_patch(e, miss[m]);
         uint64_t l = (uint64_t)(at_eip - s) | (uint64_t)(at_lin - s) << 8
                    | (uint64_t)(at_tag - s) << 16 | (uint64_t)(at_jmp - s) << 24
@@ -702,6 +716,8 @@ static void j_chain(JCtx *j)
         else if (l != layout)
             e->over = true;     /* (never: the slots' encoding is the same) */
     }
+    if (cs_flat)
+        e_mov_rr(e, H_CX, H_AX);                        /* ECX = linear */
     e_mov_rr(e, H_R8, H_CX);
     e_shift_ri(e, 5, H_R8, JC_BITS);
     e_alu_rr(e, 6, H_R8, H_CX);
@@ -751,10 +767,10 @@ static void j_chain(JCtx *j)
     e_st64(e, H_DX, H_BX, OFF(icount));
     e_st32(e, H_AX, H_BX, OFF(eip));
     if (j->count) {
-        e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)&j->jit->st.chained);
-        e_m(e, true, 0xFF, 0, H_AX, 0);                 /* inc qword [rax] */
+        e_mov_ri64(e, H_R10, (uint64_t)(uintptr_t)&j->jit->st.chained);
+        e_m(e, true, 0xFF, 0, H_R10, 0);                /* inc qword [r10] */
     }
-    e_alu_ri64(e, 0, H_R8, JIT_PROLOGUE);
+    e_alu_ri64(e, 0, H_R8, JIT_ENTRY);                  /* (EAX = EIP) */
     e_jmp_r(e, H_R8);
     for (unsigned k = 0; k < out.n; k++)
         e_patch(e, out.fix[k]);
@@ -840,6 +856,8 @@ static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
      * instruction's jump and the block's end read it; a handler that
      * changes it ends the block) */
     e_ld32(e, H_AX, H_BX, OFF(eip));
+    if (e->p != start + JIT_ENTRY)
+        e->over = true;     /* (never: mov eax, [rbx + disp8]) */
     e_alu_ri(e, 0, H_AX, b->bytes);
     e_st32(e, H_AX, H_BX, OFF(next_eip));
     cache_choose(j);
