@@ -328,7 +328,12 @@ typedef struct X86Jc {
     uint32_t lin;
     uint32_t eip;           /* the EIP the CS limit was checked for */
     uint32_t tag;
+    /* b's translation (NULL: none yet, or interpreted) and the code
+     * buffer generation it belongs to: what a translated block's end
+     * jumps to without touching the X86Block (x86-jit.c j_chain) */
+    uint32_t code_gen;
     X86Block *b;
+    void *code;
 } X86Jc;
 
 #define CODE_PAGES (1u << 20)   /* physical pages below 4 GiB */

@@ -150,6 +150,11 @@ X86JitStats *x86_jit_stats(X86Cpu *c)
     return c->jit ? &c->jit->st : NULL;
 }
 
+uint32_t x86_jit_gen(X86Cpu *c)
+{
+    return c->jit ? c->jit->gen : 0;
+}
+
 /* ---- translation context --------------------------------------------------- */
 
 /* Guest registers cached in host registers within a block (write-back:
@@ -734,16 +739,12 @@ static void j_chain(JCtx *j)
     e_alu_rm(e, 7, H_R9, H_BX, OFF(jc_gtag));
     slow_jcc(j, &out, HC_NE);
     e_patch(e, tag_ok);
-    e_ld64(e, H_R8, H_R8, (int32_t)offsetof(X86Jc, b));
-    e_alu_mi(e, 7, H_R8, (int32_t)offsetof(X86Block, jit_gen), j->jit->gen);
+    /* the entry's translation, of this generation (it was made for the
+     * flat set of the entry's tag, which is the current one) */
+    e_alu_mi(e, 7, H_R8, (int32_t)offsetof(X86Jc, code_gen), j->jit->gen);
     slow_jcc(j, &out, HC_NE);
-    e_ld32(e, H_R10, H_R8, (int32_t)offsetof(X86Block, jit_flat));
-    e_mov_rr(e, H_R11, H_R9);
-    e_not(e, H_R11);
-    e_test_rr(e, H_R10, H_R11);                         /* flat as translated for */
-    slow_jcc(j, &out, HC_NE);
-    e_ld64(e, H_R8, H_R8, (int32_t)offsetof(X86Block, jit));
-    e_alu_rr64(e, 1, H_R8, H_R8);                       /* or r8, r8: NULL is "interpret" */
+    e_ld64(e, H_R8, H_R8, (int32_t)offsetof(X86Jc, code));
+    e_alu_rr64(e, 1, H_R8, H_R8);                       /* or r8, r8: NULL is "none yet" */
     slow_jcc(j, &out, HC_E);
     /* link this exit to that block, unless this translation has linked
      * JIT_LINK_MAX times in this epoch */

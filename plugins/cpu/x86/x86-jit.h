@@ -50,6 +50,9 @@ void x86_jit_fini(X86Cpu *c);
 X86JitFn x86_jit_get(X86Cpu *c, X86Block *b);
 /* Empty the code buffer: every block is translated anew on demand. */
 void x86_jit_flush(X86Cpu *c);
+/* The code buffer's generation (a flush moves it): a translation
+ * pointer held elsewhere is valid while it is the one it was made in. */
+uint32_t x86_jit_gen(X86Cpu *c);
 
 /* Statistics for tests and benchmarks. */
 typedef struct X86JitStats {

@@ -324,6 +324,7 @@ static X86Block *get_block_miss(X86Cpu *c, X86Jc *j, uint32_t eip, uint32_t lin)
     j->eip = eip;
     j->tag = global ? c->jc_gtag : c->jc_tag;
     j->b = b;
+    j->code = NULL;
     return b;
 }
 
@@ -514,13 +515,16 @@ static void jit_lockstep(X86Cpu *c, X86Block *b, X86JitFn fn)
 }
 #endif
 
-/* A whole block, on the engine the CPU is set to. */
-static inline void exec_block(X86Cpu *c, X86Block *b)
+/* A whole block, on the engine the CPU is set to; j: its jump cache
+ * entry, which learns the translation (for j_chain). */
+static inline void exec_block(X86Cpu *c, X86Block *b, X86Jc *j)
 {
 #if X86_HAVE_JIT
     if (c->engine != X86_ENGINE_INTERP) {
         X86JitFn fn = x86_jit_get(c, b);
         if (fn) {
+            j->code = (void *)fn;
+            j->code_gen = x86_jit_gen(c);
             if (X86_UNLIKELY(c->engine == X86_ENGINE_LOCKSTEP) && b->jit_pure)
                 jit_lockstep(c, b, fn);
             else
@@ -695,7 +699,7 @@ static __attribute__((noinline)) int run_loop(X86Cpu *c)
             exec_insns(c, b->ins, n, c->eip + b->ins[n - 1].end);
             continue;
         }
-        exec_block(c, b);
+        exec_block(c, b, j);
     }
 }
 
