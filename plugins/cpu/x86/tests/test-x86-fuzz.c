@@ -619,6 +619,16 @@ static void pair_fini(Pair *p)
     g_free(p->ram_b);
 }
 
+/* pair_init, or the test skips (no translator on this host) */
+static bool pair_begin(Pair *p, const uint8_t *code, size_t len)
+{
+    if (pair_init(p, code, len))
+        return true;
+    g_test_skip("no translator on this host");
+    pair_fini(p);
+    return false;
+}
+
 /* Both CPUs to the same limit: the same exit, state and RAM. */
 static int pair_run(Pair *p, uint64_t lim)
 {
@@ -646,11 +656,8 @@ static void test_chain_self_loop(void)
         0x75, 0xFB,                         /* jnz .l */
         0xF4,                               /* hlt */
     };
-    if (!pair_init(&p, code, sizeof(code))) {
-        g_test_skip("no translator on this host");
-        pair_fini(&p);
+    if (!pair_begin(&p, code, sizeof(code)))
         return;
-    }
     g_assert_cmpint(pair_run(&p, 1001), ==, X86_EXIT_LIMIT);
     g_assert_cmpuint(p.b.icount, ==, 1001);
     g_assert_cmpint(pair_run(&p, 100000), ==, X86_EXIT_HALTED);
@@ -678,11 +685,8 @@ static void test_chain_smc(void)
         0x75, 0xE3,                         /* jne (mov ecx) */
         0xF4,                               /* hlt */
     };
-    if (!pair_init(&p, code, sizeof(code))) {
-        g_test_skip("no translator on this host");
-        pair_fini(&p);
+    if (!pair_begin(&p, code, sizeof(code)))
         return;
-    }
     p.a.r[R_EDX] = p.b.r[R_EDX] = 2;
     /* into the first loop (1 + 60 rounds of 5), A and B chained */
     g_assert_cmpint(pair_run(&p, 301), ==, X86_EXIT_LIMIT);
@@ -717,11 +721,8 @@ static void test_chain_irq(void)
         0x43,                               /* B: inc ebx */
         0xEB, 0xFA,                         /* jmp A */
     };
-    if (!pair_init(&p, code, sizeof(code))) {
-        g_test_skip("no translator on this host");
-        pair_fini(&p);
+    if (!pair_begin(&p, code, sizeof(code)))
         return;
-    }
     for (uint64_t lim = 1000; lim < 1040; lim += 7) {
         g_assert_cmpint(pair_run(&p, lim), ==, X86_EXIT_LIMIT);
         g_assert_cmpuint(p.b.icount, ==, lim);
@@ -777,11 +778,8 @@ static void test_self_loop_irq(void)
         0x75, 0xD8,                                 /* jnz .l */
         0xF4,                                       /* hlt */
     };
-    if (!pair_init(&p, code, sizeof(code))) {
-        g_test_skip("no translator on this host");
-        pair_fini(&p);
+    if (!pair_begin(&p, code, sizeof(code)))
         return;
-    }
     /* every phase of the 11-instruction loop, a few rounds apart */
     uint64_t lim = 3;
     for (unsigned m = 0; m < 22; m++) {
@@ -826,11 +824,8 @@ static void test_flat_bail(void)
         0x75, 0xF6,                                 /* jnz .l */
         0xF4,                                       /* hlt */
     };
-    if (!pair_init(&p, code, sizeof(code))) {
-        g_test_skip("no translator on this host");
-        pair_fini(&p);
+    if (!pair_begin(&p, code, sizeof(code)))
         return;
-    }
     g_assert_cmpint(pair_run(&p, 1 + 4 * 50), ==, X86_EXIT_LIMIT);
     uint64_t blocks = x86_jit_stats(&p.b)->blocks;
     g_assert_cmpuint(x86_jit_stats(&p.b)->flat_bails, ==, 0);
@@ -866,11 +861,8 @@ static void test_flat_reload(void)
         0x75, 0xE6,                                 /* jnz .a */
         0xF4,                                       /* hlt */
     };
-    if (!pair_init(&p, code, sizeof(code))) {
-        g_test_skip("no translator on this host");
-        pair_fini(&p);
+    if (!pair_begin(&p, code, sizeof(code)))
         return;
-    }
     /* GDT entry 3: data, base 0x1000, limit 4 GiB */
     static const uint64_t d = 0x00CF93001000FFFFull;
     memcpy(p.ram_a + GDT + 24, &d, 8);
@@ -958,11 +950,8 @@ static void test_cross_page(void)
     memset(code, 0x90, sizeof(code));
     memcpy(code, head, sizeof(head));
     memcpy(code + 0xFFE, tail, sizeof(tail));
-    if (!pair_init(&p, code, sizeof(code))) {
-        g_test_skip("no translator on this host");
-        pair_fini(&p);
+    if (!pair_begin(&p, code, sizeof(code)))
         return;
-    }
     p.a.r[R_EDX] = p.b.r[R_EDX] = 2;
     g_assert_cmpint(pair_run(&p, 100000), ==, X86_EXIT_HALTED);
     /* loop 0 adds 0x100 x 1; loop k >= 1 adds 0x100 x (1 + (k + 1) << 8) */
@@ -1014,11 +1003,8 @@ static void link_remap(bool pge)
         0x75, 0xC9,                         /* jne round */
         0xF4,                               /* hlt */
     };
-    if (!pair_init(&p, code, sizeof(code))) {
-        g_test_skip("no translator on this host");
-        pair_fini(&p);
+    if (!pair_begin(&p, code, sizeof(code)))
         return;
-    }
     uint8_t *rams[2] = { p.ram_a, p.ram_b };
     for (int n = 0; n < 2; n++) {
         uint8_t *r = rams[n];
@@ -1084,11 +1070,8 @@ static void test_sti_shadow(void)
         0x40, 0x40, 0x40,                   /* inc eax x3 */
         0xF4,                               /* hlt */
     };
-    if (!pair_init(&p, code, sizeof(code))) {
-        g_test_skip("no translator on this host");
-        pair_fini(&p);
+    if (!pair_begin(&p, code, sizeof(code)))
         return;
-    }
     /* stop right after the first STI; the line rises there */
     g_assert_cmpint(pair_run(&p, 3), ==, X86_EXIT_LIMIT);
     p.a.intr = p.b.intr = true;
@@ -1140,11 +1123,8 @@ static void test_stack16_flat(void)
         0x75, 0xEE,                                 /* jnz .a */
         0xF4,                                       /* hlt */
     };
-    if (!pair_init(&p, code, sizeof(code))) {
-        g_test_skip("no translator on this host");
-        pair_fini(&p);
+    if (!pair_begin(&p, code, sizeof(code)))
         return;
-    }
     /* GDT entry 3: data, base 0, limit 4 GiB, B = 0 */
     static const uint64_t d = 0x008F93000000FFFFull;
     memcpy(p.ram_a + GDT + 24, &d, 8);
