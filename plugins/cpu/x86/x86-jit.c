@@ -150,11 +150,6 @@ X86JitStats *x86_jit_stats(X86Cpu *c)
     return c->jit ? &c->jit->st : NULL;
 }
 
-uint32_t x86_jit_gen(X86Cpu *c)
-{
-    return c->jit ? c->jit->gen : 0;
-}
-
 /* ---- translation context --------------------------------------------------- */
 
 /* Guest registers cached in host registers within a block (write-back:
@@ -953,7 +948,7 @@ static void *translate(X86Cpu *c, X86Block *b)
     return fn;
 }
 
-X86JitFn x86_jit_get(X86Cpu *c, X86Block *b)
+static X86JitFn jit_get(X86Cpu *c, X86Block *b)
 {
     struct X86Jit *jit = c->jit;
     if (X86_UNLIKELY(c->engine != jit->engine)) {
@@ -981,6 +976,16 @@ X86JitFn x86_jit_get(X86Cpu *c, X86Block *b)
     return (X86JitFn)fn;
 }
 
+X86JitFn x86_jit_get(X86Cpu *c, X86Block *b, X86Jc *jc)
+{
+    X86JitFn fn = jit_get(c, b);
+    if (fn) {
+        jc->code = (void *)fn;
+        jc->code_gen = c->jit->gen;
+    }
+    return fn;
+}
+
 uint8_t *x86_jit_slow_flag(X86Cpu *c)
 {
     return &c->jit->slow;
@@ -999,10 +1004,11 @@ bool x86_jit_init(X86Cpu *c)
     return false;
 }
 void x86_jit_fini(X86Cpu *c) { (void)c; }
-X86JitFn x86_jit_get(X86Cpu *c, X86Block *b)
+X86JitFn x86_jit_get(X86Cpu *c, X86Block *b, X86Jc *jc)
 {
     (void)c;
     (void)b;
+    (void)jc;
     return NULL;
 }
 void x86_jit_flush(X86Cpu *c) { (void)c; }

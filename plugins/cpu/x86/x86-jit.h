@@ -46,13 +46,11 @@ typedef unsigned (*X86JitFn)(X86Cpu *c);
  * the caller then runs the interpreter. */
 bool x86_jit_init(X86Cpu *c);
 void x86_jit_fini(X86Cpu *c);
-/* Translated code of b, translating it now if needed; NULL: interpret. */
-X86JitFn x86_jit_get(X86Cpu *c, X86Block *b);
+/* Translated code of b, translating it now if needed; NULL: interpret.
+ * jc, b's jump cache entry, learns it (what j_chain jumps to). */
+X86JitFn x86_jit_get(X86Cpu *c, X86Block *b, X86Jc *jc);
 /* Empty the code buffer: every block is translated anew on demand. */
 void x86_jit_flush(X86Cpu *c);
-/* The code buffer's generation (a flush moves it): a translation
- * pointer held elsewhere is valid while it is the one it was made in. */
-uint32_t x86_jit_gen(X86Cpu *c);
 
 /* Statistics for tests and benchmarks. */
 typedef struct X86JitStats {

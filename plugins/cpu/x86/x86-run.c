@@ -516,15 +516,13 @@ static void jit_lockstep(X86Cpu *c, X86Block *b, X86JitFn fn)
 #endif
 
 /* A whole block, on the engine the CPU is set to; j: its jump cache
- * entry, which learns the translation (for j_chain). */
+ * entry (x86_jit_get). */
 static inline void exec_block(X86Cpu *c, X86Block *b, X86Jc *j)
 {
 #if X86_HAVE_JIT
     if (c->engine != X86_ENGINE_INTERP) {
-        X86JitFn fn = x86_jit_get(c, b);
+        X86JitFn fn = x86_jit_get(c, b, j);
         if (fn) {
-            j->code = (void *)fn;
-            j->code_gen = x86_jit_gen(c);
             if (X86_UNLIKELY(c->engine == X86_ENGINE_LOCKSTEP) && b->jit_pure)
                 jit_lockstep(c, b, fn);
             else

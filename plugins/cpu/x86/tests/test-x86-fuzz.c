@@ -619,6 +619,14 @@ static void pair_fini(Pair *p)
     g_free(p->ram_b);
 }
 
+/* GDT entry 3 (selector 0x18) = descriptor d, on both CPUs */
+static void pair_gdt3(Pair *p, uint64_t d)
+{
+    memcpy(p->ram_a + GDT + 24, &d, 8);
+    memcpy(p->ram_b + GDT + 24, &d, 8);
+    p->a.gdt_limit = p->b.gdt_limit = 31;
+}
+
 /* pair_init, or the test skips (no translator on this host) */
 static bool pair_begin(Pair *p, const uint8_t *code, size_t len)
 {
@@ -864,10 +872,7 @@ static void test_flat_reload(void)
     if (!pair_begin(&p, code, sizeof(code)))
         return;
     /* GDT entry 3: data, base 0x1000, limit 4 GiB */
-    static const uint64_t d = 0x00CF93001000FFFFull;
-    memcpy(p.ram_a + GDT + 24, &d, 8);
-    memcpy(p.ram_b + GDT + 24, &d, 8);
-    p.a.gdt_limit = p.b.gdt_limit = 31;
+    pair_gdt3(&p, 0x00CF93001000FFFFull);
     g_assert_cmpint(pair_run(&p, 2 + 6 * 40), ==, X86_EXIT_LIMIT);
     g_assert_cmpuint(x86_jit_stats(&p.b)->chained, >, 30);
     g_assert_cmpuint(x86_jit_stats(&p.b)->flat_bails, ==, 0);
@@ -1126,10 +1131,7 @@ static void test_stack16_flat(void)
     if (!pair_begin(&p, code, sizeof(code)))
         return;
     /* GDT entry 3: data, base 0, limit 4 GiB, B = 0 */
-    static const uint64_t d = 0x008F93000000FFFFull;
-    memcpy(p.ram_a + GDT + 24, &d, 8);
-    memcpy(p.ram_b + GDT + 24, &d, 8);
-    p.a.gdt_limit = p.b.gdt_limit = 31;
+    pair_gdt3(&p, 0x008F93000000FFFFull);
     p.a.r[R_ESP] = p.b.r[R_ESP] = 0x48000;
     /* 0x7F turns of the loop on the 32-bit stack, translated and chained */
     g_assert_cmpint(pair_run(&p, 2 + 6 * 0x7F), ==, X86_EXIT_LIMIT);
