@@ -28,6 +28,7 @@
  * X87_DIFF_SEED (xor-ed into each class's seed) picks another fixed set.
  */
 #include "x86-cpu.h"
+#include <cpuid.h>
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -483,13 +484,40 @@ static void dump_img(const char *who, const uint8_t *img, const uint8_t *mem)
     fprintf(stderr, "\n");
 }
 
+/* The host is an AMD part. The model follows Intel's x87, and the two
+ * differ where FSCALE, FPREM and FPREM1 meet a denormal or pseudo-denormal
+ * operand (AMD normalises it first: underflow, a biased result): such
+ * cases are not compared on AMD hosts. */
+static bool host_amd(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid(0, &a, &b, &c, &d) && b == 0x68747541u;    /* "Auth" enticAMD */
+}
+
+static bool vendor_case(const Case *k, const uint8_t *img)
+{
+    static int amd = -1;
+    if (amd < 0)
+        amd = host_amd();
+    if (!amd || k->len < 2 || k->b[k->len - 2] != 0xD9 ||
+        (k->b[k->len - 1] != 0xFD && k->b[k->len - 1] != 0xF8 && k->b[k->len - 1] != 0xF5))
+        return false;
+    for (unsigned r = 0; r < 2; r++) {
+        uint16_t se;
+        memcpy(&se, img + 28 + 10 * r + 8, 2);
+        if ((se & 0x7FFF) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void run_class(gconstpointer data)
 {
     const Class *cl = data;
     uint32_t seed = cl->seed ^ seed_xor;
     rng = g_rand_new_with_seed(seed);
     uint8_t img[IMG], mem[MEM_SIZE], nat[IMG + 8], nmem[MEM_SIZE], emu[IMG + 8];
-    unsigned fails = 0;
+    unsigned fails = 0, vendor = 0;
     for (unsigned n = 0; n < ncases && fails < 5; n++) {
         Case k = { .len = 0 };
         rnd_state(img, cl->force_modes);
@@ -551,6 +579,10 @@ static void run_class(gconstpointer data)
         }
         if (memcmp(a, b, MEM_SIZE))
             bad = true;
+        if (bad && vendor_case(&k, img)) {
+            vendor++;
+            continue;
+        }
         if (bad) {
             fprintf(stderr, "x87-diff: class %s seed 0x%08x case %u mismatch (vector %d); bytes:",
                     cl->name, seed, n, vec);
@@ -569,6 +601,9 @@ static void run_class(gconstpointer data)
             fails++;
         }
     }
+    if (vendor)
+        g_test_message("%u FSCALE / FPREM / FPREM1 cases of denormal operands differ on this AMD host "
+                       "as AMD's x87 does from Intel's: not compared", vendor);
     if (fails)
         g_test_fail();
     g_rand_free(rng);
