@@ -3,7 +3,10 @@
  * POST code port (0x80). BIOSes write their power-on self-test progress
  * codes here, as an ISA POST card would show them; each new code goes to
  * the debug log (`--debug post`) and the last one reads back, as on the
- * chipsets that latch it.
+ * chipsets that latch it. Linux also writes here, as an I/O delay after
+ * the PIT's and the CMOS's ports (outb_p), thousands of times a second:
+ * a write that repeats the code, or that nobody would see logged, costs
+ * no formatting.
  */
 #define G_LOG_DOMAIN "post"
 
@@ -23,8 +26,11 @@ static uint64_t post_read(void *opaque, uint64_t off, unsigned size)
 static void post_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
     Post *p = opaque;
-    p->last = val;
-    g_debug("%s: POST code 0x%02x", p->dev.id, p->last);
+    if (p->last == (uint8_t)val)
+        return;
+    p->last = (uint8_t)val;
+    if (!g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+        g_debug("%s: POST code 0x%02x", p->dev.id, p->last);
 }
 
 static const TessIoOps post_io = {
