@@ -234,6 +234,8 @@ static inline void e_shift_ri(JEm *e, unsigned op, unsigned r, uint8_t cnt)
     e_r(e, false, 0xC1, op, r);
     e_b(e, cnt);
 }
+/* the same by CL */
+static inline void e_shift_rcl(JEm *e, unsigned op, unsigned r) { e_r(e, false, 0xD3, op, r); }
 static inline void e_imul_rri(JEm *e, unsigned dst, unsigned src, uint32_t imm)
 {
     e_r(e, false, 0x69, dst, src);

@@ -247,6 +247,7 @@ enum { LV_RES = 1, LV_CO = 2, LV_REST = 4, LV_ALL = 7 };
 
 typedef struct FlagUse {
     uint8_t wr, rd;
+    uint8_t may;            /* written or not, by the count (a shift by CL) */
     bool barrier;
 } FlagUse;
 
@@ -254,7 +255,7 @@ static FlagUse flag_use(const X86Insn *i)
 {
     X86Handler fn = i->fn;
     int idx;
-    FlagUse u = { 0, 0, true };
+    FlagUse u = { 0, 0, 0, true };
     if (i->lock)
         return u;
     if ((idx = find(fn, &x86_fast_mov[0][0], 3 * 5)) >= 0) {
@@ -282,11 +283,37 @@ static FlagUse flag_use(const X86Insn *i)
         return u;
     }
     for (unsigned op = 0; op < 8; op++) {
-        if (fn != x86_fast_shift[op][2][0] || op == 2 || op == 3)
+        if (op == 2 || op == 3)
             continue;
+        if (fn == x86_fast_shift[op][2][0]) {
+            u.barrier = false;
+            if (i->imm & 0x1F)
+                u.wr = op < 2 ? LV_CO : LV_ALL;
+            return u;
+        }
+        if (fn == x86_fast_shift[op][2][1]) {       /* by CL: maybe 0 */
+            u.barrier = false;
+            u.may = op < 2 ? LV_CO : LV_ALL;
+            return u;
+        }
+    }
+    if ((fn == h_shld || fn == h_shrd) && i->mod == 3 && i->o32) {
         u.barrier = false;
-        if (i->imm & 0x1F)
-            u.wr = op < 2 ? LV_CO : LV_ALL;
+        u.may = LV_ALL;
+        return u;
+    }
+    if (fn == h_grp5 && i->reg <= 1 && i->o32) {    /* INC, DEC m32 */
+        u.wr = LV_ALL;
+        u.rd = LV_CO;
+        return u;
+    }
+    if (fn == h_grp3 && (i->reg == 4 || i->reg == 5) && (i->op & 1) && i->o32) {
+        u.wr = LV_ALL;
+        u.barrier = i->mod != 3;
+        return u;
+    }
+    if ((fn == h_cwd || fn == h_bswap) && i->o32) {
+        u.barrier = false;
         return u;
     }
     if (fn == h_imul32_GEI_r || fn == h_imul32_GE_r) {
@@ -311,7 +338,8 @@ unsigned flag_liveness(const X86Block *b, bool *dead)
     unsigned live = LV_ALL;         /* at the point after instruction k */
     for (int k = b->n - 1; k >= 0; k--) {
         FlagUse u = flag_use(&b->ins[k]);
-        dead[k] = u.wr && !(u.wr & live);
+        uint8_t may = u.wr | u.may;
+        dead[k] = may && !(may & live);
         if (u.barrier)
             live = LV_ALL;
         else

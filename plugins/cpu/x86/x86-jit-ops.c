@@ -415,6 +415,81 @@ static bool j_shift32(JCtx *j, const X86Insn *i, unsigned op)
     }
 }
 
+/* 32-bit shifts and rotates of a register by CL (the _rc handlers); a
+ * count of 0 (CL & 31) changes nothing, flags included. With the flags
+ * dead, the host instruction: its count is masked to 5 bits as the
+ * guest's. Else SHL, SHR and SAR: CF from the host shift, OF as
+ * shift_fast defines it for every count (ROL, ROR: the handler). */
+static bool j_shift32_cl(JCtx *j, const X86Insn *i, unsigned op)
+{
+    JEm *e = &j->e;
+    unsigned hop = op == 6 ? 4 : op;
+    if (op == 2 || op == 3 || (op < 2 && !j->dead_flags))
+        return false;
+    g_ld32(j, H_CX, R_ECX);
+    if (j->dead_flags) {
+        if (j->hreg[i->rm] >= 0) {
+            e_shift_rcl(e, hop, (unsigned)j->hreg[i->rm]);
+            g_dirty(j, i->rm);
+        } else {
+            e_m(e, false, 0xD3, hop, H_BX, OREG(i->rm));
+        }
+        return true;
+    }
+    e_alu_ri(e, 4, H_CX, 0x1F);
+    uint8_t *none = e_jcc(e, HC_E);
+    g_ld32(j, H_AX, i->rm);
+    e_mov_rr(e, H_DX, H_AX);
+    e_shift_rcl(e, hop, H_DX);
+    e_setcc(e, HC_B, H_CX);                             /* CF */
+    g_st32(j, H_DX, i->rm);
+    e_st32(e, H_DX, H_BX, OFF(lf_res));
+    e_shift_ri(e, 4, H_CX, 31);
+    if (hop == 4) {                                     /* CF ^ OF = r bit 31 */
+        e_mov_rr(e, H_R8, H_DX);
+        e_shift_ri(e, 5, H_R8, 31);
+    } else if (hop == 5) {                              /* OF = a bit 31 */
+        e_mov_rr(e, H_R8, H_AX);
+        e_alu_rr(e, 6, H_R8, H_CX);
+        e_shift_ri(e, 5, H_R8, 31);
+    } else {                                            /* SAR: OF = 0 */
+        e_mov_rr(e, H_R8, H_CX);
+        e_shift_ri(e, 5, H_R8, 31);
+    }
+    e_shift_ri(e, 4, H_R8, 30);
+    e_alu_rr(e, 1, H_CX, H_R8);
+    e_st32(e, H_CX, H_BX, OFF(lf_aux));
+    e_patch(e, none);
+    return true;
+}
+
+/* SHLD / SHRD of a 32-bit register by an immediate or CL, the flags
+ * dead: the host instruction (count masked to 5 bits, 0 changes
+ * nothing, as the handler's) */
+static bool j_shxd(JCtx *j, const X86Insn *i)
+{
+    JEm *e = &j->e;
+    if (!j->dead_flags || i->mod != 3 || !i->o32)
+        return false;
+    bool by_cl = i->op & 1;
+    if (by_cl)
+        g_ld32(j, H_CX, R_ECX);
+    g_ld32(j, H_DX, i->reg);
+    unsigned d = H_AX;
+    if (j->hreg[i->rm] >= 0)
+        d = (unsigned)j->hreg[i->rm];
+    else
+        g_ld32(j, H_AX, i->rm);
+    e_r(e, false, 0x0F00u | (i->op & 0xFFu), H_DX, d);            /* 0F A4/A5/AC/AD */
+    if (!by_cl)
+        e_b(e, (uint8_t)(i->imm & 0x1F));
+    if (d == H_AX)
+        g_st32(j, H_AX, i->rm);
+    else
+        g_dirty(j, i->rm);
+    return true;
+}
+
 /* INC / DEC r32 */
 static void j_incdec32(JCtx *j, const X86Insn *i, bool dec)
 {
@@ -640,14 +715,36 @@ static bool j_push_imm_leave(JCtx *j, const X86Insn *i, bool leave)
     return true;
 }
 
-/* FF /2 CALL, /4 JMP and /6 PUSH with a 32-bit register or memory
- * operand (h_grp5), on a 32-bit stack: the operand is read first (and
+/* FF /0 INC and /1 DEC of a 32-bit memory operand (a register one
+ * has its own opcode); FF /2 CALL, /4 JMP and /6 PUSH with a 32-bit
+ * register or memory operand (h_grp5), on a 32-bit stack: the operand is read first (and
  * may fault), then the target's CS limit check, then the push; anything
  * unusual falls back to the handler, before any state changed */
 static bool j_grp5(JCtx *j, const X86Insn *i)
 {
     JEm *e = &j->e;
     JSlow s = { .n = 0 };
+    if (i->reg <= 1) {                  /* INC, DEC of a 32-bit memory operand */
+        if (!i->o32 || i->mod == 3)
+            return false;
+        bool dec = i->reg == 1;
+        j_ea(j, i);
+        j_host(j, &s, i->seg, 4, ACC_RMW);
+        if (j->dead_flags && !j->log) {
+            e_m(e, false, 0xFF, i->reg, H_R10, 0);     /* on the guest's memory */
+            j->pure = false;
+        } else {
+            e_ld32(e, H_DX, H_R10, 0);
+            e_alu_ri(e, dec ? 5 : 0, H_DX, 1);
+            j_log_store(j, 4);
+            e_st32(e, H_DX, H_R10, 0);
+            j->pure &= j->log;
+            if (!j->dead_flags)
+                f_incdec(j, dec);
+        }
+        slow_emit(j, &s, i);
+        return true;
+    }
     if (!i->o32 || (i->reg != 2 && i->reg != 4 && i->reg != 6))
         return false;
     if (i->reg != 4)
@@ -666,7 +763,9 @@ static bool j_grp5(JCtx *j, const X86Insn *i)
 }
 
 /* F6 / F7 (h_grp3): TEST r/m, imm; NOT and NEG of a register (NEG's
- * flags are those of 0 - r, as the handler's lf_sub) */
+ * flags are those of 0 - r, as the handler's lf_sub); MUL and IMUL of
+ * EAX by a 32-bit register or memory operand, on the host's MUL / IMUL
+ * (CF = OF: EDX is more than EAX's extension, as the handler's ovf) */
 static bool j_grp3(JCtx *j, const X86Insn *i)
 {
     JEm *e = &j->e;
@@ -674,6 +773,24 @@ static bool j_grp3(JCtx *j, const X86Insn *i)
     unsigned sidx = size == 1 ? 0 : size == 2 ? 1 : 2;
     if (i->reg <= 1)
         return j_test(j, i, (int)(sidx * 5 + (i->mod == 3 ? FF_RI : FF_MI)));
+    if ((i->reg == 4 || i->reg == 5) && size == 4) {
+        JSlow s = { .n = 0 };
+        j_ld_rm32(j, &s, i);
+        g_ld32(j, H_AX, R_EAX);
+        e_r(e, false, 0xF7, i->reg, H_R8);
+        if (!j->dead_flags)
+            e_setcc(e, HC_B, H_CX);
+        g_st32(j, H_AX, R_EAX);
+        g_st32(j, H_DX, R_EDX);
+        if (!j->dead_flags) {
+            e_st32(e, H_AX, H_BX, OFF(lf_res));
+            e_shift_ri(e, 4, H_CX, 31);
+            e_st32(e, H_CX, H_BX, OFF(lf_aux));
+        }
+        if (i->mod != 3)
+            slow_emit(j, &s, i);
+        return true;
+    }
     if (i->mod != 3 || i->reg > 3)
         return false;
     if (i->reg == 2) {
@@ -724,9 +841,27 @@ bool j_inline(JCtx *j, const X86Insn *i)
     }
     if ((idx = find(fn, &x86_fast_movx[0][0][0][0], 16)) >= 0)
         return j_movx(j, i, idx);
-    for (unsigned op = 0; op < 8; op++)
+    for (unsigned op = 0; op < 8; op++) {
         if (fn == x86_fast_shift[op][2][0])
             return j_shift32(j, i, op);
+        if (fn == x86_fast_shift[op][2][1])
+            return j_shift32_cl(j, i, op);
+    }
+    if (fn == h_shld || fn == h_shrd)
+        return j_shxd(j, i);
+    if (fn == h_cwd && i->o32) {                        /* CDQ */
+        g_ld32(j, H_DX, R_EAX);
+        e_shift_ri(e, 7, H_DX, 31);
+        g_st32(j, H_DX, R_EDX);
+        return true;
+    }
+    if (fn == h_bswap && i->o32) {
+        g_ld32(j, H_AX, i->reg);
+        e_b(e, 0x0F);                                   /* bswap eax */
+        e_b(e, 0xC8);
+        g_st32(j, H_AX, i->reg);
+        return true;
+    }
     if (fn == h_jmp_rel) {
         if (is_self_jump(j, i))
             j_self_jump(j);

@@ -829,6 +829,20 @@ static bool pend_target(const X86Insn *i)
     return false;
 }
 
+/* A LOCK prefix the inline form serves: with a memory destination, the
+ * ALU operations but CMP (LOCK CMP is #UD: the handler) and INC / DEC.
+ * On the one CPU the read-modify-write is atomic as it stands (devices
+ * act between instructions). */
+static bool lock_inline(const X86Insn *i)
+{
+    int idx;
+    if (i->mod == 3)
+        return false;
+    if ((idx = find(i->fn, &x86_fast_alu[0][0][0], 8 * 3 * 5)) >= 0)
+        return (unsigned)idx / 15 != 7 && (idx % 5 == FF_MR || idx % 5 == FF_MI);
+    return i->fn == h_grp5 && i->reg <= 1;
+}
+
 /* One translation of b into j->e, the cached registers in dirty taken as
  * dirty where the block's body starts; the number of inline instructions. */
 static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
@@ -875,7 +889,7 @@ static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
         j->pend_next = -1;
         j->pend_ok = !dead[k] && k + 1 < b->n && pend_target(&b->ins[k + 1]);
         /* LOCK: the handlers raise #UD where it is invalid */
-        if (!i->lock && j_inline(j, i)) {
+        if ((!i->lock || lock_inline(i)) && j_inline(j, i)) {
             ninl++;
         } else {
             j_call(j, i, i->fn, true);
