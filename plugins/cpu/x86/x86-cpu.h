@@ -314,7 +314,11 @@ struct X86Block {
  * must hold a kernel's working set: Linux's TCP send path alone missed 4
  * Ki entries 1,200 times per frame sent (each miss a walk of the physical
  * hash), 64 Ki entries about 110 times; the Debian guest's boot to its
- * shell went from 18 s to 10 s. (1.5 MiB, mapped on demand.) */
+ * shell went from 18 s to 10 s. At 64 Ki entries the hot blocks of a
+ * guest's download (its network stack, wget, the timers) still met in
+ * one slot often: a 64 MiB wget missed 234,000 times on an entry taken
+ * by another address, and went back to the run loop 497,000 times;
+ * 256 Ki entries: 15,000 and 309,000. (8 MiB, mapped on demand.) */
 #define JC_TAG_CODE32 0x1u
 #define JC_TAG_USER   0x2u
 #define JC_TAG_FLAT_SHIFT 2
@@ -322,7 +326,7 @@ struct X86Block {
 #define JC_TAG_GLOBAL 0x100u
 #define JC_TAG_EPOCH_SHIFT 9
 #define JC_EPOCH_MAX  (1u << (32 - JC_TAG_EPOCH_SHIFT))
-#define JC_BITS 16
+#define JC_BITS 18
 #define JC_SIZE (1u << JC_BITS)
 typedef struct X86Jc {
     uint32_t lin;
@@ -465,6 +469,13 @@ struct X86Cpu {
     /* run control */
     volatile int brk;       /* leave the current block, re-check events */
     uint64_t icount;        /* retired instructions before the current block */
+    /* Translated code goes on to another block while icount stays within
+     * this: the limit less BLK_MAX (a whole block fits), set by the run
+     * loop where it reads the limit, 0 from x86_break on (brk), so that
+     * one compare holds both conditions. The limit moves only where brk
+     * is set too (device callbacks, from port or MMIO accesses) or
+     * between runs. */
+    uint64_t chain_lim;
     const volatile uint64_t *limitp;
     volatile int *stop;
     bool shutdown;
@@ -544,6 +555,7 @@ X86_INLINE bool x86_irq_pending(const X86Cpu *c)
 X86_INLINE void x86_break(X86Cpu *c)
 {
     c->brk = 1;
+    c->chain_lim = 0;
     c->stop_at = c->cur;
 }
 

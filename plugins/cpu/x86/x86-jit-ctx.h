@@ -88,6 +88,7 @@ enum { ACC_RD, ACC_WR, ACC_RMW };
  * host registers, see cache_host), the operands */
 void slow_jcc(JCtx *j, JSlow *s, unsigned cc);
 void slow_emit(JCtx *j, JSlow *s, const X86Insn *i);
+void j_budget(JCtx *j, JSlow *out, unsigned n);
 void g_ld32(JCtx *j, unsigned h, unsigned r);
 void g_dirty(JCtx *j, unsigned r);
 void g_st32(JCtx *j, unsigned h, unsigned r);

@@ -114,17 +114,7 @@ static void j_self_jump(JCtx *j)
     JEm *e = &j->e;
     JSlow out = { .n = 0 };
     X86Block *b = j->b;
-    e_alu_mi(e, 7, H_BX, OFF(brk), 0);
-    slow_jcc(j, &out, HC_NE);
-    e_ld64(e, H_AX, H_BX, OFF(stop));
-    e_alu_mi(e, 7, H_AX, 0, 0);
-    slow_jcc(j, &out, HC_NE);
-    e_ld64(e, H_DX, H_BX, OFF(icount));
-    e_alu_ri64(e, 0, H_DX, (int8_t)b->n);               /* this run retired */
-    e_m(e, true, 0x8D, H_CX, H_DX, b->n);               /* lea rcx, [rdx + n]: the next one's end */
-    e_ld64(e, H_AX, H_BX, OFF(limitp));
-    e_alu_rm64(e, 7, H_CX, H_AX, 0);
-    slow_jcc(j, &out, HC_A);
+    j_budget(j, &out, b->n);                            /* (n <= BLK_MAX: the next run fits) */
     e_st64(e, H_DX, H_BX, OFF(icount));
     if (j->any_call) {
         e_m(e, true, 0xC7, 0, H_BX, OFF(cur));          /* cur = NULL */

@@ -504,6 +504,23 @@ void j_log_store(JCtx *j, unsigned size)
 
 /* ---- blocks ------------------------------------------------------------------------ */
 
+/* Whether the translated code may go on to run another block after this
+ * one (of n instructions) retires, as the run loop would: nothing asked
+ * the CPU to stop (the stop flag; brk, through chain_lim) and a whole
+ * block fits under the instruction limit; else to out. RDX = icount + n
+ * (what the run loop's bookkeeping would make it). */
+void j_budget(JCtx *j, JSlow *out, unsigned n)
+{
+    JEm *e = &j->e;
+    e_ld64(e, H_AX, H_BX, OFF(stop));
+    e_alu_mi(e, 7, H_AX, 0, 0);
+    slow_jcc(j, out, HC_NE);
+    e_ld64(e, H_DX, H_BX, OFF(icount));
+    e_alu_ri64(e, 0, H_DX, (int8_t)n);
+    e_alu_rm64(e, 7, H_DX, H_BX, OFF(chain_lim));
+    slow_jcc(j, out, HC_A);
+}
+
 /* A block of inline forms ending in LOOP that jumps to its own start runs
  * again without leaving the translated code, under the very conditions
  * the run loop would run it again: it completed (no x86_break: brk
@@ -521,18 +538,7 @@ static void j_self_loop(JCtx *j, uint8_t *body)
     e_ld32(e, H_AX, H_BX, OFF(next_eip));
     e_alu_rm(e, 7, H_AX, H_BX, OFF(eip));
     slow_jcc(j, &out, HC_NE);
-    e_alu_mi(e, 7, H_BX, OFF(brk), 0);
-    slow_jcc(j, &out, HC_NE);
-    e_ld64(e, H_AX, H_BX, OFF(stop));
-    e_alu_mi(e, 7, H_AX, 0, 0);
-    slow_jcc(j, &out, HC_NE);
-    e_ld64(e, H_DX, H_BX, OFF(icount));
-    e_alu_ri64(e, 0, H_DX, (int8_t)b->n);               /* this run retired */
-    e_mov_rr64(e, H_CX, H_DX);
-    e_alu_ri64(e, 0, H_CX, (int8_t)b->n);               /* the next one's end */
-    e_ld64(e, H_AX, H_BX, OFF(limitp));
-    e_alu_rm64(e, 7, H_CX, H_AX, 0);
-    slow_jcc(j, &out, HC_A);
+    j_budget(j, &out, b->n);
     e_st64(e, H_DX, H_BX, OFF(icount));
     e_m(e, true, 0xC7, 0, H_BX, OFF(cur));              /* cur = NULL */
     e_d(e, 0);
@@ -648,18 +654,7 @@ static void j_chain(JCtx *j)
 {
     JEm *e = &j->e;
     JSlow out = { .n = 0 };
-    e_alu_mi(e, 7, H_BX, OFF(brk), 0);
-    slow_jcc(j, &out, HC_NE);
-    e_ld64(e, H_AX, H_BX, OFF(stop));
-    e_alu_mi(e, 7, H_AX, 0, 0);
-    slow_jcc(j, &out, HC_NE);
-    e_ld64(e, H_DX, H_BX, OFF(icount));
-    e_alu_ri64(e, 0, H_DX, (int8_t)j->b->n);            /* this block retired */
-    e_mov_rr64(e, H_CX, H_DX);
-    e_alu_ri64(e, 0, H_CX, BLK_MAX);                    /* any next block's end */
-    e_ld64(e, H_AX, H_BX, OFF(limitp));
-    e_alu_rm64(e, 7, H_CX, H_AX, 0);
-    slow_jcc(j, &out, HC_A);
+    j_budget(j, &out, j->b->n);
     /* With CS flat (the translation then runs only under tags that have
      * it) the linear address is the EIP: the links compare the EIP alone
      * (and their linear address slot is left out: o_lin 0). */

@@ -663,6 +663,7 @@ static __attribute__((noinline)) int run_loop(X86Cpu *c)
             if (r >= 0)
                 return r;
             lim = *c->limitp;
+            c->chain_lim = lim > BLK_MAX ? lim - BLK_MAX : 0;
             if (c->brk)
                 continue;
         }

@@ -33,7 +33,16 @@ static void bpage(void *o, uint64_t pa, uint8_t **rd, uint8_t **wr)
         *rd = *wr = NULL;
 }
 static uint64_t bread(void *o, uint64_t pa, unsigned size) { return ~0ull >> (64 - 8 * size); }
-static void bwrite(void *o, uint64_t pa, uint64_t v, unsigned size) { }
+/* test_chain_break: a write beyond RAM raises the interrupt line of the
+ * CPU whose RAM o is */
+static X86Cpu *mmio_irq_cpu[2];
+static uint8_t *mmio_irq_ram[2];
+static void bwrite(void *o, uint64_t pa, uint64_t v, unsigned size)
+{
+    for (int k = 0; k < 2; k++)
+        if (mmio_irq_cpu[k] && o == mmio_irq_ram[k])
+            mmio_irq_cpu[k]->intr = true;
+}
 static uint32_t ioread(void *o, uint32_t port, unsigned size) { return 0xFFFFFFFFu; }
 static void iowrite(void *o, uint32_t port, uint32_t v, unsigned size) { }
 static uint8_t intack(void *o) { return 0x20; }
@@ -835,6 +844,44 @@ static void test_chain_irq(void)
     pair_fini(&p);
 }
 
+/* A device that raises the interrupt line during an instruction that
+ * ends its block (a REP STOSB into MMIO): the interrupt is taken right
+ * after it, as the interpreter takes it, not once the chained blocks
+ * after it have run (the device access sets brk; the chaining code reads
+ * it through chain_lim, which x86_break clears). */
+static void test_chain_break(void)
+{
+    static Pair p;
+    static const uint8_t code[] = {
+        0x40,                               /* A: inc eax */
+        0xBF, 0x00, 0x00, 0xF0, 0x00,       /* mov edi, 0xF00000 (past RAM) */
+        0xB9, 0x01, 0x00, 0x00, 0x00,       /* mov ecx, 1 */
+        0xF3, 0xAA,                         /* rep stosb: the line rises */
+        0x43,                               /* inc ebx */
+        0xEB, 0xF1,                         /* jmp A */
+    };
+    if (!pair_begin(&p, code, sizeof(code)))
+        return;
+    /* the loop hot (translated, chained) with the line left alone */
+    g_assert_cmpint(pair_run(&p, 400), ==, X86_EXIT_LIMIT);
+    g_assert_cmpuint(x86_jit_stats(&p.b)->chained, >, 50);
+    uint32_t eax = p.b.r[R_EAX], ebx = p.b.r[R_EBX];
+    mmio_irq_cpu[0] = &p.a;
+    mmio_irq_ram[0] = p.ram_a;
+    mmio_irq_cpu[1] = &p.b;
+    mmio_irq_ram[1] = p.ram_b;
+    g_assert_cmpint(pair_run(&p, p.b.icount + 1000), ==, X86_EXIT_HALTED);
+    mmio_irq_cpu[0] = mmio_irq_cpu[1] = NULL;
+    /* (pair_run compared the two CPUs) at most one more round, and the
+     * interrupt came before INC EBX */
+    g_assert_cmpuint(p.b.r[R_EAX] - eax, <=, 1);
+    g_assert_cmpuint(p.b.r[R_EBX] - ebx, <=, 1);
+    uint32_t ret;
+    memcpy(&ret, p.ram_b + p.b.r[R_ESP], 4);
+    g_assert_cmphex(ret, ==, CODE + 13);
+    pair_fini(&p);
+}
+
 /* cpubench's loop (tests/bench/cpu/bench.asm): a block that runs again in
  * place with its registers in host registers, its read-modify-write to
  * a table on the flat data segment, and the flags of its ROL and DEC left
@@ -1244,6 +1291,7 @@ int main(int argc, char **argv)
         g_test_add_func("/x86/jit/self-loop", test_chain_self_loop);
         g_test_add_func("/x86/jit/chain-smc", test_chain_smc);
         g_test_add_func("/x86/jit/chain-irq", test_chain_irq);
+        g_test_add_func("/x86/jit/chain-break", test_chain_break);
         g_test_add_func("/x86/jit/self-loop-irq", test_self_loop_irq);
         g_test_add_func("/x86/jit/flat-bail", test_flat_bail);
         g_test_add_func("/x86/jit/flat-reload", test_flat_reload);
