@@ -519,6 +519,10 @@ struct X86Cpu {
     size_t arena_used;
     X86Jc *jc;
     uint32_t jc_epoch, jc_gepoch;
+    /* per 4 MiB of linear space: the jump cache has global entries there
+     * under the current global epoch (an INVLPG elsewhere moves only the
+     * other epoch: x86_jc_invalidate_page) */
+    uint8_t jc_gregion[1024];
     uint8_t *code_page;     /* per physical page: decoded code lives here */
     uint32_t *page_gen;
     uint32_t ggen;
@@ -742,6 +746,7 @@ void x86_mem_changed(X86Cpu *c, uint64_t start, uint64_t len);
 void x86_jc_invalidate(X86Cpu *c);
 /* ... all but the blocks in global pages (MOV CR3 with CR4.PGE) */
 void x86_jc_invalidate_nonglobal(X86Cpu *c);
+void x86_jc_invalidate_page(X86Cpu *c, uint32_t lin);
 uint64_t x86_phys_read(X86Cpu *c, uint64_t pa, unsigned size);
 void x86_phys_write(X86Cpu *c, uint64_t pa, uint64_t v, unsigned size);
 /* Supervisor ("system") accesses: descriptor tables, TSS. */

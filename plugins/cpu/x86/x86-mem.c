@@ -198,7 +198,7 @@ void x86_tlb_flush_page(X86Cpu *c, uint32_t lin)
             if ((io->pphys & TLBF_L) && tag != 1 && ((tag ^ lin) & 0xFFC00000u) == 0)
                 tlbio_kill(io);
         }
-    tlb_changed(c);
+    x86_jc_invalidate_page(c, lin);
 }
 
 /* ---- paging -------------------------------------------------------------- */

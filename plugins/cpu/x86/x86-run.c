@@ -225,7 +225,10 @@ static inline unsigned jc_hash(uint32_t lin)
  * translation: their links (x86-jit.c jit_link) hold tags of old epochs. */
 static void jc_epoch_next(X86Cpu *c, bool global)
 {
-    c->jc_gepoch += global;
+    if (global) {
+        c->jc_gepoch++;
+        memset(c->jc_gregion, 0, sizeof(c->jc_gregion));
+    }
     if (++c->jc_epoch >= JC_EPOCH_MAX || c->jc_gepoch >= JC_EPOCH_MAX) {
         c->jc_epoch = 1;
         c->jc_gepoch = 1;
@@ -244,6 +247,20 @@ void x86_jc_invalidate_nonglobal(X86Cpu *c)
 {
     jc_epoch_next(c, false);
     x86_break(c);
+}
+
+/* INVLPG of lin: it drops the TLB's entries for lin's page and for any
+ * large page of its 4 MiB (x86_tlb_flush_page). Blocks entered with the
+ * global tag stand for global TLB entries: those of other 4 MiB regions
+ * were not dropped, and stay, as the TLB's would. (Linux's kmap and
+ * fixmap INVLPGs, a few a millisecond in a guest's download, dropped the
+ * whole kernel's jump cache entries and links each time.) */
+void x86_jc_invalidate_page(X86Cpu *c, uint32_t lin)
+{
+    if (c->jc_gregion[lin >> 22])
+        x86_jc_invalidate(c);
+    else
+        x86_jc_invalidate_nonglobal(c);
 }
 
 /* Recompute what block lookup depends on. Everything that changes it
@@ -323,6 +340,8 @@ static X86Block *get_block_miss(X86Cpu *c, X86Jc *j, uint32_t eip, uint32_t lin)
     j->lin = lin;
     j->eip = eip;
     j->tag = global ? c->jc_gtag : c->jc_tag;
+    if (global)
+        c->jc_gregion[lin >> 22] = 1;
     j->b = b;
     j->code = NULL;
     return b;

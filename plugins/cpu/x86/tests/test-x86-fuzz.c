@@ -1099,11 +1099,15 @@ static void test_cross_page(void)
  * the mapping it was made under would run the other page. With
  * CR4.PGE and the loop's own pages global, a MOV CR3 keeps those pages'
  * blocks and links (the global jump cache tag) and must still drop the
- * remapped, non-global page's. */
-static void link_remap(bool pge)
+ * remapped, non-global page's. With gpage the remapped page is global
+ * too, and every round flushes it with INVLPG (a MOV CR3 would rightly
+ * keep it): its 4 MiB holds global blocks, so the INVLPG must drop the
+ * global tag's entries and links (x86_jc_invalidate_page), where one in
+ * a region without them keeps them. */
+static void link_remap(bool pge, bool gpage)
 {
     static Pair p;
-    static const uint8_t code[] = {
+    static const uint8_t code0[] = {
         0xB8, 0x00, 0x00, 0x02, 0x00,       /* mov eax, 0x20000 (page directory) */
         0x0F, 0x22, 0xD8,                   /* mov cr3, eax */
         0x0F, 0x20, 0xC0,                   /* mov eax, cr0 */
@@ -1131,6 +1135,13 @@ static void link_remap(bool pge)
         0x75, 0xC9,                         /* jne round */
         0xF4,                               /* hlt */
     };
+    uint8_t code[sizeof(code0)];
+    memcpy(code, code0, sizeof(code));
+    if (gpage) {
+        g_assert_cmphex(code[55], ==, 0x75);
+        code[55] = 0x90;                    /* test dl, 1; nop; nop: INVLPG each round */
+        code[56] = 0x90;
+    }
     if (!pair_begin(&p, code, sizeof(code)))
         return;
     uint8_t *rams[2] = { p.ram_a, p.ram_b };
@@ -1145,7 +1156,7 @@ static void link_remap(bool pge)
             v = (k << 12) | 3 | (pge ? 0x100 : 0);  /* G */
             memcpy(r + 0x21000 + 4 * k, &v, 4);
         }
-        v = 0x30003;
+        v = 0x30003 | (gpage ? 0x100 : 0);
         memcpy(r + 0x22000, &v, 4);                 /* 0x400000 -> 0x30000 */
         for (uint32_t pg = 0; pg < 2; pg++) {
             uint8_t *t = r + 0x30000 + 0x1000 * pg;
@@ -1165,17 +1176,33 @@ static void link_remap(bool pge)
     g_assert_cmpint(pair_run(&p, 100000), ==, X86_EXIT_HALTED);
     g_assert_cmphex(p.b.r[R_EBX], ==, 2 * 0x100 + 2 * 0x100 * 0x100);
     g_assert_cmpuint(x86_jit_stats(&p.b)->chained, >, 2 * 1024);
+    if (gpage) {
+        /* an INVLPG where the jump cache has no global entry (8 MiB: no
+         * code) moves only the non-global epoch; one in the loop's 4 MiB
+         * (global blocks ran there since the last INVLPG) both */
+        uint32_t gepoch = p.b.jc_gepoch, epoch = p.b.jc_epoch;
+        x86_tlb_flush_page(&p.b, 0x800000);
+        g_assert_cmpuint(p.b.jc_gepoch, ==, gepoch);
+        g_assert_cmpuint(p.b.jc_epoch, !=, epoch);
+        x86_tlb_flush_page(&p.b, CODE);
+        g_assert_cmpuint(p.b.jc_gepoch, !=, gepoch);
+    }
     pair_fini(&p);
 }
 
 static void test_link_remap(void)
 {
-    link_remap(false);
+    link_remap(false, false);
 }
 
 static void test_link_remap_global(void)
 {
-    link_remap(true);
+    link_remap(true, false);
+}
+
+static void test_link_remap_gpage(void)
+{
+    link_remap(true, true);
 }
 
 /* The interrupt shadow after STI (x86_shadow): an interrupt raised while
@@ -1299,6 +1326,7 @@ int main(int argc, char **argv)
         g_test_add_func("/x86/jit/cross-page", test_cross_page);
         g_test_add_func("/x86/jit/link-remap", test_link_remap);
         g_test_add_func("/x86/jit/link-remap-global", test_link_remap_global);
+        g_test_add_func("/x86/jit/link-remap-gpage", test_link_remap_gpage);
         g_test_add_func("/x86/jit/sti-shadow", test_sti_shadow);
         g_test_add_func("/x86/jit/stack16-flat", test_stack16_flat);
     }
