@@ -663,6 +663,26 @@ static void check_rx(TessMachine *m, unsigned i, const uint8_t *f, size_t len)
                     (uint32_t)buf[wire + 3] << 24, ==, fcs);
 }
 
+/* The FCS after frames of every length class the CRC's paths take
+ * (dec_crc32_le: 16-byte folds from 64 bytes on where the host has
+ * PCLMULQDQ, 8-byte slices, single bytes), against the test's bitwise
+ * CRC */
+static void test_rx_fcs_lengths(void)
+{
+    static const size_t lens[] = { 60, 63, 64, 65, 79, 80, 81, 95, 127, 128, 129, 143, 144,
+                                   200, 255, 256, 257, 1000, 1499, 1512, 1513, 1514 };
+    TessMachine *m = started(4, 4);
+    uint8_t f[1514];
+    for (unsigned n = 0; n < G_N_ELEMENTS(lens); n++) {
+        unsigned i = n % 4;
+        nt_frame(f, nt_mac, lens[n], (uint8_t)(n + 1));
+        g_assert_true(deliver(m, nt_mac, lens[n], (uint8_t)(n + 1)));
+        check_rx(m, i, f, lens[n]);
+        mem_w32(m, RXR + 16 * i, OWN);
+    }
+    th_machine_free(m);
+}
+
 static void test_rx_ring(void)
 {
     TessMachine *m = started(4, 4);
@@ -1100,6 +1120,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dec21041/tx-many", test_tx_many);
     g_test_add_func("/dec21041/tap", test_tap);
     g_test_add_func("/dec21041/rx-ring", test_rx_ring);
+    g_test_add_func("/dec21041/rx-fcs-lengths", test_rx_fcs_lengths);
     g_test_add_func("/dec21041/rx-unavailable", test_rx_unavailable);
     g_test_add_func("/dec21041/rx-chained-split", test_rx_chained_split);
     g_test_add_func("/dec21041/rx-truncated", test_rx_truncated);
