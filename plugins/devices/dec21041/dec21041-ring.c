@@ -77,10 +77,16 @@ static const uint32_t crc_table[256] = {
  * here, and a byte at a time it was 13% of the host's time in a guest
  * download through shared. */
 static uint32_t crc_slice[7][256];
+#if defined(__x86_64__) && defined(__GNUC__)
+static bool crc_clmul_ok;           /* the host has PCLMULQDQ: crc_clmul */
+#endif
 
 static gpointer crc_slice_init(gpointer data)
 {
     (void)data;
+#if defined(__x86_64__) && defined(__GNUC__)
+    crc_clmul_ok = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse2");
+#endif
     for (unsigned i = 0; i < 256; i++) {
         uint32_t c = crc_table[i];
         for (unsigned k = 0; k < 7; k++) {
@@ -156,10 +162,7 @@ uint32_t dec_crc32_le(const uint8_t *p, size_t len)
     g_once(&once, crc_slice_init, NULL);
     uint32_t crc = 0xFFFFFFFFu;
 #ifdef DEC_CRC_CLMUL
-    static int clmul = -1;
-    if (clmul < 0)
-        clmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse2");
-    if (clmul && len >= 64) {
+    if (crc_clmul_ok && len >= 64) {
         crc = crc_clmul(p, len & ~(size_t)15, crc);
         p += len & ~(size_t)15;
         len &= 15;
