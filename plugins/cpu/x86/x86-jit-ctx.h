@@ -42,9 +42,8 @@ typedef struct JCtx {
     bool log;               /* log stores (lockstep mode) */
     bool chain;             /* may chain and loop (not in lockstep mode) */
     bool count;             /* count chained entries (X86Cpu.jit_count) */
-    int8_t hreg[9];         /* host register caching guest register r, or -1 */
+    int8_t hreg[9];         /* host register of guest register r (cache_host); [EA_NONE] -1 */
     uint8_t dirty;          /* cached guest registers newer than X86Cpu.r */
-    uint8_t written;        /* every register dirty at some point */
     /* flag computations left for the block's end (defer_emit) */
     unsigned defer_from;    /* first instruction that may defer (b->n: none) */
     unsigned ndef;
@@ -54,6 +53,7 @@ typedef struct JCtx {
     bool chained;           /* the block's end chains (j_chain) */
     uint8_t flat;           /* segments taken as flat (j_host) */
     uint8_t flat_used;      /* of which an access used */
+    uint8_t wide, wide_used;    /* segments taken as wide (FS, GS; j_host) */
     bool any_call;          /* a handler call (fallbacks included) so far */
     /* on every path from the block's start to here, blk_first and
      * stop_at are this block's (j_ctx_store) */

@@ -80,10 +80,43 @@ void f_logic(JCtx *j, unsigned size)
     e_st_imm32(&j->e, H_BX, OFF(lf_aux), 0);
 }
 
+/* The 32-bit ADD / SUB whose result EDX is, with the host's carry flag
+ * just set by a compare to the carry (borrow) out of bit 31: lf_aux
+ * from the carry-in vector a ^ b ^ r (a sum's bit is a ^ b ^ carry-in,
+ * a difference's a ^ b ^ borrow-in), whose bit i + 1 is bit i's carry
+ * out: shifted right by one through the carry flag it has LF_CF at bit
+ * 31, LF_PO at 30 and LF_AF at 3. The compare: set_cf, emitted after
+ * the XORs (which clear it). */
+static void f_addsub32(JCtx *j, bool sub)
+{
+    JEm *e = &j->e;
+    f_res(j, 4);
+    e_mov_rr(e, H_R8, H_DX);
+    e_alu_rr(e, 6, H_R8, H_AX);
+    e_alu_rr(e, 6, H_R8, H_CX);
+    if (sub)
+        e_alu_rr(e, 7, H_AX, H_CX);     /* CF = a < b */
+    else
+        e_alu_rr(e, 7, H_DX, H_AX);     /* CF = r < a */
+    e_r(e, false, 0xD1, 3, H_R8);       /* rcr r8d, 1 */
+    e_alu_ri(e, 4, H_R8, LF_CF | LF_PO | LF_AF);
+    e_st32(e, H_R8, H_BX, OFF(lf_aux));
+}
+
 /* EDX = EAX op ECX with flags (alu_op in x86-exec-fast.c) */
 void j_alu_core(JCtx *j, unsigned op, unsigned size)
 {
     JEm *e = &j->e;
+    if (size == 4 && !j->dead_flags && (op == 0 || op == 5 || op == 7)) {
+        if (op == 0) {
+            e_lea(e, H_DX, H_AX, H_CX, 0, 0);
+        } else {
+            e_mov_rr(e, H_DX, H_AX);
+            e_alu_rr(e, 5, H_DX, H_CX);
+        }
+        f_addsub32(j, op != 0);
+        return;
+    }
     switch (op) {
     case 0: case 1: case 4: case 6:
         e_mov_rr(e, H_DX, H_AX);

@@ -3,13 +3,15 @@
  * The translating engine: a decoded block (X86Block) becomes one x86-64
  * host function. See x86-jit.h for the contract with the run loop.
  *
- * Host register use inside a translated block: RBX holds the X86Cpu;
- * R12-R15, RBP, RSI and RDI cache the guest registers the block names
- * most (the caller-saved ones as well as the others: the cache is loaded
- * again after every handler call anyway); EAX, ECX, EDX, R8-R11 are
- * scratch. The cache is write-back: X86Cpu.r is brought up to date before
- * a handler call (a handler, a fault or a device sees the architectural
- * state) and where the block ends.
+ * Host register use inside translated code: RBX holds the X86Cpu; the
+ * eight guest registers live in RSI, R13, R14, R15, RDI, RBP, R11 and R12
+ * (cache_host) from the entry of the block the run loop called, through
+ * every block chained to, until the code returns to the run loop; EAX,
+ * ECX, EDX, R8-R10 are scratch. The cache is write-back: X86Cpu.r is
+ * brought up to date before a handler call (a handler, a fault or a
+ * device sees the architectural state) and on the way back to the run
+ * loop, and loaded again after a handler call and where the run loop
+ * enters.
  *
  * Inline forms replicate the interpreter's fast handlers (x86-exec-fast.c)
  * operation for operation, lazy flags included (lf_res / lf_aux as
@@ -57,12 +59,16 @@ struct X86Jit {
     char *dump_dir;         /* TESSERA_JIT_DUMP */
 };
 
-/* Bytes of the prologue (six pushes, sub rsp, mov rbx, rdi) and of the
- * load of EIP into EAX after it: a block chained to is entered right
- * after both (JIT_ENTRY), in the frame of the block the run loop called,
- * with EAX = EIP (the chaining code has just stored it). */
+/* Bytes of the prologue (six pushes, sub rsp, mov rbx, rdi), of the
+ * load of the guest registers (g_reload: eight loads from X86Cpu.r, whose
+ * encodings are fixed by cache_host and X86Cpu's layout) and of the load
+ * of EIP into EAX after them: a block chained to is entered right after
+ * all three (JIT_ENTRY), in the frame of the block the run loop called,
+ * with EAX = EIP (the chaining code has just stored it) and the guest
+ * registers in their host registers. */
 #define JIT_PROLOGUE 17
-#define JIT_ENTRY (JIT_PROLOGUE + 3)
+#define JIT_RELOAD 28
+#define JIT_ENTRY (JIT_PROLOGUE + JIT_RELOAD + 3)
 
 /* The most one block's code may take, in each region; a buffer with less
  * room left in either is flushed before translating. */
@@ -152,14 +158,21 @@ X86JitStats *x86_jit_stats(X86Cpu *c)
 
 /* ---- translation context --------------------------------------------------- */
 
-/* Guest registers cached in host registers within a block (write-back:
- * a write goes to the host register alone, and X86Cpu.r is brought up to
- * date where anything else may look at it: before a handler call (which
- * may fault, reach a device or change any register) and where the block
- * ends; the cache is loaded at the block's start and again after every
- * handler call). Inline fast paths never fault, so the state a fault
- * delivers is the interpreter's. */
-static const uint8_t cache_host[7] = { H_R12, H_R13, H_R14, H_R15, H_BP, H_SI, H_DI };
+/* The host register of each guest register (EAX ... EDI), for all
+ * translated code: a chained block finds the registers where the last
+ * one left them. Write-back: a write goes to the host register alone,
+ * and X86Cpu.r is brought up to date where anything else may look at
+ * it: before a handler call (which may fault, reach a device or change
+ * any register) and where translated code returns to the run loop; the
+ * registers are loaded where the run loop enters and again after every
+ * handler call. Inline fast paths never fault, so the state a fault
+ * delivers is the interpreter's. The most used (EAX, ESP, EBP) are in
+ * registers whose 32-bit forms need no REX prefix. RSI, RDI and R11 are
+ * caller-saved: a call (handlers, jit_link) has them written back first
+ * and loads them after. */
+static const uint8_t cache_host[8] = { H_SI, H_R13, H_R14, H_R15, H_DI, H_BP, H_R11, H_R12 };
+#define REGS_ALL 0xFFu
+#define CALL_CLOBBERED (1u << 0 | 1u << 4 | 1u << 6)   /* the guest registers in RSI, RDI, R11 */
 
 static void g_reload(JCtx *j);
 static void g_flush(JCtx *j, unsigned mask);
@@ -199,10 +212,12 @@ static void j_epilogue(JEm *e)
     e_b(e, 0xC3);
 }
 
-/* Leave the block having run `count` instructions (jit_last names it). */
+/* Leave the block having run `count` instructions (jit_last names it),
+ * the guest registers written back. */
 static void j_exit(JCtx *j, unsigned count)
 {
     JEm *e = &j->e;
+    g_flush(j, REGS_ALL);
     e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)j->b);
     e_st64(e, H_AX, H_BX, OFF(jit_last));
     e_mov_ri(e, H_AX, count);
@@ -210,8 +225,10 @@ static void j_exit(JCtx *j, unsigned count)
 }
 
 /* Leave the block having run `count` instructions, from a handler call
- * that ended it: the first such exit holds the tail (j_exit's, after the
- * count) the others jump to. */
+ * that ended it (X86Cpu.r is up to date: the call wrote the registers
+ * back and nothing changed them since): the first such exit holds the
+ * tail (j_exit's, after the write-back and the count) the others jump
+ * to. */
 static void j_exit_early(JCtx *j, unsigned count)
 {
     JEm *e = &j->e;
@@ -298,12 +315,12 @@ void slow_emit(JCtx *j, JSlow *s, const X86Insn *i)
         e_m(e, false, 0xC6, 0, H_AX, 0);    /* mov byte [rax], 1 */
         e_b(e, 1);
     }
-    /* Every register written so far: the fast path may have flushed some
-     * (a partial register access) after the jumps here. The fast path's
-     * dirty set stands at the join (after the call and its reload, memory
-     * and cache agree). */
+    /* Every register: the fast path may have written some back (a partial
+     * register access) after the jumps here, so its dirty set does not
+     * say which X86Cpu.r holds here. The fast path's dirty set stands at
+     * the join (after the call and its reload, memory and cache agree). */
     uint8_t dirty = j->dirty;
-    j->dirty = j->written;
+    j->dirty = REGS_ALL;
     if (j->pend_res >= 0) {
         e_st32(e, (unsigned)j->pend_res, H_BX, OFF(lf_res));
         e_st_imm32(e, H_BX, OFF(lf_aux), 0);
@@ -334,7 +351,6 @@ void g_ld32(JCtx *j, unsigned h, unsigned r)
 void g_dirty(JCtx *j, unsigned r)
 {
     j->dirty |= (uint8_t)(1u << r);
-    j->written |= (uint8_t)(1u << r);
 }
 /* guest register r = host h (32 bits) */
 void g_st32(JCtx *j, unsigned h, unsigned r)
@@ -429,20 +445,28 @@ void j_ea(JCtx *j, const X86Insn *i)
 /* R10 = host address of seg:EAX for a size-byte access, as fast_host()
  * in x86-exec-fast.c decides it; anything else jumps to the fallback.
  * A segment the translation takes as flat (translate: base 0, limit
- * 4 GiB, readable and writable) needs no check: the translation runs
- * only under a jump cache tag whose flat set has it, and a handler call
- * that changes whether it is flat ends the block (x86_seg_derive). The
- * TLB lookup: a page crossing changes the
- * page of the access's last byte, which then misses the tag.
- * Keeps EAX and R8/R9; clobbers ECX, EDX, R11. */
+ * 4 GiB, readable and writable) needs no check, one it takes as wide
+ * (any base) only the base added: the translation runs only under a
+ * jump cache tag that has it so, and a handler call that changes that
+ * ends the block (x86_seg_derive); CS (whose flat bit vouches for
+ * neither reads nor writes) is always checked. The TLB lookup: a page
+ * crossing changes the page of the access's last byte, which then
+ * misses the tag; so does an offset that runs past 4 GiB in a flat or
+ * wide segment (the last byte's linear address wraps into another
+ * page), which the handler then faults.
+ * Keeps EAX and R8/R9; clobbers ECX, EDX. */
 G_STATIC_ASSERT(sizeof(X86Tlb) == 32);
 void j_host(JCtx *j, JSlow *s, int seg, unsigned size, int acc)
 {
     JEm *e = &j->e;
     unsigned lin = H_CX;
-    if (j->flat & (1u << seg)) {
+    if (seg != S_CS && (j->flat & (1u << seg))) {
         j->flat_used |= (uint8_t)(1u << seg);
         lin = H_AX;
+    } else if (j->wide & (1u << seg)) {
+        j->wide_used |= (uint8_t)(1u << seg);
+        e_mov_rr(e, H_CX, H_AX);
+        e_alu_rm(e, 0, H_CX, H_BX, OSEG(seg, base));    /* ECX = linear */
     } else {
         e_alu_rm(e, 7, H_AX, H_BX, OSEG(seg, lo));      /* off < lo */
         slow_jcc(j, s, HC_B);
@@ -465,11 +489,11 @@ void j_host(JCtx *j, JSlow *s, int seg, unsigned size, int acc)
     e_shift_ri(e, 5, H_DX, 12 - 5);
     e_alu_ri(e, 4, H_DX, (TLB_SIZE - 1) << 5);
     e_alu_rm64(e, 0, H_DX, H_BX, OFF(tlbc));            /* RDX = entry */
-    e_lea(e, H_R11, (int)lin, -1, 0, (int32_t)size - 1);
-    e_alu_ri(e, 4, H_R11, 0xFFFFF000u);
+    e_lea(e, H_R10, (int)lin, -1, 0, (int32_t)size - 1);
+    e_alu_ri(e, 4, H_R10, 0xFFFFF000u);
     int32_t tag = acc == ACC_RD ? (int32_t)offsetof(X86Tlb, rtag)
                 : acc == ACC_WR ? (int32_t)offsetof(X86Tlb, wtag) : (int32_t)offsetof(X86Tlb, rwtag);
-    e_alu_rm(e, 7, H_R11, H_DX, tag);
+    e_alu_rm(e, 7, H_R10, H_DX, tag);
     slow_jcc(j, s, HC_NE);
     e_ld64(e, H_R10, H_DX, acc == ACC_RD ? (int32_t)offsetof(X86Tlb, radd)
                                          : (int32_t)offsetof(X86Tlb, wadd));
@@ -479,12 +503,14 @@ void j_host(JCtx *j, JSlow *s, int seg, unsigned size, int acc)
 /* Lockstep mode: before an inline store of size bytes to [R10], enter
  * the address and the bytes it overwrites in the store log (lockstep
  * undoes the stores to replay the block on the interpreter, then compares
- * what each engine wrote). Clobbers ECX, R9, R11. */
+ * what each engine wrote). Clobbers ECX, R9 (R11, which holds a guest
+ * register, is saved on the stack: no call in between). */
 void j_log_store(JCtx *j, unsigned size)
 {
     JEm *e = &j->e;
     if (!j->log)
         return;
+    e_push(e, H_R11);
     e_mov_ri64(e, H_R11, (uint64_t)(uintptr_t)&j->jit->log);
     e_ld32(e, H_CX, H_R11, (int32_t)offsetof(X86JitLog, n));
     e_alu_ri(e, 7, H_CX, X86_JIT_LOG_MAX);
@@ -500,6 +526,7 @@ void j_log_store(JCtx *j, unsigned size)
     e_st32(e, H_CX, H_R9, at + (int32_t)offsetof(X86JitStore, old));
     e_st_imm32(e, H_R9, at + (int32_t)offsetof(X86JitStore, size), size);
     e_patch(e, full);
+    e_pop(e, H_R11);
 }
 
 /* ---- blocks ------------------------------------------------------------------------ */
@@ -553,31 +580,6 @@ static void j_self_loop(JCtx *j, uint8_t *body)
     j->looped = true;
 }
 
-/* The guest registers the block names most get the host registers of
- * the cache. */
-static void cache_choose(JCtx *j)
-{
-    unsigned uses[9] = { 0 };
-    for (unsigned k = 0; k < j->b->n; k++) {
-        const X86Insn *i = &j->b->ins[k];
-        uses[i->base < 8 ? i->base : 8]++;
-        uses[i->index < 8 ? i->index : 8]++;
-        uses[i->reg & 7]++;
-        uses[i->rm & 7]++;
-    }
-    for (unsigned r = 0; r < 9; r++)
-        j->hreg[r] = -1;
-    for (unsigned h = 0; h < G_N_ELEMENTS(cache_host); h++) {
-        unsigned best = 8;
-        for (unsigned r = 0; r < 8; r++)
-            if (j->hreg[r] < 0 && uses[r] >= 1 && (best == 8 || uses[r] > uses[best]))
-                best = r;
-        if (best == 8)
-            break;
-        j->hreg[best] = (int8_t)cache_host[h];
-    }
-}
-
 /* Links: a block's end holds JIT_LINKS slots, each "next EIP, linear
  * address and tag are these: jump straight to that block's body". A
  * slot is filled (patched, here) when the jump cache lookup after it
@@ -587,14 +589,15 @@ static void cache_choose(JCtx *j)
  * physical map changed (and the code buffer is flushed when an epoch
  * wraps, so an old tag never comes back to a slot), and the flat set the
  * linked translation needs. A block in a global page has the global tag
- * (x86-cpu.h), which the slot compares with jc_gtag (r10d), else with
- * jc_tag (r9d). A translation of another
+ * (x86-cpu.h), which the slot compares with jc_gtag, else with jc_tag
+ * (the compare's displacement names which). A translation of another
  * generation is never linked to: a flush retires the linking code with
  * the linked. Patching is a write into code, which costs the host a
  * pipeline flush: at most JIT_LINK_MAX per translation and epoch (an
  * exit with many targets, a RET, stays with the lookup). layout: the
- * offsets in a slot of its EIP, linear address, tag and jump
- * displacement (bytes 0-3) and its size (byte 4). */
+ * offsets in a slot of its EIP, linear address, tag (the compare's
+ * displacement is the 4 bytes before it) and jump displacement (bytes
+ * 0-3) and its size (byte 4). */
 #define JIT_LINKS 2
 #define JIT_LINK_MAX 4
 
@@ -628,8 +631,9 @@ static const uint8_t *jit_link(X86Cpu *c, X86Block *b, uint8_t *slot0, uint64_t 
     memcpy(s + o_eip, &eip, 4);
     if (o_lin)
         memcpy(s + o_lin, &lin, 4);
+    int32_t with = tag & JC_TAG_GLOBAL ? OFF(jc_gtag) : OFF(jc_tag);
+    memcpy(s + o_tag - 4, &with, 4);
     memcpy(s + o_tag, &tag, 4);
-    s[o_tag - 1] = tag & JC_TAG_GLOBAL ? 0xFA : 0xF9;  /* compared with r10d: jc_gtag, r9d: jc_tag */
     memcpy(s + o_jmp, &rel, 4);
     return code;
 }
@@ -668,8 +672,6 @@ static void j_chain(JCtx *j)
     }
     /* the links (jit_link), then the jump cache entry for CS:next_eip
      * (get_block in x86-run.c) */
-    e_ld32(e, H_R9, H_BX, OFF(jc_tag));
-    e_ld32(e, H_R10, H_BX, OFF(jc_gtag));
     uint8_t *slot0 = e->p;
     uint64_t layout = 0;
     for (unsigned k = 0; k < JIT_LINKS; k++) {
@@ -686,9 +688,9 @@ static void j_chain(JCtx *j)
             e_d(e, 0);
             miss[nmiss++] = e_jcc(e, HC_NE);
         }
-        e_b(e, 0x41);                                   /* cmp r9d, imm32 (r10d: jit_link) */
-        e_b(e, 0x81);
-        e_b(e, 0xF9);
+        e_b(e, 0x81);                                   /* cmp dword [rbx + jc_tag], imm32 */
+        e_b(e, 0xBB);                                   /* (jc_gtag: jit_link) */
+        e_d(e, (uint32_t)OFF(jc_tag));
         uint8_t *at_tag = e->p;
         e_d(e, 0);                                      /* (no tag is 0: the epoch is not) */
         miss[nmiss++] = e_jcc(e, HC_NE);
@@ -738,19 +740,23 @@ static void j_chain(JCtx *j)
     slow_jcc(j, &out, HC_E);
     /* link this exit to that block, unless this translation has linked
      * JIT_LINK_MAX times in this epoch */
-    e_mov_ri64(e, H_R11, (uint64_t)(uintptr_t)j->b);
-    e_cmpb_mi(e, H_R11, (int32_t)offsetof(X86Block, link_n), JIT_LINK_MAX);
+    e_mov_ri64(e, H_R10, (uint64_t)(uintptr_t)j->b);
+    e_cmpb_mi(e, H_R10, (int32_t)offsetof(X86Block, link_n), JIT_LINK_MAX);
     uint8_t *do_link = e_jcc(e, HC_B);
-    e_ld32(e, H_R10, H_R11, (int32_t)offsetof(X86Block, link_epoch));
-    e_alu_rm(e, 7, H_R10, H_BX, OFF(jc_epoch));
+    e_ld32(e, H_CX, H_R10, (int32_t)offsetof(X86Block, link_epoch));
+    e_alu_rm(e, 7, H_CX, H_BX, OFF(jc_epoch));
     uint8_t *no_link = e_jcc(e, HC_E);
     e_patch(e, do_link);
+    g_flush(j, CALL_CLOBBERED);                         /* (their values, as good as any) */
     e_mov_rr64(e, H_DI, H_BX);
-    e_mov_rr64(e, H_SI, H_R11);
+    e_mov_rr64(e, H_SI, H_R10);
     e_mov_ri64(e, H_DX, (uint64_t)(uintptr_t)slot0);
     e_mov_ri64(e, H_CX, layout);
     e_call_abs(e, (const void *)jit_link);              /* (code in R8, tag in R9) */
     e_mov_rr64(e, H_R8, H_AX);
+    for (unsigned r = 0; r < 8; r++)
+        if (CALL_CLOBBERED & (1u << r))
+            g_sync(j, r);
     e_ld32(e, H_AX, H_BX, OFF(next_eip));
     e_ld64(e, H_DX, H_BX, OFF(icount));
     e_alu_ri64(e, 0, H_DX, (int8_t)j->b->n);
@@ -838,9 +844,8 @@ static bool lock_inline(const X86Insn *i)
     return i->fn == h_grp5 && i->reg <= 1;
 }
 
-/* One translation of b into j->e, the cached registers in dirty taken as
- * dirty where the block's body starts; the number of inline instructions. */
-static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
+/* The translation of b into j->e; the number of inline instructions. */
+static unsigned translate_pass(JCtx *j)
 {
     JEm *e = &j->e;
     X86Block *b = j->b;
@@ -857,6 +862,12 @@ static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
     e_mov_rr64(e, H_BX, H_DI);
     if (e->p != start + JIT_PROLOGUE)
         e->over = true;     /* (never: the encoding is fixed) */
+    for (unsigned r = 0; r < 8; r++)
+        j->hreg[r] = (int8_t)cache_host[r];
+    j->hreg[EA_NONE] = -1;
+    g_reload(j);
+    if (e->p != start + JIT_PROLOGUE + JIT_RELOAD)
+        g_error("x86 jit: JIT_RELOAD is %u", (unsigned)(e->p - start - JIT_PROLOGUE));
     /* exec_insns: next_eip = EIP + bytes (handlers, the last
      * instruction's jump and the block's end read it; a handler that
      * changes it ends the block) */
@@ -865,10 +876,9 @@ static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
         e->over = true;     /* (never: mov eax, [rbx + disp8]) */
     e_alu_ri(e, 0, H_AX, b->bytes);
     e_st32(e, H_AX, H_BX, OFF(next_eip));
-    cache_choose(j);
-    g_reload(j);
     j->body = e->p;
-    j->dirty = j->written = dirty;
+    /* (entered through a chain, any register may be newer than X86Cpu.r) */
+    j->dirty = REGS_ALL;
     unsigned ninl = 0;
     bool dead[BLK_MAX];
     j->pend_next = -1;
@@ -895,14 +905,13 @@ static unsigned translate_pass(X86Cpu *c, JCtx *j, uint8_t dirty)
     const X86Insn *tail = &b->ins[b->n - 1];
     if (j->chain && ninl == b->n && !tail->lock && tail->fn == h_loop32)
         j_self_loop(j, j->body);
-    /* the end of the block: the architectural state complete */
+    /* the end of the block: the flags complete (the registers stay where
+     * they are for the next block; j_exit writes them back) */
     defer_emit(j);
     j->ndef = 0;
-    g_flush(j, j->written);
     if (j->chain)
         j_chain(j);
     j_exit(j, b->n);
-    (void)c;
     return ninl;
 }
 
@@ -910,34 +919,29 @@ static void *translate(X86Cpu *c, X86Block *b)
 {
     struct X86Jit *jit = c->jit;
     JCtx j;
-    unsigned ninl;
-    /* A block that runs again in place enters its body again with the
-     * registers its last run wrote still dirty: translated again, taking
-     * those as dirty from the start, when the first pass did not. */
-    uint8_t dirty = 0;
     /* Segments flat under the current tag are taken as flat (not in
      * lockstep mode, whose replay needs the block run by the
      * translation, nor for a block run once under a tag without a
      * segment it used); the translation then runs only under tags that
      * have those its accesses used (x86_jit_get, j_chain). */
-    uint8_t flat = 0;
+    uint8_t flat = 0, wide = 0;
     if (c->engine == X86_ENGINE_JIT && !b->jit_noflat)
-        for (unsigned sg = 0; sg < 6; sg++)
-            if ((c->jc_tag & (1u << (JC_TAG_FLAT_SHIFT + sg))) && x86_seg_flat_tag(c, (int)sg))
+        for (int sg = 0; sg < 6; sg++) {
+            uint32_t t = c->jc_tag & x86_seg_tag(c, sg);
+            if (t & (1u << (JC_TAG_FLAT_SHIFT + sg)))
                 flat |= (uint8_t)(1u << sg);
+            else if (t)
+                wide |= (uint8_t)(1u << sg);
+        }
     uint8_t *cold = jit->rw + JIT_HOT + jit->cold_used;
-    for (;;) {
-        j = (JCtx){
-            .e = { .p = jit->rw + jit->used, .lim = jit->rw + jit->used + JIT_BLOCK_MAX },
-            .cold = { .p = cold, .lim = cold + JIT_BLOCK_MAX },
-            .jit = jit, .b = b, .pure = true, .log = c->engine == X86_ENGINE_LOCKSTEP,
-            .chain = c->engine == X86_ENGINE_JIT, .flat = flat, .count = c->jit_count,
-        };
-        ninl = translate_pass(c, &j, dirty);
-        if (!j.looped || (j.written & ~dirty) == 0)
-            break;
-        dirty |= j.written;
-    }
+    j = (JCtx){
+        .e = { .p = jit->rw + jit->used, .lim = jit->rw + jit->used + JIT_BLOCK_MAX },
+        .cold = { .p = cold, .lim = cold + JIT_BLOCK_MAX },
+        .jit = jit, .b = b, .pure = true, .log = c->engine == X86_ENGINE_LOCKSTEP,
+        .chain = c->engine == X86_ENGINE_JIT, .flat = flat, .wide = wide,
+        .count = c->jit_count,
+    };
+    unsigned ninl = translate_pass(&j);
     JEm *e = &j.e;
     if (e->over || j.cold.over)
         return NULL;
@@ -954,6 +958,9 @@ static void *translate(X86Cpu *c, X86Block *b)
     jit->st.chain_exits += j.chained;
     b->jit_pure = j.pure;
     b->jit_flat = (uint32_t)j.flat_used << JC_TAG_FLAT_SHIFT;
+    for (int sg = S_FS; sg <= S_GS; sg++)
+        if (j.wide_used & (1u << sg))
+            b->jit_flat |= 1u << (JC_TAG_WIDE_SHIFT + sg - S_FS);
     return fn;
 }
 

@@ -704,12 +704,13 @@ static void pair_fini(Pair *p)
     g_free(p->ram_b);
 }
 
-/* GDT entry 3 (selector 0x18) = descriptor d, on both CPUs */
-static void pair_gdt3(Pair *p, uint64_t d)
+/* GDT entry n >= 3 (selector n * 8) = descriptor d, on both CPUs */
+static void pair_gdt(Pair *p, unsigned n, uint64_t d)
 {
-    memcpy(p->ram_a + GDT + 24, &d, 8);
-    memcpy(p->ram_b + GDT + 24, &d, 8);
-    p->a.gdt_limit = p->b.gdt_limit = 31;
+    memcpy(p->ram_a + GDT + n * 8, &d, 8);
+    memcpy(p->ram_b + GDT + n * 8, &d, 8);
+    if (p->a.gdt_limit < n * 8 + 7)
+        p->a.gdt_limit = p->b.gdt_limit = n * 8 + 7;
 }
 
 /* pair_init, or the test skips (no translator on this host) */
@@ -995,7 +996,7 @@ static void test_flat_reload(void)
     if (!pair_begin(&p, code, sizeof(code)))
         return;
     /* GDT entry 3: data, base 0x1000, limit 4 GiB */
-    pair_gdt3(&p, 0x00CF93001000FFFFull);
+    pair_gdt(&p, 3, 0x00CF93001000FFFFull);
     g_assert_cmpint(pair_run(&p, 2 + 6 * 40), ==, X86_EXIT_LIMIT);
     g_assert_cmpuint(x86_jit_stats(&p.b)->chained, >, 30);
     g_assert_cmpuint(x86_jit_stats(&p.b)->flat_bails, ==, 0);
@@ -1009,6 +1010,57 @@ static void test_flat_reload(void)
     g_assert_cmphex(v, ==, 0x80u * 0x81u / 2);
     memcpy(&v, p.ram_b + 0x4000, 4);
     g_assert_cmphex(v, ==, 0x81u + (0x81u + 0xFFu) * 0x7Fu / 2);
+    pair_fini(&p);
+}
+
+/* FS with a base and a 4 GiB limit (Linux's per-CPU segment) is "wide":
+ * chained translations add its base and check nothing else. A new base
+ * of the same kind (MOV FS mid-loop) keeps the translations, which must
+ * follow it; a limit that is not 4 GiB makes them bail (the tag has FS
+ * wide no more) and the access past the limit takes #GP, as on the
+ * interpreter. (The loop's access to the offset through DS keeps that
+ * page in the TLB: an access through FS that missed the base would not
+ * go to the handler.) */
+static void test_wide_seg(void)
+{
+    static Pair p;
+    static const uint8_t code[] = {
+        0xBA, 0x18, 0x00, 0x00, 0x00,               /* mov edx, 0x18 */
+        0x8E, 0xE2,                                 /* mov fs, dx */
+        0xB9, 0x00, 0x01, 0x00, 0x00,               /* mov ecx, 0x100 */
+        0x64, 0x01, 0x05, 0x00, 0x30, 0x00, 0x00,   /* .l: add fs:[0x3000], eax */
+        0x40,                                       /* inc eax */
+        0x01, 0x0D, 0x00, 0x30, 0x00, 0x00,         /* add [0x3000], ecx */
+        0x81, 0xF9, 0x80, 0x00, 0x00, 0x00,         /* cmp ecx, 0x80 */
+        0x75, 0x07,                                 /* jne .c */
+        0xBA, 0x20, 0x00, 0x00, 0x00,               /* mov edx, 0x20 */
+        0x8E, 0xE2,                                 /* mov fs, dx */
+        0x81, 0xF9, 0x40, 0x00, 0x00, 0x00,         /* .c: cmp ecx, 0x40 */
+        0x75, 0x07,                                 /* jne .d */
+        0xBA, 0x28, 0x00, 0x00, 0x00,               /* mov edx, 0x28 */
+        0x8E, 0xE2,                                 /* mov fs, dx */
+        0x49,                                       /* .d: dec ecx */
+        0x75, 0xD1,                                 /* jnz .l */
+        0xF4,                                       /* hlt */
+    };
+    if (!pair_begin(&p, code, sizeof(code)))
+        return;
+    pair_gdt(&p, 3, 0x00CF93001000FFFFull);         /* base 0x1000, 4 GiB */
+    pair_gdt(&p, 4, 0x00CF93002000FFFFull);         /* base 0x2000, 4 GiB */
+    pair_gdt(&p, 5, 0x0040930010002FFFull);         /* base 0x1000, 0x3000 bytes */
+    g_assert_cmpint(pair_run(&p, 3 + 7 * 40), ==, X86_EXIT_LIMIT);
+    g_assert_cmpuint(x86_jit_stats(&p.b)->chained, >, 30);
+    g_assert_cmpint(pair_run(&p, 100000), ==, X86_EXIT_HALTED);
+    g_assert_cmpuint(x86_jit_stats(&p.b)->flat_bails, ==, 1);
+    g_assert_cmphex(p.b.r[R_ECX], ==, 0x3F);        /* the #GP: the add did not run */
+    g_assert_cmphex(p.b.eip, ==, HLT_AT + 1);
+    uint32_t v;
+    memcpy(&v, p.ram_b + 0x4000, 4);
+    g_assert_cmphex(v, ==, 0x80u * 0x81u / 2);      /* EAX 0 ... 0x80 */
+    memcpy(&v, p.ram_b + 0x5000, 4);
+    g_assert_cmphex(v, ==, (0x81u + 0xC0u) * 0x40u / 2);    /* 0x81 ... 0xC0 */
+    memcpy(&v, p.ram_b + 0x3000, 4);
+    g_assert_cmphex(v, ==, (0x100u + 0x40u) * 0xC1u / 2);   /* ECX 0x100 ... 0x40 */
     pair_fini(&p);
 }
 
@@ -1281,7 +1333,7 @@ static void test_stack16_flat(void)
     if (!pair_begin(&p, code, sizeof(code)))
         return;
     /* GDT entry 3: data, base 0, limit 4 GiB, B = 0 */
-    pair_gdt3(&p, 0x008F93000000FFFFull);
+    pair_gdt(&p, 3, 0x008F93000000FFFFull);
     p.a.r[R_ESP] = p.b.r[R_ESP] = 0x48000;
     /* 0x7F turns of the loop on the 32-bit stack, translated and chained */
     g_assert_cmpint(pair_run(&p, 2 + 6 * 0x7F), ==, X86_EXIT_LIMIT);
@@ -1322,6 +1374,7 @@ int main(int argc, char **argv)
         g_test_add_func("/x86/jit/self-loop-irq", test_self_loop_irq);
         g_test_add_func("/x86/jit/flat-bail", test_flat_bail);
         g_test_add_func("/x86/jit/flat-reload", test_flat_reload);
+        g_test_add_func("/x86/jit/wide-seg", test_wide_seg);
         g_test_add_func("/x86/jit/rep-count-code-page", test_rep_count_code_page);
         g_test_add_func("/x86/jit/cross-page", test_cross_page);
         g_test_add_func("/x86/jit/link-remap", test_link_remap);
