@@ -55,6 +55,11 @@ typedef struct JCtx {
     uint8_t flat_used;      /* of which an access used */
     uint8_t wide, wide_used;    /* segments taken as wide (FS, GS; j_host) */
     bool any_call;          /* a handler call (fallbacks included) so far */
+    /* The host's arithmetic flags are the guest's where the instruction
+     * ends (hf_out, set by the form for a Jcc that follows: j_hflags) /
+     * where it starts (hf_in, the last one's hf_out); hf_cold: the form's
+     * fallback must leave them so too (slow_emit). */
+    bool hf_in, hf_out, hf_cold;
     /* on every path from the block's start to here, blk_first and
      * stop_at are this block's (j_ctx_store) */
     bool ctx_stored;
@@ -88,6 +93,7 @@ enum { ACC_RD, ACC_WR, ACC_RMW };
  * host registers, see cache_host), the operands */
 void slow_jcc(JCtx *j, JSlow *s, unsigned cc);
 void slow_emit(JCtx *j, JSlow *s, const X86Insn *i);
+bool j_hflags_wanted(const JCtx *j);
 void j_budget(JCtx *j, JSlow *out, unsigned n);
 void g_ld32(JCtx *j, unsigned h, unsigned r);
 void g_dirty(JCtx *j, unsigned r);

@@ -249,6 +249,14 @@ static inline void e_setcc(JEm *e, unsigned cc, unsigned r)
     e_r(e, false, 0x0FB6, r, r);
 }
 static inline void e_test_rr(JEm *e, unsigned a, unsigned b) { e_r(e, false, 0x85, b, a); }
+/* CMP a, b (op 7) or TEST a, b (op 8) of size bytes; a, b among EAX,
+ * ECX, EDX, EBX (the byte forms name AL ... BL) */
+static inline void e_cmp_sized(JEm *e, unsigned op, unsigned size, unsigned a, unsigned b)
+{
+    if (size == 2)
+        e_b(e, 0x66);
+    e_r(e, false, (op == 7 ? 0x38u : 0x84u) + (size != 1), b, a);
+}
 /* MOVSX r32, r8 / r16 */
 static inline void e_movsx(JEm *e, unsigned size, unsigned dst, unsigned src)
 {

@@ -136,6 +136,28 @@ static void j_self_jump(JCtx *j)
 
 static const unsigned size_of[3] = { 1, 2, 4 };
 
+/* The end of an ALU form, EAX = a, ECX = b, EDX = the result of op
+ * (j_alu_core) and the host's flags since clobbered: the host's flags
+ * the guest's again where a Jcc follows (hf_out), for the operations
+ * that one host instruction repeats. fallback: the form has one
+ * (slow_emit then does the same after the handler). */
+static void j_alu_hflags(JCtx *j, unsigned op, unsigned size, bool fallback)
+{
+    JEm *e = &j->e;
+    if (!j_hflags_wanted(j) || op == 2 || op == 3 || (op == 0 && size != 4))
+        return;
+    if (op == 0) {
+        e_mov_rr(e, H_R8, H_AX);
+        e_alu_rr(e, 0, H_R8, H_CX);
+    } else if (op == 5 || op == 7) {
+        e_cmp_sized(e, 7, size, H_AX, H_CX);
+    } else {
+        e_cmp_sized(e, 8, size, H_DX, H_DX);
+    }
+    j->hf_out = true;
+    j->hf_cold = fallback;
+}
+
 /* A 32-bit register ALU form on a cached destination, done in its host
  * register: where the flags are dead, or for the logic operations, whose
  * flags are the result alone. False: take the general form. */
@@ -163,6 +185,7 @@ static bool j_alu_cached(JCtx *j, const X86Insn *i, unsigned op, unsigned form)
         e_st32(e, d, H_BX, OFF(lf_res));
         e_st_imm32(e, H_BX, OFF(lf_aux), 0);
     }
+    j->hf_out = logic && j_hflags_wanted(j);    /* (from the host's op itself) */
     return true;
 }
 
@@ -180,6 +203,7 @@ static bool j_alu(JCtx *j, const X86Insn *i, int idx)
         j_alu_core(j, op, size);
         if (op != 7)
             st_reg(j, size, H_DX, i->rm);
+        j_alu_hflags(j, op, size, false);
         return true;
     case FF_RI:
         ld_reg(j, size, H_AX, i->rm);
@@ -187,6 +211,7 @@ static bool j_alu(JCtx *j, const X86Insn *i, int idx)
         j_alu_core(j, op, size);
         if (op != 7)
             st_reg(j, size, H_DX, i->rm);
+        j_alu_hflags(j, op, size, false);
         return true;
     case FF_RM:
         j_ea(j, i);
@@ -196,6 +221,7 @@ static bool j_alu(JCtx *j, const X86Insn *i, int idx)
         j_alu_core(j, op, size);
         if (op != 7)
             st_reg(j, size, H_DX, i->reg);
+        j_alu_hflags(j, op, size, true);
         slow_emit(j, &s, i);
         return true;
     default:                            /* FF_MR, FF_MI */
@@ -224,13 +250,27 @@ static bool j_alu(JCtx *j, const X86Insn *i, int idx)
             e_mov_ri(e, H_CX, i->imm);
         j_alu_core(j, op, size);
         if (op != 7) {
-            j_log_store(j, size);
+            j_log_store(j, size);                       /* (clobbers ECX) */
             e_stn(e, size, H_DX, H_R10, 0);
             j->pure &= j->log;
         }
+        if (op == 7 || !j->log)
+            j_alu_hflags(j, op, size, true);
         slow_emit(j, &s, i);
         return true;
     }
+}
+
+/* TEST's j_alu_hflags: the AND of EDX and ECX left the host's flags
+ * right for 32 bits (the lazy flags' stores keep them) */
+static void j_test_hflags(JCtx *j, unsigned size, bool fallback)
+{
+    if (!j_hflags_wanted(j))
+        return;
+    if (size != 4)
+        e_cmp_sized(&j->e, 8, size, H_DX, H_DX);
+    j->hf_out = true;
+    j->hf_cold = fallback;
 }
 
 static bool j_test(JCtx *j, const X86Insn *i, int idx)
@@ -246,6 +286,7 @@ static bool j_test(JCtx *j, const X86Insn *i, int idx)
             e_mov_ri(e, H_CX, i->imm);
         e_alu_rr(e, 4, H_DX, H_CX);
         f_logic(j, size);
+        j_test_hflags(j, size, false);
         return true;
     }
     j_ea(j, i);
@@ -257,6 +298,7 @@ static bool j_test(JCtx *j, const X86Insn *i, int idx)
         e_mov_ri(e, H_CX, i->imm);
     e_alu_rr(e, 4, H_DX, H_CX);
     f_logic(j, size);
+    j_test_hflags(j, size, true);
     slow_emit(j, &s, i);
     return true;
 }
@@ -817,6 +859,8 @@ bool j_inline(JCtx *j, const X86Insn *i)
             else
                 e_alu_mi(e, 7, H_BX, OREG(r), 0);
             skip = e_jcc(e, (idx & 1) ? HC_E : HC_NE);
+        } else if (j->hf_in) {          /* the last instruction's, in the host's flags */
+            skip = e_jcc(e, (unsigned)idx ^ 1);
         } else {
             j_cond(j, (unsigned)idx >> 1);
             e_test_rr(e, H_AX, H_AX);

@@ -175,6 +175,7 @@ static const uint8_t cache_host[8] = { H_SI, H_R13, H_R14, H_R15, H_DI, H_BP, H_
 #define CALL_CLOBBERED (1u << 0 | 1u << 4 | 1u << 6)   /* the guest registers in RSI, RDI, R11 */
 
 static void g_reload(JCtx *j);
+static void g_sync(JCtx *j, unsigned r);
 static void g_flush(JCtx *j, unsigned mask);
 
 /* Emit into the cold region from here on (j_hot: back to the main path);
@@ -293,6 +294,27 @@ static void j_call(JCtx *j, const X86Insn *i, X86Handler fn, bool main)
     }
 }
 
+/* The host's arithmetic flags as the guest's (fallbacks that hand the
+ * flags to a Jcc in the host's flags, slow_emit) */
+static uint64_t jit_host_flags(X86Cpu *c)
+{
+    return (x86_get_eflags(c) & (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)) | 2u;
+}
+
+/* Whether the instruction being translated should leave the guest's
+ * flags in the host's (hf_out): the next one is a Jcc, which then tests
+ * them with one host Jcc rather than computing its condition from the
+ * lazy flags (the lazy flags are stored all the same: the block's
+ * successors may read them). */
+bool j_hflags_wanted(const JCtx *j)
+{
+    const X86Block *b = j->b;
+    if (j->k + 1 >= b->n || j->dead_flags)
+        return false;
+    const X86Insn *n = &b->ins[j->k + 1];
+    return !n->lock && find(n->fn, x86_fast_jcc, 16) >= 0;
+}
+
 void slow_jcc(JCtx *j, JSlow *s, unsigned cc)
 {
     uint8_t *at = e_jcc(&j->e, cc);
@@ -326,6 +348,17 @@ void slow_emit(JCtx *j, JSlow *s, const X86Insn *i)
         e_st_imm32(e, H_BX, OFF(lf_aux), 0);
     }
     j_call(j, i, i->fn, false);
+    if (j->hf_cold) {
+        /* the host's flags from the handler's lazy flags (POPF: user
+         * mode keeps IF, and AC and DF are clear, as the ABI has them) */
+        e_mov_rr64(e, H_DI, H_BX);
+        e_call_abs(e, (const void *)jit_host_flags);
+        for (unsigned r = 0; r < 8; r++)
+            if (CALL_CLOBBERED & (1u << r))
+                g_sync(j, r);
+        e_b(e, 0x50);                                   /* push rax */
+        e_b(e, 0x9D);                                   /* popfq */
+    }
     j->dirty = dirty;
     e_jmp_to(e, done);
     j_hot(j, hot);
@@ -892,6 +925,8 @@ static unsigned translate_pass(JCtx *j)
         j->all_inline = ninl == k;
         j->pend_res = j->pend_next;
         j->pend_next = -1;
+        j->hf_in = j->hf_out;
+        j->hf_out = j->hf_cold = false;
         j->pend_ok = !dead[k] && k + 1 < b->n && pend_target(&b->ins[k + 1]);
         /* LOCK: the handlers raise #UD where it is invalid */
         if ((!i->lock || lock_inline(i)) && j_inline(j, i)) {

@@ -1064,6 +1064,79 @@ static void test_wide_seg(void)
     pair_fini(&p);
 }
 
+/* Flags handed to a Jcc in the host's flags (x86-jit-ops.c j_alu_hflags):
+ * every condition after CMP, SUB, ADD, AND, XOR and TEST of each size,
+ * with register, immediate and memory operands (half of the memory
+ * accesses cross a page: their fallback, the handler, must hand the
+ * flags over too), on operands at the edges of carry, sign, overflow
+ * and parity. Each test shifts EDI left and increments it unless the
+ * branch is taken; the words land at 0x200000 (pair_run compares them,
+ * and everything else, with the interpreter's). */
+static void test_flags_to_jcc(void)
+{
+    static Pair p;
+    static const uint32_t vals[][2] = {
+        { 0, 0 }, { 1, 2 }, { 0x80000000u, 1 }, { 0x7FFFFFFFu, 0xFFFFFFFFu },
+        { 0x8000, 0x8000 }, { 0x80, 0x7F }, { 0xFFFF, 1 }, { 0x12345678u, 0x12345678u },
+    };
+    /* the operation's bytes for 32 bits (8 bits: opcode - 1, 16: 0x66
+     * before); M = the memory operand's address follows, I = an imm8 */
+    static const struct { uint8_t op[2]; uint8_t n; bool mem, imm8, w; } ops[] = {
+        { { 0x39, 0xC8 }, 2, false, false, true },      /* cmp eax, ecx */
+        { { 0x29, 0xC8 }, 2, false, false, true },      /* sub eax, ecx */
+        { { 0x01, 0xC8 }, 2, false, false, true },      /* add eax, ecx */
+        { { 0x21, 0xC8 }, 2, false, false, true },      /* and eax, ecx */
+        { { 0x31, 0xC8 }, 2, false, false, true },      /* xor eax, ecx */
+        { { 0x85, 0xC8 }, 2, false, false, true },      /* test eax, ecx */
+        { { 0x83, 0xF8 }, 2, false, true, false },      /* cmp eax, imm8 */
+        { { 0x3B, 0x05 }, 2, true, false, true },       /* cmp eax, [M] */
+        { { 0x83, 0x3D }, 2, true, true, false },       /* cmp dword [M], imm8 */
+        { { 0x85, 0x05 }, 2, true, false, true },       /* test [M], eax */
+        { { 0x21, 0x05 }, 2, true, false, true },       /* and [M], eax */
+        { { 0x2B, 0x05 }, 2, true, false, true },       /* sub eax, [M] */
+    };
+    GByteArray *c = g_byte_array_new();
+#define B(...) do { const uint8_t b_[] = { __VA_ARGS__ }; g_byte_array_append(c, b_, sizeof(b_)); } while (0)
+#define D(v) B((v) & 0xFF, ((v) >> 8) & 0xFF, ((v) >> 16) & 0xFF, (uint32_t)(v) >> 24)
+    B(0xBB); D(0x200000u);                              /* mov ebx, 0x200000 */
+    unsigned n = 0;
+    for (unsigned v = 0; v < G_N_ELEMENTS(vals); v++)
+        for (unsigned o = 0; o < G_N_ELEMENTS(ops); o++)
+            for (unsigned size = 1; size <= 4; size *= 2)
+                for (unsigned cc = 0; cc < 16; cc++, n++) {
+                    uint32_t m = (n & 1) ? 0x3FFFu - (size > 1 ? size - 2 : 0) : 0x3000u;
+                    B(0xB8); D(vals[v][0]);             /* mov eax, a */
+                    B(0xB9); D(vals[v][1]);             /* mov ecx, b */
+                    B(0x89, 0x0D); D(m);                /* mov [m], ecx */
+                    B(0xD1, 0xE7);                      /* shl edi, 1 */
+                    if (size == 2)
+                        B(0x66);
+                    uint8_t op = ops[o].op[0];
+                    if (size == 1)
+                        op = ops[o].w ? op - 1 : 0x80;
+                    B(op, ops[o].op[1]);
+                    if (ops[o].mem)
+                        D(m);
+                    if (ops[o].imm8)
+                        B((uint8_t)vals[v][1]);
+                    B(0x70 + cc, 0x01);                 /* jcc +1 */
+                    B(0x47);                            /* inc edi */
+                    if ((n & 31) == 31)
+                        B(0x89, 0x3B, 0x83, 0xC3, 0x04);    /* mov [ebx], edi; add ebx, 4 */
+                }
+    B(0x89, 0x3B, 0xF4);                                /* mov [ebx], edi; hlt */
+#undef B
+#undef D
+    if (!pair_begin(&p, c->data, c->len)) {
+        g_byte_array_free(c, TRUE);
+        return;
+    }
+    g_byte_array_free(c, TRUE);
+    g_assert_cmpint(pair_run(&p, 1000000), ==, X86_EXIT_HALTED);
+    g_assert_cmpuint(p.b.r[R_EBX], ==, 0x200000u + 4 * (n / 32));
+    pair_fini(&p);
+}
+
 /* A REP MOVSD into the page that holds the running code counts as one
  * instruction, as one into any other page does: how often a REP stops
  * must not follow the CPU's caches (which pages hold translated code),
@@ -1375,6 +1448,7 @@ int main(int argc, char **argv)
         g_test_add_func("/x86/jit/flat-bail", test_flat_bail);
         g_test_add_func("/x86/jit/flat-reload", test_flat_reload);
         g_test_add_func("/x86/jit/wide-seg", test_wide_seg);
+        g_test_add_func("/x86/jit/flags-to-jcc", test_flags_to_jcc);
         g_test_add_func("/x86/jit/rep-count-code-page", test_rep_count_code_page);
         g_test_add_func("/x86/jit/cross-page", test_cross_page);
         g_test_add_func("/x86/jit/link-remap", test_link_remap);
