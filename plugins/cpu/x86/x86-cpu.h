@@ -158,9 +158,10 @@ typedef struct X86Seg {
     uint32_t base, limit;
     uint32_t attr;          /* descriptor high dword & 0x00F0FF00 */
     uint16_t sel;
-    /* derived: valid offsets are [lo, hi]; rd/wr permitted */
+    /* derived: valid offsets are [lo, hi]; rd/wr permitted; wide: any
+     * offset, read and write (lo 0, hi 4 GiB - 1), whatever the base */
     uint32_t lo, hi;
-    uint8_t rd, wr;
+    uint8_t rd, wr, wide;
 } X86Seg;
 
 /* Fabric the core runs against. */
@@ -297,8 +298,7 @@ struct X86Block {
 };
 
 /* Jump cache: linear address -> block, valid while the tag matches
- * (jc_epoch, user/supervisor, CS.D, which of ES/CS/SS/DS/FS/GS are flat,
- * which of FS/GS are wide).
+ * (jc_epoch, user/supervisor, CS.D, which of ES/CS/SS/DS/FS/GS are flat).
  * A block whose code page the TLB holds as global is entered with the
  * global tag (jc_gtag: jc_gepoch in place of jc_epoch, JC_TAG_GLOBAL set),
  * which a MOV CR3 that keeps global pages does not move: the kernel's
@@ -309,10 +309,8 @@ struct X86Block {
  * changed. The flat set lets a translation use a segment without its
  * checks (x86-jit.c): a segment counts as flat with base 0, offsets
  * 0 - 4 GiB - 1, read and write allowed (CS: base 0 and those offsets,
- * which is what chaining needs); wide is the same with any base (Linux's
- * per-CPU FS, a thread's GS): the translation adds the base and checks
- * nothing else. Any segment change that may change either sets brk
- * (x86_seg_derive), so the tag is recomputed
+ * which is what chaining needs); any segment change that may change that
+ * sets brk (x86_seg_derive), so the tag is recomputed
  * (mode_refresh in x86-run.c) before anything is looked up again. Every
  * block transition the translator does not link goes through it, so it
  * must hold a kernel's working set: Linux's TCP send path alone missed 4
@@ -328,8 +326,7 @@ struct X86Block {
 #define JC_TAG_FLAT_SHIFT 2
 #define JC_TAG_FLAT   (0x3Fu << JC_TAG_FLAT_SHIFT)
 #define JC_TAG_GLOBAL 0x100u
-#define JC_TAG_WIDE_SHIFT 9     /* FS, GS */
-#define JC_TAG_EPOCH_SHIFT 11
+#define JC_TAG_EPOCH_SHIFT 9
 #define JC_EPOCH_MAX  (1u << (32 - JC_TAG_EPOCH_SHIFT))
 #define JC_BITS 18
 #define JC_SIZE (1u << JC_BITS)
@@ -588,19 +585,6 @@ X86_INLINE bool x86_seg_flat_tag(const X86Cpu *c, int seg)
     return x86_seg_is_flat(s) && (seg != S_SS || c->ss32);
 }
 
-/* The jump cache tag's bits for segment seg (JC_TAG_SEG: flat, and for
- * FS and GS wide: offsets 0 - 4 GiB - 1, read and write allowed, any
- * base). */
-#define JC_TAG_SEG(seg) ((1u << (JC_TAG_FLAT_SHIFT + (seg))) \
-                         | ((seg) >= S_FS ? 1u << (JC_TAG_WIDE_SHIFT + (seg) - S_FS) : 0u))
-X86_INLINE uint32_t x86_seg_tag(const X86Cpu *c, int seg)
-{
-    const X86Seg *s = &c->seg[seg];
-    uint32_t t = x86_seg_flat_tag(c, seg) ? 1u << (JC_TAG_FLAT_SHIFT + seg) : 0u;
-    if (seg >= S_FS && s->lo == 0 && s->hi == 0xFFFFFFFFu && s->rd && s->wr)
-        t |= 1u << (JC_TAG_WIDE_SHIFT + seg - S_FS);
-    return t;
-}
 
 /* ---- lazy flags ---------------------------------------------------------
  * The six arithmetic flags are kept as two words, so that setting them is

@@ -53,7 +53,7 @@ typedef struct JCtx {
     bool chained;           /* the block's end chains (j_chain) */
     uint8_t flat;           /* segments taken as flat (j_host) */
     uint8_t flat_used;      /* of which an access used */
-    uint8_t wide, wide_used;    /* segments taken as wide (FS, GS; j_host) */
+    uint8_t wide;           /* segments taken as wide (FS, GS; j_host) */
     bool any_call;          /* a handler call (fallbacks included) so far */
     /* The host's arithmetic flags are the guest's where the instruction
      * ends (hf_out, set by the form for a Jcc that follows: j_hflags) /

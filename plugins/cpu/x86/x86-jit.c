@@ -478,11 +478,16 @@ void j_ea(JCtx *j, const X86Insn *i)
 /* R10 = host address of seg:EAX for a size-byte access, as fast_host()
  * in x86-exec-fast.c decides it; anything else jumps to the fallback.
  * A segment the translation takes as flat (translate: base 0, limit
- * 4 GiB, readable and writable) needs no check, one it takes as wide
- * (any base) only the base added: the translation runs only under a
- * jump cache tag that has it so, and a handler call that changes that
- * ends the block (x86_seg_derive); CS (whose flat bit vouches for
- * neither reads nor writes) is always checked. The TLB lookup: a page
+ * 4 GiB, readable and writable) needs no check: the translation runs
+ * only under a jump cache tag that has it so, and a handler call that
+ * changes that ends the block (x86_seg_derive); CS (whose flat bit
+ * vouches for neither reads nor writes) is always checked. For one it
+ * takes as wide (FS or GS with any base: Linux's per-CPU segment, a
+ * thread's TLS) one test of X86Seg.wide stands for the limit and rights
+ * checks, and the base is added: loading such a segment changes neither
+ * the tag nor the translations (with the tag, each of a guest's system
+ * calls and interrupts moved between two tags and missed the jump
+ * cache in its entry code). The TLB lookup: a page
  * crossing changes the page of the access's last byte, which then
  * misses the tag; so does an offset that runs past 4 GiB in a flat or
  * wide segment (the last byte's linear address wraps into another
@@ -497,7 +502,8 @@ void j_host(JCtx *j, JSlow *s, int seg, unsigned size, int acc)
         j->flat_used |= (uint8_t)(1u << seg);
         lin = H_AX;
     } else if (j->wide & (1u << seg)) {
-        j->wide_used |= (uint8_t)(1u << seg);
+        e_cmpb_mi(e, H_BX, OSEG(seg, wide), 0);
+        slow_jcc(j, s, HC_E);
         e_mov_rr(e, H_CX, H_AX);
         e_alu_rm(e, 0, H_CX, H_BX, OSEG(seg, base));    /* ECX = linear */
     } else {
@@ -961,13 +967,13 @@ static void *translate(X86Cpu *c, X86Block *b)
      * have those its accesses used (x86_jit_get, j_chain). */
     uint8_t flat = 0, wide = 0;
     if (c->engine == X86_ENGINE_JIT && !b->jit_noflat)
-        for (int sg = 0; sg < 6; sg++) {
-            uint32_t t = c->jc_tag & x86_seg_tag(c, sg);
-            if (t & (1u << (JC_TAG_FLAT_SHIFT + sg)))
+        for (unsigned sg = 0; sg < 6; sg++)
+            if ((c->jc_tag & (1u << (JC_TAG_FLAT_SHIFT + sg))) && x86_seg_flat_tag(c, (int)sg))
                 flat |= (uint8_t)(1u << sg);
-            else if (t)
-                wide |= (uint8_t)(1u << sg);
-        }
+    /* FS and GS wide now are taken as wide (any base, checked at run time) */
+    for (unsigned sg = S_FS; sg <= S_GS; sg++)
+        if (!(flat & (1u << sg)) && c->seg[sg].wide)
+            wide |= (uint8_t)(1u << sg);
     uint8_t *cold = jit->rw + JIT_HOT + jit->cold_used;
     j = (JCtx){
         .e = { .p = jit->rw + jit->used, .lim = jit->rw + jit->used + JIT_BLOCK_MAX },
@@ -993,9 +999,6 @@ static void *translate(X86Cpu *c, X86Block *b)
     jit->st.chain_exits += j.chained;
     b->jit_pure = j.pure;
     b->jit_flat = (uint32_t)j.flat_used << JC_TAG_FLAT_SHIFT;
-    for (int sg = S_FS; sg <= S_GS; sg++)
-        if (j.wide_used & (1u << sg))
-            b->jit_flat |= 1u << (JC_TAG_WIDE_SHIFT + sg - S_FS);
     return fn;
 }
 

@@ -488,7 +488,12 @@ uint64_t x86_tlb_fill(X86Cpu *c, uint32_t lin, int acc, bool user)
         tlbio_kill(io);
         return pa;
     }
-    bool may_write = writable && (acc == 1 || !(c->cr0 & CR0_PG));
+    /* A read makes the entry writable too where a write would change
+     * nothing in the page tables (the dirty bit is set: walk's
+     * writable), as the processor's TLB does: the guest's read-then-write
+     * of a page costs one walk, not two. (Not for a fetch: the page is
+     * about to hold translated code, which takes write access away.) */
+    bool may_write = writable && acc != 2;
     if (ppage < 0x100000000ull) {
         /* (entries below may be made for this page: widen the summary) */
         uint32_t pp = (uint32_t)(ppage >> 12);
@@ -548,8 +553,17 @@ static uint32_t lin_read(X86Cpu *c, uint32_t lin, unsigned size, bool user, int 
         x86_break(c);
         return (uint32_t)c->bus.mmio_read(io->rh, io->roff + (lin & 0xFFF), size);
     }
-    uint64_t pa = x86_tlb_fill(c, lin, acc, user);
     X86Tlb *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+    if (acc == 0 && e->rtag == (lin & ~0xFFFu)) {
+        /* a hit: the system reads (x86_sys_read: descriptors, gates, the
+         * TSS) come here first, every one of a guest's system calls and
+         * interrupts; a walk each time was most of a network guest's
+         * TLB fills */
+        uint32_t v = 0;
+        memcpy(&v, (const uint8_t *)(e->radd + lin), size);
+        return v;
+    }
+    uint64_t pa = x86_tlb_fill(c, lin, acc, user);
     if (acc == 0 && io->rtag == (lin & ~0xFFFu)) {
         x86_break(c);
         return (uint32_t)c->bus.mmio_read(io->rh, io->roff + (lin & 0xFFF), size);
@@ -576,8 +590,12 @@ static void lin_write(X86Cpu *c, uint32_t lin, uint32_t v, unsigned size, bool u
     }
     X86TlbIo *io = &c->tlbio[user][(lin >> 12) & (TLB_SIZE - 1)];
     if (io->wtag != (lin & ~0xFFFu)) {
-        uint64_t pa = x86_tlb_fill(c, lin, 1, user);
         X86Tlb *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+        if (e->wtag == (lin & ~0xFFFu)) {               /* (as lin_read) */
+            memcpy((uint8_t *)(e->wadd + lin), &v, size);
+            return;
+        }
+        uint64_t pa = x86_tlb_fill(c, lin, 1, user);
         if (e->wtag == (lin & ~0xFFFu)) {
             memcpy((uint8_t *)(e->wadd + lin), &v, size);
             return;

@@ -276,10 +276,11 @@ static void mode_refresh(X86Cpu *c)
         c->exec_lim = lim;
         jc_epoch_next(c, true);
     }
-    uint32_t segs = 0;
-    for (int s = 0; s < 6; s++)
-        segs |= x86_seg_tag(c, s);
-    uint32_t mode = segs | (c->cpl == 3 ? JC_TAG_USER : 0) | (c->code32 ? JC_TAG_CODE32 : 0);
+    uint32_t flat = 0;
+    for (unsigned s = 0; s < 6; s++)
+        if (x86_seg_flat_tag(c, (int)s))
+            flat |= 1u << (JC_TAG_FLAT_SHIFT + s);
+    uint32_t mode = flat | (c->cpl == 3 ? JC_TAG_USER : 0) | (c->code32 ? JC_TAG_CODE32 : 0);
     c->jc_tag = (c->jc_epoch << JC_TAG_EPOCH_SHIFT) | mode;
     c->jc_gtag = (c->jc_gepoch << JC_TAG_EPOCH_SHIFT) | JC_TAG_GLOBAL | mode;
 }

@@ -20,13 +20,16 @@ void x86_set_cpl(X86Cpu *c, int cpl)
 static void seg_derive(X86Cpu *c, int seg);
 
 /* The derived fields of segment seg, after any change of its base,
- * limit or rights. A change of whether it is flat or wide (x86_seg_tag)
- * ends the running block: they are part of the jump cache tag, which
- * vouches for the translations' assumptions (x86-jit.c). */
+ * limit or rights. A change of whether it is flat (x86_seg_flat_tag) ends
+ * the running block: the flat set is part of the jump cache tag, which
+ * vouches for the translations' flat-segment assumption (x86-jit.c). */
 void x86_seg_derive(X86Cpu *c, int seg)
 {
     seg_derive(c, seg);
-    if (seg < 6 && x86_seg_tag(c, seg) != (c->jc_tag & JC_TAG_SEG(seg)))
+    X86Seg *s = &c->seg[seg];
+    s->wide = s->lo == 0 && s->hi == 0xFFFFFFFFu && s->rd && s->wr;
+    if (seg < 6 && x86_seg_flat_tag(c, seg)
+                   != !!(c->jc_tag & (1u << (JC_TAG_FLAT_SHIFT + seg))))
         x86_break(c);
 }
 

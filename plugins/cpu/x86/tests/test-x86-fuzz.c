@@ -1014,10 +1014,10 @@ static void test_flat_reload(void)
 }
 
 /* FS with a base and a 4 GiB limit (Linux's per-CPU segment) is "wide":
- * chained translations add its base and check nothing else. A new base
- * of the same kind (MOV FS mid-loop) keeps the translations, which must
- * follow it; a limit that is not 4 GiB makes them bail (the tag has FS
- * wide no more) and the access past the limit takes #GP, as on the
+ * translations add its base and check only that it is still wide. A new
+ * base of the same kind (MOV FS mid-loop) keeps the translations, which
+ * must follow it; with a limit that is not 4 GiB the same translations
+ * take their fallback, and the access past the limit #GP, as on the
  * interpreter. (The loop's access to the offset through DS keeps that
  * page in the TLB: an access through FS that missed the base would not
  * go to the handler.) */
@@ -1051,7 +1051,7 @@ static void test_wide_seg(void)
     g_assert_cmpint(pair_run(&p, 3 + 7 * 40), ==, X86_EXIT_LIMIT);
     g_assert_cmpuint(x86_jit_stats(&p.b)->chained, >, 30);
     g_assert_cmpint(pair_run(&p, 100000), ==, X86_EXIT_HALTED);
-    g_assert_cmpuint(x86_jit_stats(&p.b)->flat_bails, ==, 1);
+    g_assert_cmpuint(x86_jit_stats(&p.b)->flat_bails, ==, 0);
     g_assert_cmphex(p.b.r[R_ECX], ==, 0x3F);        /* the #GP: the add did not run */
     g_assert_cmphex(p.b.eip, ==, HLT_AT + 1);
     uint32_t v;

@@ -159,9 +159,55 @@ static void test_tlb_map_changes(void)
     g_free(bank_b);
 }
 
+/* With paging: a page the TLB holds is read without a walk by the
+ * system reads too (descriptors, gates, the TSS: every one of a guest's
+ * system calls and interrupts); a read of a page whose dirty bit is set
+ * makes the entry writable (a later write needs no walk), one whose
+ * dirty bit is clear does not (the write walks and sets it). */
+static void test_tlb_walks(void)
+{
+    static X86Cpu c;
+    ram = g_malloc0(RAM_SIZE);
+    win_map = MAP_A;
+    bank_a = g_malloc0(0x1000);
+    x86_init(&c, X86_MODEL_PENTIUM, &bus);
+    uint32_t pde = 0x11000 | 0x7, pte_d = 0x7000 | 0x67, pte_nd = 0x8000 | 0x27;
+    memcpy(ram + 0x10000, &pde, 4);                 /* PD[0] -> the page table */
+    memcpy(ram + 0x11000 + 7 * 4, &pte_d, 4);       /* 0x7000: A, D set */
+    memcpy(ram + 0x11000 + 8 * 4, &pte_nd, 4);      /* 0x8000: A set, D clear */
+    memcpy(ram + 0x7010, "\x44\x33\x22\x11", 4);
+    c.cr3 = 0x10000;
+    c.cr0 |= CR0_PE | CR0_PG;
+    x86_tlb_flush(&c);
+
+    unsigned pc = page_calls;
+    g_assert_cmphex(x86_sys_read(&c, 0x7010, 4), ==, 0x11223344);
+    g_assert_cmpuint(page_calls, >, pc);            /* the walk and the fill */
+    pc = page_calls;
+    g_assert_cmphex(x86_sys_read(&c, 0x7012, 2), ==, 0x1122);
+    g_assert_cmphex(x86_ld_lin(&c, 0x7014, 4), ==, 0);
+    x86_st_lin(&c, 0x7020, 0xA5, 1);
+    g_assert_cmpuint(page_calls, ==, pc);           /* all through the entry */
+    g_assert_cmphex(ram[0x7020], ==, 0xA5);
+
+    g_assert_cmphex(x86_ld_lin(&c, 0x8000, 4), ==, 0);
+    pc = page_calls;
+    x86_st_lin(&c, 0x8004, 0x5A, 1);
+    g_assert_cmpuint(page_calls, >, pc);            /* walked again... */
+    uint32_t pte;
+    memcpy(&pte, ram + 0x11000 + 8 * 4, 4);
+    g_assert_cmphex(pte & 0x40, ==, 0x40);          /* ...and set D */
+    g_assert_cmphex(ram[0x8004], ==, 0x5A);
+
+    x86_fini(&c);
+    g_free(ram);
+    g_free(bank_a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/x86/tlb/map-changes", test_tlb_map_changes);
+    g_test_add_func("/x86/tlb/walks", test_tlb_walks);
     return g_test_run();
 }
