@@ -839,6 +839,45 @@ static bool j_grp3(JCtx *j, const X86Insn *i)
 }
 
 /* Translate i inline, or return false (then it becomes a handler call). */
+/* CMPXCHG m32, r32 (xadd false) and XADD m32, r32 (h_cmpxchg, h_xadd):
+ * the read-modify-write through the TLB's host address, flags as CMP
+ * EAX, m32 / ADD m32, r32. CMPXCHG that finds another value leaves the
+ * memory as it was (the processor writes back what it read) and loads
+ * it into EAX. */
+static bool j_cmpxchg_xadd(JCtx *j, const X86Insn *i, bool xadd)
+{
+    JEm *e = &j->e;
+    JSlow s = { .n = 0 };
+    if (i->mod == 3 || !(i->op & 1) || !i->o32)
+        return false;
+    j_ea(j, i);
+    j_host(j, &s, i->seg, 4, ACC_RMW);
+    if (xadd) {
+        e_ld32(e, H_AX, H_R10, 0);
+        g_ld32(j, H_CX, i->reg);
+        j_alu_core(j, 0, 4);                            /* EDX = d + s */
+        j_log_store(j, 4);
+        e_st32(e, H_DX, H_R10, 0);
+        g_st32(j, H_AX, i->reg);
+    } else {
+        e_ld32(e, H_CX, H_R10, 0);
+        g_ld32(j, H_AX, R_EAX);
+        j_alu_core(j, 7, 4);                            /* EAX - d */
+        e_alu_rr(e, 7, H_AX, H_CX);
+        uint8_t *ne = e_jcc(e, HC_NE);
+        g_ld32(j, H_DX, i->reg);
+        j_log_store(j, 4);
+        e_st32(e, H_DX, H_R10, 0);
+        uint8_t *done = e_jmp(e);
+        e_patch(e, ne);
+        g_st32(j, H_CX, R_EAX);
+        e_patch(e, done);
+    }
+    j->pure &= j->log;
+    slow_emit(j, &s, i);
+    return true;
+}
+
 bool j_inline(JCtx *j, const X86Insn *i)
 {
     JEm *e = &j->e;
@@ -974,6 +1013,8 @@ bool j_inline(JCtx *j, const X86Insn *i)
         return j_grp5(j, i);
     if (fn == h_grp3)
         return j_grp3(j, i);
+    if (fn == h_cmpxchg || fn == h_xadd)
+        return j_cmpxchg_xadd(j, i, fn == h_xadd);
     if (fn == h_flagop && (i->op == 0xFC || i->op == 0xFD)) {   /* CLD, STD */
         if (i->op == 0xFC)
             e_alu_mi(e, 4, H_BX, OFF(eflags), ~(uint32_t)F_DF);

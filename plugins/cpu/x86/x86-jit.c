@@ -870,7 +870,8 @@ static bool pend_target(const X86Insn *i)
 }
 
 /* A LOCK prefix the inline form serves: with a memory destination, the
- * ALU operations but CMP (LOCK CMP is #UD: the handler) and INC / DEC.
+ * ALU operations but CMP (LOCK CMP is #UD: the handler), INC / DEC and
+ * CMPXCHG / XADD of 32 bits (a kernel's spinlocks and atomics).
  * On the one CPU the read-modify-write is atomic as it stands (devices
  * act between instructions). */
 static bool lock_inline(const X86Insn *i)
@@ -880,6 +881,8 @@ static bool lock_inline(const X86Insn *i)
         return false;
     if ((idx = find(i->fn, &x86_fast_alu[0][0][0], 8 * 3 * 5)) >= 0)
         return (unsigned)idx / 15 != 7 && (idx % 5 == FF_MR || idx % 5 == FF_MI);
+    if ((i->fn == h_cmpxchg || i->fn == h_xadd) && (i->op & 1) && i->o32)
+        return true;
     return i->fn == h_grp5 && i->reg <= 1;
 }
 

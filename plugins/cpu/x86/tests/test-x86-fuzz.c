@@ -1137,6 +1137,51 @@ static void test_flags_to_jcc(void)
     pair_fini(&p);
 }
 
+/* LOCK CMPXCHG and LOCK XADD of 32 bits in memory (translated inline):
+ * the compare succeeding and failing by turns, the flags of each pushed
+ * into memory, against the interpreter. */
+static void test_cmpxchg_xadd(void)
+{
+    static Pair p;
+    static const uint8_t code[] = {
+        0xBB, 0x00, 0x30, 0x00, 0x00,               /* mov ebx, 0x3000 */
+        0xB9, 0x00, 0x01, 0x00, 0x00,               /* mov ecx, 0x100 */
+        0x8B, 0x03,                                 /* .l: mov eax, [ebx] */
+        0x8D, 0x14, 0x08,                           /* lea edx, [eax + ecx] */
+        0xF6, 0xC1, 0x03,                           /* test cl, 3 */
+        0x75, 0x01,                                 /* jnz .s */
+        0x40,                                       /* inc eax (the compare fails) */
+        0xF0, 0x0F, 0xB1, 0x13,                     /* .s: lock cmpxchg [ebx], edx */
+        0x9C,                                       /* pushf */
+        0x5E,                                       /* pop esi */
+        0x01, 0x73, 0x08,                           /* add [ebx + 8], esi */
+        0x01, 0x43, 0x10,                           /* add [ebx + 16], eax */
+        0x89, 0xCF,                                 /* mov edi, ecx */
+        0xF0, 0x0F, 0xC1, 0x7B, 0x04,               /* lock xadd [ebx + 4], edi */
+        0x9C,                                       /* pushf */
+        0x5E,                                       /* pop esi */
+        0x01, 0x73, 0x14,                           /* add [ebx + 20], esi */
+        0x01, 0x7B, 0x0C,                           /* add [ebx + 12], edi */
+        0x49,                                       /* dec ecx */
+        0x75, 0xD7,                                 /* jnz .l */
+        0xF4,                                       /* hlt */
+    };
+    if (!pair_begin(&p, code, sizeof(code)))
+        return;
+    uint32_t start = 0x7FFFFF00u;                   /* (the sums cross the sign) */
+    memcpy(p.ram_a + 0x3000, &start, 4);
+    memcpy(p.ram_b + 0x3000, &start, 4);
+    g_assert_cmpint(pair_run(&p, 100000), ==, X86_EXIT_HALTED);
+    /* [0x3000] grew by ECX where CL & 3 != 0: 0x100 ... 1 less the
+     * multiples of 4 */
+    uint32_t v;
+    memcpy(&v, p.ram_b + 0x3000, 4);
+    g_assert_cmphex(v, ==, start + 0x100u * 0x101u / 2 - 4u * 0x40u * 0x41u / 2);
+    memcpy(&v, p.ram_b + 0x3004, 4);
+    g_assert_cmphex(v, ==, 0x100u * 0x101u / 2);    /* XADD's sum */
+    pair_fini(&p);
+}
+
 /* A REP MOVSD into the page that holds the running code counts as one
  * instruction, as one into any other page does: how often a REP stops
  * must not follow the CPU's caches (which pages hold translated code),
@@ -1449,6 +1494,7 @@ int main(int argc, char **argv)
         g_test_add_func("/x86/jit/flat-reload", test_flat_reload);
         g_test_add_func("/x86/jit/wide-seg", test_wide_seg);
         g_test_add_func("/x86/jit/flags-to-jcc", test_flags_to_jcc);
+        g_test_add_func("/x86/jit/cmpxchg-xadd", test_cmpxchg_xadd);
         g_test_add_func("/x86/jit/rep-count-code-page", test_rep_count_code_page);
         g_test_add_func("/x86/jit/cross-page", test_cross_page);
         g_test_add_func("/x86/jit/link-remap", test_link_remap);
