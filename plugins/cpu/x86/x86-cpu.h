@@ -509,6 +509,11 @@ struct X86Cpu {
     uint32_t tlb_plo[2], tlb_phi[2];
     bool tlbio_used[2];     /* I/O entries made since that flush */
     bool tlb_clean[2];      /* every entry killed, none made since */
+    /* Entries of TLB [u] that may allow writes (a superset: bits of
+     * entries killed since may stay), so that taking write access away
+     * from a page that now holds code (mark_code_page) visits those
+     * alone rather than the whole TLB */
+    uint64_t tlb_wmap[2][TLB_SIZE / 64];
     uint8_t *fill_host;     /* host page of the last TLB fill, or NULL */
 
     /* RMW scratch */

@@ -156,6 +156,7 @@ void x86_tlb_flush(X86Cpu *c)
             tlb_kill(&c->tlb[u][k]);
             tlbio_kill(&c->tlbio[u][k]);
         }
+        memset(c->tlb_wmap[u], 0, sizeof(c->tlb_wmap[u]));
         c->tlb_plo[u] = UINT32_MAX;
         c->tlb_phi[u] = 0;
         c->tlbio_used[u] = false;
@@ -527,6 +528,8 @@ uint64_t x86_tlb_fill(X86Cpu *c, uint32_t lin, int acc, bool user)
         && !c->code_page[ppage >> 12]) {
         e->wtag = lpage;
         e->wadd = (uintptr_t)wr - lpage;
+        unsigned k = (lin >> 12) & (TLB_SIZE - 1);
+        c->tlb_wmap[user][k / 64] |= 1ull << (k % 64);
         e->pphys = (uint32_t)ppage | tf;
     }
     if (e->rtag == lpage && e->wtag == lpage && e->radd == e->wadd)
