@@ -42,7 +42,6 @@ typedef struct JCtx {
     bool log;               /* log stores (lockstep mode) */
     bool chain;             /* may chain and loop (not in lockstep mode) */
     bool count;             /* count chained entries (X86Cpu.jit_count) */
-    int8_t hreg[9];         /* host register of guest register r (cache_host); [EA_NONE] -1 */
     uint8_t dirty;          /* cached guest registers newer than X86Cpu.r */
     /* flag computations left for the block's end (defer_emit) */
     unsigned defer_from;    /* first instruction that may defer (b->n: none) */
@@ -66,6 +65,14 @@ typedef struct JCtx {
     uint8_t *body;          /* after the prologue and the cache load */
     unsigned entry_live;    /* flag parts the block's start may read (LV_*) */
 } JCtx;
+
+/* The host register of each guest register (EAX ... EDI) in all
+ * translated code (x86-jit.c says why these) */
+static const uint8_t cache_host[8] = { H_SI, H_R13, H_R14, H_R15, H_DI, H_BP, H_R11, H_R12 };
+static inline unsigned hreg(unsigned r)
+{
+    return cache_host[r];
+}
 
 /* Fallback of an inline form: jumps collected while emitting the fast
  * path land on a call to the instruction's own handler. */

@@ -158,26 +158,22 @@ static void j_alu_hflags(JCtx *j, unsigned op, unsigned size, bool fallback)
     j->hf_cold = fallback;
 }
 
-/* A 32-bit register ALU form on a cached destination, done in its host
+/* A 32-bit register ALU form done in the destination's host
  * register: where the flags are dead, or for the logic operations, whose
  * flags are the result alone. False: take the general form. */
 static bool j_alu_cached(JCtx *j, const X86Insn *i, unsigned op, unsigned form)
 {
     JEm *e = &j->e;
     bool logic = op == 1 || op == 4 || op == 6;
-    if (j->hreg[i->rm] < 0 || op == 2 || op == 3 || !(j->dead_flags || logic))
+    if (op == 2 || op == 3 || !(j->dead_flags || logic))
         return false;
     if (op == 7)
         return true;                    /* CMP with dead flags: nothing */
-    unsigned d = (unsigned)j->hreg[i->rm];
-    if (form == FF_RI) {
+    unsigned d = hreg(i->rm);
+    if (form == FF_RI)
         e_alu_ri(e, op, d, i->imm);
-    } else if (j->hreg[i->reg] >= 0) {
-        e_alu_rr(e, op, d, (unsigned)j->hreg[i->reg]);
-    } else {
-        e_ld32(e, H_CX, H_BX, OREG(i->reg));
-        e_alu_rr(e, op, d, H_CX);
-    }
+    else
+        e_alu_rr(e, op, d, hreg(i->reg));
     g_dirty(j, i->rm);
     if (!j->dead_flags && j->pend_ok) {
         j->pend_next = (int8_t)d;
@@ -230,14 +226,10 @@ static bool j_alu(JCtx *j, const X86Insn *i, int idx)
         if (j->dead_flags && size == 4 && !j->log && op != 2 && op != 3) {
             /* the host instruction on the guest's memory */
             if (op != 7) {
-                if (form == FF_MI) {
+                if (form == FF_MI)
                     e_alu_mi(e, op, H_R10, 0, i->imm);
-                } else if (j->hreg[i->reg] >= 0) {
-                    e_m(e, false, op * 8 + 1, (unsigned)j->hreg[i->reg], H_R10, 0);
-                } else {
-                    e_ld32(e, H_CX, H_BX, OREG(i->reg));
-                    e_m(e, false, op * 8 + 1, H_CX, H_R10, 0);
-                }
+                else
+                    e_m(e, false, op * 8 + 1, hreg(i->reg), H_R10, 0);
                 j->pure = false;
             }
             slow_emit(j, &s, i);
@@ -308,8 +300,8 @@ static bool j_mov(JCtx *j, const X86Insn *i, int idx)
     JEm *e = &j->e;
     unsigned size = size_of[idx / 5], form = (unsigned)idx % 5;
     JSlow s = { .n = 0 };
-    if (size == 4 && (form == FF_RR || form == FF_RI) && j->hreg[i->rm] >= 0) {
-        unsigned d = (unsigned)j->hreg[i->rm];
+    if (size == 4 && (form == FF_RR || form == FF_RI)) {
+        unsigned d = hreg(i->rm);
         if (form == FF_RI)
             e_mov_ri(e, d, i->imm);
         else
@@ -385,8 +377,8 @@ static bool j_shift32(JCtx *j, const X86Insn *i, unsigned op)
     if (cnt == 0)
         return true;                    /* nothing changes, flags included */
     bool defer = !j->dead_flags && op < 2 && j->k >= j->defer_from;
-    if ((j->dead_flags || defer) && j->hreg[i->rm] >= 0) {
-        unsigned d = (unsigned)j->hreg[i->rm];
+    if (j->dead_flags || defer) {
+        unsigned d = hreg(i->rm);
         e_shift_ri(e, op == 6 ? 4 : op, d, (uint8_t)cnt);
         g_dirty(j, i->rm);
         if (defer)
@@ -460,12 +452,8 @@ static bool j_shift32_cl(JCtx *j, const X86Insn *i, unsigned op)
         return false;
     g_ld32(j, H_CX, R_ECX);
     if (j->dead_flags) {
-        if (j->hreg[i->rm] >= 0) {
-            e_shift_rcl(e, hop, (unsigned)j->hreg[i->rm]);
-            g_dirty(j, i->rm);
-        } else {
-            e_m(e, false, 0xD3, hop, H_BX, OREG(i->rm));
-        }
+        e_shift_rcl(e, hop, hreg(i->rm));
+        g_dirty(j, i->rm);
         return true;
     }
     e_alu_ri(e, 4, H_CX, 0x1F);
@@ -507,18 +495,11 @@ static bool j_shxd(JCtx *j, const X86Insn *i)
     if (by_cl)
         g_ld32(j, H_CX, R_ECX);
     g_ld32(j, H_DX, i->reg);
-    unsigned d = H_AX;
-    if (j->hreg[i->rm] >= 0)
-        d = (unsigned)j->hreg[i->rm];
-    else
-        g_ld32(j, H_AX, i->rm);
+    unsigned d = hreg(i->rm);
     e_r(e, false, 0x0F00u | (i->op & 0xFFu), H_DX, d);            /* 0F A4/A5/AC/AD */
     if (!by_cl)
         e_b(e, (uint8_t)(i->imm & 0x1F));
-    if (d == H_AX)
-        g_st32(j, H_AX, i->rm);
-    else
-        g_dirty(j, i->rm);
+    g_dirty(j, i->rm);
     return true;
 }
 
@@ -526,14 +507,8 @@ static bool j_shxd(JCtx *j, const X86Insn *i)
 static void j_incdec32(JCtx *j, const X86Insn *i, bool dec)
 {
     JEm *e = &j->e;
-    if (j->hreg[i->reg] >= 0) {
-        e_alu_ri(e, dec ? 5 : 0, (unsigned)j->hreg[i->reg], 1);
-        g_dirty(j, i->reg);
-    } else {
-        g_ld32(j, H_DX, i->reg);
-        e_alu_ri(e, dec ? 5 : 0, H_DX, 1);
-        g_st32(j, H_DX, i->reg);
-    }
+    e_alu_ri(e, dec ? 5 : 0, hreg(i->reg), 1);
+    g_dirty(j, i->reg);
     if (j->dead_flags)
         return;
     if (j->k >= j->defer_from) {
@@ -591,10 +566,8 @@ static bool j_stack(JCtx *j, const X86Insn *i, X86Handler fn)
         unsigned src = H_DX;
         if (fn != h_push32_r)
             e_ld32(e, H_DX, H_BX, OFF(next_eip));
-        else if (j->hreg[i->reg] >= 0)
-            src = (unsigned)j->hreg[i->reg];    /* (stored from where it is cached) */
         else
-            g_ld32(j, H_DX, i->reg);
+            src = hreg(i->reg);                 /* (stored from its host register) */
         e_st32(e, src, H_R10, 0);
         g_st32(j, H_AX, R_ESP);
         if (fn == h_call32_rel)
@@ -893,10 +866,7 @@ bool j_inline(JCtx *j, const X86Insn *i)
         uint8_t *skip;
         if (j->ndef) {                  /* ZF = the INC / DEC result is 0 */
             unsigned r = j->defq[j->ndef - 1].reg;
-            if (j->hreg[r] >= 0)
-                e_test_rr(e, (unsigned)j->hreg[r], (unsigned)j->hreg[r]);
-            else
-                e_alu_mi(e, 7, H_BX, OREG(r), 0);
+            e_test_rr(e, hreg(r), hreg(r));
             skip = e_jcc(e, (idx & 1) ? HC_E : HC_NE);
         } else if (j->hf_in) {          /* the last instruction's, in the host's flags */
             skip = e_jcc(e, (unsigned)idx ^ 1);
@@ -973,14 +943,8 @@ bool j_inline(JCtx *j, const X86Insn *i)
         j_incdec32(j, i, fn == h_dec32_r);
         return true;
     }
-    if (fn == h_imul32_GEI_r && j->dead_flags && j->hreg[i->reg] >= 0) {
-        unsigned d = (unsigned)j->hreg[i->reg];
-        if (j->hreg[i->rm] >= 0)
-            e_imul_rri(e, d, (unsigned)j->hreg[i->rm], i->imm);
-        else {
-            e_m(e, false, 0x69, d, H_BX, OREG(i->rm));
-            e_d(e, i->imm);
-        }
+    if (fn == h_imul32_GEI_r && j->dead_flags) {
+        e_imul_rri(e, hreg(i->reg), hreg(i->rm), i->imm);
         g_dirty(j, i->reg);
         return true;
     }
@@ -992,10 +956,7 @@ bool j_inline(JCtx *j, const X86Insn *i)
     }
     if (fn == h_imul32_GE_r) {
         g_ld32(j, H_AX, i->reg);
-        if (j->hreg[i->rm] >= 0)
-            e_imul_rr(e, H_AX, (unsigned)j->hreg[i->rm]);
-        else
-            e_m(e, false, 0x0FAF, H_AX, H_BX, OREG(i->rm));
+        e_imul_rr(e, H_AX, hreg(i->rm));
         j_imul_flags(j, i);
         return true;
     }

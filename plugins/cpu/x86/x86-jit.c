@@ -60,7 +60,7 @@ struct X86Jit {
 };
 
 /* Bytes of the prologue (six pushes, sub rsp, mov rbx, rdi), of the
- * load of the guest registers (g_reload: eight loads from X86Cpu.r, whose
+ * load of the guest registers (g_load: eight loads from X86Cpu.r, whose
  * encodings are fixed by cache_host and X86Cpu's layout) and of the load
  * of EIP into EAX after them: a block chained to is entered right after
  * all three (JIT_ENTRY), in the frame of the block the run loop called,
@@ -166,16 +166,15 @@ X86JitStats *x86_jit_stats(X86Cpu *c)
  * any register) and where translated code returns to the run loop; the
  * registers are loaded where the run loop enters and again after every
  * handler call. Inline fast paths never fault, so the state a fault
- * delivers is the interpreter's. The most used (EAX, ESP, EBP) are in
+ * delivers is the interpreter's. cache_host (x86-jit-ctx.h) is the
+ * map; the most used (EAX, ESP, EBP) are in
  * registers whose 32-bit forms need no REX prefix. RSI, RDI and R11 are
  * caller-saved: a call (handlers, jit_link) has them written back first
  * and loads them after. */
-static const uint8_t cache_host[8] = { H_SI, H_R13, H_R14, H_R15, H_DI, H_BP, H_R11, H_R12 };
 #define REGS_ALL 0xFFu
 #define CALL_CLOBBERED (1u << 0 | 1u << 4 | 1u << 6)   /* the guest registers in RSI, RDI, R11 */
 
-static void g_reload(JCtx *j);
-static void g_sync(JCtx *j, unsigned r);
+static void g_load(JCtx *j, unsigned mask);
 static void g_flush(JCtx *j, unsigned mask);
 
 /* Emit into the cold region from here on (j_hot: back to the main path);
@@ -276,7 +275,7 @@ static void j_call(JCtx *j, const X86Insn *i, X86Handler fn, bool main)
     e_st64(e, H_SI, H_BX, OFF(cur));
     e_mov_rr64(e, H_DI, H_BX);
     e_call_abs(e, (const void *)fn);
-    g_reload(j);
+    g_load(j, REGS_ALL);
     if (!j->last) {
         /* the handler ended the block (x86_break): leave, out of line */
         e_mov_ri64(e, H_AX, (uint64_t)(uintptr_t)i);
@@ -353,9 +352,7 @@ void slow_emit(JCtx *j, JSlow *s, const X86Insn *i)
          * mode keeps IF, and AC and DF are clear, as the ABI has them) */
         e_mov_rr64(e, H_DI, H_BX);
         e_call_abs(e, (const void *)jit_host_flags);
-        for (unsigned r = 0; r < 8; r++)
-            if (CALL_CLOBBERED & (1u << r))
-                g_sync(j, r);
+        g_load(j, CALL_CLOBBERED);
         e_b(e, 0x50);                                   /* push rax */
         e_b(e, 0x9D);                                   /* popfq */
     }
@@ -375,10 +372,7 @@ static int32_t reg_off(unsigned r, unsigned size)
 /* host h = guest register r (32 bits) */
 void g_ld32(JCtx *j, unsigned h, unsigned r)
 {
-    if (j->hreg[r] >= 0)
-        e_mov_rr(&j->e, h, (unsigned)j->hreg[r]);
-    else
-        e_ld32(&j->e, h, H_BX, OREG(r));
+    e_mov_rr(&j->e, h, hreg(r));
 }
 /* the cached guest register r was written in its host register */
 void g_dirty(JCtx *j, unsigned r)
@@ -388,31 +382,28 @@ void g_dirty(JCtx *j, unsigned r)
 /* guest register r = host h (32 bits) */
 void g_st32(JCtx *j, unsigned h, unsigned r)
 {
-    if (j->hreg[r] >= 0) {
-        e_mov_rr(&j->e, (unsigned)j->hreg[r], h);
-        g_dirty(j, r);
-    } else {
-        e_st32(&j->e, h, H_BX, OREG(r));
-    }
+    e_mov_rr(&j->e, hreg(r), h);
+    g_dirty(j, r);
 }
 /* guest register r was written in memory: its cache follows */
 static void g_sync(JCtx *j, unsigned r)
 {
-    if (j->hreg[r] >= 0)
-        e_ld32(&j->e, (unsigned)j->hreg[r], H_BX, OREG(r));
+    e_ld32(&j->e, hreg(r), H_BX, OREG(r));
 }
-static void g_reload(JCtx *j)
+/* the cached registers in mask follow X86Cpu.r */
+static void g_load(JCtx *j, unsigned mask)
 {
     for (unsigned r = 0; r < 8; r++)
-        g_sync(j, r);
+        if (mask & (1u << r))
+            g_sync(j, r);
 }
 /* X86Cpu.r catches up with the cached registers in mask (the
  * translation's dirty set is the caller's to change) */
 static void g_flush(JCtx *j, unsigned mask)
 {
     for (unsigned r = 0; r < 8; r++)
-        if ((mask & (1u << r)) && j->hreg[r] >= 0)
-            e_st32(&j->e, (unsigned)j->hreg[r], H_BX, OREG(r));
+        if (mask & (1u << r))
+            e_st32(&j->e, hreg(r), H_BX, OREG(r));
 }
 /* before an access to part of guest register r in memory */
 static void g_flush_one(JCtx *j, unsigned r)
@@ -449,23 +440,8 @@ void st_reg(JCtx *j, unsigned size, unsigned h, unsigned r)
 void j_ea(JCtx *j, const X86Insn *i)
 {
     JEm *e = &j->e;
-    int base = -1, index = -1;
-    if (i->base != EA_NONE) {
-        if (j->hreg[i->base] >= 0) {
-            base = j->hreg[i->base];
-        } else {
-            e_ld32(e, H_AX, H_BX, OREG(i->base));
-            base = H_AX;
-        }
-    }
-    if (i->index != EA_NONE) {
-        if (j->hreg[i->index] >= 0) {
-            index = j->hreg[i->index];
-        } else {
-            e_ld32(e, H_CX, H_BX, OREG(i->index));
-            index = H_CX;
-        }
-    }
+    int base = i->base != EA_NONE ? (int)hreg(i->base) : -1;
+    int index = i->index != EA_NONE ? (int)hreg(i->index) : -1;
     if (base < 0 && index < 0)
         e_mov_ri(e, H_AX, i->disp);
     else
@@ -793,9 +769,7 @@ static void j_chain(JCtx *j)
     e_mov_ri64(e, H_CX, layout);
     e_call_abs(e, (const void *)jit_link);              /* (code in R8, tag in R9) */
     e_mov_rr64(e, H_R8, H_AX);
-    for (unsigned r = 0; r < 8; r++)
-        if (CALL_CLOBBERED & (1u << r))
-            g_sync(j, r);
+    g_load(j, CALL_CLOBBERED);
     e_ld32(e, H_AX, H_BX, OFF(next_eip));
     e_ld64(e, H_DX, H_BX, OFF(icount));
     e_alu_ri64(e, 0, H_DX, (int8_t)j->b->n);
@@ -904,10 +878,7 @@ static unsigned translate_pass(JCtx *j)
     e_mov_rr64(e, H_BX, H_DI);
     if (e->p != start + JIT_PROLOGUE)
         e->over = true;     /* (never: the encoding is fixed) */
-    for (unsigned r = 0; r < 8; r++)
-        j->hreg[r] = (int8_t)cache_host[r];
-    j->hreg[EA_NONE] = -1;
-    g_reload(j);
+    g_load(j, REGS_ALL);
     if (e->p != start + JIT_PROLOGUE + JIT_RELOAD)
         g_error("x86 jit: JIT_RELOAD is %u", (unsigned)(e->p - start - JIT_PROLOGUE));
     /* exec_insns: next_eip = EIP + bytes (handlers, the last
